@@ -1,0 +1,12 @@
+#pragma once
+// JSON export, schema "qubes-netmap/1" (DESIGN.md §5).
+
+#include <QByteArray>
+
+namespace netmap {
+
+struct Snapshot;
+
+QByteArray exportJson(const Snapshot &snapshot);
+
+} // namespace netmap

@@ -1,0 +1,20 @@
+#pragma once
+// Snapshot YAML: save and load, round trip exact; errors carry file:line:column.
+
+#include "model/result.h"
+#include "model/snapshot.h"
+
+#include <QByteArray>
+#include <QString>
+
+namespace netmap {
+
+QByteArray snapshotToYaml(const Snapshot &snapshot);
+// fileName is only used in error positions.
+Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName);
+Result<Snapshot> loadSnapshotFile(const QString &path);
+Status saveSnapshotFile(const Snapshot &snapshot, const QString &path);
+// The built-in demo network (resources/demo.yaml).
+Snapshot demoSnapshot();
+
+} // namespace netmap

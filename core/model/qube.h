@@ -1,0 +1,42 @@
+#pragma once
+// Qube: one qube as the source reported it, every field validated.
+
+#include "qubename.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace netmap {
+
+struct Qube
+{
+    QubeName name;
+    QString klass; // AdminVM, AppVM, TemplateVM, StandaloneVM, DispVM, or an unknown class kept as is
+    QString state; // Running, Halted, Paused, Transient, ... unknown states kept as is
+    QString label; // red, orange, yellow, green, gray, blue, purple, black (or unknown, kept)
+    std::optional<QubeName> templ;
+    std::optional<QubeName> netvm;
+    std::optional<QubeName> defaultDispvm;
+    bool providesNetwork = false;
+    QString ip; // validated address or empty
+    QString visibleIp;
+    QString gateway;
+    QString visibleGateway;
+    QStringList tags; // each a validated tag
+
+    bool isRunning() const { return state == QLatin1String("Running"); }
+    bool isHalted() const { return state == QLatin1String("Halted"); }
+    bool isTemplate() const { return klass == QLatin1String("TemplateVM"); }
+    bool isDisposable() const { return klass == QLatin1String("DispVM"); }
+    bool isAdmin() const { return klass == QLatin1String("AdminVM"); }
+    bool isStandalone() const { return klass == QLatin1String("StandaloneVM"); }
+    bool hasTag(QStringView tag) const { return tags.contains(tag.toString()); }
+    // A qube whose template (or, for a standalone, its name) says it is a Whonix gateway.
+    bool looksLikeWhonixGateway() const;
+
+    friend bool operator==(const Qube &, const Qube &) = default;
+};
+
+} // namespace netmap

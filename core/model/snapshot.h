@@ -1,0 +1,50 @@
+#pragma once
+// Snapshot: everything read from one source at one time, plus the evidence of checks run so far.
+
+#include "checkresult.h"
+#include "firewallrule.h"
+#include "qube.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QMap>
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+namespace netmap {
+
+struct Globals
+{
+    std::optional<QubeName> defaultNetvm;
+    std::optional<QubeName> updatevm;
+    std::optional<QubeName> clockvm;
+    std::optional<QubeName> defaultDispvm;
+
+    friend bool operator==(const Globals &, const Globals &) = default;
+};
+
+struct Snapshot
+{
+    QString source; // "demo", "qvm-ls", "snapshot"
+    QString sourceDetail; // file path for a snapshot file, empty otherwise
+    QDateTime generated; // UTC, second precision
+    Globals globals;
+    std::vector<Qube> qubes; // sorted by name
+    QMap<QString, QList<FirewallRule>> firewall; // qube name -> rules, where read
+    QMap<QString, QStringList> tunnels; // network qube -> tunnel interfaces seen up in it
+    std::vector<CheckResult> checks; // evidence, in the order it arrived
+    QStringList rejected; // rows the source printed that were refused, with the reason
+
+    const Qube *find(QStringView name) const;
+    int indexOf(QStringView name) const;
+    // The newest result of this check for this qube, or nullptr.
+    const CheckResult *latest(QStringView qube, CheckKind kind) const;
+    // Sets generated to now (UTC, whole seconds).
+    void stamp();
+
+    friend bool operator==(const Snapshot &, const Snapshot &) = default;
+};
+
+} // namespace netmap

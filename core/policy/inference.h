@@ -1,0 +1,33 @@
+#pragma once
+// Expectation: what the owner intends for a qube's egress; inference when no file says it.
+
+#include <QString>
+
+namespace netmap {
+
+struct Snapshot;
+class Topology;
+
+struct Expectation
+{
+    enum class Egress { Clearnet, Vpn, Tor, None, Via };
+    Egress egress = Egress::Clearnet;
+    QString via; // the qube that must be on the path, for Egress::Via
+    QString why; // "behind sys-whonix (Whonix gateway)", "expectations file: qube work", ...
+
+    QString kindId() const; // "clearnet", "vpn", "tor", "none", "via"
+    QString toString() const; // "vpn", "via sys-vpn"
+    friend bool operator==(const Expectation &, const Expectation &) = default;
+};
+
+// DESIGN.md §4 inference: behind a Whonix gateway or tagged anon-vm -> tor; behind a qube with a
+// tunnel interface (or, when none was probed, a network qube named or tagged "vpn") -> vpn;
+// no netvm and not providing network -> none; otherwise clearnet.
+Expectation inferExpectation(const Snapshot &snapshot, const Topology &topology, QStringView qube);
+
+// The qube on the qube's own chain (itself included) that carries its VPN, or empty.
+QString vpnProviderOf(const Snapshot &snapshot, const Topology &topology, QStringView qube);
+// The Whonix gateway on the chain, or empty.
+QString torGatewayOf(const Snapshot &snapshot, const Topology &topology, QStringView qube);
+
+} // namespace netmap

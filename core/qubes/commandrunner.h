@@ -1,0 +1,75 @@
+#pragma once
+// CommandRunner: the one owner of QProcess. Program + argument list, closed stdin, separate
+// channels, LC_ALL=C, output caps and a watchdog (terminate, then kill). Nothing else starts
+// processes.
+
+#include <QByteArray>
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+namespace netmap {
+
+struct CommandSpec
+{
+    QString program; // a name found on PATH, or an absolute path
+    QStringList arguments;
+    int timeoutMs = 30000; // watchdog: terminate at the timeout, kill 2 s later
+    qint64 stdoutCap = 1 << 20; // bytes kept; more output stops the process
+    qint64 stderrCap = 64 << 10;
+
+    // "program arg1 'arg two'" for evidence and confirmations; never executed.
+    QString display() const;
+};
+
+struct CommandOutput
+{
+    enum class Outcome { Finished, FailedToStart, TimedOut, Crashed, Cancelled, OutputCapped };
+    Outcome outcome = Outcome::FailedToStart;
+    int exitCode = -1; // meaningful when outcome == Finished
+    QByteArray stdoutData; // at most stdoutCap bytes
+    QByteArray stderrData; // at most stderrCap bytes
+    bool stdoutTruncated = false;
+    bool stderrTruncated = false;
+    QString errorString; // plain words when not Finished
+    qint64 elapsedMs = 0;
+
+    bool finishedOk() const { return outcome == Outcome::Finished && exitCode == 0; }
+    // "exited with 2", "timed out after 30 s", "could not start: no such program", ...
+    QString describe() const;
+};
+
+class CommandRunner : public QObject
+{
+    Q_OBJECT
+public:
+    using Id = quint64;
+
+    explicit CommandRunner(QObject *parent = nullptr);
+    ~CommandRunner() override; // kills whatever still runs
+
+    // Starts asynchronously; finished(id, output) follows exactly once, also on failure to start.
+    Id start(const CommandSpec &spec);
+    void cancel(Id id);
+    void cancelAll();
+    int runningCount() const;
+
+    // For the command-line path only: runs one command to its end in a local event loop.
+    static CommandOutput runBlocking(const CommandSpec &spec);
+    // The absolute path of a program on PATH, or empty.
+    static QString findProgram(const QString &name);
+
+signals:
+    void finished(netmap::CommandRunner::Id id, const netmap::CommandOutput &output);
+
+private:
+    struct Job;
+    void finish(Id id, CommandOutput::Outcome outcome, const QString &error = {});
+    QHash<Id, Job *> m_jobs;
+    Id m_nextId = 1;
+};
+
+} // namespace netmap

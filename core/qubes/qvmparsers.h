@@ -1,0 +1,55 @@
+#pragma once
+// Strict parsers for the output of qvm-ls, qvm-prefs/qubes-prefs and qvm-firewall.
+
+#include "model/firewallrule.h"
+#include "model/qube.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <vector>
+
+namespace netmap {
+
+// The fields the program asks qvm-ls for, in this order.
+QStringList qvmLsFields();
+// "--raw-data" "--fields=name,class,..."
+QStringList qvmLsArguments();
+
+struct RejectedRow
+{
+    int line = 0; // 1-based line in the output
+    QString reason; // plain words, no raw bytes from the row
+};
+
+struct QvmLsParse
+{
+    std::vector<Qube> qubes; // sorted by name
+    std::vector<RejectedRow> rejected;
+};
+
+// Parses `qvm-ls --raw-data --fields=<fields>` output: no header, '|'-separated, '-' = no value.
+// A bad row is rejected with a reason while the rest loads. Caps: 100,000 rows, 4 KiB a row.
+QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fields = qvmLsFields());
+
+// A single qvm-prefs / qubes-prefs value: trimmed, empty = none. A qube-valued property must
+// be a valid name; returns nullopt and sets *why when the output is not a valid value.
+struct PrefsValue
+{
+    bool isNone = true;
+    QString value;
+};
+std::optional<PrefsValue> parsePrefsQubeValue(const QByteArray &untrustedOutput, QString *why = nullptr);
+
+struct FirewallParse
+{
+    QList<FirewallRule> rules;
+    std::vector<RejectedRow> rejected;
+};
+// `qvm-firewall QUBE --raw list`: key=value tokens in any order, comment= last with spaces.
+FirewallParse parseFirewall(const QByteArray &untrustedOutput);
+
+} // namespace netmap

@@ -1,0 +1,2 @@
+// Placeholder until the diagram lands.
+namespace netmap { void netmapUiPlaceholder() { } }
