@@ -40,12 +40,14 @@ signals:
     void firewallFailed(const QString &qube, const QString &message);
 
 private:
+    void onFinished(CommandRunner::Id id, const CommandOutput &output);
     void collect();
     CommandRunner m_runner;
-    int m_pending = 0;
-    Snapshot m_building;
-    QString m_error;
-    QHash<CommandRunner::Id, QString> m_roles;
+    int m_pending = 0; // every command still running (refresh and firewall reads)
+    int m_refreshPending = 0; // commands of the refresh in progress
+    LiveOptions m_options;
+    QHash<QString, CommandOutput> m_outputs; // role -> output of the refresh in progress
+    QHash<CommandRunner::Id, QString> m_roles; // "qvm-ls", "default_netvm", "firewall:<qube>"
 };
 
 } // namespace netmap

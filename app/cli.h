@@ -1,0 +1,28 @@
+#pragma once
+// The command line: options, the headless path (load, export, exit) and the exit codes.
+
+#include <QStringList>
+
+namespace netmap {
+
+enum ExitCode { ExitOk = 0, ExitFailed = 1, ExitUsage = 2, ExitSource = 3 };
+
+struct CliOptions
+{
+    enum class Source { Live, Demo, File };
+    Source source = Source::Live;
+    bool sourceGiven = false;
+    QString snapshotPath;
+    QStringList exports;
+    bool showTemplates = false;
+    bool quiet = false;
+};
+
+// Parses the arguments; on --help/--version/usage errors prints and sets *exitCode.
+bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *exitCode);
+// Runs without a window: loads the source, writes every --export, returns the exit code.
+int runHeadless(const CliOptions &options);
+// True when an export needs the Qt GUI libraries (SVG, PNG).
+bool needsGui(const CliOptions &options);
+
+} // namespace netmap

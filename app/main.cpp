@@ -1,0 +1,60 @@
+// qubes-netmap: the only place that decides between the window and the headless path.
+
+#include "cli.h"
+#include "mainwindow.h"
+#include "qubes/livesource.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QIcon>
+
+#include <memory>
+
+int main(int argc, char **argv)
+{
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+
+    netmap::CliOptions options;
+    int exitCode = 0;
+    if (!netmap::parseCommandLine(arguments, &options, &exitCode))
+        return exitCode;
+
+    QCoreApplication::setOrganizationName(QStringLiteral("qubes-netmap"));
+    QCoreApplication::setApplicationName(QStringLiteral("qubes-netmap"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(NETMAP_VERSION));
+
+    if (!options.exports.isEmpty()) {
+        // Headless: no display needed, even for SVG and PNG.
+        if (!netmap::needsGui(options)) {
+            QCoreApplication app(argc, argv);
+            return netmap::runHeadless(options);
+        }
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+        QApplication app(argc, argv);
+        return netmap::runHeadless(options);
+    }
+
+    QApplication app(argc, argv);
+    QApplication::setDesktopFileName(QStringLiteral("qubes-netmap"));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("qubes-netmap")));
+
+    netmap::SourceSpec source;
+    switch (options.source) {
+    case netmap::CliOptions::Source::Demo:
+        source.kind = netmap::SourceSpec::Kind::Demo;
+        break;
+    case netmap::CliOptions::Source::File:
+        source.kind = netmap::SourceSpec::Kind::File;
+        source.path = options.snapshotPath;
+        break;
+    case netmap::CliOptions::Source::Live:
+        source.kind = netmap::liveSourceAvailable() ? netmap::SourceSpec::Kind::Live
+                                                    : netmap::SourceSpec::Kind::Demo;
+        break;
+    }
+    netmap::MainWindow window(source);
+    window.show();
+    return app.exec();
+}

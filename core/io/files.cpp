@@ -1,0 +1,41 @@
+#include "files.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+
+namespace netmap {
+
+Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(Error::Code::Input, QStringLiteral("cannot read: %1").arg(file.errorString()), path);
+    if (!file.isSequential() && file.size() > cap)
+        return makeError(Error::Code::Input,
+                         QStringLiteral("file is larger than %1 MiB").arg(cap >> 20), path);
+    QByteArray data = file.read(cap + 1);
+    if (data.size() > cap)
+        return makeError(Error::Code::Input,
+                         QStringLiteral("file is larger than %1 MiB").arg(cap >> 20), path);
+    if (file.error() != QFileDevice::NoError)
+        return makeError(Error::Code::Input, QStringLiteral("cannot read: %1").arg(file.errorString()), path);
+    return data;
+}
+
+Status writeFileAtomically(const QString &path, const QByteArray &data)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(file.errorString()), path);
+    if (file.write(data) != data.size()) {
+        const QString why = file.errorString();
+        file.cancelWriting();
+        return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(why), path);
+    }
+    if (!file.commit())
+        return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(file.errorString()), path);
+    return Ok {};
+}
+
+} // namespace netmap

@@ -1,0 +1,131 @@
+#include "jsonexport.h"
+
+#include "model/colouring.h"
+#include "model/findings.h"
+#include "model/snapshot.h"
+#include "model/topology.h"
+#include "policy/inference.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace netmap {
+
+namespace {
+
+QJsonValue orNull(const QString &s)
+{
+    return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s);
+}
+
+QJsonValue orNull(const std::optional<QubeName> &name)
+{
+    return name ? QJsonValue(name->toString()) : QJsonValue(QJsonValue::Null);
+}
+
+QString isoTime(const QDateTime &t)
+{
+    return t.isValid() ? t.toUTC().toString(Qt::ISODate) : QString();
+}
+
+} // namespace
+
+QByteArray exportJson(const Snapshot &snapshot)
+{
+    const Topology topology(snapshot);
+    const Colouring colouring = colourPaths(snapshot, topology);
+
+    QJsonObject root;
+    root.insert(QStringLiteral("schema"), QStringLiteral("qubes-netmap/1"));
+    root.insert(QStringLiteral("source"), snapshot.source);
+    root.insert(QStringLiteral("source_detail"), orNull(snapshot.sourceDetail));
+    root.insert(QStringLiteral("generated"), orNull(isoTime(snapshot.generated)));
+
+    QJsonObject globals;
+    globals.insert(QStringLiteral("default_netvm"), orNull(snapshot.globals.defaultNetvm));
+    globals.insert(QStringLiteral("updatevm"), orNull(snapshot.globals.updatevm));
+    globals.insert(QStringLiteral("clockvm"), orNull(snapshot.globals.clockvm));
+    globals.insert(QStringLiteral("default_dispvm"), orNull(snapshot.globals.defaultDispvm));
+    root.insert(QStringLiteral("globals"), globals);
+
+    QJsonArray qubes;
+    for (const Qube &q : snapshot.qubes) {
+        const QString name = q.name.toString();
+        const QStringList chain = topology.egressChain(name);
+        QJsonObject o;
+        o.insert(QStringLiteral("name"), name);
+        o.insert(QStringLiteral("class"), q.klass);
+        o.insert(QStringLiteral("state"), q.state);
+        o.insert(QStringLiteral("label"), orNull(q.label));
+        o.insert(QStringLiteral("template"), orNull(q.templ));
+        o.insert(QStringLiteral("netvm"), orNull(q.netvm));
+        o.insert(QStringLiteral("provides_network"), q.providesNetwork);
+        o.insert(QStringLiteral("ip"), orNull(q.ip));
+        o.insert(QStringLiteral("gateway"), orNull(q.gateway));
+        o.insert(QStringLiteral("visible_ip"), orNull(q.visibleIp));
+        o.insert(QStringLiteral("tags"), QJsonArray::fromStringList(q.tags));
+        o.insert(QStringLiteral("egress"), QJsonArray::fromStringList(chain));
+        o.insert(QStringLiteral("expected_egress"),
+                 inferExpectation(snapshot, topology, name).toString());
+        o.insert(QStringLiteral("external_ip"), orNull(colouring.qubeExitIp.value(name)));
+        QJsonArray checks;
+        for (CheckKind kind : allCheckKinds()) {
+            const CheckResult *r = snapshot.latest(name, kind);
+            if (!r)
+                continue;
+            QJsonObject c;
+            c.insert(QStringLiteral("check"), checkKindId(r->check));
+            c.insert(QStringLiteral("status"), checkStatusId(r->status));
+            c.insert(QStringLiteral("observed"), r->observed);
+            c.insert(QStringLiteral("expected"), r->expected);
+            c.insert(QStringLiteral("reason"), r->reason);
+            c.insert(QStringLiteral("at"), orNull(isoTime(r->finished)));
+            c.insert(QStringLiteral("stale"), r->pathAtRun != chain);
+            checks.append(c);
+        }
+        o.insert(QStringLiteral("checks"), checks);
+        qubes.append(o);
+    }
+    root.insert(QStringLiteral("qubes"), qubes);
+
+    QJsonArray links;
+    for (const LinkColour &l : colouring.links) {
+        QJsonObject o;
+        o.insert(QStringLiteral("from"), l.from);
+        o.insert(QStringLiteral("to"), l.to);
+        o.insert(QStringLiteral("external_ip"), orNull(l.externalIp));
+        o.insert(QStringLiteral("colour"), l.colour);
+        o.insert(QStringLiteral("verified"), l.verified);
+        o.insert(QStringLiteral("failed"), l.failed);
+        o.insert(QStringLiteral("stale"), l.stale);
+        links.append(o);
+    }
+    root.insert(QStringLiteral("links"), links);
+
+    QJsonArray exits;
+    for (const ExitInfo &e : colouring.exits) {
+        QJsonObject o;
+        o.insert(QStringLiteral("ip"), e.ip);
+        o.insert(QStringLiteral("kind"), e.kind);
+        o.insert(QStringLiteral("colour"), e.colour);
+        o.insert(QStringLiteral("qubes"), QJsonArray::fromStringList(e.qubes));
+        exits.append(o);
+    }
+    root.insert(QStringLiteral("exits"), exits);
+
+    QJsonArray findings;
+    for (const Finding &f : computeFindings(snapshot, topology)) {
+        QJsonObject o;
+        o.insert(QStringLiteral("severity"), severityId(f.severity));
+        o.insert(QStringLiteral("qube"), orNull(f.qube));
+        o.insert(QStringLiteral("code"), f.code);
+        o.insert(QStringLiteral("message"), f.message);
+        findings.append(o);
+    }
+    root.insert(QStringLiteral("findings"), findings);
+    root.insert(QStringLiteral("rejected"), QJsonArray::fromStringList(snapshot.rejected));
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+} // namespace netmap

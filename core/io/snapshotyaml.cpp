@@ -1,0 +1,571 @@
+#include "snapshotyaml.h"
+
+#include "files.h"
+#include "model/ipv4.h"
+#include "qubes/qvmparsers.h"
+
+#include <QFile>
+
+#include <yaml-cpp/yaml.h>
+
+namespace netmap {
+
+namespace {
+
+constexpr const char *kSchema = "qubes-netmap-snapshot/1";
+constexpr int kMaxFlowDepth = 64;
+constexpr qsizetype kMaxQubes = 100000;
+constexpr qsizetype kMaxChecks = 200000;
+
+std::string utf8(const QString &s)
+{
+    return s.toStdString();
+}
+
+QString dateText(const QDateTime &t, bool withMs)
+{
+    if (!t.isValid())
+        return {};
+    return t.toUTC().toString(withMs ? Qt::ISODateWithMs : Qt::ISODate);
+}
+
+void emitOptionalName(YAML::Emitter &out, const char *key, const std::optional<QubeName> &name)
+{
+    out << YAML::Key << key << YAML::Value;
+    if (name)
+        out << utf8(name->toString());
+    else
+        out << YAML::Null;
+}
+
+void emitString(YAML::Emitter &out, const char *key, const QString &value)
+{
+    out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << utf8(value);
+}
+
+void emitStringList(YAML::Emitter &out, const char *key, const QStringList &values)
+{
+    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const QString &v : values)
+        out << utf8(v);
+    out << YAML::EndSeq;
+}
+
+// Reading: every failure carries the position of the offending node.
+struct Reader
+{
+    QString file;
+    std::optional<Error> error;
+
+    bool fail(const YAML::Node &node, const QString &message)
+    {
+        if (!error) {
+            const YAML::Mark mark = node.Mark();
+            error = makeError(Error::Code::Input, message, file, mark.is_null() ? 0 : mark.line + 1,
+                              mark.is_null() ? 0 : mark.column + 1);
+        }
+        return false;
+    }
+
+    bool checkKeys(const YAML::Node &map, std::initializer_list<const char *> allowed)
+    {
+        for (const auto &entry : map) {
+            if (!entry.first.IsScalar())
+                return fail(entry.first, QStringLiteral("a key must be plain text"));
+            const std::string key = entry.first.Scalar();
+            bool known = false;
+            for (const char *a : allowed)
+                known = known || key == a;
+            if (!known)
+                return fail(entry.first,
+                            QStringLiteral("unknown key \"%1\"").arg(QString::fromStdString(key).left(40)));
+        }
+        return true;
+    }
+
+    bool map(const YAML::Node &node, const char *what)
+    {
+        if (!node.IsMap())
+            return fail(node, QStringLiteral("%1 must be a mapping").arg(QString::fromLatin1(what)));
+        return true;
+    }
+
+    bool seq(const YAML::Node &node, const char *what)
+    {
+        if (!node.IsSequence())
+            return fail(node, QStringLiteral("%1 must be a list").arg(QString::fromLatin1(what)));
+        return true;
+    }
+
+    // A scalar string; missing or null gives an empty string when optional.
+    bool string(const YAML::Node &parent, const char *key, QString *out, bool required = false)
+    {
+        const YAML::Node node = parent[key];
+        if (!node || node.IsNull()) {
+            if (required)
+                return fail(parent, QStringLiteral("missing \"%1\"").arg(QString::fromLatin1(key)));
+            out->clear();
+            return true;
+        }
+        if (!node.IsScalar())
+            return fail(node, QStringLiteral("\"%1\" must be text").arg(QString::fromLatin1(key)));
+        *out = QString::fromStdString(node.Scalar());
+        if (out->size() > 1 << 20)
+            return fail(node, QStringLiteral("\"%1\" is too long").arg(QString::fromLatin1(key)));
+        return true;
+    }
+
+    bool token(const YAML::Node &parent, const char *key, QString *out, bool required)
+    {
+        if (!string(parent, key, out, required))
+            return false;
+        if (out->size() > 32)
+            return fail(parent[key], QStringLiteral("\"%1\" is too long").arg(QString::fromLatin1(key)));
+        for (QChar c : *out)
+            if (!c.isLetterOrNumber() || c.unicode() > 127)
+                if (c != QLatin1Char('-') && c != QLatin1Char('_'))
+                    return fail(parent[key],
+                                QStringLiteral("\"%1\" must be a plain word").arg(QString::fromLatin1(key)));
+        return true;
+    }
+
+    bool name(const YAML::Node &parent, const char *key, std::optional<QubeName> *out,
+              bool required = false)
+    {
+        QString text;
+        if (!string(parent, key, &text, required))
+            return false;
+        if (text.isEmpty()) {
+            out->reset();
+            return true;
+        }
+        QString why;
+        *out = QubeName::fromUntrusted(text, &why);
+        if (!*out)
+            return fail(parent[key], QStringLiteral("\"%1\": %2").arg(QString::fromLatin1(key), why));
+        return true;
+    }
+
+    bool ip(const YAML::Node &parent, const char *key, QString *out)
+    {
+        QString text;
+        if (!string(parent, key, &text))
+            return false;
+        if (text.isEmpty()) {
+            out->clear();
+            return true;
+        }
+        auto valid = validIpAddress(text);
+        if (!valid)
+            return fail(parent[key], QStringLiteral("\"%1\" is not an IP address").arg(QString::fromLatin1(key)));
+        *out = *valid;
+        return true;
+    }
+
+    bool boolean(const YAML::Node &parent, const char *key, bool *out)
+    {
+        const YAML::Node node = parent[key];
+        if (!node || node.IsNull()) {
+            *out = false;
+            return true;
+        }
+        if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false"))
+            return fail(node, QStringLiteral("\"%1\" must be true or false").arg(QString::fromLatin1(key)));
+        *out = node.Scalar() == "true";
+        return true;
+    }
+
+    bool integer(const YAML::Node &parent, const char *key, int *out, int fallback)
+    {
+        const YAML::Node node = parent[key];
+        if (!node || node.IsNull()) {
+            *out = fallback;
+            return true;
+        }
+        bool ok = false;
+        const int v = node.IsScalar() ? QString::fromStdString(node.Scalar()).toInt(&ok) : 0;
+        if (!ok)
+            return fail(node, QStringLiteral("\"%1\" must be a whole number").arg(QString::fromLatin1(key)));
+        *out = v;
+        return true;
+    }
+
+    bool date(const YAML::Node &parent, const char *key, QDateTime *out)
+    {
+        QString text;
+        if (!string(parent, key, &text))
+            return false;
+        if (text.isEmpty()) {
+            *out = QDateTime();
+            return true;
+        }
+        QDateTime t = QDateTime::fromString(text, Qt::ISODateWithMs);
+        if (!t.isValid())
+            return fail(parent[key], QStringLiteral("\"%1\" must be an ISO 8601 time").arg(QString::fromLatin1(key)));
+        *out = t.toUTC();
+        return true;
+    }
+
+    bool stringList(const YAML::Node &parent, const char *key, QStringList *out)
+    {
+        out->clear();
+        const YAML::Node node = parent[key];
+        if (!node || node.IsNull())
+            return true;
+        if (!seq(node, key))
+            return false;
+        for (const auto &item : node) {
+            if (!item.IsScalar())
+                return fail(item, QStringLiteral("\"%1\" must list plain text").arg(QString::fromLatin1(key)));
+            *out << QString::fromStdString(item.Scalar());
+        }
+        return true;
+    }
+};
+
+// Rejects flow nesting deeper than the program ever writes before yaml-cpp recurses into it.
+std::optional<int> tooDeep(const QByteArray &data)
+{
+    int depth = 0;
+    int line = 1;
+    bool inQuote = false;
+    char quote = 0;
+    for (char c : data) {
+        if (c == '\n')
+            ++line;
+        if (inQuote) {
+            if (c == quote)
+                inQuote = false;
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            inQuote = true;
+            quote = c;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxFlowDepth)
+                return line;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+QByteArray snapshotToYaml(const Snapshot &snapshot)
+{
+    YAML::Emitter out;
+    out.SetIndent(2);
+    out << YAML::Comment("qubes-netmap snapshot");
+    out << YAML::BeginMap;
+    out << YAML::Key << "schema" << YAML::Value << kSchema;
+    emitString(out, "source", snapshot.source);
+    emitString(out, "source_detail", snapshot.sourceDetail);
+    emitString(out, "generated", dateText(snapshot.generated, false));
+
+    out << YAML::Key << "globals" << YAML::Value << YAML::BeginMap;
+    emitOptionalName(out, "default_netvm", snapshot.globals.defaultNetvm);
+    emitOptionalName(out, "updatevm", snapshot.globals.updatevm);
+    emitOptionalName(out, "clockvm", snapshot.globals.clockvm);
+    emitOptionalName(out, "default_dispvm", snapshot.globals.defaultDispvm);
+    out << YAML::EndMap;
+
+    out << YAML::Key << "qubes" << YAML::Value << YAML::BeginSeq;
+    for (const Qube &q : snapshot.qubes) {
+        out << YAML::BeginMap;
+        out << YAML::Key << "name" << YAML::Value << utf8(q.name.toString());
+        emitString(out, "class", q.klass);
+        emitString(out, "state", q.state);
+        emitString(out, "label", q.label);
+        emitOptionalName(out, "template", q.templ);
+        emitOptionalName(out, "netvm", q.netvm);
+        emitOptionalName(out, "default_dispvm", q.defaultDispvm);
+        out << YAML::Key << "provides_network" << YAML::Value << q.providesNetwork;
+        emitString(out, "ip", q.ip);
+        emitString(out, "visible_ip", q.visibleIp);
+        emitString(out, "gateway", q.gateway);
+        emitString(out, "visible_gateway", q.visibleGateway);
+        emitStringList(out, "tags", q.tags);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+
+    out << YAML::Key << "firewall" << YAML::Value << YAML::BeginMap;
+    for (auto it = snapshot.firewall.cbegin(); it != snapshot.firewall.cend(); ++it) {
+        out << YAML::Key << utf8(it.key()) << YAML::Value << YAML::BeginSeq;
+        for (const FirewallRule &rule : it.value())
+            out << YAML::DoubleQuoted << utf8(rule.toRaw());
+        out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+
+    out << YAML::Key << "tunnels" << YAML::Value << YAML::BeginMap;
+    for (auto it = snapshot.tunnels.cbegin(); it != snapshot.tunnels.cend(); ++it)
+        emitStringList(out, utf8(it.key()).c_str(), it.value());
+    out << YAML::EndMap;
+
+    out << YAML::Key << "checks" << YAML::Value << YAML::BeginSeq;
+    for (const CheckResult &r : snapshot.checks) {
+        out << YAML::BeginMap;
+        out << YAML::Key << "qube" << YAML::Value << utf8(r.qube.toString());
+        out << YAML::Key << "check" << YAML::Value << utf8(checkKindId(r.check));
+        out << YAML::Key << "status" << YAML::Value << utf8(checkStatusId(r.status));
+        emitString(out, "observed", r.observed);
+        emitString(out, "expected", r.expected);
+        emitString(out, "reason", r.reason);
+        emitString(out, "external_ip", r.externalIp);
+        emitString(out, "command", r.command);
+        out << YAML::Key << "exit_code" << YAML::Value << r.exitCode;
+        emitString(out, "output", r.output);
+        emitString(out, "started", dateText(r.started, true));
+        emitString(out, "finished", dateText(r.finished, true));
+        emitStringList(out, "path", r.pathAtRun);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+
+    out << YAML::Key << "rejected" << YAML::Value << YAML::BeginSeq;
+    for (const QString &r : snapshot.rejected)
+        out << YAML::DoubleQuoted << utf8(r);
+    out << YAML::EndSeq;
+    out << YAML::EndMap;
+    QByteArray bytes(out.c_str(), qsizetype(out.size()));
+    bytes += '\n';
+    return bytes;
+}
+
+Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName)
+{
+    if (auto line = tooDeep(untrustedYaml))
+        return makeError(Error::Code::Input, QStringLiteral("nesting is deeper than %1 levels").arg(kMaxFlowDepth),
+                         fileName, *line, 1);
+    YAML::Node root;
+    try {
+        root = YAML::Load(untrustedYaml.toStdString());
+    } catch (const YAML::Exception &e) {
+        return makeError(Error::Code::Input, QString::fromStdString(e.msg), fileName,
+                         e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1);
+    }
+
+    Reader r { fileName, {} };
+    Snapshot s;
+    auto failed = [&r]() -> Result<Snapshot> { return *r.error; };
+    try {
+        if (!root || root.IsNull())
+            return makeError(Error::Code::Input, QStringLiteral("the file is empty"), fileName, 1, 1);
+        if (!r.map(root, "the snapshot"))
+            return failed();
+        if (!r.checkKeys(root, { "schema", "source", "source_detail", "generated", "globals", "qubes",
+                                 "firewall", "tunnels", "checks", "rejected" }))
+            return failed();
+        QString schema;
+        if (!r.string(root, "schema", &schema, true))
+            return failed();
+        if (schema != QLatin1String(kSchema)) {
+            r.fail(root["schema"], QStringLiteral("unknown schema, expected %1").arg(QLatin1String(kSchema)));
+            return failed();
+        }
+        if (!r.token(root, "source", &s.source, false) || !r.string(root, "source_detail", &s.sourceDetail)
+            || !r.date(root, "generated", &s.generated))
+            return failed();
+
+        if (const YAML::Node g = root["globals"]; g && !g.IsNull()) {
+            if (!r.map(g, "globals")
+                || !r.checkKeys(g, { "default_netvm", "updatevm", "clockvm", "default_dispvm" })
+                || !r.name(g, "default_netvm", &s.globals.defaultNetvm)
+                || !r.name(g, "updatevm", &s.globals.updatevm) || !r.name(g, "clockvm", &s.globals.clockvm)
+                || !r.name(g, "default_dispvm", &s.globals.defaultDispvm))
+                return failed();
+        }
+
+        const YAML::Node qubes = root["qubes"];
+        if (!qubes) {
+            r.fail(root, QStringLiteral("missing \"qubes\""));
+            return failed();
+        }
+        if (!r.seq(qubes, "qubes"))
+            return failed();
+        if (qubes.size() > size_t(kMaxQubes)) {
+            r.fail(qubes, QStringLiteral("more than %1 qubes").arg(kMaxQubes));
+            return failed();
+        }
+        QSet<QString> seen;
+        for (const auto &node : qubes) {
+            Qube q;
+            std::optional<QubeName> name;
+            if (!r.map(node, "a qube")
+                || !r.checkKeys(node, { "name", "class", "state", "label", "template", "netvm",
+                                        "default_dispvm", "provides_network", "ip", "visible_ip",
+                                        "gateway", "visible_gateway", "tags" })
+                || !r.name(node, "name", &name, true) || !r.token(node, "class", &q.klass, true)
+                || !r.token(node, "state", &q.state, true) || !r.token(node, "label", &q.label, false)
+                || !r.name(node, "template", &q.templ) || !r.name(node, "netvm", &q.netvm)
+                || !r.name(node, "default_dispvm", &q.defaultDispvm)
+                || !r.boolean(node, "provides_network", &q.providesNetwork) || !r.ip(node, "ip", &q.ip)
+                || !r.ip(node, "visible_ip", &q.visibleIp) || !r.ip(node, "gateway", &q.gateway)
+                || !r.ip(node, "visible_gateway", &q.visibleGateway) || !r.stringList(node, "tags", &q.tags))
+                return failed();
+            q.name = *name;
+            for (const QString &tag : q.tags) {
+                const bool ok = !tag.isEmpty() && tag.size() <= 64
+                        && std::all_of(tag.begin(), tag.end(), [](QChar c) {
+                               return c.unicode() < 128 && (c.isLetterOrNumber() || c == QLatin1Char('-') || c == QLatin1Char('_'));
+                           });
+                if (!ok) {
+                    r.fail(node["tags"], QStringLiteral("a tag may hold only letters, digits, '-' and '_'"));
+                    return failed();
+                }
+            }
+            if (seen.contains(q.name.toString())) {
+                r.fail(node["name"], QStringLiteral("qube %1 is listed twice").arg(q.name.toString()));
+                return failed();
+            }
+            seen.insert(q.name.toString());
+            s.qubes.push_back(std::move(q));
+        }
+        std::sort(s.qubes.begin(), s.qubes.end(),
+                  [](const Qube &a, const Qube &b) { return a.name < b.name; });
+
+        if (const YAML::Node fw = root["firewall"]; fw && !fw.IsNull()) {
+            if (!r.map(fw, "firewall"))
+                return failed();
+            for (const auto &entry : fw) {
+                QString why;
+                auto qube = QubeName::fromUntrusted(QString::fromStdString(entry.first.Scalar()), &why);
+                if (!qube) {
+                    r.fail(entry.first, QStringLiteral("firewall: %1").arg(why));
+                    return failed();
+                }
+                if (!r.seq(entry.second, "the firewall rules"))
+                    return failed();
+                QList<FirewallRule> rules;
+                for (const auto &line : entry.second) {
+                    if (!line.IsScalar()) {
+                        r.fail(line, QStringLiteral("a firewall rule must be text"));
+                        return failed();
+                    }
+                    const FirewallParse parsed = parseFirewall(QByteArray::fromStdString(line.Scalar()));
+                    if (!parsed.rejected.empty() || parsed.rules.size() != 1) {
+                        r.fail(line, QStringLiteral("bad firewall rule: %1")
+                                             .arg(parsed.rejected.empty() ? QStringLiteral("empty")
+                                                                          : parsed.rejected.front().reason));
+                        return failed();
+                    }
+                    rules << parsed.rules.front();
+                }
+                s.firewall.insert(qube->toString(), rules);
+            }
+        }
+
+        if (const YAML::Node tunnels = root["tunnels"]; tunnels && !tunnels.IsNull()) {
+            if (!r.map(tunnels, "tunnels"))
+                return failed();
+            for (const auto &entry : tunnels) {
+                QString why;
+                auto qube = QubeName::fromUntrusted(QString::fromStdString(entry.first.Scalar()), &why);
+                if (!qube) {
+                    r.fail(entry.first, QStringLiteral("tunnels: %1").arg(why));
+                    return failed();
+                }
+                QStringList ifaces;
+                if (!r.seq(entry.second, "the tunnel interfaces"))
+                    return failed();
+                for (const auto &i : entry.second) {
+                    const QString iface = i.IsScalar() ? QString::fromStdString(i.Scalar()) : QString();
+                    const bool ok = !iface.isEmpty() && iface.size() <= 15
+                            && std::all_of(iface.begin(), iface.end(), [](QChar c) {
+                                   return c.unicode() < 128 && (c.isLetterOrNumber() || c == QLatin1Char('-') || c == QLatin1Char('_') || c == QLatin1Char('.'));
+                               });
+                    if (!ok) {
+                        r.fail(i, QStringLiteral("not an interface name"));
+                        return failed();
+                    }
+                    ifaces << iface;
+                }
+                s.tunnels.insert(qube->toString(), ifaces);
+            }
+        }
+
+        if (const YAML::Node checks = root["checks"]; checks && !checks.IsNull()) {
+            if (!r.seq(checks, "checks"))
+                return failed();
+            if (checks.size() > size_t(kMaxChecks)) {
+                r.fail(checks, QStringLiteral("more than %1 check results").arg(kMaxChecks));
+                return failed();
+            }
+            for (const auto &node : checks) {
+                CheckResult c;
+                std::optional<QubeName> qube;
+                QString kind, status;
+                if (!r.map(node, "a check result")
+                    || !r.checkKeys(node, { "qube", "check", "status", "observed", "expected", "reason",
+                                            "external_ip", "command", "exit_code", "output", "started",
+                                            "finished", "path" })
+                    || !r.name(node, "qube", &qube, true) || !r.token(node, "check", &kind, true)
+                    || !r.token(node, "status", &status, true) || !r.string(node, "observed", &c.observed)
+                    || !r.string(node, "expected", &c.expected) || !r.string(node, "reason", &c.reason)
+                    || !r.ip(node, "external_ip", &c.externalIp) || !r.string(node, "command", &c.command)
+                    || !r.integer(node, "exit_code", &c.exitCode, -1) || !r.string(node, "output", &c.output)
+                    || !r.date(node, "started", &c.started) || !r.date(node, "finished", &c.finished)
+                    || !r.stringList(node, "path", &c.pathAtRun))
+                    return failed();
+                c.qube = *qube;
+                auto k = checkKindFromId(kind);
+                auto st = checkStatusFromId(status);
+                if (!k) {
+                    r.fail(node["check"], QStringLiteral("unknown check \"%1\"").arg(kind));
+                    return failed();
+                }
+                if (!st) {
+                    r.fail(node["status"], QStringLiteral("unknown status \"%1\"").arg(status));
+                    return failed();
+                }
+                c.check = *k;
+                c.status = *st;
+                for (const QString &hop : c.pathAtRun)
+                    if (!QubeName::fromUntrusted(hop)) {
+                        r.fail(node["path"], QStringLiteral("the path must list qube names"));
+                        return failed();
+                    }
+                s.checks.push_back(std::move(c));
+            }
+        }
+        if (!r.stringList(root, "rejected", &s.rejected))
+            return failed();
+    } catch (const YAML::Exception &e) {
+        return makeError(Error::Code::Input, QString::fromStdString(e.msg), fileName,
+                         e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1);
+    }
+    return s;
+}
+
+Result<Snapshot> loadSnapshotFile(const QString &path)
+{
+    auto data = readFileCapped(path);
+    if (!data)
+        return data.error();
+    auto snapshot = snapshotFromYaml(*data, path);
+    if (!snapshot)
+        return snapshot;
+    Snapshot s = std::move(snapshot).value();
+    return s;
+}
+
+Status saveSnapshotFile(const Snapshot &snapshot, const QString &path)
+{
+    return writeFileAtomically(path, snapshotToYaml(snapshot));
+}
+
+Snapshot demoSnapshot()
+{
+    QFile file(QStringLiteral(":/netmap/demo.yaml"));
+    file.open(QIODevice::ReadOnly);
+    auto loaded = snapshotFromYaml(file.readAll(), QStringLiteral(":/netmap/demo.yaml"));
+    Q_ASSERT_X(loaded.ok(), "demoSnapshot", "the built-in demo must load");
+    Snapshot s = loaded.ok() ? std::move(loaded).value() : Snapshot {};
+    s.source = QStringLiteral("demo");
+    return s;
+}
+
+} // namespace netmap

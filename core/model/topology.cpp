@@ -1,0 +1,165 @@
+#include "topology.h"
+
+#include <boost/graph/adjacency_list.hpp>
+
+namespace netmap {
+
+// Vertices are snapshot indices; an edge runs from a netvm to each qube behind it, so
+// out-edges are children and a vertex with no in-edge is a root.
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
+
+struct Topology::Data
+{
+    Graph graph;
+    QStringList names;
+    QHash<QString, int> index;
+    std::vector<int> parent;
+    std::vector<std::vector<int>> children;
+    std::vector<int> roots;
+    std::vector<char> dangling;
+    std::vector<char> inLoop;
+};
+
+Topology::Topology(const Snapshot &snapshot) : d(std::make_unique<Data>())
+{
+    const int n = int(snapshot.qubes.size());
+    d->graph = Graph(size_t(n));
+    d->names.reserve(n);
+    d->index.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        d->names << snapshot.qubes[size_t(i)].name.toString();
+        d->index.insert(d->names.back(), i);
+    }
+    d->parent.assign(size_t(n), -1);
+    d->dangling.assign(size_t(n), 0);
+    d->inLoop.assign(size_t(n), 0);
+    for (int i = 0; i < n; ++i) {
+        const auto &netvm = snapshot.qubes[size_t(i)].netvm;
+        if (!netvm)
+            continue;
+        const int p = d->index.value(netvm->toString(), -1);
+        if (p < 0)
+            d->dangling[size_t(i)] = 1;
+        else
+            d->parent[size_t(i)] = p;
+    }
+
+    // Qubes refuses NetVM loops, but bad input may hold one: find each cycle in one pass over
+    // the parent pointers (every vertex is walked once), mark it and break it at its first
+    // member so every later walk terminates.
+    std::vector<char> state(size_t(n), 0); // 0 new, 1 on the current walk, 2 done
+    std::vector<int> walk;
+    for (int start = 0; start < n; ++start) {
+        if (state[size_t(start)])
+            continue;
+        walk.clear();
+        int v = start;
+        while (v >= 0 && state[size_t(v)] == 0) {
+            state[size_t(v)] = 1;
+            walk.push_back(v);
+            v = d->parent[size_t(v)];
+        }
+        if (v >= 0 && state[size_t(v)] == 1) {
+            auto it = std::find(walk.begin(), walk.end(), v);
+            int first = *std::min_element(it, walk.end());
+            for (; it != walk.end(); ++it)
+                d->inLoop[size_t(*it)] = 1;
+            d->parent[size_t(first)] = -1;
+        }
+        for (int w : walk)
+            state[size_t(w)] = 2;
+    }
+
+    for (int i = 0; i < n; ++i)
+        if (d->parent[size_t(i)] >= 0)
+            boost::add_edge(size_t(d->parent[size_t(i)]), size_t(i), d->graph);
+
+    d->children.resize(size_t(n));
+    for (int i = 0; i < n; ++i) {
+        auto [it, end] = boost::out_edges(size_t(i), d->graph);
+        for (; it != end; ++it)
+            d->children[size_t(i)].push_back(int(boost::target(*it, d->graph)));
+        std::sort(d->children[size_t(i)].begin(), d->children[size_t(i)].end(),
+                  [this](int a, int b) { return d->names[a] < d->names[b]; });
+        if (boost::in_degree(size_t(i), d->graph) == 0)
+            d->roots.push_back(i);
+    }
+    std::sort(d->roots.begin(), d->roots.end(),
+              [this](int a, int b) { return d->names[a] < d->names[b]; });
+}
+
+Topology::~Topology() = default;
+Topology::Topology(Topology &&) noexcept = default;
+Topology &Topology::operator=(Topology &&) noexcept = default;
+
+int Topology::size() const
+{
+    return int(d->names.size());
+}
+
+int Topology::indexOf(QStringView name) const
+{
+    return d->index.value(name.toString(), -1);
+}
+
+const QString &Topology::nameAt(int index) const
+{
+    return d->names.at(index);
+}
+
+int Topology::parentOf(int index) const
+{
+    return d->parent.at(size_t(index));
+}
+
+const std::vector<int> &Topology::childrenOf(int index) const
+{
+    return d->children.at(size_t(index));
+}
+
+const std::vector<int> &Topology::roots() const
+{
+    return d->roots;
+}
+
+std::vector<int> Topology::egressChainIndices(int index) const
+{
+    std::vector<int> chain;
+    for (int v = index; v >= 0 && chain.size() <= d->parent.size(); v = d->parent[size_t(v)])
+        chain.push_back(v);
+    return chain;
+}
+
+QStringList Topology::egressChain(QStringView name) const
+{
+    QStringList chain;
+    const int i = indexOf(name);
+    if (i < 0)
+        return chain;
+    for (int v : egressChainIndices(i))
+        chain << d->names[v];
+    return chain;
+}
+
+QString Topology::rootOf(QStringView name) const
+{
+    const int i = indexOf(name);
+    if (i < 0)
+        return {};
+    const auto chain = egressChainIndices(i);
+    if (chain.size() < 2)
+        return {};
+    return d->names[chain.back()];
+}
+
+bool Topology::isDangling(int index) const
+{
+    return d->dangling.at(size_t(index));
+}
+
+bool Topology::isInLoop(int index) const
+{
+    return d->inLoop.at(size_t(index));
+}
+
+} // namespace netmap

@@ -1,0 +1,92 @@
+#include "inference.h"
+
+#include "model/snapshot.h"
+#include "model/topology.h"
+
+namespace netmap {
+
+namespace {
+
+bool carriesVpn(const Snapshot &snapshot, const Qube &q, bool anyProbed)
+{
+    if (!q.providesNetwork)
+        return false;
+    if (!snapshot.tunnels.value(q.name.toString()).isEmpty())
+        return true;
+    // Nothing probed yet: a network qube named or tagged for a VPN is presumed to carry one.
+    return !anyProbed
+            && (q.hasTag(u"vpn") || q.name.toString().contains(QLatin1String("vpn"), Qt::CaseInsensitive));
+}
+
+} // namespace
+
+QString Expectation::kindId() const
+{
+    switch (egress) {
+    case Egress::Clearnet:
+        return QStringLiteral("clearnet");
+    case Egress::Vpn:
+        return QStringLiteral("vpn");
+    case Egress::Tor:
+        return QStringLiteral("tor");
+    case Egress::None:
+        return QStringLiteral("none");
+    case Egress::Via:
+        return QStringLiteral("via");
+    }
+    return {};
+}
+
+QString Expectation::toString() const
+{
+    return egress == Egress::Via ? QStringLiteral("via ") + via : kindId();
+}
+
+QString torGatewayOf(const Snapshot &snapshot, const Topology &topology, QStringView qube)
+{
+    for (const QString &hop : topology.egressChain(qube)) {
+        const Qube *q = snapshot.find(hop);
+        if (q && q->looksLikeWhonixGateway())
+            return hop;
+    }
+    return {};
+}
+
+QString vpnProviderOf(const Snapshot &snapshot, const Topology &topology, QStringView qube)
+{
+    const bool anyProbed = !snapshot.tunnels.isEmpty();
+    for (const QString &hop : topology.egressChain(qube)) {
+        const Qube *q = snapshot.find(hop);
+        if (q && carriesVpn(snapshot, *q, anyProbed))
+            return hop;
+    }
+    return {};
+}
+
+Expectation inferExpectation(const Snapshot &snapshot, const Topology &topology, QStringView qube)
+{
+    using E = Expectation::Egress;
+    const Qube *q = snapshot.find(qube);
+    if (!q)
+        return { E::None, {}, QStringLiteral("unknown qube") };
+    const QStringList chain = topology.egressChain(qube);
+    // Which comes first on the way out decides: a VPN behind Tor leaves through the VPN.
+    const bool anyProbed = !snapshot.tunnels.isEmpty();
+    for (const QString &hop : chain) {
+        const Qube *h = snapshot.find(hop);
+        if (!h)
+            continue;
+        if (carriesVpn(snapshot, *h, anyProbed))
+            return { E::Vpn, {}, QStringLiteral("behind %1 (VPN)").arg(hop) };
+        if (h->looksLikeWhonixGateway())
+            return { E::Tor, {}, QStringLiteral("behind %1 (Whonix gateway)").arg(hop) };
+    }
+    if (q->hasTag(u"anon-vm"))
+        return { E::Tor, {}, QStringLiteral("tagged anon-vm") };
+    if (!q->netvm && !q->providesNetwork)
+        return { E::None, {}, QStringLiteral("no netvm") };
+    return { E::Clearnet, {}, chain.size() > 1 ? QStringLiteral("behind %1").arg(chain.back())
+                                               : QStringLiteral("network provider") };
+}
+
+} // namespace netmap

@@ -1,0 +1,304 @@
+#include "commandrunner.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFileInfo>
+#include <QPointer>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QStandardPaths>
+#include <QTimer>
+
+#include <algorithm>
+
+namespace netmap {
+
+namespace {
+
+constexpr int killGraceMs = 2000; // between terminate() and kill()
+constexpr qint64 readChunk = 64 << 10; // bounded reads: memory stays flat whatever the child prints
+
+QString formatDuration(qint64 ms)
+{
+    if (ms >= 1000 && ms % 1000 == 0)
+        return QStringLiteral("%1 s").arg(ms / 1000);
+    return QStringLiteral("%1 ms").arg(ms);
+}
+
+bool isPlainShellWord(const QString &word)
+{
+    if (word.isEmpty())
+        return false;
+    for (const QChar c : word) {
+        const char16_t u = c.unicode();
+        const bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')
+            || u == '_' || u == '-' || u == '.' || u == '/' || u == '=' || u == ':' || u == ','
+            || u == '@' || u == '%' || u == '+';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+QString quoteForDisplay(const QString &word)
+{
+    if (isPlainShellWord(word))
+        return word;
+    QString out;
+    out.reserve(word.size() + 2);
+    out += u'\'';
+    for (const QChar c : word) {
+        if (c == u'\'')
+            out += QStringLiteral("'\\''");
+        else if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+            out += u'?'; // display only: never show control characters
+        else
+            out += c;
+    }
+    out += u'\'';
+    return out;
+}
+
+} // namespace
+
+QString CommandSpec::display() const
+{
+    QStringList words;
+    words.reserve(arguments.size() + 1);
+    words << quoteForDisplay(program);
+    for (const QString &argument : arguments)
+        words << quoteForDisplay(argument);
+    return words.join(u' ');
+}
+
+QString CommandOutput::describe() const
+{
+    switch (outcome) {
+    case Outcome::Finished:
+        return QStringLiteral("exited with %1").arg(exitCode);
+    case Outcome::FailedToStart:
+        return errorString.isEmpty() ? QStringLiteral("could not start") : errorString;
+    case Outcome::TimedOut:
+        return errorString.isEmpty() ? QStringLiteral("timed out") : errorString;
+    case Outcome::Crashed:
+        return errorString.isEmpty() ? QStringLiteral("crashed") : errorString;
+    case Outcome::Cancelled:
+        return QStringLiteral("was cancelled");
+    case Outcome::OutputCapped:
+        return errorString.isEmpty() ? QStringLiteral("printed too much output") : errorString;
+    }
+    return QStringLiteral("unknown outcome");
+}
+
+struct CommandRunner::Job
+{
+    CommandSpec spec;
+    QProcess *process = nullptr;
+    QTimer watchdog;
+    QTimer killTimer;
+    QElapsedTimer clock;
+    CommandOutput output;
+    // Set when we decided to stop the process; the outcome reported once it has exited.
+    std::optional<CommandOutput::Outcome> stopReason;
+    QString stopMessage;
+};
+
+CommandRunner::CommandRunner(QObject *parent) : QObject(parent) { }
+
+CommandRunner::~CommandRunner()
+{
+    const auto jobs = m_jobs;
+    m_jobs.clear();
+    for (Job *job : jobs) {
+        job->process->disconnect(this);
+        job->process->kill();
+        job->process->waitForFinished(1000); // reap the child; it was sent SIGKILL
+        delete job->process;
+        delete job;
+    }
+}
+
+QString CommandRunner::findProgram(const QString &name)
+{
+    if (name.isEmpty())
+        return {};
+    if (name.contains(u'/')) {
+        const QFileInfo info(name);
+        if (info.isAbsolute() && info.isFile() && info.isExecutable())
+            return info.absoluteFilePath();
+        return {};
+    }
+    return QStandardPaths::findExecutable(name);
+}
+
+CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
+{
+    const Id id = m_nextId++;
+    auto *job = new Job;
+    job->spec = spec;
+    job->clock.start();
+    m_jobs.insert(id, job);
+
+    const QString program = findProgram(spec.program);
+    if (program.isEmpty()) {
+        finish(id, CommandOutput::Outcome::FailedToStart,
+               QStringLiteral("could not start: %1 not found").arg(spec.program));
+        return id;
+    }
+
+    auto *process = new QProcess(this);
+    job->process = process;
+    process->setProgram(program);
+    process->setArguments(spec.arguments);
+    process->setProcessChannelMode(QProcess::SeparateChannels);
+    // EOF on stdin from the first moment: nothing can be forwarded to a qube.
+    process->setStandardInputFile(QProcess::nullDevice());
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
+    env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
+    env.remove(QStringLiteral("LANGUAGE"));
+    process->setProcessEnvironment(env);
+
+    const auto drain = [this, id](QProcess::ProcessChannel channel) {
+        Job *job = m_jobs.value(id);
+        if (!job || !job->process)
+            return;
+        QProcess *p = job->process;
+        const bool isStdout = channel == QProcess::StandardOutput;
+        QByteArray &kept = isStdout ? job->output.stdoutData : job->output.stderrData;
+        bool &truncated = isStdout ? job->output.stdoutTruncated : job->output.stderrTruncated;
+        const qint64 cap = std::max<qint64>(0, isStdout ? job->spec.stdoutCap : job->spec.stderrCap);
+        p->setReadChannel(channel);
+        char buffer[readChunk];
+        for (;;) {
+            const qint64 n = p->read(buffer, sizeof buffer);
+            if (n <= 0)
+                break;
+            const qint64 room = cap - kept.size();
+            if (room > 0)
+                kept.append(buffer, std::min(room, n));
+            if (n > room && !truncated) {
+                truncated = true;
+                if (isStdout && !job->stopReason) {
+                    job->stopReason = CommandOutput::Outcome::OutputCapped;
+                    job->stopMessage = QStringLiteral("printed more than %1 bytes").arg(cap);
+                    p->terminate();
+                    job->killTimer.start();
+                }
+            }
+        }
+    };
+    connect(process, &QProcess::readyReadStandardOutput, this,
+            [drain] { drain(QProcess::StandardOutput); });
+    connect(process, &QProcess::readyReadStandardError, this,
+            [drain] { drain(QProcess::StandardError); });
+    connect(process, &QProcess::errorOccurred, this, [this, id](QProcess::ProcessError error) {
+        Job *job = m_jobs.value(id);
+        if (!job || error != QProcess::FailedToStart)
+            return; // other errors are followed by finished()
+        finish(id, CommandOutput::Outcome::FailedToStart,
+               QStringLiteral("could not start: %1").arg(job->process->errorString()));
+    });
+    connect(process, &QProcess::finished, this,
+            [this, id, drain](int exitCode, QProcess::ExitStatus status) {
+                Job *job = m_jobs.value(id);
+                if (!job)
+                    return;
+                drain(QProcess::StandardOutput);
+                drain(QProcess::StandardError);
+                job->output.exitCode = exitCode;
+                if (job->stopReason)
+                    finish(id, *job->stopReason, job->stopMessage);
+                else if (status == QProcess::CrashExit)
+                    finish(id, CommandOutput::Outcome::Crashed, QStringLiteral("crashed"));
+                else
+                    finish(id, CommandOutput::Outcome::Finished);
+            });
+
+    job->watchdog.setSingleShot(true);
+    job->watchdog.setInterval(std::max(0, spec.timeoutMs));
+    connect(&job->watchdog, &QTimer::timeout, this, [this, id] {
+        Job *job = m_jobs.value(id);
+        if (!job || job->stopReason)
+            return;
+        job->stopReason = CommandOutput::Outcome::TimedOut;
+        job->stopMessage = QStringLiteral("timed out after %1").arg(formatDuration(job->spec.timeoutMs));
+        job->process->terminate();
+        job->killTimer.start();
+    });
+    job->killTimer.setSingleShot(true);
+    job->killTimer.setInterval(killGraceMs);
+    connect(&job->killTimer, &QTimer::timeout, this, [this, id] {
+        if (Job *job = m_jobs.value(id))
+            job->process->kill();
+    });
+
+    process->start(QIODevice::ReadOnly);
+    if (m_jobs.contains(id)) // not already failed to start
+        job->watchdog.start();
+    return id;
+}
+
+void CommandRunner::cancel(Id id)
+{
+    Job *job = m_jobs.value(id);
+    if (!job || !job->process)
+        return;
+    job->stopReason = CommandOutput::Outcome::Cancelled;
+    job->stopMessage = QStringLiteral("was cancelled");
+    job->process->kill(); // finished() follows from the event loop
+}
+
+void CommandRunner::cancelAll()
+{
+    const auto ids = m_jobs.keys();
+    for (const Id id : ids)
+        cancel(id);
+}
+
+int CommandRunner::runningCount() const
+{
+    return int(m_jobs.size());
+}
+
+void CommandRunner::finish(Id id, CommandOutput::Outcome outcome, const QString &error)
+{
+    Job *job = m_jobs.take(id);
+    if (!job)
+        return;
+    job->watchdog.stop();
+    job->killTimer.stop();
+    CommandOutput output = std::move(job->output);
+    output.outcome = outcome;
+    if (outcome != CommandOutput::Outcome::Finished) {
+        output.exitCode = -1;
+        output.errorString = error;
+    }
+    output.elapsedMs = job->clock.elapsed();
+    if (job->process) {
+        job->process->disconnect(this);
+        job->process->deleteLater(); // it has exited, or never started
+    }
+    delete job;
+    // Always queued: a caller may connect after start(), and never sees a reentrant signal.
+    QMetaObject::invokeMethod(
+            this, [this, id, output] { emit finished(id, output); }, Qt::QueuedConnection);
+}
+
+CommandOutput CommandRunner::runBlocking(const CommandSpec &spec)
+{
+    Q_ASSERT(QCoreApplication::instance());
+    CommandRunner runner;
+    QEventLoop loop;
+    CommandOutput result;
+    connect(&runner, &CommandRunner::finished, &loop, [&](Id, const CommandOutput &output) {
+        result = output;
+        loop.quit();
+    });
+    runner.start(spec);
+    loop.exec(QEventLoop::ExcludeUserInputEvents);
+    return result;
+}
+
+} // namespace netmap

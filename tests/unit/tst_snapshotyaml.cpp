@@ -1,0 +1,162 @@
+#include "io/jsonexport.h"
+#include "io/snapshotyaml.h"
+#include "model/topology.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <unistd.h>
+
+using namespace netmap;
+
+class tst_SnapshotYaml : public QObject
+{
+    Q_OBJECT
+private slots:
+    void demoLoads();
+    void roundTripIsExact();
+    void hostileTextRoundTrips();
+    void broken_data();
+    void broken();
+    void missingFile();
+    void atomicSaveKeepsOldFileOnFailure();
+    void jsonOfDemo();
+};
+
+void tst_SnapshotYaml::demoLoads()
+{
+    const Snapshot demo = demoSnapshot();
+    QCOMPARE(demo.source, QStringLiteral("demo"));
+    QVERIFY(demo.qubes.size() >= 10);
+    QVERIFY(demo.find(u"sys-vpn"));
+    QVERIFY(demo.find(u"whonix"));
+    QVERIFY(!demo.checks.empty());
+}
+
+void tst_SnapshotYaml::roundTripIsExact()
+{
+    const Snapshot demo = demoSnapshot();
+    const QByteArray yaml = snapshotToYaml(demo);
+    auto loaded = snapshotFromYaml(yaml, QStringLiteral("mem"));
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error().toString()));
+    QVERIFY(*loaded == demo);
+    QCOMPARE(snapshotToYaml(*loaded), yaml);
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("s.yaml"));
+    QVERIFY(saveSnapshotFile(demo, path).ok());
+    auto fromFile = loadSnapshotFile(path);
+    QVERIFY(fromFile.ok());
+    QVERIFY(*fromFile == demo);
+}
+
+void tst_SnapshotYaml::hostileTextRoundTrips()
+{
+    Snapshot s = demoSnapshot();
+    CheckResult r = s.checks.front();
+    r.output = QStringLiteral("<img src=x> ```\n# heading\n'quote' \"dq\" : - [a] {b} \u202e rtl");
+    r.reason = QStringLiteral("key: value # not a comment");
+    s.checks.push_back(r);
+    auto loaded = snapshotFromYaml(snapshotToYaml(s), QStringLiteral("mem"));
+    QVERIFY(loaded.ok());
+    QCOMPARE(loaded->checks.back().output, r.output);
+    QCOMPARE(loaded->checks.back().reason, r.reason);
+}
+
+void tst_SnapshotYaml::broken_data()
+{
+    QTest::addColumn<QString>("path");
+    QDir dir(QStringLiteral(NETMAP_TEST_DATA "/snapshots"));
+    const auto files = dir.entryList({ QStringLiteral("bad-*.yaml") }, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 10);
+    for (const QString &f : files)
+        QTest::newRow(qPrintable(f)) << dir.filePath(f);
+}
+
+void tst_SnapshotYaml::broken()
+{
+    QFETCH(QString, path);
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString first = QString::fromUtf8(file.readLine()).trimmed();
+    auto loaded = loadSnapshotFile(path);
+    QVERIFY(!loaded.ok());
+    const Error &e = loaded.error();
+    QCOMPARE(e.file, path);
+    QVERIFY(e.line >= 1);
+    const QString text = e.toString();
+    QVERIFY(text.startsWith(path + QLatin1Char(':')));
+    QVERIFY2(!text.contains(QLatin1Char('\n')), qPrintable(text));
+    static const QRegularExpression expect(QStringLiteral("^# expect: (\\d+):(\\d+) ?(.*)$"));
+    const auto m = expect.match(first);
+    if (m.hasMatch()) {
+        QCOMPARE(QString::number(e.line) + QLatin1Char(':') + QString::number(e.column),
+                 m.captured(1) + QLatin1Char(':') + m.captured(2));
+        QVERIFY2(e.message.contains(m.captured(3)), qPrintable(e.message));
+    }
+}
+
+void tst_SnapshotYaml::missingFile()
+{
+    auto loaded = loadSnapshotFile(QStringLiteral("/nonexistent/x.yaml"));
+    QVERIFY(!loaded.ok());
+    QVERIFY(loaded.error().toString().startsWith(QStringLiteral("/nonexistent/x.yaml: ")));
+}
+
+void tst_SnapshotYaml::atomicSaveKeepsOldFileOnFailure()
+{
+    if (::geteuid() == 0)
+        QSKIP("root ignores folder permissions; the read-only case cannot be staged");
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("s.yaml"));
+    QVERIFY(saveSnapshotFile(demoSnapshot(), path).ok());
+    const QByteArray before = QFile(path).exists() ? [&] { QFile f(path); f.open(QIODevice::ReadOnly); return f.readAll(); }() : QByteArray();
+    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+    Snapshot other;
+    auto saved = saveSnapshotFile(other, path);
+    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QVERIFY(!saved.ok());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
+}
+
+void tst_SnapshotYaml::jsonOfDemo()
+{
+    const QJsonObject root = QJsonDocument::fromJson(exportJson(demoSnapshot())).object();
+    QCOMPARE(root.value(QStringLiteral("schema")).toString(), QStringLiteral("qubes-netmap/1"));
+    QSet<QString> ips;
+    QSet<QString> colours;
+    for (const QJsonValue &v : root.value(QStringLiteral("links")).toArray()) {
+        const QJsonObject l = v.toObject();
+        if (l.value(QStringLiteral("external_ip")).isString()) {
+            ips.insert(l.value(QStringLiteral("external_ip")).toString());
+            colours.insert(l.value(QStringLiteral("colour")).toString());
+        }
+    }
+    QCOMPARE(ips.size(), 3);
+    QCOMPARE(colours.size(), 3);
+    bool sawChain = false;
+    for (const QJsonValue &v : root.value(QStringLiteral("qubes")).toArray()) {
+        const QJsonObject q = v.toObject();
+        if (q.value(QStringLiteral("name")).toString() == QLatin1String("work-vpn")) {
+            QCOMPARE(q.value(QStringLiteral("egress")).toArray().size(), 4);
+            QCOMPARE(q.value(QStringLiteral("external_ip")).toString(), QStringLiteral("198.51.100.23"));
+            sawChain = true;
+        }
+        if (q.value(QStringLiteral("name")).toString() == QLatin1String("dom0"))
+            QVERIFY(q.value(QStringLiteral("netvm")).isNull());
+    }
+    QVERIFY(sawChain);
+    QVERIFY(root.value(QStringLiteral("findings")).isArray());
+}
+
+QTEST_GUILESS_MAIN(tst_SnapshotYaml)
+#include "tst_snapshotyaml.moc"

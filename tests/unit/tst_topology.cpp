@@ -1,0 +1,224 @@
+#include "model/colouring.h"
+#include "model/findings.h"
+#include "model/topology.h"
+#include "policy/inference.h"
+
+#include <QTest>
+
+using namespace netmap;
+
+namespace {
+
+QubeName n(const char *name)
+{
+    return *QubeName::fromUntrusted(QString::fromLatin1(name));
+}
+
+Qube qube(const char *name, const char *netvm, bool provides = false, const char *state = "Running")
+{
+    Qube q;
+    q.name = n(name);
+    q.klass = QStringLiteral("AppVM");
+    q.state = QString::fromLatin1(state);
+    q.label = QStringLiteral("red");
+    if (netvm)
+        q.netvm = n(netvm);
+    q.providesNetwork = provides;
+    return q;
+}
+
+Snapshot make(std::vector<Qube> qubes)
+{
+    Snapshot s;
+    s.qubes = std::move(qubes);
+    std::sort(s.qubes.begin(), s.qubes.end(), [](const Qube &a, const Qube &b) { return a.name < b.name; });
+    return s;
+}
+
+bool hasFinding(const std::vector<Finding> &findings, const QString &qube, const char *code)
+{
+    return std::any_of(findings.begin(), findings.end(), [&](const Finding &f) {
+        return f.qube == qube && f.code == QLatin1String(code);
+    });
+}
+
+} // namespace
+
+class tst_Topology : public QObject
+{
+    Q_OBJECT
+private slots:
+    void chains();
+    void loopIsAFindingNotAHang();
+    void dangling();
+    void findings();
+    void inference();
+    void colouring();
+    void largeChainIsLinear();
+};
+
+void tst_Topology::chains()
+{
+    const Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
+                              qube("work", "sys-firewall"), qube("untrusted", "sys-firewall"),
+                              qube("vault", nullptr) });
+    const Topology t(s);
+    QCOMPARE(t.egressChain(u"work"), QStringList({ "work", "sys-firewall", "sys-net" }));
+    QCOMPARE(t.rootOf(u"work"), QStringLiteral("sys-net"));
+    QCOMPARE(t.egressChain(u"vault"), QStringList({ "vault" }));
+    QCOMPARE(t.rootOf(u"vault"), QString());
+    const int fw = t.indexOf(u"sys-firewall");
+    QCOMPARE(t.childrenOf(fw).size(), size_t(2));
+    QCOMPARE(t.nameAt(t.childrenOf(fw)[0]), QStringLiteral("untrusted"));
+    QStringList roots;
+    for (int r : t.roots())
+        roots << t.nameAt(r);
+    QCOMPARE(roots, QStringList({ "sys-net", "vault" }));
+}
+
+void tst_Topology::loopIsAFindingNotAHang()
+{
+    const Snapshot s = make({ qube("a", "b", true), qube("b", "c", true), qube("c", "a", true),
+                              qube("d", "b") });
+    const Topology t(s);
+    QVERIFY(t.isInLoop(t.indexOf(u"a")));
+    QVERIFY(t.isInLoop(t.indexOf(u"c")));
+    QVERIFY(!t.isInLoop(t.indexOf(u"d")));
+    const QStringList chain = t.egressChain(u"d");
+    QVERIFY(chain.size() <= 4);
+    QCOMPARE(chain.first(), QStringLiteral("d"));
+    const auto findings = computeFindings(s, t);
+    QVERIFY(hasFinding(findings, QStringLiteral("a"), "netvm-loop"));
+    QVERIFY(!hasFinding(findings, QStringLiteral("d"), "netvm-loop"));
+    // Self loop.
+    const Snapshot self = make({ qube("x", "x", true) });
+    const Topology ts(self);
+    QCOMPARE(ts.egressChain(u"x"), QStringList({ "x" }));
+    QVERIFY(ts.isInLoop(0));
+}
+
+void tst_Topology::dangling()
+{
+    const Snapshot s = make({ qube("work", "sys-gone") });
+    const Topology t(s);
+    QVERIFY(t.isDangling(0));
+    QCOMPARE(t.parentOf(0), -1);
+    QCOMPARE(t.egressChain(u"work"), QStringList({ "work" }));
+    QVERIFY(hasFinding(computeFindings(s, t), QStringLiteral("work"), "dangling-netvm"));
+}
+
+void tst_Topology::findings()
+{
+    Qube tmpl = qube("debian-12", "sys-net");
+    tmpl.klass = QStringLiteral("TemplateVM");
+    Qube gw = qube("sys-whonix", "sys-net", true);
+    gw.templ = n("whonix-gateway-17");
+    Qube anonOk = qube("anon-whonix", "sys-whonix");
+    anonOk.tags << QStringLiteral("anon-vm");
+    Qube anonBad = qube("anon-lost", "sys-net");
+    anonBad.tags << QStringLiteral("anon-vm");
+    Qube dvm = qube("default-dvm", "sys-net", false, "Halted");
+    Qube vpnClient = qube("work", "sys-vpn");
+    vpnClient.defaultDispvm = n("default-dvm");
+    Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true, "Halted"), tmpl, gw,
+                        anonOk, anonBad, dvm, vpnClient });
+    s.globals.defaultNetvm = n("sys-firewall");
+    const Topology t(s);
+    const auto f = computeFindings(s, t);
+    QVERIFY(hasFinding(f, QStringLiteral("debian-12"), "template-netvm"));
+    QVERIFY(hasFinding(f, QStringLiteral("anon-lost"), "anon-vm-not-whonix"));
+    QVERIFY(!hasFinding(f, QStringLiteral("anon-whonix"), "anon-vm-not-whonix"));
+    QVERIFY(hasFinding(f, QStringLiteral("work"), "netvm-halted"));
+    QVERIFY(hasFinding(f, QStringLiteral("work"), "dispvm-netvm-differs"));
+    QVERIFY(hasFinding(f, QString(), "dangling-global"));
+    QVERIFY(!hasFinding(f, QStringLiteral("anon-whonix"), "netvm-halted"));
+}
+
+void tst_Topology::inference()
+{
+    Qube gw = qube("sys-whonix", "sys-firewall", true);
+    gw.templ = n("whonix-gateway-17");
+    Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
+                        qube("sys-vpn", "sys-firewall", true), gw, qube("work", "sys-firewall"),
+                        qube("work-vpn", "sys-vpn"), qube("anon", "sys-whonix"), qube("vault", nullptr),
+                        qube("vpn-over-tor", "tunnel"), qube("tunnel", "sys-whonix", true) });
+    s.tunnels.insert(QStringLiteral("sys-vpn"), { QStringLiteral("tun0") });
+    s.tunnels.insert(QStringLiteral("tunnel"), { QStringLiteral("wg0") });
+    const Topology t(s);
+    auto kind = [&](const char *q) { return inferExpectation(s, t, QString::fromLatin1(q)).kindId(); };
+    QCOMPARE(kind("work"), QStringLiteral("clearnet"));
+    QCOMPARE(kind("work-vpn"), QStringLiteral("vpn"));
+    QCOMPARE(kind("anon"), QStringLiteral("tor"));
+    QCOMPARE(kind("vault"), QStringLiteral("none"));
+    QCOMPARE(kind("sys-net"), QStringLiteral("clearnet"));
+    QCOMPARE(kind("vpn-over-tor"), QStringLiteral("vpn"));
+    QCOMPARE(vpnProviderOf(s, t, u"work-vpn"), QStringLiteral("sys-vpn"));
+    QCOMPARE(torGatewayOf(s, t, u"anon"), QStringLiteral("sys-whonix"));
+}
+
+void tst_Topology::colouring()
+{
+    Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true),
+                        qube("work", "sys-net"), qube("work-vpn", "sys-vpn"), qube("other", "sys-net") });
+    s.tunnels.insert(QStringLiteral("sys-vpn"), { QStringLiteral("tun0") });
+    const Topology t(s);
+    auto result = [&](const char *q, const char *ip, CheckStatus status = CheckStatus::Pass) {
+        CheckResult r;
+        r.qube = n(q);
+        r.check = CheckKind::ExternalIp;
+        r.status = status;
+        r.externalIp = QString::fromLatin1(ip);
+        r.pathAtRun = t.egressChain(QString::fromLatin1(q));
+        s.checks.push_back(r);
+    };
+    result("work", "203.0.113.7");
+    result("sys-net", "203.0.113.7");
+    result("work-vpn", "198.51.100.23");
+    Colouring c = colourPaths(s, t);
+    QCOMPARE(c.exits.size(), 2);
+    QCOMPARE(c.exits[0].kind, QStringLiteral("clearnet"));
+    QCOMPARE(c.exits[1].kind, QStringLiteral("vpn"));
+    QVERIFY(c.exits[0].colour != c.exits[1].colour);
+    QCOMPARE(c.links[QStringLiteral("work")].colour, c.exits[0].colour);
+    QCOMPARE(c.links[QStringLiteral("work-vpn")].colour, c.exits[1].colour);
+    QVERIFY(!c.links[QStringLiteral("other")].verified);
+    QCOMPARE(c.links[QStringLiteral("other")].colour, Colouring::unverifiedColour());
+
+    // A leak: the VPN client shows the clearnet exit; it shares the clearnet colour.
+    result("work-vpn", "203.0.113.7", CheckStatus::Fail);
+    c = colourPaths(s, t);
+    QCOMPARE(c.exits.size(), 1);
+    QCOMPARE(c.links[QStringLiteral("work-vpn")].colour, c.links[QStringLiteral("work")].colour);
+    QVERIFY(c.links[QStringLiteral("work-vpn")].failed);
+
+    // Moving work-vpn makes its evidence stale: unverified again.
+    Snapshot moved = s;
+    moved.qubes[size_t(moved.indexOf(u"work-vpn"))].netvm = n("sys-net");
+    const Topology tm(moved);
+    c = colourPaths(moved, tm);
+    QVERIFY(!c.links[QStringLiteral("work-vpn")].verified);
+    QVERIFY(c.links[QStringLiteral("work-vpn")].stale);
+}
+
+void tst_Topology::largeChainIsLinear()
+{
+    // A 20,000-deep chain must not recurse or go quadratic in construction.
+    std::vector<Qube> qubes;
+    for (int i = 0; i < 20000; ++i) {
+        Qube q;
+        q.name = *QubeName::fromUntrusted(QStringLiteral("q%1").arg(i, 5, 10, QLatin1Char('0')));
+        q.klass = QStringLiteral("AppVM");
+        q.state = QStringLiteral("Running");
+        q.providesNetwork = true;
+        if (i > 0)
+            q.netvm = *QubeName::fromUntrusted(QStringLiteral("q%1").arg(i - 1, 5, 10, QLatin1Char('0')));
+        qubes.push_back(q);
+    }
+    Snapshot s = make(std::move(qubes));
+    const Topology t(s);
+    QCOMPARE(t.roots().size(), size_t(1));
+    QCOMPARE(t.egressChainIndices(t.indexOf(u"q19999")).size(), size_t(20000));
+}
+
+QTEST_GUILESS_MAIN(tst_Topology)
+#include "tst_topology.moc"
