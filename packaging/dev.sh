@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Developer set-up in one command: installs what is missing (Debian/Ubuntu or Fedora), builds,
+# then opens the demo (`demo`) or runs every test (`test`).
+#   packaging/dev.sh demo   build and open the demo network (no display: export it and say where)
+#   packaging/dev.sh test   build and run every test (unit, UI, lab; lab tests need root)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="${NETMAP_BUILD_DIR:-$here/build}"
+jobs="${NETMAP_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'dev.sh: %s\n' "$*" >&2; exit 2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        die "need root to install packages: $*"; fi
+}
+
+debian_packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-svg-dev libgl-dev
+                 libboost-graph-dev libyaml-cpp-dev)
+fedora_packages=(cmake ninja-build gcc-c++ pkgconf qt6-qtbase-devel qt6-qtsvg-devel
+                 boost-devel yaml-cpp-devel)
+# Tests also use these (XML/SVG checks are in-process; the lab brings its own list).
+debian_test_packages=(python3 python3-yaml)
+fedora_test_packages=(python3 python3-pyyaml)
+
+install_missing() {
+    if command -v apt-get >/dev/null; then
+        local missing=()
+        for p in "$@"; do
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        done
+        if [ ${#missing[@]} -gt 0 ]; then
+            say "installing ${missing[*]}"
+            as_root apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        fi
+    elif command -v dnf >/dev/null; then
+        local missing=()
+        for p in "$@"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
+        if [ ${#missing[@]} -gt 0 ]; then
+            say "installing ${missing[*]}"
+            as_root dnf install -y -q "${missing[@]}"
+        fi
+    else
+        die "no apt-get or dnf: install Qt 6 (base, svg), Boost, yaml-cpp, CMake and a C++20 compiler by hand"
+    fi
+}
+
+packages() { # $1 = build|test
+    if command -v apt-get >/dev/null; then
+        install_missing "${debian_packages[@]}"
+        [ "$1" = test ] && install_missing "${debian_test_packages[@]}"
+    else
+        install_missing "${fedora_packages[@]}"
+        [ "$1" = test ] && install_missing "${fedora_test_packages[@]}"
+    fi
+    if [ "$1" = test ]; then
+        for extra in "$here"/tests/*/install-deps.sh; do
+            [ -x "$extra" ] && { say "test dependencies: ${extra#"$here"/}"; "$extra"; }
+        done
+    fi
+    return 0
+}
+
+configure_and_build() { # extra cmake arguments
+    say "building in $build"
+    cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$build" -j "$jobs"
+}
+
+case "${1:-}" in
+demo)
+    packages build
+    configure_and_build
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+        say "opening the demo network"
+        exec "$build/app/qubes-netmap" --demo
+    fi
+    out="$build/demo"
+    mkdir -p "$out"
+    rc=0
+    "$build/app/qubes-netmap" --demo --export "$out/demo.svg" --export "$out/demo.png" \
+        --export "$out/demo.json" --export "$out/demo.yaml" --quiet || rc=$?
+    [ "$rc" -le 1 ] || die "the demo export failed (exit $rc)"
+    say "no display: the demo network was exported to $out (demo.svg, demo.png, demo.json, demo.yaml)"
+    ;;
+test)
+    packages test
+    configure_and_build -DNETMAP_WERROR=ON
+    say "running every test"
+    cd "$build"
+    ctest --output-on-failure -j "$jobs" --timeout 900
+    ;;
+*)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
