@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Command-line contract of qubes-netmap (DESIGN.md §5), run as a user would."""
+import json, os, subprocess, sys, tempfile, unittest
+
+BIN = sys.argv.pop(1)
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, '..', 'data')
+
+
+def run(*args, env_extra=None, path=None):
+    env = {k: v for k, v in os.environ.items() if k not in ('DISPLAY', 'WAYLAND_DISPLAY')}
+    env['PATH'] = path if path is not None else os.path.join(HERE, 'fake-bin') + ':/usr/bin:/bin'
+    env.update(env_extra or {})
+    return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def out(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_help_lists_every_option(self):
+        r = run('--help')
+        self.assertEqual(r.returncode, 0)
+        for option in ('--demo', '--snapshot', '--export', '--help', '--version'):
+            self.assertIn(option, r.stdout)
+        self.assertIn('Exit codes', r.stdout)
+
+    def test_demo_json(self):
+        r = run('--demo', '--export', self.out('demo.json'))
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        doc = json.load(open(self.out('demo.json')))
+        self.assertEqual(doc['schema'], 'qubes-netmap/1')
+        self.assertEqual(doc['source'], 'demo')
+        ips = {l['external_ip'] for l in doc['links'] if l['external_ip']}
+        colours = {l['colour'] for l in doc['links'] if l['external_ip']}
+        self.assertEqual(len(ips), 3, ips)
+        self.assertEqual(len(colours), 3, colours)
+        kinds = {e['kind'] for e in doc['exits']}
+        self.assertEqual(kinds, {'clearnet', 'vpn', 'tor'})
+        work = next(q for q in doc['qubes'] if q['name'] == 'work')
+        self.assertEqual(work['egress'], ['work', 'sys-firewall', 'sys-net'])
+        self.assertTrue(work['checks'])
+
+    def test_live_qvm_ls_reflected_exactly(self):
+        listing = os.path.join(HERE, 'qubes43.txt')
+        r = run('--export', self.out('live.json'), env_extra={'FAKE_QVM_LS_FILE': listing})
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        doc = json.load(open(self.out('live.json')))
+        self.assertEqual(doc['source'], 'qvm-ls')
+        names = [q['name'] for q in doc['qubes']]
+        self.assertEqual(names, sorted(['anon-whonix', 'default-dvm', 'dom0', 'fedora-41-xfce', 'sys-firewall',
+                                        'sys-net', 'sys-vpn-tor', 'sys-whonix', 'vault', 'whonix-gateway-18',
+                                        'whonix-workstation-18', 'work.web', 'work-vpn']))
+        q = {x['name']: x for x in doc['qubes']}
+        self.assertEqual(q['sys-net']['class'], 'DispVM')
+        self.assertEqual(q['sys-net']['ip'], '10.138.31.7')
+        self.assertIsNone(q['sys-net']['netvm'])
+        self.assertTrue(q['sys-firewall']['provides_network'])
+        self.assertEqual(q['work-vpn']['egress'], ['work-vpn', 'sys-vpn-tor', 'sys-whonix', 'sys-firewall', 'sys-net'])
+        self.assertEqual(q['work-vpn']['state'], 'Paused')
+        self.assertIsNone(q['dom0']['netvm'])
+        self.assertIsNone(q['dom0']['ip'])
+        self.assertEqual(q['anon-whonix']['tags'], ['anon-vm'])
+        self.assertEqual(q['vault']['egress'], ['vault'])
+        self.assertEqual(doc['globals']['default_netvm'], 'sys-firewall')
+        # The three garbage rows are rejected one by one, each with its line.
+        self.assertEqual(len(doc['rejected']), 3, doc['rejected'])
+        for line in ('5', '11', '16'):
+            self.assertTrue(any(f'line {line}' in x for x in doc['rejected']), (line, doc['rejected']))
+        self.assertNotIn('<b>', r.stderr)
+
+    def test_qvm_ls_missing(self):
+        r = run('--export', self.out('x.json'), path='/nonexistent')
+        self.assertEqual(r.returncode, 3)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn('qvm-ls', r.stderr)
+        self.assertFalse(os.path.exists(self.out('x.json')))
+
+    def test_qvm_ls_fails(self):
+        for mode in ('fail', 'empty'):
+            r = run('--export', self.out('x.json'), env_extra={'FAKE_QVM_LS_MODE': mode})
+            self.assertEqual(r.returncode, 3, (mode, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertFalse(os.path.exists(self.out('x.json')))
+
+    def test_broken_snapshot(self):
+        bad = os.path.join(DATA, 'snapshots', 'bad-ip.yaml')
+        r = run('--snapshot', bad, '--export', self.out('x.json'))
+        self.assertEqual(r.returncode, 2)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn(bad + ':8:9:', lines[0])
+        self.assertFalse(os.path.exists(self.out('x.json')))
+
+    def test_snapshot_round_trip(self):
+        r = run('--demo', '--export', self.out('a.yaml'), '--export', self.out('a.json'))
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        r = run('--snapshot', self.out('a.yaml'), '--export', self.out('b.yaml'), '--export', self.out('b.json'))
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(open(self.out('a.yaml')).read(), open(self.out('b.yaml')).read())
+        self.assertEqual(json.load(open(self.out('a.json')))['links'], json.load(open(self.out('b.json')))['links'])
+
+    def test_usage_errors(self):
+        for args in (['--demo', '--snapshot', 'x.yaml'], ['--export', 'x.txt'], ['--bogus'], ['stray']):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def test_unwritable_output(self):
+        r = run('--demo', '--export', '/nonexistent/dir/x.json')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('/nonexistent/dir/x.json', r.stderr)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
