@@ -104,7 +104,10 @@ struct CommandRunner::Job
     QString stopMessage;
 };
 
-CommandRunner::CommandRunner(QObject *parent) : QObject(parent) { }
+CommandRunner::CommandRunner(QObject *parent)
+    : QObject(parent)
+{
+}
 
 CommandRunner::~CommandRunner()
 {
@@ -168,7 +171,8 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
         const bool isStdout = channel == QProcess::StandardOutput;
         QByteArray &kept = isStdout ? job->output.stdoutData : job->output.stderrData;
         bool &truncated = isStdout ? job->output.stdoutTruncated : job->output.stderrTruncated;
-        const qint64 cap = std::max<qint64>(0, isStdout ? job->spec.stdoutCap : job->spec.stderrCap);
+        const qint64 cap
+            = std::max<qint64>(0, isStdout ? job->spec.stdoutCap : job->spec.stderrCap);
         p->setReadChannel(channel);
         char buffer[readChunk];
         for (;;) {
@@ -217,13 +221,15 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
             });
 
     job->watchdog.setSingleShot(true);
+    job->watchdog.setTimerType(Qt::PreciseTimer); // never fires before the timeout
     job->watchdog.setInterval(std::max(0, spec.timeoutMs));
     connect(&job->watchdog, &QTimer::timeout, this, [this, id] {
         Job *job = m_jobs.value(id);
         if (!job || job->stopReason)
             return;
         job->stopReason = CommandOutput::Outcome::TimedOut;
-        job->stopMessage = QStringLiteral("timed out after %1").arg(formatDuration(job->spec.timeoutMs));
+        job->stopMessage
+            = QStringLiteral("timed out after %1").arg(formatDuration(job->spec.timeoutMs));
         job->process->terminate();
         job->killTimer.start();
     });
@@ -283,7 +289,7 @@ void CommandRunner::finish(Id id, CommandOutput::Outcome outcome, const QString 
     delete job;
     // Always queued: a caller may connect after start(), and never sees a reentrant signal.
     QMetaObject::invokeMethod(
-            this, [this, id, output] { emit finished(id, output); }, Qt::QueuedConnection);
+        this, [this, id, output] { emit finished(id, output); }, Qt::QueuedConnection);
 }
 
 CommandOutput CommandRunner::runBlocking(const CommandSpec &spec)

@@ -21,8 +21,8 @@ constexpr int maxStderrLine = 160;
 
 const QStringList &globalNames()
 {
-    static const QStringList names = { QStringLiteral("default_netvm"), QStringLiteral("updatevm"),
-                                       QStringLiteral("clockvm"), QStringLiteral("default_dispvm") };
+    static const QStringList names = {QStringLiteral("default_netvm"), QStringLiteral("updatevm"),
+                                      QStringLiteral("clockvm"), QStringLiteral("default_dispvm")};
     return names;
 }
 
@@ -100,14 +100,15 @@ Result<Snapshot> assembleSnapshot(const QHash<QString, CommandOutput> &outputs, 
         QString message = QStringLiteral("qvm-ls printed no usable rows");
         if (!parsed.rejected.empty())
             message += QStringLiteral(" (%1 rejected; first: %2)")
-                               .arg(parsed.rejected.size())
-                               .arg(snapshot.rejected.first());
+                           .arg(parsed.rejected.size())
+                           .arg(snapshot.rejected.first());
         return sourceError(message);
     }
     snapshot.qubes = parsed.qubes;
 
     if (!prefsFound) {
-        snapshot.rejected << QStringLiteral("qubes-prefs not found on PATH: global settings unknown");
+        snapshot.rejected << QStringLiteral(
+            "qubes-prefs not found on PATH: global settings unknown");
     } else {
         for (const QString &name : globalNames()) {
             const CommandOutput &out = outputs.value(name);
@@ -143,7 +144,7 @@ CommandSpec firewallSpec(const QubeName &qube, int timeoutMs)
 {
     CommandSpec spec;
     spec.program = qvmFirewall;
-    spec.arguments = { qube.toString(), QStringLiteral("--raw"), QStringLiteral("list") };
+    spec.arguments = {qube.toString(), QStringLiteral("--raw"), QStringLiteral("list")};
     spec.timeoutMs = timeoutMs;
     spec.stdoutCap = firewallCap;
     return spec;
@@ -157,7 +158,8 @@ Result<QList<FirewallRule>> firewallFromOutput(const CommandOutput &output, int 
     // Rules are ordered: a list with a hole in it would misstate what the firewall does.
     if (!parsed.rejected.empty()) {
         const RejectedRow &row = parsed.rejected.front();
-        return sourceError(QStringLiteral("qvm-firewall line %1: %2").arg(row.line).arg(row.reason));
+        return sourceError(
+            QStringLiteral("qvm-firewall line %1: %2").arg(row.line).arg(row.reason));
     }
     return parsed.rules;
 }
@@ -196,7 +198,8 @@ Result<QList<FirewallRule>> readFirewallRules(const QubeName &qube, int timeoutM
     return firewallFromOutput(CommandRunner::runBlocking(firewallSpec(qube, timeoutMs)), timeoutMs);
 }
 
-LiveSource::LiveSource(QObject *parent) : QObject(parent)
+LiveSource::LiveSource(QObject *parent)
+    : QObject(parent)
 {
     connect(&m_runner, &CommandRunner::finished, this, &LiveSource::onFinished);
 }
@@ -207,8 +210,8 @@ void LiveSource::refresh(const LiveOptions &options)
         return; // the refresh in progress reports soon enough
     if (CommandRunner::findProgram(qvmLs).isEmpty()) {
         QMetaObject::invokeMethod(
-                this, [this] { emit failed(QStringLiteral("qvm-ls not found on PATH")); },
-                Qt::QueuedConnection);
+            this, [this] { emit failed(QStringLiteral("qvm-ls not found on PATH")); },
+            Qt::QueuedConnection);
         return;
     }
     m_options = options;
@@ -220,11 +223,11 @@ void LiveSource::refresh(const LiveOptions &options)
         ++m_pending;
         ++m_refreshPending;
     };
-    launch(qvmLs, CommandSpec { qvmLs, qvmLsArguments(), 0, qvmLsCap });
+    launch(qvmLs, CommandSpec {qvmLs, qvmLsArguments(), 0, qvmLsCap});
     // The globals in parallel: each tool is a Python start in dom0.
     if (!CommandRunner::findProgram(qubesPrefs).isEmpty()) {
         for (const QString &name : globalNames())
-            launch(name, CommandSpec { qubesPrefs, { name }, 0, prefsCap });
+            launch(name, CommandSpec {qubesPrefs, {name}, 0, prefsCap});
     }
 }
 
@@ -233,12 +236,15 @@ void LiveSource::readFirewall(const QubeName &qube)
     const QString name = qube.toString();
     if (CommandRunner::findProgram(qvmFirewall).isEmpty()) {
         QMetaObject::invokeMethod(
-                this,
-                [this, name] { emit firewallFailed(name, QStringLiteral("qvm-firewall not found on PATH")); },
-                Qt::QueuedConnection);
+            this,
+            [this, name] {
+                emit firewallFailed(name, QStringLiteral("qvm-firewall not found on PATH"));
+            },
+            Qt::QueuedConnection);
         return;
     }
-    m_roles.insert(m_runner.start(firewallSpec(qube, m_options.timeoutMs)), firewallRolePrefix + name);
+    m_roles.insert(m_runner.start(firewallSpec(qube, m_options.timeoutMs)),
+                   firewallRolePrefix + name);
     ++m_pending;
 }
 

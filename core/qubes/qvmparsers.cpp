@@ -53,9 +53,10 @@ QList<QByteArrayView> splitOn(QByteArrayView data, char separator)
 
 bool isPrintableAscii(QByteArrayView bytes)
 {
-    return std::all_of(bytes.begin(), bytes.end(),
-                       [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f
-                                            && static_cast<unsigned char>(c) < 0x80; });
+    return std::all_of(bytes.begin(), bytes.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f
+            && static_cast<unsigned char>(c) < 0x80;
+    });
 }
 
 bool isBlank(QByteArrayView bytes)
@@ -134,19 +135,19 @@ enum class Field {
 Field fieldFromName(const QString &name)
 {
     static const QHash<QString, Field> fields = {
-        { QStringLiteral("name"), Field::Name },
-        { QStringLiteral("class"), Field::Class },
-        { QStringLiteral("state"), Field::State },
-        { QStringLiteral("label"), Field::Label },
-        { QStringLiteral("template"), Field::Template },
-        { QStringLiteral("netvm"), Field::Netvm },
-        { QStringLiteral("default_dispvm"), Field::DefaultDispvm },
-        { QStringLiteral("provides_network"), Field::ProvidesNetwork },
-        { QStringLiteral("ip"), Field::Ip },
-        { QStringLiteral("visible_ip"), Field::VisibleIp },
-        { QStringLiteral("gateway"), Field::Gateway },
-        { QStringLiteral("visible_gateway"), Field::VisibleGateway },
-        { QStringLiteral("tags"), Field::Tags },
+        {QStringLiteral("name"), Field::Name},
+        {QStringLiteral("class"), Field::Class},
+        {QStringLiteral("state"), Field::State},
+        {QStringLiteral("label"), Field::Label},
+        {QStringLiteral("template"), Field::Template},
+        {QStringLiteral("netvm"), Field::Netvm},
+        {QStringLiteral("default_dispvm"), Field::DefaultDispvm},
+        {QStringLiteral("provides_network"), Field::ProvidesNetwork},
+        {QStringLiteral("ip"), Field::Ip},
+        {QStringLiteral("visible_ip"), Field::VisibleIp},
+        {QStringLiteral("gateway"), Field::Gateway},
+        {QStringLiteral("visible_gateway"), Field::VisibleGateway},
+        {QStringLiteral("tags"), Field::Tags},
     };
     return fields.value(name.toLower(), Field::Ignored);
 }
@@ -174,7 +175,8 @@ std::optional<QString> applyCell(Qube &qube, Field field, const QString &fieldNa
         }
         const auto ip = validIpAddress(latin(untrustedCell));
         if (!ip)
-            return QStringLiteral("bad %1 %2: not an IP address").arg(fieldName, snippet(untrustedCell));
+            return QStringLiteral("bad %1 %2: not an IP address")
+                .arg(fieldName, snippet(untrustedCell));
         target = *ip;
         return std::nullopt;
     };
@@ -221,7 +223,8 @@ std::optional<QString> applyCell(Qube &qube, Field field, const QString &fieldNa
         else if (untrustedCell == "False" || isNoValue(untrustedCell))
             qube.providesNetwork = false;
         else
-            return QStringLiteral("bad %1 %2: not True or False").arg(fieldName, snippet(untrustedCell));
+            return QStringLiteral("bad %1 %2: not True or False")
+                .arg(fieldName, snippet(untrustedCell));
         return std::nullopt;
     case Field::Ip:
         return address(qube.ip);
@@ -371,8 +374,8 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
 
     if (rule->action.isEmpty())
         return QStringLiteral("no action");
-    const int destinations = int(!rule->dst4.isEmpty()) + int(!rule->dst6.isEmpty())
-        + int(!rule->dsthost.isEmpty());
+    const int destinations
+        = int(!rule->dst4.isEmpty()) + int(!rule->dst6.isEmpty()) + int(!rule->dsthost.isEmpty());
     if (destinations > 1)
         return QStringLiteral("more than one of dst4, dst6, dsthost");
     if (rule->portFrom != 0 && rule->proto != QLatin1String("tcp")
@@ -396,25 +399,24 @@ bool hasControl(QByteArrayView bytes)
 
 QStringList qvmLsFields()
 {
-    return { QStringLiteral("name"),
-             QStringLiteral("class"),
-             QStringLiteral("state"),
-             QStringLiteral("label"),
-             QStringLiteral("template"),
-             QStringLiteral("netvm"),
-             QStringLiteral("default_dispvm"),
-             QStringLiteral("provides_network"),
-             QStringLiteral("ip"),
-             QStringLiteral("visible_ip"),
-             QStringLiteral("gateway"),
-             QStringLiteral("visible_gateway"),
-             QStringLiteral("tags") };
+    return {QStringLiteral("name"),
+            QStringLiteral("class"),
+            QStringLiteral("state"),
+            QStringLiteral("label"),
+            QStringLiteral("template"),
+            QStringLiteral("netvm"),
+            QStringLiteral("default_dispvm"),
+            QStringLiteral("provides_network"),
+            QStringLiteral("ip"),
+            QStringLiteral("visible_ip"),
+            QStringLiteral("gateway"),
+            QStringLiteral("visible_gateway"),
+            QStringLiteral("tags")};
 }
 
 QStringList qvmLsArguments()
 {
-    return { QStringLiteral("--raw-data"),
-             QStringLiteral("--fields=") + qvmLsFields().join(u',') };
+    return {QStringLiteral("--raw-data"), QStringLiteral("--fields=") + qvmLsFields().join(u',')};
 }
 
 QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fields)
@@ -435,7 +437,7 @@ QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fiel
         if (isBlank(line))
             continue;
         const auto reject = [&](const QString &reason) {
-            result.rejected.push_back({ lineNo, reason });
+            result.rejected.push_back({lineNo, reason});
         };
         if (++rows > maxRows) {
             reject(QStringLiteral("more than %1 rows; the rest is ignored").arg(maxRows));
@@ -455,7 +457,8 @@ QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fiel
         }
         const QList<QByteArrayView> cells = splitOn(line, '|');
         if (cells.size() != qsizetype(kinds.size())) {
-            reject(QStringLiteral("expected %1 cells, found %2").arg(kinds.size()).arg(cells.size()));
+            reject(
+                QStringLiteral("expected %1 cells, found %2").arg(kinds.size()).arg(cells.size()));
             continue;
         }
         Qube qube;
@@ -499,7 +502,7 @@ std::optional<PrefsValue> parsePrefsQubeValue(const QByteArray &untrustedOutput,
     const auto name = QubeName::fromUntrusted(latin(trimmed), &reason);
     if (!name)
         return refuse(QStringLiteral("bad qube name %1: %2").arg(snippet(trimmed), reason));
-    return PrefsValue { false, name->toString() };
+    return PrefsValue {false, name->toString()};
 }
 
 FirewallParse parseFirewall(const QByteArray &untrustedOutput)
@@ -513,7 +516,7 @@ FirewallParse parseFirewall(const QByteArray &untrustedOutput)
         if (isBlank(line))
             continue;
         const auto reject = [&](const QString &reason) {
-            result.rejected.push_back({ lineNo, reason });
+            result.rejected.push_back({lineNo, reason});
         };
         if (++rules > maxFirewallRules) {
             reject(QStringLiteral("more than %1 rules; the rest is ignored").arg(maxFirewallRules));

@@ -42,7 +42,8 @@ struct PrefsValue
     bool isNone = true;
     QString value;
 };
-std::optional<PrefsValue> parsePrefsQubeValue(const QByteArray &untrustedOutput, QString *why = nullptr);
+std::optional<PrefsValue> parsePrefsQubeValue(const QByteArray &untrustedOutput,
+                                              QString *why = nullptr);
 
 struct FirewallParse
 {

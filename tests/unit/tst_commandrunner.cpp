@@ -1,0 +1,412 @@
+// CommandRunner: argument lists, closed stdin, caps, watchdog, exactly one finished() per start.
+
+#include "qubes/commandrunner.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <sys/types.h>
+
+using namespace netmap;
+using Outcome = CommandOutput::Outcome;
+
+Q_DECLARE_METATYPE(netmap::CommandOutput::Outcome)
+
+namespace {
+
+CommandSpec spec(const QString &program, const QStringList &arguments = {}, int timeoutMs = 10000)
+{
+    CommandSpec s;
+    s.program = program;
+    s.arguments = arguments;
+    s.timeoutMs = timeoutMs;
+    return s;
+}
+
+// Runs one command asynchronously and returns its output; fails the test on a missing signal.
+CommandOutput runOne(const CommandSpec &s, int *signalCount = nullptr)
+{
+    CommandRunner runner;
+    QSignalSpy spy(&runner, &CommandRunner::finished);
+    const CommandRunner::Id id = runner.start(s);
+    if (!spy.wait(20000) && spy.isEmpty())
+        return {};
+    QTest::qWait(100); // a second signal would show up here
+    if (signalCount)
+        *signalCount = int(spy.size());
+    const auto args = spy.first();
+    if (args.at(0).value<CommandRunner::Id>() != id)
+        return {};
+    return args.at(1).value<CommandOutput>();
+}
+
+// Peak resident memory of this process in KiB (Linux).
+qint64 peakRssKiB()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return -1;
+}
+
+} // namespace
+
+class tst_CommandRunner : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void exitCodes_data();
+    void exitCodes();
+    void argumentsAreNotAShell();
+    void separateChannels();
+    void stdinIsClosed();
+    void localeIsC();
+    void timeoutTerminates();
+    void timeoutKillsWhenTermIgnored();
+    void stdoutCapStopsProcess();
+    void hugeStdoutStaysBounded();
+    void hugeStderrStaysBounded();
+    void missingProgram_data();
+    void missingProgram();
+    void finishedExactlyOnce_data();
+    void finishedExactlyOnce();
+    void cancel();
+    void cancelAll();
+    void destructorKillsChildren();
+    void runBlocking();
+    void findProgram();
+    void display_data();
+    void display();
+};
+
+void tst_CommandRunner::exitCodes_data()
+{
+    QTest::addColumn<QString>("program");
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::newRow("true") << QStringLiteral("true") << QStringList() << 0;
+    QTest::newRow("false") << QStringLiteral("false") << QStringList() << 1;
+    QTest::newRow("exit 3") << QStringLiteral("sh")
+                            << QStringList {QStringLiteral("-c"), QStringLiteral("exit 3")} << 3;
+    QTest::newRow("exit 255") << QStringLiteral("sh")
+                              << QStringList {QStringLiteral("-c"), QStringLiteral("exit 255")}
+                              << 255;
+}
+
+void tst_CommandRunner::exitCodes()
+{
+    QFETCH(QString, program);
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    const CommandOutput out = runOne(spec(program, arguments));
+    QCOMPARE(out.outcome, Outcome::Finished);
+    QCOMPARE(out.exitCode, exitCode);
+    QCOMPARE(out.finishedOk(), exitCode == 0);
+    QCOMPARE(out.describe(), QStringLiteral("exited with %1").arg(exitCode));
+}
+
+void tst_CommandRunner::argumentsAreNotAShell()
+{
+    const QStringList arguments
+        = {QStringLiteral("$HOME"), QStringLiteral("a;b"), QStringLiteral("*"),
+           QStringLiteral("`id`"), QStringLiteral("two words")};
+    const CommandOutput out = runOne(spec(QStringLiteral("echo"), arguments));
+    QCOMPARE(out.outcome, Outcome::Finished);
+    QCOMPARE(out.stdoutData, QByteArray("$HOME a;b * `id` two words\n"));
+}
+
+void tst_CommandRunner::separateChannels()
+{
+    const CommandOutput out
+        = runOne(spec(QStringLiteral("sh"),
+                      {QStringLiteral("-c"), QStringLiteral("echo out; echo err >&2; exit 4")}));
+    QCOMPARE(out.outcome, Outcome::Finished);
+    QCOMPARE(out.exitCode, 4);
+    QCOMPARE(out.stdoutData, QByteArray("out\n"));
+    QCOMPARE(out.stderrData, QByteArray("err\n"));
+    QVERIFY(!out.stdoutTruncated);
+    QVERIFY(!out.stderrTruncated);
+}
+
+void tst_CommandRunner::stdinIsClosed()
+{
+    // cat waits for stdin: it must see end of file at once, long before the watchdog.
+    const CommandOutput out = runOne(spec(QStringLiteral("cat"), {}, 10000));
+    QCOMPARE(out.outcome, Outcome::Finished);
+    QCOMPARE(out.exitCode, 0);
+    QVERIFY(out.stdoutData.isEmpty());
+    QVERIFY2(out.elapsedMs < 5000, qPrintable(QString::number(out.elapsedMs)));
+}
+
+void tst_CommandRunner::localeIsC()
+{
+    qputenv("LANGUAGE", "de_DE");
+    qputenv("LC_ALL", "de_DE.UTF-8");
+    const CommandOutput out = runOne(spec(QStringLiteral("env")));
+    qunsetenv("LANGUAGE");
+    qunsetenv("LC_ALL");
+    QCOMPARE(out.outcome, Outcome::Finished);
+    const QList<QByteArray> lines = out.stdoutData.split('\n');
+    QVERIFY(lines.contains("LC_ALL=C"));
+    QVERIFY(lines.contains("LANG=C"));
+    for (const QByteArray &line : lines)
+        QVERIFY(!line.startsWith("LANGUAGE="));
+}
+
+void tst_CommandRunner::timeoutTerminates()
+{
+    const CommandOutput out = runOne(spec(QStringLiteral("sleep"), {QStringLiteral("30")}, 300));
+    QCOMPARE(out.outcome, Outcome::TimedOut);
+    QVERIFY(!out.finishedOk());
+    QCOMPARE(out.describe(), QStringLiteral("timed out after 300 ms"));
+    QVERIFY2(out.elapsedMs >= 300 && out.elapsedMs < 2000,
+             qPrintable(QString::number(out.elapsedMs)));
+}
+
+void tst_CommandRunner::timeoutKillsWhenTermIgnored()
+{
+    const CommandOutput out
+        = runOne(spec(QStringLiteral("sh"),
+                      {QStringLiteral("-c"), QStringLiteral("trap '' TERM; exec sleep 30")}, 300));
+    QCOMPARE(out.outcome, Outcome::TimedOut);
+    // terminate at 300 ms is ignored; kill follows 2 s later.
+    QVERIFY2(out.elapsedMs >= 2200 && out.elapsedMs < 6000,
+             qPrintable(QString::number(out.elapsedMs)));
+}
+
+void tst_CommandRunner::stdoutCapStopsProcess()
+{
+    CommandSpec s = spec(QStringLiteral("yes"));
+    s.stdoutCap = 1001;
+    const CommandOutput out = runOne(s);
+    QCOMPARE(out.outcome, Outcome::OutputCapped);
+    QVERIFY(out.stdoutTruncated);
+    QCOMPARE(out.stdoutData.size(), 1001);
+    QCOMPARE(out.stdoutData.left(1000), QByteArray("y\n").repeated(500));
+    QVERIFY(out.describe().contains(QLatin1String("1001")));
+}
+
+void tst_CommandRunner::hugeStdoutStaysBounded()
+{
+    const qint64 before = peakRssKiB();
+    CommandSpec s
+        = spec(QStringLiteral("head"),
+               {QStringLiteral("-c"), QStringLiteral("60000000"), QStringLiteral("/dev/zero")});
+    s.stdoutCap = 1 << 20;
+    const CommandOutput out = runOne(s);
+    QCOMPARE(out.outcome, Outcome::OutputCapped);
+    QCOMPARE(out.stdoutData.size(), 1 << 20);
+    const qint64 after = peakRssKiB();
+    if (before < 0 || after < 0)
+        QSKIP("no /proc/self/status to measure memory");
+    QVERIFY2(after - before < 24 * 1024,
+             qPrintable(QStringLiteral("grew by %1 KiB").arg(after - before)));
+}
+
+void tst_CommandRunner::hugeStderrStaysBounded()
+{
+    const qint64 before = peakRssKiB();
+    CommandSpec s
+        = spec(QStringLiteral("sh"),
+               {QStringLiteral("-c"), QStringLiteral("head -c 60000000 /dev/zero >&2; echo done")});
+    s.stderrCap = 4096;
+    const CommandOutput out = runOne(s);
+    // A chatty stderr is cut, not fatal: the process runs to its end.
+    QCOMPARE(out.outcome, Outcome::Finished);
+    QCOMPARE(out.exitCode, 0);
+    QCOMPARE(out.stdoutData, QByteArray("done\n"));
+    QVERIFY(out.stderrTruncated);
+    QCOMPARE(out.stderrData, QByteArray(4096, '\0'));
+    const qint64 after = peakRssKiB();
+    if (before < 0 || after < 0)
+        QSKIP("no /proc/self/status to measure memory");
+    QVERIFY2(after - before < 24 * 1024,
+             qPrintable(QStringLiteral("grew by %1 KiB").arg(after - before)));
+}
+
+void tst_CommandRunner::missingProgram_data()
+{
+    QTest::addColumn<QString>("program");
+    QTest::newRow("not on PATH") << QStringLiteral("qubes-netmap-no-such-program");
+    QTest::newRow("absolute, missing") << QStringLiteral("/nonexistent/qvm-ls");
+    QTest::newRow("relative path") << QStringLiteral("./qvm-ls");
+    QTest::newRow("not executable") << QStringLiteral(NETMAP_TEST_DATA "/qvm-ls/good-qubes43.txt");
+    QTest::newRow("empty") << QString();
+}
+
+void tst_CommandRunner::missingProgram()
+{
+    QFETCH(QString, program);
+    CommandRunner runner;
+    QSignalSpy spy(&runner, &CommandRunner::finished);
+    runner.start(spec(program));
+    QCOMPARE(spy.size(), 0); // queued: a caller may still connect after start()
+    QVERIFY(spy.wait(5000));
+    QTest::qWait(50);
+    QCOMPARE(spy.size(), 1);
+    const auto out = spy.first().at(1).value<CommandOutput>();
+    QCOMPARE(out.outcome, Outcome::FailedToStart);
+    QVERIFY(out.describe().startsWith(QLatin1String("could not start")));
+    QCOMPARE(runner.runningCount(), 0);
+}
+
+void tst_CommandRunner::finishedExactlyOnce_data()
+{
+    QTest::addColumn<QString>("program");
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("timeoutMs");
+    QTest::addColumn<Outcome>("outcome");
+    QTest::newRow("finished") << QStringLiteral("true") << QStringList() << 5000
+                              << Outcome::Finished;
+    QTest::newRow("failed to start") << QStringLiteral("qubes-netmap-no-such-program")
+                                     << QStringList() << 5000 << Outcome::FailedToStart;
+    QTest::newRow("timed out") << QStringLiteral("sleep") << QStringList {QStringLiteral("30")}
+                               << 200 << Outcome::TimedOut;
+    QTest::newRow("capped") << QStringLiteral("yes") << QStringList() << 5000
+                            << Outcome::OutputCapped;
+    QTest::newRow("crashed") << QStringLiteral("sh")
+                             << QStringList {QStringLiteral("-c"), QStringLiteral("kill -SEGV $$")}
+                             << 5000 << Outcome::Crashed;
+}
+
+void tst_CommandRunner::finishedExactlyOnce()
+{
+    QFETCH(QString, program);
+    QFETCH(QStringList, arguments);
+    QFETCH(int, timeoutMs);
+    QFETCH(Outcome, outcome);
+    int signalCount = 0;
+    CommandSpec s = spec(program, arguments, timeoutMs);
+    s.stdoutCap = 4096;
+    const CommandOutput out = runOne(s, &signalCount);
+    QCOMPARE(out.outcome, outcome);
+    QCOMPARE(signalCount, 1);
+}
+
+void tst_CommandRunner::cancel()
+{
+    CommandRunner runner;
+    QSignalSpy spy(&runner, &CommandRunner::finished);
+    const auto id = runner.start(spec(QStringLiteral("sleep"), {QStringLiteral("30")}));
+    QCOMPARE(runner.runningCount(), 1);
+    runner.cancel(id);
+    runner.cancel(id); // twice is harmless
+    QVERIFY(spy.wait(5000));
+    QTest::qWait(100);
+    QCOMPARE(spy.size(), 1);
+    const auto out = spy.first().at(1).value<CommandOutput>();
+    QCOMPARE(out.outcome, Outcome::Cancelled);
+    QVERIFY(out.elapsedMs < 3000);
+    QCOMPARE(runner.runningCount(), 0);
+    runner.cancel(id); // after the end: nothing happens
+    runner.cancel(12345); // unknown id
+    QTest::qWait(50);
+    QCOMPARE(spy.size(), 1);
+}
+
+void tst_CommandRunner::cancelAll()
+{
+    CommandRunner runner;
+    QSignalSpy spy(&runner, &CommandRunner::finished);
+    QSet<CommandRunner::Id> ids;
+    for (int i = 0; i < 3; ++i)
+        ids.insert(runner.start(spec(QStringLiteral("sleep"), {QStringLiteral("30")})));
+    QCOMPARE(ids.size(), 3);
+    QCOMPARE(runner.runningCount(), 3);
+    runner.cancelAll();
+    QTRY_COMPARE_WITH_TIMEOUT(spy.size(), 3, 5000);
+    for (const auto &args : spy) {
+        QVERIFY(ids.remove(args.at(0).value<CommandRunner::Id>()));
+        QCOMPARE(args.at(1).value<CommandOutput>().outcome, Outcome::Cancelled);
+    }
+    QCOMPARE(runner.runningCount(), 0);
+}
+
+void tst_CommandRunner::destructorKillsChildren()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString pidFile = dir.filePath(QStringLiteral("pid"));
+    auto *runner = new CommandRunner;
+    runner->start(
+        spec(QStringLiteral("sh"),
+             {QStringLiteral("-c"), QStringLiteral("echo $$ > \"$0\"; exec sleep 30"), pidFile}));
+    QTRY_VERIFY_WITH_TIMEOUT(QFile(pidFile).size() > 0, 5000);
+    QFile file(pidFile);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const pid_t pid = file.readAll().trimmed().toInt();
+    QVERIFY(pid > 0);
+    QCOMPARE(::kill(pid, 0), 0); // running
+    delete runner;
+    QCOMPARE(::kill(pid, 0), -1); // killed and reaped
+}
+
+void tst_CommandRunner::runBlocking()
+{
+    const CommandOutput out
+        = CommandRunner::runBlocking(spec(QStringLiteral("echo"), {QStringLiteral("hello")}));
+    QCOMPARE(out.outcome, Outcome::Finished);
+    QCOMPARE(out.stdoutData, QByteArray("hello\n"));
+    const CommandOutput missing
+        = CommandRunner::runBlocking(spec(QStringLiteral("qubes-netmap-no-such-program")));
+    QCOMPARE(missing.outcome, Outcome::FailedToStart);
+    const CommandOutput slow
+        = CommandRunner::runBlocking(spec(QStringLiteral("sleep"), {QStringLiteral("30")}, 200));
+    QCOMPARE(slow.outcome, Outcome::TimedOut);
+}
+
+void tst_CommandRunner::findProgram()
+{
+    const QString sh = CommandRunner::findProgram(QStringLiteral("sh"));
+    QVERIFY(sh.startsWith(u'/'));
+    QCOMPARE(CommandRunner::findProgram(sh), sh);
+    QVERIFY(CommandRunner::findProgram(QStringLiteral("qubes-netmap-no-such-program")).isEmpty());
+    QVERIFY(CommandRunner::findProgram(QStringLiteral("bin/sh")).isEmpty());
+    QVERIFY(CommandRunner::findProgram(QString()).isEmpty());
+
+    const QByteArray oldPath = qgetenv("PATH");
+    qputenv("PATH", NETMAP_TEST_DATA "/fake-bin");
+    const QString fake = CommandRunner::findProgram(QStringLiteral("qvm-ls"));
+    QVERIFY(CommandRunner::findProgram(QStringLiteral("sh")).isEmpty());
+    qputenv("PATH", oldPath);
+    QCOMPARE(fake, QStringLiteral(NETMAP_TEST_DATA "/fake-bin/qvm-ls"));
+}
+
+void tst_CommandRunner::display_data()
+{
+    QTest::addColumn<QString>("program");
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("plain") << QStringLiteral("qvm-ls")
+                           << QStringList {QStringLiteral("--raw-data"),
+                                           QStringLiteral("--fields=name,class")}
+                           << QStringLiteral("qvm-ls --raw-data --fields=name,class");
+    QTest::newRow("spaces") << QStringLiteral("qvm-run")
+                            << QStringList {QStringLiteral("work"), QStringLiteral("echo hi")}
+                            << QStringLiteral("qvm-run work 'echo hi'");
+    QTest::newRow("quote") << QStringLiteral("echo") << QStringList {QStringLiteral("it's")}
+                           << QStringLiteral("echo 'it'\\''s'");
+    QTest::newRow("empty") << QStringLiteral("echo") << QStringList {QString()}
+                           << QStringLiteral("echo ''");
+    QTest::newRow("control") << QStringLiteral("echo") << QStringList {QStringLiteral("a\nb\x1b")}
+                             << QStringLiteral("echo 'a?b?'");
+}
+
+void tst_CommandRunner::display()
+{
+    QFETCH(QString, program);
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, expected);
+    QCOMPARE(spec(program, arguments).display(), expected);
+}
+
+QTEST_GUILESS_MAIN(tst_CommandRunner)
+#include "tst_commandrunner.moc"

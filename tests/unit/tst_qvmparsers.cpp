@@ -1,0 +1,433 @@
+// Parsers of qvm-ls, qubes-prefs and qvm-firewall output over folders of good and broken fixtures
+// (one defect per file). A good fixture has a .expected dump beside it; the bad ones are listed
+// with their rejected line and reason in expectations.txt.
+
+#include "qubes/qvmparsers.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTest>
+
+using namespace netmap;
+
+namespace {
+
+QString dataPath(const QString &relative)
+{
+    return QStringLiteral(NETMAP_TEST_DATA "/") + relative;
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read fixture %s", qPrintable(path));
+    return file.readAll();
+}
+
+QStringList fixtures(const QString &folder, const QString &pattern)
+{
+    return QDir(dataPath(folder)).entryList({pattern}, QDir::Files, QDir::Name);
+}
+
+// file -> the fields after it, from an expectations.txt (tab-separated, '#' comments).
+QHash<QString, QStringList> readExpectations(const QString &folder)
+{
+    QHash<QString, QStringList> table;
+    const QString text
+        = QString::fromUtf8(readFile(dataPath(folder + QStringLiteral("/expectations.txt"))));
+    for (const QString &line : text.split(u'\n')) {
+        if (line.isEmpty() || line.startsWith(u'#'))
+            continue;
+        QStringList parts = line.split(u'\t');
+        const QString file = parts.takeFirst();
+        table.insert(file, parts);
+    }
+    return table;
+}
+
+int nonBlankLines(const QByteArray &data)
+{
+    int count = 0;
+    for (const QByteArray &line : data.split('\n'))
+        count += line.trimmed().isEmpty() ? 0 : 1;
+    return count;
+}
+
+QString orNone(const std::optional<QubeName> &name)
+{
+    return name ? name->toString() : QStringLiteral("<none>");
+}
+
+QString orEmpty(const QString &value)
+{
+    return value.isEmpty() ? QStringLiteral("<empty>") : value;
+}
+
+// Every field spelled out, so the expectation files say what each cell became.
+QString dumpQube(const Qube &q)
+{
+    return QStringLiteral(
+               "name=%1 class=%2 state=%3 label=%4 template=%5 netvm=%6 default_dispvm=%7 "
+               "provides_network=%8 ip=%9 visible_ip=%10 gateway=%11 visible_gateway=%12 "
+               "tags=[%13]")
+        .arg(q.name.toString(), orEmpty(q.klass), orEmpty(q.state), orEmpty(q.label),
+             orNone(q.templ), orNone(q.netvm), orNone(q.defaultDispvm),
+             q.providesNetwork ? QStringLiteral("true") : QStringLiteral("false"), orEmpty(q.ip))
+        .arg(orEmpty(q.visibleIp), orEmpty(q.gateway), orEmpty(q.visibleGateway),
+             q.tags.join(u','));
+}
+
+QString dumpRule(const FirewallRule &r)
+{
+    return QStringLiteral("action=%1 dst4=%2 dst6=%3 dsthost=%4 proto=%5 ports=%6-%7 icmptype=%8 "
+                          "specialtarget=%9 expire=%10 comment=\"%11\"")
+        .arg(r.action, orEmpty(r.dst4), orEmpty(r.dst6), orEmpty(r.dsthost), orEmpty(r.proto))
+        .arg(r.portFrom)
+        .arg(r.portTo)
+        .arg(r.icmptype ? QString::number(*r.icmptype) : QStringLiteral("<none>"),
+             orEmpty(r.specialtarget),
+             r.expire ? QString::number(*r.expire) : QStringLiteral("<none>"), r.comment);
+}
+
+QString expectedDump(const QString &folder, const QString &file)
+{
+    QString name = file;
+    name.replace(QStringLiteral(".txt"), QStringLiteral(".expected"));
+    return QString::fromUtf8(readFile(dataPath(folder + u'/' + name)));
+}
+
+bool isShortPlainText(const QString &reason)
+{
+    if (reason.isEmpty() || reason.size() > 120)
+        return false;
+    return std::all_of(reason.begin(), reason.end(),
+                       [](QChar c) { return c.unicode() >= 0x20 && c.unicode() < 0x7f; });
+}
+
+} // namespace
+
+class tst_QvmParsers : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void arguments();
+
+    void qvmLsGood_data();
+    void qvmLsGood();
+    void qvmLsBad_data();
+    void qvmLsBad();
+    void qvmLsRealistic();
+    void qvmLsNothing_data();
+    void qvmLsNothing();
+    void qvmLsSortedByName();
+    void qvmLsOtherFieldOrder();
+    void qvmLsRowCap();
+    void qvmLsReasonsStayShort();
+
+    void prefs_data();
+    void prefs();
+
+    void firewallGood_data();
+    void firewallGood();
+    void firewallBad_data();
+    void firewallBad();
+};
+
+void tst_QvmParsers::arguments()
+{
+    const QStringList expected
+        = {QStringLiteral("--raw-data"),
+           QStringLiteral("--fields=name,class,state,label,template,netvm,default_dispvm,"
+                          "provides_network,ip,visible_ip,gateway,visible_gateway,tags")};
+    QCOMPARE(qvmLsArguments(), expected);
+    // Hyphenated property names silently print '-' everywhere.
+    for (const QString &field : qvmLsFields())
+        QVERIFY(!field.contains(u'-'));
+}
+
+void tst_QvmParsers::qvmLsGood_data()
+{
+    QTest::addColumn<QString>("file");
+    const QStringList files = fixtures(QStringLiteral("qvm-ls"), QStringLiteral("good-*.txt"));
+    QVERIFY(files.size() >= 5);
+    for (const QString &file : files)
+        QTest::newRow(qPrintable(file)) << file;
+}
+
+void tst_QvmParsers::qvmLsGood()
+{
+    QFETCH(QString, file);
+    const QByteArray input = readFile(dataPath(QStringLiteral("qvm-ls/") + file));
+    const QvmLsParse parsed = parseQvmLs(input);
+    for (const RejectedRow &row : parsed.rejected)
+        qWarning("line %d: %s", row.line, qPrintable(row.reason));
+    QVERIFY(parsed.rejected.empty());
+    QCOMPARE(int(parsed.qubes.size()), nonBlankLines(input));
+    QStringList dump;
+    for (const Qube &qube : parsed.qubes)
+        dump << dumpQube(qube);
+    QCOMPARE(dump.join(u'\n') + u'\n', expectedDump(QStringLiteral("qvm-ls"), file));
+}
+
+void tst_QvmParsers::qvmLsBad_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<QString>("reason");
+    const auto table = readExpectations(QStringLiteral("qvm-ls"));
+    const QStringList files = fixtures(QStringLiteral("qvm-ls"), QStringLiteral("bad-*.txt"));
+    QVERIFY(files.size() >= 20);
+    for (const QString &file : files) {
+        // A fixture without an expectation is a mistake in the test data.
+        QVERIFY2(table.contains(file),
+                 qPrintable(file + QStringLiteral(" has no line in expectations.txt")));
+        const QStringList e = table.value(file);
+        QVERIFY(e.size() == 2);
+        QTest::newRow(qPrintable(file)) << file << e.at(0).toInt() << e.at(1);
+    }
+    QCOMPARE(int(table.size()), int(files.size()));
+}
+
+void tst_QvmParsers::qvmLsBad()
+{
+    QFETCH(QString, file);
+    QFETCH(int, line);
+    QFETCH(QString, reason);
+    const QByteArray input = readFile(dataPath(QStringLiteral("qvm-ls/") + file));
+    const QvmLsParse parsed = parseQvmLs(input);
+    QCOMPARE(int(parsed.rejected.size()), 1);
+    QCOMPARE(parsed.rejected.front().line, line);
+    QVERIFY2(parsed.rejected.front().reason.contains(reason),
+             qPrintable(parsed.rejected.front().reason));
+    QVERIFY2(isShortPlainText(parsed.rejected.front().reason),
+             qPrintable(parsed.rejected.front().reason));
+    // The rest still loads.
+    QCOMPARE(int(parsed.qubes.size()), nonBlankLines(input) - 1);
+}
+
+void tst_QvmParsers::qvmLsRealistic()
+{
+    const QvmLsParse parsed
+        = parseQvmLs(readFile(dataPath(QStringLiteral("qvm-ls/good-qubes43.txt"))));
+    QVERIFY(parsed.rejected.empty());
+    const auto find = [&](const char *name) -> const Qube * {
+        for (const Qube &q : parsed.qubes)
+            if (q.name.toString() == QLatin1String(name))
+                return &q;
+        return nullptr;
+    };
+    const Qube *dom0 = find("dom0");
+    QVERIFY(dom0);
+    QVERIFY(dom0->isAdmin());
+    QVERIFY(!dom0->netvm);
+    QVERIFY(!dom0->templ);
+    QVERIFY(!dom0->providesNetwork);
+    QVERIFY(dom0->ip.isEmpty() && dom0->gateway.isEmpty());
+    QVERIFY(dom0->tags.isEmpty());
+
+    const Qube *net = find("sys-net");
+    QVERIFY(net && net->isDisposable() && net->providesNetwork && net->isRunning());
+    QCOMPARE(net->ip, QStringLiteral("10.138.10.20"));
+    QVERIFY(!net->netvm);
+    const Qube *firewall = find("sys-firewall");
+    QVERIFY(firewall && firewall->isDisposable() && firewall->providesNetwork);
+    QCOMPARE(orNone(firewall->netvm), QStringLiteral("sys-net"));
+    QCOMPARE(orNone(firewall->templ), QStringLiteral("default-dvm"));
+
+    const Qube *web = find("work.web");
+    QVERIFY(web);
+    QCOMPARE(orNone(web->netvm), QStringLiteral("sys-firewall"));
+
+    const Qube *vpn = find("sys-vpn-tor");
+    QVERIFY(vpn && vpn->providesNetwork);
+    QCOMPARE(orNone(vpn->netvm), QStringLiteral("sys-whonix"));
+    QCOMPARE(orNone(find("work.vpn")->netvm), QStringLiteral("sys-vpn-tor"));
+
+    QVERIFY(find("anon-whonix")->hasTag(u"anon-vm"));
+    QVERIFY(find("sys-whonix")->providesNetwork);
+    QVERIFY(find("whonix-gateway-18")->isTemplate());
+    QVERIFY(!find("whonix-gateway-18")->netvm);
+    QVERIFY(!find("vault")->netvm);
+    QVERIFY(find("vault")->ip.isEmpty());
+
+    const Qube *future = find("future-qube");
+    QVERIFY(future);
+    QCOMPARE(future->klass, QStringLiteral("RemoteVM"));
+    QCOMPARE(future->state, QStringLiteral("Migrating"));
+}
+
+void tst_QvmParsers::qvmLsNothing_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("newlines") << QByteArray("\n\n\r\n");
+    QTest::newRow("blanks") << QByteArray("   \n\t\n");
+}
+
+void tst_QvmParsers::qvmLsNothing()
+{
+    QFETCH(QByteArray, input);
+    const QvmLsParse parsed = parseQvmLs(input);
+    QVERIFY(parsed.qubes.empty());
+    QVERIFY(parsed.rejected.empty());
+}
+
+void tst_QvmParsers::qvmLsSortedByName()
+{
+    const QByteArray input = "work|AppVM|Halted|blue|-|-|-|False|-|-|-|-|-\n"
+                             "dom0|AdminVM|Running|black|-|-|-|-|-|-|-|-|-\n"
+                             "sys-net|DispVM|Running|red|-|-|-|True|-|-|-|-|-\n";
+    const QvmLsParse parsed = parseQvmLs(input);
+    QCOMPARE(int(parsed.qubes.size()), 3);
+    QCOMPARE(parsed.qubes[0].name.toString(), QStringLiteral("dom0"));
+    QCOMPARE(parsed.qubes[1].name.toString(), QStringLiteral("sys-net"));
+    QCOMPARE(parsed.qubes[2].name.toString(), QStringLiteral("work"));
+}
+
+void tst_QvmParsers::qvmLsOtherFieldOrder()
+{
+    const QStringList fields
+        = {QStringLiteral("netvm"), QStringLiteral("memory"), QStringLiteral("name")};
+    const QvmLsParse parsed = parseQvmLs("sys-firewall|400|work\n-|4000|dom0\nsys-net|x\n", fields);
+    QCOMPARE(int(parsed.qubes.size()), 2);
+    QCOMPARE(orNone(parsed.qubes[1].netvm), QStringLiteral("sys-firewall"));
+    QCOMPARE(int(parsed.rejected.size()), 1);
+    QCOMPARE(parsed.rejected.front().reason, QStringLiteral("expected 3 cells, found 2"));
+}
+
+void tst_QvmParsers::qvmLsRowCap()
+{
+    QByteArray input;
+    const int rows = 100001;
+    input.reserve(rows * 48);
+    for (int i = 0; i < rows; ++i)
+        input += "q" + QByteArray::number(i) + "|AppVM|Halted|red|-|-|-|False|-|-|-|-|-\n";
+    const QvmLsParse parsed = parseQvmLs(input);
+    QCOMPARE(int(parsed.qubes.size()), 100000);
+    QCOMPARE(int(parsed.rejected.size()), 1);
+    QCOMPARE(parsed.rejected.front().line, rows);
+    QVERIFY(parsed.rejected.front().reason.contains(QLatin1String("more than 100000 rows")));
+}
+
+void tst_QvmParsers::qvmLsReasonsStayShort()
+{
+    const QByteArray longName(4000, 'x');
+    const QvmLsParse parsed = parseQvmLs(longName
+                                         + "\"<b>|AppVM|Halted|red|-|-|-|False|-|-|-|-|-\n"
+                                           "work|AppVM|Halted|red|"
+                                         + longName + "|-|-|False|-|-|-|-|-\n");
+    QCOMPARE(int(parsed.rejected.size()), 2);
+    for (const RejectedRow &row : parsed.rejected) {
+        QVERIFY2(isShortPlainText(row.reason), qPrintable(row.reason));
+        QVERIFY(!row.reason.contains(u'<'));
+    }
+}
+
+void tst_QvmParsers::prefs_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("detail");
+    const auto table = readExpectations(QStringLiteral("prefs"));
+    const QStringList files = fixtures(QStringLiteral("prefs"), QStringLiteral("*.txt"));
+    int listed = 0;
+    for (const QString &file : files) {
+        if (file == QLatin1String("expectations.txt"))
+            continue;
+        ++listed;
+        QVERIFY2(table.contains(file),
+                 qPrintable(file + QStringLiteral(" has no line in expectations.txt")));
+        const QStringList e = table.value(file);
+        QTest::newRow(qPrintable(file)) << file << e.value(0) << e.value(1);
+    }
+    QVERIFY(listed >= 8);
+    QCOMPARE(int(table.size()), listed);
+}
+
+void tst_QvmParsers::prefs()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, kind);
+    QFETCH(QString, detail);
+    QString why;
+    const auto value
+        = parsePrefsQubeValue(readFile(dataPath(QStringLiteral("prefs/") + file)), &why);
+    if (kind == QLatin1String("reject")) {
+        QVERIFY(!value);
+        QVERIFY2(why.contains(detail), qPrintable(why));
+        QVERIFY2(isShortPlainText(why), qPrintable(why));
+    } else if (kind == QLatin1String("none")) {
+        QVERIFY2(value, qPrintable(why));
+        QVERIFY(value->isNone);
+        QVERIFY(value->value.isEmpty());
+    } else {
+        QCOMPARE(kind, QStringLiteral("value"));
+        QVERIFY2(value, qPrintable(why));
+        QVERIFY(!value->isNone);
+        QCOMPARE(value->value, detail);
+    }
+}
+
+void tst_QvmParsers::firewallGood_data()
+{
+    QTest::addColumn<QString>("file");
+    const QStringList files
+        = fixtures(QStringLiteral("qvm-firewall"), QStringLiteral("good-*.txt"));
+    QVERIFY(files.size() >= 3);
+    for (const QString &file : files)
+        QTest::newRow(qPrintable(file)) << file;
+}
+
+void tst_QvmParsers::firewallGood()
+{
+    QFETCH(QString, file);
+    const QByteArray input = readFile(dataPath(QStringLiteral("qvm-firewall/") + file));
+    const FirewallParse parsed = parseFirewall(input);
+    for (const RejectedRow &row : parsed.rejected)
+        qWarning("line %d: %s", row.line, qPrintable(row.reason));
+    QVERIFY(parsed.rejected.empty());
+    QCOMPARE(int(parsed.rules.size()), nonBlankLines(input));
+    QStringList dump;
+    for (const FirewallRule &rule : parsed.rules)
+        dump << dumpRule(rule);
+    QCOMPARE(dump.join(u'\n') + u'\n', expectedDump(QStringLiteral("qvm-firewall"), file));
+}
+
+void tst_QvmParsers::firewallBad_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<QString>("reason");
+    const auto table = readExpectations(QStringLiteral("qvm-firewall"));
+    const QStringList files = fixtures(QStringLiteral("qvm-firewall"), QStringLiteral("bad-*.txt"));
+    QVERIFY(files.size() >= 15);
+    for (const QString &file : files) {
+        QVERIFY2(table.contains(file),
+                 qPrintable(file + QStringLiteral(" has no line in expectations.txt")));
+        const QStringList e = table.value(file);
+        QVERIFY(e.size() == 2);
+        QTest::newRow(qPrintable(file)) << file << e.at(0).toInt() << e.at(1);
+    }
+    QCOMPARE(int(table.size()), int(files.size()));
+}
+
+void tst_QvmParsers::firewallBad()
+{
+    QFETCH(QString, file);
+    QFETCH(int, line);
+    QFETCH(QString, reason);
+    const QByteArray input = readFile(dataPath(QStringLiteral("qvm-firewall/") + file));
+    const FirewallParse parsed = parseFirewall(input);
+    QCOMPARE(int(parsed.rejected.size()), 1);
+    QCOMPARE(parsed.rejected.front().line, line);
+    QVERIFY2(parsed.rejected.front().reason.contains(reason),
+             qPrintable(parsed.rejected.front().reason));
+    QVERIFY2(isShortPlainText(parsed.rejected.front().reason),
+             qPrintable(parsed.rejected.front().reason));
+    QCOMPARE(int(parsed.rules.size()), nonBlankLines(input) - 1);
+}
+
+QTEST_GUILESS_MAIN(tst_QvmParsers)
+#include "tst_qvmparsers.moc"
