@@ -390,8 +390,13 @@ void tst_QvmParsers::firewallGood()
     QVERIFY(parsed.rejected.empty());
     QCOMPARE(int(parsed.rules.size()), nonBlankLines(input));
     QStringList dump;
-    for (const FirewallRule &rule : parsed.rules)
+    for (const FirewallRule &rule : parsed.rules) {
         dump << dumpRule(rule);
+        // The canonical raw form reads back as the same rule.
+        const FirewallParse again = parseFirewall(rule.toRaw().toUtf8());
+        QVERIFY2(again.rejected.empty() && again.rules.size() == 1, qPrintable(rule.toRaw()));
+        QCOMPARE(again.rules.first(), rule);
+    }
     QCOMPARE(dump.join(u'\n') + u'\n', expectedDump(QStringLiteral("qvm-firewall"), file));
 }
 
