@@ -70,6 +70,25 @@ configure_and_build() { # extra cmake arguments
     cmake --build "$build" -j "$jobs"
 }
 
+# The unit and UI tests again under AddressSanitizer + UndefinedBehaviorSanitizer (with leak
+# detection), in their own build dir. -O1 keeps it quick; any report fails the run.
+# NETMAP_SANITIZE_TESTS=0 skips it.
+sanitizer_tests() {
+    [ "${NETMAP_SANITIZE_TESTS:-1}" = 1 ] || { say "sanitizer build skipped (NETMAP_SANITIZE_TESTS=0)"; return 0; }
+    local asan="${NETMAP_ASAN_BUILD_DIR:-$here/build-asan}"
+    say "sanitizer build (ASan + UBSan) in $asan"
+    cmake -S "$here" -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DNETMAP_SANITIZE=ON -DNETMAP_WERROR=ON \
+        -DNETMAP_BUILD_BENCH=OFF >/dev/null
+    cmake --build "$asan" -j "$jobs"
+    say "running the unit and UI tests under ASan + UBSan"
+    (cd "$asan" && \
+        ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1" \
+        LSAN_OPTIONS="suppressions=$here/tests/sanitizers/lsan.supp:print_suppressions=0" \
+        UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+        ctest --output-on-failure -j "$jobs" --timeout 900 -L 'unit|ui')
+}
+
 case "${1:-}" in
 demo)
     packages build
@@ -92,6 +111,7 @@ test)
     say "running every test"
     cd "$build"
     ctest --output-on-failure -j "$jobs" --timeout 900
+    sanitizer_tests
     ;;
 *)
     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
