@@ -24,6 +24,11 @@ fedora_packages=(cmake ninja-build gcc-c++ pkgconf qt6-qtbase-devel qt6-qtsvg-de
 # Tests also use these (XML/SVG checks are in-process; the lab brings its own list).
 debian_test_packages=(python3 python3-yaml)
 fedora_test_packages=(python3 python3-pyyaml)
+# tests/packaging: desktop entry, AppStream, RPM spec, man page and icon validators.
+debian_test_packages+=(desktop-file-utils appstream appstream-util rpm groff-base man-db mandoc
+                       librsvg2-bin)
+fedora_test_packages+=(desktop-file-utils appstream libappstream-glib rpm-build groff-base man-db
+                       mandoc librsvg2-tools)
 
 install_missing() {
     if command -v apt-get >/dev/null; then
