@@ -152,6 +152,15 @@ def proc_start_time(pid):
         return None
 
 
+def alive(pid):
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def write_json_atomic(path, data):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -159,6 +168,10 @@ def write_json_atomic(path, data):
         json.dump(data, f, indent=1, sort_keys=True)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
+
+
+RULE_KEYS = ["action", "dst4", "dst6", "dsthost", "proto", "dstports", "icmptype",
+             "specialtarget", "expire", "comment"]
 
 
 def parse_rule(text_or_dict, where):
@@ -180,18 +193,7 @@ def parse_rule(text_or_dict, where):
             raw[k] = v
         if comment is not None:
             raw["comment"] = comment
-    allowed = [
-        "action",
-        "dst4",
-        "dst6",
-        "dsthost",
-        "proto",
-        "dstports",
-        "icmptype",
-        "specialtarget",
-        "expire",
-        "comment",
-    ]
+    allowed = RULE_KEYS
     for k in raw:
         if k not in allowed:
             raise LabError(f"{where}: unknown firewall key {k!r}")
@@ -214,7 +216,8 @@ def parse_rule(text_or_dict, where):
 
 
 def rule_text(rule):
-    return " ".join(f"{k}={v}" for k, v in rule.items())
+    """A rule as `qvm-firewall --raw list` prints it (comment last, may hold spaces)."""
+    return " ".join(f"{k}={rule[k]}" for k in RULE_KEYS if k in rule)
 
 
 # --------------------------------------------------------------------------- topology
@@ -747,7 +750,7 @@ class Lab:
         with contextlib.suppress(ProcessLookupError):
             os.kill(info["pid"], sig)
         deadline = time.time() + 3
-        while time.time() < deadline and proc_start_time(info["pid"]) is not None:
+        while time.time() < deadline and alive(info["pid"]):
             with contextlib.suppress(ChildProcessError):
                 if os.waitpid(info["pid"], os.WNOHANG)[0]:
                     break
@@ -1455,6 +1458,33 @@ class Lab:
 # --------------------------------------------------------------------------- teardown
 
 
+def descendants(pid):
+    children = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def kill_tree(pid):
+    """Stop a command and everything it started (a shell's children would outlive it)."""
+    pids = [pid] + descendants(pid)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, sig)
+        deadline = time.time() + 2
+        while time.time() < deadline and any(alive(p) for p in pids[1:]):
+            time.sleep(0.05)
+
+
 def kill_netns(ip, ns):
     """Kill every process inside a namespace, then delete it (processes would keep it alive)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -1466,7 +1496,7 @@ def kill_netns(ip, ns):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         deadline = time.time() + (1.5 if sig == signal.SIGTERM else 3)
-        while time.time() < deadline and any(proc_start_time(p) for p in pids):
+        while time.time() < deadline and any(alive(p) for p in pids):
             for pid in pids:
                 with contextlib.suppress(ChildProcessError, OSError):
                     os.waitpid(pid, os.WNOHANG)
@@ -1586,8 +1616,13 @@ def main(argv=None):
     if not command:
         ap.error("run needs a command after --")
     with Lab(args.topology, args.fault, args.keep_logs) as lab:
-        r = subprocess.run(command, env=lab.env())
-        return r.returncode
+        child = subprocess.Popen(command, env=lab.env())
+        try:
+            return child.wait()
+        finally:
+            if child.poll() is None:  # the trap fired: stop the command before tearing down
+                kill_tree(child.pid)
+                child.wait()
 
 
 if __name__ == "__main__":
@@ -1596,3 +1631,6 @@ if __name__ == "__main__":
     except LabError as e:
         print(f"lab: error: {e}", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt as e:
+        print(f"lab: stopped ({e or 'interrupt'}), torn down", file=sys.stderr)
+        sys.exit(130)
