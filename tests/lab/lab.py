@@ -954,7 +954,7 @@ class Lab:
         self.spawn(
             "internet",
             inet,
-            [sys.executable, "-E", "-S", str(HERE / "services.py"), "internet",
+            [sys.executable, "-B", "-E", "-S", str(HERE / "services.py"), "internet",
              str(self.state_dir / "internet.json")],
         )
         zone = sv["zone"]
@@ -1081,7 +1081,7 @@ class Lab:
             self.spawn(
                 f"listen-{name}",
                 ns,
-                [sys.executable, "-E", "-S", str(HERE / "services.py"), "listen", str(ready)]
+                [sys.executable, "-B", "-E", "-S", str(HERE / "services.py"), "listen", str(ready)]
                 + [str(p) for p in q["listen"]],
             )
 
@@ -1389,7 +1389,7 @@ class Lab:
             path.write_text(
                 "#!/bin/sh\n"
                 f"# {tool} of netmap lab run {self.s['runid']}\n"
-                f"exec '{py}' -E -S '{HERE / 'shim.py'}' '{self.state_dir}' {tool} \"$@\"\n"
+                f"exec '{py}' -B -E -S '{HERE / 'shim.py'}' '{self.state_dir}' {tool} \"$@\"\n"
             )
             os.chmod(path, 0o755)
         self.s["shim_dir"] = str(bindir)

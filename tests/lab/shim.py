@@ -11,6 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lab as labmod  # noqa: E402
