@@ -22,6 +22,22 @@ std::string utf8(const QString &s)
     return s.toStdString();
 }
 
+// Messages may quote a piece of the file (an unknown key, yaml-cpp's "unknown escape character:
+// \x1b"): keep them one line of plain text so a hostile file cannot put control sequences into
+// the error line.
+QString plainMessage(QString message)
+{
+    for (QChar &c : message)
+        if (c.category() == QChar::Other_Control)
+            c = u'?';
+    return message;
+}
+
+QString yamlMessage(const YAML::Exception &e)
+{
+    return plainMessage(QString::fromStdString(e.msg));
+}
+
 QString dateText(const QDateTime &t, bool withMs)
 {
     if (!t.isValid())
@@ -61,8 +77,8 @@ struct Reader
     {
         if (!error) {
             const YAML::Mark mark = node.Mark();
-            error = makeError(Error::Code::Input, message, file, mark.is_null() ? 0 : mark.line + 1,
-                              mark.is_null() ? 0 : mark.column + 1);
+            error = makeError(Error::Code::Input, plainMessage(message), file,
+                              mark.is_null() ? 0 : mark.line + 1, mark.is_null() ? 0 : mark.column + 1);
         }
         return false;
     }
@@ -344,7 +360,7 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
     try {
         root = YAML::Load(untrustedYaml.toStdString());
     } catch (const YAML::Exception &e) {
-        return makeError(Error::Code::Input, QString::fromStdString(e.msg), fileName,
+        return makeError(Error::Code::Input, yamlMessage(e), fileName,
                          e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1);
     }
 
@@ -534,7 +550,7 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         if (!r.stringList(root, "rejected", &s.rejected))
             return failed();
     } catch (const YAML::Exception &e) {
-        return makeError(Error::Code::Input, QString::fromStdString(e.msg), fileName,
+        return makeError(Error::Code::Input, yamlMessage(e), fileName,
                          e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1);
     }
     return s;
