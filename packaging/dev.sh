@@ -94,6 +94,37 @@ sanitizer_tests() {
         ctest --output-on-failure -j "$jobs" --timeout 900 -L 'unit|ui')
 }
 
+# A few seconds of each libFuzzer target (tests/fuzz, CTest label fuzz) in a clang build dir
+# of the core only. Skipped, with the reason, where clang or its fuzzer runtime is missing.
+# NETMAP_FUZZ_TESTS=0 skips it.
+debian_fuzz_packages=(clang libclang-rt-dev llvm)
+fedora_fuzz_packages=(clang compiler-rt llvm)
+fuzz_smoke() {
+    [ "${NETMAP_FUZZ_TESTS:-1}" = 1 ] || { say "fuzz smoke runs skipped (NETMAP_FUZZ_TESTS=0)"; return 0; }
+    if command -v apt-get >/dev/null; then
+        install_missing "${debian_fuzz_packages[@]}" || say "could not install ${debian_fuzz_packages[*]}"
+    elif command -v dnf >/dev/null; then
+        install_missing "${fedora_fuzz_packages[@]}" || say "could not install ${fedora_fuzz_packages[*]}"
+    fi
+    local cxx
+    cxx=$(command -v clang++ || true)
+    if [ -z "$cxx" ]; then
+        say "fuzz smoke runs SKIPPED: clang++ is not installed"; return 0
+    fi
+    if ! printf 'extern "C" int LLVMFuzzerTestOneInput(const char *, unsigned long) { return 0; }\n' |
+        "$cxx" -x c++ -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+        say "fuzz smoke runs SKIPPED: $cxx cannot link -fsanitize=fuzzer (clang's runtime, libclang-rt-dev, is missing)"
+        return 0
+    fi
+    local fuzz="${NETMAP_FUZZ_BUILD_DIR:-$here/build-fuzz}"
+    say "fuzz build (clang, libFuzzer + ASan + UBSan) in $fuzz"
+    cmake -S "$here" -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
+        -DNETMAP_BUILD_FUZZ=ON -DNETMAP_BUILD_UI=OFF -DNETMAP_BUILD_BENCH=OFF -DNETMAP_WERROR=ON >/dev/null
+    cmake --build "$fuzz" -j "$jobs" --target netmap_fuzz
+    say "fuzz smoke runs (a few seconds per parser)"
+    (cd "$fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
+}
+
 case "${1:-}" in
 demo)
     packages build
@@ -117,6 +148,7 @@ test)
     cd "$build"
     ctest --output-on-failure -j "$jobs" --timeout 900
     sanitizer_tests
+    fuzz_smoke
     ;;
 *)
     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
