@@ -1,0 +1,521 @@
+#include "probeparser.h"
+
+#include "checkscripts.h"
+#include "model/ipv4.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+#include <QRegularExpression>
+#include <QSet>
+
+namespace netmap {
+
+namespace {
+
+constexpr qsizetype kMaxLine = 8 << 10;
+constexpr int kMaxLines = 20000;
+constexpr qsizetype kMaxTorJson = 4 << 10;
+
+bool isPrintableAscii(QByteArrayView line)
+{
+    for (char c : line) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+QList<QByteArrayView> splitSpaces(QByteArrayView s)
+{
+    QList<QByteArrayView> parts;
+    qsizetype start = 0;
+    for (qsizetype i = 0; i <= s.size(); ++i) {
+        if (i == s.size() || s.at(i) == ' ') {
+            parts.append(s.sliced(start, i - start));
+            start = i + 1;
+        }
+    }
+    return parts;
+}
+
+QString latin(QByteArrayView v)
+{
+    return QString::fromLatin1(v.data(), v.size());
+}
+
+bool toolAllowed(const QString &kind, const QString &tool)
+{
+    static const QMap<QString, QSet<QString>> allowed {
+        { QStringLiteral("http"), { QStringLiteral("curl"), QStringLiteral("wget"), QStringLiteral("python3"), QStringLiteral("none") } },
+        { QStringLiteral("ping"), { QStringLiteral("ping"), QStringLiteral("none") } },
+        { QStringLiteral("tcp"), { QStringLiteral("bash"), QStringLiteral("nc"), QStringLiteral("python3"), QStringLiteral("none") } },
+        { QStringLiteral("ruleset"), { QStringLiteral("nft"), QStringLiteral("iptables"), QStringLiteral("none") } },
+    };
+    return allowed.value(kind).contains(tool);
+}
+
+class Reader
+{
+public:
+    ProbeEvidence e;
+    QSet<QString> seenSingle;
+
+    void problem(const QString &what)
+    {
+        if (e.problems.size() < 20)
+            e.problems.append(what);
+    }
+
+    // Tags that may appear once only.
+    bool once(const QString &key)
+    {
+        if (seenSingle.contains(key)) {
+            problem(QStringLiteral("%1 was reported twice").arg(key));
+            return false;
+        }
+        seenSingle.insert(key);
+        return true;
+    }
+
+    void line(QByteArrayView raw, int number)
+    {
+        if (raw.isEmpty())
+            return;
+        if (!raw.startsWith("NETMAP-")) {
+            ++e.otherLines;
+            return;
+        }
+        if (e.ended) {
+            problem(QStringLiteral("protocol line %1 came after the end marker").arg(number));
+            return;
+        }
+        const qsizetype space = raw.indexOf(' ');
+        const QByteArrayView tag = space < 0 ? raw : raw.first(space);
+        const QByteArrayView rest = space < 0 ? QByteArrayView() : raw.sliced(space + 1);
+
+        // Ruleset lines carry the qube's own text (comments may be UTF-8); kept, never parsed here.
+        if (tag == "NETMAP-NFT" || tag == "NETMAP-IPT") {
+            if (e.rulesetLines.size() >= kMaxLines) {
+                problem(QStringLiteral("the ruleset has too many lines"));
+                return;
+            }
+            e.rulesetLines.append(QString::fromUtf8(rest.data(), rest.size()));
+            return;
+        }
+        // Only the answers themselves may hold odd bytes; the protocol words never do.
+        if (!isPrintableAscii(raw) && tag != "NETMAP-IP" && tag != "NETMAP-TOR") {
+            problem(QStringLiteral("line %1 holds characters the protocol never uses").arg(number));
+            return;
+        }
+        if (!e.begun && tag != "NETMAP-BEGIN") {
+            problem(QStringLiteral("line %1 came before the begin marker").arg(number));
+            return;
+        }
+        const QList<QByteArrayView> f = splitSpaces(rest);
+        const QString tagText = latin(tag);
+
+        if (tag == "NETMAP-BEGIN") {
+            if (e.begun || rest != "1")
+                problem(QStringLiteral("unexpected begin marker"));
+            e.begun = true;
+        } else if (tag == "NETMAP-END") {
+            if (!rest.isEmpty())
+                problem(QStringLiteral("malformed end marker"));
+            e.ended = true;
+        } else if (tag == "NETMAP-STARTED") {
+            once(tagText);
+        } else if (tag == "NETMAP-TOOL") {
+            if (f.size() != 2 || !toolAllowed(latin(f[0]), latin(f[1]))) {
+                problem(QStringLiteral("malformed tool line"));
+                return;
+            }
+            const QString kind = latin(f[0]);
+            if (!once(QStringLiteral("tool ") + kind))
+                return;
+            const QString tool = latin(f[1]);
+            if (kind == QLatin1String("http"))
+                e.httpTool = tool;
+            else if (kind == QLatin1String("ping"))
+                e.pingTool = tool;
+            else if (kind == QLatin1String("tcp"))
+                e.tcpTool = tool;
+            else
+                e.rulesetTool = tool;
+        } else if (tag == "NETMAP-IP") {
+            bool ok = false;
+            const int index = f.isEmpty() ? -1 : latin(f[0]).toInt(&ok);
+            if (!ok || index < 0 || index > 7 || f.size() < 2 || latin(f[0]) != QString::number(index)) {
+                problem(QStringLiteral("malformed IP answer line"));
+                return;
+            }
+            if (!once(QStringLiteral("IP answer %1").arg(index)))
+                return;
+            IpEchoAnswer a;
+            if (f[1] == "none" && f.size() == 2) {
+                a.answered = false;
+            } else if (f[1] == "ok" && f.size() >= 3) {
+                a.answered = true;
+                const QByteArrayView value = rest.sliced(f[0].size() + 4); // "N ok "
+                a.ip = parseIpEchoValue(value).value_or(QString());
+            } else {
+                problem(QStringLiteral("malformed IP answer line"));
+                return;
+            }
+            e.ipEcho.insert(index, a);
+        } else if (tag == "NETMAP-TOR") {
+            if (!once(tagText))
+                return;
+            e.torReported = true;
+            if (rest == "none") {
+                e.torAnswered = false;
+            } else if (rest.startsWith("ok ")) {
+                e.torAnswered = true;
+                QString why;
+                e.tor = parseTorCheck(rest.sliced(3), &why);
+                e.torProblem = why;
+            } else {
+                problem(QStringLiteral("malformed Tor answer line"));
+            }
+        } else if (tag == "NETMAP-DNS") {
+            const auto ip = f.size() == 1 ? validIpAddress(latin(f[0])) : std::nullopt;
+            if (!ip) {
+                problem(QStringLiteral("the DNS answer holds something that is not an address"));
+                return;
+            }
+            if (!e.resolvers.contains(*ip) && e.resolvers.size() < 32)
+                e.resolvers.append(*ip);
+        } else if (tag == "NETMAP-DNS-DONE") {
+            static const QSet<QString> tools { QStringLiteral("dig"), QStringLiteral("getent"),
+                                               QStringLiteral("python3"), QStringLiteral("none") };
+            if (f.size() != 1 || !tools.contains(latin(f[0]))) {
+                problem(QStringLiteral("malformed DNS end line"));
+                return;
+            }
+            if (once(tagText))
+                e.dnsTool = latin(f[0]);
+        } else if (tag == "NETMAP-REACH") {
+            static const QRegularExpression probeRe(QStringLiteral("^(icmp|tcp/[1-9][0-9]{0,4})$"));
+            const auto ip = f.size() == 3 ? validIpv4(latin(f[0])) : std::nullopt;
+            if (!ip || !probeRe.match(latin(f[1])).hasMatch() || (f[2] != "yes" && f[2] != "no")) {
+                problem(QStringLiteral("malformed reach line"));
+                return;
+            }
+            if (!once(QStringLiteral("reach %1 %2").arg(*ip, latin(f[1]))))
+                return;
+            e.reaches.append(ReachProbe { *ip, latin(f[1]), f[2] == "yes" });
+        } else if (tag == "NETMAP-IF") {
+            static const QSet<QString> states { QStringLiteral("up"), QStringLiteral("down"), QStringLiteral("unknown"),
+                                                QStringLiteral("dormant"), QStringLiteral("lowerlayerdown"),
+                                                QStringLiteral("notpresent"), QStringLiteral("testing"), QStringLiteral("-") };
+            const auto name = f.size() == 4 ? validInterfaceName(latin(f[0])) : std::nullopt;
+            bool typeOk = false, flagsOk = false;
+            InterfaceInfo info;
+            if (name) {
+                info.name = *name;
+                info.operstate = latin(f[1]);
+                info.type = latin(f[2]).toInt(&typeOk);
+                QString flags = latin(f[3]);
+                if (flags.startsWith(QLatin1String("0x")))
+                    info.flags = flags.mid(2).toUInt(&flagsOk, 16);
+            }
+            if (!name || !states.contains(info.operstate) || !typeOk || !flagsOk) {
+                problem(QStringLiteral("malformed interface line"));
+                return;
+            }
+            if (once(QStringLiteral("interface ") + info.name) && e.interfaces.size() < 256)
+                e.interfaces.append(info);
+        } else if (tag == "NETMAP-IF-DONE") {
+            if (once(tagText))
+                e.interfacesDone = true;
+        } else if (tag == "NETMAP-RULES-SIZE") {
+            bool ok = false;
+            const qint64 n = f.size() == 1 ? latin(f[0]).toLongLong(&ok) : -1;
+            if (!ok || n < 0) {
+                problem(QStringLiteral("malformed ruleset size line"));
+                return;
+            }
+            if (once(tagText))
+                e.rulesetSize = n;
+        } else if (tag == "NETMAP-RULES-DONE") {
+            if (once(tagText))
+                e.rulesetDone = true;
+        } else if (tag == "NETMAP-DRILL") {
+            static const QRegularExpression re(QStringLiteral("^[a-z-]{1,32}( [0-9]{1,6})?$"));
+            if (!re.match(latin(rest)).hasMatch() || e.drillEvents.size() >= 8) {
+                problem(QStringLiteral("malformed drill line"));
+                return;
+            }
+            e.drillEvents.append(latin(f[0]));
+        } else {
+            problem(QStringLiteral("unknown protocol line %1").arg(number));
+        }
+    }
+};
+
+} // namespace
+
+bool InterfaceInfo::isUp() const
+{
+    return (flags & 0x1u) && (operstate == QLatin1String("up") || operstate == QLatin1String("unknown"));
+}
+
+bool InterfaceInfo::isTunnel() const
+{
+    static const QRegularExpression re(QStringLiteral("^(tun|tap|wg|ppp|ipsec|vti|proton|nordlynx)"));
+    return re.match(name).hasMatch() || type == 65534 || type == 512;
+}
+
+QStringList ProbeEvidence::upTunnels() const
+{
+    QStringList names;
+    for (const InterfaceInfo &i : interfaces) {
+        if (i.isTunnel() && i.isUp())
+            names.append(i.name);
+    }
+    names.sort();
+    return names;
+}
+
+ProbeEvidence parseProbeOutput(const QByteArray &untrustedStdout)
+{
+    Reader r;
+    qsizetype start = 0;
+    int number = 0;
+    while (start < untrustedStdout.size()) {
+        qsizetype end = untrustedStdout.indexOf('\n', start);
+        if (end < 0)
+            end = untrustedStdout.size();
+        ++number;
+        if (number > kMaxLines + 1000) {
+            r.problem(QStringLiteral("the output has too many lines"));
+            break;
+        }
+        QByteArrayView line(untrustedStdout.constData() + start, end - start);
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (line.size() > kMaxLine)
+            r.problem(QStringLiteral("line %1 is longer than the protocol allows").arg(number));
+        else
+            r.line(line, number);
+        start = end + 1;
+    }
+    if (!r.e.begun)
+        r.e.problems.prepend(QStringLiteral("the qube printed no begin marker"));
+    return r.e;
+}
+
+std::optional<QString> parseIpEchoValue(QByteArrayView untrusted)
+{
+    const QByteArrayView trimmed = untrusted.trimmed();
+    if (trimmed.isEmpty() || trimmed.size() > 45 || !isPrintableAscii(trimmed))
+        return std::nullopt;
+    return validIpAddress(latin(trimmed));
+}
+
+std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *why)
+{
+    auto fail = [why](const QString &reason) -> std::optional<TorAnswer> {
+        if (why)
+            *why = reason;
+        return std::nullopt;
+    };
+    if (untrustedJson.size() > kMaxTorJson)
+        return fail(QStringLiteral("the Tor check answer is larger than 4 KiB"));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(untrustedJson.toByteArray(), &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject())
+        return fail(QStringLiteral("the Tor check answer is not a JSON object"));
+    const QJsonObject o = doc.object();
+    const QJsonValue isTor = o.value(QLatin1String("IsTor"));
+    if (!isTor.isBool())
+        return fail(QStringLiteral("the Tor check answer has no boolean IsTor"));
+    TorAnswer a;
+    a.isTor = isTor.toBool();
+    const QJsonValue ip = o.value(QLatin1String("IP"));
+    if (!ip.isUndefined() && !ip.isNull()) {
+        const auto valid = ip.isString() ? validIpAddress(ip.toString()) : std::nullopt;
+        if (!valid)
+            return fail(QStringLiteral("the Tor check answer has an IP that is not an address"));
+        a.ip = *valid;
+    }
+    return a;
+}
+
+namespace {
+
+// Splits an nft rule into tokens; a quoted string stays one token (quotes kept).
+QStringList nftTokens(const QString &rule)
+{
+    QStringList tokens;
+    QString current;
+    bool quoted = false;
+    for (QChar c : rule) {
+        if (c == u'"')
+            quoted = !quoted;
+        if (!quoted && c.isSpace()) {
+            if (!current.isEmpty())
+                tokens.append(current);
+            current.clear();
+        } else {
+            current.append(c);
+        }
+    }
+    if (!current.isEmpty())
+        tokens.append(current);
+    return tokens;
+}
+
+bool isTunnelName(QString name)
+{
+    name.remove(u'"');
+    static const QRegularExpression re(QStringLiteral("^(tun|tap|wg|ppp)[A-Za-z0-9_.*-]*$"));
+    return re.match(name).hasMatch();
+}
+
+// A rule whose only match is "the packet leaves through the uplink" (or "not through the
+// tunnel") and whose verdict is drop or reject. Counters and comments may come along.
+bool isKillSwitchRule(const QString &rule)
+{
+    QStringList t = nftTokens(rule);
+    QStringList kept;
+    for (int i = 0; i < t.size(); ++i) {
+        if (t[i] == QLatin1String("counter")) {
+            if (i + 4 < t.size() && t[i + 1] == QLatin1String("packets") && t[i + 3] == QLatin1String("bytes"))
+                i += 4;
+            continue;
+        }
+        if (t[i] == QLatin1String("comment") && i + 1 < t.size()) {
+            ++i;
+            continue;
+        }
+        if (t[i] == QLatin1String("meta"))
+            continue;
+        kept.append(t[i]);
+    }
+    if (kept.size() < 3)
+        return false;
+    // Verdict at the end: drop, or reject [with ...].
+    qsizetype verdictAt = kept.indexOf(QLatin1String("reject"));
+    if (verdictAt < 0 && kept.last() == QLatin1String("drop"))
+        verdictAt = kept.size() - 1;
+    if (verdictAt < 0)
+        return false;
+    if (kept[verdictAt] == QLatin1String("reject") && verdictAt != kept.size() - 1
+        && kept.value(verdictAt + 1) != QLatin1String("with"))
+        return false;
+    const QStringList match = kept.mid(0, verdictAt);
+    if (match.size() == 2) {
+        const QString &key = match[0];
+        QString value = match[1];
+        value.remove(u'"');
+        if ((key == QLatin1String("oifname") || key == QLatin1String("oif")) && value == QLatin1String("eth0"))
+            return true;
+        if (key == QLatin1String("oifgroup") && (value == QLatin1String("1") || value == QLatin1String("0x00000001")))
+            return true;
+    }
+    if (match.size() == 3 && (match[0] == QLatin1String("oifname") || match[0] == QLatin1String("oif"))
+        && match[1] == QLatin1String("!=") && isTunnelName(match[2]))
+        return true;
+    return false;
+}
+
+} // namespace
+
+std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
+{
+    // Walks "table FAMILY NAME {" / "chain NAME {" / rules / "}" as `nft list ruleset` prints them.
+    QString family, table, chain;
+    bool chainHooksForward = false;
+    QStringList candidates;
+    int depth = 0;
+    auto closeChain = [&]() -> std::optional<QString> {
+        const bool ipv4 = family == QLatin1String("ip") || family == QLatin1String("inet");
+        const bool forwardChain = chainHooksForward
+                || (table == QLatin1String("qubes")
+                    && (chain == QLatin1String("forward") || chain == QLatin1String("custom-forward")));
+        if (ipv4 && forwardChain) {
+            for (const QString &rule : candidates) {
+                if (isKillSwitchRule(rule))
+                    return QStringLiteral("table %1 %2, chain %3: %4").arg(family, table, chain, rule);
+            }
+        }
+        return std::nullopt;
+    };
+    for (const QString &raw : untrustedNftLines) {
+        const QString line = raw.trimmed();
+        if (line.isEmpty())
+            continue;
+        if (depth == 0 && line.startsWith(QLatin1String("table ")) && line.endsWith(u'{')) {
+            const QStringList t = line.split(u' ', Qt::SkipEmptyParts);
+            family = t.size() == 4 ? t[1] : QString();
+            table = t.size() == 4 ? t[2] : QString();
+            depth = 1;
+        } else if (depth == 1 && line.startsWith(QLatin1String("chain ")) && line.endsWith(u'{')) {
+            const QStringList t = line.split(u' ', Qt::SkipEmptyParts);
+            chain = t.size() == 3 ? t[1] : QString();
+            chainHooksForward = false;
+            candidates.clear();
+            depth = 2;
+        } else if (line == QLatin1String("}")) {
+            if (depth == 2) {
+                if (auto found = closeChain())
+                    return found;
+            }
+            depth = qMax(0, depth - 1);
+        } else if (line.endsWith(u'{')) {
+            ++depth; // sets, maps, flowtables: not rules
+        } else if (depth == 2) {
+            if (line.startsWith(QLatin1String("type ")) && line.contains(QLatin1String(" hook forward ")))
+                chainHooksForward = true;
+            else if (!line.startsWith(QLatin1String("policy ")) && candidates.size() < 10000)
+                candidates.append(line);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<QString> findKillSwitchRuleIptables(const QStringList &untrustedIptablesLines)
+{
+    static const QRegularExpression re(QStringLiteral(
+            "^-A (FORWARD|QBS-FORWARD) -o eth0( -m comment --comment (\"[^\"]*\"|\\S+))? -j (DROP|REJECT)( --reject-with \\S+)?$"));
+    for (const QString &raw : untrustedIptablesLines) {
+        const QString line = raw.trimmed();
+        if (re.match(line).hasMatch())
+            return QStringLiteral("iptables: %1").arg(line);
+    }
+    return std::nullopt;
+}
+
+QString sanitizeEvidence(const QByteArray &untrusted, int maxChars)
+{
+    // Strip ANSI escape sequences (CSI ... final byte, OSC ... BEL/ST) before decoding.
+    QByteArray bytes = untrusted.left(qsizetype(maxChars) * 4 + 16);
+    static const QRegularExpression csi(QStringLiteral("\\x{1b}\\[[0-?]*[ -/]*[@-~]|\\x{1b}\\][^\\x{07}\\x{1b}]*(\\x{07}|\\x{1b}\\\\)?|\\x{1b}."));
+    QString text = QString::fromUtf8(bytes);
+    text.remove(csi);
+    QString out;
+    out.reserve(qMin(text.size(), qsizetype(maxChars)));
+    for (QChar c : text) {
+        const char16_t u = c.unicode();
+        if (u == u'\n' || u == u'\t') {
+            out.append(c);
+            continue;
+        }
+        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f))
+            continue;
+        if ((u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f
+            || u == 0xfeff)
+            continue;
+        out.append(c);
+    }
+    const bool truncated = out.size() > maxChars || bytes.size() < untrusted.size();
+    if (out.size() > maxChars)
+        out.truncate(maxChars);
+    if (truncated)
+        out += QStringLiteral("\n[... output truncated ...]");
+    return out;
+}
+
+} // namespace netmap

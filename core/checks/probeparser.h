@@ -1,0 +1,91 @@
+#pragma once
+// Strict reader of the NETMAP-... line protocol the probe scripts print inside a qube. Everything
+// here is untrusted until it leaves this file as a validated value.
+
+#include <QByteArray>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace netmap {
+
+struct IpEchoAnswer
+{
+    bool answered = false; // the endpoint returned something
+    QString ip; // validated address, empty when the answer was not an address
+};
+
+struct TorAnswer
+{
+    bool isTor = false;
+    QString ip; // validated address or empty ("IP" is optional)
+};
+
+struct InterfaceInfo
+{
+    QString name; // validated interface name
+    QString operstate; // up, down, unknown, dormant, lowerlayerdown, notpresent, testing
+    int type = -1; // ARPHRD_* from /sys/class/net/X/type
+    quint32 flags = 0; // IFF_* from /sys/class/net/X/flags
+
+    bool isUp() const;
+    bool isTunnel() const; // tun/tap/wg/ppp by name, or a tunnel device type
+};
+
+struct ReachProbe
+{
+    QString ip; // validated target
+    QString probe; // "icmp" or "tcp/PORT"
+    bool reached = false;
+};
+
+struct ProbeEvidence
+{
+    bool begun = false; // NETMAP-BEGIN seen
+    bool ended = false; // NETMAP-END seen: the script ran to its end
+    QStringList problems; // protocol violations, in plain words: the evidence is malformed
+
+    QString httpTool; // curl | wget | python3 | none | empty when not reported
+    QMap<int, IpEchoAnswer> ipEcho; // endpoint index -> answer
+    bool torReported = false;
+    bool torAnswered = false;
+    std::optional<TorAnswer> tor; // set when the answer parsed
+    QString torProblem; // why the answer did not parse
+    QString dnsTool; // dig | getent | python3 | none | empty when the section did not finish
+    QStringList resolvers; // validated, unique, in order
+    QString pingTool; // ping | none
+    QString tcpTool; // bash | nc | python3 | none
+    QList<ReachProbe> reaches;
+    bool interfacesDone = false;
+    QList<InterfaceInfo> interfaces;
+    QString rulesetTool; // nft | iptables | none
+    qint64 rulesetSize = -1;
+    QStringList rulesetLines; // NETMAP-NFT / NETMAP-IPT lines without the tag (untrusted text)
+    bool rulesetDone = false;
+    QStringList drillEvents; // NETMAP-DRILL words in order ("broken", "restored", ...)
+    int otherLines = 0; // lines outside the protocol (ignored)
+
+    QStringList upTunnels() const; // names of tunnel interfaces that are up
+};
+
+// Parses a probe script's stdout. Never throws; every defect lands in problems.
+ProbeEvidence parseProbeOutput(const QByteArray &untrustedStdout);
+
+// One IP echo answer: optional surrounding blanks, then exactly one IPv4/IPv6 address.
+std::optional<QString> parseIpEchoValue(QByteArrayView untrusted);
+// The Tor check JSON: an object, at most 4 KiB, "IsTor" a boolean, "IP" optional but valid.
+std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *why = nullptr);
+// A rule that drops or rejects forwarding to the clear uplink (oifname eth0 / oifgroup 1, or
+// anything not to a tunnel) in a forward chain; the rule text when found.
+std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines);
+std::optional<QString> findKillSwitchRuleIptables(const QStringList &untrustedIptablesLines);
+
+// Output kept as evidence: UTF-8 decoded (invalid bytes replaced), ANSI escape sequences and
+// control characters (except newline and tab), C1 controls and bidi overrides removed, at most
+// maxChars characters.
+QString sanitizeEvidence(const QByteArray &untrusted, int maxChars = 16 << 10);
+
+} // namespace netmap

@@ -1,0 +1,108 @@
+#pragma once
+// Verdicts: from parsed evidence and the owner's expectation to pass / fail / error. No verdict
+// ever passes on missing or malformed evidence.
+
+#include "model/checkresult.h"
+#include "policy/inference.h"
+#include "probeparser.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace netmap {
+
+struct CommandOutput;
+
+struct Verdict
+{
+    CheckStatus status = CheckStatus::Error;
+    QString observed;
+    QString expected;
+    QString reason;
+    QString externalIp; // set when the check verified an exit IP
+};
+
+// The egress kind a check should hold a qube to: Via QUBE resolves to the kind of QUBE's path.
+enum class EgressKind { Clearnet, Vpn, Tor, None };
+QString egressKindId(EgressKind kind);
+
+// Why a qvm-run's answer cannot be judged at all (timeout, qrexec failure, truncated or
+// malformed answer), in plain words; nullopt when it can.
+std::optional<QString> transportProblem(const CommandOutput &output, bool autostart,
+                                        const ProbeEvidence &evidence);
+
+struct ExitConsensus
+{
+    enum class State { Agreed, Disagreed, NoEgress, CannotCheck };
+    State state = State::CannotCheck;
+    QString ip; // when Agreed
+    QStringList seen; // "198.51.100.7 (endpoint 1)" for every valid answer
+    QString why; // plain words for Disagreed / CannotCheck
+};
+// At least two endpoints must answer and agree; any non-address answer or missing report is
+// CannotCheck; no answer at all (with a working HTTP tool) is NoEgress.
+ExitConsensus exitConsensus(const ProbeEvidence &evidence, int endpointCount);
+
+struct ExternalIpContext
+{
+    Expectation expectation;
+    EgressKind kind = EgressKind::Clearnet;
+    QStringList path; // egress chain
+    std::optional<QString> clearnetExit; // the baseline's verified exit in this run
+    QString baselineQube;
+    std::optional<QString> viaExit; // the verified exit of the "via" qube, when measured
+};
+Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext &context);
+
+struct VpnContext
+{
+    std::optional<QString> clearnetExit;
+    QString baselineQube;
+    QString baselineProblem; // why there is no clearnet exit
+    QString provider; // the VPN qube on the path, or empty
+    std::optional<QStringList> providerTunnels; // tunnel interfaces up; nullopt when not probed
+    QString providerProblem;
+};
+Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &context);
+
+Verdict judgeTor(const ProbeEvidence &evidence);
+
+struct DnsContext
+{
+    EgressKind kind = EgressKind::Vpn;
+    std::optional<QStringList> baselineResolvers;
+    QString baselineQube;
+    QString baselineProblem;
+};
+Verdict judgeDnsLeak(const ProbeEvidence &evidence, const DnsContext &context);
+
+struct IsolationTarget
+{
+    QString ip;
+    QString qube;
+    bool allowed = false; // the expectations allow this reach
+};
+Verdict judgeIsolation(const ProbeEvidence &evidence, const QList<IsolationTarget> &targets,
+                       const QList<int> &ports, const QString &qube);
+
+Verdict judgeKillSwitchStatic(const ProbeEvidence &evidence);
+
+struct DrillEvidence
+{
+    std::optional<QString> breakProblem; // transport problem of the break step
+    ProbeEvidence breakStep;
+    QString downstreamQube;
+    std::optional<QString> downstreamProblem;
+    ExitConsensus downstream;
+    std::optional<QString> restoreProblem;
+    ProbeEvidence restoreStep;
+    QString interfaceName;
+    std::optional<QString> clearnetExit;
+    int restoreAfterSeconds = 0;
+};
+// The static verdict combined with the drill's.
+Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &drill);
+
+} // namespace netmap

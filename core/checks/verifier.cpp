@@ -1,0 +1,925 @@
+#include "verifier.h"
+
+#include "checkscripts.h"
+#include "model/ipv4.h"
+#include "model/topology.h"
+#include "probeparser.h"
+#include "verdicts.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QSet>
+#include <QTimer>
+
+#include <algorithm>
+
+namespace netmap {
+
+namespace {
+
+bool isNetworked(const Qube &q)
+{
+    return !q.isTemplate() && !q.isAdmin() && (q.netvm.has_value() || q.providesNetwork);
+}
+
+bool canRun(const Qube &q, bool autostart)
+{
+    return q.isRunning() || (autostart && q.isHalted());
+}
+
+QString notRunningReason(const Qube &q)
+{
+    if (q.isHalted())
+        return QStringLiteral("%1 is halted and was not started (autostart is off)").arg(q.name.toString());
+    return QStringLiteral("%1 is %2, not running").arg(q.name.toString(), q.state.isEmpty() ? QStringLiteral("in an unknown state") : q.state.toLower());
+}
+
+EgressKind effectiveKind(const Expectation &e, const Snapshot &s, const Topology &t)
+{
+    switch (e.egress) {
+    case Expectation::Egress::Clearnet:
+        return EgressKind::Clearnet;
+    case Expectation::Egress::Vpn:
+        return EgressKind::Vpn;
+    case Expectation::Egress::Tor:
+        return EgressKind::Tor;
+    case Expectation::Egress::None:
+        return EgressKind::None;
+    case Expectation::Egress::Via:
+        break;
+    }
+    if (const Qube *via = s.find(e.via)) {
+        if (via->looksLikeWhonixGateway() || !torGatewayOf(s, t, e.via).isEmpty())
+            return EgressKind::Tor;
+        if (!vpnProviderOf(s, t, e.via).isEmpty())
+            return EgressKind::Vpn;
+    }
+    return EgressKind::Clearnet;
+}
+
+QString expectedText(CheckKind kind, const Expectation &e)
+{
+    switch (kind) {
+    case CheckKind::ExternalIp:
+        return e.toString();
+    case CheckKind::Vpn:
+        return QStringLiteral("exit ≠ clearnet exit");
+    case CheckKind::Tor:
+        return QStringLiteral("IsTor");
+    case CheckKind::DnsLeak:
+        return QStringLiteral("no clearnet resolver");
+    case CheckKind::Isolation:
+        return QStringLiteral("no reach beyond the allowed pairs");
+    case CheckKind::KillSwitch:
+        return QStringLiteral("forwarding to the uplink dropped");
+    }
+    return {};
+}
+
+QStringList evidencePrefixes(CheckKind kind)
+{
+    switch (kind) {
+    case CheckKind::ExternalIp:
+    case CheckKind::Vpn:
+        return { QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-IP ") };
+    case CheckKind::Tor:
+        return { QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-TOR") };
+    case CheckKind::DnsLeak:
+        return { QStringLiteral("NETMAP-DNS") };
+    case CheckKind::Isolation:
+        return { QStringLiteral("NETMAP-TOOL ping"), QStringLiteral("NETMAP-TOOL tcp"), QStringLiteral("NETMAP-REACH") };
+    case CheckKind::KillSwitch:
+        return { QStringLiteral("NETMAP-TOOL ruleset"), QStringLiteral("NETMAP-RULES"), QStringLiteral("NETMAP-NFT"),
+                 QStringLiteral("NETMAP-IPT"), QStringLiteral("NETMAP-IF") };
+    }
+    return {};
+}
+
+// The part of a qube's answer that belongs to one check, plus anything outside the protocol and
+// stderr, sanitized and capped. With all = true every line is kept (the answer was not judged).
+QString evidenceText(const CommandOutput &out, const QStringList &prefixes, bool all, int cap)
+{
+    QByteArray kept;
+    const QList<QByteArray> lines = out.stdoutData.split('\n');
+    for (const QByteArray &line : lines) {
+        if (kept.size() > qsizetype(cap) * 2)
+            break;
+        bool keep = all || !line.startsWith("NETMAP-") || line.startsWith("NETMAP-BEGIN") || line.startsWith("NETMAP-END");
+        for (const QString &p : prefixes)
+            keep = keep || line.startsWith(p.toLatin1());
+        if (keep && !line.isEmpty())
+            kept += line + '\n';
+    }
+    if (!out.stderrData.isEmpty())
+        kept += "--- stderr ---\n" + out.stderrData.left(4096);
+    return sanitizeEvidence(kept, cap);
+}
+
+struct Work
+{
+    QString qube;
+    ProbePlan plan;
+    QList<CheckKind> checks; // results this work produces
+    QList<IsolationTarget> targets;
+    Expectation expectation;
+    EgressKind kind = EgressKind::Clearnet;
+    QString baseline;
+    QString provider;
+    bool drillPlanned = false; // its kill-switch result waits for the drill
+
+    enum class State { Queued, Running, Done };
+    State state = State::Queued;
+    CommandRunner::Id id = 0;
+    QDateTime started;
+    QDateTime finished;
+    CommandOutput output;
+    ProbeEvidence evidence;
+    std::optional<QString> problem;
+    bool cancelledBeforeRun = false;
+    QString command;
+    bool emitted = false;
+};
+
+struct DrillRun
+{
+    QString vpn;
+    QString downstream;
+    QString interfaceName;
+    int stage = 0; // 0 not started, 1 break, 2 downstream, 3 restore, 4 done
+    CommandRunner::Id id = 0;
+    QString commands;
+    QByteArray outputs;
+    DrillEvidence evidence;
+};
+
+struct Plan
+{
+    QList<PlannedCheck> items;
+    QMap<QString, Work> work;
+    QStringList queue;
+    QList<DrillRun> drills;
+};
+
+QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest &r, const QString &root)
+{
+    auto clearnet = [&](const Qube &q) {
+        return effectiveKind(expectationFor(r.expectations, s, t, q.name.toString()), s, t) == EgressKind::Clearnet;
+    };
+    if (const Qube *rq = s.find(root)) {
+        if (isNetworked(*rq) && canRun(*rq, r.autostart) && clearnet(*rq) && rq->name.isRunnable())
+            return root;
+    }
+    for (const Qube &q : s.qubes) {
+        if (isNetworked(q) && canRun(q, r.autostart) && q.name.isRunnable() && t.rootOf(q.name.toString()) == root
+            && clearnet(q))
+            return q.name.toString();
+    }
+    return {};
+}
+
+QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r, const QString &vpn)
+{
+    QString fallback;
+    for (const Qube &q : s.qubes) {
+        const QString name = q.name.toString();
+        if (name == vpn || !canRun(q, r.autostart) || !q.name.isRunnable() || !isNetworked(q))
+            continue;
+        if (!t.egressChain(name).contains(vpn))
+            continue;
+        if (!q.providesNetwork)
+            return name;
+        if (fallback.isEmpty())
+            fallback = name;
+    }
+    return fallback;
+}
+
+Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest &r)
+{
+    Plan plan;
+    const QList<CheckKind> kinds = r.checks.isEmpty() ? allCheckKinds() : r.checks;
+    const bool explicitQubes = !r.qubes.isEmpty();
+    QStringList selected;
+    if (explicitQubes) {
+        for (const QString &name : r.qubes) {
+            const Qube *q = s.find(name);
+            if (!q)
+                return makeError(Error::Code::Usage, QStringLiteral("--verify: no qube named \"%1\"").arg(name.left(64)));
+            if (!q->name.isRunnable() || q->isAdmin())
+                return makeError(Error::Code::Usage, QStringLiteral("--verify: checks cannot run in %1").arg(name));
+            if (!selected.contains(name))
+                selected.append(name);
+        }
+    } else {
+        for (const Qube &q : s.qubes) {
+            if (isNetworked(q) && q.name.isRunnable())
+                selected.append(q.name.toString());
+        }
+    }
+
+    auto ensureWork = [&](const QString &name) -> Work & {
+        auto it = plan.work.find(name);
+        if (it == plan.work.end()) {
+            Work w;
+            w.qube = name;
+            w.expectation = expectationFor(r.expectations, s, t, name);
+            w.kind = effectiveKind(w.expectation, s, t);
+            it = plan.work.insert(name, w);
+        }
+        return *it;
+    };
+
+    QMap<QString, QString> baselineOfRoot;
+    auto baselineFor = [&](const QString &qube) {
+        const QString root = t.rootOf(qube);
+        if (root.isEmpty())
+            return QString();
+        if (!baselineOfRoot.contains(root))
+            baselineOfRoot.insert(root, chooseBaseline(s, t, r, root));
+        return baselineOfRoot.value(root);
+    };
+
+    for (const QString &name : selected) {
+        const Qube &q = *s.find(name);
+        const Expectation expectation = expectationFor(r.expectations, s, t, name);
+        const EgressKind kind = effectiveKind(expectation, s, t);
+        const bool vpnProvider = q.providesNetwork
+                && (vpnProviderOf(s, t, name) == name || !s.tunnels.value(name).isEmpty());
+        QList<CheckKind> applicable;
+        QList<PlannedCheck> notApplicable;
+        for (CheckKind k : kinds) {
+            QString why;
+            switch (k) {
+            case CheckKind::ExternalIp:
+            case CheckKind::Isolation:
+                break;
+            case CheckKind::Vpn:
+                if (kind != EgressKind::Vpn)
+                    why = QStringLiteral("not expected to leave through a VPN (expected: %1)").arg(expectation.toString());
+                break;
+            case CheckKind::Tor:
+                if (kind != EgressKind::Tor)
+                    why = QStringLiteral("not expected to leave through Tor (expected: %1)").arg(expectation.toString());
+                break;
+            case CheckKind::DnsLeak:
+                if (kind != EgressKind::Vpn && kind != EgressKind::Tor)
+                    why = QStringLiteral("a DNS leak matters only on a VPN or Tor path (expected: %1)").arg(expectation.toString());
+                break;
+            case CheckKind::KillSwitch:
+                if (!vpnProvider)
+                    why = QStringLiteral("not a VPN qube");
+                break;
+            }
+            if (why.isEmpty())
+                applicable.append(k);
+            else if (explicitQubes && !r.checks.isEmpty())
+                notApplicable.append(PlannedCheck { name, k, why });
+        }
+        plan.items += notApplicable;
+        if (!isNetworked(q)) {
+            for (CheckKind k : applicable)
+                plan.items.append(PlannedCheck { name, k, QStringLiteral("%1 has no netvm and provides no network").arg(name) });
+            continue;
+        }
+        if (!canRun(q, r.autostart)) {
+            for (CheckKind k : applicable)
+                plan.items.append(PlannedCheck { name, k, notRunningReason(q) });
+            continue;
+        }
+
+        QList<IsolationTarget> targets;
+        if (applicable.contains(CheckKind::Isolation)) {
+            const QStringList upstream = t.egressChain(name);
+            for (const Qube &o : s.qubes) {
+                const QString other = o.name.toString();
+                if (other == name || !isNetworked(o) || !o.isRunning() || upstream.contains(other))
+                    continue;
+                if (t.egressChain(other).contains(name))
+                    continue; // its own clients: a netvm reaches them by design
+                const auto ip = validIpv4(o.ip);
+                if (!ip || *ip == q.gateway || *ip == q.ip)
+                    continue;
+                targets.append(IsolationTarget { *ip, other, reachAllowed(r.expectations, name, other) });
+            }
+            if (targets.isEmpty()) {
+                applicable.removeAll(CheckKind::Isolation);
+                plan.items.append(PlannedCheck { name, CheckKind::Isolation, QStringLiteral("no other running networked qube to probe") });
+            } else if (targets.size() > kMaxIsolationTargets) {
+                applicable.removeAll(CheckKind::Isolation);
+                plan.items.append(PlannedCheck { name, CheckKind::Isolation,
+                                                 QStringLiteral("more than %1 qubes to probe; select fewer qubes").arg(kMaxIsolationTargets) });
+            }
+        }
+        if (applicable.isEmpty())
+            continue;
+
+        Work &w = ensureWork(name);
+        w.checks = applicable;
+        w.targets = targets;
+        for (CheckKind k : applicable) {
+            plan.items.append(PlannedCheck { name, k, {} });
+            switch (k) {
+            case CheckKind::ExternalIp:
+            case CheckKind::Vpn:
+                w.plan.externalIp = true;
+                break;
+            case CheckKind::Tor:
+                w.plan.tor = true;
+                break;
+            case CheckKind::DnsLeak:
+                w.plan.dns = true;
+                break;
+            case CheckKind::Isolation:
+                for (const IsolationTarget &target : targets)
+                    w.plan.isolationTargets.append(target.ip);
+                break;
+            case CheckKind::KillSwitch:
+                w.plan.interfaces = true;
+                w.plan.ruleset = true;
+                break;
+            }
+        }
+    }
+
+    // Dependencies: the clearnet baseline and the VPN qube's interfaces, measured in this run.
+    const QStringList planned = plan.work.keys();
+    for (const QString &name : planned) {
+        const Work w = plan.work.value(name);
+        const bool compares = w.checks.contains(CheckKind::Vpn) || w.checks.contains(CheckKind::DnsLeak)
+                || (w.checks.contains(CheckKind::ExternalIp) && w.kind == EgressKind::Clearnet);
+        if (compares) {
+            const QString baseline = baselineFor(name);
+            if (!baseline.isEmpty()) {
+                Work &b = ensureWork(baseline);
+                b.plan.externalIp = true;
+                if (w.checks.contains(CheckKind::DnsLeak))
+                    b.plan.dns = true;
+            }
+            plan.work[name].baseline = baseline;
+        }
+        if (w.checks.contains(CheckKind::Vpn)) {
+            const QString provider = vpnProviderOf(s, t, name);
+            plan.work[name].provider = provider;
+            if (!provider.isEmpty()) {
+                const Qube *p = s.find(provider);
+                if (p && canRun(*p, r.autostart) && p->name.isRunnable())
+                    ensureWork(provider).plan.interfaces = true;
+            }
+        }
+    }
+
+    if (r.drill) {
+        for (const Work &w : std::as_const(plan.work)) {
+            if (!w.checks.contains(CheckKind::KillSwitch))
+                continue;
+            DrillRun drill;
+            drill.vpn = w.qube;
+            drill.downstream = chooseDownstream(s, t, r, w.qube);
+            plan.drills.append(drill);
+            plan.work[w.qube].drillPlanned = true;
+        }
+    }
+
+    // Queue: baselines first (others compare with them), then VPN qubes, then the rest by name.
+    QStringList baselines = QStringList(baselineOfRoot.values());
+    baselines.removeAll(QString());
+    baselines.removeDuplicates();
+    for (const QString &b : baselines)
+        plan.queue.append(b);
+    for (const Work &w : std::as_const(plan.work)) {
+        if (!plan.queue.contains(w.qube) && w.plan.interfaces)
+            plan.queue.append(w.qube);
+    }
+    for (const Work &w : std::as_const(plan.work)) {
+        if (!plan.queue.contains(w.qube))
+            plan.queue.append(w.qube);
+    }
+    return plan;
+}
+
+} // namespace
+
+struct Verifier::Private
+{
+    Verifier *q = nullptr;
+    CommandRunner runner;
+    Snapshot snapshot;
+    std::unique_ptr<Topology> topology;
+    VerifyRequest request;
+    Plan plan;
+    QHash<CommandRunner::Id, QString> running; // id -> qube whose work runs
+    CommandRunner::Id drillId = 0;
+    int drillIndex = -1;
+    bool isRunning = false;
+    bool cancelled = false;
+    bool skippedEmitted = false;
+    int done = 0;
+    int total = 0;
+
+    CommandSpec spec(const QString &qube, const QString &script, bool root, int cap) const
+    {
+        CommandSpec c;
+        c.program = request.qvmRun;
+        c.arguments = qvmRunArguments(*QubeName::fromUntrusted(qube), script, root, request.autostart);
+        c.timeoutMs = request.config.timeoutSeconds * 1000;
+        c.stdoutCap = cap;
+        c.stderrCap = 64 << 10;
+        return c;
+    }
+
+    void emitResult(CheckResult result)
+    {
+        snapshot.checks.push_back(result);
+        ++done;
+        emit q->resultReady(result);
+        emit q->progress(done, total, result.qube.toString());
+    }
+
+    CheckResult baseResult(const QString &qube, CheckKind kind) const
+    {
+        CheckResult r;
+        r.qube = *QubeName::fromUntrusted(qube);
+        r.check = kind;
+        r.pathAtRun = topology->egressChain(qube);
+        return r;
+    }
+
+    void emitSkipped()
+    {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (const PlannedCheck &p : std::as_const(plan.items)) {
+            if (p.skipReason.isEmpty())
+                continue;
+            CheckResult r = baseResult(p.qube, p.check);
+            r.status = CheckStatus::Skipped;
+            r.reason = p.skipReason;
+            r.expected = expectedText(p.check, expectationFor(request.expectations, snapshot, *topology, p.qube));
+            r.started = now;
+            r.finished = now;
+            emitResult(r);
+        }
+    }
+
+    void pump()
+    {
+        if (!skippedEmitted) {
+            skippedEmitted = true;
+            emitSkipped();
+        }
+        while (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty()) {
+            Work &w = plan.work[plan.queue.takeFirst()];
+            const int cap = w.plan.ruleset ? (1 << 20) : (512 << 10);
+            const CommandSpec c = spec(w.qube, probeScript(w.plan, request.config), w.plan.needsRoot(), cap);
+            w.command = c.display();
+            w.state = Work::State::Running;
+            w.started = QDateTime::currentDateTimeUtc();
+            w.id = runner.start(c);
+            running.insert(w.id, w.qube);
+            emit q->qubeBusy(w.qube, true);
+            emit q->progress(done, total, w.qube);
+        }
+        if (running.isEmpty() && drillId == 0 && (plan.queue.isEmpty() || cancelled))
+            nextDrill();
+    }
+
+    void onFinished(CommandRunner::Id id, const CommandOutput &out)
+    {
+        if (id == drillId) {
+            drillStepFinished(out);
+            return;
+        }
+        const QString qube = running.take(id);
+        if (qube.isEmpty())
+            return;
+        Work &w = plan.work[qube];
+        w.state = Work::State::Done;
+        w.finished = QDateTime::currentDateTimeUtc();
+        w.output = out;
+        w.evidence = parseProbeOutput(out.stdoutData);
+        w.problem = transportProblem(out, request.autostart, w.evidence);
+        if (w.plan.interfaces && !w.problem && w.evidence.interfacesDone)
+            snapshot.tunnels.insert(qube, w.evidence.upTunnels());
+        emit q->qubeBusy(qube, false);
+        emitReady();
+        pump();
+    }
+
+    const Work *doneWork(const QString &name) const
+    {
+        const auto it = plan.work.constFind(name);
+        if (it == plan.work.cend() || it->state != Work::State::Done)
+            return nullptr;
+        return &*it;
+    }
+
+    bool ready(const Work &w) const
+    {
+        if (w.state != Work::State::Done || w.emitted)
+            return false;
+        if (!w.baseline.isEmpty() && w.baseline != w.qube && plan.work.contains(w.baseline) && !doneWork(w.baseline))
+            return false;
+        if (!w.provider.isEmpty() && w.provider != w.qube && plan.work.contains(w.provider) && !doneWork(w.provider))
+            return false;
+        return true;
+    }
+
+    // Baseline exit (or why there is none).
+    std::optional<QString> clearnetExit(const Work &w, QString *why) const
+    {
+        if (w.baseline.isEmpty()) {
+            *why = QStringLiteral("no running clearnet qube to compare with");
+            return std::nullopt;
+        }
+        const Work *b = doneWork(w.baseline);
+        if (!b) {
+            *why = QStringLiteral("the baseline %1 did not run").arg(w.baseline);
+            return std::nullopt;
+        }
+        if (b->problem) {
+            *why = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
+            return std::nullopt;
+        }
+        const ExitConsensus c = exitConsensus(b->evidence, request.config.ipEchoUrls.size());
+        if (c.state != ExitConsensus::State::Agreed) {
+            *why = QStringLiteral("baseline %1: %2").arg(w.baseline, c.why);
+            return std::nullopt;
+        }
+        return c.ip;
+    }
+
+    std::optional<QString> anyClearnetExit() const
+    {
+        for (const Work &w : plan.work) {
+            QString why;
+            if (!w.baseline.isEmpty()) {
+                if (auto ip = clearnetExit(w, &why))
+                    return ip;
+            }
+        }
+        return std::nullopt;
+    }
+
+    Verdict judge(const Work &w, CheckKind kind) const
+    {
+        const ExitConsensus consensus = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
+        QString baselineWhy;
+        const auto clearnet = clearnetExit(w, &baselineWhy);
+        switch (kind) {
+        case CheckKind::ExternalIp: {
+            ExternalIpContext c;
+            c.expectation = w.expectation;
+            c.kind = w.kind;
+            c.path = topology->egressChain(w.qube);
+            c.clearnetExit = clearnet;
+            c.baselineQube = w.baseline;
+            if (w.expectation.egress == Expectation::Egress::Via) {
+                if (const Work *via = doneWork(w.expectation.via); via && !via->problem) {
+                    const ExitConsensus vc = exitConsensus(via->evidence, request.config.ipEchoUrls.size());
+                    if (vc.state == ExitConsensus::State::Agreed)
+                        c.viaExit = vc.ip;
+                }
+            }
+            return judgeExternalIp(consensus, c);
+        }
+        case CheckKind::Vpn: {
+            VpnContext c;
+            c.clearnetExit = clearnet;
+            c.baselineQube = w.baseline;
+            c.baselineProblem = baselineWhy;
+            c.provider = w.provider;
+            if (!w.provider.isEmpty()) {
+                const Work *p = doneWork(w.provider);
+                if (!p)
+                    c.providerProblem = notRunningReason(*snapshot.find(w.provider));
+                else if (p->problem)
+                    c.providerProblem = *p->problem;
+                else if (!p->evidence.interfacesDone)
+                    c.providerProblem = QStringLiteral("the interface list is incomplete");
+                else
+                    c.providerTunnels = p->evidence.upTunnels();
+            }
+            return judgeVpn(consensus, c);
+        }
+        case CheckKind::Tor:
+            return judgeTor(w.evidence);
+        case CheckKind::DnsLeak: {
+            DnsContext c;
+            c.kind = w.kind;
+            c.baselineQube = w.baseline;
+            const Work *b = w.baseline.isEmpty() ? nullptr : doneWork(w.baseline);
+            if (!b)
+                c.baselineProblem = w.baseline.isEmpty() ? QStringLiteral("no running clearnet qube to compare with")
+                                                         : QStringLiteral("the baseline %1 did not run").arg(w.baseline);
+            else if (b->problem)
+                c.baselineProblem = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
+            else if (b->evidence.resolvers.isEmpty())
+                c.baselineProblem = QStringLiteral("the whoami name did not resolve in the baseline %1").arg(w.baseline);
+            else
+                c.baselineResolvers = b->evidence.resolvers;
+            return judgeDnsLeak(w.evidence, c);
+        }
+        case CheckKind::Isolation:
+            return judgeIsolation(w.evidence, w.targets, request.config.isolationPorts, w.qube);
+        case CheckKind::KillSwitch:
+            return judgeKillSwitchStatic(w.evidence);
+        }
+        return {};
+    }
+
+    CheckResult resultFor(const Work &w, CheckKind kind, const Verdict &verdict) const
+    {
+        CheckResult r = baseResult(w.qube, kind);
+        r.status = verdict.status;
+        r.observed = verdict.observed;
+        r.expected = verdict.expected.isEmpty() ? expectedText(kind, w.expectation) : verdict.expected;
+        r.reason = verdict.reason;
+        r.externalIp = verdict.externalIp;
+        r.command = w.command;
+        r.exitCode = w.output.outcome == CommandOutput::Outcome::Finished ? w.output.exitCode : -1;
+        const int cap = kind == CheckKind::KillSwitch ? (64 << 10) : (16 << 10);
+        r.output = evidenceText(w.output, evidencePrefixes(kind), w.problem.has_value(), cap);
+        r.started = w.started;
+        r.finished = w.finished;
+        return r;
+    }
+
+    Verdict verdictFor(const Work &w, CheckKind kind) const
+    {
+        if (w.problem) {
+            Verdict v;
+            v.status = w.cancelledBeforeRun ? CheckStatus::Skipped : CheckStatus::Error;
+            v.expected = expectedText(kind, w.expectation);
+            v.reason = w.cancelledBeforeRun ? *w.problem : QStringLiteral("cannot check: %1").arg(*w.problem);
+            return v;
+        }
+        return judge(w, kind);
+    }
+
+    void emitReady()
+    {
+        for (const QString &name : plan.work.keys()) {
+            Work &w = plan.work[name];
+            if (!ready(w))
+                continue;
+            w.emitted = true;
+            for (CheckKind kind : std::as_const(w.checks)) {
+                if (kind == CheckKind::KillSwitch && w.drillPlanned && !w.cancelledBeforeRun)
+                    continue; // comes with the drill
+                if (w.cancelledBeforeRun)
+                    w.started = w.finished = QDateTime::currentDateTimeUtc();
+                emitResult(resultFor(w, kind, verdictFor(w, kind)));
+            }
+        }
+    }
+
+    // --- kill-switch drill: break, probe downstream, restore; one VPN qube at a time ---
+
+    int restoreAfter() const { return request.config.timeoutSeconds * 2 + 15; }
+
+    void nextDrill()
+    {
+        while (true) {
+            if (drillIndex >= 0 && drillIndex < plan.drills.size() && plan.drills[drillIndex].stage < 4)
+                return;
+            ++drillIndex;
+            if (drillIndex >= plan.drills.size()) {
+                finish();
+                return;
+            }
+            DrillRun &d = plan.drills[drillIndex];
+            const Work &w = plan.work[d.vpn];
+            const Verdict staticVerdict = verdictFor(w, CheckKind::KillSwitch);
+            QString why;
+            if (cancelled)
+                why = QStringLiteral("cancelled before the drill ran");
+            else if (w.problem)
+                why = *w.problem;
+            else if (d.downstream.isEmpty())
+                why = QStringLiteral("no running qube behind %1 to test").arg(d.vpn);
+            else if (w.evidence.upTunnels().isEmpty())
+                why = QStringLiteral("no tunnel interface is up in %1").arg(d.vpn);
+            if (!why.isEmpty()) {
+                Verdict v = staticVerdict;
+                if (v.status != CheckStatus::Fail) {
+                    v.status = cancelled ? CheckStatus::Skipped : CheckStatus::Error;
+                    v.reason = QStringLiteral("drill not run: %1. Static check: %2").arg(why, staticVerdict.reason);
+                }
+                d.stage = 4;
+                emitResult(resultFor(w, CheckKind::KillSwitch, v));
+                continue;
+            }
+            d.interfaceName = w.evidence.upTunnels().constFirst();
+            d.evidence.interfaceName = d.interfaceName;
+            d.evidence.downstreamQube = d.downstream;
+            d.evidence.restoreAfterSeconds = restoreAfter();
+            d.evidence.clearnetExit = anyClearnetExit();
+            startDrillStep(d, 1);
+            return;
+        }
+    }
+
+    void startDrillStep(DrillRun &d, int stage)
+    {
+        d.stage = stage;
+        CommandSpec c;
+        if (stage == 1) {
+            c = spec(d.vpn, drillBreakScript(d.interfaceName, restoreAfter()), true, 64 << 10);
+        } else if (stage == 2) {
+            ProbePlan p;
+            p.externalIp = true;
+            c = spec(d.downstream, probeScript(p, request.config), false, 64 << 10);
+        } else {
+            c = spec(d.vpn, drillRestoreScript(), true, 64 << 10);
+        }
+        d.commands += c.display() + u'\n';
+        const QString busy = stage == 2 ? d.downstream : d.vpn;
+        emit q->qubeBusy(busy, true);
+        emit q->progress(done, total, QStringLiteral("%1: kill-switch drill").arg(d.vpn));
+        drillId = runner.start(c);
+    }
+
+    void drillStepFinished(const CommandOutput &out)
+    {
+        drillId = 0;
+        DrillRun &d = plan.drills[drillIndex];
+        const ProbeEvidence e = parseProbeOutput(out.stdoutData);
+        const auto problem = transportProblem(out, request.autostart, e);
+        d.outputs += "--- step " + QByteArray::number(d.stage) + " ---\n" + out.stdoutData.left(8192) + out.stderrData.left(2048);
+        emit q->qubeBusy(d.stage == 2 ? d.downstream : d.vpn, false);
+        if (d.stage == 1) {
+            d.evidence.breakProblem = problem;
+            d.evidence.breakStep = e;
+            if (!problem && e.drillEvents.contains(QStringLiteral("broken")) && !cancelled)
+                startDrillStep(d, 2);
+            else if (e.drillEvents.contains(QStringLiteral("busy")) || e.drillEvents.contains(QStringLiteral("no-such-interface")))
+                finishDrill(d); // nothing was changed, nothing to restore
+            else
+                startDrillStep(d, 3);
+            return;
+        }
+        if (d.stage == 2) {
+            d.evidence.downstreamProblem = problem;
+            if (cancelled && !problem)
+                d.evidence.downstreamProblem = QStringLiteral("cancelled");
+            d.evidence.downstream = exitConsensus(e, request.config.ipEchoUrls.size());
+            startDrillStep(d, 3);
+            return;
+        }
+        d.evidence.restoreProblem = problem;
+        d.evidence.restoreStep = e;
+        if (!problem && e.interfacesDone)
+            snapshot.tunnels.insert(d.vpn, e.upTunnels());
+        finishDrill(d);
+    }
+
+    void finishDrill(DrillRun &d)
+    {
+        d.stage = 4;
+        const Work &w = plan.work[d.vpn];
+        const Verdict staticVerdict = verdictFor(w, CheckKind::KillSwitch);
+        Verdict v = judgeKillSwitchDrill(staticVerdict, d.evidence);
+        if (cancelled && v.status == CheckStatus::Error)
+            v.reason = QStringLiteral("cancelled during the drill. ") + v.reason;
+        CheckResult r = resultFor(w, CheckKind::KillSwitch, v);
+        r.command += u'\n' + d.commands;
+        r.output += u'\n' + sanitizeEvidence(d.outputs, 16 << 10);
+        r.finished = QDateTime::currentDateTimeUtc();
+        emitResult(r);
+        nextDrill();
+    }
+
+    void finish()
+    {
+        if (!isRunning)
+            return;
+        isRunning = false;
+        emit q->finished();
+    }
+};
+
+Verifier::Verifier(QObject *parent) : QObject(parent), d(std::make_unique<Private>())
+{
+    d->q = this;
+    connect(&d->runner, &CommandRunner::finished, this,
+            [this](CommandRunner::Id id, const CommandOutput &out) { d->onFinished(id, out); });
+}
+
+Verifier::~Verifier() = default;
+
+Status Verifier::start(const Snapshot &snapshot, const VerifyRequest &request)
+{
+    if (d->isRunning)
+        return makeError(Error::Code::Usage, QStringLiteral("a verification is already running"));
+    auto topology = std::make_unique<Topology>(snapshot);
+    auto plan = makePlan(snapshot, *topology, request);
+    if (!plan)
+        return plan.error();
+    d->snapshot = snapshot;
+    d->topology = std::move(topology);
+    d->request = request;
+    d->request.config.concurrency = qBound(1, request.config.concurrency, 32);
+    d->plan = std::move(plan).value();
+    d->running.clear();
+    d->drillId = 0;
+    d->drillIndex = -1;
+    d->cancelled = false;
+    d->skippedEmitted = false;
+    d->done = 0;
+    d->total = d->plan.items.size();
+    d->isRunning = true;
+    QTimer::singleShot(0, this, [this] { d->pump(); });
+    return Ok {};
+}
+
+void Verifier::cancel()
+{
+    if (!d->isRunning || d->cancelled)
+        return;
+    d->cancelled = true;
+    for (const QString &name : std::as_const(d->plan.queue)) {
+        Work &w = d->plan.work[name];
+        w.state = Work::State::Done;
+        w.problem = QStringLiteral("cancelled before it ran");
+        w.cancelledBeforeRun = true;
+    }
+    d->plan.queue.clear();
+    const QList<CommandRunner::Id> ids = d->running.keys();
+    for (CommandRunner::Id id : ids)
+        d->runner.cancel(id);
+    // A drill's break or restore step is left to finish, so that the tunnel comes back now; its
+    // downstream probe is cut short (the restore follows).
+    if (d->drillId != 0 && d->drillIndex >= 0 && d->plan.drills[d->drillIndex].stage == 2)
+        d->runner.cancel(d->drillId);
+    d->emitReady();
+    if (d->running.isEmpty() && d->drillId == 0)
+        QTimer::singleShot(0, this, [this] { d->nextDrill(); });
+}
+
+bool Verifier::isRunning() const
+{
+    return d->isRunning;
+}
+
+const Snapshot &Verifier::snapshot() const
+{
+    return d->snapshot;
+}
+
+QList<PlannedCheck> Verifier::plan() const
+{
+    return d->plan.items;
+}
+
+int Verifier::total() const
+{
+    return d->total;
+}
+
+int Verifier::done() const
+{
+    return d->done;
+}
+
+Result<QList<PlannedCheck>> planVerification(const Snapshot &snapshot, const VerifyRequest &request)
+{
+    const Topology topology(snapshot);
+    auto plan = makePlan(snapshot, topology, request);
+    if (!plan)
+        return plan.error();
+    return plan->items;
+}
+
+QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request, const QString &vpnQube)
+{
+    const Topology topology(snapshot);
+    const QString downstream = chooseDownstream(snapshot, topology, request, vpnQube);
+    const QStringList tunnels = snapshot.tunnels.value(vpnQube);
+    const QString iface = tunnels.isEmpty() ? QStringLiteral("its tunnel interface (found when it is probed)") : tunnels.constFirst();
+    if (downstream.isEmpty())
+        return { QStringLiteral("Nothing: no running qube behind %1 to test the kill switch with.").arg(vpnQube) };
+    QStringList steps = drillSteps(vpnQube, iface, downstream, request.config.timeoutSeconds * 2 + 15);
+    if (!tunnels.isEmpty()) {
+        steps.append(QStringLiteral("Script run in %1 as root to break the tunnel:").arg(vpnQube));
+        steps.append(drillBreakScript(iface, request.config.timeoutSeconds * 2 + 15));
+        steps.append(QStringLiteral("Script run in %1 as root to restore it:").arg(vpnQube));
+        steps.append(drillRestoreScript());
+    }
+    return steps;
+}
+
+Result<Snapshot> verifySnapshot(Snapshot snapshot, const VerifyRequest &request, const ProgressCallback &progress)
+{
+    Verifier verifier;
+    QEventLoop loop;
+    QObject::connect(&verifier, &Verifier::finished, &loop, &QEventLoop::quit);
+    if (progress)
+        QObject::connect(&verifier, &Verifier::progress, &loop, progress);
+    const Status started = verifier.start(snapshot, request);
+    if (!started)
+        return started.error();
+    if (verifier.isRunning())
+        loop.exec();
+    return verifier.snapshot();
+}
+
+} // namespace netmap

@@ -1,0 +1,121 @@
+#pragma once
+// Private helpers for the strict YAML readers of the config and expectations files (yaml-cpp
+// stays inside .cpp files; include this from .cpp files only).
+
+#include "model/result.h"
+
+#include <QSet>
+#include <QString>
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+namespace netmap::yamlsupport {
+
+// A thrown position-carrying error, turned into an Error at the API boundary.
+struct YamlError
+{
+    QString message;
+    int line = 0; // 1-based, 0 when unknown
+    int column = 0;
+};
+
+inline YamlError errorAt(const YAML::Node &node, QString message)
+{
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null())
+        return YamlError { std::move(message), 0, 0 };
+    return YamlError { std::move(message), mark.line + 1, mark.column + 1 };
+}
+
+inline QString text(const std::string &s)
+{
+    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
+
+// Plain words describing a node's kind, for messages.
+inline QString kindName(const YAML::Node &node)
+{
+    switch (node.Type()) {
+    case YAML::NodeType::Map:
+        return QStringLiteral("a mapping");
+    case YAML::NodeType::Sequence:
+        return QStringLiteral("a list");
+    case YAML::NodeType::Scalar:
+        return QStringLiteral("a single value");
+    case YAML::NodeType::Null:
+        return QStringLiteral("an empty value");
+    default:
+        return QStringLiteral("nothing");
+    }
+}
+
+inline void requireMap(const YAML::Node &node, const QString &what)
+{
+    if (!node.IsMap())
+        throw errorAt(node, QStringLiteral("%1 must be a mapping, not %2").arg(what, kindName(node)));
+}
+
+inline void requireSequence(const YAML::Node &node, const QString &what)
+{
+    if (!node.IsSequence())
+        throw errorAt(node, QStringLiteral("%1 must be a list, not %2").arg(what, kindName(node)));
+}
+
+inline QString scalar(const YAML::Node &node, const QString &what)
+{
+    if (!node.IsScalar())
+        throw errorAt(node, QStringLiteral("%1 must be a single value, not %2").arg(what, kindName(node)));
+    return text(node.Scalar());
+}
+
+inline int integer(const YAML::Node &node, const QString &what, int min, int max)
+{
+    const QString value = scalar(node, what);
+    bool ok = false;
+    const int n = value.toInt(&ok);
+    if (!ok || value.trimmed() != value || value.startsWith(u'+'))
+        throw errorAt(node, QStringLiteral("%1 must be a whole number").arg(what));
+    if (n < min || n > max)
+        throw errorAt(node, QStringLiteral("%1 must be between %2 and %3, not %4").arg(what).arg(min).arg(max).arg(n));
+    return n;
+}
+
+// Refuses unknown and repeated keys (yaml-cpp keeps duplicates silently).
+inline void checkKeys(const YAML::Node &map, const QString &where, const QSet<QString> &known)
+{
+    QSet<QString> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        if (!it->first.IsScalar())
+            throw errorAt(it->first, QStringLiteral("%1: keys must be plain names").arg(where));
+        const QString key = text(it->first.Scalar());
+        if (!known.isEmpty() && !known.contains(key))
+            throw errorAt(it->first, QStringLiteral("%1: unknown key \"%2\"").arg(where, key.left(64)));
+        if (seen.contains(key))
+            throw errorAt(it->first, QStringLiteral("%1: key \"%2\" appears twice").arg(where, key.left(64)));
+        seen.insert(key);
+    }
+}
+
+// Loads one YAML document; parse errors become YamlError with the position.
+inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
+{
+    try {
+        return YAML::Load(std::string(untrustedYaml.constData(), size_t(untrustedYaml.size())));
+    } catch (const YAML::Exception &e) {
+        YamlError error { text(e.msg), 0, 0 };
+        if (!e.mark.is_null()) {
+            error.line = e.mark.line + 1;
+            error.column = e.mark.column + 1;
+        }
+        throw error;
+    }
+}
+
+inline Error toError(const YamlError &e, const QString &fileName)
+{
+    return makeError(Error::Code::Input, e.message, fileName, e.line, e.column);
+}
+
+} // namespace netmap::yamlsupport

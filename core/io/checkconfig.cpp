@@ -1,0 +1,189 @@
+#include "checkconfig.h"
+
+#include "checks/yamlsupport_p.h"
+#include "files.h"
+#include "model/ipv4.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QSet>
+#include <QStandardPaths>
+#include <QUrl>
+
+namespace netmap {
+
+using namespace yamlsupport;
+
+namespace {
+
+const QString kDefaultResource = QStringLiteral(":/netmap/config.yaml");
+
+// Values used when even the shipped resource is unreadable (it is compiled in, so only a broken
+// build gets here); they equal resources/config.yaml.
+CheckConfig builtInValues()
+{
+    CheckConfig c;
+    c.ipEchoUrls = { QStringLiteral("https://api.ipify.org"), QStringLiteral("https://icanhazip.com"),
+                     QStringLiteral("https://ifconfig.me/ip") };
+    c.torCheckUrl = QStringLiteral("https://check.torproject.org/api/ip");
+    c.dnsWhoami = QStringLiteral("whoami.akamai.net");
+    c.sourceFile = kDefaultResource;
+    return c;
+}
+
+QString url(const YAML::Node &node, const QString &what)
+{
+    const QString value = scalar(node, what);
+    const auto valid = validHttpUrl(value);
+    if (!valid)
+        throw errorAt(node, QStringLiteral("%1 must be an http:// or https:// URL with a valid host").arg(what));
+    return *valid;
+}
+
+void readEndpoints(const YAML::Node &node, CheckConfig &c)
+{
+    requireMap(node, QStringLiteral("endpoints"));
+    checkKeys(node, QStringLiteral("endpoints"), { QStringLiteral("ip_echo"), QStringLiteral("tor_check") });
+    if (const YAML::Node echo = node["ip_echo"]) {
+        requireSequence(echo, QStringLiteral("endpoints.ip_echo"));
+        if (echo.size() < 2 || echo.size() > 8)
+            throw errorAt(echo, QStringLiteral("endpoints.ip_echo needs 2 to 8 independent URLs, not %1").arg(echo.size()));
+        QStringList urls;
+        QSet<QString> hosts;
+        for (const YAML::Node &item : echo) {
+            const QString u = url(item, QStringLiteral("endpoints.ip_echo entry"));
+            const QString host = QUrl(u).host().toLower();
+            if (hosts.contains(host))
+                throw errorAt(item, QStringLiteral("endpoints.ip_echo: %1 is used twice; the endpoints must be independent").arg(host));
+            hosts.insert(host);
+            urls.append(u);
+        }
+        c.ipEchoUrls = urls;
+    }
+    if (const YAML::Node tor = node["tor_check"])
+        c.torCheckUrl = url(tor, QStringLiteral("endpoints.tor_check"));
+}
+
+void readDns(const YAML::Node &node, CheckConfig &c)
+{
+    requireMap(node, QStringLiteral("dns"));
+    checkKeys(node, QStringLiteral("dns"), { QStringLiteral("whoami") });
+    if (const YAML::Node whoami = node["whoami"]) {
+        const QString value = scalar(whoami, QStringLiteral("dns.whoami"));
+        const auto valid = validDnsName(value);
+        if (!valid || !valid->contains(u'.'))
+            throw errorAt(whoami, QStringLiteral("dns.whoami must be a DNS name such as whoami.akamai.net"));
+        c.dnsWhoami = *valid;
+    }
+}
+
+void readChecks(const YAML::Node &node, CheckConfig &c)
+{
+    requireMap(node, QStringLiteral("checks"));
+    checkKeys(node, QStringLiteral("checks"),
+              { QStringLiteral("timeout_seconds"), QStringLiteral("connect_timeout_seconds"),
+                QStringLiteral("concurrency"), QStringLiteral("isolation_ports") });
+    if (const YAML::Node n = node["timeout_seconds"])
+        c.timeoutSeconds = integer(n, QStringLiteral("checks.timeout_seconds"), 2, 600);
+    if (const YAML::Node n = node["connect_timeout_seconds"])
+        c.connectTimeoutSeconds = integer(n, QStringLiteral("checks.connect_timeout_seconds"), 1, 120);
+    if (const YAML::Node n = node["concurrency"])
+        c.concurrency = integer(n, QStringLiteral("checks.concurrency"), 1, 32);
+    if (const YAML::Node ports = node["isolation_ports"]) {
+        if (ports.IsNull()) {
+            c.isolationPorts.clear();
+        } else {
+            requireSequence(ports, QStringLiteral("checks.isolation_ports"));
+            if (ports.size() > 16)
+                throw errorAt(ports, QStringLiteral("checks.isolation_ports holds at most 16 ports"));
+            QList<int> list;
+            for (const YAML::Node &p : ports) {
+                const int port = integer(p, QStringLiteral("checks.isolation_ports entry"), 1, 65535);
+                if (list.contains(port))
+                    throw errorAt(p, QStringLiteral("checks.isolation_ports: port %1 is listed twice").arg(port));
+                list.append(port);
+            }
+            c.isolationPorts = list;
+        }
+    }
+    if (c.connectTimeoutSeconds >= c.timeoutSeconds)
+        throw errorAt(node, QStringLiteral("checks.connect_timeout_seconds (%1) must be smaller than checks.timeout_seconds (%2)")
+                                    .arg(c.connectTimeoutSeconds)
+                                    .arg(c.timeoutSeconds));
+}
+
+CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
+{
+    const YAML::Node root = loadDocument(untrustedYaml);
+    if (root.IsNull())
+        return c; // an empty file keeps every default
+    requireMap(root, QStringLiteral("the config file"));
+    checkKeys(root, QStringLiteral("config"),
+              { QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks") });
+    if (const YAML::Node n = root["endpoints"])
+        readEndpoints(n, c);
+    if (const YAML::Node n = root["dns"])
+        readDns(n, c);
+    if (const YAML::Node n = root["checks"])
+        readChecks(n, c);
+    return c;
+}
+
+} // namespace
+
+CheckConfig CheckConfig::defaults()
+{
+    QFile file(kDefaultResource);
+    if (file.open(QIODevice::ReadOnly)) {
+        try {
+            CheckConfig c = parse(file.read(kMaxConfigFileBytes), builtInValues());
+            c.sourceFile = kDefaultResource;
+            return c;
+        } catch (const YamlError &) {
+        } catch (const YAML::Exception &) {
+        }
+    }
+    return builtInValues();
+}
+
+Result<CheckConfig> checkConfigFromYaml(const QByteArray &untrustedYaml, const QString &fileName)
+{
+    try {
+        CheckConfig c = parse(untrustedYaml, CheckConfig::defaults());
+        c.sourceFile = fileName;
+        return c;
+    } catch (const YamlError &e) {
+        return toError(e, fileName);
+    } catch (const YAML::Exception &e) {
+        return makeError(Error::Code::Input, text(e.msg), fileName);
+    }
+}
+
+Result<CheckConfig> loadCheckConfigFile(const QString &path)
+{
+    auto data = readFileCapped(path, kMaxConfigFileBytes);
+    if (!data) {
+        Error e = data.error();
+        e.code = Error::Code::Input;
+        return e;
+    }
+    return checkConfigFromYaml(*data, path);
+}
+
+QString userCheckConfigPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
+            + QStringLiteral("/qubes-netmap/config.yaml");
+}
+
+Result<CheckConfig> loadCheckConfig(const QString &explicitPath)
+{
+    if (!explicitPath.isEmpty())
+        return loadCheckConfigFile(explicitPath);
+    const QString user = userCheckConfigPath();
+    if (QFileInfo::exists(user))
+        return loadCheckConfigFile(user);
+    return CheckConfig::defaults();
+}
+
+} // namespace netmap

@@ -1,0 +1,42 @@
+#pragma once
+// CheckConfig: endpoints, DNS names, timeouts and concurrency of the verification checks, read
+// strictly from YAML (--config, the user's file, or the shipped default).
+
+#include "model/result.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace netmap {
+
+struct CheckConfig
+{
+    QStringList ipEchoUrls; // >= 2 validated http(s) URLs on distinct hosts
+    QString torCheckUrl; // validated http(s) URL answering {"IsTor":...}
+    QString dnsWhoami; // validated DNS name whose A record is the asking resolver
+    int timeoutSeconds = 30; // per check, enforced by the runner
+    int connectTimeoutSeconds = 8; // curl -m / ping -W inside the qube
+    int concurrency = 4;
+    QList<int> isolationPorts { 22, 80, 443 };
+    QString sourceFile; // where it was read from; ":/netmap/config.yaml" for the default
+
+    // The shipped default (resources/config.yaml).
+    static CheckConfig defaults();
+
+    friend bool operator==(const CheckConfig &, const CheckConfig &) = default;
+};
+
+constexpr qint64 kMaxConfigFileBytes = 256 << 10;
+
+// Parses a config file. Keys that are absent keep the shipped default; unknown keys, repeated
+// keys and invalid values are errors with file:line:column. fileName is used in positions only.
+Result<CheckConfig> checkConfigFromYaml(const QByteArray &untrustedYaml, const QString &fileName);
+Result<CheckConfig> loadCheckConfigFile(const QString &path);
+// $XDG_CONFIG_HOME/qubes-netmap/config.yaml (~/.config/... when unset).
+QString userCheckConfigPath();
+// --config PATH when given; else the user's file when it exists; else the shipped default.
+Result<CheckConfig> loadCheckConfig(const QString &explicitPath = {});
+
+} // namespace netmap
