@@ -428,6 +428,7 @@ std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
     // Walks "table FAMILY NAME {" / "chain NAME {" / rules / "}" as `nft list ruleset` prints them.
     QString family, table, chain;
     bool chainHooksForward = false;
+    bool inChain = false; // depth 2 is a chain (not a set, map or flowtable)
     QStringList candidates;
     int depth = 0;
     auto closeChain = [&]() -> std::optional<QString> {
@@ -457,16 +458,21 @@ std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
             chain = t.size() == 3 ? t[1] : QString();
             chainHooksForward = false;
             candidates.clear();
+            inChain = true;
             depth = 2;
         } else if (line == QLatin1String("}")) {
-            if (depth == 2) {
+            if (depth == 2 && inChain) {
                 if (auto found = closeChain())
                     return found;
             }
+            if (depth <= 2)
+                inChain = false;
             depth = qMax(0, depth - 1);
         } else if (line.endsWith(u'{')) {
-            ++depth; // sets, maps, flowtables: not rules
-        } else if (depth == 2) {
+            if (depth == 1)
+                inChain = false; // sets, maps, flowtables: not rules
+            ++depth;
+        } else if (depth == 2 && inChain) {
             if (line.startsWith(QLatin1String("type ")) && line.contains(QLatin1String(" hook forward ")))
                 chainHooksForward = true;
             else if (!line.startsWith(QLatin1String("policy ")) && candidates.size() < 10000)

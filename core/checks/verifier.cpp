@@ -170,8 +170,8 @@ QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest
             return root;
     }
     for (const Qube &q : s.qubes) {
-        if (isNetworked(q) && canRun(q, r.autostart) && q.name.isRunnable() && t.rootOf(q.name.toString()) == root
-            && clearnet(q))
+        if (isNetworked(q) && canRun(q, r.autostart) && q.name.isRunnable()
+            && t.egressChain(q.name.toString()).endsWith(root) && clearnet(q))
             return q.name.toString();
     }
     return {};
@@ -231,7 +231,9 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
 
     QMap<QString, QString> baselineOfRoot;
     auto baselineFor = [&](const QString &qube) {
-        const QString root = t.rootOf(qube);
+        QString root = t.rootOf(qube);
+        if (root.isEmpty() && s.find(qube) && s.find(qube)->providesNetwork)
+            root = qube; // a root provider is its own root
         if (root.isEmpty())
             return QString();
         if (!baselineOfRoot.contains(root))

@@ -1,0 +1,245 @@
+#include "markdownreport.h"
+
+#include "checks/probeparser.h"
+#include "model/colouring.h"
+#include "model/findings.h"
+#include "model/snapshot.h"
+#include "model/topology.h"
+
+#include <QSet>
+
+#include <functional>
+
+namespace netmap {
+
+namespace {
+
+QString checkTitle(CheckKind kind)
+{
+    switch (kind) {
+    case CheckKind::ExternalIp:
+        return QStringLiteral("External IP");
+    case CheckKind::Vpn:
+        return QStringLiteral("VPN leak");
+    case CheckKind::KillSwitch:
+        return QStringLiteral("VPN kill switch");
+    case CheckKind::Tor:
+        return QStringLiteral("Tor");
+    case CheckKind::DnsLeak:
+        return QStringLiteral("DNS leak");
+    case CheckKind::Isolation:
+        return QStringLiteral("Inter-qube isolation");
+    }
+    return {};
+}
+
+// What was done, in fixed words (never text from a qube).
+QString checkSteps(CheckKind kind, const QString &qube)
+{
+    switch (kind) {
+    case CheckKind::ExternalIp:
+        return QStringLiteral("In %1 (qvm-run): asked independent IP echo endpoints for the exit IP; they must agree").arg(qube);
+    case CheckKind::Vpn:
+        return QStringLiteral("In %1: compared its exit IP with the clearnet exit measured in the same run; "
+                              "listed the VPN qube's tunnel interfaces").arg(qube);
+    case CheckKind::KillSwitch:
+        return QStringLiteral("In %1 as root: read the nftables ruleset for a drop of forwarding to the uplink "
+                              "(and, when asked, broke the tunnel and tested a client's egress)").arg(qube);
+    case CheckKind::Tor:
+        return QStringLiteral("In %1: asked the Tor check service whether the traffic comes from Tor").arg(qube);
+    case CheckKind::DnsLeak:
+        return QStringLiteral("In %1: resolved a whoami name (the answer is the resolver's address) and compared "
+                              "with the clearnet baseline").arg(qube);
+    case CheckKind::Isolation:
+        return QStringLiteral("In %1: ping and TCP connect to the other running qubes (not its own gateways)").arg(qube);
+    }
+    return {};
+}
+
+QString statusMark(CheckStatus status)
+{
+    switch (status) {
+    case CheckStatus::Pass:
+        return QStringLiteral("✅ pass");
+    case CheckStatus::Fail:
+        return QStringLiteral("❌ fail");
+    case CheckStatus::Error:
+        return QStringLiteral("❌ error (could not check)");
+    case CheckStatus::Skipped:
+        return QStringLiteral("➖ skipped");
+    }
+    return {};
+}
+
+QString dash()
+{
+    return QStringLiteral("—");
+}
+
+} // namespace
+
+QString markdownText(const QString &untrusted, int maxChars)
+{
+    QString in = untrusted;
+    if (in.size() > maxChars)
+        in = in.left(maxChars) + QStringLiteral("…");
+    QString out;
+    out.reserve(in.size() + 16);
+    static const QString punct = QStringLiteral("\\`*_{}[]()#+-.!|~:");
+    for (QChar c : in) {
+        const char16_t u = c.unicode();
+        if (u == u'\n' || u == u'\r' || u == u'\t') {
+            out.append(u' ');
+        } else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e)
+                   || (u >= 0x2066 && u <= 0x2069)) {
+            continue;
+        } else if (u == u'<') {
+            out.append(QStringLiteral("&lt;"));
+        } else if (u == u'>') {
+            out.append(QStringLiteral("&gt;"));
+        } else if (u == u'&') {
+            out.append(QStringLiteral("&amp;"));
+        } else if (punct.contains(c)) {
+            out.append(u'\\');
+            out.append(c);
+        } else {
+            out.append(c);
+        }
+    }
+    return out;
+}
+
+QString markdownFence(const QString &untrusted, int maxChars)
+{
+    QString body = sanitizeEvidence(untrusted.toUtf8(), maxChars);
+    // With no backtick left inside, nothing can close the fence early.
+    body.replace(u'`', QChar(0x02CB));
+    if (!body.endsWith(u'\n'))
+        body.append(u'\n');
+    return QStringLiteral("```text\n") + body + QStringLiteral("```\n");
+}
+
+QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &options)
+{
+    const Topology topology(snapshot);
+    const Colouring colouring = colourPaths(snapshot, topology);
+    QMap<QString, QString> kindOfIp;
+    for (const ExitInfo &exit : colouring.exits)
+        kindOfIp.insert(exit.ip, exit.kind);
+
+    QString md;
+    md += QStringLiteral("# Qubes network map\n\n");
+    md += QStringLiteral("Source: %1 · generated %2 UTC\n\n")
+                  .arg(markdownText(snapshot.source.isEmpty() ? QStringLiteral("unknown") : snapshot.source),
+                       markdownText(snapshot.generated.toUTC().toString(Qt::ISODate)));
+
+    // Qubes in NetVM-tree order: each root, then what sits behind it.
+    QStringList order;
+    std::function<void(int, int)> walk = [&](int index, int depth) {
+        if (depth > 64)
+            return;
+        order.append(topology.nameAt(index));
+        for (int child : topology.childrenOf(index))
+            walk(child, depth + 1);
+    };
+    for (int root : topology.roots())
+        walk(root, 0);
+
+    md += QStringLiteral("## Network flow and egress IP mapping\n\n");
+    md += QStringLiteral("| Qube | Internal IP | NetVM | External IP |\n|---|---|---|---|\n");
+    for (const QString &name : std::as_const(order)) {
+        const Qube *q = snapshot.find(name);
+        if (!q || q->isAdmin() || (q->isTemplate() && !options.includeTemplates))
+            continue;
+        if (!q->netvm && !q->providesNetwork)
+            continue;
+        const QString ip = colouring.qubeExitIp.value(name);
+        QString external = dash() + QStringLiteral(" (not verified)");
+        if (!ip.isEmpty()) {
+            external = markdownText(ip);
+            const QString kind = kindOfIp.value(ip);
+            if (!kind.isEmpty() && kind != QLatin1String("unknown"))
+                external += QStringLiteral(" (%1)").arg(markdownText(kind));
+        }
+        md += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
+                      .arg(markdownText(name), q->ip.isEmpty() ? dash() : markdownText(q->ip),
+                           q->netvm ? markdownText(q->netvm->toString()) : QStringLiteral("(uplink)"), external);
+    }
+    md += u'\n';
+
+    // The newest result of each check on each qube, in tree order then check order.
+    struct Row
+    {
+        const CheckResult *result;
+        bool stale;
+    };
+    QList<Row> rows;
+    for (const QString &name : std::as_const(order)) {
+        const QStringList chain = topology.egressChain(name);
+        for (CheckKind kind : allCheckKinds()) {
+            if (const CheckResult *r = snapshot.latest(name, kind))
+                rows.append(Row { r, r->pathAtRun != chain });
+        }
+    }
+
+    md += QStringLiteral("## Security verification tests\n\n");
+    if (rows.isEmpty()) {
+        md += QStringLiteral("No checks have been run.\n\n");
+    } else {
+        md += QStringLiteral("| Test | Steps performed | Expected | Result |\n|---|---|---|---|\n");
+        for (const Row &row : std::as_const(rows)) {
+            const CheckResult &r = *row.result;
+            const QString qube = markdownText(r.qube.toString());
+            QString result = statusMark(r.status);
+            if (!r.observed.isEmpty())
+                result += QStringLiteral(": ") + markdownText(r.observed, 200);
+            if (r.status != CheckStatus::Pass && !r.reason.isEmpty())
+                result += QStringLiteral(" — ") + markdownText(r.reason, 300);
+            if (row.stale)
+                result += QStringLiteral(" (stale: the NetVM path changed since)");
+            md += QStringLiteral("| %1 — %2 | %3 | %4 | %5 |\n")
+                          .arg(checkTitle(r.check), qube, checkSteps(r.check, qube),
+                               r.expected.isEmpty() ? dash() : markdownText(r.expected, 120), result);
+        }
+        md += u'\n';
+    }
+
+    const std::vector<Finding> findings = computeFindings(snapshot, topology);
+    md += QStringLiteral("## Findings\n\n");
+    if (findings.empty())
+        md += QStringLiteral("None.\n\n");
+    for (const Finding &f : findings) {
+        md += QStringLiteral("- **%1**%2: %3\n")
+                      .arg(markdownText(severityId(f.severity)),
+                           f.qube.isEmpty() ? QString() : QStringLiteral(" %1").arg(markdownText(f.qube)),
+                           markdownText(f.message, 500));
+    }
+    if (!findings.empty())
+        md += u'\n';
+
+    if (options.includeEvidence && !rows.isEmpty()) {
+        md += QStringLiteral("## Evidence\n\n");
+        md += QStringLiteral("What each check ran and what the qube answered, verbatim (as plain text).\n\n");
+        for (const Row &row : std::as_const(rows)) {
+            const CheckResult &r = *row.result;
+            md += QStringLiteral("### %1 — %2\n\n").arg(checkTitle(r.check), markdownText(r.qube.toString()));
+            md += QStringLiteral("Status: %1 · exit status %2 · %3 to %4\n\n")
+                          .arg(statusMark(r.status))
+                          .arg(r.exitCode)
+                          .arg(markdownText(r.started.toUTC().toString(Qt::ISODate)),
+                               markdownText(r.finished.toUTC().toString(Qt::ISODate)));
+            if (!r.reason.isEmpty())
+                md += markdownFence(r.reason, 4096);
+            if (!r.command.isEmpty()) {
+                md += QStringLiteral("Command:\n\n");
+                md += markdownFence(r.command, 16 << 10);
+            }
+            md += QStringLiteral("Output:\n\n");
+            md += markdownFence(r.output.isEmpty() ? QStringLiteral("(none)") : r.output, 16 << 10);
+            md += u'\n';
+        }
+    }
+    return md.toUtf8();
+}
+
+} // namespace netmap
