@@ -144,12 +144,15 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
     if (plan.externalIp) {
         for (int i = 0; i < config.ipEchoUrls.size(); ++i) {
             if (const auto url = validHttpUrl(config.ipEchoUrls.at(i)))
-                s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip %1 %2 & fi\n").arg(i).arg(shellQuote(*url));
+                s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip %1 %2 & fi\n")
+                         .arg(i)
+                         .arg(shellQuote(*url));
         }
     }
     if (plan.tor) {
         if (const auto url = validHttpUrl(config.torCheckUrl))
-            s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_tor %1 & fi\n").arg(shellQuote(*url));
+            s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_tor %1 & fi\n")
+                     .arg(shellQuote(*url));
     }
     if (plan.dns) {
         if (const auto name = validDnsName(config.dnsWhoami))
@@ -169,8 +172,9 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
         s += QStringLiteral("for nm_a in %1; do\n").arg(targets.join(u' '));
         s += lit("  [ \"$nm_ping\" != none ] && nm_icmp \"$nm_a\" &\n");
         if (!ports.isEmpty())
-            s += QStringLiteral("  if [ \"$nm_tcp\" != none ]; then for nm_p in %1; do nm_port \"$nm_a\" \"$nm_p\" & done; fi\n")
-                         .arg(ports.join(u' '));
+            s += QStringLiteral("  if [ \"$nm_tcp\" != none ]; then for nm_p in %1; do nm_port "
+                                "\"$nm_a\" \"$nm_p\" & done; fi\n")
+                     .arg(ports.join(u' '));
         s += lit("done\n");
     }
     if (plan.externalIp || plan.tor || plan.dns || !plan.isolationTargets.isEmpty()) {
@@ -235,23 +239,28 @@ QStringList drillSteps(const QString &vpnQube, const QString &interfaceName,
                        const QString &downstreamQube, int restoreAfterSeconds)
 {
     return {
-        QStringLiteral("In %1 as root: save the routes of %2 and schedule a detached restore that runs "
-                       "by itself after %3 s (even if this program dies).")
-                .arg(vpnQube, interfaceName)
-                .arg(restoreAfterSeconds),
-        QStringLiteral("In %1 as root: ip link set dev %2 down (the tunnel breaks without a clean shutdown).")
-                .arg(vpnQube, interfaceName),
-        QStringLiteral("In %1: try to reach the IP echo endpoints; any answer means traffic still leaves.")
-                .arg(downstreamQube),
-        QStringLiteral("In %1 as root: cancel the scheduled restore, bring %2 up and put its routes back.")
-                .arg(vpnQube, interfaceName),
+        QStringLiteral(
+            "In %1 as root: save the routes of %2 and schedule a detached restore that runs "
+            "by itself after %3 s (even if this program dies).")
+            .arg(vpnQube, interfaceName)
+            .arg(restoreAfterSeconds),
+        QStringLiteral(
+            "In %1 as root: ip link set dev %2 down (the tunnel breaks without a clean shutdown).")
+            .arg(vpnQube, interfaceName),
+        QStringLiteral(
+            "In %1: try to reach the IP echo endpoints; any answer means traffic still leaves.")
+            .arg(downstreamQube),
+        QStringLiteral(
+            "In %1 as root: cancel the scheduled restore, bring %2 up and put its routes back.")
+            .arg(vpnQube, interfaceName),
     };
 }
 
-QStringList qvmRunArguments(const QubeName &qube, const QString &script, bool asRoot, bool autostart)
+QStringList qvmRunArguments(const QubeName &qube, const QString &script, bool asRoot,
+                            bool autostart)
 {
-    QStringList args { QStringLiteral("--pass-io"), QStringLiteral("--no-gui"),
-                       QStringLiteral("--no-colour-output"), QStringLiteral("--no-colour-stderr") };
+    QStringList args {QStringLiteral("--pass-io"), QStringLiteral("--no-gui"),
+                      QStringLiteral("--no-colour-output"), QStringLiteral("--no-colour-stderr")};
     if (!autostart)
         args << QStringLiteral("--no-autostart");
     if (asRoot)

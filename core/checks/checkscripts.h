@@ -55,7 +55,9 @@ QString drillRestoreScript();
 QStringList drillSteps(const QString &vpnQube, const QString &interfaceName,
                        const QString &downstreamQube, int restoreAfterSeconds);
 
-// qvm-run --pass-io --no-gui --no-colour-output --no-colour-stderr [--no-autostart] [-u root] QUBE SCRIPT
-QStringList qvmRunArguments(const QubeName &qube, const QString &script, bool asRoot, bool autostart);
+// qvm-run --pass-io --no-gui --no-colour-output --no-colour-stderr [--no-autostart] [-u root] QUBE
+// SCRIPT
+QStringList qvmRunArguments(const QubeName &qube, const QString &script, bool asRoot,
+                            bool autostart);
 
 } // namespace netmap

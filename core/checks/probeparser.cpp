@@ -48,10 +48,15 @@ QString latin(QByteArrayView v)
 bool toolAllowed(const QString &kind, const QString &tool)
 {
     static const QMap<QString, QSet<QString>> allowed {
-        { QStringLiteral("http"), { QStringLiteral("curl"), QStringLiteral("wget"), QStringLiteral("python3"), QStringLiteral("none") } },
-        { QStringLiteral("ping"), { QStringLiteral("ping"), QStringLiteral("none") } },
-        { QStringLiteral("tcp"), { QStringLiteral("bash"), QStringLiteral("nc"), QStringLiteral("python3"), QStringLiteral("none") } },
-        { QStringLiteral("ruleset"), { QStringLiteral("nft"), QStringLiteral("iptables"), QStringLiteral("none") } },
+        {QStringLiteral("http"),
+         {QStringLiteral("curl"), QStringLiteral("wget"), QStringLiteral("python3"),
+          QStringLiteral("none")}},
+        {QStringLiteral("ping"), {QStringLiteral("ping"), QStringLiteral("none")}},
+        {QStringLiteral("tcp"),
+         {QStringLiteral("bash"), QStringLiteral("nc"), QStringLiteral("python3"),
+          QStringLiteral("none")}},
+        {QStringLiteral("ruleset"),
+         {QStringLiteral("nft"), QStringLiteral("iptables"), QStringLiteral("none")}},
     };
     return allowed.value(kind).contains(tool);
 }
@@ -146,7 +151,8 @@ public:
         } else if (tag == "NETMAP-IP") {
             bool ok = false;
             const int index = f.isEmpty() ? -1 : latin(f[0]).toInt(&ok);
-            if (!ok || index < 0 || index > 7 || f.size() < 2 || latin(f[0]) != QString::number(index)) {
+            if (!ok || index < 0 || index > 7 || f.size() < 2
+                || latin(f[0]) != QString::number(index)) {
                 problem(QStringLiteral("malformed IP answer line"));
                 return;
             }
@@ -187,8 +193,8 @@ public:
             if (!e.resolvers.contains(*ip) && e.resolvers.size() < 32)
                 e.resolvers.append(*ip);
         } else if (tag == "NETMAP-DNS-DONE") {
-            static const QSet<QString> tools { QStringLiteral("dig"), QStringLiteral("getent"),
-                                               QStringLiteral("python3"), QStringLiteral("none") };
+            static const QSet<QString> tools {QStringLiteral("dig"), QStringLiteral("getent"),
+                                              QStringLiteral("python3"), QStringLiteral("none")};
             if (f.size() != 1 || !tools.contains(latin(f[0]))) {
                 problem(QStringLiteral("malformed DNS end line"));
                 return;
@@ -198,17 +204,25 @@ public:
         } else if (tag == "NETMAP-REACH") {
             static const QRegularExpression probeRe(QStringLiteral("^(icmp|tcp/[1-9][0-9]{0,4})$"));
             const auto ip = f.size() == 3 ? validIpv4(latin(f[0])) : std::nullopt;
-            if (!ip || !probeRe.match(latin(f[1])).hasMatch() || (f[2] != "yes" && f[2] != "no")) {
+            const bool portOk
+                = f.size() == 3 && (f[1] == "icmp" || latin(f[1]).mid(4).toInt() <= 65535);
+            if (!ip || !probeRe.match(latin(f[1])).hasMatch() || !portOk
+                || (f[2] != "yes" && f[2] != "no")) {
                 problem(QStringLiteral("malformed reach line"));
                 return;
             }
             if (!once(QStringLiteral("reach %1 %2").arg(*ip, latin(f[1]))))
                 return;
-            e.reaches.append(ReachProbe { *ip, latin(f[1]), f[2] == "yes" });
+            e.reaches.append(ReachProbe {*ip, latin(f[1]), f[2] == "yes"});
         } else if (tag == "NETMAP-IF") {
-            static const QSet<QString> states { QStringLiteral("up"), QStringLiteral("down"), QStringLiteral("unknown"),
-                                                QStringLiteral("dormant"), QStringLiteral("lowerlayerdown"),
-                                                QStringLiteral("notpresent"), QStringLiteral("testing"), QStringLiteral("-") };
+            static const QSet<QString> states {QStringLiteral("up"),
+                                               QStringLiteral("down"),
+                                               QStringLiteral("unknown"),
+                                               QStringLiteral("dormant"),
+                                               QStringLiteral("lowerlayerdown"),
+                                               QStringLiteral("notpresent"),
+                                               QStringLiteral("testing"),
+                                               QStringLiteral("-")};
             const auto name = f.size() == 4 ? validInterfaceName(latin(f[0])) : std::nullopt;
             bool typeOk = false, flagsOk = false;
             InterfaceInfo info;
@@ -258,12 +272,14 @@ public:
 
 bool InterfaceInfo::isUp() const
 {
-    return (flags & 0x1u) && (operstate == QLatin1String("up") || operstate == QLatin1String("unknown"));
+    return (flags & 0x1u)
+        && (operstate == QLatin1String("up") || operstate == QLatin1String("unknown"));
 }
 
 bool InterfaceInfo::isTunnel() const
 {
-    static const QRegularExpression re(QStringLiteral("^(tun|tap|wg|ppp|ipsec|vti|proton|nordlynx)"));
+    static const QRegularExpression re(
+        QStringLiteral("^(tun|tap|wg|ppp|ipsec|vti|proton|nordlynx)"));
     return re.match(name).hasMatch() || type == 65534 || type == 512;
 }
 
@@ -382,7 +398,8 @@ bool isKillSwitchRule(const QString &rule)
     QStringList kept;
     for (int i = 0; i < t.size(); ++i) {
         if (t[i] == QLatin1String("counter")) {
-            if (i + 4 < t.size() && t[i + 1] == QLatin1String("packets") && t[i + 3] == QLatin1String("bytes"))
+            if (i + 4 < t.size() && t[i + 1] == QLatin1String("packets")
+                && t[i + 3] == QLatin1String("bytes"))
                 i += 4;
             continue;
         }
@@ -410,12 +427,15 @@ bool isKillSwitchRule(const QString &rule)
         const QString &key = match[0];
         QString value = match[1];
         value.remove(u'"');
-        if ((key == QLatin1String("oifname") || key == QLatin1String("oif")) && value == QLatin1String("eth0"))
+        if ((key == QLatin1String("oifname") || key == QLatin1String("oif"))
+            && value == QLatin1String("eth0"))
             return true;
-        if (key == QLatin1String("oifgroup") && (value == QLatin1String("1") || value == QLatin1String("0x00000001")))
+        if (key == QLatin1String("oifgroup")
+            && (value == QLatin1String("1") || value == QLatin1String("0x00000001")))
             return true;
     }
-    if (match.size() == 3 && (match[0] == QLatin1String("oifname") || match[0] == QLatin1String("oif"))
+    if (match.size() == 3
+        && (match[0] == QLatin1String("oifname") || match[0] == QLatin1String("oif"))
         && match[1] == QLatin1String("!=") && isTunnelName(match[2]))
         return true;
     return false;
@@ -434,12 +454,13 @@ std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
     auto closeChain = [&]() -> std::optional<QString> {
         const bool ipv4 = family == QLatin1String("ip") || family == QLatin1String("inet");
         const bool forwardChain = chainHooksForward
-                || (table == QLatin1String("qubes")
-                    && (chain == QLatin1String("forward") || chain == QLatin1String("custom-forward")));
+            || (table == QLatin1String("qubes")
+                && (chain == QLatin1String("forward") || chain == QLatin1String("custom-forward")));
         if (ipv4 && forwardChain) {
             for (const QString &rule : candidates) {
                 if (isKillSwitchRule(rule))
-                    return QStringLiteral("table %1 %2, chain %3: %4").arg(family, table, chain, rule);
+                    return QStringLiteral("table %1 %2, chain %3: %4")
+                        .arg(family, table, chain, rule);
             }
         }
         return std::nullopt;
@@ -473,7 +494,8 @@ std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
                 inChain = false; // sets, maps, flowtables: not rules
             ++depth;
         } else if (depth == 2 && inChain) {
-            if (line.startsWith(QLatin1String("type ")) && line.contains(QLatin1String(" hook forward ")))
+            if (line.startsWith(QLatin1String("type "))
+                && line.contains(QLatin1String(" hook forward ")))
                 chainHooksForward = true;
             else if (!line.startsWith(QLatin1String("policy ")) && candidates.size() < 10000)
                 candidates.append(line);
@@ -484,8 +506,9 @@ std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
 
 std::optional<QString> findKillSwitchRuleIptables(const QStringList &untrustedIptablesLines)
 {
-    static const QRegularExpression re(QStringLiteral(
-            "^-A (FORWARD|QBS-FORWARD) -o eth0( -m comment --comment (\"[^\"]*\"|\\S+))? -j (DROP|REJECT)( --reject-with \\S+)?$"));
+    static const QRegularExpression re(
+        QStringLiteral("^-A (FORWARD|QBS-FORWARD) -o eth0( -m comment --comment "
+                       "(\"[^\"]*\"|\\S+))? -j (DROP|REJECT)( --reject-with \\S+)?$"));
     for (const QString &raw : untrustedIptablesLines) {
         const QString line = raw.trimmed();
         if (re.match(line).hasMatch())
@@ -498,7 +521,8 @@ QString sanitizeEvidence(const QByteArray &untrusted, int maxChars)
 {
     // Strip ANSI escape sequences (CSI ... final byte, OSC ... BEL/ST) before decoding.
     QByteArray bytes = untrusted.left(qsizetype(maxChars) * 4 + 16);
-    static const QRegularExpression csi(QStringLiteral("\\x{1b}\\[[0-?]*[ -/]*[@-~]|\\x{1b}\\][^\\x{07}\\x{1b}]*(\\x{07}|\\x{1b}\\\\)?|\\x{1b}."));
+    static const QRegularExpression csi(QStringLiteral(
+        "\\x{1b}\\[[0-?]*[ -/]*[@-~]|\\x{1b}\\][^\\x{07}\\x{1b}]*(\\x{07}|\\x{1b}\\\\)?|\\x{1b}."));
     QString text = QString::fromUtf8(bytes);
     text.remove(csi);
     QString out;
@@ -511,8 +535,8 @@ QString sanitizeEvidence(const QByteArray &untrusted, int maxChars)
         }
         if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f))
             continue;
-        if ((u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f
-            || u == 0xfeff)
+        if ((u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e
+            || u == 0x200f || u == 0xfeff)
             continue;
         out.append(c);
     }

@@ -20,7 +20,8 @@ Verdict error(QString reason, QString expected = {})
 
 QString httpToolMissing()
 {
-    return QStringLiteral("cannot check: curl missing (and no wget or python3 to fall back to) in the qube");
+    return QStringLiteral(
+        "cannot check: curl missing (and no wget or python3 to fall back to) in the qube");
 }
 
 } // namespace
@@ -47,15 +48,17 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
     case CommandOutput::Outcome::FailedToStart:
         return QStringLiteral("could not run qvm-run: %1").arg(output.describe());
     case CommandOutput::Outcome::TimedOut:
-        return QStringLiteral("no answer in time: %1 (qvm-run has no timeout of its own; stopped from dom0)")
-                .arg(output.describe());
+        return QStringLiteral(
+                   "no answer in time: %1 (qvm-run has no timeout of its own; stopped from dom0)")
+            .arg(output.describe());
     case CommandOutput::Outcome::Crashed:
         return QStringLiteral("qvm-run crashed: %1").arg(output.describe());
     case CommandOutput::Outcome::Cancelled:
         return QStringLiteral("cancelled before it finished");
     case CommandOutput::Outcome::OutputCapped:
-        return QStringLiteral("the qube printed far more than any answer needs; stopped and not judged (%1)")
-                .arg(output.describe());
+        return QStringLiteral(
+                   "the qube printed far more than any answer needs; stopped and not judged (%1)")
+            .arg(output.describe());
     case CommandOutput::Outcome::Finished:
         break;
     }
@@ -67,9 +70,10 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
     case 125:
     case 126:
     case 127:
-        return QStringLiteral("qrexec could not run the check in the qube (exit %1): the qube refused the "
-                              "call or the agent is not answering")
-                .arg(output.exitCode);
+        return QStringLiteral(
+                   "qrexec could not run the check in the qube (exit %1): the qube refused the "
+                   "call or the agent is not answering")
+            .arg(output.exitCode);
     case 255:
         return QStringLiteral("the qube could not be started (exit 255)");
     case 2:
@@ -78,7 +82,8 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
         break;
     case 1:
         if (!evidence.begun && !autostart)
-            return QStringLiteral("the qube is not running and was not started (autostart is off; exit 1)");
+            return QStringLiteral(
+                "the qube is not running and was not started (autostart is off; exit 1)");
         break;
     default:
         break;
@@ -88,9 +93,11 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
     if (!evidence.begun)
         return QStringLiteral("the qube gave no answer (no begin marker in its output)");
     if (!evidence.ended)
-        return QStringLiteral("the answer is incomplete (no end marker): the check did not run to its end");
+        return QStringLiteral(
+            "the answer is incomplete (no end marker): the check did not run to its end");
     if (!evidence.problems.isEmpty())
-        return QStringLiteral("malformed answer: %1").arg(evidence.problems.join(QStringLiteral("; ")));
+        return QStringLiteral("malformed answer: %1")
+            .arg(evidence.problems.join(QStringLiteral("; ")));
     return std::nullopt;
 }
 
@@ -120,7 +127,9 @@ ExitConsensus exitConsensus(const ProbeEvidence &e, int endpointCount)
         if (!it->answered)
             continue;
         if (it->ip.isEmpty()) {
-            c.why = QStringLiteral("cannot check: endpoint %1 answered something that is not an IP address").arg(i + 1);
+            c.why = QStringLiteral(
+                        "cannot check: endpoint %1 answered something that is not an IP address")
+                        .arg(i + 1);
             return c;
         }
         ++answered;
@@ -138,7 +147,8 @@ ExitConsensus exitConsensus(const ProbeEvidence &e, int endpointCount)
         return c;
     }
     if (answered < 2) {
-        c.why = QStringLiteral("cannot check: only one endpoint answered (%1); two must agree").arg(c.seen.join(QString()));
+        c.why = QStringLiteral("cannot check: only one endpoint answered (%1); two must agree")
+                    .arg(c.seen.join(QString()));
         return c;
     }
     c.state = ExitConsensus::State::Agreed;
@@ -175,29 +185,33 @@ Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext 
     v.externalIp = consensus.ip;
     if (ctx.kind == EgressKind::None) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("reaches the internet through %1 although no egress is expected").arg(consensus.ip);
+        v.reason = QStringLiteral("reaches the internet through %1 although no egress is expected")
+                       .arg(consensus.ip);
         return v;
     }
     if (ctx.expectation.egress == Expectation::Egress::Via) {
         if (!ctx.path.contains(ctx.expectation.via)) {
             v.status = CheckStatus::Fail;
-            v.reason = QStringLiteral("%1 is not on the path (%2)").arg(ctx.expectation.via, ctx.path.join(QStringLiteral(" → ")));
+            v.reason = QStringLiteral("%1 is not on the path (%2)")
+                           .arg(ctx.expectation.via, ctx.path.join(QStringLiteral(" → ")));
             return v;
         }
         if (ctx.viaExit && *ctx.viaExit != consensus.ip) {
             v.status = CheckStatus::Fail;
-            v.reason = QStringLiteral("exit %1 is not %2's exit %3").arg(consensus.ip, ctx.expectation.via, *ctx.viaExit);
+            v.reason = QStringLiteral("exit %1 is not %2's exit %3")
+                           .arg(consensus.ip, ctx.expectation.via, *ctx.viaExit);
             return v;
         }
     }
     if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExit && *ctx.clearnetExit != consensus.ip) {
         v.status = CheckStatus::Fail;
         v.reason = QStringLiteral("exit %1 is not the clearnet exit %2 seen from %3")
-                           .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube);
+                       .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube);
         return v;
     }
     v.status = CheckStatus::Pass;
-    v.reason = QStringLiteral("%1 endpoints agree on %2").arg(consensus.seen.size()).arg(consensus.ip);
+    v.reason
+        = QStringLiteral("%1 endpoints agree on %2").arg(consensus.seen.size()).arg(consensus.ip);
     if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExit && ctx.baselineQube.size())
         v.reason += QStringLiteral(", the clearnet exit seen from %1").arg(ctx.baselineQube);
     return v;
@@ -212,13 +226,16 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     case ExitConsensus::State::Disagreed:
         return error(QStringLiteral("cannot check: %1").arg(consensus.why), expected);
     case ExitConsensus::State::NoEgress:
-        return error(QStringLiteral("cannot check: the qube has no egress (%1)").arg(consensus.why), expected);
+        return error(QStringLiteral("cannot check: the qube has no egress (%1)").arg(consensus.why),
+                     expected);
     case ExitConsensus::State::Agreed:
         break;
     }
     if (!ctx.clearnetExit)
         return error(QStringLiteral("cannot check: no clearnet exit measured in this run (%1)")
-                             .arg(ctx.baselineProblem.isEmpty() ? QStringLiteral("no clearnet baseline qube") : ctx.baselineProblem),
+                         .arg(ctx.baselineProblem.isEmpty()
+                                  ? QStringLiteral("no clearnet baseline qube")
+                                  : ctx.baselineProblem),
                      expected);
     Verdict v;
     v.expected = expected;
@@ -226,28 +243,32 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     v.externalIp = consensus.ip;
     if (*ctx.clearnetExit == consensus.ip) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("leak: the exit %1 is the clearnet exit seen from %2").arg(consensus.ip, ctx.baselineQube);
+        v.reason = QStringLiteral("leak: the exit %1 is the clearnet exit seen from %2")
+                       .arg(consensus.ip, ctx.baselineQube);
         return v;
     }
     QString tunnel;
     if (!ctx.provider.isEmpty()) {
         if (!ctx.providerTunnels)
-            return error(QStringLiteral("cannot check: the tunnel interfaces of %1 could not be read (%2)")
-                                 .arg(ctx.provider, ctx.providerProblem),
-                         expected);
+            return error(
+                QStringLiteral("cannot check: the tunnel interfaces of %1 could not be read (%2)")
+                    .arg(ctx.provider, ctx.providerProblem),
+                expected);
         if (ctx.providerTunnels->isEmpty()) {
             v.status = CheckStatus::Fail;
-            v.reason = QStringLiteral("no tunnel interface is up in %1 although the exit %2 differs from the clearnet exit %3")
-                               .arg(ctx.provider, consensus.ip, *ctx.clearnetExit);
+            v.reason = QStringLiteral("no tunnel interface is up in %1 although the exit %2 "
+                                      "differs from the clearnet exit %3")
+                           .arg(ctx.provider, consensus.ip, *ctx.clearnetExit);
             return v;
         }
-        tunnel = QStringLiteral("; tunnel %1 up in %2").arg(ctx.providerTunnels->join(QStringLiteral(", ")), ctx.provider);
+        tunnel = QStringLiteral("; tunnel %1 up in %2")
+                     .arg(ctx.providerTunnels->join(QStringLiteral(", ")), ctx.provider);
     } else {
         tunnel = QStringLiteral("; no VPN qube found on the path to probe for a tunnel");
     }
     v.status = CheckStatus::Pass;
     v.reason = QStringLiteral("exit %1 differs from the clearnet exit %2 seen from %3%4")
-                       .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube, tunnel);
+                   .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube, tunnel);
     return v;
 }
 
@@ -259,12 +280,14 @@ Verdict judgeTor(const ProbeEvidence &e)
     if (!e.torReported)
         return error(QStringLiteral("cannot check: the Tor check gave no report"), expected);
     if (!e.torAnswered)
-        return error(QStringLiteral("cannot check: the Tor check endpoint did not answer"), expected);
+        return error(QStringLiteral("cannot check: the Tor check endpoint did not answer"),
+                     expected);
     if (!e.tor)
         return error(QStringLiteral("cannot check: %1").arg(e.torProblem), expected);
     Verdict v;
     v.expected = expected;
-    v.observed = QStringLiteral("IsTor=%1").arg(e.tor->isTor ? QStringLiteral("true") : QStringLiteral("false"));
+    v.observed = QStringLiteral("IsTor=%1")
+                     .arg(e.tor->isTor ? QStringLiteral("true") : QStringLiteral("false"));
     if (!e.tor->ip.isEmpty())
         v.observed += QStringLiteral(" IP=%1").arg(e.tor->ip);
     if (!e.tor->isTor) {
@@ -283,12 +306,18 @@ Verdict judgeDnsLeak(const ProbeEvidence &e, const DnsContext &ctx)
     if (e.dnsTool.isEmpty())
         return error(QStringLiteral("cannot check: the DNS lookup did not finish"), expected);
     if (e.dnsTool == QLatin1String("none"))
-        return error(QStringLiteral("cannot check: dig missing (and no getent or python3 to fall back to) in the qube"), expected);
+        return error(
+            QStringLiteral(
+                "cannot check: dig missing (and no getent or python3 to fall back to) in the qube"),
+            expected);
     if (e.resolvers.isEmpty())
-        return error(QStringLiteral("cannot check: the whoami name did not resolve in the qube"), expected);
+        return error(QStringLiteral("cannot check: the whoami name did not resolve in the qube"),
+                     expected);
     if (!ctx.baselineResolvers || ctx.baselineResolvers->isEmpty())
         return error(QStringLiteral("cannot check: no clearnet resolver measured in this run (%1)")
-                             .arg(ctx.baselineProblem.isEmpty() ? QStringLiteral("no clearnet baseline qube") : ctx.baselineProblem),
+                         .arg(ctx.baselineProblem.isEmpty()
+                                  ? QStringLiteral("no clearnet baseline qube")
+                                  : ctx.baselineProblem),
                      expected);
     Verdict v;
     v.expected = expected;
@@ -301,12 +330,14 @@ Verdict judgeDnsLeak(const ProbeEvidence &e, const DnsContext &ctx)
     if (!overlap.isEmpty() && (ctx.kind == EgressKind::Vpn || ctx.kind == EgressKind::Tor)) {
         v.status = CheckStatus::Fail;
         v.reason = QStringLiteral("leak: resolver %1 also answers for the clearnet baseline %2")
-                           .arg(overlap.join(QStringLiteral(", ")), ctx.baselineQube);
+                       .arg(overlap.join(QStringLiteral(", ")), ctx.baselineQube);
         return v;
     }
     v.status = CheckStatus::Pass;
-    v.reason = QStringLiteral("the resolvers (%1) differ from the clearnet baseline's (%2, seen from %3)")
-                       .arg(v.observed, ctx.baselineResolvers->join(QStringLiteral(", ")), ctx.baselineQube);
+    v.reason
+        = QStringLiteral(
+              "the resolvers (%1) differ from the clearnet baseline's (%2, seen from %3)")
+              .arg(v.observed, ctx.baselineResolvers->join(QStringLiteral(", ")), ctx.baselineQube);
     return v;
 }
 
@@ -317,11 +348,16 @@ Verdict judgeIsolation(const ProbeEvidence &e, const QList<IsolationTarget> &tar
     if (targets.isEmpty())
         return error(QStringLiteral("cannot check: no other qube to probe"), expected);
     const bool havePing = e.pingTool == QLatin1String("ping");
-    const bool haveTcp = !e.tcpTool.isEmpty() && e.tcpTool != QLatin1String("none") && !ports.isEmpty();
+    const bool haveTcp
+        = !e.tcpTool.isEmpty() && e.tcpTool != QLatin1String("none") && !ports.isEmpty();
     if (e.pingTool.isEmpty() || e.tcpTool.isEmpty())
-        return error(QStringLiteral("cannot check: the qube did not report its probing tools"), expected);
+        return error(QStringLiteral("cannot check: the qube did not report its probing tools"),
+                     expected);
     if (!havePing && !haveTcp)
-        return error(QStringLiteral("cannot check: ping missing and no bash (with timeout), nc or python3 for TCP"), expected);
+        return error(
+            QStringLiteral(
+                "cannot check: ping missing and no bash (with timeout), nc or python3 for TCP"),
+            expected);
 
     QHash<QString, QStringList> reachedBy; // ip -> probes that reached it
     QSet<QString> reported;
@@ -342,7 +378,9 @@ Verdict judgeIsolation(const ProbeEvidence &e, const QList<IsolationTarget> &tar
         }
     }
     if (!missing.isEmpty())
-        return error(QStringLiteral("cannot check: no report for %1").arg(missing.mid(0, 5).join(QStringLiteral(", "))), expected);
+        return error(QStringLiteral("cannot check: no report for %1")
+                         .arg(missing.mid(0, 5).join(QStringLiteral(", "))),
+                     expected);
 
     Verdict v;
     v.expected = expected;
@@ -351,7 +389,8 @@ Verdict judgeIsolation(const ProbeEvidence &e, const QList<IsolationTarget> &tar
         const QStringList probes = reachedBy.value(t.ip);
         if (probes.isEmpty())
             continue;
-        const QString pair = QStringLiteral("%1 → %2 (%3: %4)").arg(qube, t.qube, t.ip, probes.join(QStringLiteral(", ")));
+        const QString pair = QStringLiteral("%1 → %2 (%3: %4)")
+                                 .arg(qube, t.qube, t.ip, probes.join(QStringLiteral(", ")));
         (t.allowed ? allowed : broken).append(pair);
     }
     QString tools;
@@ -362,12 +401,17 @@ Verdict judgeIsolation(const ProbeEvidence &e, const QList<IsolationTarget> &tar
     if (!broken.isEmpty()) {
         v.status = CheckStatus::Fail;
         v.observed = broken.join(QStringLiteral("; "));
-        v.reason = QStringLiteral("reaches qubes the expectations do not allow: %1").arg(v.observed);
+        v.reason
+            = QStringLiteral("reaches qubes the expectations do not allow: %1").arg(v.observed);
         return v;
     }
     v.status = CheckStatus::Pass;
-    v.observed = allowed.isEmpty() ? QStringLiteral("no reach") : QStringLiteral("allowed only: %1").arg(allowed.join(QStringLiteral("; ")));
-    v.reason = QStringLiteral("probed %1 qube(s)%2; nothing outside the allowed pairs answered").arg(targets.size()).arg(tools);
+    v.observed = allowed.isEmpty()
+        ? QStringLiteral("no reach")
+        : QStringLiteral("allowed only: %1").arg(allowed.join(QStringLiteral("; ")));
+    v.reason = QStringLiteral("probed %1 qube(s)%2; nothing outside the allowed pairs answered")
+                   .arg(targets.size())
+                   .arg(tools);
     return v;
 }
 
@@ -377,20 +421,27 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
     if (e.rulesetTool.isEmpty() || !e.rulesetDone)
         return error(QStringLiteral("cannot check: the ruleset was not read"), expected);
     if (e.rulesetTool == QLatin1String("none"))
-        return error(QStringLiteral("cannot check: nft missing (and no iptables-save) in the qube"), expected);
+        return error(QStringLiteral("cannot check: nft missing (and no iptables-save) in the qube"),
+                     expected);
     if (e.rulesetSize <= 0)
-        return error(QStringLiteral("cannot check: the ruleset is empty or unreadable (the check needs root)"), expected);
+        return error(QStringLiteral(
+                         "cannot check: the ruleset is empty or unreadable (the check needs root)"),
+                     expected);
     if (e.rulesetSize > kRulesetCapBytes)
-        return error(QStringLiteral("cannot check: the ruleset is larger than %1 KiB").arg(kRulesetCapBytes >> 10), expected);
-    const auto rule = e.rulesetTool == QLatin1String("nft") ? findKillSwitchRule(e.rulesetLines)
-                                                            : findKillSwitchRuleIptables(e.rulesetLines);
+        return error(QStringLiteral("cannot check: the ruleset is larger than %1 KiB")
+                         .arg(kRulesetCapBytes >> 10),
+                     expected);
+    const auto rule = e.rulesetTool == QLatin1String("nft")
+        ? findKillSwitchRule(e.rulesetLines)
+        : findKillSwitchRuleIptables(e.rulesetLines);
     Verdict v;
     v.expected = expected;
     if (!rule) {
         v.status = CheckStatus::Fail;
         v.observed = QStringLiteral("no kill-switch rule");
-        v.reason = QStringLiteral("no rule drops or rejects forwarding to the uplink (eth0) in a forward chain; "
-                                  "if the tunnel dies, client traffic leaves in the clear");
+        v.reason = QStringLiteral(
+            "no rule drops or rejects forwarding to the uplink (eth0) in a forward chain; "
+            "if the tunnel dies, client traffic leaves in the clear");
         return v;
     }
     v.status = CheckStatus::Pass;
@@ -402,15 +453,18 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
 Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &d)
 {
     Verdict v = staticVerdict;
-    v.expected = QStringLiteral("forwarding to the uplink dropped; no egress while the tunnel is down");
+    v.expected
+        = QStringLiteral("forwarding to the uplink dropped; no egress while the tunnel is down");
     QString restore;
     if (d.restoreProblem)
-        restore = QStringLiteral(" Restore failed (%1); the scheduled restore in the qube runs by itself within %2 s.")
-                          .arg(*d.restoreProblem)
-                          .arg(d.restoreAfterSeconds);
+        restore = QStringLiteral(" Restore failed (%1); the scheduled restore in the qube runs by "
+                                 "itself within %2 s.")
+                      .arg(*d.restoreProblem)
+                      .arg(d.restoreAfterSeconds);
     else if (!d.restoreStep.drillEvents.contains(QStringLiteral("restored")))
-        restore = QStringLiteral(" The tunnel was not restored by the drill; the scheduled restore runs within %1 s.")
-                          .arg(d.restoreAfterSeconds);
+        restore = QStringLiteral(" The tunnel was not restored by the drill; the scheduled restore "
+                                 "runs within %1 s.")
+                      .arg(d.restoreAfterSeconds);
     else if (!d.restoreStep.upTunnels().contains(d.interfaceName))
         restore = QStringLiteral(" After the restore %1 is not up yet.").arg(d.interfaceName);
     else
@@ -419,7 +473,8 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
     auto drillError = [&](const QString &why) {
         Verdict e = v;
         e.status = CheckStatus::Error;
-        e.reason = QStringLiteral("drill could not be completed: %1.%2 Static check: %3").arg(why, restore, staticVerdict.reason);
+        e.reason = QStringLiteral("drill could not be completed: %1.%2 Static check: %3")
+                       .arg(why, restore, staticVerdict.reason);
         return e;
     };
     if (d.breakProblem)
@@ -427,7 +482,8 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
     const QStringList &ev = d.breakStep.drillEvents;
     if (!ev.contains(QStringLiteral("broken"))) {
         const QString what = ev.isEmpty() ? QStringLiteral("no report") : ev.last();
-        return drillError(QStringLiteral("the tunnel %1 could not be broken (%2)").arg(d.interfaceName, what));
+        return drillError(
+            QStringLiteral("the tunnel %1 could not be broken (%2)").arg(d.interfaceName, what));
     }
     if (d.downstreamProblem)
         return drillError(QStringLiteral("%1: %2").arg(d.downstreamQube, *d.downstreamProblem));
@@ -443,21 +499,27 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
             // The drill proves the behaviour even when the ruleset could not be read.
             v.status = CheckStatus::Pass;
         }
-        v.observed = QStringLiteral("%1; no egress from %2 while %3 was down").arg(staticVerdict.observed, d.downstreamQube, d.interfaceName);
-        v.reason = QStringLiteral("drill: %1 could not reach any endpoint while the tunnel was down.%2 Static check: %3")
-                           .arg(d.downstreamQube, restore, staticVerdict.reason);
+        v.observed = QStringLiteral("%1; no egress from %2 while %3 was down")
+                         .arg(staticVerdict.observed, d.downstreamQube, d.interfaceName);
+        v.reason = QStringLiteral("drill: %1 could not reach any endpoint while the tunnel was "
+                                  "down.%2 Static check: %3")
+                       .arg(d.downstreamQube, restore, staticVerdict.reason);
         return v;
     case ExitConsensus::State::Agreed:
     case ExitConsensus::State::Disagreed:
         break;
     }
     v.status = CheckStatus::Fail;
-    const QString ip = d.downstream.state == ExitConsensus::State::Agreed ? d.downstream.ip : d.downstream.seen.join(QStringLiteral(", "));
+    const QString ip = d.downstream.state == ExitConsensus::State::Agreed
+        ? d.downstream.ip
+        : d.downstream.seen.join(QStringLiteral(", "));
     const bool clearnet = d.clearnetExit && d.downstream.ip == *d.clearnetExit;
     v.observed = QStringLiteral("traffic left while the tunnel was down: %1").arg(ip);
-    v.reason = QStringLiteral("drill: %1 still reached the internet through %2%3 while %4 was down.%5")
-                       .arg(d.downstreamQube, ip, clearnet ? QStringLiteral(" (the clearnet exit)") : QString(),
-                            d.interfaceName, restore);
+    v.reason
+        = QStringLiteral("drill: %1 still reached the internet through %2%3 while %4 was down.%5")
+              .arg(d.downstreamQube, ip,
+                   clearnet ? QStringLiteral(" (the clearnet exit)") : QString(), d.interfaceName,
+                   restore);
     return v;
 }
 

@@ -30,8 +30,11 @@ bool canRun(const Qube &q, bool autostart)
 QString notRunningReason(const Qube &q)
 {
     if (q.isHalted())
-        return QStringLiteral("%1 is halted and was not started (autostart is off)").arg(q.name.toString());
-    return QStringLiteral("%1 is %2, not running").arg(q.name.toString(), q.state.isEmpty() ? QStringLiteral("in an unknown state") : q.state.toLower());
+        return QStringLiteral("%1 is halted and was not started (autostart is off)")
+            .arg(q.name.toString());
+    return QStringLiteral("%1 is %2, not running")
+        .arg(q.name.toString(),
+             q.state.isEmpty() ? QStringLiteral("in an unknown state") : q.state.toLower());
 }
 
 EgressKind effectiveKind(const Expectation &e, const Snapshot &s, const Topology &t)
@@ -81,16 +84,18 @@ QStringList evidencePrefixes(CheckKind kind)
     switch (kind) {
     case CheckKind::ExternalIp:
     case CheckKind::Vpn:
-        return { QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-IP ") };
+        return {QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-IP ")};
     case CheckKind::Tor:
-        return { QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-TOR") };
+        return {QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-TOR")};
     case CheckKind::DnsLeak:
-        return { QStringLiteral("NETMAP-DNS") };
+        return {QStringLiteral("NETMAP-DNS")};
     case CheckKind::Isolation:
-        return { QStringLiteral("NETMAP-TOOL ping"), QStringLiteral("NETMAP-TOOL tcp"), QStringLiteral("NETMAP-REACH") };
+        return {QStringLiteral("NETMAP-TOOL ping"), QStringLiteral("NETMAP-TOOL tcp"),
+                QStringLiteral("NETMAP-REACH")};
     case CheckKind::KillSwitch:
-        return { QStringLiteral("NETMAP-TOOL ruleset"), QStringLiteral("NETMAP-RULES"), QStringLiteral("NETMAP-NFT"),
-                 QStringLiteral("NETMAP-IPT"), QStringLiteral("NETMAP-IF") };
+        return {QStringLiteral("NETMAP-TOOL ruleset"), QStringLiteral("NETMAP-RULES"),
+                QStringLiteral("NETMAP-NFT"), QStringLiteral("NETMAP-IPT"),
+                QStringLiteral("NETMAP-IF")};
     }
     return {};
 }
@@ -104,7 +109,8 @@ QString evidenceText(const CommandOutput &out, const QStringList &prefixes, bool
     for (const QByteArray &line : lines) {
         if (kept.size() > qsizetype(cap) * 2)
             break;
-        bool keep = all || !line.startsWith("NETMAP-") || line.startsWith("NETMAP-BEGIN") || line.startsWith("NETMAP-END");
+        bool keep = all || !line.startsWith("NETMAP-") || line.startsWith("NETMAP-BEGIN")
+            || line.startsWith("NETMAP-END");
         for (const QString &p : prefixes)
             keep = keep || line.startsWith(p.toLatin1());
         if (keep && !line.isEmpty())
@@ -160,10 +166,12 @@ struct Plan
     QList<DrillRun> drills;
 };
 
-QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest &r, const QString &root)
+QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest &r,
+                       const QString &root)
 {
     auto clearnet = [&](const Qube &q) {
-        return effectiveKind(expectationFor(r.expectations, s, t, q.name.toString()), s, t) == EgressKind::Clearnet;
+        return effectiveKind(expectationFor(r.expectations, s, t, q.name.toString()), s, t)
+            == EgressKind::Clearnet;
     };
     if (const Qube *rq = s.find(root)) {
         if (isNetworked(*rq) && canRun(*rq, r.autostart) && clearnet(*rq) && rq->name.isRunnable())
@@ -177,7 +185,8 @@ QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest
     return {};
 }
 
-QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r, const QString &vpn)
+QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r,
+                         const QString &vpn)
 {
     QString fallback;
     for (const Qube &q : s.qubes) {
@@ -204,9 +213,12 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
         for (const QString &name : r.qubes) {
             const Qube *q = s.find(name);
             if (!q)
-                return makeError(Error::Code::Usage, QStringLiteral("--verify: no qube named \"%1\"").arg(name.left(64)));
+                return makeError(
+                    Error::Code::Usage,
+                    QStringLiteral("--verify: no qube named \"%1\"").arg(name.left(64)));
             if (!q->name.isRunnable() || q->isAdmin())
-                return makeError(Error::Code::Usage, QStringLiteral("--verify: checks cannot run in %1").arg(name));
+                return makeError(Error::Code::Usage,
+                                 QStringLiteral("--verify: checks cannot run in %1").arg(name));
             if (!selected.contains(name))
                 selected.append(name);
         }
@@ -246,7 +258,7 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
         const Expectation expectation = expectationFor(r.expectations, s, t, name);
         const EgressKind kind = effectiveKind(expectation, s, t);
         const bool vpnProvider = q.providesNetwork
-                && (vpnProviderOf(s, t, name) == name || !s.tunnels.value(name).isEmpty());
+            && (vpnProviderOf(s, t, name) == name || !s.tunnels.value(name).isEmpty());
         QList<CheckKind> applicable;
         QList<PlannedCheck> notApplicable;
         for (CheckKind k : kinds) {
@@ -257,15 +269,19 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
                 break;
             case CheckKind::Vpn:
                 if (kind != EgressKind::Vpn)
-                    why = QStringLiteral("not expected to leave through a VPN (expected: %1)").arg(expectation.toString());
+                    why = QStringLiteral("not expected to leave through a VPN (expected: %1)")
+                              .arg(expectation.toString());
                 break;
             case CheckKind::Tor:
                 if (kind != EgressKind::Tor)
-                    why = QStringLiteral("not expected to leave through Tor (expected: %1)").arg(expectation.toString());
+                    why = QStringLiteral("not expected to leave through Tor (expected: %1)")
+                              .arg(expectation.toString());
                 break;
             case CheckKind::DnsLeak:
                 if (kind != EgressKind::Vpn && kind != EgressKind::Tor)
-                    why = QStringLiteral("a DNS leak matters only on a VPN or Tor path (expected: %1)").arg(expectation.toString());
+                    why = QStringLiteral(
+                              "a DNS leak matters only on a VPN or Tor path (expected: %1)")
+                              .arg(expectation.toString());
                 break;
             case CheckKind::KillSwitch:
                 if (!vpnProvider)
@@ -275,17 +291,18 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
             if (why.isEmpty())
                 applicable.append(k);
             else if (explicitQubes && !r.checks.isEmpty())
-                notApplicable.append(PlannedCheck { name, k, why });
+                notApplicable.append(PlannedCheck {name, k, why});
         }
         plan.items += notApplicable;
         if (!isNetworked(q)) {
             for (CheckKind k : applicable)
-                plan.items.append(PlannedCheck { name, k, QStringLiteral("%1 has no netvm and provides no network").arg(name) });
+                plan.items.append(PlannedCheck {
+                    name, k, QStringLiteral("%1 has no netvm and provides no network").arg(name)});
             continue;
         }
         if (!canRun(q, r.autostart)) {
             for (CheckKind k : applicable)
-                plan.items.append(PlannedCheck { name, k, notRunningReason(q) });
+                plan.items.append(PlannedCheck {name, k, notRunningReason(q)});
             continue;
         }
 
@@ -301,15 +318,20 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
                 const auto ip = validIpv4(o.ip);
                 if (!ip || *ip == q.gateway || *ip == q.ip)
                     continue;
-                targets.append(IsolationTarget { *ip, other, reachAllowed(r.expectations, name, other) });
+                targets.append(
+                    IsolationTarget {*ip, other, reachAllowed(r.expectations, name, other)});
             }
             if (targets.isEmpty()) {
                 applicable.removeAll(CheckKind::Isolation);
-                plan.items.append(PlannedCheck { name, CheckKind::Isolation, QStringLiteral("no other running networked qube to probe") });
+                plan.items.append(
+                    PlannedCheck {name, CheckKind::Isolation,
+                                  QStringLiteral("no other running networked qube to probe")});
             } else if (targets.size() > kMaxIsolationTargets) {
                 applicable.removeAll(CheckKind::Isolation);
-                plan.items.append(PlannedCheck { name, CheckKind::Isolation,
-                                                 QStringLiteral("more than %1 qubes to probe; select fewer qubes").arg(kMaxIsolationTargets) });
+                plan.items.append(
+                    PlannedCheck {name, CheckKind::Isolation,
+                                  QStringLiteral("more than %1 qubes to probe; select fewer qubes")
+                                      .arg(kMaxIsolationTargets)});
             }
         }
         if (applicable.isEmpty())
@@ -319,7 +341,7 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
         w.checks = applicable;
         w.targets = targets;
         for (CheckKind k : applicable) {
-            plan.items.append(PlannedCheck { name, k, {} });
+            plan.items.append(PlannedCheck {name, k, {}});
             switch (k) {
             case CheckKind::ExternalIp:
             case CheckKind::Vpn:
@@ -347,8 +369,9 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
     const QStringList planned = plan.work.keys();
     for (const QString &name : planned) {
         const Work w = plan.work.value(name);
-        const bool compares = w.checks.contains(CheckKind::Vpn) || w.checks.contains(CheckKind::DnsLeak)
-                || (w.checks.contains(CheckKind::ExternalIp) && w.kind == EgressKind::Clearnet);
+        const bool compares = w.checks.contains(CheckKind::Vpn)
+            || w.checks.contains(CheckKind::DnsLeak)
+            || (w.checks.contains(CheckKind::ExternalIp) && w.kind == EgressKind::Clearnet);
         if (compares) {
             const QString baseline = baselineFor(name);
             if (!baseline.isEmpty()) {
@@ -422,7 +445,8 @@ struct Verifier::Private
     {
         CommandSpec c;
         c.program = request.qvmRun;
-        c.arguments = qvmRunArguments(*QubeName::fromUntrusted(qube), script, root, request.autostart);
+        c.arguments
+            = qvmRunArguments(*QubeName::fromUntrusted(qube), script, root, request.autostart);
         c.timeoutMs = request.config.timeoutSeconds * 1000;
         c.stdoutCap = cap;
         c.stderrCap = 64 << 10;
@@ -455,7 +479,8 @@ struct Verifier::Private
             CheckResult r = baseResult(p.qube, p.check);
             r.status = CheckStatus::Skipped;
             r.reason = p.skipReason;
-            r.expected = expectedText(p.check, expectationFor(request.expectations, snapshot, *topology, p.qube));
+            r.expected = expectedText(
+                p.check, expectationFor(request.expectations, snapshot, *topology, p.qube));
             r.started = now;
             r.finished = now;
             emitResult(r);
@@ -471,7 +496,8 @@ struct Verifier::Private
         while (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty()) {
             Work &w = plan.work[plan.queue.takeFirst()];
             const int cap = w.plan.ruleset ? (1 << 20) : (512 << 10);
-            const CommandSpec c = spec(w.qube, probeScript(w.plan, request.config), w.plan.needsRoot(), cap);
+            const CommandSpec c
+                = spec(w.qube, probeScript(w.plan, request.config), w.plan.needsRoot(), cap);
             w.command = c.display();
             w.state = Work::State::Running;
             w.started = QDateTime::currentDateTimeUtc();
@@ -518,9 +544,11 @@ struct Verifier::Private
     {
         if (w.state != Work::State::Done || w.emitted)
             return false;
-        if (!w.baseline.isEmpty() && w.baseline != w.qube && plan.work.contains(w.baseline) && !doneWork(w.baseline))
+        if (!w.baseline.isEmpty() && w.baseline != w.qube && plan.work.contains(w.baseline)
+            && !doneWork(w.baseline))
             return false;
-        if (!w.provider.isEmpty() && w.provider != w.qube && plan.work.contains(w.provider) && !doneWork(w.provider))
+        if (!w.provider.isEmpty() && w.provider != w.qube && plan.work.contains(w.provider)
+            && !doneWork(w.provider))
             return false;
         return true;
     }
@@ -576,7 +604,8 @@ struct Verifier::Private
             c.baselineQube = w.baseline;
             if (w.expectation.egress == Expectation::Egress::Via) {
                 if (const Work *via = doneWork(w.expectation.via); via && !via->problem) {
-                    const ExitConsensus vc = exitConsensus(via->evidence, request.config.ipEchoUrls.size());
+                    const ExitConsensus vc
+                        = exitConsensus(via->evidence, request.config.ipEchoUrls.size());
                     if (vc.state == ExitConsensus::State::Agreed)
                         c.viaExit = vc.ip;
                 }
@@ -610,12 +639,15 @@ struct Verifier::Private
             c.baselineQube = w.baseline;
             const Work *b = w.baseline.isEmpty() ? nullptr : doneWork(w.baseline);
             if (!b)
-                c.baselineProblem = w.baseline.isEmpty() ? QStringLiteral("no running clearnet qube to compare with")
-                                                         : QStringLiteral("the baseline %1 did not run").arg(w.baseline);
+                c.baselineProblem = w.baseline.isEmpty()
+                    ? QStringLiteral("no running clearnet qube to compare with")
+                    : QStringLiteral("the baseline %1 did not run").arg(w.baseline);
             else if (b->problem)
                 c.baselineProblem = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
             else if (b->evidence.resolvers.isEmpty())
-                c.baselineProblem = QStringLiteral("the whoami name did not resolve in the baseline %1").arg(w.baseline);
+                c.baselineProblem
+                    = QStringLiteral("the whoami name did not resolve in the baseline %1")
+                          .arg(w.baseline);
             else
                 c.baselineResolvers = b->evidence.resolvers;
             return judgeDnsLeak(w.evidence, c);
@@ -633,7 +665,8 @@ struct Verifier::Private
         CheckResult r = baseResult(w.qube, kind);
         r.status = verdict.status;
         r.observed = verdict.observed;
-        r.expected = verdict.expected.isEmpty() ? expectedText(kind, w.expectation) : verdict.expected;
+        r.expected
+            = verdict.expected.isEmpty() ? expectedText(kind, w.expectation) : verdict.expected;
         r.reason = verdict.reason;
         r.externalIp = verdict.externalIp;
         r.command = w.command;
@@ -651,7 +684,8 @@ struct Verifier::Private
             Verdict v;
             v.status = w.cancelledBeforeRun ? CheckStatus::Skipped : CheckStatus::Error;
             v.expected = expectedText(kind, w.expectation);
-            v.reason = w.cancelledBeforeRun ? *w.problem : QStringLiteral("cannot check: %1").arg(*w.problem);
+            v.reason = w.cancelledBeforeRun ? *w.problem
+                                            : QStringLiteral("cannot check: %1").arg(*w.problem);
             return v;
         }
         return judge(w, kind);
@@ -681,7 +715,8 @@ struct Verifier::Private
     void nextDrill()
     {
         while (true) {
-            if (drillIndex >= 0 && drillIndex < plan.drills.size() && plan.drills[drillIndex].stage < 4)
+            if (drillIndex >= 0 && drillIndex < plan.drills.size()
+                && plan.drills[drillIndex].stage < 4)
                 return;
             ++drillIndex;
             if (drillIndex >= plan.drills.size()) {
@@ -704,7 +739,8 @@ struct Verifier::Private
                 Verdict v = staticVerdict;
                 if (v.status != CheckStatus::Fail) {
                     v.status = cancelled ? CheckStatus::Skipped : CheckStatus::Error;
-                    v.reason = QStringLiteral("drill not run: %1. Static check: %2").arg(why, staticVerdict.reason);
+                    v.reason = QStringLiteral("drill not run: %1. Static check: %2")
+                                   .arg(why, staticVerdict.reason);
                 }
                 d.stage = 4;
                 emitResult(resultFor(w, CheckKind::KillSwitch, v));
@@ -746,14 +782,16 @@ struct Verifier::Private
         DrillRun &d = plan.drills[drillIndex];
         const ProbeEvidence e = parseProbeOutput(out.stdoutData);
         const auto problem = transportProblem(out, request.autostart, e);
-        d.outputs += "--- step " + QByteArray::number(d.stage) + " ---\n" + out.stdoutData.left(8192) + out.stderrData.left(2048);
+        d.outputs += "--- step " + QByteArray::number(d.stage) + " ---\n"
+            + out.stdoutData.left(8192) + out.stderrData.left(2048);
         emit q->qubeBusy(d.stage == 2 ? d.downstream : d.vpn, false);
         if (d.stage == 1) {
             d.evidence.breakProblem = problem;
             d.evidence.breakStep = e;
             if (!problem && e.drillEvents.contains(QStringLiteral("broken")) && !cancelled)
                 startDrillStep(d, 2);
-            else if (e.drillEvents.contains(QStringLiteral("busy")) || e.drillEvents.contains(QStringLiteral("no-such-interface")))
+            else if (e.drillEvents.contains(QStringLiteral("busy"))
+                     || e.drillEvents.contains(QStringLiteral("no-such-interface")))
                 finishDrill(d); // nothing was changed, nothing to restore
             else
                 startDrillStep(d, 3);
@@ -799,7 +837,9 @@ struct Verifier::Private
     }
 };
 
-Verifier::Verifier(QObject *parent) : QObject(parent), d(std::make_unique<Private>())
+Verifier::Verifier(QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<Private>())
 {
     d->q = this;
     connect(&d->runner, &CommandRunner::finished, this,
@@ -891,15 +931,20 @@ Result<QList<PlannedCheck>> planVerification(const Snapshot &snapshot, const Ver
     return plan->items;
 }
 
-QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request, const QString &vpnQube)
+QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request,
+                          const QString &vpnQube)
 {
     const Topology topology(snapshot);
     const QString downstream = chooseDownstream(snapshot, topology, request, vpnQube);
     const QStringList tunnels = snapshot.tunnels.value(vpnQube);
-    const QString iface = tunnels.isEmpty() ? QStringLiteral("its tunnel interface (found when it is probed)") : tunnels.constFirst();
+    const QString iface = tunnels.isEmpty()
+        ? QStringLiteral("its tunnel interface (found when it is probed)")
+        : tunnels.constFirst();
     if (downstream.isEmpty())
-        return { QStringLiteral("Nothing: no running qube behind %1 to test the kill switch with.").arg(vpnQube) };
-    QStringList steps = drillSteps(vpnQube, iface, downstream, request.config.timeoutSeconds * 2 + 15);
+        return {QStringLiteral("Nothing: no running qube behind %1 to test the kill switch with.")
+                    .arg(vpnQube)};
+    QStringList steps
+        = drillSteps(vpnQube, iface, downstream, request.config.timeoutSeconds * 2 + 15);
     if (!tunnels.isEmpty()) {
         steps.append(QStringLiteral("Script run in %1 as root to break the tunnel:").arg(vpnQube));
         steps.append(drillBreakScript(iface, request.config.timeoutSeconds * 2 + 15));
@@ -909,7 +954,8 @@ QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request
     return steps;
 }
 
-Result<Snapshot> verifySnapshot(Snapshot snapshot, const VerifyRequest &request, const ProgressCallback &progress)
+Result<Snapshot> verifySnapshot(Snapshot snapshot, const VerifyRequest &request,
+                                const ProgressCallback &progress)
 {
     Verifier verifier;
     QEventLoop loop;

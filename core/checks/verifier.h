@@ -76,9 +76,11 @@ Result<Snapshot> verifySnapshot(Snapshot snapshot, const VerifyRequest &request,
                                 const ProgressCallback &progress = {});
 
 // The qubes a request would check and what for, without running anything.
-Result<QList<PlannedCheck>> planVerification(const Snapshot &snapshot, const VerifyRequest &request);
+Result<QList<PlannedCheck>> planVerification(const Snapshot &snapshot,
+                                             const VerifyRequest &request);
 
 // Exactly what the kill-switch drill would do on vpnQube, step by step, for a confirmation.
-QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request, const QString &vpnQube);
+QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request,
+                          const QString &vpnQube);
 
 } // namespace netmap

@@ -25,8 +25,8 @@ inline YamlError errorAt(const YAML::Node &node, QString message)
 {
     const YAML::Mark mark = node.Mark();
     if (mark.is_null())
-        return YamlError { std::move(message), 0, 0 };
-    return YamlError { std::move(message), mark.line + 1, mark.column + 1 };
+        return YamlError {std::move(message), 0, 0};
+    return YamlError {std::move(message), mark.line + 1, mark.column + 1};
 }
 
 inline QString text(const std::string &s)
@@ -54,7 +54,8 @@ inline QString kindName(const YAML::Node &node)
 inline void requireMap(const YAML::Node &node, const QString &what)
 {
     if (!node.IsMap())
-        throw errorAt(node, QStringLiteral("%1 must be a mapping, not %2").arg(what, kindName(node)));
+        throw errorAt(node,
+                      QStringLiteral("%1 must be a mapping, not %2").arg(what, kindName(node)));
 }
 
 inline void requireSequence(const YAML::Node &node, const QString &what)
@@ -66,7 +67,8 @@ inline void requireSequence(const YAML::Node &node, const QString &what)
 inline QString scalar(const YAML::Node &node, const QString &what)
 {
     if (!node.IsScalar())
-        throw errorAt(node, QStringLiteral("%1 must be a single value, not %2").arg(what, kindName(node)));
+        throw errorAt(
+            node, QStringLiteral("%1 must be a single value, not %2").arg(what, kindName(node)));
     return text(node.Scalar());
 }
 
@@ -78,7 +80,12 @@ inline int integer(const YAML::Node &node, const QString &what, int min, int max
     if (!ok || value.trimmed() != value || value.startsWith(u'+'))
         throw errorAt(node, QStringLiteral("%1 must be a whole number").arg(what));
     if (n < min || n > max)
-        throw errorAt(node, QStringLiteral("%1 must be between %2 and %3, not %4").arg(what).arg(min).arg(max).arg(n));
+        throw errorAt(node,
+                      QStringLiteral("%1 must be between %2 and %3, not %4")
+                          .arg(what)
+                          .arg(min)
+                          .arg(max)
+                          .arg(n));
     return n;
 }
 
@@ -91,9 +98,11 @@ inline void checkKeys(const YAML::Node &map, const QString &where, const QSet<QS
             throw errorAt(it->first, QStringLiteral("%1: keys must be plain names").arg(where));
         const QString key = text(it->first.Scalar());
         if (!known.isEmpty() && !known.contains(key))
-            throw errorAt(it->first, QStringLiteral("%1: unknown key \"%2\"").arg(where, key.left(64)));
+            throw errorAt(it->first,
+                          QStringLiteral("%1: unknown key \"%2\"").arg(where, key.left(64)));
         if (seen.contains(key))
-            throw errorAt(it->first, QStringLiteral("%1: key \"%2\" appears twice").arg(where, key.left(64)));
+            throw errorAt(it->first,
+                          QStringLiteral("%1: key \"%2\" appears twice").arg(where, key.left(64)));
         seen.insert(key);
     }
 }
@@ -104,7 +113,7 @@ inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
     try {
         return YAML::Load(std::string(untrustedYaml.constData(), size_t(untrustedYaml.size())));
     } catch (const YAML::Exception &e) {
-        YamlError error { text(e.msg), 0, 0 };
+        YamlError error {text(e.msg), 0, 0};
         if (!e.mark.is_null()) {
             error.line = e.mark.line + 1;
             error.column = e.mark.column + 1;

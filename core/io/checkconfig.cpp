@@ -23,8 +23,9 @@ const QString kDefaultResource = QStringLiteral(":/netmap/config.yaml");
 CheckConfig builtInValues()
 {
     CheckConfig c;
-    c.ipEchoUrls = { QStringLiteral("https://api.ipify.org"), QStringLiteral("https://icanhazip.com"),
-                     QStringLiteral("https://ifconfig.me/ip") };
+    c.ipEchoUrls
+        = {QStringLiteral("https://api.ipify.org"), QStringLiteral("https://icanhazip.com"),
+           QStringLiteral("https://ifconfig.me/ip")};
     c.torCheckUrl = QStringLiteral("https://check.torproject.org/api/ip");
     c.dnsWhoami = QStringLiteral("whoami.akamai.net");
     c.sourceFile = kDefaultResource;
@@ -36,25 +37,34 @@ QString url(const YAML::Node &node, const QString &what)
     const QString value = scalar(node, what);
     const auto valid = validHttpUrl(value);
     if (!valid)
-        throw errorAt(node, QStringLiteral("%1 must be an http:// or https:// URL with a valid host").arg(what));
+        throw errorAt(
+            node,
+            QStringLiteral("%1 must be an http:// or https:// URL with a valid host").arg(what));
     return *valid;
 }
 
 void readEndpoints(const YAML::Node &node, CheckConfig &c)
 {
     requireMap(node, QStringLiteral("endpoints"));
-    checkKeys(node, QStringLiteral("endpoints"), { QStringLiteral("ip_echo"), QStringLiteral("tor_check") });
+    checkKeys(node, QStringLiteral("endpoints"),
+              {QStringLiteral("ip_echo"), QStringLiteral("tor_check")});
     if (const YAML::Node echo = node["ip_echo"]) {
         requireSequence(echo, QStringLiteral("endpoints.ip_echo"));
         if (echo.size() < 2 || echo.size() > 8)
-            throw errorAt(echo, QStringLiteral("endpoints.ip_echo needs 2 to 8 independent URLs, not %1").arg(echo.size()));
+            throw errorAt(echo,
+                          QStringLiteral("endpoints.ip_echo needs 2 to 8 independent URLs, not %1")
+                              .arg(echo.size()));
         QStringList urls;
         QSet<QString> hosts;
         for (const YAML::Node &item : echo) {
             const QString u = url(item, QStringLiteral("endpoints.ip_echo entry"));
             const QString host = QUrl(u).host().toLower();
             if (hosts.contains(host))
-                throw errorAt(item, QStringLiteral("endpoints.ip_echo: %1 is used twice; the endpoints must be independent").arg(host));
+                throw errorAt(
+                    item,
+                    QStringLiteral(
+                        "endpoints.ip_echo: %1 is used twice; the endpoints must be independent")
+                        .arg(host));
             hosts.insert(host);
             urls.append(u);
         }
@@ -67,12 +77,13 @@ void readEndpoints(const YAML::Node &node, CheckConfig &c)
 void readDns(const YAML::Node &node, CheckConfig &c)
 {
     requireMap(node, QStringLiteral("dns"));
-    checkKeys(node, QStringLiteral("dns"), { QStringLiteral("whoami") });
+    checkKeys(node, QStringLiteral("dns"), {QStringLiteral("whoami")});
     if (const YAML::Node whoami = node["whoami"]) {
         const QString value = scalar(whoami, QStringLiteral("dns.whoami"));
         const auto valid = validDnsName(value);
         if (!valid || !valid->contains(u'.'))
-            throw errorAt(whoami, QStringLiteral("dns.whoami must be a DNS name such as whoami.akamai.net"));
+            throw errorAt(
+                whoami, QStringLiteral("dns.whoami must be a DNS name such as whoami.akamai.net"));
         c.dnsWhoami = *valid;
     }
 }
@@ -81,12 +92,13 @@ void readChecks(const YAML::Node &node, CheckConfig &c)
 {
     requireMap(node, QStringLiteral("checks"));
     checkKeys(node, QStringLiteral("checks"),
-              { QStringLiteral("timeout_seconds"), QStringLiteral("connect_timeout_seconds"),
-                QStringLiteral("concurrency"), QStringLiteral("isolation_ports") });
+              {QStringLiteral("timeout_seconds"), QStringLiteral("connect_timeout_seconds"),
+               QStringLiteral("concurrency"), QStringLiteral("isolation_ports")});
     if (const YAML::Node n = node["timeout_seconds"])
         c.timeoutSeconds = integer(n, QStringLiteral("checks.timeout_seconds"), 2, 600);
     if (const YAML::Node n = node["connect_timeout_seconds"])
-        c.connectTimeoutSeconds = integer(n, QStringLiteral("checks.connect_timeout_seconds"), 1, 120);
+        c.connectTimeoutSeconds
+            = integer(n, QStringLiteral("checks.connect_timeout_seconds"), 1, 120);
     if (const YAML::Node n = node["concurrency"])
         c.concurrency = integer(n, QStringLiteral("checks.concurrency"), 1, 32);
     if (const YAML::Node ports = node["isolation_ports"]) {
@@ -95,21 +107,27 @@ void readChecks(const YAML::Node &node, CheckConfig &c)
         } else {
             requireSequence(ports, QStringLiteral("checks.isolation_ports"));
             if (ports.size() > 16)
-                throw errorAt(ports, QStringLiteral("checks.isolation_ports holds at most 16 ports"));
+                throw errorAt(ports,
+                              QStringLiteral("checks.isolation_ports holds at most 16 ports"));
             QList<int> list;
             for (const YAML::Node &p : ports) {
-                const int port = integer(p, QStringLiteral("checks.isolation_ports entry"), 1, 65535);
+                const int port
+                    = integer(p, QStringLiteral("checks.isolation_ports entry"), 1, 65535);
                 if (list.contains(port))
-                    throw errorAt(p, QStringLiteral("checks.isolation_ports: port %1 is listed twice").arg(port));
+                    throw errorAt(p,
+                                  QStringLiteral("checks.isolation_ports: port %1 is listed twice")
+                                      .arg(port));
                 list.append(port);
             }
             c.isolationPorts = list;
         }
     }
     if (c.connectTimeoutSeconds >= c.timeoutSeconds)
-        throw errorAt(node, QStringLiteral("checks.connect_timeout_seconds (%1) must be smaller than checks.timeout_seconds (%2)")
-                                    .arg(c.connectTimeoutSeconds)
-                                    .arg(c.timeoutSeconds));
+        throw errorAt(node,
+                      QStringLiteral("checks.connect_timeout_seconds (%1) must be smaller than "
+                                     "checks.timeout_seconds (%2)")
+                          .arg(c.connectTimeoutSeconds)
+                          .arg(c.timeoutSeconds));
 }
 
 CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
@@ -119,7 +137,7 @@ CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
         return c; // an empty file keeps every default
     requireMap(root, QStringLiteral("the config file"));
     checkKeys(root, QStringLiteral("config"),
-              { QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks") });
+              {QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks")});
     if (const YAML::Node n = root["endpoints"])
         readEndpoints(n, c);
     if (const YAML::Node n = root["dns"])
@@ -173,7 +191,7 @@ Result<CheckConfig> loadCheckConfigFile(const QString &path)
 QString userCheckConfigPath()
 {
     return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
-            + QStringLiteral("/qubes-netmap/config.yaml");
+        + QStringLiteral("/qubes-netmap/config.yaml");
 }
 
 Result<CheckConfig> loadCheckConfig(const QString &explicitPath)

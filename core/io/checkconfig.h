@@ -19,7 +19,7 @@ struct CheckConfig
     int timeoutSeconds = 30; // per check, enforced by the runner
     int connectTimeoutSeconds = 8; // curl -m / ping -W inside the qube
     int concurrency = 4;
-    QList<int> isolationPorts { 22, 80, 443 };
+    QList<int> isolationPorts {22, 80, 443};
     QString sourceFile; // where it was read from; ":/netmap/config.yaml" for the default
 
     // The shipped default (resources/config.yaml).

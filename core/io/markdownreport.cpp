@@ -38,20 +38,32 @@ QString checkSteps(CheckKind kind, const QString &qube)
 {
     switch (kind) {
     case CheckKind::ExternalIp:
-        return QStringLiteral("In %1 (qvm-run): asked independent IP echo endpoints for the exit IP; they must agree").arg(qube);
+        return QStringLiteral("In %1 (qvm-run): asked independent IP echo endpoints for the exit "
+                              "IP; they must agree")
+            .arg(qube);
     case CheckKind::Vpn:
-        return QStringLiteral("In %1: compared its exit IP with the clearnet exit measured in the same run; "
-                              "listed the VPN qube's tunnel interfaces").arg(qube);
+        return QStringLiteral(
+                   "In %1: compared its exit IP with the clearnet exit measured in the same run; "
+                   "listed the VPN qube's tunnel interfaces")
+            .arg(qube);
     case CheckKind::KillSwitch:
-        return QStringLiteral("In %1 as root: read the nftables ruleset for a drop of forwarding to the uplink "
-                              "(and, when asked, broke the tunnel and tested a client's egress)").arg(qube);
+        return QStringLiteral("In %1 as root: read the nftables ruleset for a drop of forwarding "
+                              "to the uplink "
+                              "(and, when asked, broke the tunnel and tested a client's egress)")
+            .arg(qube);
     case CheckKind::Tor:
-        return QStringLiteral("In %1: asked the Tor check service whether the traffic comes from Tor").arg(qube);
+        return QStringLiteral(
+                   "In %1: asked the Tor check service whether the traffic comes from Tor")
+            .arg(qube);
     case CheckKind::DnsLeak:
-        return QStringLiteral("In %1: resolved a whoami name (the answer is the resolver's address) and compared "
-                              "with the clearnet baseline").arg(qube);
+        return QStringLiteral("In %1: resolved a whoami name (the answer is the resolver's "
+                              "address) and compared "
+                              "with the clearnet baseline")
+            .arg(qube);
     case CheckKind::Isolation:
-        return QStringLiteral("In %1: ping and TCP connect to the other running qubes (not its own gateways)").arg(qube);
+        return QStringLiteral(
+                   "In %1: ping and TCP connect to the other running qubes (not its own gateways)")
+            .arg(qube);
     }
     return {};
 }
@@ -130,8 +142,9 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     QString md;
     md += QStringLiteral("# Qubes network map\n\n");
     md += QStringLiteral("Source: %1 · generated %2 UTC\n\n")
-                  .arg(markdownText(snapshot.source.isEmpty() ? QStringLiteral("unknown") : snapshot.source),
-                       markdownText(snapshot.generated.toUTC().toString(Qt::ISODate)));
+              .arg(markdownText(snapshot.source.isEmpty() ? QStringLiteral("unknown")
+                                                          : snapshot.source),
+                   markdownText(snapshot.generated.toUTC().toString(Qt::ISODate)));
 
     // Qubes in NetVM-tree order: each root, then what sits behind it.
     QStringList order;
@@ -162,8 +175,9 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
                 external += QStringLiteral(" (%1)").arg(markdownText(kind));
         }
         md += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
-                      .arg(markdownText(name), q->ip.isEmpty() ? dash() : markdownText(q->ip),
-                           q->netvm ? markdownText(q->netvm->toString()) : QStringLiteral("(uplink)"), external);
+                  .arg(markdownText(name), q->ip.isEmpty() ? dash() : markdownText(q->ip),
+                       q->netvm ? markdownText(q->netvm->toString()) : QStringLiteral("(uplink)"),
+                       external);
     }
     md += u'\n';
 
@@ -178,7 +192,7 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         const QStringList chain = topology.egressChain(name);
         for (CheckKind kind : allCheckKinds()) {
             if (const CheckResult *r = snapshot.latest(name, kind))
-                rows.append(Row { r, r->pathAtRun != chain });
+                rows.append(Row {r, r->pathAtRun != chain});
         }
     }
 
@@ -198,8 +212,8 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
             if (row.stale)
                 result += QStringLiteral(" (stale: the NetVM path changed since)");
             md += QStringLiteral("| %1 — %2 | %3 | %4 | %5 |\n")
-                          .arg(checkTitle(r.check), qube, checkSteps(r.check, qube),
-                               r.expected.isEmpty() ? dash() : markdownText(r.expected, 120), result);
+                      .arg(checkTitle(r.check), qube, checkSteps(r.check, qube),
+                           r.expected.isEmpty() ? dash() : markdownText(r.expected, 120), result);
         }
         md += u'\n';
     }
@@ -210,24 +224,27 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         md += QStringLiteral("None.\n\n");
     for (const Finding &f : findings) {
         md += QStringLiteral("- **%1**%2: %3\n")
-                      .arg(markdownText(severityId(f.severity)),
-                           f.qube.isEmpty() ? QString() : QStringLiteral(" %1").arg(markdownText(f.qube)),
-                           markdownText(f.message, 500));
+                  .arg(markdownText(severityId(f.severity)),
+                       f.qube.isEmpty() ? QString()
+                                        : QStringLiteral(" %1").arg(markdownText(f.qube)),
+                       markdownText(f.message, 500));
     }
     if (!findings.empty())
         md += u'\n';
 
     if (options.includeEvidence && !rows.isEmpty()) {
         md += QStringLiteral("## Evidence\n\n");
-        md += QStringLiteral("What each check ran and what the qube answered, verbatim (as plain text).\n\n");
+        md += QStringLiteral(
+            "What each check ran and what the qube answered, verbatim (as plain text).\n\n");
         for (const Row &row : std::as_const(rows)) {
             const CheckResult &r = *row.result;
-            md += QStringLiteral("### %1 — %2\n\n").arg(checkTitle(r.check), markdownText(r.qube.toString()));
+            md += QStringLiteral("### %1 — %2\n\n")
+                      .arg(checkTitle(r.check), markdownText(r.qube.toString()));
             md += QStringLiteral("Status: %1 · exit status %2 · %3 to %4\n\n")
-                          .arg(statusMark(r.status))
-                          .arg(r.exitCode)
-                          .arg(markdownText(r.started.toUTC().toString(Qt::ISODate)),
-                               markdownText(r.finished.toUTC().toString(Qt::ISODate)));
+                      .arg(statusMark(r.status))
+                      .arg(r.exitCode)
+                      .arg(markdownText(r.started.toUTC().toString(Qt::ISODate)),
+                           markdownText(r.finished.toUTC().toString(Qt::ISODate)));
             if (!r.reason.isEmpty())
                 md += markdownFence(r.reason, 4096);
             if (!r.command.isEmpty()) {

@@ -50,7 +50,8 @@ Expectation egressAt(const YAML::Node &node, const QString &what, const QString 
     const QString value = scalar(node, what);
     auto e = parseEgress(value);
     if (!e)
-        throw errorAt(node, QStringLiteral("%1 must be clearnet, vpn, tor, none or \"via QUBE\"").arg(what));
+        throw errorAt(
+            node, QStringLiteral("%1 must be clearnet, vpn, tor, none or \"via QUBE\"").arg(what));
     e->why = why;
     return *e;
 }
@@ -74,7 +75,7 @@ Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
         return x;
     requireMap(root, QStringLiteral("the expectations file"));
     checkKeys(root, QStringLiteral("expectations"),
-              { QStringLiteral("qubes"), QStringLiteral("tags"), QStringLiteral("allow") });
+              {QStringLiteral("qubes"), QStringLiteral("tags"), QStringLiteral("allow")});
 
     if (const YAML::Node qubes = root["qubes"]) {
         if (!qubes.IsNull()) {
@@ -82,8 +83,9 @@ Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
             checkKeys(qubes, QStringLiteral("qubes"), {});
             for (auto it = qubes.begin(); it != qubes.end(); ++it) {
                 const QString name = qubeAt(it->first, QStringLiteral("qubes: key"));
-                x.byQube.insert(name, egressAt(it->second, QStringLiteral("qubes.%1").arg(name),
-                                               QStringLiteral("expectations file: qube %1").arg(name)));
+                x.byQube.insert(name,
+                                egressAt(it->second, QStringLiteral("qubes.%1").arg(name),
+                                         QStringLiteral("expectations file: qube %1").arg(name)));
             }
         }
     }
@@ -94,9 +96,12 @@ Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
             for (auto it = tags.begin(); it != tags.end(); ++it) {
                 const QString tag = scalar(it->first, QStringLiteral("tags: key"));
                 if (!validTag(tag))
-                    throw errorAt(it->first, QStringLiteral("tags: \"%1\" is not a valid tag name").arg(tag.left(64)));
-                x.byTag.append({ tag, egressAt(it->second, QStringLiteral("tags.%1").arg(tag),
-                                               QStringLiteral("expectations file: tag %1").arg(tag)) });
+                    throw errorAt(
+                        it->first,
+                        QStringLiteral("tags: \"%1\" is not a valid tag name").arg(tag.left(64)));
+                x.byTag.append({tag,
+                                egressAt(it->second, QStringLiteral("tags.%1").arg(tag),
+                                         QStringLiteral("expectations file: tag %1").arg(tag))});
             }
         }
     }
@@ -107,21 +112,28 @@ Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
                 QString from, to;
                 if (pair.IsSequence()) {
                     if (pair.size() != 2)
-                        throw errorAt(pair, QStringLiteral("allow: each entry is [FROM, TO] (two qube names)"));
+                        throw errorAt(
+                            pair,
+                            QStringLiteral("allow: each entry is [FROM, TO] (two qube names)"));
                     from = qubeAt(pair[0], QStringLiteral("allow: FROM"));
                     to = qubeAt(pair[1], QStringLiteral("allow: TO"));
                 } else if (pair.IsMap()) {
-                    checkKeys(pair, QStringLiteral("allow entry"), { QStringLiteral("from"), QStringLiteral("to") });
+                    checkKeys(pair, QStringLiteral("allow entry"),
+                              {QStringLiteral("from"), QStringLiteral("to")});
                     if (!pair["from"] || !pair["to"])
-                        throw errorAt(pair, QStringLiteral("allow: an entry needs both from: and to:"));
+                        throw errorAt(pair,
+                                      QStringLiteral("allow: an entry needs both from: and to:"));
                     from = qubeAt(pair["from"], QStringLiteral("allow: from"));
                     to = qubeAt(pair["to"], QStringLiteral("allow: to"));
                 } else {
-                    throw errorAt(pair, QStringLiteral("allow: each entry is [FROM, TO] or {from: FROM, to: TO}"));
+                    throw errorAt(
+                        pair,
+                        QStringLiteral("allow: each entry is [FROM, TO] or {from: FROM, to: TO}"));
                 }
                 if (from == to)
-                    throw errorAt(pair, QStringLiteral("allow: %1 to itself is meaningless").arg(from));
-                x.allowedReach.insert({ from, to });
+                    throw errorAt(pair,
+                                  QStringLiteral("allow: %1 to itself is meaningless").arg(from));
+                x.allowedReach.insert({from, to});
             }
         }
     }
@@ -169,7 +181,7 @@ Expectation expectationFor(const Expectations &expectations, const Snapshot &sna
 
 bool reachAllowed(const Expectations &expectations, QStringView from, QStringView to)
 {
-    return expectations.allowedReach.contains({ from.toString(), to.toString() });
+    return expectations.allowedReach.contains({from.toString(), to.toString()});
 }
 
 } // namespace netmap

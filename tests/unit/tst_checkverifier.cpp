@@ -37,9 +37,9 @@ VerifyRequest request()
 class Scenario
 {
 public:
-    explicit Scenario(const QStringList &bases = { QStringLiteral("seed") })
+    explicit Scenario(const QStringList &bases = {QStringLiteral("seed")})
     {
-        QStringList dirs { m_overlay.path() };
+        QStringList dirs {m_overlay.path()};
         for (const QString &b : bases)
             dirs << kFake + u'/' + b;
         qputenv("NETMAP_FAKE_QVM", dirs.join(u':').toLocal8Bit());
@@ -69,7 +69,9 @@ QString describe(const Snapshot &s)
 {
     QString out;
     for (const CheckResult &r : s.checks)
-        out += QStringLiteral("%1 %2 %3: %4 | %5\n").arg(r.qube.toString(), checkKindId(r.check), checkStatusId(r.status), r.observed, r.reason);
+        out += QStringLiteral("%1 %2 %3: %4 | %5\n")
+                   .arg(r.qube.toString(), checkKindId(r.check), checkStatusId(r.status),
+                        r.observed, r.reason);
     return out;
 }
 
@@ -116,25 +118,27 @@ void tst_CheckVerifier::seedReproducesTheReference()
         const char *observed;
     };
     const Expect expected[] = {
-        { "sys-net", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7" },
-        { "sys-firewall", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7" },
-        { "work", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7" },
-        { "untrusted", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7" },
-        { "sys-vpn", CheckKind::ExternalIp, CheckStatus::Pass, "198.51.100.23" },
-        { "work-vpn", CheckKind::ExternalIp, CheckStatus::Pass, "198.51.100.23" },
-        { "work-vpn", CheckKind::Vpn, CheckStatus::Pass, "198.51.100.23" },
-        { "work-vpn", CheckKind::DnsLeak, CheckStatus::Pass, "198.51.100.53" },
-        { "sys-vpn", CheckKind::KillSwitch, CheckStatus::Pass, "kill-switch rule present" },
-        { "whonix", CheckKind::ExternalIp, CheckStatus::Pass, "192.0.2.45" },
-        { "whonix", CheckKind::Tor, CheckStatus::Pass, "IsTor=true IP=192.0.2.45" },
-        { "whonix", CheckKind::DnsLeak, CheckStatus::Pass, "192.0.2.53" },
-        { "work", CheckKind::Isolation, CheckStatus::Pass, "no reach" },
-        { "untrusted", CheckKind::Isolation, CheckStatus::Pass, "no reach" },
-        { "work-vpn", CheckKind::Isolation, CheckStatus::Pass, "no reach" },
+        {"sys-net", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7"},
+        {"sys-firewall", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7"},
+        {"work", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7"},
+        {"untrusted", CheckKind::ExternalIp, CheckStatus::Pass, "203.0.113.7"},
+        {"sys-vpn", CheckKind::ExternalIp, CheckStatus::Pass, "198.51.100.23"},
+        {"work-vpn", CheckKind::ExternalIp, CheckStatus::Pass, "198.51.100.23"},
+        {"work-vpn", CheckKind::Vpn, CheckStatus::Pass, "198.51.100.23"},
+        {"work-vpn", CheckKind::DnsLeak, CheckStatus::Pass, "198.51.100.53"},
+        {"sys-vpn", CheckKind::KillSwitch, CheckStatus::Pass, "kill-switch rule present"},
+        {"whonix", CheckKind::ExternalIp, CheckStatus::Pass, "192.0.2.45"},
+        {"whonix", CheckKind::Tor, CheckStatus::Pass, "IsTor=true IP=192.0.2.45"},
+        {"whonix", CheckKind::DnsLeak, CheckStatus::Pass, "192.0.2.53"},
+        {"work", CheckKind::Isolation, CheckStatus::Pass, "no reach"},
+        {"untrusted", CheckKind::Isolation, CheckStatus::Pass, "no reach"},
+        {"work-vpn", CheckKind::Isolation, CheckStatus::Pass, "no reach"},
     };
     for (const Expect &e : expected) {
         const CheckResult *r = find(s, e.qube, e.kind);
-        QVERIFY2(r, qPrintable(QStringLiteral("%1 %2 missing\n%3").arg(QString::fromLatin1(e.qube), checkKindId(e.kind), all)));
+        QVERIFY2(r,
+                 qPrintable(QStringLiteral("%1 %2 missing\n%3")
+                                .arg(QString::fromLatin1(e.qube), checkKindId(e.kind), all)));
         QVERIFY2(r->status == e.status, qPrintable(all));
         QCOMPARE(r->observed, QString::fromLatin1(e.observed));
         QCOMPARE(r->pathAtRun, Topology(s).egressChain(r->qube.toString()));
@@ -144,16 +148,17 @@ void tst_CheckVerifier::seedReproducesTheReference()
     }
     // Nothing fails or errors on the seed system; halted and template qubes are not touched.
     for (const CheckResult &r : s.checks) {
-        QVERIFY2(r.status == CheckStatus::Pass || r.status == CheckStatus::Skipped, qPrintable(all));
+        QVERIFY2(r.status == CheckStatus::Pass || r.status == CheckStatus::Skipped,
+                 qPrintable(all));
         QVERIFY(r.qube.toString() != QLatin1String("vault"));
         QVERIFY(r.qube.toString() != QLatin1String("debian-12-xfce"));
     }
-    QCOMPARE(s.tunnels.value(QStringLiteral("sys-vpn")), QStringList { QStringLiteral("tun0") });
+    QCOMPARE(s.tunnels.value(QStringLiteral("sys-vpn")), QStringList {QStringLiteral("tun0")});
 }
 
 void tst_CheckVerifier::vpnLeakTurnsExactlyTheVpnCheckRed()
 {
-    Scenario scenario({ QStringLiteral("vpn-leak"), QStringLiteral("seed") });
+    Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
     const Snapshot s = verify(seed(), request());
     const QString all = describe(s);
     int failed = 0;
@@ -171,7 +176,7 @@ void tst_CheckVerifier::vpnLeakTurnsExactlyTheVpnCheckRed()
 
 void tst_CheckVerifier::unreachableNothingPasses()
 {
-    Scenario scenario({ QStringLiteral("unreachable"), QStringLiteral("seed") });
+    Scenario scenario({QStringLiteral("unreachable"), QStringLiteral("seed")});
     const Snapshot s = verify(seed(), request());
     QVERIFY(!s.checks.empty());
     int errors = 0;
@@ -199,44 +204,119 @@ void tst_CheckVerifier::singleQubeFaults_data()
     const int err = int(CheckStatus::Error);
     const int fail = int(CheckStatus::Fail);
     const int pass = int(CheckStatus::Pass);
-    QTest::newRow("normal") << "work" << "" << QByteArray() << ip << pass << "agree";
-    QTest::newRow("no egress") << "work" << "ip" << QByteArray("none") << ip << fail << "no egress";
-    QTest::newRow("endpoints disagree") << "work" << "http@icanhazip.com" << QByteArray("198.51.100.99\n") << ip << fail << "disagree";
-    QTest::newRow("html answer") << "work" << "ip" << QByteArray("<html><body>Login</body></html>\n") << ip << err << "not an IP address";
-    QTest::newRow("ansi answer") << "work" << "ip" << QByteArray("\x1b[31m203.0.113.7\x1b[0m\n") << ip << err << "not an IP address";
-    QTest::newRow("non-utf8 answer") << "work" << "ip" << QByteArray("\xff\xfe" "203.0.113.7\n") << ip << err << "not an IP address";
-    QTest::newRow("one endpoint only") << "work" << "http@api.ipify.org" << QByteArray("none") << ip << pass << "agree";
-    QTest::newRow("curl missing") << "work" << "tools" << QByteArray("dig ping nc") << ip << err << "curl missing";
-    QTest::newRow("wget fallback") << "work" << "tools" << QByteArray("wget dig ping nc") << ip << pass << "agree";
-    QTest::newRow("exit 125") << "work" << "mode" << QByteArray("exit125") << ip << err << "exit 125";
-    QTest::newRow("exit 126") << "work" << "mode" << QByteArray("exit126") << ip << err << "exit 126";
-    QTest::newRow("exit 127") << "work" << "mode" << QByteArray("exit127") << ip << err << "exit 127";
-    QTest::newRow("exit 255") << "work" << "mode" << QByteArray("exit255") << ip << err << "could not be started";
-    QTest::newRow("unknown qube") << "work" << "state" << QByteArray("unknown") << ip << err << "does not know";
-    QTest::newRow("stopped since") << "work" << "state" << QByteArray("halted") << ip << err << "not running";
-    QTest::newRow("silent") << "work" << "mode" << QByteArray("silent") << ip << err << "no begin marker";
-    QTest::newRow("50 MB output") << "work" << "mode" << QByteArray("flood") << ip << err << "far more";
-    QTest::newRow("endless output") << "work" << "mode" << QByteArray("endless") << ip << err << "far more";
-    QTest::newRow("garbage around") << "work" << "mode" << QByteArray("garbage") << ip << pass << "agree";
-    QTest::newRow("tor false") << "whonix" << "tor" << QByteArray("{\"IsTor\":false,\"IP\":\"192.0.2.45\"}") << int(CheckKind::Tor) << fail << "not come from Tor";
-    QTest::newRow("tor html") << "whonix" << "tor" << QByteArray("<html>hi</html>") << int(CheckKind::Tor) << err << "not a JSON object";
-    QTest::newRow("tor no IsTor") << "whonix" << "tor" << QByteArray("{\"IP\":\"192.0.2.45\"}") << int(CheckKind::Tor) << err << "IsTor";
-    QTest::newRow("tor IsTor string") << "whonix" << "tor" << QByteArray("{\"IsTor\":\"true\"}") << int(CheckKind::Tor) << err << "IsTor";
-    QTest::newRow("tor no IP") << "whonix" << "tor" << QByteArray("{\"IsTor\":true}") << int(CheckKind::Tor) << pass << "comes from Tor";
-    QTest::newRow("tor huge") << "whonix" << "tor" << QByteArray("{\"IsTor\":true,\"x\":\"" + QByteArray(5000, 'a') + "\"}") << int(CheckKind::Tor) << err << "4 KiB";
-    QTest::newRow("tor unreachable") << "whonix" << "tor" << QByteArray("none") << int(CheckKind::Tor) << err << "did not answer";
-    QTest::newRow("dns leak") << "work-vpn" << "resolvers" << QByteArray("203.0.113.53\n") << int(CheckKind::DnsLeak) << fail << "leak";
-    QTest::newRow("dns via getent") << "work-vpn" << "tools" << QByteArray("curl getent ping nc") << int(CheckKind::DnsLeak) << pass << "differ";
-    QTest::newRow("dns no tool") << "work-vpn" << "tools" << QByteArray("curl ping nc") << int(CheckKind::DnsLeak) << err << "dig missing";
-    QTest::newRow("dns no answer") << "work-vpn" << "resolvers" << QByteArray("") << int(CheckKind::DnsLeak) << err << "did not resolve";
-    QTest::newRow("isolation broken") << "work" << "reach" << QByteArray("10.137.0.16 tcp/22\n") << int(CheckKind::Isolation) << fail << "work → untrusted";
-    QTest::newRow("isolation ping only") << "work" << "tools" << QByteArray("curl dig ping") << int(CheckKind::Isolation) << pass << "ping only";
-    QTest::newRow("isolation no tools") << "work" << "tools" << QByteArray("curl dig") << int(CheckKind::Isolation) << err << "ping missing";
-    QTest::newRow("no kill switch") << "sys-vpn" << "nft" << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t}\n}\n") << int(CheckKind::KillSwitch) << fail << "no rule";
-    QTest::newRow("narrow rule is no kill switch") << "sys-vpn" << "nft" << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t\toifname \"eth0\" ip daddr 1.2.3.4 drop\n\t}\n}\n") << int(CheckKind::KillSwitch) << fail << "no rule";
-    QTest::newRow("empty ruleset") << "sys-vpn" << "nft" << QByteArray("") << int(CheckKind::KillSwitch) << err << "empty";
-    QTest::newRow("no nft") << "sys-vpn" << "tools" << QByteArray("curl dig ping nc ip") << int(CheckKind::KillSwitch) << err << "nft missing";
-    QTest::newRow("vpn tunnel down") << "sys-vpn" << "ifaces" << QByteArray("lo unknown 772 0x9\neth0 up 1 0x1003\ntun0 down 65534 0x1090\n") << int(CheckKind::Vpn) << fail << "no tunnel interface";
+    QTest::newRow("normal") << "work"
+                            << "" << QByteArray() << ip << pass << "agree";
+    QTest::newRow("no egress") << "work"
+                               << "ip" << QByteArray("none") << ip << fail << "no egress";
+    QTest::newRow("endpoints disagree")
+        << "work"
+        << "http@icanhazip.com" << QByteArray("198.51.100.99\n") << ip << fail << "disagree";
+    QTest::newRow("html answer") << "work"
+                                 << "ip" << QByteArray("<html><body>Login</body></html>\n") << ip
+                                 << err << "not an IP address";
+    QTest::newRow("ansi answer") << "work"
+                                 << "ip" << QByteArray("\x1b[31m203.0.113.7\x1b[0m\n") << ip << err
+                                 << "not an IP address";
+    QTest::newRow("non-utf8 answer") << "work"
+                                     << "ip"
+                                     << QByteArray("\xff\xfe"
+                                                   "203.0.113.7\n")
+                                     << ip << err << "not an IP address";
+    QTest::newRow("one endpoint only")
+        << "work"
+        << "http@api.ipify.org" << QByteArray("none") << ip << pass << "agree";
+    QTest::newRow("curl missing") << "work"
+                                  << "tools" << QByteArray("dig ping nc") << ip << err
+                                  << "curl missing";
+    QTest::newRow("wget fallback")
+        << "work"
+        << "tools" << QByteArray("wget dig ping nc") << ip << pass << "agree";
+    QTest::newRow("exit 125") << "work"
+                              << "mode" << QByteArray("exit125") << ip << err << "exit 125";
+    QTest::newRow("exit 126") << "work"
+                              << "mode" << QByteArray("exit126") << ip << err << "exit 126";
+    QTest::newRow("exit 127") << "work"
+                              << "mode" << QByteArray("exit127") << ip << err << "exit 127";
+    QTest::newRow("exit 255") << "work"
+                              << "mode" << QByteArray("exit255") << ip << err
+                              << "could not be started";
+    QTest::newRow("unknown qube") << "work"
+                                  << "state" << QByteArray("unknown") << ip << err
+                                  << "does not know";
+    QTest::newRow("stopped since") << "work"
+                                   << "state" << QByteArray("halted") << ip << err << "not running";
+    QTest::newRow("silent") << "work"
+                            << "mode" << QByteArray("silent") << ip << err << "no begin marker";
+    QTest::newRow("50 MB output") << "work"
+                                  << "mode" << QByteArray("flood") << ip << err << "far more";
+    QTest::newRow("endless output") << "work"
+                                    << "mode" << QByteArray("endless") << ip << err << "far more";
+    QTest::newRow("garbage around") << "work"
+                                    << "mode" << QByteArray("garbage") << ip << pass << "agree";
+    QTest::newRow("tor false") << "whonix"
+                               << "tor" << QByteArray("{\"IsTor\":false,\"IP\":\"192.0.2.45\"}")
+                               << int(CheckKind::Tor) << fail << "not come from Tor";
+    QTest::newRow("tor html") << "whonix"
+                              << "tor" << QByteArray("<html>hi</html>") << int(CheckKind::Tor)
+                              << err << "not a JSON object";
+    QTest::newRow("tor no IsTor") << "whonix"
+                                  << "tor" << QByteArray("{\"IP\":\"192.0.2.45\"}")
+                                  << int(CheckKind::Tor) << err << "IsTor";
+    QTest::newRow("tor IsTor string")
+        << "whonix"
+        << "tor" << QByteArray("{\"IsTor\":\"true\"}") << int(CheckKind::Tor) << err << "IsTor";
+    QTest::newRow("tor no IP") << "whonix"
+                               << "tor" << QByteArray("{\"IsTor\":true}") << int(CheckKind::Tor)
+                               << pass << "comes from Tor";
+    QTest::newRow("tor huge") << "whonix"
+                              << "tor"
+                              << QByteArray("{\"IsTor\":true,\"x\":\"" + QByteArray(5000, 'a')
+                                            + "\"}")
+                              << int(CheckKind::Tor) << err << "4 KiB";
+    QTest::newRow("tor unreachable")
+        << "whonix"
+        << "tor" << QByteArray("none") << int(CheckKind::Tor) << err << "did not answer";
+    QTest::newRow("dns leak") << "work-vpn"
+                              << "resolvers" << QByteArray("203.0.113.53\n")
+                              << int(CheckKind::DnsLeak) << fail << "leak";
+    QTest::newRow("dns via getent") << "work-vpn"
+                                    << "tools" << QByteArray("curl getent ping nc")
+                                    << int(CheckKind::DnsLeak) << pass << "differ";
+    QTest::newRow("dns no tool") << "work-vpn"
+                                 << "tools" << QByteArray("curl ping nc") << int(CheckKind::DnsLeak)
+                                 << err << "dig missing";
+    QTest::newRow("dns no answer")
+        << "work-vpn"
+        << "resolvers" << QByteArray("") << int(CheckKind::DnsLeak) << err << "did not resolve";
+    QTest::newRow("isolation broken") << "work"
+                                      << "reach" << QByteArray("10.137.0.16 tcp/22\n")
+                                      << int(CheckKind::Isolation) << fail << "work → untrusted";
+    QTest::newRow("isolation ping only") << "work"
+                                         << "tools" << QByteArray("curl dig ping")
+                                         << int(CheckKind::Isolation) << pass << "ping only";
+    QTest::newRow("isolation no tools")
+        << "work"
+        << "tools" << QByteArray("curl dig") << int(CheckKind::Isolation) << err << "ping missing";
+    QTest::newRow("no kill switch")
+        << "sys-vpn"
+        << "nft" << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t}\n}\n")
+        << int(CheckKind::KillSwitch) << fail << "no rule";
+    QTest::newRow("narrow rule is no kill switch")
+        << "sys-vpn"
+        << "nft"
+        << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t\toifname \"eth0\" ip daddr "
+                      "1.2.3.4 drop\n\t}\n}\n")
+        << int(CheckKind::KillSwitch) << fail << "no rule";
+    QTest::newRow("empty ruleset")
+        << "sys-vpn"
+        << "nft" << QByteArray("") << int(CheckKind::KillSwitch) << err << "empty";
+    QTest::newRow("no nft") << "sys-vpn"
+                            << "tools" << QByteArray("curl dig ping nc ip")
+                            << int(CheckKind::KillSwitch) << err << "nft missing";
+    QTest::newRow("vpn tunnel down")
+        << "sys-vpn"
+        << "ifaces" << QByteArray("lo unknown 772 0x9\neth0 up 1 0x1003\ntun0 down 65534 0x1090\n")
+        << int(CheckKind::Vpn) << fail << "no tunnel interface";
 }
 
 void tst_CheckVerifier::singleQubeFaults()
@@ -251,8 +331,8 @@ void tst_CheckVerifier::singleQubeFaults()
     if (!file.isEmpty())
         scenario.set(qube, file, content);
     VerifyRequest r = request();
-    r.qubes = QStringList { qube };
-    r.checks = QList<CheckKind> { CheckKind(kind) };
+    r.qubes = QStringList {qube};
+    r.checks = QList<CheckKind> {CheckKind(kind)};
     r.config.timeoutSeconds = 5;
     QElapsedTimer clock;
     clock.start();
@@ -263,7 +343,8 @@ void tst_CheckVerifier::singleQubeFaults()
     QVERIFY2(result->reason.contains(reason), qPrintable(result->reason));
     QVERIFY(clock.elapsed() < 15000);
     if (result->status != CheckStatus::Pass)
-        QVERIFY(result->externalIp.isEmpty() || CheckKind(kind) != CheckKind::ExternalIp || status == int(CheckStatus::Fail));
+        QVERIFY(result->externalIp.isEmpty() || CheckKind(kind) != CheckKind::ExternalIp
+                || status == int(CheckStatus::Fail));
     QVERIFY(result->output.size() <= 20 << 10);
 }
 
@@ -292,7 +373,7 @@ void tst_CheckVerifier::concurrencyIsBounded()
             continue;
         const bool start = parts[0] == "start";
         calls += start;
-        events.append(Event { parts[3].toLongLong(), start ? 1 : -1 });
+        events.append(Event {parts[3].toLongLong(), start ? 1 : -1});
     }
     std::sort(events.begin(), events.end(), [](const Event &a, const Event &b) {
         return a.at != b.at ? a.at < b.at : a.delta < b.delta;
@@ -317,7 +398,7 @@ void tst_CheckVerifier::timeoutStopsAHang()
     Scenario scenario;
     scenario.set(QStringLiteral("work"), QStringLiteral("mode"), "hang");
     VerifyRequest r = request();
-    r.qubes = QStringList { QStringLiteral("work"), QStringLiteral("untrusted") };
+    r.qubes = QStringList {QStringLiteral("work"), QStringLiteral("untrusted")};
     r.config.timeoutSeconds = 2;
     r.config.connectTimeoutSeconds = 1;
     QElapsedTimer clock;
@@ -363,7 +444,7 @@ void tst_CheckVerifier::haltedQubesAreSkipped()
         if (q.name.toString() == QLatin1String("untrusted"))
             q.state = QStringLiteral("Halted");
     VerifyRequest r = request();
-    r.qubes = QStringList { QStringLiteral("untrusted") };
+    r.qubes = QStringList {QStringLiteral("untrusted")};
     const Snapshot out = verify(s, r);
     QVERIFY(!out.checks.empty());
     for (const CheckResult &c : out.checks) {
@@ -378,11 +459,11 @@ void tst_CheckVerifier::haltedQubesAreSkipped()
 void tst_CheckVerifier::unknownQubeIsAnError()
 {
     VerifyRequest r = request();
-    r.qubes = QStringList { QStringLiteral("nosuchqube") };
+    r.qubes = QStringList {QStringLiteral("nosuchqube")};
     const auto result = verifySnapshot(seed(), r);
     QVERIFY(!result.ok());
     QCOMPARE(result.error().exitCode(), 2);
-    r.qubes = QStringList { QStringLiteral("dom0") };
+    r.qubes = QStringList {QStringLiteral("dom0")};
     QVERIFY(!verifySnapshot(seed(), r).ok());
 }
 
@@ -391,8 +472,8 @@ void tst_CheckVerifier::evidenceIsSanitized()
     Scenario scenario;
     scenario.set(QStringLiteral("work"), QStringLiteral("mode"), "garbage");
     VerifyRequest r = request();
-    r.qubes = QStringList { QStringLiteral("work") };
-    r.checks = QList<CheckKind> { CheckKind::ExternalIp };
+    r.qubes = QStringList {QStringLiteral("work")};
+    r.checks = QList<CheckKind> {CheckKind::ExternalIp};
     const Snapshot s = verify(seed(), r);
     const CheckResult *c = s.latest(u"work", CheckKind::ExternalIp);
     QVERIFY(c);
@@ -406,8 +487,8 @@ void tst_CheckVerifier::drillRestoresTheTunnel()
 {
     Scenario scenario;
     VerifyRequest r = request();
-    r.qubes = QStringList { QStringLiteral("sys-vpn") };
-    r.checks = QList<CheckKind> { CheckKind::KillSwitch };
+    r.qubes = QStringList {QStringLiteral("sys-vpn")};
+    r.checks = QList<CheckKind> {CheckKind::KillSwitch};
     r.drill = true;
     // Kill switch holds: no egress while the tunnel is down.
     Snapshot s = verify(seed(), r);
@@ -425,8 +506,8 @@ void tst_CheckVerifier::drillRestoresTheTunnel()
 
     // A leak during the break fails the check, and the tunnel still comes back.
     scenario.set(QStringLiteral("work-vpn"), QStringLiteral("ip-when-down"), "203.0.113.7\n");
-    r.checks = QList<CheckKind> { CheckKind::ExternalIp, CheckKind::KillSwitch };
-    r.qubes = QStringList { QStringLiteral("sys-vpn"), QStringLiteral("sys-net") };
+    r.checks = QList<CheckKind> {CheckKind::ExternalIp, CheckKind::KillSwitch};
+    r.qubes = QStringList {QStringLiteral("sys-vpn"), QStringLiteral("sys-net")};
     s = verify(seed(), r);
     c = s.latest(u"sys-vpn", CheckKind::KillSwitch);
     QVERIFY(c);

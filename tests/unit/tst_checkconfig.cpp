@@ -1,0 +1,171 @@
+// The check config YAML: shipped default, strict validation, errors with line and column.
+#include "io/checkconfig.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace netmap;
+
+class tst_CheckConfig : public QObject
+{
+    Q_OBJECT
+private slots:
+    void shippedDefault();
+    void valid_data();
+    void valid();
+    void invalid_data();
+    void invalid();
+    void fileLookup();
+};
+
+void tst_CheckConfig::shippedDefault()
+{
+    const CheckConfig c = CheckConfig::defaults();
+    QCOMPARE(c.sourceFile, QStringLiteral(":/netmap/config.yaml"));
+    QCOMPARE(
+        c.ipEchoUrls,
+        (QStringList {"https://api.ipify.org", "https://icanhazip.com", "https://ifconfig.me/ip"}));
+    QCOMPARE(c.torCheckUrl, QStringLiteral("https://check.torproject.org/api/ip"));
+    QCOMPARE(c.dnsWhoami, QStringLiteral("whoami.akamai.net"));
+    QCOMPARE(c.timeoutSeconds, 30);
+    QCOMPARE(c.connectTimeoutSeconds, 8);
+    QCOMPARE(c.concurrency, 4);
+    QCOMPARE(c.isolationPorts, (QList<int> {22, 80, 443}));
+    // The shipped file itself parses as a config file would.
+    QFile f(QStringLiteral(":/netmap/config.yaml"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    auto parsed = checkConfigFromYaml(f.readAll(), QStringLiteral("config.yaml"));
+    QVERIFY(parsed.ok());
+    QCOMPARE(parsed->ipEchoUrls, c.ipEchoUrls);
+}
+
+void tst_CheckConfig::valid_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("concurrency");
+    QTest::addColumn<int>("echoes");
+    QTest::newRow("empty file keeps defaults") << QByteArray("") << 4 << 3;
+    QTest::newRow("lab") << QByteArray(
+        "endpoints:\n  ip_echo: [http://198.51.100.80/ip, http://203.0.113.80/ip]\n"
+        "  tor_check: http://192.0.2.80/api/ip\ndns:\n  whoami: whoami.lab.example\n"
+        "checks:\n  timeout_seconds: 10\n  connect_timeout_seconds: 2\n  concurrency: 8\n"
+        "  isolation_ports: [22]\n")
+                         << 8 << 2;
+    QTest::newRow("partial") << QByteArray("checks:\n  concurrency: 1\n") << 1 << 3;
+    QTest::newRow("no ports") << QByteArray("checks:\n  isolation_ports: []\n") << 4 << 3;
+}
+
+void tst_CheckConfig::valid()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, concurrency);
+    QFETCH(int, echoes);
+    auto c = checkConfigFromYaml(yaml, QStringLiteral("c.yaml"));
+    QVERIFY2(c.ok(), c.ok() ? "" : qPrintable(c.error().toString()));
+    QCOMPARE(c->concurrency, concurrency);
+    QCOMPARE(c->ipEchoUrls.size(), echoes);
+    QCOMPARE(c->sourceFile, QStringLiteral("c.yaml"));
+}
+
+void tst_CheckConfig::invalid_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("syntax") << QByteArray("endpoints: [\n") << 2 << 1 << "";
+    QTest::newRow("not a map") << QByteArray("- a\n- b\n") << 1 << 1 << "mapping";
+    QTest::newRow("unknown top key") << QByteArray("checks:\n  concurrency: 2\nendpoint:\n  x: 1\n")
+                                     << 3 << 1 << "unknown key \"endpoint\"";
+    QTest::newRow("unknown nested key")
+        << QByteArray("checks:\n  timeout: 3\n") << 2 << 3 << "unknown key \"timeout\"";
+    QTest::newRow("duplicate key")
+        << QByteArray("checks:\n  concurrency: 2\n  concurrency: 3\n") << 3 << 3 << "twice";
+    QTest::newRow("one echo") << QByteArray("endpoints:\n  ip_echo: [https://a.example]\n") << 2
+                              << 12 << "2 to 8";
+    QTest::newRow("same host twice") << QByteArray(
+        "endpoints:\n  ip_echo:\n    - https://a.example/ip\n    - https://a.example/other\n")
+                                     << 4 << 7 << "independent";
+    QTest::newRow("ftp url") << QByteArray(
+        "endpoints:\n  ip_echo: [ftp://a.example, https://b.example]\n")
+                             << 2 << 13 << "http";
+    QTest::newRow("shell in url") << QByteArray(
+        "endpoints:\n  ip_echo: [\"https://a.example/$(reboot)\", https://b.example]\n")
+                                  << 2 << 13 << "URL";
+    QTest::newRow("quote in url") << QByteArray(
+        "endpoints:\n  tor_check: \"https://a.example/'x\"\n")
+                                  << 2 << 14 << "URL";
+    QTest::newRow("tor list") << QByteArray("endpoints:\n  tor_check: [https://a.example]\n") << 2
+                              << 14 << "single value";
+    QTest::newRow("bad dns") << QByteArray("dns:\n  whoami: \"who ami\"\n") << 2 << 11
+                             << "DNS name";
+    QTest::newRow("dns not dotted")
+        << QByteArray("dns:\n  whoami: localhost\n") << 2 << 11 << "DNS name";
+    QTest::newRow("timeout zero") << QByteArray("checks:\n  timeout_seconds: 0\n") << 2 << 20
+                                  << "between 2 and 600";
+    QTest::newRow("timeout text") << QByteArray("checks:\n  timeout_seconds: soon\n") << 2 << 20
+                                  << "whole number";
+    QTest::newRow("timeout float")
+        << QByteArray("checks:\n  timeout_seconds: 1.5\n") << 2 << 20 << "whole number";
+    QTest::newRow("connect not below timeout")
+        << QByteArray("checks:\n  timeout_seconds: 5\n  connect_timeout_seconds: 5\n") << 2 << 3
+        << "smaller";
+    QTest::newRow("concurrency huge")
+        << QByteArray("checks:\n  concurrency: 1000\n") << 2 << 16 << "between 1 and 32";
+    QTest::newRow("port zero") << QByteArray("checks:\n  isolation_ports: [22, 0]\n") << 2 << 25
+                               << "between 1 and 65535";
+    QTest::newRow("port twice") << QByteArray("checks:\n  isolation_ports: [22, 22]\n") << 2 << 25
+                                << "twice";
+}
+
+void tst_CheckConfig::invalid()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, line);
+    QFETCH(int, column);
+    QFETCH(QString, message);
+    auto c = checkConfigFromYaml(yaml, QStringLiteral("bad.yaml"));
+    QVERIFY(!c.ok());
+    QCOMPARE(c.error().exitCode(), 2);
+    QCOMPARE(c.error().file, QStringLiteral("bad.yaml"));
+    QVERIFY2(c.error().message.contains(message), qPrintable(c.error().message));
+    QCOMPARE(c.error().line, line);
+    QCOMPARE(c.error().column, column);
+    QVERIFY(
+        c.error().toString().startsWith(QStringLiteral("bad.yaml:%1:%2:").arg(line).arg(column)));
+}
+
+void tst_CheckConfig::fileLookup()
+{
+    QTemporaryDir dir;
+    qputenv("XDG_CONFIG_HOME", dir.path().toLocal8Bit());
+    QCOMPARE(userCheckConfigPath(), dir.path() + QStringLiteral("/qubes-netmap/config.yaml"));
+    // No user file: the shipped default.
+    auto c = loadCheckConfig();
+    QVERIFY(c.ok());
+    QCOMPARE(c->sourceFile, QStringLiteral(":/netmap/config.yaml"));
+    // A user file wins.
+    QDir().mkpath(dir.path() + QStringLiteral("/qubes-netmap"));
+    QFile f(userCheckConfigPath());
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("checks:\n  concurrency: 2\n");
+    f.close();
+    c = loadCheckConfig();
+    QVERIFY(c.ok());
+    QCOMPARE(c->concurrency, 2);
+    QCOMPARE(c->sourceFile, userCheckConfigPath());
+    // --config wins over both; a missing file is an error with exit code 2.
+    auto missing = loadCheckConfig(dir.path() + QStringLiteral("/nope.yaml"));
+    QVERIFY(!missing.ok());
+    QCOMPARE(missing.error().exitCode(), 2);
+    // Size cap.
+    QFile big(dir.path() + QStringLiteral("/big.yaml"));
+    QVERIFY(big.open(QIODevice::WriteOnly));
+    big.write(QByteArray(kMaxConfigFileBytes + 10, '#'));
+    big.close();
+    QVERIFY(!loadCheckConfig(big.fileName()).ok());
+}
+
+QTEST_GUILESS_MAIN(tst_CheckConfig)
+#include "tst_checkconfig.moc"

@@ -1,0 +1,312 @@
+// The strict readers of what a qube prints: the NETMAP line protocol, IP echo answers, the Tor
+// check JSON, nftables / iptables kill-switch rules, evidence sanitizing.
+#include "checks/checkscripts.h"
+#include "checks/probeparser.h"
+
+#include <QTest>
+
+using namespace netmap;
+
+class tst_CheckParsers : public QObject
+{
+    Q_OBJECT
+private slots:
+    void ipEchoValue_data();
+    void ipEchoValue();
+    void torCheck_data();
+    void torCheck();
+    void protocol_data();
+    void protocol();
+    void interfaces();
+    void killSwitchNft_data();
+    void killSwitchNft();
+    void killSwitchIptables_data();
+    void killSwitchIptables();
+    void sanitize_data();
+    void sanitize();
+    void interfaceNames_data();
+    void interfaceNames();
+};
+
+void tst_CheckParsers::ipEchoValue_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected"); // empty: refused
+    QTest::newRow("plain") << QByteArray("203.0.113.7") << "203.0.113.7";
+    QTest::newRow("blanks") << QByteArray("  203.0.113.7 \t") << "203.0.113.7";
+    QTest::newRow("ipv6") << QByteArray("2001:db8::1") << "2001:db8::1";
+    QTest::newRow("empty") << QByteArray("") << "";
+    QTest::newRow("html") << QByteArray("<html>203.0.113.7</html>") << "";
+    QTest::newRow("ansi") << QByteArray("\x1b[31m203.0.113.7") << "";
+    QTest::newRow("non-utf8") << QByteArray("\xff"
+                                            "203.0.113.7")
+                              << "";
+    QTest::newRow("two addresses") << QByteArray("203.0.113.7 198.51.100.1") << "";
+    QTest::newRow("leading zero") << QByteArray("203.0.113.07") << "";
+    QTest::newRow("octet too big") << QByteArray("203.0.113.256") << "";
+    QTest::newRow("name") << QByteArray("example.com") << "";
+    QTest::newRow("ip= line") << QByteArray("ip=203.0.113.7") << "";
+    QTest::newRow("too long") << QByteArray(100, '1') << "";
+}
+
+void tst_CheckParsers::ipEchoValue()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    const auto parsed = parseIpEchoValue(input);
+    QCOMPARE(parsed.value_or(QString()), expected);
+}
+
+void tst_CheckParsers::torCheck_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<bool>("isTor");
+    QTest::addColumn<QString>("ip");
+    QTest::newRow("tor") << QByteArray(R"({"IsTor":true,"IP":"192.0.2.45"})") << true << true
+                         << "192.0.2.45";
+    QTest::newRow("not tor") << QByteArray(R"({"IsTor":false,"IP":"203.0.113.7"})") << true << false
+                             << "203.0.113.7";
+    QTest::newRow("no IP") << QByteArray(R"({"IsTor":true})") << true << true << "";
+    QTest::newRow("IP null") << QByteArray(R"({"IsTor":true,"IP":null})") << true << true << "";
+    QTest::newRow("spaces") << QByteArray(R"( { "IsTor" : true } )") << true << true << "";
+    QTest::newRow("bad IP") << QByteArray(R"({"IsTor":true,"IP":"<b>x</b>"})") << false << false
+                            << "";
+    QTest::newRow("IsTor string") << QByteArray(R"({"IsTor":"true"})") << false << false << "";
+    QTest::newRow("IsTor number") << QByteArray(R"({"IsTor":1})") << false << false << "";
+    QTest::newRow("no IsTor") << QByteArray(R"({"IP":"192.0.2.45"})") << false << false << "";
+    QTest::newRow("array") << QByteArray(R"([{"IsTor":true}])") << false << false << "";
+    QTest::newRow("html") << QByteArray("<html>Congratulations</html>") << false << false << "";
+    QTest::newRow("truncated") << QByteArray(R"({"IsTor":tr)") << false << false << "";
+    QTest::newRow("empty") << QByteArray() << false << false << "";
+    QTest::newRow("too big") << QByteArray(R"({"IsTor":true,"pad":")") + QByteArray(5000, 'x')
+            + QByteArray(R"("})")
+                             << false << false << "";
+}
+
+void tst_CheckParsers::torCheck()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(bool, valid);
+    QFETCH(bool, isTor);
+    QFETCH(QString, ip);
+    QString why;
+    const auto answer = parseTorCheck(input, &why);
+    QCOMPARE(answer.has_value(), valid);
+    if (valid) {
+        QCOMPARE(answer->isTor, isTor);
+        QCOMPARE(answer->ip, ip);
+    } else {
+        QVERIFY(!why.isEmpty());
+    }
+}
+
+void tst_CheckParsers::protocol_data()
+{
+    QTest::addColumn<QByteArray>("output");
+    QTest::addColumn<bool>("clean"); // begun, ended, no problems
+    QTest::addColumn<int>("answers"); // ipEcho entries
+
+    const QByteArray ok = "NETMAP-BEGIN 1\nNETMAP-TOOL http curl\nNETMAP-IP 0 ok "
+                          "203.0.113.7\nNETMAP-IP 1 none\nNETMAP-END\n";
+    QTest::newRow("clean") << ok << true << 2;
+    QTest::newRow("crlf") << QByteArray(ok).replace("\n", "\r\n") << true << 2;
+    QTest::newRow("noise around") << "motd line\n" + ok + "<html>\n" << true << 2;
+    QTest::newRow("empty") << QByteArray() << false << 0;
+    QTest::newRow("no end") << QByteArray("NETMAP-BEGIN 1\nNETMAP-IP 0 ok 203.0.113.7\n") << false
+                            << 1;
+    QTest::newRow("no begin") << QByteArray("NETMAP-IP 0 ok 203.0.113.7\nNETMAP-END\n") << false
+                              << 0;
+    QTest::newRow("twice") << QByteArray(
+        "NETMAP-BEGIN 1\nNETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 0 ok 198.51.100.1\nNETMAP-END\n")
+                           << false << 1;
+    QTest::newRow("after end") << ok + "NETMAP-IP 2 ok 1.2.3.4\n" << false << 2;
+    QTest::newRow("bad index") << QByteArray(
+        "NETMAP-BEGIN 1\nNETMAP-IP 9 ok 203.0.113.7\nNETMAP-END\n")
+                               << false << 0;
+    QTest::newRow("index with sign")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-IP +0 ok 203.0.113.7\nNETMAP-END\n") << false << 0;
+    QTest::newRow("ok without value")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-IP 0 ok\nNETMAP-END\n") << false << 0;
+    QTest::newRow("unknown tag") << QByteArray("NETMAP-BEGIN 1\nNETMAP-PASS all\nNETMAP-END\n")
+                                 << false << 0;
+    QTest::newRow("unknown tool") << QByteArray(
+        "NETMAP-BEGIN 1\nNETMAP-TOOL http lynx\nNETMAP-END\n")
+                                  << false << 0;
+    QTest::newRow("binary tag line")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-DNS \xff\xfe\nNETMAP-END\n") << false << 0;
+    QTest::newRow("dns not an address")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-DNS cafe.be\nNETMAP-END\n") << false << 0;
+    QTest::newRow("reach malformed")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-REACH 10.137.0.16 tcp/99999 yes\nNETMAP-END\n")
+        << false << 0;
+    QTest::newRow("huge line") << "NETMAP-BEGIN 1\nNETMAP-IP 0 ok " + QByteArray(10000, '1')
+            + "\nNETMAP-END\n" << false
+                               << 0;
+    QTest::newRow("answer not an ip is not a protocol error")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-IP 0 ok <b>hi</b>\nNETMAP-END\n") << true << 1;
+}
+
+void tst_CheckParsers::protocol()
+{
+    QFETCH(QByteArray, output);
+    QFETCH(bool, clean);
+    QFETCH(int, answers);
+    const ProbeEvidence e = parseProbeOutput(output);
+    QCOMPARE(e.begun && e.ended && e.problems.isEmpty(), clean);
+    QCOMPARE(int(e.ipEcho.size()), answers);
+    if (e.ipEcho.contains(0) && e.ipEcho[0].answered && clean && answers == 2)
+        QCOMPARE(e.ipEcho[0].ip, QStringLiteral("203.0.113.7"));
+}
+
+void tst_CheckParsers::interfaces()
+{
+    const ProbeEvidence e = parseProbeOutput("NETMAP-BEGIN 1\n"
+                                             "NETMAP-IF lo unknown 772 0x9\n"
+                                             "NETMAP-IF eth0 up 1 0x1003\n"
+                                             "NETMAP-IF tun0 unknown 65534 0x1091\n"
+                                             "NETMAP-IF wg0 down 65534 0x1090\n"
+                                             "NETMAP-IF vif3.0 up 1 0x1003\n"
+                                             "NETMAP-IF-DONE\nNETMAP-END\n");
+    QVERIFY(e.problems.isEmpty());
+    QVERIFY(e.interfacesDone);
+    QCOMPARE(e.interfaces.size(), 5);
+    QCOMPARE(e.upTunnels(), QStringList {QStringLiteral("tun0")});
+    const ProbeEvidence bad = parseProbeOutput(
+        "NETMAP-BEGIN 1\nNETMAP-IF ../../x up 1 0x1\nNETMAP-IF tun0 up x 0x1\nNETMAP-END\n");
+    QCOMPARE(bad.problems.size(), 2);
+    QVERIFY(bad.upTunnels().isEmpty());
+}
+
+void tst_CheckParsers::killSwitchNft_data()
+{
+    QTest::addColumn<QString>("ruleset");
+    QTest::addColumn<bool>("found");
+    const QString head = QStringLiteral("table ip qubes {\n\tchain custom-forward {\n");
+    const QString tail = QStringLiteral("\t}\n}\n");
+    QTest::newRow("qubes doc rule")
+        << head + QStringLiteral("\t\toifname \"eth0\" counter packets 3 bytes 180 drop\n") + tail
+        << true;
+    QTest::newRow("no counter") << head + QStringLiteral("\t\toifname \"eth0\" drop\n") + tail
+                                << true;
+    QTest::newRow("reject") << head
+            + QStringLiteral("\t\toifname \"eth0\" reject with icmp admin-prohibited\n")
+            + tail << true;
+    QTest::newRow("oifgroup") << head + QStringLiteral("\t\toifgroup 1 counter drop\n") + tail
+                              << true;
+    QTest::newRow("not the tunnel")
+        << head + QStringLiteral("\t\toifname != \"tun0\" drop\n") + tail << true;
+    QTest::newRow("comment") << head
+            + QStringLiteral("\t\toifname \"eth0\" counter drop comment \"kill switch\"\n")
+            + tail << true;
+    QTest::newRow("accept") << head + QStringLiteral("\t\toifname \"eth0\" accept\n") + tail
+                            << false;
+    QTest::newRow("narrow") << head + QStringLiteral("\t\toifname \"eth0\" tcp dport 443 drop\n")
+            + tail << false;
+    QTest::newRow("other iface") << head + QStringLiteral("\t\toifname \"eth1\" drop\n") + tail
+                                 << false;
+    QTest::newRow("empty chain") << head + tail << false;
+    QTest::newRow("input chain") << QStringLiteral(
+        "table ip qubes {\n\tchain custom-input {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
+                                 << false;
+    QTest::newRow("ip6 only") << QStringLiteral(
+        "table ip6 qubes {\n\tchain custom-forward {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
+                              << false;
+    QTest::newRow("own hooked table")
+        << QStringLiteral("table inet killswitch {\n\tchain fw {\n\t\ttype filter hook forward "
+                          "priority filter; policy accept;\n\t\toifname \"eth0\" drop\n\t}\n}\n")
+        << true;
+    QTest::newRow("unhooked chain elsewhere") << QStringLiteral(
+        "table inet other {\n\tchain custom-forward {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
+                                              << false;
+    QTest::newRow("rule in a set is no rule") << QStringLiteral(
+        "table ip qubes {\n\tchain forward {\n\t}\n\tset s {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
+                                              << false;
+    QTest::newRow("garbage") << QStringLiteral("}}}} {{{{ drop oifname eth0\n") << false;
+}
+
+void tst_CheckParsers::killSwitchNft()
+{
+    QFETCH(QString, ruleset);
+    QFETCH(bool, found);
+    QCOMPARE(findKillSwitchRule(ruleset.split(u'\n')).has_value(), found);
+}
+
+void tst_CheckParsers::killSwitchIptables_data()
+{
+    QTest::addColumn<QString>("line");
+    QTest::addColumn<bool>("found");
+    QTest::newRow("forward drop") << "-A FORWARD -o eth0 -j DROP" << true;
+    QTest::newRow("qbs reject")
+        << "-A QBS-FORWARD -o eth0 -j REJECT --reject-with icmp-host-prohibited" << true;
+    QTest::newRow("comment") << "-A FORWARD -o eth0 -m comment --comment \"kill switch\" -j DROP"
+                             << true;
+    QTest::newRow("accept") << "-A FORWARD -o eth0 -j ACCEPT" << false;
+    QTest::newRow("narrow") << "-A FORWARD -o eth0 -p tcp --dport 443 -j DROP" << false;
+    QTest::newRow("input") << "-A INPUT -o eth0 -j DROP" << false;
+}
+
+void tst_CheckParsers::killSwitchIptables()
+{
+    QFETCH(QString, line);
+    QFETCH(bool, found);
+    QCOMPARE(findKillSwitchRuleIptables({QStringLiteral("*filter"), line, QStringLiteral("COMMIT")})
+                 .has_value(),
+             found);
+}
+
+void tst_CheckParsers::sanitize_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("plain") << QByteArray("a\tb\nc") << "a\tb\nc";
+    QTest::newRow("ansi colour") << QByteArray("\x1b[1;31mred\x1b[0m") << "red";
+    QTest::newRow("osc title") << QByteArray("\x1b]0;owned\x07text") << "text";
+    QTest::newRow("controls") << QByteArray("a\x01\x08\x7f\rb") << "ab";
+    QTest::newRow("non-utf8") << QByteArray("a\xff"
+                                            "b")
+                              << QString::fromUtf8("a\xef\xbf\xbd"
+                                                   "b");
+    QTest::newRow("bidi override") << QByteArray("a\xe2\x80\xae"
+                                                 "b")
+                                   << "ab";
+    QTest::newRow("c1") << QByteArray("a\xc2\x9b"
+                                      "b")
+                        << "ab";
+}
+
+void tst_CheckParsers::sanitize()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    QCOMPARE(sanitizeEvidence(input), expected);
+    const QString capped = sanitizeEvidence(QByteArray(100000, 'x'), 1000);
+    QVERIFY(capped.size() < 1100);
+    QVERIFY(capped.contains(QStringLiteral("truncated")));
+}
+
+void tst_CheckParsers::interfaceNames_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("tun0") << "tun0" << true;
+    QTest::newRow("vif3.0") << "vif3.0" << true;
+    QTest::newRow("wg-home") << "wg-home" << true;
+    QTest::newRow("quote") << "tun0'" << false;
+    QTest::newRow("space") << "tun 0" << false;
+    QTest::newRow("slash") << "../x" << false;
+    QTest::newRow("dots") << ".." << false;
+    QTest::newRow("too long") << "abcdefghijklmnop" << false;
+    QTest::newRow("empty") << "" << false;
+    QTest::newRow("dollar") << "$(id)" << false;
+}
+
+void tst_CheckParsers::interfaceNames()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, valid);
+    QCOMPARE(validInterfaceName(name).has_value(), valid);
+}
+
+QTEST_GUILESS_MAIN(tst_CheckParsers)
+#include "tst_checkparsers.moc"

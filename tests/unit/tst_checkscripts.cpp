@@ -1,0 +1,133 @@
+// The scripts that run inside a qube: fixed templates, only validated values, single-quoted; the
+// qvm-run argument list as QUBES-FACTS.md says.
+#include "checks/checkscripts.h"
+#include "io/checkconfig.h"
+
+#include <QTest>
+
+using namespace netmap;
+
+class tst_CheckScripts : public QObject
+{
+    Q_OBJECT
+private slots:
+    void shellQuoting_data();
+    void shellQuoting();
+    void onlyValidatedValuesGoIn();
+    void sectionsFollowThePlan();
+    void qvmRunArguments_data();
+    void qvmRunArguments();
+    void drillScripts();
+};
+
+void tst_CheckScripts::shellQuoting_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("quoted");
+    QTest::newRow("plain") << "https://api.ipify.org"
+                           << "'https://api.ipify.org'";
+    QTest::newRow("quote") << "a'b"
+                           << "'a'\\''b'";
+    QTest::newRow("empty") << ""
+                           << "''";
+}
+
+void tst_CheckScripts::shellQuoting()
+{
+    QFETCH(QString, value);
+    QFETCH(QString, quoted);
+    QCOMPARE(shellQuote(value), quoted);
+}
+
+void tst_CheckScripts::onlyValidatedValuesGoIn()
+{
+    CheckConfig c = CheckConfig::defaults();
+    c.ipEchoUrls
+        = {QStringLiteral("https://good.example/ip"), QStringLiteral("https://x.example/$(reboot)"),
+           QStringLiteral("https://y.example/'; rm -rf / #")};
+    c.torCheckUrl = QStringLiteral("javascript:alert(1)");
+    c.dnsWhoami = QStringLiteral("who$(id).example");
+    ProbePlan p;
+    p.externalIp = true;
+    p.tor = true;
+    p.dns = true;
+    p.isolationTargets = {QStringLiteral("10.137.0.16"), QStringLiteral("10.137.0.1;reboot"),
+                          QStringLiteral("$(id)")};
+    const QString s = probeScript(p, c);
+    QVERIFY(s.contains(QStringLiteral("nm_ip 0 'https://good.example/ip'")));
+    QVERIFY(!s.contains(QStringLiteral("reboot")));
+    QVERIFY(!s.contains(QStringLiteral("rm -rf")));
+    QVERIFY(!s.contains(QStringLiteral("javascript")));
+    QVERIFY(!s.contains(QStringLiteral("$(id)")));
+    QVERIFY(s.contains(QStringLiteral("'10.137.0.16'")));
+    QVERIFY(s.startsWith(QStringLiteral("{\n")));
+    QVERIFY(s.endsWith(QStringLiteral("} </dev/null")));
+}
+
+void tst_CheckScripts::sectionsFollowThePlan()
+{
+    const CheckConfig c = CheckConfig::defaults();
+    ProbePlan ip;
+    ip.externalIp = true;
+    const QString s = probeScript(ip, c);
+    QCOMPARE(s.count(QStringLiteral("then nm_ip ")), c.ipEchoUrls.size());
+    QVERIFY(!s.contains(QStringLiteral("nft list ruleset")));
+    QVERIFY(!s.contains(QStringLiteral("nm_dns '")));
+    QVERIFY(s.contains(QStringLiteral("nm_t=%1\n").arg(c.connectTimeoutSeconds)));
+    ProbePlan root;
+    root.ruleset = true;
+    root.interfaces = true;
+    QVERIFY(root.needsRoot());
+    const QString r = probeScript(root, c);
+    QVERIFY(r.contains(QStringLiteral("nft list ruleset")));
+    QVERIFY(r.contains(QStringLiteral("/sys/class/net/")));
+    QVERIFY(!r.contains(QStringLiteral("nm_ip 0")));
+    ProbePlan iso;
+    iso.isolationTargets = {QStringLiteral("10.137.0.16")};
+    QVERIFY(probeScript(iso, c).contains(QStringLiteral("for nm_p in 22 80 443")));
+}
+
+void tst_CheckScripts::qvmRunArguments_data()
+{
+    QTest::addColumn<bool>("root");
+    QTest::addColumn<bool>("autostart");
+    QTest::addColumn<QStringList>("expected");
+    const QStringList base {"--pass-io", "--no-gui", "--no-colour-output", "--no-colour-stderr"};
+    QTest::newRow("user") << false << false
+                          << base + QStringList {"--no-autostart", "work", "SCRIPT"};
+    QTest::newRow("root") << true << false
+                          << base + QStringList {"--no-autostart", "-u", "root", "work", "SCRIPT"};
+    QTest::newRow("autostart") << false << true << base + QStringList {"work", "SCRIPT"};
+}
+
+void tst_CheckScripts::qvmRunArguments()
+{
+    QFETCH(bool, root);
+    QFETCH(bool, autostart);
+    QFETCH(QStringList, expected);
+    QCOMPARE(netmap::qvmRunArguments(*QubeName::fromUntrusted(u"work"), QStringLiteral("SCRIPT"),
+                                     root, autostart),
+             expected);
+}
+
+void tst_CheckScripts::drillScripts()
+{
+    const QString b = drillBreakScript(QStringLiteral("tun0"), 75);
+    // The self-expiring restore is scheduled before the tunnel goes down.
+    const qsizetype restoreAt = b.indexOf(QStringLiteral("setsid sh -c"));
+    const qsizetype breakAt = b.indexOf(QStringLiteral("ip link set dev \"$nm_if\" down"));
+    QVERIFY(restoreAt > 0 && breakAt > restoreAt);
+    QVERIFY(b.contains(QStringLiteral("nm_if='tun0'")));
+    QVERIFY(b.contains(QStringLiteral("nm_after=75")));
+    QVERIFY(!b.contains(QStringLiteral("wait\n"))); // the restore job must outlive the call
+    QVERIFY(drillBreakScript(QStringLiteral("tun0;reboot"), 75)
+                .contains(QStringLiteral("nm_if='invalid'")));
+    QVERIFY(drillRestoreScript().contains(QStringLiteral("kill -TERM")));
+    QCOMPARE(drillSteps(QStringLiteral("sys-vpn"), QStringLiteral("tun0"),
+                        QStringLiteral("work-vpn"), 75)
+                 .size(),
+             4);
+}
+
+QTEST_GUILESS_MAIN(tst_CheckScripts)
+#include "tst_checkscripts.moc"

@@ -1,0 +1,291 @@
+// Verdicts: consensus, expectations, and never a pass on missing or malformed evidence.
+#include "checks/verdicts.h"
+#include "policy/expectations.h"
+#include "qubes/commandrunner.h"
+
+#include <QTest>
+
+using namespace netmap;
+
+namespace {
+
+ProbeEvidence evidence(const QByteArray &lines)
+{
+    return parseProbeOutput("NETMAP-BEGIN 1\n" + lines + "NETMAP-END\n");
+}
+
+CommandOutput finished(int exitCode, const QByteArray &out = {})
+{
+    CommandOutput o;
+    o.outcome = CommandOutput::Outcome::Finished;
+    o.exitCode = exitCode;
+    o.stdoutData = out;
+    return o;
+}
+
+} // namespace
+
+class tst_CheckVerdicts : public QObject
+{
+    Q_OBJECT
+private slots:
+    void consensus_data();
+    void consensus();
+    void externalIp_data();
+    void externalIp();
+    void vpn_data();
+    void vpn();
+    void dnsLeak_data();
+    void dnsLeak();
+    void transport_data();
+    void transport();
+    void isolationNeedsEveryReport();
+};
+
+void tst_CheckVerdicts::consensus_data()
+{
+    QTest::addColumn<QByteArray>("lines");
+    QTest::addColumn<int>("state");
+    QTest::addColumn<QString>("ip");
+    using S = ExitConsensus::State;
+    const QByteArray curl = "NETMAP-TOOL http curl\n";
+    QTest::newRow("agree") << curl + "NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 1 ok 203.0.113.7\n"
+                           << int(S::Agreed) << "203.0.113.7";
+    QTest::newRow("disagree") << curl + "NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 1 ok 198.51.100.1\n"
+                              << int(S::Disagreed) << "";
+    QTest::newRow("no egress") << curl + "NETMAP-IP 0 none\nNETMAP-IP 1 none\n"
+                               << int(S::NoEgress) << "";
+    QTest::newRow("one answer") << curl + "NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 1 none\n"
+                                << int(S::CannotCheck) << "";
+    QTest::newRow("one report missing") << curl + "NETMAP-IP 0 ok 203.0.113.7\n"
+                                        << int(S::CannotCheck) << "";
+    QTest::newRow("html answer") << curl + "NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 1 ok <html>\n"
+                                 << int(S::CannotCheck) << "";
+    QTest::newRow("no tool") << QByteArray("NETMAP-TOOL http none\n") << int(S::CannotCheck) << "";
+    QTest::newRow("tool unreported")
+        << QByteArray("NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 1 ok 203.0.113.7\n")
+        << int(S::CannotCheck) << "";
+    QTest::newRow("nothing") << QByteArray() << int(S::CannotCheck) << "";
+}
+
+void tst_CheckVerdicts::consensus()
+{
+    QFETCH(QByteArray, lines);
+    QFETCH(int, state);
+    QFETCH(QString, ip);
+    const ExitConsensus c = exitConsensus(evidence(lines), 2);
+    QCOMPARE(int(c.state), state);
+    QCOMPARE(c.ip, ip);
+    if (c.state != ExitConsensus::State::Agreed)
+        QVERIFY(!c.why.isEmpty());
+}
+
+void tst_CheckVerdicts::externalIp_data()
+{
+    QTest::addColumn<QString>("expect");
+    QTest::addColumn<int>("consensusState");
+    QTest::addColumn<QString>("clearnet");
+    QTest::addColumn<int>("status");
+    using S = ExitConsensus::State;
+    QTest::newRow("clearnet match")
+        << "clearnet" << int(S::Agreed) << "203.0.113.7" << int(CheckStatus::Pass);
+    QTest::newRow("clearnet other ip")
+        << "clearnet" << int(S::Agreed) << "198.51.100.9" << int(CheckStatus::Fail);
+    QTest::newRow("clearnet no baseline")
+        << "clearnet" << int(S::Agreed) << "" << int(CheckStatus::Pass);
+    QTest::newRow("no egress expected")
+        << "none" << int(S::NoEgress) << "" << int(CheckStatus::Pass);
+    QTest::newRow("egress though none") << "none" << int(S::Agreed) << "" << int(CheckStatus::Fail);
+    QTest::newRow("no egress on vpn") << "vpn" << int(S::NoEgress) << "" << int(CheckStatus::Fail);
+    QTest::newRow("disagree") << "clearnet" << int(S::Disagreed) << "" << int(CheckStatus::Fail);
+    QTest::newRow("cannot") << "clearnet" << int(S::CannotCheck) << "203.0.113.7"
+                            << int(CheckStatus::Error);
+    QTest::newRow("via on path") << "via sys-firewall" << int(S::Agreed) << ""
+                                 << int(CheckStatus::Pass);
+    QTest::newRow("via not on path")
+        << "via sys-vpn" << int(S::Agreed) << "" << int(CheckStatus::Fail);
+}
+
+void tst_CheckVerdicts::externalIp()
+{
+    QFETCH(QString, expect);
+    QFETCH(int, consensusState);
+    QFETCH(QString, clearnet);
+    QFETCH(int, status);
+    ExitConsensus c;
+    c.state = ExitConsensus::State(consensusState);
+    if (c.state == ExitConsensus::State::Agreed) {
+        c.ip = QStringLiteral("203.0.113.7");
+        c.seen = {QStringLiteral("203.0.113.7 (endpoint 1)"),
+                  QStringLiteral("203.0.113.7 (endpoint 2)")};
+    }
+    c.why = QStringLiteral("because");
+    ExternalIpContext ctx;
+    ctx.expectation = *parseEgress(expect);
+    ctx.kind = expect == QLatin1String("none") ? EgressKind::None
+        : expect == QLatin1String("vpn")       ? EgressKind::Vpn
+                                               : EgressKind::Clearnet;
+    ctx.path = {QStringLiteral("work"), QStringLiteral("sys-firewall"), QStringLiteral("sys-net")};
+    if (!clearnet.isEmpty())
+        ctx.clearnetExit = clearnet;
+    ctx.baselineQube = QStringLiteral("sys-net");
+    const Verdict v = judgeExternalIp(c, ctx);
+    QCOMPARE(int(v.status), status);
+    QVERIFY(!v.reason.isEmpty());
+    QCOMPARE(v.expected, ctx.expectation.toString());
+    if (v.status == CheckStatus::Error)
+        QVERIFY(v.externalIp.isEmpty());
+}
+
+void tst_CheckVerdicts::vpn_data()
+{
+    QTest::addColumn<QString>("ip");
+    QTest::addColumn<QString>("clearnet");
+    QTest::addColumn<QStringList>("tunnels");
+    QTest::addColumn<bool>("probed");
+    QTest::addColumn<int>("status");
+    const QStringList tun {QStringLiteral("tun0")};
+    QTest::newRow("differs") << "198.51.100.23"
+                             << "203.0.113.7" << tun << true << int(CheckStatus::Pass);
+    QTest::newRow("leak") << "203.0.113.7"
+                          << "203.0.113.7" << tun << true << int(CheckStatus::Fail);
+    QTest::newRow("no baseline") << "198.51.100.23"
+                                 << "" << tun << true << int(CheckStatus::Error);
+    QTest::newRow("no exit") << ""
+                             << "203.0.113.7" << tun << true << int(CheckStatus::Error);
+    QTest::newRow("tunnel down") << "198.51.100.23"
+                                 << "203.0.113.7" << QStringList() << true
+                                 << int(CheckStatus::Fail);
+    QTest::newRow("provider unread") << "198.51.100.23"
+                                     << "203.0.113.7" << tun << false << int(CheckStatus::Error);
+}
+
+void tst_CheckVerdicts::vpn()
+{
+    QFETCH(QString, ip);
+    QFETCH(QString, clearnet);
+    QFETCH(QStringList, tunnels);
+    QFETCH(bool, probed);
+    QFETCH(int, status);
+    ExitConsensus c;
+    if (!ip.isEmpty()) {
+        c.state = ExitConsensus::State::Agreed;
+        c.ip = ip;
+    } else {
+        c.why = QStringLiteral("none of the endpoints answered");
+        c.state = ExitConsensus::State::NoEgress;
+    }
+    VpnContext ctx;
+    if (!clearnet.isEmpty())
+        ctx.clearnetExit = clearnet;
+    ctx.baselineQube = QStringLiteral("sys-net");
+    ctx.provider = QStringLiteral("sys-vpn");
+    if (probed)
+        ctx.providerTunnels = tunnels;
+    QCOMPARE(int(judgeVpn(c, ctx).status), status);
+}
+
+void tst_CheckVerdicts::dnsLeak_data()
+{
+    QTest::addColumn<QByteArray>("lines");
+    QTest::addColumn<QStringList>("baseline");
+    QTest::addColumn<int>("status");
+    const QStringList clear {QStringLiteral("203.0.113.53")};
+    QTest::newRow("own resolver") << QByteArray("NETMAP-DNS 198.51.100.53\nNETMAP-DNS-DONE dig\n")
+                                  << clear << int(CheckStatus::Pass);
+    QTest::newRow("leak") << QByteArray(
+        "NETMAP-DNS 198.51.100.53\nNETMAP-DNS 203.0.113.53\nNETMAP-DNS-DONE dig\n")
+                          << clear << int(CheckStatus::Fail);
+    QTest::newRow("no answer") << QByteArray("NETMAP-DNS-DONE dig\n") << clear
+                               << int(CheckStatus::Error);
+    QTest::newRow("not finished") << QByteArray("NETMAP-DNS 198.51.100.53\n") << clear
+                                  << int(CheckStatus::Error);
+    QTest::newRow("no tool") << QByteArray("NETMAP-DNS-DONE none\n") << clear
+                             << int(CheckStatus::Error);
+    QTest::newRow("no baseline") << QByteArray("NETMAP-DNS 198.51.100.53\nNETMAP-DNS-DONE dig\n")
+                                 << QStringList() << int(CheckStatus::Error);
+}
+
+void tst_CheckVerdicts::dnsLeak()
+{
+    QFETCH(QByteArray, lines);
+    QFETCH(QStringList, baseline);
+    QFETCH(int, status);
+    DnsContext ctx;
+    ctx.kind = EgressKind::Vpn;
+    ctx.baselineQube = QStringLiteral("sys-net");
+    if (!baseline.isEmpty())
+        ctx.baselineResolvers = baseline;
+    QCOMPARE(int(judgeDnsLeak(evidence(lines), ctx).status), status);
+}
+
+void tst_CheckVerdicts::transport_data()
+{
+    QTest::addColumn<int>("outcome");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QByteArray>("out");
+    QTest::addColumn<bool>("problem");
+    using O = CommandOutput::Outcome;
+    const QByteArray good = "NETMAP-BEGIN 1\nNETMAP-END\n";
+    QTest::newRow("fine") << int(O::Finished) << 0 << good << false;
+    QTest::newRow("125") << int(O::Finished) << 125 << QByteArray() << true;
+    QTest::newRow("126") << int(O::Finished) << 126 << QByteArray() << true;
+    QTest::newRow("127") << int(O::Finished) << 127 << QByteArray() << true;
+    QTest::newRow("255") << int(O::Finished) << 255 << QByteArray() << true;
+    QTest::newRow("1 halted") << int(O::Finished) << 1 << QByteArray() << true;
+    QTest::newRow("1 after answer") << int(O::Finished) << 1 << good << true;
+    QTest::newRow("no end") << int(O::Finished) << 0 << QByteArray("NETMAP-BEGIN 1\n") << true;
+    QTest::newRow("timeout") << int(O::TimedOut) << -1 << good << true;
+    QTest::newRow("capped") << int(O::OutputCapped) << -1 << good << true;
+    QTest::newRow("crashed") << int(O::Crashed) << -1 << good << true;
+    QTest::newRow("not started") << int(O::FailedToStart) << -1 << QByteArray() << true;
+    QTest::newRow("malformed") << int(O::Finished) << 0
+                               << QByteArray("NETMAP-BEGIN 1\nNETMAP-XYZ\nNETMAP-END\n") << true;
+}
+
+void tst_CheckVerdicts::transport()
+{
+    QFETCH(int, outcome);
+    QFETCH(int, exitCode);
+    QFETCH(QByteArray, out);
+    QFETCH(bool, problem);
+    CommandOutput o = finished(exitCode, out);
+    o.outcome = CommandOutput::Outcome(outcome);
+    const auto p = transportProblem(o, false, parseProbeOutput(out));
+    QCOMPARE(p.has_value(), problem);
+    if (p)
+        QVERIFY(!p->isEmpty());
+}
+
+void tst_CheckVerdicts::isolationNeedsEveryReport()
+{
+    const QList<IsolationTarget> targets {
+        {QStringLiteral("10.137.0.16"), QStringLiteral("untrusted"), false},
+        {QStringLiteral("10.137.0.27"), QStringLiteral("work-vpn"), true}};
+    const QList<int> ports {22};
+    const QByteArray tools = "NETMAP-TOOL ping ping\nNETMAP-TOOL tcp nc\n";
+    const QByteArray all
+        = "NETMAP-REACH 10.137.0.16 icmp no\nNETMAP-REACH 10.137.0.16 tcp/22 no\n"
+          "NETMAP-REACH 10.137.0.27 icmp yes\nNETMAP-REACH 10.137.0.27 tcp/22 no\n";
+    QCOMPARE(judgeIsolation(evidence(tools + all), targets, ports, QStringLiteral("work")).status,
+             CheckStatus::Pass);
+    // One report missing: not a pass.
+    QCOMPARE(judgeIsolation(evidence(tools + all.left(all.lastIndexOf("NETMAP-REACH"))), targets,
+                            ports, QStringLiteral("work"))
+                 .status,
+             CheckStatus::Error);
+    // A reach that is not allowed fails and names the pair.
+    const Verdict v = judgeIsolation(
+        evidence(tools
+                 + QByteArray(all).replace("10.137.0.16 tcp/22 no", "10.137.0.16 tcp/22 yes")),
+        targets, ports, QStringLiteral("work"));
+    QCOMPARE(v.status, CheckStatus::Fail);
+    QVERIFY(v.observed.contains(QStringLiteral("work → untrusted")));
+    QCOMPARE(judgeIsolation(evidence(all), targets, ports, QStringLiteral("work")).status,
+             CheckStatus::Error);
+    QCOMPARE(judgeIsolation(evidence(tools + all), {}, ports, QStringLiteral("work")).status,
+             CheckStatus::Error);
+}
+
+QTEST_GUILESS_MAIN(tst_CheckVerdicts)
+#include "tst_checkverdicts.moc"
