@@ -1,0 +1,102 @@
+#pragma once
+// DiagramScene: the NetVM diagram of one snapshot: qubes, links, Internet ends, groups, legend.
+
+#include "model/colouring.h"
+#include "model/snapshot.h"
+
+#include <QDateTime>
+#include <QGraphicsScene>
+#include <QHash>
+
+#include <memory>
+
+class QMenu;
+
+namespace netmap {
+
+class BusItem;
+class GroupItem;
+class InternetItem;
+class LegendItem;
+class LinkItem;
+class QubeItem;
+class Topology;
+
+class DiagramScene : public QGraphicsScene
+{
+    Q_OBJECT
+public:
+    explicit DiagramScene(QObject *parent = nullptr);
+    ~DiagramScene() override;
+
+    // Rebuilds every item; the selection and the find text survive where the qubes still exist.
+    void setSnapshot(const Snapshot &snapshot);
+    const Snapshot &snapshot() const { return m_snapshot; }
+    const Colouring &colouring() const { return m_colouring; }
+    void setShowTemplates(bool show);
+    bool showTemplates() const { return m_showTemplates; }
+    // Shown in the legend as "Exported ..." (exports set it; the window does not).
+    void setExportTime(const QDateTime &time);
+
+    QubeItem *qubeItem(const QString &name) const;
+    QList<QubeItem *> qubeItems() const; // sorted by name
+    QList<LinkItem *> linkItems() const;
+    QList<InternetItem *> internetItems() const;
+    QList<GroupItem *> groupItems() const;
+    LegendItem *legend() const { return m_legend; }
+    // The drawing with a margin: what "fit" shows and what exports render.
+    QRectF diagramRect() const;
+
+    // The qube, its netvm, ..., the root provider.
+    QStringList egressChain(const QString &qube) const;
+    // Dims everything that is not on the qube's egress path; an empty name clears.
+    void highlightEgress(const QString &qube);
+    const QString &highlightedQube() const { return m_highlighted; }
+
+    // Marks the qubes whose name or IP contains text (case-insensitive); returns them by name.
+    QStringList find(const QString &text);
+    const QStringList &matches() const { return m_matches; }
+
+    QString selectedQube() const;
+    void selectQube(const QString &name); // empty clears
+
+    // A context menu for the qube; contextMenuRequested lets others add their entries.
+    QMenu *createContextMenu(const QString &qube, QWidget *parent = nullptr);
+
+    static QString sourceDescription(const Snapshot &snapshot); // "demo network", "qvm-ls, 14:02"
+
+signals:
+    void qubeSelected(const QString &qube); // empty when nothing is selected
+    void qubeActivated(const QString &qube); // double click
+    // Emitted while a qube's context menu is built: add actions to menu (it is shown right after).
+    void contextMenuRequested(const QString &qube, QMenu *menu);
+
+protected:
+    void contextMenuEvent(QGraphicsSceneContextMenuEvent *event) override;
+    void mouseDoubleClickEvent(QGraphicsSceneMouseEvent *event) override;
+
+private:
+    void rebuild();
+    void updateLegend();
+    void onSelectionChanged();
+    QubeItem *qubeAt(const QPointF &scenePos) const;
+
+    Snapshot m_snapshot;
+    std::unique_ptr<Topology> m_topology;
+    Colouring m_colouring;
+    bool m_showTemplates = false;
+    QDateTime m_exportTime;
+    QHash<QString, QubeItem *> m_qubes;
+    QList<LinkItem *> m_links;
+    QList<InternetItem *> m_internets;
+    QList<BusItem *> m_buses;
+    QList<GroupItem *> m_groups;
+    LegendItem *m_legend = nullptr;
+    QRectF m_diagramRect;
+    QString m_highlighted;
+    QString m_findText;
+    QStringList m_matches;
+    bool m_rebuilding = false;
+};
+
+} // namespace netmap

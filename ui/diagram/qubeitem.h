@@ -1,0 +1,65 @@
+#pragma once
+// QubeItem: one qube in the diagram: label colour, a shape per kind, name and internal IP.
+
+#include "model/qube.h"
+
+#include <QGraphicsItem>
+
+namespace netmap {
+
+class QubeItem : public QGraphicsItem
+{
+public:
+    enum { Type = UserType + 1 };
+    enum class Kind { Provider, App, Disposable, Template, Standalone, Admin };
+
+    QubeItem(const Qube &qube, double width, QGraphicsItem *parent = nullptr);
+    int type() const override { return Type; }
+
+    const QString &name() const { return m_name; }
+    const QString &ip() const { return m_ip; }
+    Kind kind() const { return m_kind; }
+    bool isHalted() const { return m_halted; }
+    QColor labelColour() const { return m_labelColour; }
+    // The text actually drawn (elided when too long); always plain text.
+    const QString &displayedName() const { return m_shownName; }
+    const QString &displayedDetail() const { return m_shownDetail; }
+
+    static Kind kindOf(const Qube &qube);
+    static QString kindName(Kind kind); // "network provider", "app qube", ...
+    // The width the qube's text wants, within the theme's minimum and maximum.
+    static double preferredWidth(const Qube &qube);
+    static QString detailText(const Qube &qube);
+
+    void setWidth(double width);
+    void setMatched(bool matched);
+    bool isMatched() const { return m_matched; }
+
+    // The outline of a box of this kind; also used by the legend.
+    static QPainterPath outline(Kind kind, const QRectF &rect);
+    // The small white-on-colour glyph drawn at the box's left; also used by the legend.
+    static void paintIcon(QPainter *painter, Kind kind, const QRectF &rect, const QColor &ink);
+
+    QRectF boundingRect() const override;
+    QPainterPath shape() const override;
+    void paint(QPainter *painter, const QStyleOptionGraphicsItem *option, QWidget *widget) override;
+
+protected:
+    QVariant itemChange(GraphicsItemChange change, const QVariant &value) override;
+
+private:
+    void elide();
+
+    QString m_name;
+    QString m_ip;
+    QString m_detail;
+    QString m_shownName;
+    QString m_shownDetail;
+    Kind m_kind = Kind::App;
+    QColor m_labelColour;
+    bool m_halted = false;
+    bool m_matched = false;
+    QRectF m_rect;
+};
+
+} // namespace netmap

@@ -1,0 +1,93 @@
+#pragma once
+// MainWindow: the diagram, the inspector, the toolbar and menus, and where the data comes from.
+
+#include "model/snapshot.h"
+
+#include <QMainWindow>
+
+class QAction;
+class QLabel;
+class QLineEdit;
+class QMenu;
+
+namespace netmap {
+
+class DiagramScene;
+class DiagramView;
+class InspectorDock;
+class LiveSource;
+
+struct SourceSpec
+{
+    enum class Kind { Demo, File, Live } kind = Kind::Demo;
+    QString path; // the snapshot file for Kind::File
+};
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(const SourceSpec &source, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Shows a snapshot (also used after --verify); Refresh reads the source again.
+    void setSnapshot(const Snapshot &snapshot);
+    const Snapshot &snapshot() const;
+
+    DiagramScene *scene() const { return m_scene; }
+    DiagramView *view() const { return m_view; }
+    InspectorDock *inspector() const { return m_inspector; }
+    QLineEdit *findEdit() const { return m_findEdit; }
+    QString statusText() const; // where the data came from and when
+
+    // The window's entries of a qube's context menu; connected to
+    // DiagramScene::contextMenuRequested first, so entries connected later come after them.
+    void fillQubeMenu(const QString &qube, QMenu *menu);
+
+public slots:
+    void refresh();
+    void fitDiagram();
+    void zoomIn();
+    void zoomOut();
+    void focusFind();
+    void exportInteractively();
+    void inspect(const QString &qube);
+    void highlightEgress(const QString &qube);
+    void showFirewall(const QString &qube);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createMenusAndToolBar();
+    void restoreSettings();
+    void findNext();
+    void onFind(const QString &text);
+    void requestFirewall(const QString &qube);
+    void showError(const QString &title, const QString &message);
+    void updateStatus();
+
+    SourceSpec m_source;
+    DiagramScene *m_scene = nullptr;
+    DiagramView *m_view = nullptr;
+    InspectorDock *m_inspector = nullptr;
+    LiveSource *m_live = nullptr;
+    QLabel *m_sourceLabel = nullptr;
+    QLineEdit *m_findEdit = nullptr;
+    int m_findIndex = 0;
+    bool m_loaded = false;
+    QString m_lastError;
+
+    QAction *m_refreshAction = nullptr;
+    QAction *m_fitAction = nullptr;
+    QAction *m_zoomInAction = nullptr;
+    QAction *m_zoomOutAction = nullptr;
+    QAction *m_findAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_templatesAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+};
+
+} // namespace netmap

@@ -1,2 +1,0 @@
-// Placeholder until the diagram lands.
-namespace netmap { void netmapUiPlaceholder() { } }
