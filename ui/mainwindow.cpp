@@ -251,9 +251,10 @@ void MainWindow::updateStatus()
         QString source = DiagramScene::sourceDescription(s);
         if (!source.isEmpty())
             source[0] = source[0].toUpper();
-        text = tr("%1 · %n qube(s)", nullptr, int(s.qubes.size())).arg(source);
+        const int n = int(s.qubes.size());
+        text = n == 1 ? tr("%1 · 1 qube").arg(source) : tr("%1 · %2 qubes").arg(source).arg(n);
         if (!s.rejected.isEmpty())
-            text += tr(" · %n row(s) refused", nullptr, int(s.rejected.size()));
+            text += tr(" · %1 row(s) refused").arg(s.rejected.size());
     } else if (m_source.kind == SourceSpec::Kind::Live) {
         text = tr("Reading qubes with qvm-ls…");
     }
@@ -342,7 +343,9 @@ void MainWindow::onFind(const QString &text)
     }
     if (QubeItem *item = m_scene->qubeItem(matches.first()))
         m_view->centerOn(item);
-    statusBar()->showMessage(tr("%n qube(s) match", nullptr, int(matches.size())), 4000);
+    statusBar()->showMessage(matches.size() == 1 ? tr("1 qube matches")
+                                                 : tr("%1 qubes match").arg(matches.size()),
+                             4000);
 }
 
 void MainWindow::findNext()

@@ -398,8 +398,9 @@ void Builder::emitTrees(NetworkLayout &out)
     for (size_t v = 0; v < m_nodes.size(); ++v) {
         const Node &n = m_nodes[v];
         if (n.role == Role::Internet || n.role == Role::Qube) {
-            const QSizeF s
-                = n.role == Role::Internet ? m_options.internetSize : boxSize(m_qubes[n.ref]);
+            QSizeF s = n.role == Role::Internet ? m_options.internetSize : boxSize(m_qubes[n.ref]);
+            if (n.role == Role::Qube && m_options.stretchToColumn)
+                s.setWidth(levelWidth[n.depth]);
             LayoutBox box;
             box.kind = n.role == Role::Internet ? LayoutBox::Kind::Internet : LayoutBox::Kind::Qube;
             box.qube = n.ref;
@@ -427,7 +428,9 @@ void Builder::emitTrees(NetworkLayout &out)
                 const int col = static_cast<int>(i) / block.rows;
                 const int row = static_cast<int>(i) % block.rows;
                 const int qube = block.leaves[i];
-                const QSizeF s = boxSize(m_qubes[qube]);
+                QSizeF s = boxSize(m_qubes[qube]);
+                if (m_options.stretchToColumn)
+                    s.setWidth(levelWidth[n.depth + col]);
                 const double cellTop
                     = top + m_options.busBand + row * (block.cellHeight + m_options.blockRowGap);
                 LayoutBox box;
@@ -493,7 +496,9 @@ void Builder::emitGroups(NetworkLayout &out)
         for (int i = 0; i < n; ++i) {
             const int col = i % columns;
             const int row = i / columns;
-            const QSizeF s = boxSize(m_qubes[members[i]]);
+            QSizeF s = boxSize(m_qubes[members[i]]);
+            if (m_options.stretchToColumn)
+                s.setWidth(cellW);
             LayoutBox box;
             box.qube = members[i];
             box.rect = QRectF(left + pad + col * (cellW + gapX),

@@ -16,6 +16,9 @@ class Topology;
 struct TreeLayoutOptions
 {
     bool showTemplates = false;
+    // Widen every box to its column (or its group's cell): columns read like a table, and only
+    // the column of a long name gets wider.
+    bool stretchToColumn = false;
     double levelGap = 64; // between columns; links run in this gap
     double siblingGap = 12; // between boxes of one parent
     double subtreeGap = 26; // between neighbouring subtrees

@@ -129,6 +129,7 @@ private slots:
     void identicalAcrossRuns();
     void noOverlapsAndParentsFirst_data();
     void noOverlapsAndParentsFirst();
+    void linksAvoidBoxesAndEachOther_data();
     void linksAvoidBoxesAndEachOther();
     void groupsInternetAndTemplates();
     void badParentsAreCut();
@@ -169,18 +170,23 @@ void tst_TreeLayout::noOverlapsAndParentsFirst_data()
 {
     QTest::addColumn<int>("n");
     QTest::addColumn<bool>("templates");
-    QTest::newRow("8") << 8 << false;
-    QTest::newRow("300") << 300 << false;
-    QTest::newRow("300 with templates") << 300 << true;
-    QTest::newRow("3000") << 3000 << false;
+    QTest::addColumn<bool>("stretch");
+    QTest::newRow("8") << 8 << false << false;
+    QTest::newRow("300") << 300 << false << false;
+    QTest::newRow("300 with templates") << 300 << true << false;
+    QTest::newRow("300 stretched") << 300 << true << true;
+    QTest::newRow("3000") << 3000 << false << false;
+    QTest::newRow("3000 stretched") << 3000 << false << true;
 }
 
 void tst_TreeLayout::noOverlapsAndParentsFirst()
 {
     QFETCH(int, n);
     QFETCH(bool, templates);
+    QFETCH(bool, stretch);
     TreeLayoutOptions options;
     options.showTemplates = templates;
+    options.stretchToColumn = stretch;
     const std::vector<LayoutQube> input = syntheticForest(n);
     const NetworkLayout layout = TreeLayout(options).layout(input);
     QCOMPARE(countOverlaps(layout), 0);
@@ -202,9 +208,19 @@ void tst_TreeLayout::noOverlapsAndParentsFirst()
         QVERIFY(layout.bounds.contains(box.rect));
 }
 
+void tst_TreeLayout::linksAvoidBoxesAndEachOther_data()
+{
+    QTest::addColumn<bool>("stretch");
+    QTest::newRow("boxes as wide as their text") << false;
+    QTest::newRow("boxes as wide as their column") << true;
+}
+
 void tst_TreeLayout::linksAvoidBoxesAndEachOther()
 {
-    const NetworkLayout layout = TreeLayout().layout(syntheticForest(300));
+    QFETCH(bool, stretch);
+    TreeLayoutOptions options;
+    options.stretchToColumn = stretch;
+    const NetworkLayout layout = TreeLayout(options).layout(syntheticForest(300));
     QList<QList<QLineF>> lines;
     for (const LayoutLink &link : layout.links)
         lines << linkLines(link);

@@ -110,16 +110,17 @@ void DiagramScene::rebuild()
     m_topology = std::make_unique<Topology>(m_snapshot);
     m_colouring = colourPaths(m_snapshot, *m_topology);
 
-    // One width for every box: columns line up and the picture reads like a table.
-    double width = DiagramTheme::kMinBoxWidth;
+    // Each box asks for its text's width; the layout widens it to its column's.
+    std::vector<QSizeF> sizes;
+    sizes.reserve(m_snapshot.qubes.size());
     for (const Qube &q : m_snapshot.qubes)
-        if (m_showTemplates || !q.isTemplate())
-            width = std::max(width, QubeItem::preferredWidth(q));
-    std::vector<QSizeF> sizes(m_snapshot.qubes.size(), QSizeF(width, DiagramTheme::kBoxHeight));
+        sizes.emplace_back(QubeItem::preferredWidth(q), DiagramTheme::kBoxHeight);
 
     TreeLayoutOptions options;
     options.showTemplates = m_showTemplates;
-    options.internetSize = QSizeF(124, 58);
+    options.stretchToColumn = true;
+    options.levelGap = 60;
+    options.internetSize = QSizeF(128, 66);
     const NetworkLayout layout = TreeLayout(options).layout(m_snapshot, *m_topology, sizes);
 
     std::vector<QString> boxName(layout.boxes.size());

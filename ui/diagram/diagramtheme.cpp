@@ -58,7 +58,7 @@ QColor DiagramTheme::textOn(const QColor &background)
 QFont DiagramTheme::nameFont()
 {
     QFont font = baseFont();
-    font.setPixelSize(14);
+    font.setPixelSize(13);
     font.setWeight(QFont::DemiBold);
     return font;
 }

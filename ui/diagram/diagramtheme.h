@@ -31,8 +31,8 @@ public:
     static QColor mixedBus() { return QColor(0x6b, 0x6f, 0x76); }
 
     static constexpr double kBoxHeight = 46;
-    static constexpr double kMinBoxWidth = 156;
-    static constexpr double kMaxBoxWidth = 236;
+    static constexpr double kMinBoxWidth = 160;
+    static constexpr double kMaxBoxWidth = 280;
     static constexpr double kIconWidth = 32;
     static constexpr double kDimmedOpacity = 0.16;
     static constexpr double kHaltedOpacity = 0.5;

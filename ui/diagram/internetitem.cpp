@@ -62,13 +62,13 @@ void InternetItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QW
     painter->fillPath(path, fill);
     painter->strokePath(path, QPen(m_colour.darker(110), 1.6));
 
-    const QRectF text = m_rect.adjusted(4, m_rect.height() * 0.3, -4, -2);
+    const QRectF text = m_rect.adjusted(4, m_rect.height() * 0.42, -4, -2);
     painter->setPen(DiagramTheme::ink());
     painter->setFont(DiagramTheme::nameFont());
     const QFontMetricsF name(DiagramTheme::nameFont());
     painter->drawText(
         QPointF(text.center().x() - name.horizontalAdvance(QStringLiteral("Internet")) / 2,
-                text.top() + 13),
+                text.top() + 12),
         QStringLiteral("Internet"));
     if (!m_exitIp.isEmpty()) {
         const QFontMetricsF detail(DiagramTheme::detailFont());
@@ -76,7 +76,7 @@ void InternetItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QW
         painter->setFont(DiagramTheme::detailFont());
         painter->setPen(DiagramTheme::ink());
         painter->drawText(
-            QPointF(text.center().x() - detail.horizontalAdvance(shown) / 2, text.top() + 28),
+            QPointF(text.center().x() - detail.horizontalAdvance(shown) / 2, text.top() + 26),
             shown);
     }
 }

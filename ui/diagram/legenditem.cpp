@@ -81,6 +81,12 @@ void LegendItem::relayout()
     for (const ExitInfo &exit : m_exits)
         width
             = std::max(width, caption.horizontalAdvance(exitText(exit)) + kSwatch + 10 + 2 * kPad);
+    double kindWidth = 0;
+    for (QubeItem::Kind kind : kKinds)
+        kindWidth = std::max(kindWidth, caption.horizontalAdvance(QubeItem::kindName(kind)));
+    width = std::max(width, 2 * (kindWidth + 32 + 12) + 2 * kPad);
+    for (const QString &text : kStyleTexts)
+        width = std::max(width, caption.horizontalAdvance(text) + kSwatch + 10 + 2 * kPad);
     width = std::min(width, kMaxWidth);
     const int exitRows = std::max(1, int(m_exits.size()));
     const int kindRows = (int(kKinds.size()) + 1) / 2;

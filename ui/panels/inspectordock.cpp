@@ -179,7 +179,7 @@ InspectorDock::InspectorDock(QWidget *parent)
     layout->addStretch(1);
     scroll->setWidget(page);
     setWidget(scroll);
-    setMinimumWidth(300);
+    setMinimumWidth(260);
     clear();
 }
 
