@@ -819,7 +819,7 @@ class Lab:
                 "xid_next": 1,
             }
         )
-        for sub in ("logs", "bin", "home", "keys", "run"):
+        for sub in ("logs", "bin", "keys", "run", "qubes"):
             (state_dir / sub).mkdir(mode=0o755)
         self.save()
         log(f"run {runid}: state in {state_dir}")
@@ -1071,9 +1071,16 @@ class Lab:
         self.new_ns(ns, resolvers)
         if not q["provides_network"]:
             self.sysctl(ns, {"net.ipv4.ip_forward": 0})
-        home = self.state_dir / "home" / name
-        home.mkdir(exist_ok=True)
-        os.chown(home, USER_UID, USER_UID)
+        # A qube has its own /run and /tmp: qvm-run mounts these over the host's.
+        root = self.state_dir / "qubes" / name
+        for sub, mode in (("run", 0o755), ("tmp", 0o1777)):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+            os.chmod(root / sub, mode)
+        real = os.path.realpath("/etc/resolv.conf")
+        if real.startswith("/run/"):  # resolv.conf links into /run: keep the qube's resolvers
+            target = root / "run" / os.path.relpath(real, "/run")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(f"nameserver {r}\n" for r in resolvers))
         if q["ip"] or q["provides_network"]:
             self.nft(ns, qubes_table(q))
         if q["listen"]:

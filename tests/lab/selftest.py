@@ -175,6 +175,11 @@ def part_base(topology):
         check(run_in(lab, "work", "exit 7").returncode == 7, "qvm-run: remote exit status")
         check(run_in(lab, "work", "id -u").stdout == "1000\n", "qvm-run: runs as the user")
         check(run_in(lab, "work", "id -u", user="root").stdout == "0\n", "qvm-run -u root")
+        r = run_in(lab, "work", "echo secret > /tmp/nm-private; mkdir /run/nm-private", user="root")
+        check(r.returncode == 0 and run_in(lab, "untrusted", "test -e /tmp/nm-private").returncode == 1
+              and not Path("/tmp/nm-private").exists() and not Path("/run/nm-private").exists()
+              and run_in(lab, "work", "cat /tmp/nm-private").stdout == "secret\n",
+              "qvm-run: each qube has its own /tmp and /run")
         r = run_in(lab, "work", "echo out; echo err >&2")
         check(r.stdout == "out\n" and r.stderr == "err\n", "qvm-run: stdout and stderr pass")
 

@@ -496,13 +496,12 @@ def qvm_run(lab, argv):
               file=sys.stderr)
         return 255
     tools = lab.s["tools"]
-    home = Path(lab.s["state_dir"]) / "home" / name
     if user == "root":
         home_env = "/root"
         prefix = []
         env_user = "root"
     else:
-        home_env = str(home)
+        home_env = "/tmp"  # the qube's own /tmp; the lab's state is not visible inside
         prefix = [tools["setpriv"], f"--reuid={labmod.USER_UID}", f"--regid={labmod.USER_UID}",
                   "--clear-groups", "--"]
         env_user = "user"
@@ -512,11 +511,14 @@ def qvm_run(lab, argv):
         body = cmd
     else:
         body = ["/bin/sh", "-c", cmd[0]]
-    args = [tools["ip"], "netns", "exec", q["ns"]] + prefix + env + body
-    try:
-        os.chdir(home if user != "root" else "/")
-    except OSError:
-        os.chdir("/")
+    # The qube's own /run and /tmp over the host's, inside the private mount namespace that
+    # `ip netns exec` creates (mounts there do not propagate back to the host).
+    root = Path(lab.s["state_dir"]) / "qubes" / name
+    # /tmp first: the sources live under the host's /run, which the second mount hides.
+    private = ['mount --bind "$2" /tmp && mount --bind "$1" /run && shift 2 && exec "$@"',
+               "qube-root", str(root / "run"), str(root / "tmp")]
+    args = [tools["ip"], "netns", "exec", q["ns"], "/bin/sh", "-c"] + private + prefix + env + body
+    os.chdir("/")
     if passio:
         os.execv(args[0], args)
     import subprocess
