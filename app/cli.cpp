@@ -1,8 +1,12 @@
 #include "cli.h"
 
+#include "checks/checkscripts.h"
+#include "checks/verifier.h"
 #include "export/diagramexport.h"
+#include "io/checkconfig.h"
 #include "io/files.h"
 #include "io/jsonexport.h"
+#include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "model/findings.h"
 #include "model/topology.h"
@@ -13,13 +17,15 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace netmap {
 
 namespace {
 
-const QStringList kExportSuffixes { QStringLiteral("svg"), QStringLiteral("png"), QStringLiteral("json"),
-                                    QStringLiteral("yaml"), QStringLiteral("yml") };
+const QStringList kExportSuffixes {QStringLiteral("svg"),  QStringLiteral("png"),
+                                   QStringLiteral("json"), QStringLiteral("md"),
+                                   QStringLiteral("yaml"), QStringLiteral("yml")};
 
 void printError(const QString &line)
 {
@@ -41,7 +47,7 @@ QString suffixOf(const QString &path)
 QString helpText()
 {
     return QStringLiteral(
-R"(Usage: qubes-netmap [SOURCE] [OPTIONS]
+        R"(Usage: qubes-netmap [SOURCE] [OPTIONS]
 
 Maps your qubes and their NetVM links, checks where each qube really leaves the
 machine, and draws it. With no --export it opens the window.
@@ -51,9 +57,22 @@ and a window is opened):
   --demo                 the built-in demo network (recorded check results)
   --snapshot FILE        a snapshot saved with --export FILE.yaml
 
+Checks (run inside the qubes with qvm-run; read-only unless --drill):
+  --verify[=all|Q1,Q2]   check all networked qubes, or the ones named
+  --checks LIST          external-ip,vpn,kill-switch,tor,dns-leak,isolation
+                         (default: all that apply to each qube)
+  --expect FILE          what you intend (egress per qube or tag, allowed pairs);
+                         without it the intent is inferred from the NetVM paths
+  --config FILE          endpoints, timeouts, concurrency (default:
+                         ~/.config/qubes-netmap/config.yaml, else built in)
+  --autostart            start halted qubes to check them (default: skip them)
+  --drill                kill-switch drill: briefly take each checked VPN
+                         qube's tunnel down, test a client's egress, restore
+                         (restores by itself even if this program dies)
+
 Output:
   --export FILE          write FILE and exit, no window; repeatable; the format
-                         follows the extension: .svg .png .json .yaml
+                         follows the extension: .svg .png .json .md .yaml
   --templates            show templates in the diagram (hidden by default)
   -q, --quiet            say nothing on success
   -h, --help             show this help
@@ -69,6 +88,8 @@ Examples:
   qubes-netmap --demo --export demo.svg --export demo.json
   qubes-netmap --export ~/netmap.yaml
   qubes-netmap --snapshot ~/netmap.yaml
+  qubes-netmap --verify --export report.md --export netmap.svg
+  qubes-netmap --verify=work,work-vpn --checks external-ip,vpn
 )");
 }
 
@@ -79,15 +100,30 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     QCommandLineParser parser;
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     const QCommandLineOption demo(QStringLiteral("demo"));
-    const QCommandLineOption snapshot(QStringLiteral("snapshot"), QString(), QStringLiteral("FILE"));
-    const QCommandLineOption exportOption(QStringLiteral("export"), QString(), QStringLiteral("FILE"));
+    const QCommandLineOption snapshot(QStringLiteral("snapshot"), QString(),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption exportOption(QStringLiteral("export"), QString(),
+                                          QStringLiteral("FILE"));
     const QCommandLineOption templates(QStringLiteral("templates"));
-    const QCommandLineOption quiet({ QStringLiteral("q"), QStringLiteral("quiet") });
-    const QCommandLineOption help({ QStringLiteral("h"), QStringLiteral("help") });
-    const QCommandLineOption version({ QStringLiteral("v"), QStringLiteral("version") });
-    parser.addOptions({ demo, snapshot, exportOption, templates, quiet, help, version });
+    const QCommandLineOption verify(QStringLiteral("verify"), QString(), QStringLiteral("QUBES"));
+    const QCommandLineOption checks(QStringLiteral("checks"), QString(), QStringLiteral("LIST"));
+    const QCommandLineOption expect(QStringLiteral("expect"), QString(), QStringLiteral("FILE"));
+    const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("FILE"));
+    const QCommandLineOption autostart(QStringLiteral("autostart"));
+    const QCommandLineOption drill(QStringLiteral("drill"));
+    const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")});
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")});
+    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")});
+    parser.addOptions({demo, snapshot, exportOption, templates, quiet, help, version, verify,
+                       checks, expect, config, autostart, drill});
 
-    if (!parser.parse(arguments)) {
+    // --verify takes an optional value; QCommandLineParser only knows required ones.
+    QStringList args = arguments;
+    for (int i = 1; i < args.size(); ++i) {
+        if (args[i] == QLatin1String("--verify") || args[i] == QLatin1String("-verify"))
+            args[i] = QStringLiteral("--verify=all");
+    }
+    if (!parser.parse(args)) {
         printError(parser.errorText() + QStringLiteral(" (see --help)"));
         *exitCode = ExitUsage;
         return false;
@@ -104,7 +140,7 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     }
     if (!parser.positionalArguments().isEmpty()) {
         printError(QStringLiteral("unexpected argument \"%1\" (see --help)")
-                           .arg(parser.positionalArguments().first().left(80)));
+                       .arg(parser.positionalArguments().first().left(80)));
         *exitCode = ExitUsage;
         return false;
     }
@@ -129,13 +165,63 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     options->exports = parser.values(exportOption);
     for (const QString &path : options->exports) {
         if (!kExportSuffixes.contains(suffixOf(path))) {
-            printError(QStringLiteral("%1: unknown export format; use .svg, .png, .json or .yaml").arg(path));
+            printError(
+                QStringLiteral("%1: unknown export format; use .svg, .png, .json, .md or .yaml")
+                    .arg(path));
             *exitCode = ExitUsage;
             return false;
         }
     }
     options->showTemplates = parser.isSet(templates);
     options->quiet = parser.isSet(quiet);
+
+    auto usage = [&](const QString &message) {
+        printError(message + QStringLiteral(" (see --help)"));
+        *exitCode = ExitUsage;
+        return false;
+    };
+    for (const QCommandLineOption *once : {&verify, &checks, &expect, &config}) {
+        if (parser.values(*once).size() > 1)
+            return usage(QStringLiteral("--%1 can be given once").arg(once->names().constFirst()));
+    }
+    options->verify = parser.isSet(verify);
+    if (options->verify) {
+        const QString value = parser.value(verify).trimmed();
+        if (value.isEmpty())
+            return usage(QStringLiteral("--verify= needs \"all\" or qube names"));
+        if (value != QLatin1String("all")) {
+            for (const QString &name : value.split(u',')) {
+                QString why;
+                const auto valid = QubeName::fromUntrusted(name.trimmed(), &why);
+                if (!valid)
+                    return usage(QStringLiteral("--verify: \"%1\" is not a qube name: %2")
+                                     .arg(name.left(64), why));
+                options->verifyQubes.append(valid->toString());
+            }
+        }
+    }
+    if (parser.isSet(checks)) {
+        for (const QString &id : parser.value(checks).split(u',')) {
+            if (!checkKindFromId(id.trimmed()))
+                return usage(
+                    QStringLiteral(
+                        "--checks: unknown check \"%1\"; use external-ip, vpn, kill-switch, tor, "
+                        "dns-leak or isolation")
+                        .arg(id.left(64)));
+            options->checks.append(id.trimmed());
+        }
+    }
+    options->expectPath = parser.value(expect);
+    options->configPath = parser.value(config);
+    options->autostart = parser.isSet(autostart);
+    options->drill = parser.isSet(drill);
+    const bool checkOptions = parser.isSet(checks) || parser.isSet(expect)
+        || parser.isSet(autostart) || parser.isSet(drill);
+    if (checkOptions && !options->verify)
+        return usage(QStringLiteral("--checks, --expect, --autostart and --drill need --verify"));
+    if (options->drill && !options->checks.isEmpty()
+        && !options->checks.contains(QStringLiteral("kill-switch")))
+        return usage(QStringLiteral("--drill needs the kill-switch check"));
     return true;
 }
 
@@ -148,6 +234,63 @@ bool needsGui(const CliOptions &options)
     }
     return false;
 }
+
+namespace {
+
+// Loads the config and expectations, runs the checks, and reports progress on stderr when it is
+// a terminal.
+Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
+{
+    VerifyRequest request;
+    auto config = loadCheckConfig(options.configPath);
+    if (!config)
+        return config.error();
+    request.config = std::move(config).value();
+    if (!options.expectPath.isEmpty()) {
+        auto expectations = loadExpectationsFile(options.expectPath);
+        if (!expectations)
+            return expectations.error();
+        request.expectations = std::move(expectations).value();
+    }
+    request.qubes = options.verifyQubes;
+    for (const QString &id : options.checks)
+        request.checks.append(*checkKindFromId(id));
+    request.autostart = options.autostart;
+    request.drill = options.drill;
+
+    if (options.drill) {
+        auto plan = planVerification(snapshot, request);
+        if (!plan)
+            return plan.error();
+        QStringList vpnQubes;
+        for (const PlannedCheck &p : *plan)
+            if (p.check == CheckKind::KillSwitch && p.skipReason.isEmpty())
+                vpnQubes.append(p.qube);
+        for (const QString &vpn : vpnQubes) {
+            printInfo(QStringLiteral("kill-switch drill on %1 (--drill):").arg(vpn));
+            for (const QString &step : drillSteps(
+                     vpn, snapshot.tunnels.value(vpn).value(0, QStringLiteral("its tunnel")),
+                     QStringLiteral("a qube behind it"), request.config.timeoutSeconds * 2 + 15))
+                printInfo(QStringLiteral("  - ") + step);
+        }
+    }
+
+    const bool terminal = isatty(fileno(stderr)) && !options.quiet;
+    ProgressCallback progress;
+    if (terminal) {
+        progress = [](int done, int total, const QString &current) {
+            QTextStream err(stderr);
+            err << "\r\x1b[K"
+                << "checking " << done << '/' << total << "  " << current.left(60) << Qt::flush;
+        };
+    }
+    auto result = verifySnapshot(std::move(snapshot), request, progress);
+    if (terminal)
+        QTextStream(stderr) << "\r\x1b[K" << Qt::flush;
+    return result;
+}
+
+} // namespace
 
 int runHeadless(const CliOptions &options)
 {
@@ -178,10 +321,22 @@ int runHeadless(const CliOptions &options)
     }
     }
 
+    const std::size_t checksBefore = snapshot.checks.size();
+    if (options.verify) {
+        auto verified = runVerification(options, std::move(snapshot));
+        if (!verified) {
+            printError(verified.error().toString());
+            return verified.error().exitCode();
+        }
+        snapshot = std::move(verified).value();
+    }
+
     for (const QString &path : options.exports) {
         const QString suffix = suffixOf(path);
         Status written = Ok {};
-        if (suffix == QLatin1String("json"))
+        if (suffix == QLatin1String("md"))
+            written = writeFileAtomically(path, exportMarkdown(snapshot));
+        else if (suffix == QLatin1String("json"))
             written = writeFileAtomically(path, exportJson(snapshot));
         else if (suffix == QLatin1String("yaml") || suffix == QLatin1String("yml"))
             written = saveSnapshotFile(snapshot, path);
@@ -210,9 +365,36 @@ int runHeadless(const CliOptions &options)
                 ++failures;
         }
     }
+    if (options.verify) {
+        // Exit 0 only when every selected check that ran passed (skipped ones are reported).
+        int passed = 0, failed = 0, skipped = 0;
+        for (std::size_t i = checksBefore; i < snapshot.checks.size(); ++i) {
+            const CheckResult &r = snapshot.checks[i];
+            passed += r.status == CheckStatus::Pass;
+            failed += r.status == CheckStatus::Fail || r.status == CheckStatus::Error;
+            skipped += r.status == CheckStatus::Skipped;
+            if (!options.quiet || r.status == CheckStatus::Fail || r.status == CheckStatus::Error)
+                printInfo(
+                    QStringLiteral("%1 %2 %3: %4%5")
+                        .arg(checkStatusId(r.status).toUpper(), r.qube.toString(),
+                             checkKindId(r.check),
+                             r.observed.isEmpty() ? QString() : r.observed + QStringLiteral(" — "),
+                             r.reason));
+        }
+        if (!options.quiet)
+            printInfo(
+                QStringLiteral("checks: %1 passed, %2 failed or could not be completed, %3 skipped")
+                    .arg(passed)
+                    .arg(failed)
+                    .arg(skipped));
+        if (passed == 0 && failed == 0) {
+            printError(QStringLiteral("no check could run (all skipped or none selected)"));
+            ++failures;
+        }
+    }
     if (failures > 0 && !options.quiet)
         printInfo(QStringLiteral("%1 problem(s) found: see the findings and checks in the export")
-                          .arg(failures));
+                      .arg(failures));
     return failures > 0 ? ExitFailed : ExitOk;
 }
 

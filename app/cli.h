@@ -16,6 +16,14 @@ struct CliOptions
     QStringList exports;
     bool showTemplates = false;
     bool quiet = false;
+    // Verification (--verify[=all|q1,q2] --checks ... --expect F --config F --autostart --drill).
+    bool verify = false;
+    QStringList verifyQubes; // empty: every networked qube
+    QStringList checks; // check ids; empty: every check
+    QString expectPath;
+    QString configPath;
+    bool autostart = false;
+    bool drill = false;
 };
 
 // Parses the arguments; on --help/--version/usage errors prints and sets *exitCode.
