@@ -111,9 +111,9 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("FILE"));
     const QCommandLineOption autostart(QStringLiteral("autostart"));
     const QCommandLineOption drill(QStringLiteral("drill"));
-    const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")});
-    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")});
-    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")});
+    const QCommandLineOption quiet(QStringList {QStringLiteral("q"), QStringLiteral("quiet")});
+    const QCommandLineOption help(QStringList {QStringLiteral("h"), QStringLiteral("help")});
+    const QCommandLineOption version(QStringList {QStringLiteral("v"), QStringLiteral("version")});
     parser.addOptions({demo, snapshot, exportOption, templates, quiet, help, version, verify,
                        checks, expect, config, autostart, drill});
 

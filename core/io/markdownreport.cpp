@@ -97,7 +97,7 @@ QString markdownText(const QString &untrusted, int maxChars)
         in = in.left(maxChars) + QStringLiteral("…");
     QString out;
     out.reserve(in.size() + 16);
-    static const QString punct = QStringLiteral("\\`*_{}[]()#+-.!|~:");
+    static const QString punct = QStringLiteral("\\`*_{}[]#|~:"); // what can start markup inside a cell
     for (QChar c : in) {
         const char16_t u = c.unicode();
         if (u == u'\n' || u == u'\r' || u == u'\t') {
