@@ -223,10 +223,9 @@ void MainWindow::setSnapshot(const Snapshot &snapshot)
 {
     m_scene->setSnapshot(snapshot);
     m_inspector->setSnapshot(snapshot);
-    if (!m_loaded) {
-        m_view->requestFit();
+    // A view the user has not zoomed stays fitted to the new diagram.
+    if (!m_loaded || m_view->isFitted())
         m_view->fitDiagram();
-    }
     m_loaded = true;
     if (!m_findEdit->text().isEmpty())
         onFind(m_findEdit->text());
@@ -248,11 +247,25 @@ void MainWindow::updateStatus()
     QString text;
     if (m_loaded) {
         const Snapshot &s = m_scene->snapshot();
-        QString source = DiagramScene::sourceDescription(s);
-        if (!source.isEmpty())
-            source[0] = source[0].toUpper();
+        switch (m_source.kind) {
+        case SourceSpec::Kind::Demo:
+            text = tr("Demo network");
+            break;
+        case SourceSpec::Kind::File:
+            text = tr("Snapshot file %1").arg(QFileInfo(m_source.path).fileName());
+            if (s.generated.isValid())
+                text += tr(", taken %1")
+                            .arg(s.generated.toLocalTime().toString(
+                                QStringLiteral("yyyy-MM-dd HH:mm")));
+            break;
+        case SourceSpec::Kind::Live:
+            text = s.generated.isValid()
+                ? tr("qvm-ls, %1").arg(s.generated.toLocalTime().toString(QStringLiteral("HH:mm")))
+                : tr("qvm-ls");
+            break;
+        }
         const int n = int(s.qubes.size());
-        text = n == 1 ? tr("%1 · 1 qube").arg(source) : tr("%1 · %2 qubes").arg(source).arg(n);
+        text += n == 1 ? tr(" · 1 qube") : tr(" · %1 qubes").arg(n);
         if (!s.rejected.isEmpty())
             text += tr(" · %1 row(s) refused").arg(s.rejected.size());
     } else if (m_source.kind == SourceSpec::Kind::Live) {
@@ -278,10 +291,7 @@ void MainWindow::refresh()
             break;
         }
         m_lastError.clear();
-        Snapshot snapshot = loaded.value();
-        if (snapshot.sourceDetail.isEmpty())
-            snapshot.sourceDetail = QFileInfo(m_source.path).fileName();
-        setSnapshot(snapshot);
+        setSnapshot(loaded.value());
         break;
     }
     case SourceSpec::Kind::Live:

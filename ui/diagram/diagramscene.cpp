@@ -54,7 +54,13 @@ DiagramScene::DiagramScene(QObject *parent)
     rebuild();
 }
 
-DiagramScene::~DiagramScene() = default;
+DiagramScene::~DiagramScene()
+{
+    // Items die before QGraphicsScene does: their deselection must not reach our slots.
+    m_rebuilding = true;
+    blockSignals(true);
+    clear();
+}
 
 void DiagramScene::setSnapshot(const Snapshot &snapshot)
 {

@@ -53,9 +53,10 @@ void DiagramView::fitDiagram()
     const QRectF rect = diagram ? diagram->diagramRect() : sceneRect();
     if (rect.isEmpty() || viewport()->width() < 10 || viewport()->height() < 10)
         return;
-    // Until the window is on screen its size is provisional: fit again when it settles.
-    if (isVisible())
-        m_fitPending = false;
+    // Stays fitted through window resizes until the user zooms.
+    m_fitPending = true;
+    // Twice: the first fit may hide or show the scroll bars, which resizes the viewport.
+    fitInView(rect, Qt::KeepAspectRatio);
     fitInView(rect, Qt::KeepAspectRatio);
     // Never blow a small network up beyond its natural size: text stays at its designed size.
     if (zoom() > 1.0)

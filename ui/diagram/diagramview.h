@@ -16,8 +16,9 @@ public:
     double zoom() const;
     void zoomBy(double factor); // around the view centre
     void fitDiagram();
-    // Fit again at the next resize or show (a new snapshot, the first show).
+    // Fit now and keep fitting when the view is resized, until the user zooms.
     void requestFit() { m_fitPending = true; }
+    bool isFitted() const { return m_fitPending; }
 
     static constexpr double kMinZoom = 0.04;
     static constexpr double kMaxZoom = 4.0;

@@ -33,13 +33,20 @@ QPainterPath InternetItem::cloud() const
     const double h = r.height();
     const double w = r.width();
     QPainterPath p;
-    p.addRoundedRect(QRectF(r.left() + w * 0.06, r.top() + h * 0.42, w * 0.88, h * 0.58), h * 0.29,
+    p.addRoundedRect(QRectF(r.left(), r.top() + h * 0.42, w, h * 0.58), h * 0.29,
                      h * 0.29);
-    QPainterPath bumps;
-    bumps.addEllipse(QRectF(r.left() + w * 0.16, r.top() + h * 0.2, w * 0.34, h * 0.62));
-    bumps.addEllipse(QRectF(r.left() + w * 0.36, r.top(), w * 0.38, h * 0.78));
-    bumps.addEllipse(QRectF(r.left() + w * 0.6, r.top() + h * 0.22, w * 0.28, h * 0.56));
-    return p.united(bumps).simplified();
+    // One circle at a time: uniting overlapping circles in one path would keep inner arcs.
+    const QRectF circles[] = {
+        QRectF(r.left() + w * 0.16, r.top() + h * 0.2, w * 0.34, h * 0.62),
+        QRectF(r.left() + w * 0.36, r.top(), w * 0.38, h * 0.78),
+        QRectF(r.left() + w * 0.6, r.top() + h * 0.22, w * 0.28, h * 0.56),
+    };
+    for (const QRectF &c : circles) {
+        QPainterPath circle;
+        circle.addEllipse(c);
+        p = p.united(circle);
+    }
+    return p.simplified();
 }
 
 QRectF InternetItem::boundingRect() const

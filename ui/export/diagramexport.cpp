@@ -5,6 +5,7 @@
 
 #include <QBuffer>
 #include <QFileInfo>
+#include <QGraphicsItem>
 #include <QImage>
 #include <QPainter>
 #include <QSvgGenerator>
@@ -15,7 +16,8 @@ namespace netmap {
 
 namespace {
 
-constexpr double kMaxPngPixels = 36e6; // about 144 MB of RGBA while rendering
+// About 120 MB of RGBA: under the 128 MB that Qt-based viewers accept by default.
+constexpr double kMaxPngPixels = 30e6;
 
 Error exportError(const QString &path, const QString &why)
 {
@@ -32,8 +34,11 @@ Result<QByteArray> renderSvg(DiagramScene &scene)
     generator.setSize(QSize(int(std::ceil(source.width())), int(std::ceil(source.height()))));
     generator.setViewBox(QRectF(0, 0, source.width(), source.height()));
     generator.setResolution(96);
+    // QSvgGenerator writes title and description as they are: escape them (the source detail
+    // comes from a snapshot file).
     generator.setTitle(QStringLiteral("Qubes network map: %1")
-                           .arg(DiagramScene::sourceDescription(scene.snapshot())));
+                           .arg(DiagramScene::sourceDescription(scene.snapshot()))
+                           .toHtmlEscaped());
     QString description
         = QStringLiteral("Made by qubes-netmap %1").arg(QStringLiteral(NETMAP_VERSION));
     if (scene.snapshot().generated.isValid())
@@ -41,7 +46,7 @@ Result<QByteArray> renderSvg(DiagramScene &scene)
                            .arg(scene.snapshot().generated.toUTC().toString(Qt::ISODate));
     description += QStringLiteral("; exported %1")
                        .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
-    generator.setDescription(description);
+    generator.setDescription(description.toHtmlEscaped());
     QPainter painter;
     if (!painter.begin(&generator))
         return makeError(Error::Code::Io, QStringLiteral("cannot start the SVG renderer"));
@@ -102,14 +107,20 @@ QSize pngSize(const QSizeF &sceneSize)
 Status exportScene(DiagramScene &scene, const QString &path)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
-    Result<QByteArray> data = makeError(Error::Code::Usage, QString());
-    if (suffix == QLatin1String("svg"))
-        data = renderSvg(scene);
-    else if (suffix == QLatin1String("png"))
-        data = renderPng(scene);
-    else
+    if (suffix != QLatin1String("svg") && suffix != QLatin1String("png"))
         return exportError(
             path, QStringLiteral("unknown image format \"%1\"; use .svg or .png").arg(suffix));
+    // Cached items would be drawn as bitmaps of screen resolution: paint them for real, so the
+    // SVG holds text and shapes and the PNG is sharp at its own scale.
+    QList<std::pair<QGraphicsItem *, QGraphicsItem::CacheMode>> cached;
+    for (QGraphicsItem *item : scene.items())
+        if (item->cacheMode() != QGraphicsItem::NoCache) {
+            cached.append({item, item->cacheMode()});
+            item->setCacheMode(QGraphicsItem::NoCache);
+        }
+    Result<QByteArray> data = suffix == QLatin1String("svg") ? renderSvg(scene) : renderPng(scene);
+    for (const auto &[item, mode] : cached)
+        item->setCacheMode(mode);
     if (!data)
         return exportError(path, data.error().message);
     return writeFileAtomically(path, data.value());

@@ -116,7 +116,7 @@ InspectorDock::InspectorDock(QWidget *parent)
         QLabel *value = plainLabel(m_body);
         value->setObjectName(QStringLiteral("value.") + key);
         m_values.insert(key, value);
-        form->addRow(caption, value);
+        form->addRow(plainLabel(m_body, caption), value);
     }
     body->addLayout(form);
 
@@ -383,8 +383,11 @@ void InspectorDock::showChecks(const QString &qube)
     m_checks->setVisible(!m_shownChecks.empty());
     m_checkDetails->setVisible(!m_shownChecks.empty());
     m_checkDetails->clear();
-    if (!m_shownChecks.empty())
+    if (!m_shownChecks.empty()) {
+        const QSignalBlocker blocker(m_checks);
         m_checks->setCurrentCell(0, 0);
+        showCheckDetails(0);
+    }
 }
 
 void InspectorDock::showCheckDetails(int row)

@@ -1,0 +1,370 @@
+// The main window: clicking fills the inspector, context menu, find, zoom, shortcuts, settings,
+// and text from qubes shown literally.
+
+#include "diagram/diagramscene.h"
+#include "diagram/diagramview.h"
+#include "diagram/qubeitem.h"
+#include "io/snapshotyaml.h"
+#include "mainwindow.h"
+#include "panels/inspectordock.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QDockWidget>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTest>
+
+using namespace netmap;
+
+namespace {
+
+Qube *findQube(Snapshot &snapshot, const QString &name)
+{
+    for (Qube &q : snapshot.qubes)
+        if (q.name.toString() == name)
+            return &q;
+    return nullptr;
+}
+
+QString value(const MainWindow &window, const QString &key)
+{
+    auto *label = window.inspector()->findChild<QLabel *>("value." + key);
+    return label ? label->text() : QString("<missing>");
+}
+
+void clickQube(MainWindow &window, const QString &name, Qt::MouseButton button = Qt::LeftButton)
+{
+    QubeItem *item = window.scene()->qubeItem(name);
+    QVERIFY(item);
+    window.view()->centerOn(item);
+    const QPointF centre = item->mapToScene(item->shape().boundingRect().center());
+    const QPoint pos = window.view()->mapFromScene(centre);
+    QTest::mouseClick(window.view()->viewport(), button, {}, pos);
+}
+
+} // namespace
+
+class tst_MainWindow : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void clickingAQubeFillsTheInspector();
+    void egressListIsClickable();
+    void contextMenuHoldsItsActions();
+    void actionsHaveTheirShortcuts_data();
+    void actionsHaveTheirShortcuts();
+    void findHighlightsAndCentres();
+    void zoomAndFit();
+    void templatesToggle();
+    void firewallSaidInWords_data();
+    void firewallSaidInWords();
+    void markupShownLiterallyInInspector();
+    void statusSaysWhereDataCameFrom();
+    void geometryPersists();
+};
+
+void tst_MainWindow::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("qubes-netmap-tests");
+    QCoreApplication::setApplicationName("tst_mainwindow");
+}
+
+void tst_MainWindow::init()
+{
+    QSettings().clear();
+}
+
+void tst_MainWindow::clickingAQubeFillsTheInspector()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.inspector()->currentQube(), QString());
+
+    clickQube(window, "work");
+    QCOMPARE(window.inspector()->currentQube(), QString("work"));
+    QCOMPARE(window.scene()->selectedQube(), QString("work"));
+    QCOMPARE(window.inspector()->findChild<QLabel *>("inspectorTitle")->text(), QString("work"));
+    QCOMPARE(value(window, "class"), QString("AppVM"));
+    QCOMPARE(value(window, "state"), QString("Running"));
+    QCOMPARE(value(window, "label"), QString("blue"));
+    QCOMPARE(value(window, "template"), QString("debian-12-xfce"));
+    QCOMPARE(value(window, "netvm"), QString("sys-firewall"));
+    QCOMPARE(value(window, "ip"), QString("10.137.0.15"));
+    QCOMPARE(value(window, "gateway"), QString("10.137.0.6"));
+    QVERIFY(value(window, "exit").startsWith("203.0.113.7"));
+    QVERIFY(value(window, "expected").startsWith("clearnet"));
+    auto *egress = window.inspector()->findChild<QListWidget *>("egressList");
+    QCOMPARE(egress->count(), 4); // work, sys-firewall, sys-net, Internet
+    QVERIFY(egress->item(2)->text().contains("sys-net"));
+    auto *checks = window.inspector()->findChild<QTableWidget *>("checksTable");
+    int externalIp = -1;
+    for (int row = 0; row < checks->rowCount(); ++row)
+        if (checks->item(row, 0)->text() == "external-ip")
+            externalIp = row;
+    QVERIFY(externalIp >= 0);
+    QCOMPARE(checks->item(externalIp, 1)->text(), QString("pass"));
+    QCOMPARE(checks->item(externalIp, 2)->text(), QString("203.0.113.7"));
+    checks->setCurrentCell(externalIp, 0);
+    auto *details = window.inspector()->findChild<QPlainTextEdit *>("checkDetails");
+    QVERIFY(details->toPlainText().contains("NETMAP-IP 0 203.0.113.7"));
+
+    // Clicking empty space clears the selection and the highlight.
+    QTest::mouseClick(window.view()->viewport(), Qt::LeftButton, {}, QPoint(3, 3));
+    QCOMPARE(window.scene()->selectedQube(), QString());
+    QCOMPARE(window.inspector()->currentQube(), QString());
+}
+
+void tst_MainWindow::egressListIsClickable()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.inspect("work-vpn");
+    auto *egress = window.inspector()->findChild<QListWidget *>("egressList");
+    QCOMPARE(egress->count(), 5);
+    const QRect hop = egress->visualItemRect(egress->item(1));
+    QTest::mouseClick(egress->viewport(), Qt::LeftButton, {}, hop.center());
+    QCOMPARE(window.inspector()->currentQube(), QString("sys-vpn"));
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-vpn"));
+}
+
+void tst_MainWindow::contextMenuHoldsItsActions()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    // Another part of the program adds its entries after the window's.
+    connect(
+        window.scene(), &DiagramScene::contextMenuRequested, this,
+        [](const QString &, QMenu *menu) { menu->addAction("Verify")->setObjectName("verify"); });
+    std::unique_ptr<QMenu> menu(window.scene()->createContextMenu("work"));
+    QStringList names;
+    for (QAction *action : menu->actions())
+        if (!action->isSeparator())
+            names << action->objectName();
+    QCOMPARE(names,
+             QStringList(
+                 {"inspect", "highlightEgress", "showFirewall", "copyName", "copyIp", "verify"}));
+    QCOMPARE(menu->defaultAction()->objectName(), QString("inspect"));
+
+    menu->findChild<QAction *>("highlightEgress");
+    for (QAction *action : menu->actions())
+        if (action->objectName() == "highlightEgress")
+            action->trigger();
+    QCOMPARE(window.scene()->highlightedQube(), QString("work"));
+    for (QAction *action : menu->actions())
+        if (action->objectName() == "copyIp")
+            action->trigger();
+    QCOMPARE(QApplication::clipboard()->text(), QString("10.137.0.15"));
+    for (QAction *action : menu->actions())
+        if (action->objectName() == "copyName")
+            action->trigger();
+    QCOMPARE(QApplication::clipboard()->text(), QString("work"));
+    for (QAction *action : menu->actions())
+        if (action->objectName() == "inspect")
+            action->trigger();
+    QCOMPARE(window.inspector()->currentQube(), QString("work"));
+
+    // A qube without an IP cannot copy one.
+    std::unique_ptr<QMenu> vault(window.scene()->createContextMenu("vault"));
+    for (QAction *action : vault->actions())
+        if (action->objectName() == "copyIp")
+            QVERIFY(!action->isEnabled());
+}
+
+void tst_MainWindow::actionsHaveTheirShortcuts_data()
+{
+    QTest::addColumn<QString>("action");
+    QTest::addColumn<QKeySequence>("keys");
+    QTest::newRow("refresh") << "refreshAction" << QKeySequence(Qt::Key_F5);
+    QTest::newRow("fit") << "fitAction" << QKeySequence(Qt::CTRL | Qt::Key_0);
+    QTest::newRow("zoom in") << "zoomInAction" << QKeySequence(Qt::CTRL | Qt::Key_Equal);
+    QTest::newRow("zoom out") << "zoomOutAction" << QKeySequence(Qt::CTRL | Qt::Key_Minus);
+    QTest::newRow("find") << "findAction" << QKeySequence(Qt::CTRL | Qt::Key_F);
+    QTest::newRow("export") << "exportAction" << QKeySequence(Qt::CTRL | Qt::Key_E);
+    QTest::newRow("quit") << "quitAction" << QKeySequence(Qt::CTRL | Qt::Key_Q);
+}
+
+void tst_MainWindow::actionsHaveTheirShortcuts()
+{
+    QFETCH(QString, action);
+    QFETCH(QKeySequence, keys);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    auto *a = window.findChild<QAction *>(action);
+    QVERIFY(a);
+    QVERIFY2(a->shortcuts().contains(keys), qPrintable(a->shortcut().toString()));
+}
+
+void tst_MainWindow::findHighlightsAndCentres()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.view()->zoomBy(3); // so that centring is visible
+    QTest::keyClick(&window, Qt::Key_F, Qt::ControlModifier);
+    QVERIFY(window.findEdit()->hasFocus());
+    QTest::keyClicks(window.findEdit(), "10.137.0.16");
+    QCOMPARE(window.scene()->matches(), QStringList {"untrusted"});
+    QVERIFY(window.scene()->qubeItem("untrusted")->isMatched());
+    const QPointF centre = window.view()->mapToScene(window.view()->viewport()->rect().center());
+    const QRectF box = window.scene()->qubeItem("untrusted")->sceneBoundingRect();
+    QVERIFY2(box.adjusted(-20, -20, 20, 20).contains(centre), "the view centres on the match");
+    window.findEdit()->clear();
+    QVERIFY(!window.scene()->qubeItem("untrusted")->isMatched());
+}
+
+void tst_MainWindow::zoomAndFit()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/synthetic-300.yaml"});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    DiagramView *view = window.view();
+    // Fitted: the whole 300-qube diagram is on screen.
+    const QRectF shown = view->mapToScene(view->viewport()->rect()).boundingRect();
+    QVERIFY(shown.adjusted(-2, -2, 2, 2).contains(window.scene()->diagramRect()));
+    const double fitted = view->zoom();
+    QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_Equal));
+    QVERIFY(view->zoom() > fitted * 1.1);
+    QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_Minus));
+    QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_Minus));
+    QVERIFY(view->zoom() < fitted);
+    QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_0));
+    QCOMPARE(view->zoom(), fitted);
+    // The wheel zooms too, and never past the limits.
+    for (int i = 0; i < 60; ++i)
+        view->zoomBy(2);
+    QCOMPARE(view->zoom(), DiagramView::kMaxZoom);
+}
+
+void tst_MainWindow::templatesToggle()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    const int before = window.scene()->qubeItems().size();
+    QVERIFY(!window.scene()->qubeItem("debian-12-xfce"));
+    window.findChild<QAction *>("templatesAction")->trigger();
+    QCOMPARE(window.scene()->qubeItems().size(), before + 3);
+    QVERIFY(window.scene()->qubeItem("debian-12-xfce"));
+    QCOMPARE(QSettings().value("view/showTemplates").toBool(), true);
+}
+
+void tst_MainWindow::firewallSaidInWords_data()
+{
+    QTest::addColumn<QString>("qube");
+    QTest::addColumn<QString>("summary");
+    QTest::addColumn<int>("rows");
+    QTest::newRow("work: web and DNS only") << "work"
+                                            << "Default drop" << 3;
+    QTest::newRow("untrusted: no firewall") << "untrusted"
+                                            << "Allow all" << 1;
+    QTest::newRow("sys-vpn: not in the snapshot") << "sys-vpn"
+                                                  << "Not in this snapshot" << 0;
+}
+
+void tst_MainWindow::firewallSaidInWords()
+{
+    QFETCH(QString, qube);
+    QFETCH(QString, summary);
+    QFETCH(int, rows);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.inspect(qube);
+    auto *label = window.inspector()->findChild<QLabel *>("firewallSummary");
+    QVERIFY2(label->text().startsWith(summary), qPrintable(label->text()));
+    auto *table = window.inspector()->findChild<QTableWidget *>("firewallTable");
+    QCOMPARE(table->rowCount(), rows);
+    if (qube == "work") {
+        QCOMPARE(table->item(0, 2)->text(), QString("accept tcp to anywhere port 443"));
+        QCOMPARE(table->item(0, 3)->text(), QString("web only"));
+        QCOMPARE(table->item(2, 1)->text(), QString("drop"));
+    }
+}
+
+void tst_MainWindow::markupShownLiterallyInInspector()
+{
+    Snapshot s = demoSnapshot();
+    Qube *work = findQube(s, "work");
+    work->state = "<b>x</b>";
+    work->label = "<img src=x>";
+    FirewallRule rule;
+    rule.action = "accept";
+    rule.comment = "<img src=x>";
+    s.firewall["work"] = {rule};
+    for (CheckResult &r : s.checks)
+        if (r.qube.toString() == "work") {
+            r.observed = "<b>observed</b>";
+            r.output = "<script>alert(1)</script>";
+        }
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(s);
+    window.inspect("work");
+    QCOMPARE(value(window, "state"), QString("<b>x</b>"));
+    QVERIFY(value(window, "label").startsWith("<img src=x>"));
+    for (QLabel *label : window.inspector()->findChildren<QLabel *>())
+        QVERIFY2(label->textFormat() == Qt::PlainText, qPrintable(label->objectName()));
+    auto *table = window.inspector()->findChild<QTableWidget *>("firewallTable");
+    QCOMPARE(table->item(0, 3)->text(), QString("<img src=x>"));
+    auto *checks = window.inspector()->findChild<QTableWidget *>("checksTable");
+    bool shown = false;
+    for (int row = 0; row < checks->rowCount(); ++row) {
+        if (checks->item(row, 2)->text() != "<b>observed</b>")
+            continue;
+        shown = true;
+        checks->setCurrentCell(row, 0);
+        auto *details = window.inspector()->findChild<QPlainTextEdit *>("checkDetails");
+        QVERIFY(details->toPlainText().contains("<script>alert(1)</script>"));
+    }
+    QVERIFY(shown);
+    QCOMPARE(window.findChild<QLabel *>("sourceLabel")->textFormat(), Qt::PlainText);
+}
+
+void tst_MainWindow::statusSaysWhereDataCameFrom()
+{
+    MainWindow demo(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QCOMPARE(demo.statusText(), QString("Demo network · 15 qubes"));
+    MainWindow file(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/synthetic-300.yaml"});
+    const QDateTime taken = QDateTime::fromString("2026-11-28T14:00:00Z", Qt::ISODate);
+    QCOMPARE(file.statusText(),
+             QString("Snapshot file synthetic-300.yaml, taken %1 · 300 qubes")
+                 .arg(taken.toLocalTime().toString("yyyy-MM-dd HH:mm")));
+    // After --verify the lead's code hands over a new snapshot: the source stays the same.
+    Snapshot verified = demoSnapshot();
+    verified.qubes.pop_back();
+    demo.setSnapshot(verified);
+    QCOMPARE(demo.statusText(), QString("Demo network · 14 qubes"));
+    // A snapshot file that cannot be read says so, without blocking.
+    MainWindow broken(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/no-such.yaml"});
+    QVERIFY2(broken.statusText().contains("no-such.yaml"), qPrintable(broken.statusText()));
+    QCOMPARE(broken.scene()->qubeItems().size(), 0);
+}
+
+void tst_MainWindow::geometryPersists()
+{
+    QByteArray state;
+    {
+        MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.resize(1000, 700);
+        window.inspector()->setFloating(false);
+        window.inspector()->hide();
+        state = window.saveState();
+        window.close();
+    }
+    MainWindow again(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QCOMPARE(again.size(), QSize(1000, 700));
+    QVERIFY(again.inspector()->isHidden());
+    QCOMPARE(again.saveState(), state);
+}
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_mainwindow.moc"
