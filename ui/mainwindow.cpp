@@ -86,9 +86,14 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
         });
         connect(m_live, &LiveSource::firewallReady, this,
                 [this](const QString &qube, const QList<FirewallRule> &rules) {
+                    m_firewallPending.remove(qube);
                     m_inspector->setFirewallRules(qube, rules);
                 });
-        connect(m_live, &LiveSource::firewallFailed, m_inspector, &InspectorDock::setFirewallError);
+        connect(m_live, &LiveSource::firewallFailed, this,
+                [this](const QString &qube, const QString &message) {
+                    m_firewallPending.remove(qube);
+                    m_inspector->setFirewallError(qube, message);
+                });
     }
 
     restoreSettings();
@@ -439,9 +444,11 @@ void MainWindow::requestFirewall(const QString &qube)
 {
     const Snapshot &s = m_scene->snapshot();
     const Qube *q = s.find(qube);
-    if (!m_live || !q || !q->name.isRunnable() || s.firewall.contains(qube))
+    // Read once per snapshot: the inspector keeps what it was given until the next refresh.
+    if (!m_live || !q || !q->name.isRunnable() || s.firewall.contains(qube)
+        || m_inspector->hasFirewallRules(qube) || m_firewallPending.contains(qube))
         return;
-    // Cached in the inspector's copy once read; asking again re-reads on purpose.
+    m_firewallPending.insert(qube);
     m_inspector->setFirewallPending(qube);
     m_live->readFirewall(q->name);
 }

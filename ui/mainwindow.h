@@ -4,6 +4,7 @@
 #include "model/snapshot.h"
 
 #include <QMainWindow>
+#include <QSet>
 
 class QAction;
 class QLabel;
@@ -76,6 +77,7 @@ private:
     QLabel *m_sourceLabel = nullptr;
     QLineEdit *m_findEdit = nullptr;
     int m_findIndex = 0;
+    QSet<QString> m_firewallPending;
     bool m_loaded = false;
     QString m_lastError;
 

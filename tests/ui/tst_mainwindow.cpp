@@ -11,6 +11,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QContextMenuEvent>
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
@@ -21,6 +22,7 @@
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTest>
+#include <QTimer>
 
 using namespace netmap;
 
@@ -62,6 +64,7 @@ private slots:
     void clickingAQubeFillsTheInspector();
     void egressListIsClickable();
     void contextMenuHoldsItsActions();
+    void rightClickOpensTheMenu();
     void actionsHaveTheirShortcuts_data();
     void actionsHaveTheirShortcuts();
     void findHighlightsAndCentres();
@@ -72,6 +75,7 @@ private slots:
     void markupShownLiterallyInInspector();
     void statusSaysWhereDataCameFrom();
     void geometryPersists();
+    void liveSourceReadsQubesAndFirewall();
 };
 
 void tst_MainWindow::initTestCase()
@@ -181,6 +185,33 @@ void tst_MainWindow::contextMenuHoldsItsActions()
     for (QAction *action : vault->actions())
         if (action->objectName() == "copyIp")
             QVERIFY(!action->isEnabled());
+}
+
+void tst_MainWindow::rightClickOpensTheMenu()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QubeItem *item = window.scene()->qubeItem("untrusted");
+    const QPoint pos
+        = window.view()->mapFromScene(item->mapToScene(item->shape().boundingRect().center()));
+    QStringList shown;
+    // The menu runs its own event loop: read it and close it from inside.
+    QTimer::singleShot(200, this, [&shown] {
+        if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
+            for (QAction *action : menu->actions())
+                if (!action->isSeparator())
+                    shown << action->text();
+            menu->close();
+        }
+    });
+    QContextMenuEvent event(QContextMenuEvent::Mouse, pos,
+                            window.view()->viewport()->mapToGlobal(pos));
+    QCoreApplication::sendEvent(window.view()->viewport(), &event);
+    QCOMPARE(shown,
+             QStringList({"Inspect", "Highlight egress path", "Show firewall rules", "Copy name",
+                          "Copy IP"}));
+    QCOMPARE(window.scene()->selectedQube(), QString("untrusted"));
 }
 
 void tst_MainWindow::actionsHaveTheirShortcuts_data()
@@ -364,6 +395,38 @@ void tst_MainWindow::geometryPersists()
     QCOMPARE(again.size(), QSize(1000, 700));
     QVERIFY(again.inspector()->isHidden());
     QCOMPARE(again.saveState(), state);
+}
+
+void tst_MainWindow::liveSourceReadsQubesAndFirewall()
+{
+    // The stand-ins for qvm-ls, qubes-prefs and qvm-firewall (tests/data/fake-bin).
+    const QByteArray path = qgetenv("PATH");
+    qputenv("PATH", NETMAP_TEST_DATA "/fake-bin:" + path);
+    qputenv("FAKE_QVM_LS_MODE", "good");
+    qputenv("FAKE_QVM_LS_FILE", NETMAP_TEST_DATA "/qvm-ls/good-qubes43.txt");
+    qputenv("FAKE_QUBES_PREFS_MODE", "good");
+    qputenv("FAKE_QVM_FIREWALL_MODE", "good");
+    qputenv("FAKE_QVM_FIREWALL_FILE", NETMAP_TEST_DATA "/qvm-firewall/good-mixed.txt");
+    {
+        MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+        // Never blocks: the window exists before qvm-ls has answered.
+        QCOMPARE(window.statusText(), QString("Reading qubes with qvm-ls…"));
+        QTRY_VERIFY_WITH_TIMEOUT(window.scene()->qubeItem("work"), 10000);
+        QVERIFY2(window.statusText().startsWith("qvm-ls, "), qPrintable(window.statusText()));
+        window.inspect("work");
+        auto *table = window.inspector()->findChild<QTableWidget *>("firewallTable");
+        QTRY_COMPARE_WITH_TIMEOUT(table->rowCount(), 9, 10000);
+        auto *summary = window.inspector()->findChild<QLabel *>("firewallSummary");
+        QVERIFY2(summary->text().startsWith("Default drop"), qPrintable(summary->text()));
+        QCOMPARE(table->item(3, 3)->text(), QString("VPN endpoint (primary)"));
+
+        // A failing qvm-ls on refresh keeps the picture and says why.
+        qputenv("FAKE_QVM_LS_MODE", "fail");
+        window.refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains("qvm-ls failed"), 10000);
+        QVERIFY(window.scene()->qubeItem("work"));
+    }
+    qputenv("PATH", path);
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -35,6 +35,7 @@ public:
     // Whether firewall rules can be read on request (the live source); shows a "Read" button.
     void setFirewallReadable(bool readable);
 
+    bool hasFirewallRules(const QString &qube) const { return m_snapshot.firewall.contains(qube); }
     void setFirewallPending(const QString &qube);
     void setFirewallRules(const QString &qube, const QList<FirewallRule> &rules);
     void setFirewallError(const QString &qube, const QString &message);
