@@ -247,15 +247,13 @@ void DiagramScene::rebuild()
     m_legend = new LegendItem;
     addItem(m_legend);
     updateLegend();
-    QRectF forest;
-    for (const LayoutBox &box : layout.boxes)
-        forest = forest.isNull() ? box.rect : forest.united(box.rect);
     // The legend goes under the forest, beside the groups when there is room for it there.
     const QSizeF legendSize = m_legend->boundingRect().size();
     QPointF legendPos(0, layout.bounds.bottom() + kLegendGap);
     if (!groupsRect.isNull()) {
         const double besideX = groupsRect.right() + kLegendGap;
-        if (besideX + legendSize.width() <= std::max(layout.bounds.right(), 900.0))
+        // A little wider than the forest is better than a lot taller.
+        if (besideX + legendSize.width() <= std::max(layout.bounds.right() + 240, 900.0))
             legendPos = QPointF(besideX, groupsRect.top());
     } else if (layout.boxes.empty()) {
         legendPos = QPointF(0, 0);

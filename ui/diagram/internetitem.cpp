@@ -33,8 +33,7 @@ QPainterPath InternetItem::cloud() const
     const double h = r.height();
     const double w = r.width();
     QPainterPath p;
-    p.addRoundedRect(QRectF(r.left(), r.top() + h * 0.42, w, h * 0.58), h * 0.29,
-                     h * 0.29);
+    p.addRoundedRect(QRectF(r.left(), r.top() + h * 0.42, w, h * 0.58), h * 0.29, h * 0.29);
     // One circle at a time: uniting overlapping circles in one path would keep inner arcs.
     const QRectF circles[] = {
         QRectF(r.left() + w * 0.16, r.top() + h * 0.2, w * 0.34, h * 0.62),

@@ -93,7 +93,7 @@ QPen LinkItem::penFor(const LinkStyle &style, double width)
 {
     QColor colour = style.failed ? QColor(0xd6, 0x27, 0x28) : style.colour;
     if (style.stale)
-        colour.setAlphaF(0.4);
+        colour.setAlphaF(0.6);
     QPen pen(colour, width);
     pen.setCapStyle(Qt::FlatCap);
     pen.setJoinStyle(Qt::RoundJoin);
