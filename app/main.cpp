@@ -6,7 +6,9 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QFile>
 #include <QIcon>
+#include <QTemporaryDir>
 
 #include <memory>
 
@@ -32,6 +34,11 @@ int main(int argc, char **argv)
             return netmap::runHeadless(options);
         }
         qputenv("QT_QPA_PLATFORM", "offscreen");
+        // The offscreen platform wants a private runtime folder; scripts and cron jobs often
+        // have none, and Qt would print a warning about it on every run.
+        QTemporaryDir runtimeDir;
+        if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR") && runtimeDir.isValid())
+            qputenv("XDG_RUNTIME_DIR", QFile::encodeName(runtimeDir.path()));
         QApplication app(argc, argv);
         return netmap::runHeadless(options);
     }

@@ -97,9 +97,16 @@ QString markdownText(const QString &untrusted, int maxChars)
         in = in.left(maxChars) + QStringLiteral("…");
     QString out;
     out.reserve(in.size() + 16);
-    static const QString punct = QStringLiteral("\\`*_{}[]#|~:"); // what can start markup inside a cell
-    for (QChar c : in) {
+    static const QString punct
+        = QStringLiteral("\\`*_{}[]#|~"); // what can start markup inside a cell
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        const QChar c = in[i];
         const char16_t u = c.unicode();
+        // "scheme://" would become a link in GitHub-flavoured Markdown; other colons are text.
+        if (u == u':' && QStringView(in).mid(i + 1).startsWith(QLatin1String("//"))) {
+            out.append(QStringLiteral("\\:"));
+            continue;
+        }
         if (u == u'\n' || u == u'\r' || u == u'\t') {
             out.append(u' ');
         } else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e)
@@ -144,7 +151,8 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     md += QStringLiteral("Source: %1 · generated %2 UTC\n\n")
               .arg(markdownText(snapshot.source.isEmpty() ? QStringLiteral("unknown")
                                                           : snapshot.source),
-                   markdownText(snapshot.generated.toUTC().toString(Qt::ISODate)));
+                   markdownText(
+                       snapshot.generated.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
 
     // Qubes in NetVM-tree order: each root, then what sits behind it.
     QStringList order;
@@ -240,11 +248,12 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
             const CheckResult &r = *row.result;
             md += QStringLiteral("### %1 — %2\n\n")
                       .arg(checkTitle(r.check), markdownText(r.qube.toString()));
-            md += QStringLiteral("Status: %1 · exit status %2 · %3 to %4\n\n")
+            md += QStringLiteral("Status: %1 · exit status %2 · %3 to %4 UTC\n\n")
                       .arg(statusMark(r.status))
                       .arg(r.exitCode)
-                      .arg(markdownText(r.started.toUTC().toString(Qt::ISODate)),
-                           markdownText(r.finished.toUTC().toString(Qt::ISODate)));
+                      .arg(markdownText(
+                               r.started.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
+                           markdownText(r.finished.toUTC().toString(QStringLiteral("HH:mm:ss"))));
             if (!r.reason.isEmpty())
                 md += markdownFence(r.reason, 4096);
             if (!r.command.isEmpty()) {

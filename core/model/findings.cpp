@@ -10,7 +10,7 @@ namespace {
 
 Finding make(Finding::Severity severity, const QString &qube, const char *code, QString message)
 {
-    return Finding { severity, qube, QString::fromLatin1(code), std::move(message) };
+    return Finding {severity, qube, QString::fromLatin1(code), std::move(message)};
 }
 
 } // namespace
@@ -24,7 +24,7 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
         if (ref && !snapshot.find(ref->toString()))
             findings.push_back(make(S::Error, {}, "dangling-global",
                                     QStringLiteral("The global %1 names %2, which does not exist.")
-                                            .arg(QString::fromLatin1(what), ref->toString())));
+                                        .arg(QString::fromLatin1(what), ref->toString())));
     };
     globalRef(snapshot.globals.defaultNetvm, "default_netvm");
     globalRef(snapshot.globals.updatevm, "updatevm");
@@ -38,7 +38,7 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
         if (topology.isDangling(i))
             findings.push_back(make(S::Error, name, "dangling-netvm",
                                     QStringLiteral("%1 uses netvm %2, which does not exist.")
-                                            .arg(name, q.netvm->toString())));
+                                        .arg(name, q.netvm->toString())));
         if (topology.isInLoop(i))
             findings.push_back(make(S::Error, name, "netvm-loop",
                                     QStringLiteral("%1 is part of a netvm loop.").arg(name)));
@@ -48,33 +48,35 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
             findings.push_back(make(S::Warning, name, "netvm-halted",
                                     QStringLiteral("%1 is running but its netvm %2 is %3: it has "
                                                    "no network.")
-                                            .arg(name, topology.nameAt(parent),
-                                                 snapshot.qubes[size_t(parent)].state.toLower())));
+                                        .arg(name, topology.nameAt(parent),
+                                             snapshot.qubes[size_t(parent)].state.toLower())));
 
         if (q.isTemplate() && q.netvm)
             findings.push_back(make(S::Warning, name, "template-netvm",
                                     QStringLiteral("Template %1 has netvm %2; templates normally "
                                                    "update through the updates proxy only.")
-                                            .arg(name, q.netvm->toString())));
+                                        .arg(name, q.netvm->toString())));
 
         if (q.hasTag(u"anon-vm") && torGatewayOf(snapshot, topology, name).isEmpty())
             findings.push_back(make(S::Error, name, "anon-vm-not-whonix",
                                     QStringLiteral("%1 is tagged anon-vm but is not behind a "
                                                    "Whonix gateway.")
-                                            .arg(name)));
+                                        .arg(name)));
 
         // A disposable opened from this qube leaves through the disposable template's netvm.
         const auto dispvm = q.defaultDispvm ? q.defaultDispvm : snapshot.globals.defaultDispvm;
-        if (q.netvm && dispvm && !q.isAdmin() && !q.isTemplate() && *dispvm != q.name) {
+        // Network qubes are left out: nobody browses from them, and they would only add noise.
+        if (q.netvm && dispvm && !q.isAdmin() && !q.isTemplate() && !q.providesNetwork
+            && *dispvm != q.name) {
             const Qube *dvm = snapshot.find(dispvm->toString());
             if (dvm && dvm->netvm != q.netvm)
-                findings.push_back(make(
-                        S::Warning, name, "dispvm-netvm-differs",
-                        QStringLiteral("Disposables opened from %1 use %2, whose netvm is %3, not "
-                                       "%4: links opened there leave another way.")
-                                .arg(name, dispvm->toString(),
-                                     dvm->netvm ? dvm->netvm->toString() : QStringLiteral("none"),
-                                     q.netvm->toString())));
+                findings.push_back(
+                    make(S::Warning, name, "dispvm-netvm-differs",
+                         QStringLiteral("Disposables opened from %1 use %2, whose netvm is %3, not "
+                                        "%4: links opened there leave another way.")
+                             .arg(name, dispvm->toString(),
+                                  dvm->netvm ? dvm->netvm->toString() : QStringLiteral("none"),
+                                  q.netvm->toString())));
         }
 
         // A qube on a VPN path whose VPN qube has no verified kill switch.
@@ -86,7 +88,7 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
                     findings.push_back(make(S::Info, name, "vpn-no-kill-switch",
                                             QStringLiteral("%1 is behind %2, whose kill switch is "
                                                            "not verified.")
-                                                    .arg(name, vpn)));
+                                                .arg(name, vpn)));
             }
         }
     }

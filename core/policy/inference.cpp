@@ -7,15 +7,16 @@ namespace netmap {
 
 namespace {
 
-bool carriesVpn(const Snapshot &snapshot, const Qube &q, bool anyProbed)
+bool carriesVpn(const Snapshot &snapshot, const Qube &q)
 {
     if (!q.providesNetwork)
         return false;
     if (!snapshot.tunnels.value(q.name.toString()).isEmpty())
         return true;
-    // Nothing probed yet: a network qube named or tagged for a VPN is presumed to carry one.
-    return !anyProbed
-            && (q.hasTag(u"vpn") || q.name.toString().contains(QLatin1String("vpn"), Qt::CaseInsensitive));
+    // The owner's intent outlives the tunnel: a network qube named or tagged for a VPN is meant
+    // to carry one even when a probe finds its tunnel down, which is exactly when it leaks.
+    return q.hasTag(u"vpn")
+        || q.name.toString().contains(QLatin1String("vpn"), Qt::CaseInsensitive);
 }
 
 } // namespace
@@ -54,10 +55,9 @@ QString torGatewayOf(const Snapshot &snapshot, const Topology &topology, QString
 
 QString vpnProviderOf(const Snapshot &snapshot, const Topology &topology, QStringView qube)
 {
-    const bool anyProbed = !snapshot.tunnels.isEmpty();
     for (const QString &hop : topology.egressChain(qube)) {
         const Qube *q = snapshot.find(hop);
-        if (q && carriesVpn(snapshot, *q, anyProbed))
+        if (q && carriesVpn(snapshot, *q))
             return hop;
     }
     return {};
@@ -68,25 +68,26 @@ Expectation inferExpectation(const Snapshot &snapshot, const Topology &topology,
     using E = Expectation::Egress;
     const Qube *q = snapshot.find(qube);
     if (!q)
-        return { E::None, {}, QStringLiteral("unknown qube") };
+        return {E::None, {}, QStringLiteral("unknown qube")};
     const QStringList chain = topology.egressChain(qube);
     // Which comes first on the way out decides: a VPN behind Tor leaves through the VPN.
-    const bool anyProbed = !snapshot.tunnels.isEmpty();
     for (const QString &hop : chain) {
         const Qube *h = snapshot.find(hop);
         if (!h)
             continue;
-        if (carriesVpn(snapshot, *h, anyProbed))
-            return { E::Vpn, {}, QStringLiteral("behind %1 (VPN)").arg(hop) };
+        if (carriesVpn(snapshot, *h))
+            return {E::Vpn, {}, QStringLiteral("behind %1 (VPN)").arg(hop)};
         if (h->looksLikeWhonixGateway())
-            return { E::Tor, {}, QStringLiteral("behind %1 (Whonix gateway)").arg(hop) };
+            return {E::Tor, {}, QStringLiteral("behind %1 (Whonix gateway)").arg(hop)};
     }
     if (q->hasTag(u"anon-vm"))
-        return { E::Tor, {}, QStringLiteral("tagged anon-vm") };
+        return {E::Tor, {}, QStringLiteral("tagged anon-vm")};
     if (!q->netvm && !q->providesNetwork)
-        return { E::None, {}, QStringLiteral("no netvm") };
-    return { E::Clearnet, {}, chain.size() > 1 ? QStringLiteral("behind %1").arg(chain.back())
-                                               : QStringLiteral("network provider") };
+        return {E::None, {}, QStringLiteral("no netvm")};
+    return {E::Clearnet,
+            {},
+            chain.size() > 1 ? QStringLiteral("behind %1").arg(chain.back())
+                             : QStringLiteral("network provider")};
 }
 
 } // namespace netmap

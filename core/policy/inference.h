@@ -21,7 +21,7 @@ struct Expectation
 };
 
 // DESIGN.md §4 inference: behind a Whonix gateway or tagged anon-vm -> tor; behind a qube with a
-// tunnel interface (or, when none was probed, a network qube named or tagged "vpn") -> vpn;
+// tunnel interface, or a network qube named or tagged "vpn" (tunnel up or not) -> vpn;
 // no netvm and not providing network -> none; otherwise clearnet.
 Expectation inferExpectation(const Snapshot &snapshot, const Topology &topology, QStringView qube);
 
