@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <utility>
 
 namespace netmap {
 
@@ -102,6 +103,11 @@ struct CommandRunner::Job
     // Set when we decided to stop the process; the outcome reported once it has exited.
     std::optional<CommandOutput::Outcome> stopReason;
     QString stopMessage;
+    // Streaming: the incomplete last line, the bytes streamed so far, and whether the rest of
+    // an over-long line is being skipped.
+    QByteArray partialLine;
+    qint64 streamed = 0;
+    bool skippingLine = false;
 };
 
 CommandRunner::CommandRunner(QObject *parent)
@@ -179,6 +185,13 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
             const qint64 n = p->read(buffer, sizeof buffer);
             if (n <= 0)
                 break;
+            if (isStdout && job->spec.streamLines) {
+                streamChunk(id, QByteArrayView(buffer, n));
+                job = m_jobs.value(id);
+                if (!job || !job->process)
+                    return;
+                continue;
+            }
             const qint64 room = cap - kept.size();
             if (room > 0)
                 kept.append(buffer, std::min(room, n));
@@ -211,6 +224,13 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
                     return;
                 drain(QProcess::StandardOutput);
                 drain(QProcess::StandardError);
+                job = m_jobs.value(id);
+                if (!job)
+                    return;
+                flushPartialLine(id);
+                job = m_jobs.value(id);
+                if (!job)
+                    return;
                 job->output.exitCode = exitCode;
                 if (job->stopReason)
                     finish(id, *job->stopReason, job->stopMessage);
@@ -244,6 +264,67 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
     if (m_jobs.contains(id)) // not already failed to start
         job->watchdog.start();
     return id;
+}
+
+void CommandRunner::streamChunk(Id id, QByteArrayView chunk)
+{
+    Job *job = m_jobs.value(id);
+    if (!job)
+        return;
+    const qint64 cap = std::max<qint64>(0, job->spec.stdoutCap);
+    const qint64 maxLine = std::max<qint64>(1, job->spec.maxLineBytes);
+    const qint64 room = cap - job->streamed;
+    if (room <= 0 || job->stopReason)
+        return; // stopping: what still arrives is not delivered
+    QByteArrayView data = chunk.first(std::min<qint64>(room, chunk.size()));
+    job->streamed += data.size();
+    const bool capped = data.size() < chunk.size();
+    while (!data.isEmpty()) {
+        const qsizetype nl = data.indexOf('\n');
+        const QByteArrayView piece = nl < 0 ? data : data.first(nl);
+        if (!job->skippingLine) {
+            if (job->partialLine.size() + piece.size() > maxLine) {
+                job->skippingLine = true; // dropped whole: a cut line could parse as another
+                job->partialLine.clear();
+                ++job->output.linesDropped;
+            } else {
+                job->partialLine.append(piece);
+            }
+        }
+        if (nl < 0)
+            break;
+        data = data.sliced(nl + 1);
+        if (job->skippingLine) {
+            job->skippingLine = false;
+            continue;
+        }
+        QByteArray line = std::exchange(job->partialLine, QByteArray());
+        if (line.endsWith('\r'))
+            line.chop(1);
+        emit lineReady(id, line);
+        job = m_jobs.value(id); // a receiver may have cancelled or finished it
+        if (!job || job->stopReason)
+            return;
+    }
+    if (capped && !job->stopReason) {
+        job->output.stdoutTruncated = true;
+        job->stopReason = CommandOutput::Outcome::OutputCapped;
+        job->stopMessage = QStringLiteral("printed more than %1 bytes").arg(cap);
+        job->process->terminate();
+        job->killTimer.start();
+    }
+}
+
+void CommandRunner::flushPartialLine(Id id)
+{
+    Job *job = m_jobs.value(id);
+    if (!job || !job->spec.streamLines || job->stopReason || job->skippingLine
+        || job->partialLine.isEmpty())
+        return;
+    QByteArray line = std::exchange(job->partialLine, QByteArray());
+    if (line.endsWith('\r'))
+        line.chop(1);
+    emit lineReady(id, line);
 }
 
 void CommandRunner::cancel(Id id)

@@ -4,6 +4,7 @@
 // processes.
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QHash>
 #include <QObject>
 #include <QString>
@@ -20,6 +21,11 @@ struct CommandSpec
     int timeoutMs = 30000; // watchdog: terminate at the timeout, kill 2 s later
     qint64 stdoutCap = 1 << 20; // bytes kept; more output stops the process
     qint64 stderrCap = 64 << 10;
+    // Streaming: stdout is handed out line by line through CommandRunner::lineReady (without the
+    // newline) instead of being kept. A line longer than maxLineBytes is dropped whole and
+    // counted; stdoutCap then bounds the total bytes streamed (more stops the process).
+    bool streamLines = false;
+    qint64 maxLineBytes = 4096;
 
     // "program arg1 'arg two'" for evidence and confirmations; never executed.
     QString display() const;
@@ -34,6 +40,7 @@ struct CommandOutput
     QByteArray stderrData; // at most stderrCap bytes
     bool stdoutTruncated = false;
     bool stderrTruncated = false;
+    qint64 linesDropped = 0; // streaming: lines longer than maxLineBytes, not delivered
     QString errorString; // plain words when not Finished
     qint64 elapsedMs = 0;
 
@@ -64,10 +71,14 @@ public:
 
 signals:
     void finished(netmap::CommandRunner::Id id, const netmap::CommandOutput &output);
+    // Streaming commands only: one complete line of stdout, before finished() for that id.
+    void lineReady(netmap::CommandRunner::Id id, const QByteArray &line);
 
 private:
     struct Job;
     void finish(Id id, CommandOutput::Outcome outcome, const QString &error = {});
+    void streamChunk(Id id, QByteArrayView chunk);
+    void flushPartialLine(Id id);
     QHash<Id, Job *> m_jobs;
     Id m_nextId = 1;
 };

@@ -85,6 +85,11 @@ private slots:
     void findProgram();
     void display_data();
     void display();
+    void streamLines_data();
+    void streamLines();
+    void streamDeliversWhileRunning();
+    void streamTotalCap();
+    void streamCancelFromLine();
 };
 
 void tst_CommandRunner::exitCodes_data()
@@ -406,6 +411,124 @@ void tst_CommandRunner::display()
     QFETCH(QStringList, arguments);
     QFETCH(QString, expected);
     QCOMPARE(spec(program, arguments).display(), expected);
+}
+
+namespace {
+
+struct StreamRun
+{
+    QList<QByteArray> lines;
+    CommandOutput output;
+    int linesBeforeFinished = -1;
+};
+
+StreamRun streamOne(const CommandSpec &s)
+{
+    StreamRun run;
+    CommandRunner runner;
+    QObject::connect(&runner, &CommandRunner::lineReady, &runner,
+                     [&run](CommandRunner::Id, const QByteArray &line) { run.lines << line; });
+    QSignalSpy spy(&runner, &CommandRunner::finished);
+    QObject::connect(&runner, &CommandRunner::finished, &runner,
+                     [&run](CommandRunner::Id, const CommandOutput &output) {
+                         run.linesBeforeFinished = int(run.lines.size());
+                         run.output = output;
+                     });
+    runner.start(s);
+    spy.wait(20000);
+    QTest::qWait(50);
+    return run;
+}
+
+} // namespace
+
+void tst_CommandRunner::streamLines_data()
+{
+    QTest::addColumn<QString>("script");
+    QTest::addColumn<int>("maxLine");
+    QTest::addColumn<QList<QByteArray>>("lines");
+    QTest::addColumn<int>("dropped");
+    using L = QList<QByteArray>;
+    QTest::newRow("plain") << "printf 'a\\nb\\n'" << 100 << L {"a", "b"} << 0;
+    QTest::newRow("crlf and no final newline") << "printf 'a\\r\\nb'" << 100 << L {"a", "b"} << 0;
+    QTest::newRow("empty lines kept") << "printf '\\n\\nx\\n'" << 100 << L {"", "", "x"} << 0;
+    QTest::newRow("over-long line dropped whole")
+        << "head -c 5000 /dev/zero | tr '\\0' x; printf '\\nok\\n'" << 100 << L {"ok"} << 1;
+    QTest::newRow("exactly the cap") << "printf '0123456789\\n'" << 10 << L {"0123456789"} << 0;
+    QTest::newRow("one over the cap") << "printf '0123456789A\\nz\\n'" << 10 << L {"z"} << 1;
+    QTest::newRow("unfinished over-long line")
+        << "printf 'ok\\n'; head -c 300 /dev/zero | tr '\\0' x" << 100 << L {"ok"} << 1;
+}
+
+void tst_CommandRunner::streamLines()
+{
+    QFETCH(QString, script);
+    QFETCH(int, maxLine);
+    QFETCH(QList<QByteArray>, lines);
+    QFETCH(int, dropped);
+    CommandSpec s = spec(QStringLiteral("sh"), {QStringLiteral("-c"), script});
+    s.streamLines = true;
+    s.maxLineBytes = maxLine;
+    const StreamRun run = streamOne(s);
+    QCOMPARE(run.output.outcome, Outcome::Finished);
+    QCOMPARE(run.lines, lines);
+    QCOMPARE(run.linesBeforeFinished, int(lines.size())); // every line before finished()
+    QCOMPARE(run.output.linesDropped, qint64(dropped));
+    QVERIFY(run.output.stdoutData.isEmpty()); // streamed, not kept
+}
+
+void tst_CommandRunner::streamDeliversWhileRunning()
+{
+    CommandRunner runner;
+    QList<QByteArray> lines;
+    connect(&runner, &CommandRunner::lineReady, this,
+            [&lines](CommandRunner::Id, const QByteArray &line) { lines << line; });
+    QSignalSpy finished(&runner, &CommandRunner::finished);
+    CommandSpec s = spec(QStringLiteral("sh"),
+                         {QStringLiteral("-c"), QStringLiteral("echo first; exec sleep 30")});
+    s.streamLines = true;
+    const auto id = runner.start(s);
+    QTRY_COMPARE_WITH_TIMEOUT(lines.size(), 1, 5000);
+    QCOMPARE(lines.first(), QByteArray("first"));
+    QVERIFY(finished.isEmpty()); // still running
+    runner.cancel(id);
+    QVERIFY(finished.wait(5000));
+    QCOMPARE(finished.first().at(1).value<CommandOutput>().outcome, Outcome::Cancelled);
+}
+
+void tst_CommandRunner::streamTotalCap()
+{
+    CommandSpec s = spec(QStringLiteral("yes"));
+    s.streamLines = true;
+    s.stdoutCap = 1000; // 500 lines of "y\n"
+    const StreamRun run = streamOne(s);
+    QCOMPARE(run.output.outcome, Outcome::OutputCapped);
+    QVERIFY(run.output.stdoutTruncated);
+    QCOMPARE(run.lines.size(), 500);
+    for (const QByteArray &line : run.lines)
+        QCOMPARE(line, QByteArray("y"));
+}
+
+void tst_CommandRunner::streamCancelFromLine()
+{
+    // A receiver that cancels on the first line gets no further lines and one finished().
+    CommandRunner runner;
+    int lines = 0;
+    connect(&runner, &CommandRunner::lineReady, this,
+            [&](CommandRunner::Id id, const QByteArray &) {
+                ++lines;
+                runner.cancel(id);
+            });
+    QSignalSpy finished(&runner, &CommandRunner::finished);
+    CommandSpec s = spec(QStringLiteral("yes"));
+    s.streamLines = true;
+    s.stdoutCap = 1 << 30;
+    runner.start(s);
+    QVERIFY(finished.wait(5000));
+    QTest::qWait(100);
+    QCOMPARE(lines, 1);
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(finished.first().at(1).value<CommandOutput>().outcome, Outcome::Cancelled);
 }
 
 QTEST_GUILESS_MAIN(tst_CommandRunner)

@@ -1,0 +1,268 @@
+#include "dropwatcher.h"
+
+#include <QRandomGenerator>
+#include <QStringList>
+
+namespace netmap {
+
+namespace {
+
+// The scripts run in the network qube as root. They are fixed; %SECONDS%, %TOKEN% and %LIMIT%
+// are replaced by validated values only. One line each, so that the confirmation shows them
+// exactly as they run.
+//
+// arm: find the inter-qube drop ("oifgroup 2 … drop" in table ip qubes, chain forward), start a
+// detached timer that deletes every rule carrying this watch's comment, then insert the logging
+// rule right before the drop. The timer runs before the rule exists, so the rule cannot outlive
+// it even if dom0 goes away.
+const char kArmScript[]
+    = "set -eu; "
+      "h=$(nft -a list chain ip qubes forward | awk '/oifgroup 2 / && / drop/ && /# handle "
+      "[0-9]+$/ {print $NF; exit}'); "
+      "[ -n \"$h\" ] || { echo 'no oifgroup 2 drop rule in table ip qubes chain forward' >&2; "
+      "exit 3; }; "
+      "setsid sh -c 'sleep %SECONDS%; for r in $(nft -a list chain ip qubes forward | awk "
+      "\"/netmap-watch-%TOKEN%/ {print \\$NF}\"); do nft delete rule ip qubes forward handle $r; "
+      "done' </dev/null >/dev/null 2>&1 & "
+      "nft insert rule ip qubes forward position \"$h\" oifgroup 2 limit rate %LIMIT%/second "
+      "log prefix '\"netmap-drop: \"' level info comment '\"netmap-watch-%TOKEN%\"'; "
+      "echo \"netmap-armed $h\"";
+
+// stream: the kernel log from now on, bounded in time as well.
+const char kStreamScript[]
+    = "if journalctl --version 2>/dev/null | grep -q +PCRE2; "
+      "then exec timeout %SECONDS% journalctl -k -f -n 0 -o cat --grep netmap-drop; "
+      "else exec timeout %SECONDS% dmesg -W; fi";
+
+// disarm: delete this watch's rule (nothing when it already expired).
+const char kDisarmScript[]
+    = "for r in $(nft -a list chain ip qubes forward | awk '/netmap-watch-%TOKEN%/ {print $NF}'); "
+      "do nft delete rule ip qubes forward handle \"$r\"; done; echo netmap-disarmed";
+
+constexpr int kLogRateLimit = 20; // log lines a second at most, whatever floods the qube
+constexpr qint64 kStreamTotalCap = 8 << 20;
+constexpr int kStreamSlackMs = 15000;
+
+CommandSpec qvmRunRoot(const QubeName &qube, const QString &script, int timeoutMs)
+{
+    CommandSpec spec;
+    spec.program = QStringLiteral("qvm-run");
+    spec.arguments = {QStringLiteral("--pass-io"),
+                      QStringLiteral("--no-gui"),
+                      QStringLiteral("--no-colour-output"),
+                      QStringLiteral("--no-colour-stderr"),
+                      QStringLiteral("--no-autostart"),
+                      QStringLiteral("-u"),
+                      QStringLiteral("root"),
+                      qube.toString(),
+                      script};
+    spec.timeoutMs = timeoutMs;
+    spec.stdoutCap = 4096;
+    spec.stderrCap = 4096;
+    return spec;
+}
+
+QString fill(const char *script, const DropWatchPlan &plan)
+{
+    QString s = QString::fromLatin1(script);
+    s.replace(QStringLiteral("%SECONDS%"), QString::number(plan.seconds));
+    s.replace(QStringLiteral("%TOKEN%"), plan.token);
+    s.replace(QStringLiteral("%LIMIT%"), QString::number(kLogRateLimit));
+    return s;
+}
+
+bool isHexToken(const QString &token)
+{
+    if (token.size() != 16)
+        return false;
+    for (const QChar c : token)
+        if (!((c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'f')))
+            return false;
+    return true;
+}
+
+// First stderr line of a qube's command: printable ASCII only, short.
+QString firstLine(const QByteArray &untrusted)
+{
+    for (const QByteArray &raw : untrusted.split('\n')) {
+        const QByteArray line = raw.trimmed();
+        if (line.isEmpty())
+            continue;
+        QString out;
+        for (const char ch : line.left(160)) {
+            const auto c = static_cast<unsigned char>(ch);
+            out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
+        }
+        return out;
+    }
+    return {};
+}
+
+QString failure(const QString &what, const CommandOutput &output)
+{
+    QString message = QStringLiteral("%1: qvm-run %2").arg(what, output.describe());
+    if (const QString detail = firstLine(output.stderrData); !detail.isEmpty())
+        message += QStringLiteral(" (%1)").arg(detail);
+    return message;
+}
+
+} // namespace
+
+QString newDropWatchToken()
+{
+    QString token;
+    for (int i = 0; i < 16; ++i)
+        token += QChar(u"0123456789abcdef"[QRandomGenerator::global()->bounded(16)]);
+    return token;
+}
+
+Result<DropWatchPlan> planDropWatch(const QubeName &qube, int seconds, const QString &token)
+{
+    if (!qube.isRunnable())
+        return makeError(Error::Code::Usage,
+                         QStringLiteral("cannot watch dom0 or an unnamed qube"));
+    if (seconds < kMinWatchSeconds || seconds > kMaxWatchSeconds)
+        return makeError(Error::Code::Usage,
+                         QStringLiteral("a watch lasts between %1 s and %2 s")
+                             .arg(kMinWatchSeconds)
+                             .arg(kMaxWatchSeconds));
+    if (!isHexToken(token))
+        return makeError(Error::Code::Usage, QStringLiteral("bad watch token"));
+    DropWatchPlan plan;
+    plan.qube = qube;
+    plan.seconds = seconds;
+    plan.token = token;
+    plan.arm = qvmRunRoot(qube, fill(kArmScript, plan), 30000);
+    plan.stream = qvmRunRoot(qube, fill(kStreamScript, plan), seconds * 1000 + kStreamSlackMs);
+    plan.stream.streamLines = true;
+    plan.stream.maxLineBytes = kMaxDropLogLine;
+    plan.stream.stdoutCap = kStreamTotalCap;
+    plan.disarm = qvmRunRoot(qube, fill(kDisarmScript, plan), 30000);
+    return plan;
+}
+
+DropWatcher::DropWatcher(QObject *parent)
+    : QObject(parent)
+{
+    connect(&m_runner, &CommandRunner::finished, this, &DropWatcher::onFinished);
+    connect(&m_runner, &CommandRunner::lineReady, this, &DropWatcher::onLine);
+    m_expiry.setSingleShot(true);
+    connect(&m_expiry, &QTimer::timeout, this,
+            [this] { disarm(QStringLiteral("the watch time is over")); });
+}
+
+DropWatcher::~DropWatcher()
+{
+    if (isActive())
+        stopBlocking();
+}
+
+void DropWatcher::start(const DropWatchPlan &plan)
+{
+    if (isActive())
+        return;
+    m_plan = plan;
+    m_refused = 0;
+    m_stopReason.clear();
+    m_state = State::Arming;
+    m_armId = m_runner.start(m_plan.arm);
+}
+
+void DropWatcher::stop()
+{
+    disarm(QString());
+}
+
+void DropWatcher::disarm(const QString &reason)
+{
+    if (m_state == State::Idle || m_state == State::Disarming)
+        return;
+    m_expiry.stop();
+    m_stopReason = reason;
+    if (m_streamId)
+        m_runner.cancel(m_streamId);
+    // Disarm also while arming: the insert may have happened already.
+    m_state = State::Disarming;
+    m_disarmId = m_runner.start(m_plan.disarm);
+}
+
+void DropWatcher::stopBlocking(int timeoutMs)
+{
+    if (m_state == State::Idle)
+        return;
+    m_expiry.stop();
+    m_runner.disconnect(this);
+    m_runner.cancelAll();
+    CommandSpec spec = m_plan.disarm;
+    spec.timeoutMs = timeoutMs;
+    const QString qube = m_plan.qube.toString();
+    const CommandOutput out = CommandRunner::runBlocking(spec);
+    m_state = State::Idle;
+    m_armId = m_streamId = m_disarmId = 0;
+    connect(&m_runner, &CommandRunner::finished, this, &DropWatcher::onFinished);
+    connect(&m_runner, &CommandRunner::lineReady, this, &DropWatcher::onLine);
+    emit stopped(qube,
+                 out.finishedOk() ? QString()
+                                  : failure(QStringLiteral("removing the rule"), out)
+                         + QStringLiteral("; it expires by itself"));
+}
+
+void DropWatcher::onLine(CommandRunner::Id id, const QByteArray &line)
+{
+    if (id != m_streamId || m_state != State::Watching)
+        return;
+    QString why;
+    const auto packet = parseDropLogLine(line, &why);
+    if (packet) {
+        emit packetDropped(m_plan.qube.toString(), *packet);
+        return;
+    }
+    // Other kernel messages (the dmesg fallback shows them all) are not ours to judge.
+    if (!line.contains(QByteArrayView(kDropLogPrefix).chopped(1)))
+        return;
+    ++m_refused;
+    emit lineRefused(m_plan.qube.toString(), why);
+}
+
+void DropWatcher::onFinished(CommandRunner::Id id, const CommandOutput &output)
+{
+    const QString qube = m_plan.qube.toString();
+    if (id == m_armId) {
+        m_armId = 0;
+        if (m_state != State::Arming)
+            return; // stopped while arming; the disarm is on its way
+        if (!output.finishedOk() || !output.stdoutData.startsWith("netmap-armed ")) {
+            m_state = State::Idle;
+            emit failed(qube, failure(QStringLiteral("adding the logging rule"), output));
+            return;
+        }
+        m_state = State::Watching;
+        m_streamId = m_runner.start(m_plan.stream);
+        m_expiry.start(m_plan.seconds * 1000);
+        emit started(qube);
+        return;
+    }
+    if (id == m_streamId) {
+        m_streamId = 0;
+        if (m_state == State::Watching) {
+            // The stream ended on its own: the qube went away, or the time is over.
+            disarm(output.outcome == CommandOutput::Outcome::Finished
+                       ? QStringLiteral("the log stream ended")
+                       : failure(QStringLiteral("following the log"), output));
+        }
+        return;
+    }
+    if (id == m_disarmId) {
+        m_disarmId = 0;
+        m_state = State::Idle;
+        QString reason = m_stopReason;
+        if (!output.finishedOk()) {
+            const QString problem = failure(QStringLiteral("removing the rule"), output)
+                + QStringLiteral("; it expires by itself");
+            reason = reason.isEmpty() ? problem : reason + QStringLiteral("; ") + problem;
+        }
+        emit stopped(qube, reason);
+    }
+}
+
+} // namespace netmap

@@ -1,0 +1,229 @@
+// The kernel log lines of the dropped-traffic watch: good lines in both formats (journalctl -o
+// cat and dmesg), and hostile ones a compromised network qube could print.
+
+#include "io/snapshotyaml.h"
+#include "live/droplog.h"
+#include "model/snapshot.h"
+
+#include <QTest>
+
+using namespace netmap;
+
+namespace {
+const QByteArray kIcmp = "netmap-drop: IN=vif3.0 OUT=vif4.0 "
+                         "MAC=fe:ff:ff:ff:ff:ff:00:16:3e:5e:6c:00:08:00 SRC=10.137.0.15 "
+                         "DST=10.137.0.16 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=12345 DF "
+                         "PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 ";
+const QByteArray kTcp = "[ 2733.629786] netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 "
+                        "DST=10.137.0.16 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=54321 DF PROTO=TCP "
+                        "SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ";
+const QByteArray kUdp = "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+                        "LEN=40 TOS=0x00 PREC=0x00 TTL=63 ID=1 PROTO=UDP SPT=5353 DPT=53 LEN=20";
+
+QByteArray replaced(QByteArray line, const QByteArray &from, const QByteArray &to)
+{
+    return line.replace(from, to);
+}
+} // namespace
+
+class tst_LiveDropLog : public QObject
+{
+    Q_OBJECT
+private slots:
+    void good_data();
+    void good();
+    void hostile_data();
+    void hostile();
+    void describeService();
+    void mapsAddressesToQubes();
+};
+
+void tst_LiveDropLog::good_data()
+{
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<QString>("in");
+    QTest::addColumn<QString>("out");
+    QTest::addColumn<QString>("src");
+    QTest::addColumn<QString>("dst");
+    QTest::addColumn<QString>("proto");
+    QTest::addColumn<int>("spt");
+    QTest::addColumn<int>("dpt");
+    QTest::addColumn<int>("icmpType");
+    QTest::newRow("icmp journalctl -o cat") << kIcmp << "vif3.0"
+                                            << "vif4.0"
+                                            << "10.137.0.15"
+                                            << "10.137.0.16"
+                                            << "ICMP" << -1 << -1 << 8;
+    QTest::newRow("tcp dmesg time stamp") << kTcp << "vif3.0"
+                                          << "vif4.0"
+                                          << "10.137.0.15"
+                                          << "10.137.0.16"
+                                          << "TCP" << 40000 << 22 << -1;
+    QTest::newRow("udp, LEN twice, no trailing space") << kUdp << "vif3.0"
+                                                       << "vif4.0"
+                                                       << "10.137.0.15"
+                                                       << "10.137.0.16"
+                                                       << "UDP" << 5353 << 53 << -1;
+    QTest::newRow("empty IN") << replaced(kTcp, "IN=vif3.0", "IN=") << ""
+                              << "vif4.0"
+                              << "10.137.0.15"
+                              << "10.137.0.16"
+                              << "TCP" << 40000 << 22 << -1;
+    QTest::newRow("protocol number")
+        << QByteArray("netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 LEN=60 "
+                      "PROTO=47 ")
+        << "vif3.0"
+        << "vif4.0"
+        << "10.137.0.15"
+        << "10.137.0.16"
+        << "47" << -1 << -1 << -1;
+    QTest::newRow("small time stamp") << QByteArray("[    1.000001] ") + kIcmp << "vif3.0"
+                                      << "vif4.0"
+                                      << "10.137.0.15"
+                                      << "10.137.0.16"
+                                      << "ICMP" << -1 << -1 << 8;
+    QTest::newRow("unknown harmless field")
+        << replaced(kTcp, "URGP=0", "URGP=0 NEWFIELD=abc") << "vif3.0"
+        << "vif4.0"
+        << "10.137.0.15"
+        << "10.137.0.16"
+        << "TCP" << 40000 << 22 << -1;
+    QTest::newRow("port 65535") << replaced(kTcp, "DPT=22", "DPT=65535") << "vif3.0"
+                                << "vif4.0"
+                                << "10.137.0.15"
+                                << "10.137.0.16"
+                                << "TCP" << 40000 << 65535 << -1;
+}
+
+void tst_LiveDropLog::good()
+{
+    QFETCH(QByteArray, line);
+    QString why;
+    const auto packet = parseDropLogLine(line, &why);
+    QVERIFY2(packet, qPrintable(why));
+    QTEST(packet->inInterface, "in");
+    QTEST(packet->outInterface, "out");
+    QTEST(packet->source, "src");
+    QTEST(packet->destination, "dst");
+    QTEST(packet->protocol, "proto");
+    QTEST(packet->sourcePort, "spt");
+    QTEST(packet->destinationPort, "dpt");
+    QTEST(packet->icmpType, "icmpType");
+}
+
+void tst_LiveDropLog::hostile_data()
+{
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("empty") << QByteArray() << "not a line of the program's logging rule";
+    QTest::newRow("other kernel message")
+        << QByteArray("[ 12.5] eth0: link up") << "not a line of the program's logging rule";
+    QTest::newRow("prefix not first")
+        << QByteArray("x ") + kIcmp << "not a line of the program's logging rule";
+    QTest::newRow("prefix other case") << replaced(kIcmp, "netmap-drop:", "NETMAP-DROP:")
+                                       << "not a line of the program's logging rule";
+    QTest::newRow("markup in interface")
+        << replaced(kIcmp, "IN=vif3.0", "IN=<b>vif</b>")
+        << "a field value holds characters a kernel log line never has";
+    QTest::newRow("markup as a field")
+        << replaced(kIcmp, "DF ", "<img src=x> ") << "malformed field name";
+    QTest::newRow("escape sequence")
+        << replaced(kIcmp, "vif3.0", "vif\x1b[31m3.0")
+        << "a field value holds characters a kernel log line never has";
+    QTest::newRow("carriage return in a value")
+        << replaced(kIcmp, "vif3.0", "vif3.0\r")
+        << "a field value holds characters a kernel log line never has";
+    QTest::newRow("carriage return at the end") << kIcmp + "\r"
+                                                << "malformed field name";
+    QTest::newRow("NUL byte") << replaced(kIcmp, "DF", QByteArray("D\0F", 3))
+                              << "malformed field name";
+    QTest::newRow("UTF-8") << replaced(kIcmp, "vif3.0", "vïf3.0")
+                           << "a field value holds characters a kernel log line never has";
+    QTest::newRow("huge") << kIcmp + QByteArray(2000, 'A') << "line longer than 1024 bytes";
+    QByteArray many = kIcmp;
+    for (char a = 'A'; a < 'J'; ++a)
+        for (char b = 'A'; b < 'J'; ++b)
+            many += QByteArray("X") + a + b + "=1 ";
+    QTest::newRow("too many fields") << many << "too many fields";
+    QTest::newRow("octet 256") << replaced(kIcmp, "SRC=10.137.0.15", "SRC=10.137.0.256")
+                               << "bad IPv4 address";
+    QTest::newRow("leading zero") << replaced(kIcmp, "SRC=10.137.0.15", "SRC=010.137.0.15")
+                                  << "bad IPv4 address";
+    QTest::newRow("three octets") << replaced(kIcmp, "DST=10.137.0.16", "DST=10.137.0")
+                                  << "bad IPv4 address";
+    QTest::newRow("IPv6") << replaced(kIcmp, "DST=10.137.0.16", "DST=fe80::1")
+                          << "bad IPv4 address";
+    QTest::newRow("empty address")
+        << replaced(kIcmp, "DST=10.137.0.16", "DST=") << "bad IPv4 address";
+    QTest::newRow("SRC twice") << replaced(kIcmp, "LEN=84", "SRC=10.137.0.99")
+                               << "a field appears twice";
+    QTest::newRow("no SRC") << replaced(kIcmp, "SRC=10.137.0.15 ", "")
+                            << "IN=, OUT=, SRC=, DST= or PROTO= missing";
+    QTest::newRow("no OUT") << replaced(kIcmp, "OUT=vif4.0 ", "")
+                            << "IN=, OUT=, SRC=, DST= or PROTO= missing";
+    QTest::newRow("long interface")
+        << replaced(kIcmp, "OUT=vif4.0", "OUT=vif4444444444444.0") << "bad interface name";
+    QTest::newRow("lowercase protocol")
+        << replaced(kIcmp, "PROTO=ICMP", "PROTO=icmp") << "bad protocol";
+    QTest::newRow("protocol 256") << replaced(kIcmp, "PROTO=ICMP TYPE=8 CODE=0", "PROTO=256")
+                                  << "bad protocol";
+    QTest::newRow("port 65536") << replaced(kTcp, "DPT=22", "DPT=65536") << "bad port";
+    QTest::newRow("port leading zero") << replaced(kTcp, "DPT=22", "DPT=022") << "bad port";
+    QTest::newRow("negative port") << replaced(kTcp, "DPT=22", "DPT=-1") << "bad port";
+    QTest::newRow("TCP port 0") << replaced(kTcp, "DPT=22", "DPT=0") << "TCP port 0";
+    QTest::newRow("TCP without DPT")
+        << replaced(kTcp, "DPT=22 ", "") << "TCP or UDP without SPT= and DPT=";
+    QTest::newRow("ports on ICMP")
+        << replaced(kIcmp, "SEQ=1", "SEQ=1 DPT=22") << "ports on a protocol without ports";
+    QTest::newRow("ICMP without type")
+        << replaced(kIcmp, "TYPE=8 ", "") << "ICMP fields do not match the protocol";
+    QTest::newRow("nested packet of an ICMP error")
+        << replaced(kIcmp, "ID=7 SEQ=1", "[SRC=10.137.0.16 DST=10.137.0.15 ]")
+        << "malformed field name";
+    QTest::newRow("two spaces") << replaced(kIcmp, "DF ", "DF  ") << "two spaces in a row";
+    QTest::newRow("bad time stamp") << QByteArray("[abc] ") + kIcmp << "malformed time stamp";
+    QTest::newRow("unclosed time stamp") << QByteArray("[ 12.5 ") + kIcmp << "malformed time stamp";
+    QTest::newRow("bad MAC") << replaced(kIcmp, "MAC=fe:ff", "MAC=fg:ff") << "bad MAC field";
+    QTest::newRow("bad TOS") << replaced(kIcmp, "TOS=0x00", "TOS=high") << "bad TOS or PREC field";
+    QTest::newRow("bad TTL") << replaced(kIcmp, "TTL=63", "TTL=sixty") << "bad number";
+}
+
+void tst_LiveDropLog::hostile()
+{
+    QFETCH(QByteArray, line);
+    QFETCH(QString, reason);
+    QString why;
+    QVERIFY(!parseDropLogLine(line, &why));
+    QCOMPARE(why, reason);
+}
+
+void tst_LiveDropLog::describeService()
+{
+    QCOMPARE(parseDropLogLine(kTcp)->describeService(), QStringLiteral("TCP 22"));
+    QCOMPARE(parseDropLogLine(kUdp)->describeService(), QStringLiteral("UDP 53"));
+    QCOMPARE(parseDropLogLine(kIcmp)->describeService(), QStringLiteral("ICMP echo-request"));
+}
+
+void tst_LiveDropLog::mapsAddressesToQubes()
+{
+    const Snapshot demo = demoSnapshot();
+    const Qube *work = demo.find(u"work");
+    const Qube *untrusted = demo.find(u"untrusted");
+    QVERIFY(work && untrusted && !work->ip.isEmpty() && !untrusted->ip.isEmpty());
+    DroppedPacket packet = *parseDropLogLine(kTcp);
+    packet.source = work->ip;
+    packet.destination = untrusted->ip;
+    const QDateTime when = QDateTime::currentDateTimeUtc();
+    DroppedFlow flow = mapDroppedFlow(demo, QStringLiteral("sys-firewall"), packet, when);
+    QCOMPARE(flow.fromQube, QStringLiteral("work"));
+    QCOMPARE(flow.toQube, QStringLiteral("untrusted"));
+    QCOMPARE(flow.watchedQube, QStringLiteral("sys-firewall"));
+    QCOMPARE(flow.time, when);
+    packet.destination = QStringLiteral("192.0.2.200"); // no qube has it
+    flow = mapDroppedFlow(demo, QStringLiteral("sys-firewall"), packet, when);
+    QCOMPARE(flow.fromQube, QStringLiteral("work"));
+    QVERIFY(flow.toQube.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(tst_LiveDropLog)
+#include "tst_livedroplog.moc"

@@ -1,0 +1,208 @@
+// The dropped-traffic watch: the exact commands (the self-removal starts before the rule is
+// added), and the watch against a fake qvm-run that records its calls and prints log lines.
+
+#include "live/dropwatcher.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace netmap;
+
+namespace {
+const QByteArray fakeBin = NETMAP_TEST_DATA "/live/fake-bin";
+const QString kToken = QStringLiteral("0123456789abcdef");
+
+DropWatchPlan plan(int seconds = 60)
+{
+    return planDropWatch(*QubeName::fromUntrusted(u"sys-firewall"), seconds, kToken).value();
+}
+} // namespace
+
+class tst_LiveDropWatcher : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void cleanupTestCase();
+    void commands();
+    void refusals_data();
+    void refusals();
+    void tokens();
+    void watchAndStop();
+    void armFailure();
+    void stopBlocking();
+
+private:
+    QByteArray m_path;
+    QTemporaryDir m_dir;
+    QString logPath() const { return m_dir.filePath(QStringLiteral("calls.log")); }
+    QStringList scripts() const
+    {
+        QFile f(logPath());
+        if (!f.open(QIODevice::ReadOnly))
+            return {};
+        QStringList out;
+        for (const QString &call : QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts))
+            out << call.section(u'|', -1);
+        return out;
+    }
+};
+
+void tst_LiveDropWatcher::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_path = qgetenv("PATH");
+    qputenv("PATH", fakeBin + ':' + m_path);
+    qputenv("FAKE_QVM_RUN_LOG", logPath().toLocal8Bit());
+}
+
+void tst_LiveDropWatcher::init()
+{
+    QFile::remove(logPath());
+    qunsetenv("FAKE_QVM_RUN_ARM_FAIL");
+    qunsetenv("FAKE_QVM_RUN_LOGLINES");
+}
+
+void tst_LiveDropWatcher::cleanupTestCase()
+{
+    qputenv("PATH", m_path);
+}
+
+void tst_LiveDropWatcher::commands()
+{
+    const DropWatchPlan p = plan(90);
+    const QStringList head {
+        "--pass-io", "--no-gui", "--no-colour-output", "--no-colour-stderr", "--no-autostart",
+        "-u",        "root",     "sys-firewall"};
+    for (const CommandSpec *spec : {&p.arm, &p.stream, &p.disarm}) {
+        QCOMPARE(spec->program, QStringLiteral("qvm-run"));
+        QCOMPARE(spec->arguments.mid(0, 8), head);
+        QCOMPARE(spec->arguments.size(), 9);
+        const QString script = spec->arguments.last();
+        QVERIFY(!script.contains(u'\n')); // one line: the confirmation shows it as it runs
+        QVERIFY(!script.contains(u'%')); // every placeholder filled
+    }
+    const QString arm = p.arm.arguments.last();
+    // The removal timer is started before the rule is inserted, and it deletes this watch's rule.
+    const qsizetype timer = arm.indexOf(QStringLiteral("setsid sh -c 'sleep 90;"));
+    const qsizetype insert = arm.indexOf(QStringLiteral("nft insert rule ip qubes forward"));
+    QVERIFY(timer > 0);
+    QVERIFY(insert > timer);
+    QVERIFY(arm.indexOf(QStringLiteral("netmap-watch-0123456789abcdef"), timer) < insert);
+    QVERIFY(arm.contains(QStringLiteral("log prefix '\"netmap-drop: \"'")));
+    QVERIFY(arm.contains(QStringLiteral("comment '\"netmap-watch-0123456789abcdef\"'")));
+    QVERIFY(arm.contains(QStringLiteral("limit rate 20/second")));
+    QVERIFY(p.stream.streamLines);
+    QCOMPARE(p.stream.maxLineBytes, kMaxDropLogLine);
+    QVERIFY(p.stream.arguments.last().contains(QStringLiteral("timeout 90 journalctl -k -f")));
+    QVERIFY(p.stream.arguments.last().contains(QStringLiteral("timeout 90 dmesg -W")));
+    QVERIFY(p.stream.timeoutMs > 90000);
+    QVERIFY(p.disarm.arguments.last().contains(QStringLiteral("/netmap-watch-0123456789abcdef/")));
+    QVERIFY(p.disarm.arguments.last().contains(QStringLiteral("nft delete rule ip qubes forward")));
+    QCOMPARE(p.ruleComment(), QStringLiteral("netmap-watch-0123456789abcdef"));
+}
+
+void tst_LiveDropWatcher::refusals_data()
+{
+    QTest::addColumn<QString>("qube");
+    QTest::addColumn<int>("seconds");
+    QTest::addColumn<QString>("token");
+    QTest::newRow("dom0") << "dom0" << 60 << kToken;
+    QTest::newRow("too short") << "sys-net" << 5 << kToken;
+    QTest::newRow("too long") << "sys-net" << 7200 << kToken;
+    QTest::newRow("token with a quote") << "sys-net" << 60 << "0123456789abcd'f";
+    QTest::newRow("token uppercase") << "sys-net" << 60 << "0123456789ABCDEF";
+    QTest::newRow("token short") << "sys-net" << 60 << "0123";
+}
+
+void tst_LiveDropWatcher::refusals()
+{
+    QFETCH(QString, qube);
+    QFETCH(int, seconds);
+    QFETCH(QString, token);
+    QVERIFY(!planDropWatch(*QubeName::fromUntrusted(qube), seconds, token));
+}
+
+void tst_LiveDropWatcher::tokens()
+{
+    const QString a = newDropWatchToken();
+    QVERIFY(planDropWatch(*QubeName::fromUntrusted(u"sys-net"), 60, a));
+    QVERIFY(a != newDropWatchToken());
+}
+
+void tst_LiveDropWatcher::watchAndStop()
+{
+    QFile lines(m_dir.filePath(QStringLiteral("lines")));
+    QVERIFY(lines.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    lines.write("netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 LEN=84 "
+                "TOS=0x00 PREC=0x00 TTL=63 ID=1 DF PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 \n"
+                "[ 10.000001] usb 1-1: new device\n"
+                "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=<script> PROTO=TCP\n"
+                "[ 10.5] netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+                "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 "
+                "WINDOW=64240 RES=0x00 SYN URGP=0 \n");
+    lines.close();
+    qputenv("FAKE_QVM_RUN_LOGLINES", lines.fileName().toLocal8Bit());
+
+    DropWatcher watcher;
+    QSignalSpy started(&watcher, &DropWatcher::started);
+    QSignalSpy dropped(&watcher, &DropWatcher::packetDropped);
+    QSignalSpy refused(&watcher, &DropWatcher::lineRefused);
+    QSignalSpy stopped(&watcher, &DropWatcher::stopped);
+    watcher.start(plan());
+    QCOMPARE(watcher.state(), DropWatcher::State::Arming);
+    QVERIFY(started.wait(10000));
+    QCOMPARE(watcher.state(), DropWatcher::State::Watching);
+    QTRY_COMPARE_WITH_TIMEOUT(dropped.size(), 2, 10000);
+    QCOMPARE(refused.size(), 1); // the other kernel message is ignored, not refused
+    QCOMPARE(watcher.refusedLines(), 1);
+    const auto first = dropped.at(0).at(1).value<DroppedPacket>();
+    QCOMPARE(first.protocol, QStringLiteral("ICMP"));
+    const auto second = dropped.at(1).at(1).value<DroppedPacket>();
+    QCOMPARE(second.destinationPort, 22);
+    QCOMPARE(dropped.at(0).at(0).toString(), QStringLiteral("sys-firewall"));
+
+    watcher.stop();
+    QVERIFY(stopped.wait(10000));
+    QCOMPARE(stopped.first().at(1).toString(), QString()); // asked for, removed cleanly
+    QCOMPARE(watcher.state(), DropWatcher::State::Idle);
+    const QStringList runs = scripts();
+    QCOMPARE(runs.size(), 3);
+    QVERIFY(runs[0].contains(QStringLiteral("nft insert rule")));
+    QVERIFY(runs[1].contains(QStringLiteral("journalctl")));
+    QVERIFY(runs[2].contains(QStringLiteral("nft delete rule")));
+}
+
+void tst_LiveDropWatcher::armFailure()
+{
+    qputenv("FAKE_QVM_RUN_ARM_FAIL", "1");
+    DropWatcher watcher;
+    QSignalSpy failed(&watcher, &DropWatcher::failed);
+    QSignalSpy started(&watcher, &DropWatcher::started);
+    watcher.start(plan());
+    QVERIFY(failed.wait(10000));
+    const QString message = failed.first().at(1).toString();
+    QVERIFY(message.contains(QStringLiteral("exited with 3")));
+    QVERIFY(message.contains(QStringLiteral("no oifgroup 2 drop rule")));
+    QVERIFY(started.isEmpty());
+    QCOMPARE(watcher.state(), DropWatcher::State::Idle);
+    QCOMPARE(scripts().size(), 1); // no stream was started
+}
+
+void tst_LiveDropWatcher::stopBlocking()
+{
+    auto *watcher = new DropWatcher;
+    QSignalSpy started(watcher, &DropWatcher::started);
+    watcher->start(plan());
+    QVERIFY(started.wait(10000));
+    delete watcher; // quitting: the rule is removed before the watcher is gone
+    const QStringList runs = scripts();
+    QCOMPARE(runs.size(), 3);
+    QVERIFY(runs.last().contains(QStringLiteral("nft delete rule")));
+}
+
+QTEST_GUILESS_MAIN(tst_LiveDropWatcher)
+#include "tst_livedropwatcher.moc"
