@@ -5,6 +5,7 @@
 #include "diagram/qubeitem.h"
 #include "export/diagramexport.h"
 #include "io/snapshotyaml.h"
+#include "live/livecontroller.h"
 #include "panels/inspectordock.h"
 #include "qubes/livesource.h"
 
@@ -96,6 +97,9 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
                 });
     }
 
+    // After the window's own context-menu entries; before restoreSettings() (its dock).
+    m_liveController = new LiveController(this);
+
     restoreSettings();
     refresh();
 }
@@ -172,6 +176,7 @@ void MainWindow::createMenusAndToolBar()
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
+    m_viewMenu = view;
     view->addAction(m_fitAction);
     view->addAction(m_zoomInAction);
     view->addAction(m_zoomOutAction);
@@ -232,6 +237,24 @@ void MainWindow::setSnapshot(const Snapshot &snapshot)
     if (!m_loaded || m_view->isFitted())
         m_view->fitDiagram();
     m_loaded = true;
+    if (!m_findEdit->text().isEmpty())
+        onFind(m_findEdit->text());
+    updateStatus();
+}
+
+void MainWindow::showFollowedSnapshot(const Snapshot &snapshot)
+{
+    if (!m_scene->updateInPlace(snapshot)) {
+        // Qubes came or went: lay out again, but keep the part of the map the user looks at.
+        const QPointF centre = m_view->mapToScene(m_view->viewport()->rect().center());
+        const QTransform zoom = m_view->transform();
+        m_scene->setSnapshot(snapshot);
+        m_view->setTransform(zoom);
+        m_view->centerOn(centre);
+    }
+    m_inspector->setSnapshot(snapshot);
+    m_loaded = true;
+    m_lastError.clear();
     if (!m_findEdit->text().isEmpty())
         onFind(m_findEdit->text());
     updateStatus();

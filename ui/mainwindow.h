@@ -16,6 +16,7 @@ namespace netmap {
 class DiagramScene;
 class DiagramView;
 class InspectorDock;
+class LiveController;
 class LiveSource;
 
 struct SourceSpec
@@ -33,6 +34,12 @@ public:
 
     // Shows a snapshot (also used after --verify); Refresh reads the source again.
     void setSnapshot(const Snapshot &snapshot);
+    // A refreshed read of the same system (following changes, after a re-route): the diagram
+    // updates in place when it can, otherwise it is laid out again with the view kept.
+    void showFollowedSnapshot(const Snapshot &snapshot);
+    const SourceSpec &source() const { return m_source; }
+    LiveController *liveController() const { return m_liveController; }
+    QMenu *viewMenu() const { return m_viewMenu; }
     const Snapshot &snapshot() const;
 
     DiagramScene *scene() const { return m_scene; }
@@ -74,6 +81,8 @@ private:
     DiagramView *m_view = nullptr;
     InspectorDock *m_inspector = nullptr;
     LiveSource *m_live = nullptr;
+    LiveController *m_liveController = nullptr;
+    QMenu *m_viewMenu = nullptr;
     QLabel *m_sourceLabel = nullptr;
     QLineEdit *m_findEdit = nullptr;
     int m_findIndex = 0;

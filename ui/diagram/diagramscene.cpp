@@ -112,6 +112,8 @@ void DiagramScene::rebuild()
     m_buses.clear();
     m_groups.clear();
     m_legend = nullptr;
+    m_boxWidths.clear();
+    m_busMembers.clear();
 
     m_topology = std::make_unique<Topology>(m_snapshot);
     m_colouring = colourPaths(m_snapshot, *m_topology);
@@ -144,6 +146,7 @@ void DiagramScene::rebuild()
             m_internets << item;
         } else {
             auto *item = new QubeItem(qube, box.rect.width());
+            m_boxWidths.insert(boxName[b], box.rect.width());
             item->setPos(box.rect.topLeft());
             item->setZValue(2);
             addItem(item);
@@ -192,6 +195,7 @@ void DiagramScene::rebuild()
         if (l.sharedSegments <= 0)
             continue;
         BusState &bus = buses[l.upper];
+        m_busMembers[boxName[size_t(l.upper)]] << lower;
         const bool plain = !style.failed && !style.stale;
         if (bus.first) {
             bus.colour = style.colour;
@@ -271,6 +275,158 @@ void DiagramScene::rebuild()
         item->setSelected(true); // highlights again through onSelectionChanged
     else if (!selected.isEmpty())
         emit qubeSelected(QString());
+}
+
+namespace {
+
+// The style of a link as rebuild() gives it.
+LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
+{
+    LinkStyle style;
+    if (toInternet) {
+        style.externalIp = colouring.qubeExitIp.value(lower);
+        style.verified = !style.externalIp.isEmpty();
+    } else {
+        const LinkColour c = colouring.links.value(lower);
+        style.externalIp = c.externalIp;
+        style.verified = c.verified;
+        style.failed = c.failed;
+        style.stale = c.stale;
+    }
+    style.colour = style.verified ? exitColourOf(colouring, style.externalIp)
+                                  : QColor(Colouring::unverifiedColour());
+    if (style.failed)
+        style.colour = QColor(Colouring::failedColour());
+    style.exitKind = exitKindOf(colouring, style.externalIp);
+    return style;
+}
+
+// A moved link, boxes left where they are: an S curve when the netvm is to the left of the
+// qube, otherwise a bracket on the right of both boxes.
+std::vector<QPointF> movedRoute(const QRectF &upper, const QRectF &lower, int *curveSegment)
+{
+    const QPointF exit(upper.right(), upper.center().y());
+    if (lower.left() >= upper.right() + 16) {
+        *curveSegment = 0;
+        return {exit, QPointF(lower.left(), lower.center().y())};
+    }
+    *curveSegment = -1;
+    const double x = std::max(upper.right(), lower.right()) + 22;
+    return {exit, QPointF(x, exit.y()), QPointF(x, lower.center().y()),
+            QPointF(lower.right(), lower.center().y())};
+}
+
+} // namespace
+
+bool DiagramScene::updateInPlace(const Snapshot &snapshot)
+{
+    if (snapshot.qubes.size() != m_snapshot.qubes.size())
+        return false;
+    QHash<QString, QString> moved; // lower -> new netvm
+    for (size_t i = 0; i < snapshot.qubes.size(); ++i) {
+        const Qube &a = m_snapshot.qubes[i];
+        const Qube &b = snapshot.qubes[i];
+        if (!(a.name == b.name) || a.providesNetwork != b.providesNetwork
+            || a.isTemplate() != b.isTemplate())
+            return false;
+        if (a.netvm == b.netvm)
+            continue;
+        if (!a.netvm || !b.netvm)
+            return false;
+        const QString name = b.name.toString();
+        const bool shown = m_qubes.contains(name);
+        if (shown != m_qubes.contains(b.netvm->toString()) || !snapshot.find(b.netvm->toString()))
+            return false;
+        if (shown)
+            moved.insert(name, b.netvm->toString());
+    }
+
+    const QString selected = selectedQube();
+    const Snapshot before = std::exchange(m_snapshot, snapshot);
+    m_rebuilding = true;
+    m_topology = std::make_unique<Topology>(m_snapshot);
+    m_colouring = colourPaths(m_snapshot, *m_topology);
+
+    // Boxes whose qube changed are drawn again where they are; the others are untouched.
+    for (size_t i = 0; i < m_snapshot.qubes.size(); ++i) {
+        const Qube &q = m_snapshot.qubes[i];
+        const QString name = q.name.toString();
+        QubeItem *old = m_qubes.value(name);
+        if (!old || before.qubes[i] == q)
+            continue;
+        auto *item = new QubeItem(q, m_boxWidths.value(name, old->boundingRect().width()));
+        item->setPos(old->pos());
+        item->setZValue(old->zValue());
+        item->setMatched(old->isMatched());
+        item->setOpacity(old->opacity());
+        removeItem(old);
+        delete old;
+        addItem(item);
+        m_qubes.insert(name, item);
+    }
+
+    for (LinkItem *&link : m_links) {
+        if (!link->toInternet() && moved.contains(link->lower())) {
+            const QString netvm = moved.value(link->lower());
+            QubeItem *upper = m_qubes.value(netvm);
+            QubeItem *lower = m_qubes.value(link->lower());
+            auto *item = new LinkItem(link->lower(), netvm, false);
+            int curve = 0;
+            const auto route = movedRoute(upper->mapRectToScene(upper->boundingRect())
+                                              .adjusted(6, 6, -6, -6),
+                                          lower->mapRectToScene(lower->boundingRect())
+                                              .adjusted(6, 6, -6, -6),
+                                          &curve);
+            item->setRoute(route, curve, 0);
+            for (auto it = m_busMembers.begin(); it != m_busMembers.end(); ++it)
+                it->removeAll(link->lower());
+            removeItem(link);
+            delete link;
+            addItem(item);
+            link = item;
+        }
+        link->setLinkStyle(styleOf(m_colouring, link->lower(), link->toInternet()));
+    }
+    for (InternetItem *item : std::as_const(m_internets)) {
+        const QString ip = m_colouring.qubeExitIp.value(item->rootProvider());
+        item->setExit(ip, ip.isEmpty() ? QColor() : exitColourOf(m_colouring, ip));
+    }
+    for (BusItem *bus : std::as_const(m_buses)) {
+        const QStringList members = m_busMembers.value(bus->netvm());
+        bool first = true, uniform = true, dashed = false;
+        QColor colour;
+        for (const QString &lower : members) {
+            const LinkStyle style = styleOf(m_colouring, lower, false);
+            const bool plain = !style.failed && !style.stale;
+            if (first) {
+                colour = style.colour;
+                dashed = !style.verified;
+                uniform = plain;
+                first = false;
+            } else if (!plain || style.colour != colour || dashed == style.verified) {
+                uniform = false;
+            }
+        }
+        if (!first && uniform)
+            bus->setColour(colour, dashed);
+        else
+            bus->setColour(DiagramTheme::mixedBus(), false);
+    }
+    updateLegend();
+
+    m_rebuilding = false;
+    m_highlighted.clear();
+    if (!m_findText.isEmpty())
+        find(m_findText);
+    if (QubeItem *item = qubeItem(selected)) {
+        QSignalBlocker blocker(this);
+        item->setSelected(true);
+        blocker.unblock();
+        onSelectionChanged();
+    } else {
+        highlightEgress(QString());
+    }
+    return true;
 }
 
 void DiagramScene::updateLegend()

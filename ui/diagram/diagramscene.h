@@ -31,6 +31,12 @@ public:
 
     // Rebuilds every item; the selection and the find text survive where the qubes still exist.
     void setSnapshot(const Snapshot &snapshot);
+    // A refreshed read of the same system without a relayout (following changes): boxes stay
+    // where they are, changed boxes are redrawn in place, every link is restyled (stale evidence
+    // shows), and a moved link is re-routed from its new netvm. Returns false and changes
+    // nothing when a relayout is needed (qubes came or went, a qube gained or lost its netvm or
+    // became a provider, a shown qube's new netvm is hidden); call setSnapshot() then.
+    bool updateInPlace(const Snapshot &snapshot);
     const Snapshot &snapshot() const { return m_snapshot; }
     const Colouring &colouring() const { return m_colouring; }
     void setShowTemplates(bool show);
@@ -97,6 +103,8 @@ private:
     QString m_findText;
     QStringList m_matches;
     bool m_rebuilding = false;
+    QHash<QString, double> m_boxWidths; // for redrawing a box in place
+    QHash<QString, QStringList> m_busMembers; // upper qube -> lower qubes sharing its bus
 };
 
 } // namespace netmap
