@@ -199,8 +199,10 @@ void tst_LiveDropWatcher::stopBlocking()
     watcher->start(plan());
     QVERIFY(started.wait(10000));
     delete watcher; // quitting: the rule is removed before the watcher is gone
+    // (The stream may be killed before the fake could note its call.)
     const QStringList runs = scripts();
-    QCOMPARE(runs.size(), 3);
+    QVERIFY(runs.size() >= 2);
+    QVERIFY(runs.first().contains(QStringLiteral("nft insert rule")));
     QVERIFY(runs.last().contains(QStringLiteral("nft delete rule")));
 }
 

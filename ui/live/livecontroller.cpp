@@ -163,6 +163,10 @@ LiveController::LiveController(MainWindow *window)
 
 LiveController::~LiveController()
 {
+    // The window's widgets may be gone already: nothing may report back into them.
+    m_follower->disconnect(this);
+    for (DropWatcher *w : std::as_const(m_watchers))
+        w->disconnect(this);
     shutdown();
 }
 
@@ -259,19 +263,16 @@ void LiveController::onChanged(const Snapshot &snapshot, const SnapshotDiff &dif
 
 void LiveController::fillQubeMenu(const QString &qube, QMenu *menu)
 {
+    // Only on the live system: a demo or a snapshot file has no qubes to change or watch.
     const Snapshot &s = m_window->snapshot();
     const Qube *q = s.find(qube);
-    if (!q || q->isAdmin())
+    if (!m_live || !q || q->isAdmin())
         return;
     menu->addSeparator();
 
     QMenu *connectMenu = menu->addMenu(tr("Connect to"));
     connectMenu->setObjectName(QStringLiteral("connectToMenu"));
     connectMenu->menuAction()->setObjectName(QStringLiteral("connectTo"));
-    if (!m_live) {
-        connectMenu->setEnabled(false);
-        connectMenu->menuAction()->setToolTip(tr("Only on the live system"));
-    }
     for (const QString &candidate : netvmCandidates(s, qube)) {
         QAction *a = connectMenu->addAction(candidate); // names hold no '&'
         a->setObjectName(QStringLiteral("connectTo:") + candidate);
