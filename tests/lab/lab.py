@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 RUN_ROOT = Path(os.environ.get("NETMAP_LAB_RUN_ROOT", "/run/netmap-lab"))
 NETNS_ETC = Path("/etc/netns")
 NS_PREFIX = "nml"
+NF_LOG_ALL_NETNS = Path("/proc/sys/net/netfilter/nf_log_all_netns")
 NS_RE = re.compile(r"^nml([0-9a-f]{6})-")
 SANE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USER_UID = 1000
@@ -821,6 +822,7 @@ class Lab:
         )
         for sub in ("logs", "bin", "keys", "run", "qubes"):
             (state_dir / sub).mkdir(mode=0o755)
+        self.enable_netns_logging()
         self.save()
         log(f"run {runid}: state in {state_dir}")
         self.detect_openvpn()
@@ -836,6 +838,14 @@ class Lab:
             self.apply_fault(fault)
         self.save()
         log(f"lab {self.s['name']} up in {time.time() - t0:.1f}s")
+
+    def enable_netns_logging(self):
+        """nftables `log` from a namespace reaches the kernel log only with nf_log_all_netns=1
+        (the program's dropped-traffic watch); the old value is kept and restored at teardown."""
+        with contextlib.suppress(OSError):
+            old = NF_LOG_ALL_NETNS.read_text().strip()
+            NF_LOG_ALL_NETNS.write_text("1\n")
+            self.s["nf_log_all_netns_before"] = old
 
     def new_ns(self, name, resolvers):
         self.run([self.tool("ip"), "netns", "add", name])
@@ -1511,10 +1521,21 @@ def kill_netns(ip, ns):
     subprocess.run([ip, "netns", "del", ns], capture_output=True)
 
 
+def restore_netns_logging(state_dir):
+    try:
+        before = json.loads((state_dir / "state.json").read_text()).get("nf_log_all_netns_before")
+    except (OSError, ValueError):
+        return
+    if before in ("0", "1"):
+        with contextlib.suppress(OSError):
+            NF_LOG_ALL_NETNS.write_text(before + "\n")
+
+
 def teardown_run(runid, ip=None):
     ip = ip or find_tool("ip")
     prefix = f"{NS_PREFIX}{runid}-"
     state_dir = RUN_ROOT / runid
+    restore_netns_logging(state_dir)
     # Every process the lab started lives in one of its namespaces: killing by namespace
     # also catches what a killed run left behind.
     r = subprocess.run([ip, "netns", "list"], capture_output=True, text=True)

@@ -495,6 +495,8 @@ def qvm_run(lab, argv):
         print(f"qvm-run: error: {name}: failed to start: the lab does not start halted qubes",
               file=sys.stderr)
         return 255
+    if user == "root" and passio and len(cmd) == 1 and is_drop_log_stream(cmd[0]):
+        return follow_drop_log(lab, q)
     tools = lab.s["tools"]
     if user == "root":
         home_env = "/root"
@@ -525,6 +527,52 @@ def qvm_run(lab, argv):
 
     return subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode
+
+
+def is_drop_log_stream(cmd):
+    """The program's dropped-traffic watch follows the kernel log (journalctl, else dmesg)."""
+    return "netmap-drop" in cmd and "journalctl -k -f" in cmd and "dmesg -W" in cmd
+
+
+def follow_drop_log(lab, q):
+    """What `dmesg -W` would print in the qube: every namespace shares the host's kernel log,
+    so keep the program's lines whose OUT= interface lives in this qube's namespace. Reads
+    /dev/kmsg from its end (new messages only) until killed, in dmesg's format."""
+    import subprocess
+    import time
+
+    def interfaces():
+        r = subprocess.run([lab.s["tools"]["ip"], "-n", q["ns"], "-o", "link", "show"],
+                           capture_output=True, text=True)
+        return {line.split(":")[1].strip().split("@")[0] for line in r.stdout.splitlines()
+                if line.count(":") >= 2}
+
+    own, checked = interfaces(), time.monotonic()
+    fd = os.open("/dev/kmsg", os.O_RDONLY)
+    os.lseek(fd, 0, os.SEEK_END)
+    out = sys.stdout
+    while True:
+        try:
+            record = os.read(fd, 8192)
+        except BrokenPipeError:
+            continue  # a record overwritten before it was read
+        except OSError as e:
+            if e.errno == 32:  # EPIPE: the same, on older kernels
+                continue
+            raise
+        head, _, text = record.decode("utf-8", "replace").partition(";")
+        text = text.split("\n", 1)[0]
+        if "netmap-drop: " not in text:
+            continue
+        fields = head.split(",")
+        out_if = next((t[4:] for t in text.split() if t.startswith("OUT=")), "")
+        if out_if not in own and time.monotonic() - checked > 1:
+            own, checked = interfaces(), time.monotonic()
+        if out_if not in own:
+            continue
+        usec = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 0
+        out.write(f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {text}\n")
+        out.flush()
 
 
 TOOLS = {
