@@ -1,5 +1,6 @@
 #include "colouring.h"
 
+#include "checkindex.h"
 #include "policy/inference.h"
 #include "snapshot.h"
 #include "topology.h"
@@ -65,6 +66,7 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
     QMap<QString, QSet<QString>> kindsByIp;
     QSet<QString> failedQubes;
     QSet<QString> staleQubes;
+    const CheckIndex checks(snapshot);
 
     for (int i = 0; i < topology.size(); ++i) {
         const QString name = topology.nameAt(i);
@@ -72,20 +74,18 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
         // The exit is the newest result that established one, if it still fits the path.
         const CheckResult *exitResult = nullptr;
         bool torPassed = false;
-        for (auto it = snapshot.checks.rbegin(); it != snapshot.checks.rend(); ++it) {
-            if (it->qube.toString() != name)
-                continue;
+        for (const CheckResult *it : checks.resultsOf(name)) {
             if (it->pathAtRun != chain) {
                 staleQubes.insert(name);
                 continue;
             }
             if (!exitResult && !it->externalIp.isEmpty())
-                exitResult = &*it;
+                exitResult = it;
             if (it->check == CheckKind::Tor && it->status == CheckStatus::Pass)
                 torPassed = true;
         }
         for (CheckKind kind : allCheckKinds()) {
-            const CheckResult *r = snapshot.latest(name, kind);
+            const CheckResult *r = checks.latest(name, kind);
             if (r && r->pathAtRun == chain && r->status == CheckStatus::Fail)
                 failedQubes.insert(name);
         }

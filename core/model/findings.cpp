@@ -1,5 +1,6 @@
 #include "findings.h"
 
+#include "checkindex.h"
 #include "policy/inference.h"
 #include "snapshot.h"
 #include "topology.h"
@@ -19,6 +20,7 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
 {
     using S = Finding::Severity;
     std::vector<Finding> findings;
+    const CheckIndex checks(snapshot);
 
     auto globalRef = [&](const std::optional<QubeName> &ref, const char *what) {
         if (ref && !snapshot.find(ref->toString()))
@@ -83,7 +85,7 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
         if (q.netvm && !q.providesNetwork) {
             const QString vpn = vpnProviderOf(snapshot, topology, name);
             if (!vpn.isEmpty()) {
-                const CheckResult *ks = snapshot.latest(vpn, CheckKind::KillSwitch);
+                const CheckResult *ks = checks.latest(vpn, CheckKind::KillSwitch);
                 if (!ks || ks->status != CheckStatus::Pass)
                     findings.push_back(make(S::Info, name, "vpn-no-kill-switch",
                                             QStringLiteral("%1 is behind %2, whose kill switch is "
