@@ -8,6 +8,7 @@
 #include "io/jsonexport.h"
 #include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
+#include "model/checkindex.h"
 #include "model/findings.h"
 #include "model/topology.h"
 #include "qubes/livesource.h"
@@ -352,6 +353,7 @@ int runHeadless(const CliOptions &options)
 
     // The exit code tells scripts whether the map holds a broken expectation.
     const Topology topology(snapshot);
+    const CheckIndex checkIndex(snapshot);
     int failures = 0;
     for (const Finding &f : computeFindings(snapshot, topology))
         if (f.severity == Finding::Severity::Error)
@@ -359,7 +361,7 @@ int runHeadless(const CliOptions &options)
     for (const Qube &q : snapshot.qubes) {
         const QStringList chain = topology.egressChain(q.name.toString());
         for (CheckKind kind : allCheckKinds()) {
-            const CheckResult *r = snapshot.latest(q.name.toString(), kind);
+            const CheckResult *r = checkIndex.latest(q.name.toString(), kind);
             if (r && r->pathAtRun == chain
                 && (r->status == CheckStatus::Fail || r->status == CheckStatus::Error))
                 ++failures;

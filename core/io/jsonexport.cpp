@@ -1,5 +1,6 @@
 #include "jsonexport.h"
 
+#include "model/checkindex.h"
 #include "model/colouring.h"
 #include "model/findings.h"
 #include "model/snapshot.h"
@@ -35,6 +36,7 @@ QByteArray exportJson(const Snapshot &snapshot)
 {
     const Topology topology(snapshot);
     const Colouring colouring = colourPaths(snapshot, topology);
+    const CheckIndex checkIndex(snapshot);
 
     QJsonObject root;
     root.insert(QStringLiteral("schema"), QStringLiteral("qubes-netmap/1"));
@@ -71,7 +73,7 @@ QByteArray exportJson(const Snapshot &snapshot)
         o.insert(QStringLiteral("external_ip"), orNull(colouring.qubeExitIp.value(name)));
         QJsonArray checks;
         for (CheckKind kind : allCheckKinds()) {
-            const CheckResult *r = snapshot.latest(name, kind);
+            const CheckResult *r = checkIndex.latest(name, kind);
             if (!r)
                 continue;
             QJsonObject c;

@@ -1,6 +1,7 @@
 #include "markdownreport.h"
 
 #include "checks/probeparser.h"
+#include "model/checkindex.h"
 #include "model/colouring.h"
 #include "model/findings.h"
 #include "model/snapshot.h"
@@ -141,6 +142,7 @@ QString markdownFence(const QString &untrusted, int maxChars)
 QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &options)
 {
     const Topology topology(snapshot);
+    const CheckIndex checkIndex(snapshot);
     const Colouring colouring = colourPaths(snapshot, topology);
     QMap<QString, QString> kindOfIp;
     for (const ExitInfo &exit : colouring.exits)
@@ -199,7 +201,7 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     for (const QString &name : std::as_const(order)) {
         const QStringList chain = topology.egressChain(name);
         for (CheckKind kind : allCheckKinds()) {
-            if (const CheckResult *r = snapshot.latest(name, kind))
+            if (const CheckResult *r = checkIndex.latest(name, kind))
                 rows.append(Row {r, r->pathAtRun != chain});
         }
     }
