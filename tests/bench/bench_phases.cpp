@@ -6,10 +6,8 @@
 //
 // DIR/<N>/qvm-ls.txt and DIR/<N>/snapshot.yaml must exist (gensystem.py N DIR/<N>).
 
-#ifdef NETMAP_BENCH_UI
 #include "diagram/diagramscene.h"
 #include "export/diagramexport.h"
-#endif
 #include "io/files.h"
 #include "io/jsonexport.h"
 #include "io/snapshotyaml.h"
@@ -121,7 +119,6 @@ std::map<QString, double> benchOne(const QString &dir, int runs, const QString &
     measure(ms, "layout", runs,
             [&] { g_sink += TreeLayout().layout(snapshot, topology, sizes).boxes.size(); });
 
-#ifdef NETMAP_BENCH_UI
     // The scene phase builds the whole diagram from the snapshot (its own topology, colouring
     // and layout included), as the window and the exports do.
     std::unique_ptr<DiagramScene> scene;
@@ -143,11 +140,6 @@ std::map<QString, double> benchOne(const QString &dir, int runs, const QString &
                 die(written.error().toString());
         });
     }
-#else
-    Q_UNUSED(scratch)
-    for (const char *phase : {"scene", "svg", "png"})
-        ms[QLatin1String(phase)] = -1;
-#endif
     measure(ms, "json", runs, [&] {
         const QByteArray json = exportJson(snapshot);
         g_sink += size_t(json.size());
