@@ -173,6 +173,12 @@ Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext 
         if (ctx.kind == EgressKind::None) {
             v.status = CheckStatus::Pass;
             v.reason = QStringLiteral("no endpoint answered (%1), as expected").arg(consensus.why);
+        } else if (!ctx.haltedHop.isEmpty()) {
+            // Nothing to verify while the path itself is down: an error, never a pass.
+            return error(
+                QStringLiteral("cannot check: no egress, %1 on its path is not running (%2)")
+                    .arg(ctx.haltedHop, consensus.why),
+                v.expected);
         } else {
             v.status = CheckStatus::Fail;
             v.reason = QStringLiteral("no egress: %1").arg(consensus.why);

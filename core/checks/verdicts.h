@@ -53,6 +53,7 @@ struct ExternalIpContext
     std::optional<QString> clearnetExit; // the baseline's verified exit in this run
     QString baselineQube;
     std::optional<QString> viaExit; // the verified exit of the "via" qube, when measured
+    QString haltedHop; // a qube on the path that is not running (the qube cannot have egress)
 };
 Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext &context);
 

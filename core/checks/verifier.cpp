@@ -600,6 +600,13 @@ struct Verifier::Private
             c.expectation = w.expectation;
             c.kind = w.kind;
             c.path = topology->egressChain(w.qube);
+            for (const QString &hop : c.path.mid(1)) {
+                const Qube *h = snapshot.find(hop);
+                if (h && !h->isRunning()) {
+                    c.haltedHop = hop;
+                    break;
+                }
+            }
             c.clearnetExit = clearnet;
             c.baselineQube = w.baseline;
             if (w.expectation.egress == Expectation::Egress::Via) {

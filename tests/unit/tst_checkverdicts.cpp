@@ -86,24 +86,33 @@ void tst_CheckVerdicts::externalIp_data()
     QTest::addColumn<int>("consensusState");
     QTest::addColumn<QString>("clearnet");
     QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("haltedHop");
     using S = ExitConsensus::State;
+    QTest::newRow("no egress, netvm halted")
+        << "vpn" << int(S::NoEgress) << "" << int(CheckStatus::Error) << "sys-firewall";
+    QTest::newRow("egress though a hop looks halted")
+        << "clearnet" << int(S::Agreed) << "203.0.113.7" << int(CheckStatus::Pass)
+        << "sys-firewall";
     QTest::newRow("clearnet match")
-        << "clearnet" << int(S::Agreed) << "203.0.113.7" << int(CheckStatus::Pass);
+        << "clearnet" << int(S::Agreed) << "203.0.113.7" << int(CheckStatus::Pass) << QString();
     QTest::newRow("clearnet other ip")
-        << "clearnet" << int(S::Agreed) << "198.51.100.9" << int(CheckStatus::Fail);
+        << "clearnet" << int(S::Agreed) << "198.51.100.9" << int(CheckStatus::Fail) << QString();
     QTest::newRow("clearnet no baseline")
-        << "clearnet" << int(S::Agreed) << "" << int(CheckStatus::Pass);
+        << "clearnet" << int(S::Agreed) << "" << int(CheckStatus::Pass) << QString();
     QTest::newRow("no egress expected")
-        << "none" << int(S::NoEgress) << "" << int(CheckStatus::Pass);
-    QTest::newRow("egress though none") << "none" << int(S::Agreed) << "" << int(CheckStatus::Fail);
-    QTest::newRow("no egress on vpn") << "vpn" << int(S::NoEgress) << "" << int(CheckStatus::Fail);
-    QTest::newRow("disagree") << "clearnet" << int(S::Disagreed) << "" << int(CheckStatus::Fail);
+        << "none" << int(S::NoEgress) << "" << int(CheckStatus::Pass) << QString();
+    QTest::newRow("egress though none")
+        << "none" << int(S::Agreed) << "" << int(CheckStatus::Fail) << QString();
+    QTest::newRow("no egress on vpn")
+        << "vpn" << int(S::NoEgress) << "" << int(CheckStatus::Fail) << QString();
+    QTest::newRow("disagree") << "clearnet" << int(S::Disagreed) << "" << int(CheckStatus::Fail)
+                              << QString();
     QTest::newRow("cannot") << "clearnet" << int(S::CannotCheck) << "203.0.113.7"
-                            << int(CheckStatus::Error);
+                            << int(CheckStatus::Error) << QString();
     QTest::newRow("via on path") << "via sys-firewall" << int(S::Agreed) << ""
-                                 << int(CheckStatus::Pass);
+                                 << int(CheckStatus::Pass) << QString();
     QTest::newRow("via not on path")
-        << "via sys-vpn" << int(S::Agreed) << "" << int(CheckStatus::Fail);
+        << "via sys-vpn" << int(S::Agreed) << "" << int(CheckStatus::Fail) << QString();
 }
 
 void tst_CheckVerdicts::externalIp()
@@ -112,6 +121,7 @@ void tst_CheckVerdicts::externalIp()
     QFETCH(int, consensusState);
     QFETCH(QString, clearnet);
     QFETCH(int, status);
+    QFETCH(QString, haltedHop);
     ExitConsensus c;
     c.state = ExitConsensus::State(consensusState);
     if (c.state == ExitConsensus::State::Agreed) {
@@ -129,6 +139,7 @@ void tst_CheckVerdicts::externalIp()
     if (!clearnet.isEmpty())
         ctx.clearnetExit = clearnet;
     ctx.baselineQube = QStringLiteral("sys-net");
+    ctx.haltedHop = haltedHop;
     const Verdict v = judgeExternalIp(c, ctx);
     QCOMPARE(int(v.status), status);
     QVERIFY(!v.reason.isEmpty());
