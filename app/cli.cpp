@@ -236,11 +236,7 @@ bool needsGui(const CliOptions &options)
     return false;
 }
 
-namespace {
-
-// Loads the config and expectations, runs the checks, and reports progress on stderr when it is
-// a terminal.
-Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
+Result<VerifyRequest> makeVerifyRequest(const CliOptions &options)
 {
     VerifyRequest request;
     auto config = loadCheckConfig(options.configPath);
@@ -258,6 +254,18 @@ Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
         request.checks.append(*checkKindFromId(id));
     request.autostart = options.autostart;
     request.drill = options.drill;
+    return request;
+}
+
+namespace {
+
+// Reports progress on stderr when it is a terminal.
+Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
+{
+    auto made = makeVerifyRequest(options);
+    if (!made)
+        return made.error();
+    const VerifyRequest request = std::move(made).value();
 
     if (options.drill) {
         auto plan = planVerification(snapshot, request);

@@ -1,6 +1,9 @@
 #pragma once
 // The command line: options, the headless path (load, export, exit) and the exit codes.
 
+#include "checks/verifier.h"
+#include "model/result.h"
+
 #include <QStringList>
 
 namespace netmap {
@@ -30,6 +33,9 @@ struct CliOptions
 bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *exitCode);
 // Runs without a window: loads the source, writes every --export, returns the exit code.
 int runHeadless(const CliOptions &options);
+// The checks --verify asks for: config and expectations loaded (errors name the file), qubes,
+// checks, autostart and drill as given. Used by the headless path and by the window.
+Result<VerifyRequest> makeVerifyRequest(const CliOptions &options);
 // True when an export needs the Qt GUI libraries (SVG, PNG).
 bool needsGui(const CliOptions &options);
 

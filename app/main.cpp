@@ -1,5 +1,6 @@
 // qubes-netmap: the only place that decides between the window and the headless path.
 
+#include "checkcontroller.h"
 #include "cli.h"
 #include "mainwindow.h"
 #include "qubes/livesource.h"
@@ -9,8 +10,10 @@
 #include <QFile>
 #include <QIcon>
 #include <QTemporaryDir>
+#include <QTextStream>
 
 #include <memory>
+#include <optional>
 
 int main(int argc, char **argv)
 {
@@ -43,6 +46,17 @@ int main(int argc, char **argv)
         return netmap::runHeadless(options);
     }
 
+    // --verify in the window: the config and expectations are read before it opens.
+    std::optional<netmap::VerifyRequest> verifyRequest;
+    if (options.verify) {
+        auto made = netmap::makeVerifyRequest(options);
+        if (!made) {
+            QTextStream(stderr) << "qubes-netmap: " << made.error().toString() << Qt::endl;
+            return made.error().exitCode();
+        }
+        verifyRequest = std::move(made).value();
+    }
+
     QApplication app(argc, argv);
     QApplication::setDesktopFileName(QStringLiteral("qubes-netmap"));
     QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("qubes-netmap")));
@@ -63,5 +77,7 @@ int main(int argc, char **argv)
     }
     netmap::MainWindow window(source);
     window.show();
+    if (verifyRequest)
+        window.checkController()->verifyWhenShown(*verifyRequest); // runs once the map is shown
     return app.exec();
 }

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
 #include "diagram/qubeitem.h"
@@ -99,6 +100,8 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
 
     // After the window's own context-menu entries; before restoreSettings() (its dock).
     m_liveController = new LiveController(this);
+    // Checks: after the window's own context-menu entries; before restoreSettings() (its dock).
+    m_checkController = new CheckController(this);
 
     restoreSettings();
     refresh();

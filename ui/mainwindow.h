@@ -13,6 +13,7 @@ class QMenu;
 
 namespace netmap {
 
+class CheckController;
 class DiagramScene;
 class DiagramView;
 class InspectorDock;
@@ -45,6 +46,7 @@ public:
     DiagramScene *scene() const { return m_scene; }
     DiagramView *view() const { return m_view; }
     InspectorDock *inspector() const { return m_inspector; }
+    CheckController *checkController() const { return m_checkController; }
     QLineEdit *findEdit() const { return m_findEdit; }
     QString statusText() const; // where the data came from and when
 
@@ -83,6 +85,7 @@ private:
     LiveSource *m_live = nullptr;
     LiveController *m_liveController = nullptr;
     QMenu *m_viewMenu = nullptr;
+    CheckController *m_checkController = nullptr;
     QLabel *m_sourceLabel = nullptr;
     QLineEdit *m_findEdit = nullptr;
     int m_findIndex = 0;

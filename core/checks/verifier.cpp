@@ -717,7 +717,7 @@ struct Verifier::Private
 
     // --- kill-switch drill: break, probe downstream, restore; one VPN qube at a time ---
 
-    int restoreAfter() const { return request.config.timeoutSeconds * 2 + 15; }
+    int restoreAfter() const { return drillRestoreAfterSeconds(request.config); }
 
     void nextDrill()
     {
@@ -936,6 +936,55 @@ Result<QList<PlannedCheck>> planVerification(const Snapshot &snapshot, const Ver
     if (!plan)
         return plan.error();
     return plan->items;
+}
+
+int drillRestoreAfterSeconds(const CheckConfig &config)
+{
+    return config.timeoutSeconds * 2 + 15;
+}
+
+Result<DrillPlan> planDrill(const Snapshot &snapshot, const VerifyRequest &request,
+                            const QString &vpnQube)
+{
+    const Qube *vpn = snapshot.find(vpnQube);
+    if (!vpn || !vpn->name.isRunnable())
+        return makeError(Error::Code::Usage,
+                         QStringLiteral("no qube named \"%1\" to drill").arg(vpnQube.left(64)));
+    const QStringList tunnels = snapshot.tunnels.value(vpnQube);
+    if (tunnels.isEmpty())
+        return makeError(
+            Error::Code::Usage,
+            QStringLiteral("no tunnel interface is known to be up in %1").arg(vpnQube));
+    const auto iface = validInterfaceName(tunnels.constFirst());
+    if (!iface)
+        return makeError(Error::Code::Usage, QStringLiteral("bad tunnel interface name"));
+    const Topology topology(snapshot);
+    DrillPlan plan;
+    plan.vpnQube = vpnQube;
+    plan.interfaceName = *iface;
+    plan.downstreamQube = chooseDownstream(snapshot, topology, request, vpnQube);
+    if (plan.downstreamQube.isEmpty())
+        return makeError(
+            Error::Code::Usage,
+            QStringLiteral("no running qube behind %1 to test the kill switch with").arg(vpnQube));
+    plan.restoreAfterSeconds = drillRestoreAfterSeconds(request.config);
+    plan.steps
+        = drillSteps(vpnQube, plan.interfaceName, plan.downstreamQube, plan.restoreAfterSeconds);
+    // As Verifier::Private::spec() builds them (the window shows display() of each).
+    const auto command = [&](const QString &qube, const QString &script, bool root) {
+        CommandSpec c;
+        c.program = request.qvmRun;
+        c.arguments
+            = qvmRunArguments(*QubeName::fromUntrusted(qube), script, root, request.autostart);
+        return c;
+    };
+    ProbePlan probe;
+    probe.externalIp = true;
+    plan.commands << command(vpnQube,
+                             drillBreakScript(plan.interfaceName, plan.restoreAfterSeconds), true)
+                  << command(plan.downstreamQube, probeScript(probe, request.config), false)
+                  << command(vpnQube, drillRestoreScript(), true);
+    return plan;
 }
 
 QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request,

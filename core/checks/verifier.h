@@ -79,6 +79,24 @@ Result<Snapshot> verifySnapshot(Snapshot snapshot, const VerifyRequest &request,
 Result<QList<PlannedCheck>> planVerification(const Snapshot &snapshot,
                                              const VerifyRequest &request);
 
+// What the kill-switch drill on vpnQube would run, for a confirmation that shows it exactly:
+// the same qvm-run command lines (program, arguments, scripts) the Verifier starts, in order.
+struct DrillPlan
+{
+    QString vpnQube;
+    QString interfaceName; // the first tunnel seen up in it (snapshot.tunnels)
+    QString downstreamQube; // the qube behind it whose egress is tested
+    int restoreAfterSeconds = 0; // the self-expiring restore inside the VPN qube
+    QStringList steps; // in words
+    QList<CommandSpec> commands; // break (root), downstream probe, restore (root)
+};
+// Seconds after which the drill's break undoes itself inside the VPN qube.
+int drillRestoreAfterSeconds(const CheckConfig &config);
+// An error when the drill cannot run: no tunnel known (probe the VPN qube first), no running qube
+// behind it, not a runnable qube.
+Result<DrillPlan> planDrill(const Snapshot &snapshot, const VerifyRequest &request,
+                            const QString &vpnQube);
+
 // Exactly what the kill-switch drill would do on vpnQube, step by step, for a confirmation.
 QStringList describeDrill(const Snapshot &snapshot, const VerifyRequest &request,
                           const QString &vpnQube);

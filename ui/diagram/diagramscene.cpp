@@ -13,6 +13,7 @@
 #include <QGraphicsSceneContextMenuEvent>
 #include <QGraphicsSceneMouseEvent>
 #include <QMenu>
+#include <QTimer>
 
 #include <algorithm>
 #include <map>
@@ -51,6 +52,13 @@ DiagramScene::DiagramScene(QObject *parent)
     // Nothing moves once laid out: a static BSP index answers hit tests in log time.
     setItemIndexMethod(BspTreeIndex);
     connect(this, &QGraphicsScene::selectionChanged, this, &DiagramScene::onSelectionChanged);
+    m_busyTimer = new QTimer(this);
+    m_busyTimer->setInterval(90);
+    connect(m_busyTimer, &QTimer::timeout, this, [this] {
+        for (const QString &name : std::as_const(m_busy))
+            if (QubeItem *item = qubeItem(name))
+                item->advanceBusy();
+    });
     rebuild();
 }
 
@@ -66,6 +74,7 @@ void DiagramScene::setSnapshot(const Snapshot &snapshot)
 {
     m_snapshot = snapshot;
     rebuild();
+    emit snapshotChanged();
 }
 
 void DiagramScene::setShowTemplates(bool show)
@@ -149,6 +158,7 @@ void DiagramScene::rebuild()
             m_boxWidths.insert(boxName[b], box.rect.width());
             item->setPos(box.rect.topLeft());
             item->setZValue(2);
+            item->setBusy(m_busy.contains(boxName[b]));
             addItem(item);
             m_qubes.insert(boxName[b], item);
         }
@@ -359,6 +369,7 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
         item->setZValue(old->zValue());
         item->setMatched(old->isMatched());
         item->setOpacity(old->opacity());
+        item->setBusy(old->isBusy());
         removeItem(old);
         delete old;
         addItem(item);
@@ -426,6 +437,7 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
     } else {
         highlightEgress(QString());
     }
+    emit snapshotChanged();
     return true;
 }
 
@@ -601,6 +613,38 @@ void DiagramScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent *event)
         return;
     }
     QGraphicsScene::mouseDoubleClickEvent(event);
+}
+
+// ---- busy markers
+
+void DiagramScene::setQubeBusy(const QString &name, bool busy)
+{
+    if (busy)
+        m_busy.insert(name);
+    else
+        m_busy.remove(name);
+    if (QubeItem *item = qubeItem(name))
+        item->setBusy(busy);
+    if (m_busy.isEmpty())
+        m_busyTimer->stop();
+    else if (!m_busyTimer->isActive())
+        m_busyTimer->start();
+}
+
+void DiagramScene::clearBusy()
+{
+    const QSet<QString> busy = std::exchange(m_busy, {});
+    for (const QString &name : busy)
+        if (QubeItem *item = qubeItem(name))
+            item->setBusy(false);
+    m_busyTimer->stop();
+}
+
+QStringList DiagramScene::busyQubes() const
+{
+    QStringList names(m_busy.cbegin(), m_busy.cend());
+    names.sort();
+    return names;
 }
 
 } // namespace netmap

@@ -7,10 +7,12 @@
 #include <QDateTime>
 #include <QGraphicsScene>
 #include <QHash>
+#include <QSet>
 
 #include <memory>
 
 class QMenu;
+class QTimer;
 
 namespace netmap {
 
@@ -63,6 +65,11 @@ public:
     QStringList find(const QString &text);
     const QStringList &matches() const { return m_matches; }
 
+    // Qubes a check runs in: their box shows a spinner (kept across rebuilds).
+    void setQubeBusy(const QString &name, bool busy);
+    void clearBusy();
+    QStringList busyQubes() const; // sorted
+
     QString selectedQube() const;
     void selectQube(const QString &name); // empty clears
 
@@ -76,6 +83,8 @@ signals:
     void qubeActivated(const QString &qube); // double click
     // Emitted while a qube's context menu is built: add actions to menu (it is shown right after).
     void contextMenuRequested(const QString &qube, QMenu *menu);
+    // The snapshot shown changed (a new snapshot, or new evidence on the same one).
+    void snapshotChanged();
 
 protected:
     void contextMenuEvent(QGraphicsSceneContextMenuEvent *event) override;
@@ -105,6 +114,8 @@ private:
     bool m_rebuilding = false;
     QHash<QString, double> m_boxWidths; // for redrawing a box in place
     QHash<QString, QStringList> m_busMembers; // upper qube -> lower qubes sharing its bus
+    QSet<QString> m_busy;
+    QTimer *m_busyTimer = nullptr;
 };
 
 } // namespace netmap

@@ -33,6 +33,26 @@ QString escapedTooltip(const Qube &qube, QubeItem::Kind kind)
     return QStringLiteral("<qt>") + lines.join(QStringLiteral("<br>")) + QStringLiteral("</qt>");
 }
 
+// Twelve spokes, the newest brightest: a check is running in the qube.
+void paintSpinner(QPainter *painter, const QRectF &rect, const QColor &ink, int phase)
+{
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing);
+    const QPointF c = rect.center();
+    const double outer = std::min(rect.width(), rect.height()) * 0.34;
+    const double inner = outer * 0.45;
+    for (int i = 0; i < 12; ++i) {
+        const int age = (phase - i + 12) % 12;
+        QColor colour = ink;
+        colour.setAlphaF(std::max(0.15, 1.0 - age / 9.0));
+        painter->setPen(QPen(colour, 2.2, Qt::SolidLine, Qt::RoundCap));
+        const double a = M_PI / 6 * i - M_PI / 2;
+        painter->drawLine(QPointF(c.x() + inner * std::cos(a), c.y() + inner * std::sin(a)),
+                          QPointF(c.x() + outer * std::cos(a), c.y() + outer * std::sin(a)));
+    }
+    painter->restore();
+}
+
 } // namespace
 
 QubeItem::QubeItem(const Qube &qube, double width, QGraphicsItem *parent)
@@ -130,6 +150,23 @@ void QubeItem::setMatched(bool matched)
     if (m_matched == matched)
         return;
     m_matched = matched;
+    update();
+}
+
+void QubeItem::setBusy(bool busy)
+{
+    if (m_busy == busy)
+        return;
+    m_busy = busy;
+    m_busyPhase = 0;
+    update();
+}
+
+void QubeItem::advanceBusy()
+{
+    if (!m_busy)
+        return;
+    m_busyPhase = (m_busyPhase + 1) % 12;
     update();
 }
 
@@ -304,7 +341,10 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
     const QRectF band(m_rect.left(), m_rect.top(), DiagramTheme::kIconWidth, m_rect.height());
     painter->fillRect(band, m_labelColour);
     painter->restore();
-    paintIcon(painter, m_kind, band, DiagramTheme::textOn(m_labelColour));
+    if (m_busy)
+        paintSpinner(painter, band, DiagramTheme::textOn(m_labelColour), m_busyPhase);
+    else
+        paintIcon(painter, m_kind, band, DiagramTheme::textOn(m_labelColour));
 
     QColor border = m_labelColour.darker(115);
     QPen pen(border, 1.6);

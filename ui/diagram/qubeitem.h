@@ -34,6 +34,10 @@ public:
     void setWidth(double width);
     void setMatched(bool matched);
     bool isMatched() const { return m_matched; }
+    // A check runs in the qube: a spinner replaces the icon; advanceBusy() turns it a step.
+    void setBusy(bool busy);
+    bool isBusy() const { return m_busy; }
+    void advanceBusy();
 
     // The outline of a box of this kind; also used by the legend.
     static QPainterPath outline(Kind kind, const QRectF &rect);
@@ -59,6 +63,8 @@ private:
     QColor m_labelColour;
     bool m_halted = false;
     bool m_matched = false;
+    bool m_busy = false;
+    int m_busyPhase = 0; // spinner step, 0..11
     QRectF m_rect;
 };
 

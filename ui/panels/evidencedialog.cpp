@@ -1,0 +1,123 @@
+#include "evidencedialog.h"
+
+#include "checkresultsmodel.h"
+
+#include <QDialogButtonBox>
+#include <QFontDatabase>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QVBoxLayout>
+
+namespace netmap {
+
+namespace {
+
+bool isFormattingChar(char16_t c)
+{
+    return c == 0x061C || c == 0x00AD || (c >= 0x200B && c <= 0x200F)
+        || (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x2069) || c == 0xFEFF
+        || (c >= 0xFFF9 && c <= 0xFFFB);
+}
+
+QString timeText(const QDateTime &t)
+{
+    return t.isValid() ? t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz 'UTC'"))
+                       : QStringLiteral("-");
+}
+
+} // namespace
+
+QString EvidenceDialog::visibleText(const QString &untrusted, int cap)
+{
+    QString out;
+    const QString in = untrusted.left(cap);
+    out.reserve(in.size());
+    for (const QChar ch : in) {
+        const char16_t c = ch.unicode();
+        if (c == u'\n' || c == u'\t') {
+            out += ch;
+        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) {
+            out += QStringLiteral("\\x%1").arg(int(c), 2, 16, QLatin1Char('0'));
+        } else if (isFormattingChar(c)) {
+            out += QStringLiteral("<U+%1>").arg(int(c), 4, 16, QLatin1Char('0')).toUpper();
+        } else {
+            out += ch;
+        }
+    }
+    if (untrusted.size() > cap)
+        out += QStringLiteral("\n[… %1 more characters not shown]").arg(untrusted.size() - cap);
+    return out;
+}
+
+QString EvidenceDialog::evidenceText(const CheckResult &r, const QStringList &currentChain)
+{
+    const auto v = [](const QString &s) { return visibleText(s, 64 << 10); };
+    QStringList lines;
+    lines << QStringLiteral("Qube:      %1").arg(r.qube.toString());
+    lines << QStringLiteral("Check:     %1 (%2)")
+                 .arg(CheckResultsModel::checkTitle(r.check), checkKindId(r.check));
+    lines << QStringLiteral("Status:    %1").arg(CheckResultsModel::statusText(r.status));
+    if (!r.reason.isEmpty())
+        lines << QStringLiteral("Why:       %1").arg(v(r.reason));
+    lines << QStringLiteral("Observed:  %1")
+                 .arg(r.observed.isEmpty() ? QStringLiteral("-") : v(r.observed));
+    lines << QStringLiteral("Expected:  %1")
+                 .arg(r.expected.isEmpty() ? QStringLiteral("-") : v(r.expected));
+    if (!r.externalIp.isEmpty())
+        lines << QStringLiteral("Exit IP:   %1").arg(v(r.externalIp));
+    lines << QStringLiteral("Path:      %1")
+                 .arg(r.pathAtRun.isEmpty() ? QStringLiteral("-")
+                                            : v(r.pathAtRun.join(QStringLiteral(" → "))));
+    if (r.pathAtRun != currentChain)
+        lines << QStringLiteral("STALE:     the path is now %1; this result predates the change.")
+                     .arg(currentChain.isEmpty() ? QStringLiteral("unknown")
+                                                 : currentChain.join(QStringLiteral(" → ")));
+    lines << QStringLiteral("Started:   %1").arg(timeText(r.started));
+    lines << QStringLiteral("Finished:  %1").arg(timeText(r.finished));
+    if (r.started.isValid() && r.finished.isValid())
+        lines << QStringLiteral("Duration:  %1 s")
+                     .arg(double(r.started.msecsTo(r.finished)) / 1000.0, 0, 'f', 3);
+    lines << QStringLiteral("Exit:      %1")
+                 .arg(r.exitCode >= 0
+                          ? QString::number(r.exitCode)
+                          : QStringLiteral("none (did not run, timed out or cancelled)"));
+    lines << QString() << QStringLiteral("Command:")
+          << (r.command.isEmpty() ? QStringLiteral("-") : v(r.command));
+    lines << QString() << QStringLiteral("Output (raw, as the qube printed it; untrusted):")
+          << (r.output.isEmpty() ? QStringLiteral("-") : visibleText(r.output));
+    return lines.join(QLatin1Char('\n'));
+}
+
+EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &currentChain,
+                               QWidget *parent)
+    : QDialog(parent)
+{
+    setObjectName(QStringLiteral("evidenceDialog"));
+    setWindowTitle(tr("Evidence: %1 · %2")
+                       .arg(result.qube.toString(), CheckResultsModel::checkTitle(result.check)));
+    auto *layout = new QVBoxLayout(this);
+    auto *note = new QLabel(
+        tr("Everything below the command was printed by the qube and is shown as plain text."),
+        this);
+    note->setTextFormat(Qt::PlainText);
+    note->setWordWrap(true);
+    layout->addWidget(note);
+    m_text = new QPlainTextEdit(this); // plain text by construction: never rich text
+    m_text->setObjectName(QStringLiteral("evidenceText"));
+    m_text->setReadOnly(true);
+    m_text->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_text->setPlainText(evidenceText(result, currentChain));
+    layout->addWidget(m_text, 1);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(buttons);
+    resize(820, 560);
+}
+
+QString EvidenceDialog::text() const
+{
+    return m_text->toPlainText();
+}
+
+} // namespace netmap

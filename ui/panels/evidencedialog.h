@@ -1,0 +1,34 @@
+#pragma once
+// EvidenceDialog: the evidence of one check result (command, exit status, times, raw output) as
+// plain text in a read-only monospace box; nothing a qube printed is interpreted.
+
+#include "model/checkresult.h"
+
+#include <QDialog>
+
+class QPlainTextEdit;
+
+namespace netmap {
+
+class EvidenceDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    // currentChain: the qube's egress chain now (a different pathAtRun makes the result stale).
+    EvidenceDialog(const CheckResult &result, const QStringList &currentChain,
+                   QWidget *parent = nullptr);
+
+    QString text() const;
+    QPlainTextEdit *textEdit() const { return m_text; }
+
+    // The whole evidence as the dialog shows it.
+    static QString evidenceText(const CheckResult &result, const QStringList &currentChain);
+    // Untrusted text made visible: control characters as \xNN, bidirectional and invisible
+    // formatting characters as <U+XXXX>, so what is shown is what was printed, in order.
+    static QString visibleText(const QString &untrusted, int cap = 1 << 20);
+
+private:
+    QPlainTextEdit *m_text = nullptr;
+};
+
+} // namespace netmap
