@@ -289,7 +289,7 @@ void CheckController::onFinished()
     const std::size_t first = ran.checks.size() - std::min<std::size_t>(ran.checks.size(), m_done);
     for (std::size_t i = first; i < ran.checks.size(); ++i)
         ++counts[int(ran.checks[i].status)];
-    const QString tally = QStringLiteral("%1 ✅ · %2 ❌ · %3 ⚠ · %4 —")
+    const QString tally = QStringLiteral("%1 ✔ · %2 ✘ · %3 ⚠ · %4 —")
                               .arg(counts[int(CheckStatus::Pass)])
                               .arg(counts[int(CheckStatus::Fail)])
                               .arg(counts[int(CheckStatus::Error)])
@@ -300,11 +300,11 @@ void CheckController::onFinished()
                     .arg(counts[int(CheckStatus::Pass)] + counts[int(CheckStatus::Fail)])
                     .arg(m_total)
                     .arg(tally),
-                0);
+                30000);
     else if (m_total == 0)
         message(tr("Nothing to check: no running networked qube was selected"));
     else
-        message(tr("Checks finished: %1").arg(tally), 0);
+        message(tr("Checks finished: %1").arg(tally), 30000);
     verifier->deleteLater();
     m_cancelled = false;
     setRunning(false);

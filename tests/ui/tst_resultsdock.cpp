@@ -72,8 +72,8 @@ void tst_ResultsDock::statusMarks_data()
 {
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("text");
-    QTest::newRow("pass") << int(CheckStatus::Pass) << "✅ pass";
-    QTest::newRow("fail") << int(CheckStatus::Fail) << "❌ fail";
+    QTest::newRow("pass") << int(CheckStatus::Pass) << "✔ pass";
+    QTest::newRow("fail") << int(CheckStatus::Fail) << "✘ fail";
     QTest::newRow("error") << int(CheckStatus::Error) << "⚠ error";
     QTest::newRow("skipped") << int(CheckStatus::Skipped) << "— skipped";
 }
@@ -157,7 +157,7 @@ void tst_ResultsDock::staleWhenThePathChanges()
     dock.setSnapshot(s);
     QVERIFY(model->isStale(0));
     QCOMPARE(model->index(0, CheckResultsModel::StatusColumn).data().toString(),
-             QString("✅ pass (stale)"));
+             QString("✔ pass (stale)"));
     QVERIFY(model->index(0, 0).data(CheckResultsModel::StaleRole).toBool());
     QVERIFY(model->index(0, 0).data(Qt::ForegroundRole) != fresh); // drawn faded
     QVERIFY(model->index(0, 0).data(Qt::ToolTipRole).toString().contains("Stale"));
@@ -187,7 +187,7 @@ void tst_ResultsDock::sortsByStatusAndTime()
     QStringList order;
     for (int r = 0; r < shown->rowCount(); ++r)
         order << shown->index(r, CheckResultsModel::StatusColumn).data().toString();
-    QCOMPARE(order, QStringList({"❌ fail", "⚠ error", "✅ pass", "— skipped"}));
+    QCOMPARE(order, QStringList({"✘ fail", "⚠ error", "✔ pass", "— skipped"}));
     view->sortByColumn(CheckResultsModel::WhenColumn, Qt::DescendingOrder);
     order.clear();
     for (int r = 0; r < shown->rowCount(); ++r)
@@ -204,7 +204,7 @@ void tst_ResultsDock::summaryCounts()
     s.checks.push_back(result("work", CheckKind::Isolation, CheckStatus::Fail, kWorkPath));
     s.checks.push_back(result("work", CheckKind::Tor, CheckStatus::Skipped, kWorkPath));
     dock.setSnapshot(s);
-    QCOMPARE(dock.summary(), QString("3 result(s): 1 ✅ · 1 ❌ · 0 ⚠ · 1 —"));
+    QCOMPARE(dock.summary(), QString("3 result(s): 1 ✔ · 1 ✘ · 0 ⚠ · 1 —"));
 }
 
 void tst_ResultsDock::doubleClickOpensEvidence()

@@ -26,6 +26,22 @@ int statusRank(CheckStatus status)
     return 4;
 }
 
+// The marks are coloured text: the emoji ✅/❌ are missing from the fonts of minimal installs.
+QColor statusColour(CheckStatus status)
+{
+    switch (status) {
+    case CheckStatus::Pass:
+        return QColor(0x1b, 0x7f, 0x3b);
+    case CheckStatus::Fail:
+        return QColor(0xd6, 0x27, 0x28);
+    case CheckStatus::Error:
+        return QColor(0xb3, 0x6b, 0x00);
+    case CheckStatus::Skipped:
+        return QColor(0x62, 0x66, 0x6d);
+    }
+    return {};
+}
+
 QDateTime whenOf(const CheckResult &r)
 {
     return r.finished.isValid() ? r.finished : r.started;
@@ -66,9 +82,9 @@ QString CheckResultsModel::statusText(CheckStatus status)
 {
     switch (status) {
     case CheckStatus::Pass:
-        return QStringLiteral("✅ ") + tr("pass");
+        return QStringLiteral("✔ ") + tr("pass");
     case CheckStatus::Fail:
-        return QStringLiteral("❌ ") + tr("fail");
+        return QStringLiteral("✘ ") + tr("fail");
     case CheckStatus::Error:
         return QStringLiteral("⚠ ") + tr("error");
     case CheckStatus::Skipped:
@@ -234,8 +250,8 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
     case Qt::ForegroundRole:
         if (row.stale)
             return QBrush(QColor(0x9e, 0x9e, 0x9e)); // faded, like stale links
-        if (index.column() == StatusColumn && r.status == CheckStatus::Fail)
-            return QBrush(QColor(0xd6, 0x27, 0x28));
+        if (index.column() == StatusColumn)
+            return QBrush(statusColour(r.status));
         break;
     case Qt::FontRole:
         if (row.stale) {

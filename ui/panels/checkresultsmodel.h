@@ -39,7 +39,8 @@ public:
     int staleCount() const;
 
     static QString checkTitle(CheckKind check); // "External IP", "VPN leak", ...
-    static QString statusText(CheckStatus status); // "✅ pass", "❌ fail", "⚠ error", "— skipped"
+    // "✔ pass", "✘ fail", "⚠ error", "— skipped" (drawn green, red, amber, grey)
+    static QString statusText(CheckStatus status);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -85,7 +85,7 @@ void ResultsDock::updateSummary()
         return;
     }
     QString text = tr("%n result(s): ", nullptr, n)
-        + QStringLiteral("%1 ✅ · %2 ❌ · %3 ⚠ · %4 —")
+        + QStringLiteral("%1 ✔ · %2 ✘ · %3 ⚠ · %4 —")
               .arg(m_model->count(CheckStatus::Pass))
               .arg(m_model->count(CheckStatus::Fail))
               .arg(m_model->count(CheckStatus::Error))

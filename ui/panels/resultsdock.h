@@ -24,7 +24,7 @@ public:
     void setSnapshot(const Snapshot &snapshot);
     CheckResultsModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
-    QString summary() const; // "7 results: 5 ✅ · 1 ❌ · 1 ⚠ · 0 — · 2 stale"
+    QString summary() const; // "7 results: 5 ✔ · 1 ✘ · 1 ⚠ · 0 — · 2 stale"
 
     // Opens the evidence of the result shown in this row of the view (sorted order).
     EvidenceDialog *showEvidence(int viewRow);
