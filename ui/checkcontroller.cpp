@@ -105,7 +105,8 @@ CheckController::CheckController(MainWindow *window)
     m_progressLabel->setTextFormat(Qt::PlainText);
     m_progress = new QProgressBar(window);
     m_progress->setObjectName(QStringLiteral("checkProgress"));
-    m_progress->setMaximumWidth(220);
+    m_progress->setMinimumWidth(160);
+    m_progress->setMaximumWidth(240);
     m_progress->setFormat(tr("%v / %m checks"));
     m_cancelButton = new QPushButton(tr("Cancel"), window);
     m_cancelButton->setObjectName(QStringLiteral("cancelChecksButton"));

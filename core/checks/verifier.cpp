@@ -493,7 +493,12 @@ struct Verifier::Private
             skippedEmitted = true;
             emitSkipped();
         }
-        while (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty()) {
+        // A few starts per event-loop turn: each is a fork in the caller's (the UI's) thread.
+        constexpr int kStartsPerTurn = 2;
+        int started = 0;
+        while (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty()
+               && started < kStartsPerTurn) {
+            ++started;
             Work &w = plan.work[plan.queue.takeFirst()];
             const int cap = w.plan.ruleset ? (1 << 20) : (512 << 10);
             const CommandSpec c
@@ -506,6 +511,8 @@ struct Verifier::Private
             emit q->qubeBusy(w.qube, true);
             emit q->progress(done, total, w.qube);
         }
+        if (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty())
+            QTimer::singleShot(0, q, [this] { pump(); });
         if (running.isEmpty() && drillId == 0 && (plan.queue.isEmpty() || cancelled))
             nextDrill();
     }

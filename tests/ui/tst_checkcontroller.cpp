@@ -11,6 +11,7 @@
 #include "panels/checkresultsmodel.h"
 #include "panels/drilldialog.h"
 #include "panels/evidencedialog.h"
+#include "panels/inspectordock.h"
 #include "panels/resultsdock.h"
 
 #include <QAction>
@@ -26,6 +27,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -158,6 +160,7 @@ private slots:
     void contextMenuHoldsTheCheckActions();
     void checksFillTheDockAndRecolourInPlace();
     void singleCheckFromTheMenu();
+    void resultsGoStaleWhenTheNetvmChanges();
     void cancelStopsAndSaysCancelled();
     void eventLoopTurnsWhileChecksHang();
     void hostileOutputShownLiterally();
@@ -347,6 +350,49 @@ void tst_CheckController::singleCheckFromTheMenu()
         if (l->lower() == "work-vpn" && !l->toInternet())
             red = l->linkStyle().failed;
     QVERIFY(red);
+}
+
+void tst_CheckController::resultsGoStaleWhenTheNetvmChanges()
+{
+    Scenario scenario;
+    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    CheckResultsModel *model = checks->resultsDock()->model();
+    const int row = model->rowOf("work", CheckKind::ExternalIp);
+    QVERIFY(row >= 0);
+    QVERIFY(!model->isStale(row));
+    const auto link = [&]() -> LinkStyle {
+        for (LinkItem *l : window.scene()->linkItems())
+            if (l->lower() == "work" && !l->toInternet())
+                return l->linkStyle();
+        return {};
+    };
+    QVERIFY(link().verified);
+    QVERIFY(!link().stale);
+
+    // work moves behind sys-vpn (as following changes shows it): its evidence is now stale.
+    Snapshot moved = window.snapshot();
+    for (Qube &q : moved.qubes)
+        if (q.name.toString() == "work")
+            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    window.showFollowedSnapshot(moved);
+    QVERIFY(model->isStale(row));
+    QVERIFY(
+        model->index(row, CheckResultsModel::StatusColumn).data().toString().endsWith("(stale)"));
+    QVERIFY(checks->resultsDock()->summary().contains("stale"));
+    QVERIFY(link().stale);
+    window.inspect("work");
+    bool said = false;
+    for (QTableWidget *table : window.inspector()->findChildren<QTableWidget *>())
+        for (int r = 0; r < table->rowCount(); ++r)
+            for (int c = 0; c < table->columnCount(); ++c)
+                if (table->item(r, c) && table->item(r, c)->text().contains("stale"))
+                    said = true;
+    QVERIFY(said);
 }
 
 void tst_CheckController::cancelStopsAndSaysCancelled()
@@ -544,8 +590,14 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
     QCOMPARE(plan.downstreamQube, QString("work-vpn"));
     QCOMPARE(plan.commands.size(), 3);
     const QString shown = dialog->commandsText();
-    for (const CommandSpec &c : plan.commands)
-        QVERIFY(shown.contains(c.display()));
+    for (const CommandSpec &c : plan.commands) {
+        // The command line, then its script verbatim (multi-line, readable).
+        QStringList head = c.arguments;
+        const QString script = head.takeLast();
+        QVERIFY(shown.contains(c.program + " " + head.join(' ') + " SCRIPT\n"));
+        QVERIFY(shown.contains("exactly ---\n" + script + "\n--- end of SCRIPT"));
+        QVERIFY(script.contains('\n'));
+    }
     QVERIFY(shown.contains("ip link set"));
     QVERIFY(dialog->findChild<QPlainTextEdit *>("drillCommands")->isReadOnly());
     QVERIFY(dialog->findChild<QLabel *>("drillIntro")

@@ -21,17 +21,24 @@ QString DrillDialog::describe(const DrillPlan &plan)
     for (int i = 0; i < plan.steps.size(); ++i)
         lines << QStringLiteral("  %1. %2").arg(i + 1).arg(plan.steps[i]);
     lines << QString()
-          << QStringLiteral("Exactly these commands run from dom0, one after the other "
-                            "(program and arguments; the last argument is the script run in "
-                            "the qube):");
+          << QStringLiteral(
+                 "Exactly these commands run from dom0, one after the other: the program "
+                 "and its arguments, the last argument being the script that runs in "
+                 "the qube, shown in full below each command line.");
     for (int i = 0; i < plan.commands.size(); ++i) {
+        const CommandSpec &c = plan.commands[i];
         const QString qube = i == 1 ? plan.downstreamQube : plan.vpnQube;
         lines << QString()
               << QStringLiteral("=== Command %1 of %2: %3 ===")
                      .arg(i + 1)
                      .arg(plan.commands.size())
                      .arg(QString::fromLatin1(kWhat[std::min(i, 2)]).arg(qube));
-        lines << plan.commands[i].display();
+        CommandSpec head = c;
+        const QString script = head.arguments.isEmpty() ? QString() : head.arguments.takeLast();
+        lines << head.display() + QStringLiteral(" SCRIPT");
+        lines << QStringLiteral("--- SCRIPT, the last argument, exactly ---");
+        lines << script;
+        lines << QStringLiteral("--- end of SCRIPT ---");
     }
     return lines.join(QLatin1Char('\n'));
 }

@@ -105,7 +105,7 @@ EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &cur
     m_text = new QPlainTextEdit(this); // plain text by construction: never rich text
     m_text->setObjectName(QStringLiteral("evidenceText"));
     m_text->setReadOnly(true);
-    m_text->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_text->setLineWrapMode(QPlainTextEdit::WidgetWidth); // long reasons stay readable
     m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_text->setPlainText(evidenceText(result, currentChain));
     layout->addWidget(m_text, 1);
