@@ -166,6 +166,7 @@ private slots:
     void hostileOutputShownLiterally();
     void drillNeverRunsWithoutConfirmation();
     void startupVerifyRunsAfterTheWindowOpens();
+    void startupDrillIsStillAsked();
 };
 
 void tst_CheckController::initTestCase()
@@ -659,6 +660,33 @@ void tst_CheckController::startupVerifyRunsAfterTheWindowOpens()
     QVERIFY(!window.snapshot().latest(u"work", CheckKind::Isolation));
     // The base of later runs is the startup request's (its config and qvm-run).
     QCOMPARE(checks->baseRequest().qvmRun, request.qvmRun);
+}
+
+void tst_CheckController::startupDrillIsStillAsked()
+{
+    // --verify --drill in the window: the checks run, then the drill is asked for, not run.
+    Scenario scenario;
+    const QString log = scenario.logPath();
+    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    CheckController *checks = window.checkController();
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    VerifyRequest request = fakeRequest();
+    request.qubes = QStringList {"sys-vpn"};
+    request.checks = {CheckKind::KillSwitch};
+    request.drill = true;
+    checks->verifyWhenShown(request);
+    window.show();
+    QVERIFY(finished.wait(60000));
+    QTRY_VERIFY(checks->drillDialog());
+    QCOMPARE(checks->drillDialog()->plan().vpnQube, QString("sys-vpn"));
+    const int calls = int(lines(log).size());
+    checks->drillDialog()->reject();
+    QTest::qWait(500);
+    QVERIFY(!checks->isRunning());
+    QCOMPARE(int(lines(log).size()), calls);
+    const CheckResult *r = window.snapshot().latest(u"sys-vpn", CheckKind::KillSwitch);
+    QVERIFY(r);
+    QVERIFY(!r->command.contains("ip link set"));
 }
 
 QTEST_MAIN(tst_CheckController)

@@ -34,7 +34,7 @@ ResultsDock::ResultsDock(QWidget *parent)
     m_view->setObjectName(QStringLiteral("resultsView"));
     m_view->setModel(m_proxy);
     m_view->setSortingEnabled(true);
-    m_view->sortByColumn(CheckResultsModel::QubeColumn, Qt::AscendingOrder);
+    m_view->sortByColumn(CheckResultsModel::StatusColumn, Qt::AscendingOrder); // failures first
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
