@@ -50,7 +50,10 @@ DroppedFlowItem::DroppedFlowItem(const QString &from, const QString &to, const Q
     } else {
         a = QPointF(fromBox.right(), fromBox.center().y());
         b = QPointF(toBox.right(), toBox.center().y());
-        const double bulge = std::clamp(std::abs(b.y() - a.y()) * 0.5, 60.0, 180.0);
+        // The two directions between the same qubes take different loops and label heights.
+        const bool up = b.y() < a.y();
+        const double bulge = std::clamp(std::abs(b.y() - a.y()) * 0.5, 60.0, 180.0) + (up ? 56 : 0);
+        m_labelOffset = up ? -11 : 11;
         const double x = std::max(a.x(), b.x()) + bulge;
         c1 = QPointF(x, a.y());
         c2 = QPointF(x, b.y());
@@ -63,7 +66,7 @@ DroppedFlowItem::DroppedFlowItem(const QString &from, const QString &to, const Q
     m_tipDirection = len > 0 ? d / len : QPointF(1, 0);
     m_labelAnchor = m_path.pointAtPercent(0.5);
     m_bounds = m_path.boundingRect().adjusted(-kArrow - 4, -kArrow - 4, kArrow + 4, kArrow + 4);
-    m_bounds = m_bounds.united(QRectF(m_labelAnchor.x() - 4, m_labelAnchor.y() - 28, 260, 40));
+    m_bounds = m_bounds.united(QRectF(m_labelAnchor.x() - 10, m_labelAnchor.y() - 32, 280, 64));
 
     auto *fade = new QPropertyAnimation(this, "opacity", this);
     fade->setDuration(kFadeMs);
@@ -136,7 +139,8 @@ void DroppedFlowItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *,
     painter->setFont(labelFont());
     const QFontMetricsF fm(painter->font());
     const QString shown = fm.elidedText(text, Qt::ElideRight, 240);
-    const QRectF box(c.x() + 12, c.y() - 9, fm.horizontalAdvance(shown) + 8, fm.height() + 2);
+    const QRectF box(c.x() + 12, c.y() - 9 + m_labelOffset, fm.horizontalAdvance(shown) + 8,
+                     fm.height() + 2);
     painter->setPen(Qt::NoPen);
     painter->setBrush(QColor(255, 255, 255, 225));
     painter->drawRoundedRect(box, 3, 3);

@@ -44,6 +44,7 @@ private:
     QPointF m_tip;
     QPointF m_tipDirection;
     QPointF m_labelAnchor;
+    double m_labelOffset = 0; // label above or below the badge
     QRectF m_bounds;
     QSequentialAnimationGroup *m_animation = nullptr;
 };

@@ -179,6 +179,14 @@ void tst_LiveLab::droppedPingIsShown()
     QCOMPARE(stopped.first().first().toString(), QStringLiteral("sys-firewall"));
     QVERIFY(!forwardChain("sys-firewall").contains("netmap"));
     QVERIFY(forwardChain("sys-firewall").contains("oifgroup 2")); // the drop itself stays
+
+    // Closing the window while watching removes the rule too.
+    started.clear();
+    live->requestWatch("sys-firewall");
+    QVERIFY(started.wait(30000));
+    QVERIFY(forwardChain("sys-firewall").contains("netmap-drop"));
+    w.close();
+    QVERIFY(!forwardChain("sys-firewall").contains("netmap"));
 }
 
 void tst_LiveLab::ruleExpiresByItself()
