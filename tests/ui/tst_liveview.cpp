@@ -170,6 +170,11 @@ void tst_LiveView::followEventUpdatesInPlace()
     QLocalSocket *client = qubesd.nextPendingConnection();
     QTRY_COMPARE(live->followStatus(), QStringLiteral("following changes (qubesd events)"));
     QVERIFY(live->followAction()->isChecked());
+    // The window's first read and the follower's catch-up read on connecting race at start:
+    // wait until both are in.
+    QAction *refresh = w.findChild<QAction *>(QStringLiteral("refreshAction"));
+    QTRY_VERIFY(refresh->isEnabled() && !live->follower()->isRefreshing());
+    QTest::qWait(100);
 
     QHash<QString, QubeItem *> items;
     QHash<QString, QPointF> positions;
