@@ -98,6 +98,7 @@ private slots:
     void anonVmWarnsFirst();
     void watchAsksListsDrawsAndCloses();
     void demoHasNoLiveEntries();
+    void failureTextIsPlain();
 
 private:
     void use(const char *fixture)
@@ -448,6 +449,29 @@ void tst_LiveView::demoHasNoLiveEntries()
     QTest::qWait(200);
     QVERIFY(calls("run.log").isEmpty());
     QVERIFY(calls("prefs.log").isEmpty());
+}
+
+void tst_LiveView::failureTextIsPlain()
+{
+    // What a qube prints when the rule cannot be added shows literally, never as markup.
+    qputenv("FAKE_QVM_RUN_ARM_FAIL", "1");
+    qputenv("FAKE_QVM_RUN_ARM_STDERR", "<b>bold</b><img src=x>");
+    MainWindow w(SourceSpec {SourceSpec::Kind::Live, QString()});
+    waitLoaded(w);
+    Asked asked;
+    asked.answer = true;
+    w.liveController()->setConfirmHandler(asked.handler());
+    w.liveController()->requestWatch("sys-firewall");
+    QMessageBox *box = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((box = w.findChild<QMessageBox *>()) != nullptr, 10000);
+    QVERIFY(box->informativeText().contains(QStringLiteral("<b>bold</b><img src=x>")));
+    for (const QLabel *label : box->findChildren<QLabel *>())
+        if (label->text().contains(u'<'))
+            QCOMPARE(label->textFormat(), Qt::PlainText);
+    QVERIFY(!w.liveController()->isWatching("sys-firewall"));
+    box->close();
+    qunsetenv("FAKE_QVM_RUN_ARM_FAIL");
+    qunsetenv("FAKE_QVM_RUN_ARM_STDERR");
 }
 
 QTEST_MAIN(tst_LiveView)

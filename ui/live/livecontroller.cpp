@@ -38,6 +38,14 @@ QString netvmText(const std::optional<QubeName> &netvm)
     return netvm ? netvm->toString() : QStringLiteral("no netvm");
 }
 
+// Every label of a message box as plain text: what a qube or a tool printed shows literally
+// (the informative text would otherwise be taken for rich text when it looks like it).
+void makePlain(QMessageBox &box)
+{
+    for (QLabel *label : box.findChildren<QLabel *>())
+        label->setTextFormat(Qt::PlainText);
+}
+
 // Confirmation boxes: plain text only, the question first, Cancel the default.
 void prepareBox(QMessageBox &box, const QString &question, const QString &details,
                 const QString &yesText, bool warning)
@@ -47,9 +55,7 @@ void prepareBox(QMessageBox &box, const QString &question, const QString &detail
     box.setTextFormat(Qt::PlainText);
     box.setText(question);
     box.setInformativeText(details);
-    // The informative label is plain text too: qube names and commands show literally.
-    for (QLabel *label : box.findChildren<QLabel *>())
-        label->setTextFormat(Qt::PlainText);
+    makePlain(box);
     QPushButton *yes = box.addButton(yesText, QMessageBox::YesRole);
     yes->setObjectName(QStringLiteral("confirmButton"));
     QPushButton *no = box.addButton(QMessageBox::Cancel);
@@ -135,6 +141,7 @@ LiveController::LiveController(MainWindow *window)
                 box->setAttribute(Qt::WA_DeleteOnClose);
                 box->setTextFormat(Qt::PlainText);
                 box->setInformativeText(why);
+                makePlain(*box);
                 box->open();
                 m_follower->refreshNow();
             });
@@ -467,6 +474,7 @@ void LiveController::requestWatch(const QString &qube)
                     box->setAttribute(Qt::WA_DeleteOnClose);
                     box->setTextFormat(Qt::PlainText);
                     box->setInformativeText(why);
+                    makePlain(*box);
                     box->open();
                 });
         connect(watcher, &DropWatcher::stopped, this,
