@@ -81,27 +81,10 @@ bool isHexToken(const QString &token)
     return true;
 }
 
-// First stderr line of a qube's command: printable ASCII only, short.
-QString firstLine(const QByteArray &untrusted)
-{
-    for (const QByteArray &raw : untrusted.split('\n')) {
-        const QByteArray line = raw.trimmed();
-        if (line.isEmpty())
-            continue;
-        QString out;
-        for (const char ch : line.left(160)) {
-            const auto c = static_cast<unsigned char>(ch);
-            out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
-        }
-        return out;
-    }
-    return {};
-}
-
 QString failure(const QString &what, const CommandOutput &output)
 {
     QString message = QStringLiteral("%1: qvm-run %2").arg(what, output.describe());
-    if (const QString detail = firstLine(output.stderrData); !detail.isEmpty())
+    if (const QString detail = output.firstErrorLine(); !detail.isEmpty())
         message += QStringLiteral(" (%1)").arg(detail);
     return message;
 }

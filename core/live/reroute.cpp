@@ -36,26 +36,10 @@ bool behindWhonix(const Snapshot &snapshot, const QStringList &chain)
     return false;
 }
 
-QString firstStderrLine(const QByteArray &untrusted)
-{
-    for (const QByteArray &raw : untrusted.split('\n')) {
-        const QByteArray line = raw.trimmed();
-        if (line.isEmpty())
-            continue;
-        QString out;
-        for (const char ch : line.left(160)) {
-            const auto c = static_cast<unsigned char>(ch);
-            out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
-        }
-        return out;
-    }
-    return {};
-}
-
 QString describeFailure(const CommandSpec &spec, const CommandOutput &output)
 {
     QString message = QStringLiteral("%1 %2").arg(spec.display(), output.describe());
-    if (const QString detail = firstStderrLine(output.stderrData); !detail.isEmpty())
+    if (const QString detail = output.firstErrorLine(); !detail.isEmpty())
         message += QStringLiteral(": ") + detail;
     return message;
 }

@@ -92,6 +92,26 @@ QString CommandOutput::describe() const
     return QStringLiteral("unknown outcome");
 }
 
+QString CommandOutput::firstErrorLine(int maxChars) const
+{
+    for (const QByteArray &rawLine : stderrData.split('\n')) {
+        const QByteArray line = rawLine.trimmed();
+        if (line.isEmpty())
+            continue;
+        QString out;
+        for (const char ch : line) {
+            if (out.size() >= maxChars) {
+                out += QStringLiteral("...");
+                break;
+            }
+            const auto c = static_cast<unsigned char>(ch);
+            out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
+        }
+        return out;
+    }
+    return {};
+}
+
 struct CommandRunner::Job
 {
     CommandSpec spec;

@@ -47,6 +47,9 @@ struct CommandOutput
     bool finishedOk() const { return outcome == Outcome::Finished && exitCode == 0; }
     // "exited with 2", "timed out after 30 s", "could not start: no such program", ...
     QString describe() const;
+    // The first non-empty line of stderr as printable ASCII (anything else becomes '?'), cut
+    // to maxChars with "..." - safe to show in one error line.
+    QString firstErrorLine(int maxChars = 160) const;
 };
 
 class CommandRunner : public QObject

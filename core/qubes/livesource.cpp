@@ -33,27 +33,6 @@ QString formatDuration(qint64 ms)
     return QStringLiteral("%1 ms").arg(ms);
 }
 
-// The first non-empty line of a tool's stderr, printable ASCII only and short.
-QString firstStderrLine(const QByteArray &untrustedStderr)
-{
-    for (const QByteArray &rawLine : untrustedStderr.split('\n')) {
-        const QByteArray line = rawLine.trimmed();
-        if (line.isEmpty())
-            continue;
-        QString out;
-        for (const char ch : line) {
-            if (out.size() >= maxStderrLine) {
-                out += QStringLiteral("...");
-                break;
-            }
-            const auto c = static_cast<unsigned char>(ch);
-            out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
-        }
-        return out;
-    }
-    return {};
-}
-
 // Why a tool run is unusable, in one line naming the tool; empty when it finished with 0.
 QString failureLine(const QString &tool, const CommandOutput &output, int timeoutMs)
 {
@@ -62,7 +41,7 @@ QString failureLine(const QString &tool, const CommandOutput &output, int timeou
     case Outcome::Finished: {
         if (output.exitCode == 0)
             return {};
-        const QString detail = firstStderrLine(output.stderrData);
+        const QString detail = output.firstErrorLine(maxStderrLine);
         QString line = QStringLiteral("%1 exited with %2").arg(tool).arg(output.exitCode);
         if (!detail.isEmpty())
             line += QStringLiteral(": ") + detail;
