@@ -49,8 +49,11 @@ DiagramScene::DiagramScene(QObject *parent)
     , m_topology(std::make_unique<Topology>(m_snapshot))
 {
     setBackgroundBrush(DiagramTheme::paper());
-    // Nothing moves once laid out: a static BSP index answers hit tests in log time.
+    // Nothing moves once laid out: a static BSP index answers hit tests in log time. Its
+    // automatic depth (log2 of the item count) files every long link into thousands of leaves
+    // on a big diagram: 10,000 qubes took 4 s and 600 MB to index. 1,024 leaves are plenty.
     setItemIndexMethod(BspTreeIndex);
+    setBspTreeDepth(10);
     connect(this, &QGraphicsScene::selectionChanged, this, &DiagramScene::onSelectionChanged);
     m_busyTimer = new QTimer(this);
     m_busyTimer->setInterval(90);
