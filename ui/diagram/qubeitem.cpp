@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 namespace netmap {
 
@@ -51,6 +53,39 @@ void paintSpinner(QPainter *painter, const QRectF &rect, const QColor &ink, int 
                           QPointF(c.x() + outer * std::cos(a), c.y() + outer * std::sin(a)));
     }
     painter->restore();
+}
+
+// A box's outline and its icon band (the outline's left end), made once per kind and size:
+// intersecting paths for every box on every paint would cost more than drawing them.
+struct BoxShapes
+{
+    QPainterPath body;
+    QPainterPath band;
+};
+
+const BoxShapes &boxShapes(QubeItem::Kind kind, const QRectF &rect)
+{
+    static std::map<std::tuple<int, double, double, double, double>, BoxShapes> cache;
+    const auto key = std::make_tuple(int(kind), rect.x(), rect.y(), rect.width(), rect.height());
+    if (const auto it = cache.find(key); it != cache.end())
+        return it->second;
+    if (cache.size() >= 256) // boxes come in a handful of sizes; never grow without bound
+        cache.clear();
+    BoxShapes shapes;
+    shapes.body = QubeItem::outline(kind, rect);
+    QPainterPath band;
+    band.addRect(QRectF(rect.left(), rect.top(), DiagramTheme::kIconWidth, rect.height()));
+    shapes.band = shapes.body.intersected(band);
+    return cache.emplace(key, std::move(shapes)).first->second;
+}
+
+// White under 10 % of the label colour, mixed here so the body is a single fill.
+QColor bodyColour(const QColor &label)
+{
+    constexpr double tint = 0.10;
+    return QColor::fromRgbF(float(1 - tint + tint * label.redF()),
+                            float(1 - tint + tint * label.greenF()),
+                            float(1 - tint + tint * label.blueF()));
 }
 
 } // namespace
@@ -230,7 +265,11 @@ QPainterPath QubeItem::outline(Kind kind, const QRectF &r)
 
 void QubeItem::paintIcon(QPainter *painter, Kind kind, const QRectF &rect, const QColor &ink)
 {
-    painter->save();
+    // No save()/restore(): on the SVG engine each one writes a group of its own, and a big
+    // diagram draws thousands of icons. Only the pen, brush and antialiasing change here.
+    const QPen oldPen = painter->pen();
+    const QBrush oldBrush = painter->brush();
+    const bool oldAntialiasing = painter->testRenderHint(QPainter::Antialiasing);
     painter->setRenderHint(QPainter::Antialiasing);
     const QPointF c = rect.center();
     const double s = std::min(rect.width(), rect.height()) * 0.5; // glyph size
@@ -308,14 +347,17 @@ void QubeItem::paintIcon(QPainter *painter, Kind kind, const QRectF &rect, const
         break;
     }
     }
-    painter->restore();
+    painter->setPen(oldPen);
+    painter->setBrush(oldBrush);
+    painter->setRenderHint(QPainter::Antialiasing, oldAntialiasing);
 }
 
 void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, QWidget *)
 {
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setRenderHint(QPainter::TextAntialiasing);
-    const QPainterPath body = outline(m_kind, m_rect);
+    const BoxShapes &shapes = boxShapes(m_kind, m_rect);
+    const QPainterPath &body = shapes.body;
     const bool selected = option->state & QStyle::State_Selected;
 
     if (m_matched) {
@@ -332,15 +374,11 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
         painter->setOpacity(painter->opacity() * DiagramTheme::kHaltedOpacity);
 
     // Body: paper with a hint of the label colour, and a solid label-coloured band for the icon.
-    QColor tint = m_labelColour;
-    tint.setAlphaF(0.10);
-    painter->fillPath(body, Qt::white);
-    painter->fillPath(body, tint);
-    painter->save();
-    painter->setClipPath(body);
+    // Whole shapes rather than a clip: the SVG engine ignores clips, and every save()/restore()
+    // costs the SVG a group.
+    painter->fillPath(body, bodyColour(m_labelColour));
+    painter->fillPath(shapes.band, m_labelColour);
     const QRectF band(m_rect.left(), m_rect.top(), DiagramTheme::kIconWidth, m_rect.height());
-    painter->fillRect(band, m_labelColour);
-    painter->restore();
     if (m_busy)
         paintSpinner(painter, band, DiagramTheme::textOn(m_labelColour), m_busyPhase);
     else
