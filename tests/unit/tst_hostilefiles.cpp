@@ -5,6 +5,7 @@
 #include "io/snapshotyaml.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -38,6 +39,10 @@ class tst_HostileFiles : public QObject
 private slots:
     void snapshotErrorsArePlainText_data();
     void snapshotErrorsArePlainText();
+    void hugeSnapshotFile();
+    void endlessSnapshotFile();
+    void deepOrWrongSnapshot_data();
+    void deepOrWrongSnapshot();
 };
 
 void tst_HostileFiles::snapshotErrorsArePlainText_data()
@@ -61,6 +66,127 @@ void tst_HostileFiles::snapshotErrorsArePlainText()
     QVERIFY2(e.line > 0 && e.column > 0, qPrintable(e.toString()));
     QVERIFY2(!hasControl(e.message), qPrintable(e.message.toUtf8().toPercentEncoding(" :\"")));
     QVERIFY(!hasControl(e.toString()));
+}
+
+// Protection: readFileCapped() checks the size before reading (kMaxInputFileBytes, 16 MiB).
+// Without the check the 17 MiB file is read and refused by the YAML parser instead, and the
+// message no longer says why (this test fails).
+void tst_HostileFiles::hugeSnapshotFile()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("huge.yaml"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(f.write("schema: qubes-netmap-snapshot/1\n") > 0);
+    QVERIFY(f.resize(17 << 20)); // sparse: costs no disk
+    f.close();
+    const auto loaded = loadSnapshotFile(path);
+    QVERIFY(!loaded.ok());
+    QCOMPARE(loaded.error().file, path);
+    QVERIFY2(loaded.error().message.contains(QLatin1String("larger than 16 MiB")),
+             qPrintable(loaded.error().toString()));
+}
+
+// A "file" that never ends (a character device, a FIFO a hostile tool keeps writing to) is read
+// only up to the cap. Protection: the read of cap + 1 bytes in readFileCapped(); a readAll()
+// there would never return.
+void tst_HostileFiles::endlessSnapshotFile()
+{
+    if (!QFile::exists(QStringLiteral("/dev/zero")))
+        QSKIP("no /dev/zero");
+    QElapsedTimer timer;
+    timer.start();
+    const auto loaded = loadSnapshotFile(QStringLiteral("/dev/zero"));
+    QVERIFY(!loaded.ok());
+    QVERIFY2(loaded.error().message.contains(QLatin1String("larger than 16 MiB")),
+             qPrintable(loaded.error().toString()));
+    QVERIFY(timer.elapsed() < 20000);
+}
+
+void tst_HostileFiles::deepOrWrongSnapshot_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("line"); // expected line of the error, 0 = any line > 0
+    QTest::addColumn<QString>("says"); // a piece of the expected message, or empty
+
+    const QByteArray head("schema: qubes-netmap-snapshot/1\nsource: snapshot\n");
+    const QByteArray qube("qubes:\n  - name: work\n    class: AppVM\n    state: Running\n");
+    // Nesting the program never writes: flow collections, block sequences on one line, block
+    // mappings by indentation, and a mix. yaml-cpp recurses on each level.
+    QTest::newRow("flow [ x100000")
+        << head + "qubes: " + QByteArray(100000, '[') << 3 << QStringLiteral("deeper than 64");
+    QTest::newRow("flow { x100000") << head + "source_detail: " + QByteArray(100000, '{') << 3
+                                    << QStringLiteral("deeper than 64");
+    QTest::newRow("flow mixed x50000") << head + "rejected: " + QByteArray("[{").repeated(50000)
+                                       << 3 << QStringLiteral("deeper than 64");
+    QTest::newRow("block - x5000") << head + "qubes:\n" + QByteArray("- ").repeated(5000) + "x\n"
+                                   << 0 << QString();
+    QByteArray mapping = head + "globals:\n";
+    for (int i = 1; i <= 3000; ++i)
+        mapping += QByteArray(i, ' ') + "a:\n";
+    QTest::newRow("block mapping x3000") << mapping << 0 << QString();
+    // An alias bomb: each level refers to the one before ten times (10^11 leaves if expanded).
+    QByteArray bomb = head + "qubes: []\nrejected:\n  - &a0 [\"lol\"]\n";
+    for (int i = 1; i < 12; ++i) {
+        bomb += "  - &a" + QByteArray::number(i) + " [";
+        for (int j = 0; j < 10; ++j)
+            bomb += (j ? ", *a" : "*a") + QByteArray::number(i - 1);
+        bomb += "]\n";
+    }
+    QTest::newRow("alias bomb") << bomb << 5 << QStringLiteral("plain text");
+    // Wrong types, one defect each.
+    QTest::newRow("qubes is text") << head + "qubes: all of them\n" << 3 << QString();
+    QTest::newRow("qubes is a mapping") << head + "qubes: {work: 1}\n" << 3 << QString();
+    QTest::newRow("name is a list") << head + "qubes:\n  - name: [work]\n    class: AppVM\n"
+                                    << 4 << QString();
+    QTest::newRow("name is a mapping") << head + "qubes:\n  - name: {a: b}\n" << 4 << QString();
+    QTest::newRow("provides_network yes") << head + qube + "    provides_network: yes\n"
+                                          << 7 << QString();
+    QTest::newRow("tags is text") << head + qube + "    tags: anon-vm\n" << 7 << QString();
+    QTest::newRow("tags hold a list") << head + qube + "    tags: [[a]]\n" << 7 << QString();
+    QTest::newRow("exit_code is a list") << head
+            + "qubes: []\nchecks:\n  - qube: work\n    check: tor\n    status: pass\n"
+              "    exit_code: [1]\n" << 8 << QString();
+    QTest::newRow("exit_code huge") << head
+            + "qubes: []\nchecks:\n  - qube: work\n    check: tor\n    status: pass\n"
+              "    exit_code: 99999999999999999999999\n"
+                                    << 8 << QString();
+    QTest::newRow("generated not a time") << head + "generated: yesterday\nqubes: []\n"
+                                          << 3 << QString();
+    QTest::newRow("globals is a list") << head + "globals: [a]\nqubes: []\n" << 3 << QString();
+    QTest::newRow("firewall rules text") << head + "qubes: []\nfirewall:\n  work: drop\n"
+                                         << 5 << QString();
+    QTest::newRow("root is a list") << QByteArray("- schema\n- qubes\n") << 1 << QString();
+    QTest::newRow("root is text") << QByteArray("qubes-netmap\n") << 1 << QString();
+    QTest::newRow("binary") << QByteArray("\x00\x01\x02\xff\xfe", 5) << 0 << QString();
+}
+
+// Protections: the flow-depth pre-scan (tooDeep, 64 levels) in snapshotyaml.cpp, yaml-cpp's
+// own depth guard (2000 levels, 0.7+) for block nesting, and the typed readers that refuse a
+// node of the wrong kind with its mark. Every row must fail with file, line and column, quickly.
+// Removing tooDeep fails the three "flow" rows (yaml-cpp's own guard still stops the recursion,
+// but with the message "bad file"; older yaml-cpp has no guard and overflows the stack).
+void tst_HostileFiles::deepOrWrongSnapshot()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, line);
+    QFETCH(QString, says);
+    QElapsedTimer timer;
+    timer.start();
+    const auto loaded = snapshotFromYaml(yaml, QStringLiteral("hostile.yaml"));
+    QVERIFY(!loaded.ok());
+    const Error &e = loaded.error();
+    QCOMPARE(e.file, QStringLiteral("hostile.yaml"));
+    QVERIFY2(e.line > 0 && e.column > 0, qPrintable(e.toString()));
+    if (line > 0)
+        QVERIFY2(e.line == line, qPrintable(e.toString()));
+    if (!says.isEmpty())
+        QVERIFY2(e.message.contains(says), qPrintable(e.toString()));
+    QVERIFY2(!hasControl(e.message), qPrintable(e.toString()));
+    QVERIFY2(
+        e.toString().startsWith(QStringLiteral("hostile.yaml:%1:%2: ").arg(e.line).arg(e.column)),
+        qPrintable(e.toString()));
+    QVERIFY2(timer.elapsed() < 10000, qPrintable(QStringLiteral("%1 ms").arg(timer.elapsed())));
 }
 
 QTEST_GUILESS_MAIN(tst_HostileFiles)
