@@ -33,6 +33,13 @@ Status writeFileAtomically(const QString &path, const QByteArray &data)
         file.cancelWriting();
         return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(why), path);
     }
+    // Qt 6.4's commit() does not report a failed flush of the write buffer: on a full disk a
+    // small file was "saved" as an empty one in place of the old. Flush first and check.
+    if (!file.flush()) {
+        const QString why = file.errorString();
+        file.cancelWriting();
+        return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(why), path);
+    }
     if (!file.commit())
         return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(file.errorString()), path);
     return Ok {};
