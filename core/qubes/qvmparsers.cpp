@@ -310,9 +310,12 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
             const QByteArrayView text = line.sliced(pos + eq + 1);
             rule->comment = QString::fromUtf8(text.data(), text.size());
             for (QChar &c : rule->comment) {
-                // No C1 controls or bidi/format characters that could disguise the text.
+                // No C1 controls or bidi/format characters that could disguise the text. Bytes
+                // that are not UTF-8 become '?' too, not U+FFFD (3 bytes each): toRaw() of the
+                // rule must still fit a line, or a saved snapshot would not load again.
                 const auto category = c.category();
-                if (category == QChar::Other_Control || category == QChar::Other_Format)
+                if (category == QChar::Other_Control || category == QChar::Other_Format
+                    || c == QChar::ReplacementCharacter)
                     c = u'?';
             }
             break;
