@@ -3,8 +3,9 @@
 //   - calls: system(), popen(), exec*(), fork(), posix_spawn(), wordexp() nowhere;
 //   - QProcess nowhere but core/qubes/commandrunner.*;
 //   - string literals: no shell as a program ("sh", "/bin/bash", ...) and no "sh -c" / "bash -c",
-//     except in core/checks/checkscripts.cpp, whose literals are the fixed POSIX-sh templates that
-//     run INSIDE a qube (passed to qvm-run as one argument, filled only with validated values).
+//     except in the files listed in qubeScriptFiles (core/checks/checkscripts.cpp,
+//     core/live/dropwatcher.cpp), whose literals are the fixed POSIX-sh scripts that run INSIDE a
+//     qube (passed to qvm-run as one argument, filled only with validated values).
 // Comments are ignored; literals are checked on their own. The scanner is itself tested on
 // snippets (scanner_data) so that a broken scanner cannot pass silently.
 
@@ -117,7 +118,11 @@ QStringList scan(const QString &path, const QString &source)
     static const QRegularExpression shellDashC(QStringLiteral(R"(\b(ba|da|z|k)?sh\s+-\w*c\b)"));
 
     const bool isRunner = path.startsWith(QLatin1String("core/qubes/commandrunner."));
-    const bool isQubeScripts = path == QLatin1String("core/checks/checkscripts.cpp");
+    // Files whose string literals are scripts that run INSIDE a qube (the last argument of
+    // qvm-run, filled only with validated values). Adding a file here is a reviewed decision.
+    static const QStringList qubeScriptFiles = {QStringLiteral("core/checks/checkscripts.cpp"),
+                                                QStringLiteral("core/live/dropwatcher.cpp")};
+    const bool isQubeScripts = qubeScriptFiles.contains(path);
     QStringList problems;
     const Lexed lexed = lex(source);
     for (auto it = forbiddenCall.globalMatch(lexed.code); it.hasNext();) {
