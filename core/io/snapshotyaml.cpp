@@ -151,6 +151,10 @@ struct Reader
         QString text;
         if (!string(parent, key, &text, required))
             return false;
+        // A required name is never empty: callers read *out (an empty one was read as a
+        // disengaged optional, undefined behaviour).
+        if (text.isEmpty() && required)
+            return fail(parent[key], QStringLiteral("\"%1\" must not be empty").arg(QString::fromLatin1(key)));
         if (text.isEmpty()) {
             out->reset();
             return true;
