@@ -122,9 +122,19 @@ inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
     }
 }
 
+// Messages may quote the file (an unknown key, yaml-cpp's "unknown escape character: \x1b"):
+// control characters become '?' so that the one error line cannot carry terminal sequences.
+inline QString plainMessage(QString message)
+{
+    for (QChar &c : message)
+        if (c.category() == QChar::Other_Control)
+            c = u'?';
+    return message;
+}
+
 inline Error toError(const YamlError &e, const QString &fileName)
 {
-    return makeError(Error::Code::Input, e.message, fileName, e.line, e.column);
+    return makeError(Error::Code::Input, plainMessage(e.message), fileName, e.line, e.column);
 }
 
 } // namespace netmap::yamlsupport

@@ -173,7 +173,7 @@ Result<CheckConfig> checkConfigFromYaml(const QByteArray &untrustedYaml, const Q
     } catch (const YamlError &e) {
         return toError(e, fileName);
     } catch (const YAML::Exception &e) {
-        return makeError(Error::Code::Input, text(e.msg), fileName);
+        return makeError(Error::Code::Input, plainMessage(text(e.msg)), fileName);
     }
 }
 

@@ -149,7 +149,7 @@ Result<Expectations> expectationsFromYaml(const QByteArray &untrustedYaml, const
     } catch (const YamlError &e) {
         return toError(e, fileName);
     } catch (const YAML::Exception &e) {
-        return makeError(Error::Code::Input, text(e.msg), fileName);
+        return makeError(Error::Code::Input, plainMessage(text(e.msg)), fileName);
     }
 }
 
