@@ -100,18 +100,27 @@ QString markdownText(const QString &untrusted, int maxChars)
     out.reserve(in.size() + 16);
     static const QString punct
         = QStringLiteral("\\`*_{}[]#|~"); // what can start markup inside a cell
+    // Characters left out of a cell: controls, C1, bidi overrides and isolates.
+    const auto dropped = [](char16_t u) {
+        return (u < 0x20 && u != u'\n' && u != u'\r' && u != u'\t') || u == 0x7f
+            || (u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069);
+    };
     for (qsizetype i = 0; i < in.size(); ++i) {
         const QChar c = in[i];
         const char16_t u = c.unicode();
         // "scheme://" would become a link in GitHub-flavoured Markdown; other colons are text.
-        if (u == u':' && QStringView(in).mid(i + 1).startsWith(QLatin1String("//"))) {
+        // The look-ahead skips what is dropped below, or ":\x01//" would come out as "://".
+        QString next;
+        for (qsizetype j = i + 1; u == u':' && j < in.size() && next.size() < 2; ++j)
+            if (!dropped(in[j].unicode()))
+                next += in[j];
+        if (u == u':' && next == QLatin1String("//")) {
             out.append(QStringLiteral("\\:"));
             continue;
         }
         if (u == u'\n' || u == u'\r' || u == u'\t') {
             out.append(u' ');
-        } else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e)
-                   || (u >= 0x2066 && u <= 0x2069)) {
+        } else if (dropped(u)) {
             continue;
         } else if (u == u'<') {
             out.append(QStringLiteral("&lt;"));
