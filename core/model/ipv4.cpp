@@ -16,7 +16,8 @@ std::optional<QString> validIpv4(QStringView untrusted)
         int value = 0;
         while (i < untrusted.size() && untrusted[i] >= QLatin1Char('0')
                && untrusted[i] <= QLatin1Char('9')) {
-            value = value * 10 + (untrusted[i].unicode() - '0');
+            if (i - start < 3) // a fourth digit is refused below; no int overflow meanwhile
+                value = value * 10 + (untrusted[i].unicode() - '0');
             ++i;
         }
         qsizetype digits = i - start;
