@@ -1,0 +1,250 @@
+// Hostile processes (issue 8, DESIGN.md §6): a qvm-ls or a qube (through qvm-run) that prints
+// 60 MB, never ends, hangs, or answers with terminal escape sequences cannot exhaust memory,
+// freeze the command-line path, pass a check or put control sequences into a message; timeouts
+// are reported as timeouts.
+//
+// Each scenario runs in a fresh child process (this executable with --scenario NAME), so its
+// peak RSS (getrusage, ru_maxrss) is its own: the child reports it with its baseline, and the
+// parent bounds the growth.
+//
+// Protections, each removed once locally:
+//   - the 16 MiB stdout cap of qvm-ls in livesource.cpp (set to 1 GiB): the qvm-ls flood rows
+//     fail on memory (growth ~190 MB);
+//   - the stdout cap of the probe's qvm-run in verifier.cpp (set to 1 GiB): the qvm-run flood row
+//     fails on memory;
+//   - the watchdog in CommandRunner (no timeout): the hang rows fail on time, not a timeout;
+//   - sanitizeEvidence() / the stderr line filter: the escape rows fail on control characters.
+
+#include "checks/verifier.h"
+#include "io/snapshotyaml.h"
+#include "qubes/livesource.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cstdio>
+#include <cstring>
+#include <sys/resource.h>
+
+using namespace netmap;
+
+namespace {
+
+qint64 peakRssKiB()
+{
+    rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss; // KiB on Linux
+}
+
+bool hasControl(const QString &text, bool allowNewlines)
+{
+    for (const QChar c : text) {
+        if (allowNewlines && (c == u'\n' || c == u'\t'))
+            continue;
+        if (c.category() == QChar::Other_Control)
+            return true;
+    }
+    return false;
+}
+
+void report(const char *key, const QString &value)
+{
+    QString v = value;
+    v.replace(u'\\', QLatin1String("\\\\")).replace(u'\n', QLatin1String("\\n"));
+    std::printf("%s %s\n", key, v.toUtf8().constData());
+}
+
+// Child side. Prints KEY VALUE lines; control characters in values are reported, not hidden:
+// the parent checks CONTROL.
+int runScenario(const QString &name)
+{
+    const qint64 base = peakRssKiB();
+    QElapsedTimer timer;
+    timer.start();
+    if (name.startsWith(QLatin1String("live-"))) {
+        qputenv("HOSTILE_QVM_LS", name.mid(5).toUtf8());
+        const auto snapshot = readLiveSnapshot(LiveOptions {1500});
+        report("OUTCOME", snapshot.ok() ? QStringLiteral("ok") : QStringLiteral("error"));
+        const QString message = snapshot.ok() ? QString() : snapshot.error().toString();
+        report("MESSAGE", message);
+        report("CONTROL",
+               hasControl(message, false) ? QStringLiteral("yes") : QStringLiteral("no"));
+    } else {
+        // A qube answering through the checks' scripted fake qvm-run (tests/data/fake-qvm-run).
+        VerifyRequest request;
+        request.qubes = {QStringLiteral("work")};
+        request.checks = {CheckKind::ExternalIp};
+        request.config.timeoutSeconds = 2;
+        request.qvmRun = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run/qvm-run");
+        const auto verified = verifySnapshot(demoSnapshot(), request);
+        if (!verified.ok()) {
+            report("OUTCOME", QStringLiteral("error"));
+            report("MESSAGE", verified.error().toString());
+        } else {
+            const CheckResult *r = verified->latest(u"work", CheckKind::ExternalIp);
+            const bool fresh
+                = r && r->started.isValid() && r->command.contains(QLatin1String("qvm-run"));
+            report("OUTCOME", fresh ? checkStatusId(r->status) : QStringLiteral("none"));
+            if (fresh) {
+                report("MESSAGE", r->reason);
+                report("OUTPUTLEN", QString::number(r->output.size()));
+                report("CONTROL",
+                       hasControl(r->reason, false) || hasControl(r->observed, false)
+                               || hasControl(r->output, true)
+                           ? QStringLiteral("yes")
+                           : QStringLiteral("no"));
+            }
+        }
+    }
+    report("ELAPSEDMS", QString::number(timer.elapsed()));
+    report("BASERSS", QString::number(base));
+    report("PEAKRSS", QString::number(peakRssKiB()));
+    std::fflush(stdout);
+    return 0;
+}
+
+} // namespace
+
+class tst_HostileProcesses : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void scenario_data();
+    void scenario();
+
+private:
+    QTemporaryDir m_scenarios;
+};
+
+void tst_HostileProcesses::initTestCase()
+{
+    QVERIFY(m_scenarios.isValid());
+    // Scenario folders for the fake qvm-run: every qube behaves per its "mode" file.
+    for (const char *mode : {"flood", "endless", "hang", "garbage"}) {
+        const QString dir
+            = m_scenarios.filePath(QString::fromLatin1(mode) + QStringLiteral("/_default"));
+        QVERIFY(QDir().mkpath(dir));
+        QFile f(dir + QStringLiteral("/mode"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(mode);
+        QFile ip(dir + QStringLiteral("/ip"));
+        QVERIFY(ip.open(QIODevice::WriteOnly));
+        ip.write("203.0.113.7\n");
+    }
+}
+
+void tst_HostileProcesses::scenario_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("outcome"); // what the scenario must end in
+    QTest::addColumn<QString>("says"); // a piece of the message, or empty
+    QTest::addColumn<int>("maxGrowthMiB"); // peak RSS growth allowed
+    QTest::addColumn<int>("maxSeconds");
+
+    // qvm-ls (the command-line read of the live system, readLiveSnapshot).
+    QTest::newRow("qvm-ls prints 60 MB of rows") << "live-flood"
+                                                 << "error"
+                                                 << "printed more than" << 110 << 20;
+    QTest::newRow("qvm-ls prints one 60 MB line") << "live-lines"
+                                                  << "error"
+                                                  << "printed more than" << 110 << 20;
+    QTest::newRow("qvm-ls never ends") << "live-endless"
+                                       << "error"
+                                       << "printed more than" << 110 << 20;
+    QTest::newRow("qvm-ls hangs") << "live-hang"
+                                  << "error"
+                                  << "did not answer within" << 40 << 15;
+    QTest::newRow("qvm-ls answers with escape sequences") << "live-escapes"
+                                                          << "error"
+                                                          << "exited with 1" << 40 << 15;
+    // A qube answering a check (verifySnapshot through qvm-run).
+    QTest::newRow("qube prints 50 MB") << "qube-flood"
+                                       << "error" << QString() << 60 << 30;
+    QTest::newRow("qube never ends") << "qube-endless"
+                                     << "error" << QString() << 60 << 30;
+    QTest::newRow("qube hangs") << "qube-hang"
+                                << "error"
+                                << "no answer in time" << 40 << 30;
+    QTest::newRow("qube answers with escapes and markup")
+        << "qube-garbage" << QString() << QString() << 40 << 30;
+}
+
+void tst_HostileProcesses::scenario()
+{
+    QFETCH(QString, name);
+    QFETCH(QString, outcome);
+    QFETCH(QString, says);
+    QFETCH(int, maxGrowthMiB);
+    QFETCH(int, maxSeconds);
+
+    QProcess child;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PATH"),
+               QStringLiteral(NETMAP_TEST_DATA "/hostile/fake-bin:")
+                   + env.value(QStringLiteral("PATH")));
+    if (name.startsWith(QLatin1String("qube-")))
+        env.insert(QStringLiteral("NETMAP_FAKE_QVM"), m_scenarios.filePath(name.mid(5)));
+    env.insert(QStringLiteral("NETMAP_FAKE_STATE"), m_scenarios.filePath(QStringLiteral("state")));
+    child.setProcessEnvironment(env);
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    QElapsedTimer timer;
+    timer.start();
+    child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--scenario"), name});
+    QVERIFY(child.waitForStarted());
+    if (!child.waitForFinished(maxSeconds * 1000 + 30000)) {
+        child.kill();
+        child.waitForFinished();
+        QFAIL(qPrintable(QStringLiteral("the scenario did not end in %1 s").arg(maxSeconds + 30)));
+    }
+    QCOMPARE(child.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(child.exitCode(), 0);
+
+    QHash<QString, QString> got;
+    for (const QByteArray &line : child.readAllStandardOutput().split('\n')) {
+        const qsizetype space = line.indexOf(' ');
+        if (space > 0)
+            got.insert(QString::fromUtf8(line.left(space)), QString::fromUtf8(line.mid(space + 1)));
+    }
+    const QString summary = QStringLiteral("%1: %2").arg(got.value(QStringLiteral("OUTCOME")),
+                                                         got.value(QStringLiteral("MESSAGE")));
+    qInfo("%s | %s ms | peak RSS %s -> %s KiB", qPrintable(summary),
+          qPrintable(got.value(QStringLiteral("ELAPSEDMS"))),
+          qPrintable(got.value(QStringLiteral("BASERSS"))),
+          qPrintable(got.value(QStringLiteral("PEAKRSS"))));
+
+    // Never a pass on hostile output (the garbage row may pass only on the real answer, which
+    // the fake still gives; it must then have the address, not the garbage).
+    if (!outcome.isEmpty())
+        QCOMPARE(got.value(QStringLiteral("OUTCOME")), outcome);
+    else
+        QVERIFY2(got.value(QStringLiteral("OUTCOME")) != QLatin1String("none"),
+                 qPrintable(summary));
+    if (!says.isEmpty())
+        QVERIFY2(got.value(QStringLiteral("MESSAGE")).contains(says), qPrintable(summary));
+    QCOMPARE(got.value(QStringLiteral("CONTROL")), QStringLiteral("no"));
+    const qint64 growth = got.value(QStringLiteral("PEAKRSS")).toLongLong()
+        - got.value(QStringLiteral("BASERSS")).toLongLong();
+    QVERIFY2(growth < qint64(maxGrowthMiB) * 1024,
+             qPrintable(QStringLiteral("peak RSS grew by %1 MiB").arg(growth / 1024)));
+    QVERIFY2(got.value(QStringLiteral("ELAPSEDMS")).toLongLong() < maxSeconds * 1000,
+             qPrintable(QStringLiteral("took %1 ms").arg(got.value(QStringLiteral("ELAPSEDMS")))));
+    if (got.contains(QStringLiteral("OUTPUTLEN")))
+        QVERIFY2(got.value(QStringLiteral("OUTPUTLEN")).toInt() <= (16 << 10) + 64, // + the cut marker
+                 qPrintable(got.value(QStringLiteral("OUTPUTLEN"))));
+}
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    if (argc == 3 && std::strcmp(argv[1], "--scenario") == 0)
+        return runScenario(QString::fromLocal8Bit(argv[2]));
+    tst_HostileProcesses test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_hostileprocesses.moc"
