@@ -29,7 +29,8 @@ for t in "${targets[@]}"; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t/log" | tail -1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$out/$t/log" | tail -1)
     found=$(find "$out/$t/artifacts" -type f | wc -l)
-    echo "$t: ${seconds}s, ${runs:-?} runs, corpus $(find "$out/$t/corpus" -type f | wc -l), peak RSS ${rss:-?} MB, artifacts $found"
+    took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$out/$t/log" | tail -1)
+    echo "$t: ${took:-stopped early, not all of ${seconds}}s, ${runs:-?} runs, corpus $(find "$out/$t/corpus" -type f | wc -l), peak RSS ${rss:-?} MB, artifacts $found"
     [ "$found" -eq 0 ] || status=1
 done
 exit $status
