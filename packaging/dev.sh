@@ -96,6 +96,7 @@ sanitizer_tests() {
 
 # A few seconds of each libFuzzer target (tests/fuzz, CTest label fuzz) in a clang build dir
 # of the core only. Skipped, with the reason, where clang or its fuzzer runtime is missing.
+# Warnings are not errors here: the gcc build above holds the -Werror line.
 # NETMAP_FUZZ_TESTS=0 skips it.
 debian_fuzz_packages=(clang libclang-rt-dev llvm)
 fedora_fuzz_packages=(clang compiler-rt llvm)
@@ -119,7 +120,7 @@ fuzz_smoke() {
     local fuzz="${NETMAP_FUZZ_BUILD_DIR:-$here/build-fuzz}"
     say "fuzz build (clang, libFuzzer + ASan + UBSan) in $fuzz"
     cmake -S "$here" -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
-        -DNETMAP_BUILD_FUZZ=ON -DNETMAP_BUILD_UI=OFF -DNETMAP_BUILD_BENCH=OFF -DNETMAP_WERROR=ON >/dev/null
+        -DNETMAP_BUILD_FUZZ=ON -DNETMAP_BUILD_UI=OFF -DNETMAP_BUILD_BENCH=OFF >/dev/null
     cmake --build "$fuzz" -j "$jobs" --target netmap_fuzz
     say "fuzz smoke runs (a few seconds per parser)"
     (cd "$fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
