@@ -88,7 +88,7 @@ sanitizer_tests() {
     cmake --build "$asan" -j "$jobs"
     say "running the unit and UI tests under ASan + UBSan"
     (cd "$asan" && \
-        ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1" \
+        ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" \
         LSAN_OPTIONS="suppressions=$here/tests/sanitizers/lsan.supp:print_suppressions=0" \
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
         ctest --output-on-failure -j "$jobs" --timeout 900 -L 'unit|ui')
