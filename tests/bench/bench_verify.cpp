@@ -4,8 +4,8 @@
 // check, against a fake qvm-run that takes a fixed extra delay per call. Runs once with the
 // configured concurrency and once with concurrency 1, and compares the wall time with the ideal
 // schedule: the work (sum of the qvm-run call durations, as the fake logged them) divided by the
-// concurrency, or the longest call when that is longer (the Verifier starts every call at once
-// and only orders the verdicts, so no call waits for another). Goal: within 1.25x of the ideal.
+// concurrency, or the longest call when that is longer (the Verifier makes one call per qube and
+// no call waits for another; only verdicts wait for the baseline). Goal: within 1.25x the ideal.
 // Exit status 1 when the goal is missed.
 //
 //   netmap-bench-verify [--delay SECONDS] [--concurrency N]
