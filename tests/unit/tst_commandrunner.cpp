@@ -43,6 +43,20 @@ CommandOutput runOne(const CommandSpec &s, int *signalCount = nullptr)
     return args.at(1).value<CommandOutput>();
 }
 
+// AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing about what
+// the runner holds there; the bounds are checked in the normal build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMeasuresMemory = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kMeasuresMemory = false;
+#else
+constexpr bool kMeasuresMemory = true;
+#endif
+#else
+constexpr bool kMeasuresMemory = true;
+#endif
+
 // Peak resident memory of this process in KiB (Linux).
 qint64 peakRssKiB()
 {
@@ -212,7 +226,7 @@ void tst_CommandRunner::hugeStdoutStaysBounded()
     const qint64 after = peakRssKiB();
     if (before < 0 || after < 0)
         QSKIP("no /proc/self/status to measure memory");
-    QVERIFY2(after - before < 24 * 1024,
+    QVERIFY2(!kMeasuresMemory || after - before < 24 * 1024,
              qPrintable(QStringLiteral("grew by %1 KiB").arg(after - before)));
 }
 
@@ -233,7 +247,7 @@ void tst_CommandRunner::hugeStderrStaysBounded()
     const qint64 after = peakRssKiB();
     if (before < 0 || after < 0)
         QSKIP("no /proc/self/status to measure memory");
-    QVERIFY2(after - before < 24 * 1024,
+    QVERIFY2(!kMeasuresMemory || after - before < 24 * 1024,
              qPrintable(QStringLiteral("grew by %1 KiB").arg(after - before)));
 }
 
