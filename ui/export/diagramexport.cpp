@@ -16,6 +16,19 @@ namespace netmap {
 
 namespace {
 
+// Escaped for XML, with the characters XML 1.0 cannot hold at all (control characters from a
+// snapshot file, say) shown as '?': one of them would make the whole SVG unreadable.
+QString xmlText(const QString &untrusted)
+{
+    QString text = untrusted;
+    for (QChar &c : text) {
+        const char16_t u = c.unicode();
+        if ((u < 0x20 && u != u'\t' && u != u'\n' && u != u'\r') || u == 0xfffe || u == 0xffff)
+            c = QChar(u'?');
+    }
+    return text.toHtmlEscaped();
+}
+
 // About 120 MB of RGBA: under the 128 MB that Qt-based viewers accept by default.
 constexpr double kMaxPngPixels = 30e6;
 
@@ -36,9 +49,8 @@ Result<QByteArray> renderSvg(DiagramScene &scene)
     generator.setResolution(96);
     // QSvgGenerator writes title and description as they are: escape them (the source detail
     // comes from a snapshot file).
-    generator.setTitle(QStringLiteral("Qubes network map: %1")
-                           .arg(DiagramScene::sourceDescription(scene.snapshot()))
-                           .toHtmlEscaped());
+    generator.setTitle(xmlText(QStringLiteral("Qubes network map: %1")
+                                   .arg(DiagramScene::sourceDescription(scene.snapshot()))));
     QString description
         = QStringLiteral("Made by qubes-netmap %1").arg(QStringLiteral(NETMAP_VERSION));
     if (scene.snapshot().generated.isValid())
@@ -46,7 +58,7 @@ Result<QByteArray> renderSvg(DiagramScene &scene)
                            .arg(scene.snapshot().generated.toUTC().toString(Qt::ISODate));
     description += QStringLiteral("; exported %1")
                        .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
-    generator.setDescription(description.toHtmlEscaped());
+    generator.setDescription(xmlText(description));
     QPainter painter;
     if (!painter.begin(&generator))
         return makeError(Error::Code::Io, QStringLiteral("cannot start the SVG renderer"));

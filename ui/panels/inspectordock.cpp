@@ -1,5 +1,7 @@
 #include "inspectordock.h"
 
+#include <algorithm>
+
 #include "diagram/diagramtheme.h"
 #include "model/findings.h"
 #include "model/topology.h"
@@ -55,10 +57,27 @@ QTableWidget *plainTable(QWidget *parent, const QStringList &headers)
     return table;
 }
 
+// One line, at most 160 characters: a cell must never size a column to what a qube printed (the
+// details pane below the table holds the whole value).
+QString cellText(const QString &untrusted)
+{
+    constexpr qsizetype maxChars = 160;
+    QString out;
+    out.reserve(std::min(untrusted.size(), maxChars + 1));
+    for (const QChar c : untrusted) {
+        if (out.size() >= maxChars) {
+            out += QChar(0x2026);
+            break;
+        }
+        out += (c.unicode() < 0x20 || c.unicode() == 0x7f) ? QChar(u' ') : c;
+    }
+    return out;
+}
+
 void setRow(QTableWidget *table, int row, const QStringList &cells)
 {
     for (int c = 0; c < cells.size(); ++c) {
-        auto *item = new QTableWidgetItem(cells[c]); // item text is never interpreted
+        auto *item = new QTableWidgetItem(cellText(cells[c])); // item text is never interpreted
         table->setItem(row, c, item);
     }
 }
