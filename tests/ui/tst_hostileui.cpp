@@ -24,6 +24,7 @@
 #include <QApplication>
 #include <QLabel>
 #include <QMessageBox>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QStandardPaths>
