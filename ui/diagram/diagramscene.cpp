@@ -104,10 +104,17 @@ QString DiagramScene::sourceDescription(const Snapshot &snapshot)
             ? QStringLiteral("qvm-ls, %1").arg(when.toString(QStringLiteral("HH:mm")))
             : QStringLiteral("qvm-ls");
     }
-    if (snapshot.source == QLatin1String("snapshot"))
-        return snapshot.sourceDetail.isEmpty()
-            ? QStringLiteral("snapshot file")
-            : QStringLiteral("snapshot file %1").arg(snapshot.sourceDetail);
+    if (snapshot.source == QLatin1String("snapshot")) {
+        if (snapshot.sourceDetail.isEmpty())
+            return QStringLiteral("snapshot file");
+        // The detail comes from the file: one line, no control characters (the legend, the
+        // title and the SVG show it).
+        QString detail = snapshot.sourceDetail.left(300);
+        for (QChar &c : detail)
+            if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() <= 0x9f))
+                c = QChar(u' ');
+        return QStringLiteral("snapshot file %1").arg(detail);
+    }
     if (snapshot.source.isEmpty())
         return QStringLiteral("no data");
     return snapshot.source;
@@ -386,11 +393,9 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
             QubeItem *lower = m_qubes.value(link->lower());
             auto *item = new LinkItem(link->lower(), netvm, false);
             int curve = 0;
-            const auto route = movedRoute(upper->mapRectToScene(upper->boundingRect())
-                                              .adjusted(6, 6, -6, -6),
-                                          lower->mapRectToScene(lower->boundingRect())
-                                              .adjusted(6, 6, -6, -6),
-                                          &curve);
+            const auto route = movedRoute(
+                upper->mapRectToScene(upper->boundingRect()).adjusted(6, 6, -6, -6),
+                lower->mapRectToScene(lower->boundingRect()).adjusted(6, 6, -6, -6), &curve);
             item->setRoute(route, curve, 0);
             for (auto it = m_busMembers.begin(); it != m_busMembers.end(); ++it)
                 it->removeAll(link->lower());

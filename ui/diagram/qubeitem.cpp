@@ -156,7 +156,10 @@ QString QubeItem::detailText(const Qube &qube)
     else
         text = QStringLiteral("no network");
     if (!qube.isRunning() && !qube.state.isEmpty())
-        text += QStringLiteral(" · ") + qube.state.toLower();
+        text += QStringLiteral(" · ") + qube.state.left(64).toLower();
+    for (QChar &c : text) // one line, nothing a terminal or an SVG reader would choke on
+        if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() <= 0x9f))
+            c = QChar(u' ');
     return text;
 }
 
