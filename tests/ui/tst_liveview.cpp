@@ -24,6 +24,8 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "qubesdframe.h"
 #include <QToolButton>
 
 using namespace netmap;
@@ -36,12 +38,7 @@ const QString kData = QStringLiteral(NETMAP_TEST_DATA "/live/");
 QByteArray frame(const QByteArray &subject, const QByteArray &name,
                  const QList<QPair<QByteArray, QByteArray>> &args = {})
 {
-    QByteArray b("1\0", 2);
-    b += subject + '\0' + name + '\0';
-    for (const auto &kv : args)
-        b += kv.first + '\0' + kv.second + '\0';
-    b += '\0';
-    return b;
+    return test::qubesdEventFrame(subject, name, args);
 }
 
 QString netvmOf(const MainWindow &w, const QString &qube)

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "qubesdframe.h"
+
 using namespace netmap;
 
 namespace {
@@ -20,12 +22,7 @@ const QString kData = QStringLiteral(NETMAP_TEST_DATA "/live/");
 QByteArray frame(const QByteArray &subject, const QByteArray &name,
                  const QList<QPair<QByteArray, QByteArray>> &args = {})
 {
-    QByteArray b("1\0", 2);
-    b += subject + '\0' + name + '\0';
-    for (const auto &kv : args)
-        b += kv.first + '\0' + kv.second + '\0';
-    b += '\0';
-    return b;
+    return test::qubesdEventFrame(subject, name, args);
 }
 } // namespace
 

@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "qubesdframe.h"
+
 using namespace netmap;
 
 namespace {
@@ -15,12 +17,7 @@ namespace {
 QByteArray frame(const QByteArray &subject, const QByteArray &name,
                  const QList<QPair<QByteArray, QByteArray>> &args = {})
 {
-    QByteArray b("1\0", 2);
-    b += subject + '\0' + name + '\0';
-    for (const auto &kv : args)
-        b += kv.first + '\0' + kv.second + '\0';
-    b += '\0';
-    return b;
+    return test::qubesdEventFrame(subject, name, args);
 }
 
 } // namespace
@@ -44,12 +41,15 @@ void tst_QubesdEvents::parser_data()
     QTest::addColumn<int>("count");
     QTest::addColumn<bool>("ok");
     QTest::newRow("connection") << frame("", "connection-established") << 1 << true;
-    QTest::newRow("netvm set") << frame("work", "property-set:netvm",
-                                        { { "name", "netvm" }, { "newvalue", "sys-vpn" }, { "oldvalue", "sys-firewall" } })
+    QTest::newRow("netvm set") << frame(
+        "work", "property-set:netvm",
+        {{"name", "netvm"}, {"newvalue", "sys-vpn"}, {"oldvalue", "sys-firewall"}})
                                << 1 << true;
-    QTest::newRow("two") << frame("", "domain-add", { { "vm", "new" } }) + frame("new", "domain-start") << 2 << true;
+    QTest::newRow("two") << frame("", "domain-add", {{"vm", "new"}}) + frame("new", "domain-start")
+                         << 2 << true;
     QTest::newRow("partial") << frame("work", "domain-start").chopped(1) << 0 << true;
-    QTest::newRow("empty value") << frame("work", "property-set:ip", { { "newvalue", "" } }) << 1 << true;
+    QTest::newRow("empty value") << frame("work", "property-set:ip", {{"newvalue", ""}}) << 1
+                                 << true;
     QTest::newRow("bad header") << QByteArray("2\0QubesException\0\0", 18) << 0 << false;
     QTest::newRow("control char") << frame("wo\x1bk", "domain-start") << 0 << false;
     QTest::newRow("bad utf8") << frame("w\xff", "domain-start") << 0 << false;
@@ -72,8 +72,8 @@ void tst_QubesdEvents::parser()
 
 void tst_QubesdEvents::parserByteByByte()
 {
-    const QByteArray bytes = frame("work", "property-set:netvm", { { "newvalue", "sys-vpn" } })
-            + frame("", "domain-delete", { { "vm", "old" } });
+    const QByteArray bytes = frame("work", "property-set:netvm", {{"newvalue", "sys-vpn"}})
+        + frame("", "domain-delete", {{"vm", "old"}});
     QubesdEventParser parser;
     std::vector<QubesdEvent> events;
     for (char c : bytes)
@@ -118,11 +118,11 @@ void tst_QubesdEvents::fakeQubesdSocket()
     QTRY_COMPARE(client->bytesAvailable(), qint64(24));
     QCOMPARE(client->readAll(), QByteArray("dom0\0admin.Events\0dom0\0\0", 24));
     client->write(frame("", "connection-established"));
-    client->write(frame("work", "property-set:netvm", { { "newvalue", "sys-vpn" } }).left(10));
+    client->write(frame("work", "property-set:netvm", {{"newvalue", "sys-vpn"}}).left(10));
     client->flush();
     QTRY_COMPARE(events.size(), 1);
-    client->write(frame("work", "property-set:netvm", { { "newvalue", "sys-vpn" } }).mid(10));
-    client->write(frame("work", "property-set:netvm", { { "newvalue", "sys-net" } }));
+    client->write(frame("work", "property-set:netvm", {{"newvalue", "sys-vpn"}}).mid(10));
+    client->write(frame("work", "property-set:netvm", {{"newvalue", "sys-net"}}));
     client->flush();
     QTRY_COMPARE(events.size(), 3);
     // Two relevant events within the debounce window: one change signal.
@@ -145,7 +145,8 @@ void tst_QubesdEvents::missingSocket()
     QSignalSpy unavailable(&stream, &QubesdEventStream::unavailable);
     stream.start(60000);
     QTRY_COMPARE(unavailable.size(), 1);
-    QVERIFY(unavailable.first().first().toString().contains(QStringLiteral("/nonexistent/qubesd.sock")));
+    QVERIFY(unavailable.first().first().toString().contains(
+        QStringLiteral("/nonexistent/qubesd.sock")));
     QVERIFY(!stream.isListening());
 }
 
@@ -158,9 +159,9 @@ void tst_QubesdEvents::diff()
     b.qubes[size_t(b.indexOf(u"vault"))].state = QStringLiteral("Running");
     b.qubes.erase(b.qubes.begin() + b.indexOf(u"untrusted"));
     const SnapshotDiff d = diffSnapshots(a, b);
-    QCOMPARE(d.netvmChanged, QStringList({ "work" }));
-    QCOMPARE(d.otherChanged, QStringList({ "vault" }));
-    QCOMPARE(d.removed, QStringList({ "untrusted" }));
+    QCOMPARE(d.netvmChanged, QStringList({"work"}));
+    QCOMPARE(d.otherChanged, QStringList({"vault"}));
+    QCOMPARE(d.removed, QStringList({"untrusted"}));
     QVERIFY(d.added.isEmpty());
     QVERIFY(d.changesLinks());
 
