@@ -630,8 +630,10 @@ def diff_events(old, new):
 
 # --------------------------------------------------------------------------- firewall rules
 
-RULE_KEYS = ["action", "dst4", "dst6", "dsthost", "proto", "dstports", "specialtarget",
-             "icmptype", "expire", "comment"]
+# Rule.api_rule (qubes/firewall.py): properties sorted by (order, name) — action, expire (0),
+# dsthost as dst4/dst6/dsthost, proto, specialtarget (1), dstports, icmptype (2) — comment last.
+RULE_KEYS = ["action", "expire", "dst4", "dst6", "dsthost", "proto", "specialtarget",
+             "dstports", "icmptype", "comment"]
 
 
 def rule_api_text(rule):
