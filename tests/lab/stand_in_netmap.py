@@ -153,7 +153,8 @@ def main(argv):
                 dev = tunnels[n][0]
                 qrun(n, f"ip -4 route show dev {dev} > /tmp/netmap-drill; ip link set {dev} down; "
                         f"(sleep 30; ip link set {dev} up; while read r; do ip route add $r; done "
-                        f"< /tmp/netmap-drill) >/dev/null 2>&1 &", root=True)
+                        f"< /tmp/netmap-drill) >/dev/null 2>&1 & true", root=True)
+                # (not a trailing "&": qvm-run appends "; exit", and "&; exit" is a syntax error)
                 leaked = [c for c in clients if exit_ip(c)]
                 qrun(n, f"ip link set {dev} up; while read r; do ip route add $r 2>/dev/null; done "
                         f"< /tmp/netmap-drill; true", root=True)

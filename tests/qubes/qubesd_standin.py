@@ -1000,7 +1000,9 @@ def set_netvm(d, s, name, new, default):
     q = s.qubes[name]
     if d.lab:
         d.lab_set_netvm(s, name, new)
-    q["netvm"] = None if default else new
+    # `netvm` keeps the effective value also for a qube that uses the default (the lab wires by
+    # it); netvm_of() reads the default from the globals whenever `netvm_default` is set.
+    q["netvm"] = new
     q["netvm_default"] = default
     if new is not None and not q.get("ip"):
         q["ip"] = s.ip_of(q)
