@@ -5,6 +5,9 @@
 #include "diagram/diagramview.h"
 #include "diagram/qubeitem.h"
 #include "export/diagramexport.h"
+#include "io/files.h"
+#include "io/jsonexport.h"
+#include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "live/livecontroller.h"
 #include "panels/inspectordock.h"
@@ -17,16 +20,21 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTextStream>
 #include <QTimer>
 #include <QToolBar>
+#include <QVBoxLayout>
 
 namespace netmap {
 
@@ -44,8 +52,52 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Qubes Network Map"));
     m_scene = new DiagramScene(this);
-    m_view = new DiagramView(m_scene, this);
-    setCentralWidget(m_view);
+    // The banner sits above the map, outside the zoomed scene: it cannot be scrolled away.
+    auto *central = new QWidget(this);
+    auto *column = new QVBoxLayout(central);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(0);
+    m_banner = new QFrame(central);
+    m_banner->setObjectName(QStringLiteral("sourceBanner"));
+    m_banner->setFrameShape(QFrame::StyledPanel);
+    m_banner->setAutoFillBackground(true);
+    QPalette bannerPalette = m_banner->palette();
+    bannerPalette.setColor(QPalette::Window, QColor(0xff, 0xf1, 0xc4));
+    bannerPalette.setColor(QPalette::WindowText, QColor(0x3a, 0x2c, 0x00));
+    bannerPalette.setColor(QPalette::ButtonText, QColor(0x20, 0x20, 0x20));
+    m_banner->setPalette(bannerPalette);
+    auto *bannerRow = new QHBoxLayout(m_banner);
+    bannerRow->setContentsMargins(10, 6, 10, 6);
+    m_bannerLabel = new QLabel(m_banner);
+    m_bannerLabel->setObjectName(QStringLiteral("sourceBannerText"));
+    m_bannerLabel->setTextFormat(Qt::PlainText);
+    m_bannerLabel->setWordWrap(true);
+    // A long unbreakable file name is cut at the window's edge rather than widening it.
+    m_bannerLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_bannerLabel->setMinimumWidth(200);
+    QFont bannerFont = m_bannerLabel->font();
+    bannerFont.setBold(true);
+    m_bannerLabel->setFont(bannerFont);
+    bannerRow->addWidget(m_bannerLabel, 1);
+    m_retryButton = new QPushButton(tr("Try again"), m_banner);
+    m_retryButton->setObjectName(QStringLiteral("retryButton"));
+    m_openDemoButton = new QPushButton(tr("Open the demo"), m_banner);
+    m_openDemoButton->setObjectName(QStringLiteral("openDemoButton"));
+    m_openSnapshotButton = new QPushButton(tr("Open a snapshot…"), m_banner);
+    m_openSnapshotButton->setObjectName(QStringLiteral("openSnapshotButton"));
+    bannerRow->addWidget(m_retryButton);
+    bannerRow->addWidget(m_openDemoButton);
+    bannerRow->addWidget(m_openSnapshotButton);
+    connect(m_retryButton, &QPushButton::clicked, this, &MainWindow::refresh);
+    connect(m_openDemoButton, &QPushButton::clicked, this, [this] {
+        openSource(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    });
+    connect(m_openSnapshotButton, &QPushButton::clicked, this,
+            &MainWindow::openSnapshotInteractively);
+    column->addWidget(m_banner);
+    m_view = new DiagramView(m_scene, central);
+    column->addWidget(m_view, 1);
+    setCentralWidget(central);
     m_inspector = new InspectorDock(this);
     addDockWidget(Qt::RightDockWidgetArea, m_inspector);
     m_inspector->setFirewallReadable(source.kind == SourceSpec::Kind::Live);
@@ -77,15 +129,23 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
         connect(m_live, &LiveSource::snapshotReady, this, [this](const Snapshot &snapshot) {
             m_refreshAction->setEnabled(true);
             m_lastError.clear();
-            setSnapshot(snapshot);
+            if (!m_loaded) {
+                setSnapshot(snapshot);
+                return;
+            }
+            // Refresh keeps the evidence: a result whose qube's path changed shows as stale
+            // (its recorded path no longer matches), never silently dropped.
+            Snapshot kept = snapshot;
+            const Snapshot &before = m_scene->snapshot();
+            for (const CheckResult &r : before.checks)
+                if (kept.find(r.qube.toString()))
+                    kept.checks.push_back(r);
+            for (auto it = before.tunnels.cbegin(); it != before.tunnels.cend(); ++it)
+                if (kept.find(it.key()) && !kept.tunnels.contains(it.key()))
+                    kept.tunnels.insert(it.key(), it.value());
+            setSnapshot(kept);
         });
-        connect(m_live, &LiveSource::failed, this, [this](const QString &message) {
-            m_refreshAction->setEnabled(true);
-            m_lastError = tr("qvm-ls failed: %1").arg(message);
-            updateStatus();
-            if (!m_loaded)
-                showError(tr("Cannot read the qubes"), message);
-        });
+        connect(m_live, &LiveSource::failed, this, &MainWindow::onLiveFailed);
         connect(m_live, &LiveSource::firewallReady, this,
                 [this](const QString &qube, const QList<FirewallRule> &rules) {
                     m_firewallPending.remove(qube);
@@ -104,6 +164,7 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     m_checkController = new CheckController(this);
 
     restoreSettings();
+    updateBanner();
     refresh();
 }
 
@@ -137,9 +198,22 @@ void MainWindow::createActions()
                {QKeySequence(Qt::CTRL | Qt::Key_Minus)}, tr("Zoom out"));
     m_findAction = make(tr("&Find…"), QStringLiteral("findAction"), QStringLiteral("edit-find"),
                         {QKeySequence(Qt::CTRL | Qt::Key_F)}, tr("Find a qube by name or IP"));
-    m_exportAction
-        = make(tr("&Export…"), QStringLiteral("exportAction"), QStringLiteral("document-export"),
-               {QKeySequence(Qt::CTRL | Qt::Key_E)}, tr("Save the diagram as SVG or PNG"));
+    m_exportAction = make(tr("&Export picture…"), QStringLiteral("exportAction"),
+                          QStringLiteral("document-export"), {QKeySequence(Qt::CTRL | Qt::Key_E)},
+                          tr("Save the diagram as SVG or PNG"));
+    m_openSnapshotAction
+        = make(tr("&Open snapshot…"), QStringLiteral("openSnapshotAction"),
+               QStringLiteral("document-open"), {QKeySequence(Qt::CTRL | Qt::Key_O)},
+               tr("Show a snapshot saved earlier (checks stay off)"));
+    m_openDemoAction = make(tr("Open the &demo"), QStringLiteral("openDemoAction"), QString(), {},
+                            tr("Show the built-in demo network (invented qubes)"));
+    m_saveSnapshotAction
+        = make(tr("&Save snapshot…"), QStringLiteral("saveSnapshotAction"),
+               QStringLiteral("document-save"), {QKeySequence(Qt::CTRL | Qt::Key_S)},
+               tr("Save the map with its check results, to open it again later"));
+    m_saveReportAction = make(tr("Save &report…"), QStringLiteral("saveReportAction"), QString(),
+                              {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
+                              tr("Save the write-up as Markdown or JSON"));
     m_templatesAction = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
                              {}, tr("Show or hide template qubes"));
     m_templatesAction->setCheckable(true);
@@ -154,6 +228,14 @@ void MainWindow::createActions()
     connect(m_zoomOutAction, &QAction::triggered, this, &MainWindow::zoomOut);
     connect(m_findAction, &QAction::triggered, this, &MainWindow::focusFind);
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportInteractively);
+    connect(m_openSnapshotAction, &QAction::triggered, this,
+            &MainWindow::openSnapshotInteractively);
+    connect(m_openDemoAction, &QAction::triggered, this, [this] {
+        openSource(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    });
+    connect(m_saveSnapshotAction, &QAction::triggered, this,
+            &MainWindow::saveSnapshotInteractively);
+    connect(m_saveReportAction, &QAction::triggered, this, &MainWindow::saveReportInteractively);
     connect(m_templatesAction, &QAction::toggled, this, [this](bool show) {
         m_scene->setShowTemplates(show);
         QSettings().setValue(kTemplatesKey, show);
@@ -174,8 +256,14 @@ void MainWindow::createActions()
 void MainWindow::createMenusAndToolBar()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    file->addAction(m_refreshAction);
+    file->addAction(m_openSnapshotAction);
+    file->addAction(m_openDemoAction);
+    file->addSeparator();
+    file->addAction(m_saveSnapshotAction);
+    file->addAction(m_saveReportAction);
     file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_refreshAction);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
@@ -226,6 +314,10 @@ void MainWindow::restoreSettings()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!confirmDiscard()) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());
     settings.setValue(kStateKey, saveState());
@@ -239,7 +331,10 @@ void MainWindow::setSnapshot(const Snapshot &snapshot)
     // A view the user has not zoomed stays fitted to the new diagram.
     if (!m_loaded || m_view->isFitted())
         m_view->fitDiagram();
+    if (!m_loaded)
+        m_savedChecks = snapshot.checks.size(); // what a file or the demo brings is not new
     m_loaded = true;
+    m_loadError.clear();
     if (!m_findEdit->text().isEmpty())
         onFind(m_findEdit->text());
     updateStatus();
@@ -305,6 +400,201 @@ void MainWindow::updateStatus()
     if (!m_lastError.isEmpty())
         text = text.isEmpty() ? m_lastError : text + QStringLiteral(" · ") + m_lastError;
     m_sourceLabel->setText(text);
+    updateBanner();
+    emit sourceStateChanged();
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_banner->isHidden() ? QString() : m_bannerLabel->text();
+}
+
+bool MainWindow::isBannerShown() const
+{
+    return !m_banner->isHidden();
+}
+
+void MainWindow::updateBanner()
+{
+    QString text;
+    bool offerOthers = false;
+    const Snapshot &s = m_scene->snapshot();
+    if (!m_loadError.isEmpty()) {
+        text = m_loadError;
+        offerOthers = true;
+    } else {
+        switch (m_source.kind) {
+        case SourceSpec::Kind::Demo:
+            text = tr("Demo network: invented qubes with recorded results, not your system. "
+                      "Checks are off.");
+            break;
+        case SourceSpec::Kind::File:
+            text = tr("Saved snapshot %1").arg(QFileInfo(m_source.path).fileName());
+            if (m_loaded && s.generated.isValid())
+                text += tr(", taken %1")
+                            .arg(s.generated.toLocalTime().toString(
+                                QStringLiteral("yyyy-MM-dd HH:mm")));
+            text += tr(": not the live system. Checks are off.");
+            break;
+        case SourceSpec::Kind::Live:
+            break;
+        }
+    }
+    m_bannerLabel->setText(text.size() > 600 ? text.left(600) + QStringLiteral("…") : text);
+    m_banner->setHidden(text.isEmpty());
+    m_retryButton->setVisible(offerOthers);
+    m_openDemoButton->setVisible(offerOthers && m_source.kind != SourceSpec::Kind::Demo);
+    m_openSnapshotButton->setVisible(offerOthers);
+}
+
+void MainWindow::onLiveFailed(const QString &message)
+{
+    m_refreshAction->setEnabled(true);
+    m_lastError = tr("qvm-ls failed: %1").arg(message);
+    if (!m_loaded) {
+        // Nothing is shown rather than an invented network: say why, here and on stderr.
+        m_loadError = tr("Cannot read your qubes: %1. Nothing is shown rather than a network "
+                         "that is not yours. Try again, or open the demo or a saved snapshot.")
+                          .arg(message);
+        QTextStream(stderr) << "qubes-netmap: cannot read the qubes: " << message << Qt::endl;
+    }
+    updateStatus();
+}
+
+bool MainWindow::checksAllowed(QString *why) const
+{
+    QString reason;
+    switch (m_source.kind) {
+    case SourceSpec::Kind::Demo:
+        reason = tr("Checks run only on the live system; this is the demo network");
+        break;
+    case SourceSpec::Kind::File:
+        reason = tr("Checks run only on the live system; this is a saved snapshot");
+        break;
+    case SourceSpec::Kind::Live:
+        if (!m_loaded)
+            reason = tr("Checks need the qubes read first");
+        break;
+    }
+    if (why)
+        *why = reason;
+    return reason.isEmpty();
+}
+
+bool MainWindow::hasUnsavedResults() const
+{
+    return m_loaded && m_scene->snapshot().checks.size() > m_savedChecks;
+}
+
+bool MainWindow::confirmDiscard()
+{
+    if (!hasUnsavedResults())
+        return true;
+    if (m_askDiscard)
+        return m_askDiscard();
+    QMessageBox box(QMessageBox::Question, tr("Qubes Network Map"),
+                    tr("The check results have not been saved. Discard them?"),
+                    QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("discardResultsQuestion"));
+    box.setInformativeText(tr("File ▸ Save snapshot keeps the map with its results."));
+    box.setDefaultButton(QMessageBox::Cancel);
+    return box.exec() == QMessageBox::Discard;
+}
+
+MainWindow *MainWindow::openSource(const SourceSpec &source)
+{
+    if (!confirmDiscard())
+        return nullptr;
+    m_savedChecks = m_scene->snapshot().checks.size(); // asked once
+    auto *next = new MainWindow(source);
+    next->setAttribute(Qt::WA_DeleteOnClose);
+    next->m_askDiscard = m_askDiscard;
+    if (isVisible())
+        next->show();
+    close();
+    return next;
+}
+
+void MainWindow::openSnapshotInteractively()
+{
+    QSettings settings;
+    const QString folder = settings.value(kExportFolderKey).toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open snapshot"),
+        folder.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
+                         : folder,
+        tr("Snapshot (*.yaml *.yml)"));
+    if (path.isEmpty())
+        return;
+    settings.setValue(kExportFolderKey, QFileInfo(path).absolutePath());
+    openSource(SourceSpec {SourceSpec::Kind::File, path});
+}
+
+Status MainWindow::saveSnapshotTo(const QString &path)
+{
+    const Status written = saveSnapshotFile(m_scene->snapshot(), path);
+    if (!written) {
+        showError(tr("The snapshot was not saved"), written.error().toString());
+        return written;
+    }
+    m_savedChecks = m_scene->snapshot().checks.size();
+    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 6000);
+    return written;
+}
+
+Status MainWindow::saveReportTo(const QString &path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    const Status written = suffix == QLatin1String("json")
+        ? writeFileAtomically(path, exportJson(m_scene->snapshot()))
+        : writeFileAtomically(path, exportMarkdown(m_scene->snapshot()));
+    if (!written) {
+        showError(tr("The report was not saved"), written.error().toString());
+        return written;
+    }
+    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 6000);
+    return written;
+}
+
+namespace {
+
+// A save dialog that adds the filter's extension when the name has none of the allowed ones.
+QString askSavePath(QWidget *parent, const QString &title, const QString &name,
+                    const QStringList &filters, const QStringList &suffixes)
+{
+    QSettings settings;
+    QString folder = settings.value(kExportFolderKey).toString();
+    if (folder.isEmpty() || !QDir(folder).exists())
+        folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    QString filter = filters.first();
+    QString path = QFileDialog::getSaveFileName(parent, title, QDir(folder).filePath(name),
+                                                filters.join(QStringLiteral(";;")), &filter);
+    if (path.isEmpty())
+        return path;
+    if (!suffixes.contains(QFileInfo(path).suffix().toLower()))
+        path += u'.' + suffixes.value(std::max<qsizetype>(0, filters.indexOf(filter)));
+    settings.setValue(kExportFolderKey, QFileInfo(path).absolutePath());
+    return path;
+}
+
+} // namespace
+
+void MainWindow::saveSnapshotInteractively()
+{
+    const QString path
+        = askSavePath(this, tr("Save snapshot"), QStringLiteral("qubes-netmap.yaml"),
+                      {tr("Snapshot (*.yaml)")}, {QStringLiteral("yaml"), QStringLiteral("yml")});
+    if (!path.isEmpty())
+        static_cast<void>(saveSnapshotTo(path));
+}
+
+void MainWindow::saveReportInteractively()
+{
+    const QString path = askSavePath(this, tr("Save report"), QStringLiteral("qubes-netmap.md"),
+                                     {tr("Markdown report (*.md)"), tr("JSON (*.json)")},
+                                     {QStringLiteral("md"), QStringLiteral("json")});
+    if (!path.isEmpty())
+        static_cast<void>(saveReportTo(path));
 }
 
 void MainWindow::refresh()
@@ -317,8 +607,10 @@ void MainWindow::refresh()
         const Result<Snapshot> loaded = loadSnapshotFile(m_source.path);
         if (!loaded) {
             m_lastError = loaded.error().toString();
+            if (!m_loaded)
+                m_loadError = tr("Cannot open the snapshot: %1").arg(loaded.error().toString());
+            QTextStream(stderr) << "qubes-netmap: " << loaded.error().toString() << Qt::endl;
             updateStatus();
-            showError(tr("Cannot open the snapshot"), loaded.error().toString());
             break;
         }
         m_lastError.clear();

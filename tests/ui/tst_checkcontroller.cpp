@@ -40,7 +40,31 @@ using namespace netmap;
 namespace {
 
 const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run");
-const QString kSeed = kFake + QStringLiteral("/seed.yaml");
+const QString kSeedQvmLs = kFake + QStringLiteral("/seed-qvm-ls.txt");
+
+// Checks run only on the live source: the seed system is read live, through the stand-in
+// qvm-ls (tests/data/fake-bin) printing the same qubes as seed.yaml.
+class LiveSeed
+{
+public:
+    LiveSeed()
+        : m_path(qgetenv("PATH"))
+    {
+        qputenv("PATH", NETMAP_TEST_DATA "/fake-bin:" + m_path);
+        qputenv("FAKE_QVM_LS_MODE", "good");
+        qputenv("FAKE_QVM_LS_FILE", kSeedQvmLs.toLocal8Bit());
+        qputenv("FAKE_QUBES_PREFS_MODE", "good");
+    }
+    ~LiveSeed() { qputenv("PATH", m_path); }
+
+private:
+    QByteArray m_path;
+};
+
+bool waitLoaded(MainWindow &window)
+{
+    return QTest::qWaitFor([&] { return !window.snapshot().qubes.empty(); }, 10000);
+}
 
 // Scenario folders: a private overlay (files written by the test) over the named base scenarios.
 class Scenario
@@ -167,6 +191,8 @@ private slots:
     void drillNeverRunsWithoutConfirmation();
     void startupVerifyRunsAfterTheWindowOpens();
     void startupDrillIsStillAsked();
+    void checksRunOnlyOnTheLiveSource_data();
+    void checksRunOnlyOnTheLiveSource();
 };
 
 void tst_CheckController::initTestCase()
@@ -183,7 +209,9 @@ void tst_CheckController::init()
 
 void tst_CheckController::windowHasVerifyAllWithProgressAndCancel()
 {
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
@@ -209,21 +237,32 @@ void tst_CheckController::contextMenuHoldsTheCheckActions_data()
     QTest::addColumn<QStringList>("enabled");
     QTest::addColumn<QStringList>("disabled");
     QTest::addColumn<QStringList>("absent");
-    const QStringList common {"checkExternalIp", "checkVpn",       "checkTor",
-                              "checkDnsLeak",    "checkIsolation", "runAllChecks"};
+    // Only the checks that apply to the qube are offered (problem 6: Tor and VPN checks on
+    // clearnet qubes were offered and then always skipped).
+    const QStringList common {"checkExternalIp", "checkIsolation", "runAllChecks"};
+    const QStringList vpnOnly {"checkVpn", "checkDnsLeak"};
     QTest::newRow("app qube") << "work" << common << QStringList()
-                              << QStringList {"checkKillSwitch", "killSwitchDrill",
-                                              "notRunningNote", "startAndCheck"};
+                              << (vpnOnly
+                                  + QStringList {"checkTor", "checkKillSwitch", "killSwitchDrill",
+                                                 "notRunningNote", "startAndCheck"});
+    QTest::newRow("vpn client") << "work-vpn" << (common + vpnOnly) << QStringList()
+                                << QStringList {"checkTor", "checkKillSwitch", "killSwitchDrill"};
+    QTest::newRow("tor client") << "whonix" << (common + QStringList {"checkTor", "checkDnsLeak"})
+                                << QStringList() << QStringList {"checkVpn", "checkKillSwitch"};
     QTest::newRow("vpn qube") << "sys-vpn"
                               << (common + QStringList {"checkKillSwitch", "killSwitchDrill"})
-                              << QStringList() << QStringList {"notRunningNote", "startAndCheck"};
-    QTest::newRow("plain network qube") << "sys-firewall" << common << QStringList()
-                                        << QStringList {"checkKillSwitch", "killSwitchDrill"};
+                              << QStringList()
+                              << QStringList {"checkTor", "notRunningNote", "startAndCheck"};
+    // Every other networked qube is behind sys-firewall: no isolation to test from it.
+    QTest::newRow("plain network qube")
+        << "sys-firewall" << QStringList {"checkExternalIp", "runAllChecks"} << QStringList()
+        << (vpnOnly
+            + QStringList {"checkTor", "checkKillSwitch", "killSwitchDrill", "checkIsolation"});
     QTest::newRow("halted qube") << "default-dvm"
                                  << QStringList {"startAndCheck", "runAllChecksAutostart",
                                                  "checkExternalIpAutostart"}
                                  << (common + QStringList {"notRunningNote"})
-                                 << QStringList {"checkKillSwitch"};
+                                 << QStringList {"checkKillSwitch", "checkVpn", "checkTor"};
     QTest::newRow("no network") << "vault" << QStringList() << QStringList {"checksUnavailable"}
                                 << common;
     QTest::newRow("dom0") << "dom0" << QStringList() << QStringList()
@@ -236,7 +275,9 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
     QFETCH(QStringList, enabled);
     QFETCH(QStringList, disabled);
     QFETCH(QStringList, absent);
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     const auto actions = menuActions(window, qube);
     for (const QString &name : enabled) {
         QVERIFY2(actions.contains(name), qPrintable(name));
@@ -257,7 +298,9 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
 void tst_CheckController::checksFillTheDockAndRecolourInPlace()
 {
     Scenario scenario;
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
@@ -329,7 +372,9 @@ void tst_CheckController::checksFillTheDockAndRecolourInPlace()
 void tst_CheckController::singleCheckFromTheMenu()
 {
     Scenario scenario({"vpn-leak", "seed"});
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -356,7 +401,9 @@ void tst_CheckController::singleCheckFromTheMenu()
 void tst_CheckController::resultsGoStaleWhenTheNetvmChanges()
 {
     Scenario scenario;
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -400,7 +447,9 @@ void tst_CheckController::cancelStopsAndSaysCancelled()
 {
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest(4, 120));
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -434,10 +483,10 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
 {
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
-    const QTemporaryDir dir;
-    const QString path = dir.filePath("many.yaml");
-    QVERIFY(saveSnapshotFile(manyQubes(20), path));
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, path});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    window.setSnapshot(manyQubes(20)); // as a live read of a larger system would show it
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
@@ -501,7 +550,9 @@ void tst_CheckController::hostileOutputShownLiterally()
     // The fake's garbage mode prints ANSI, non-UTF-8 and HTML around the answer.
     Scenario scenario;
     scenario.set("work", "mode", "garbage\n");
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -572,7 +623,9 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
 {
     Scenario scenario;
     const QString log = scenario.logPath();
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -643,7 +696,9 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
 void tst_CheckController::startupVerifyRunsAfterTheWindowOpens()
 {
     Scenario scenario;
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     QSignalSpy started(checks, &CheckController::runStarted);
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -667,7 +722,9 @@ void tst_CheckController::startupDrillIsStillAsked()
     // --verify --drill in the window: the checks run, then the drill is asked for, not run.
     Scenario scenario;
     const QString log = scenario.logPath();
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     QSignalSpy finished(checks, &CheckController::runFinished);
     VerifyRequest request = fakeRequest();
@@ -687,6 +744,59 @@ void tst_CheckController::startupDrillIsStillAsked()
     const CheckResult *r = window.snapshot().latest(u"sys-vpn", CheckKind::KillSwitch);
     QVERIFY(r);
     QVERIFY(!r->command.contains("ip link set"));
+}
+
+void tst_CheckController::checksRunOnlyOnTheLiveSource_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("demo") << int(SourceSpec::Kind::Demo) << QString();
+    QTest::newRow("snapshot") << int(SourceSpec::Kind::File)
+                              << QString(kFake + QStringLiteral("/seed.yaml"));
+}
+
+// Problem 2: on the demo or a snapshot, checks and the drill once ran real qvm-run in local
+// qubes that shared a name, and merged the results into the foreign map.
+void tst_CheckController::checksRunOnlyOnTheLiveSource()
+{
+    QFETCH(int, kind);
+    QFETCH(QString, path);
+    Scenario scenario;
+    const QString log = scenario.logPath();
+    MainWindow window(SourceSpec {SourceSpec::Kind(kind), path});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    const std::size_t before = window.snapshot().checks.size();
+
+    // Verify all: disabled, saying why, in the window and in the Checks menu.
+    QVERIFY(!checks->verifyAllAction()->isEnabled());
+    QVERIFY2(checks->verifyAllAction()->statusTip().contains("only on the live system"),
+             qPrintable(checks->verifyAllAction()->statusTip()));
+    bool noted = false;
+    for (QAction *a : window.findChild<QMenu *>("checksMenu")->actions())
+        noted |= a->objectName() == "checksOffNote" && a->isVisible() && !a->isEnabled()
+            && a->text().contains("live system");
+    QVERIFY(noted);
+    // The context menu offers no check, only the reason.
+    for (const QString &qube : {QString("work"), QString("sys-vpn")}) {
+        const auto actions = menuActions(window, qube);
+        QVERIFY2(actions.contains("checksOffNote"), qPrintable(qube));
+        QVERIFY(!actions["checksOffNote"]->isEnabled());
+        for (const char *name : {"checkExternalIp", "runAllChecks", "killSwitchDrill"})
+            QVERIFY2(!actions.contains(name), name);
+    }
+    // Called directly, nothing starts either: no qvm-run, no dialog, no new result.
+    QVERIFY(!checks->verify({"work"}, {CheckKind::ExternalIp}));
+    checks->verifyAll();
+    checks->requestDrill("sys-vpn");
+    QTest::qWait(300);
+    QVERIFY(!checks->isRunning());
+    QVERIFY(!checks->drillDialog());
+    QVERIFY(lines(log).isEmpty());
+    QCOMPARE(window.snapshot().checks.size(), before);
+    QVERIFY(checks->lastMessage().contains("live system"));
 }
 
 QTEST_MAIN(tst_CheckController)

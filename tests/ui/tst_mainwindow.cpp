@@ -17,10 +17,13 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
+#include <QMenuBar>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -76,6 +79,11 @@ private slots:
     void statusSaysWhereDataCameFrom();
     void geometryPersists();
     void liveSourceReadsQubesAndFirewall();
+    void liveFailureIsNeverTheDemo_data();
+    void liveFailureIsNeverTheDemo();
+    void demoAndSnapshotCarryABanner();
+    void openAndSaveFromTheFileMenu();
+    void failedSnapshotLoadKeepsAUsableWindow();
 };
 
 void tst_MainWindow::initTestCase()
@@ -433,6 +441,126 @@ void tst_MainWindow::liveSourceReadsQubesAndFirewall()
         QVERIFY(window.scene()->qubeItem("work"));
     }
     qputenv("PATH", path);
+}
+
+void tst_MainWindow::liveFailureIsNeverTheDemo_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QByteArray>("mode");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("qvm-ls missing")
+        << QByteArray("/nonexistent") << QByteArray("good") << QString("not found");
+    QTest::newRow("qvm-ls fails") << QByteArray(NETMAP_TEST_DATA "/fake-bin") << QByteArray("fail")
+                                  << QString("qubesd");
+}
+
+// Problem 1: without a readable qvm-ls the window once showed the demo network as the user's.
+void tst_MainWindow::liveFailureIsNeverTheDemo()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(QByteArray, mode);
+    QFETCH(QString, why);
+    const QByteArray oldPath = qgetenv("PATH");
+    qputenv("PATH", path);
+    qputenv("FAKE_QVM_LS_MODE", mode);
+    {
+        MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_VERIFY_WITH_TIMEOUT(window.isBannerShown(), 10000);
+        QVERIFY2(window.bannerText().startsWith("Cannot read your qubes"),
+                 qPrintable(window.bannerText()));
+        QVERIFY2(window.bannerText().contains(why), qPrintable(window.bannerText()));
+        QCOMPARE(window.scene()->qubeItems().size(), 0);
+        QVERIFY(!window.statusText().contains("Demo"));
+        QCOMPARE(window.source().kind, SourceSpec::Kind::Live);
+        auto *demo = window.findChild<QPushButton *>("openDemoButton");
+        auto *open = window.findChild<QPushButton *>("openSnapshotButton");
+        QVERIFY(demo && demo->isVisible());
+        QVERIFY(open && open->isVisible());
+        QString reason;
+        QVERIFY(!window.checksAllowed(&reason));
+
+        // "Open the demo" opens it as the demo, in a window that says so.
+        qputenv("PATH", oldPath);
+        MainWindow *next = window.openSource(SourceSpec {SourceSpec::Kind::Demo, QString()});
+        QVERIFY(next);
+        QCOMPARE(next->source().kind, SourceSpec::Kind::Demo);
+        QVERIFY(next->bannerText().startsWith("Demo network"));
+        QVERIFY(!window.isVisible());
+        delete next;
+    }
+    qputenv("PATH", oldPath);
+}
+
+// Problems 1 and 2: the demo and snapshots name their source above the map, at every zoom.
+void tst_MainWindow::demoAndSnapshotCarryABanner()
+{
+    MainWindow demo(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QVERIFY(demo.isBannerShown());
+    QVERIFY2(demo.bannerText().contains("not your system"), qPrintable(demo.bannerText()));
+    QVERIFY(demo.bannerText().contains("Checks are off"));
+    QVERIFY(!demo.findChild<QPushButton *>("openDemoButton")->isVisibleTo(&demo));
+    QString why;
+    QVERIFY(!demo.checksAllowed(&why));
+    QVERIFY(why.contains("live system"));
+    // The banner is a widget above the view, not an item of the zoomed scene.
+    auto *banner = demo.findChild<QWidget *>("sourceBanner");
+    QVERIFY(banner);
+    QVERIFY(!demo.view()->isAncestorOf(banner));
+
+    MainWindow file(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/synthetic-300.yaml"});
+    QVERIFY(file.bannerText().startsWith("Saved snapshot synthetic-300.yaml, taken "));
+    QVERIFY(file.bannerText().contains("not the live system"));
+    QVERIFY(!file.checksAllowed());
+}
+
+// Problem 3: results can be kept: File offers Open snapshot, Save snapshot, Save report and
+// Export picture; a saved snapshot opens again with its results.
+void tst_MainWindow::openAndSaveFromTheFileMenu()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QMenu *file = nullptr;
+    for (QAction *a : window.menuBar()->actions())
+        if (a->text() == "&File")
+            file = a->menu();
+    QVERIFY(file);
+    QStringList names;
+    for (QAction *a : file->actions())
+        names << a->objectName();
+    for (const char *name :
+         {"openSnapshotAction", "saveSnapshotAction", "saveReportAction", "exportAction"})
+        QVERIFY2(names.contains(name), name);
+    QTemporaryDir dir;
+    const QString yaml = dir.filePath("kept.yaml");
+    QVERIFY(window.saveSnapshotTo(yaml));
+    QVERIFY(window.saveReportTo(dir.filePath("kept.md")));
+    QVERIFY(window.saveReportTo(dir.filePath("kept.json")));
+    QFile md(dir.filePath("kept.md"));
+    QVERIFY(md.open(QIODevice::ReadOnly));
+    QVERIFY(md.readAll().startsWith("#"));
+    QFile json(dir.filePath("kept.json"));
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    QVERIFY(json.readAll().trimmed().startsWith("{"));
+    MainWindow *again = window.openSource(SourceSpec {SourceSpec::Kind::File, yaml});
+    QVERIFY(again);
+    QCOMPARE(again->snapshot().checks.size(), window.snapshot().checks.size());
+    QVERIFY(again->snapshot().checks.size() > 0);
+    delete again;
+}
+
+// Problem 12: a snapshot that cannot be read leaves a window that can open another one.
+void tst_MainWindow::failedSnapshotLoadKeepsAUsableWindow()
+{
+    MainWindow broken(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/no-such.yaml"});
+    broken.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&broken));
+    QVERIFY(broken.bannerText().startsWith("Cannot open the snapshot"));
+    QVERIFY(broken.findChild<QPushButton *>("openSnapshotButton")->isVisible());
+    QVERIFY(broken.findChild<QPushButton *>("openDemoButton")->isVisible());
+    auto *open = broken.findChild<QAction *>("openSnapshotAction");
+    QVERIFY(open && open->isEnabled());
+    QCOMPARE(open->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_O));
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -1,5 +1,8 @@
 #include "diagramscene.h"
 
+#include "model/checkindex.h"
+#include "model/qubeverdict.h"
+
 #include "busitem.h"
 #include "diagramtheme.h"
 #include "groupitem.h"
@@ -284,6 +287,7 @@ void DiagramScene::rebuild()
     }
     m_legend->setPos(legendPos);
 
+    applyVerdicts();
     m_diagramRect = itemsBoundingRect().adjusted(-kMargin, -kMargin, kMargin, kMargin);
     setSceneRect(m_diagramRect);
 
@@ -432,6 +436,7 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
             bus->setColour(DiagramTheme::mixedBus(), false);
     }
     updateLegend();
+    applyVerdicts();
 
     m_rebuilding = false;
     m_highlighted.clear();
@@ -447,6 +452,16 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
     }
     emit snapshotChanged();
     return true;
+}
+
+void DiagramScene::applyVerdicts()
+{
+    const CheckIndex checks(m_snapshot);
+    for (auto it = m_qubes.cbegin(); it != m_qubes.cend(); ++it) {
+        const QubeVerdict verdict
+            = qubeVerdict(checks, it.key(), m_topology->egressChain(it.key()));
+        it.value()->setVerdict(verdict.mark, verdictLines(verdict));
+    }
 }
 
 void DiagramScene::updateLegend()

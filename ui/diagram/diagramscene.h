@@ -93,6 +93,7 @@ protected:
 private:
     void rebuild();
     void updateLegend();
+    void applyVerdicts(); // each checked qube's mark and tool tip
     void onSelectionChanged();
     QubeItem *qubeAt(const QPointF &scenePos) const;
 

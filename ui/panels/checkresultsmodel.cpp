@@ -215,9 +215,17 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
             return checkTitle(r.check);
         case StatusColumn:
             return row.stale ? statusText(r.status) + tr(" (stale)") : statusText(r.status);
-        case ObservedColumn:
-            // Validated summaries, but still shown as one short line.
-            return r.observed.left(200).simplified();
+        case ObservedColumn: {
+            // Validated summaries, but still shown as one short line. Why a check could not
+            // tell (or was skipped) is said in the row, not only in a tool tip.
+            QString text = r.observed.left(200).simplified();
+            if ((r.status == CheckStatus::Error || r.status == CheckStatus::Skipped)
+                && !r.reason.isEmpty())
+                text = text.isEmpty()
+                    ? r.reason.left(200).simplified()
+                    : text + QStringLiteral(" — ") + r.reason.left(200).simplified();
+            return text;
+        }
         case ExpectedColumn:
             return r.expected.left(200).simplified();
         case WhenColumn: {
