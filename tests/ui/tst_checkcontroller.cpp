@@ -15,8 +15,11 @@
 #include "panels/resultsdock.h"
 
 #include <QAction>
+#include <QClipboard>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFontDatabase>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -193,6 +196,12 @@ private slots:
     void startupDrillIsStillAsked();
     void checksRunOnlyOnTheLiveSource_data();
     void checksRunOnlyOnTheLiveSource();
+    void aLeakIsMarkedAndSaidInWords();
+    void verdictMarksCarryTheirAge();
+    void killSwitchFailureMarksTheVpnQube();
+    void resultsFilterAndFollowTheMap();
+    void refreshKeepsResultsAndAsksBeforeDiscarding();
+    void evidenceCanBeCopiedAndSaved();
 };
 
 void tst_CheckController::initTestCase()
@@ -797,6 +806,265 @@ void tst_CheckController::checksRunOnlyOnTheLiveSource()
     QVERIFY(lines(log).isEmpty());
     QCOMPARE(window.snapshot().checks.size(), before);
     QVERIFY(checks->lastMessage().contains("live system"));
+}
+
+// Problem 4: a VPN client leaving by the clearnet exit looked verified and clean.
+// Problem 6: a single check's row landed out of view.
+void tst_CheckController::aLeakIsMarkedAndSaidInWords()
+{
+    Scenario scenario({"vpn-leak", "seed"});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    // Many rows first, so that the single check's row would land out of view.
+    QVERIFY(checks->verify({}, {}));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(checks->verify({"work-vpn"}, {CheckKind::Vpn}));
+    QVERIFY(finished.wait(60000));
+
+    QubeItem *item = window.scene()->qubeItem("work-vpn");
+    QCOMPARE(item->verdict(), VerdictMark::Fail);
+    QVERIFY2(item->toolTip().contains("VPN leak: fail at "), qPrintable(item->toolTip()));
+    window.inspect("work-vpn");
+    const QString exit = window.inspector()->findChild<QLabel *>("value.exit")->text();
+    QVERIFY2(exit.startsWith("leaks: leaves by the clearnet exit"), qPrintable(exit));
+    QVERIFY(!exit.contains("verified"));
+    const QString findings = window.inspector()->findChild<QLabel *>("findings")->text();
+    QVERIFY2(findings.contains("fail: VPN leak check (leak)"), qPrintable(findings));
+    QVERIFY(findings != "None.");
+    const QString verdict = window.inspector()->findChild<QLabel *>("value.verdict")->text();
+    QVERIFY2(verdict.startsWith("fail"), qPrintable(verdict));
+
+    // The single check's row is the selected one, and on screen.
+    ResultsDock *dock = checks->resultsDock();
+    QTableView *view = dock->view();
+    const QModelIndex current = view->currentIndex();
+    QVERIFY(current.isValid());
+    QCOMPARE(current.data(CheckResultsModel::QubeRole).toString(), QString("work-vpn"));
+    QCOMPARE(view->model()->index(current.row(), CheckResultsModel::CheckColumn).data().toString(),
+             QString("VPN leak"));
+    QVERIFY(view->viewport()->rect().intersects(view->visualRect(current)));
+}
+
+// Problem 5: after a check that could not complete, the path stayed verified from an older
+// run, and no qube carried a mark.
+void tst_CheckController::verdictMarksCarryTheirAge()
+{
+    Scenario scenario;
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest(4, 3));
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    QubeItem *work = window.scene()->qubeItem("work");
+    QCOMPARE(work->verdict(), VerdictMark::Pass);
+    const QDateTime ran = window.snapshot().latest(u"work", CheckKind::ExternalIp)->finished;
+    QVERIFY(work->toolTip().contains("External IP: pass at "
+                                     + ran.toUTC().toString("yyyy-MM-dd HH:mm") + " UTC"));
+    QCOMPARE(window.scene()->qubeItem("untrusted")->verdict(), VerdictMark::None);
+    const auto link = [&]() -> LinkStyle {
+        for (LinkItem *l : window.scene()->linkItems())
+            if (l->lower() == "work" && !l->toInternet())
+                return l->linkStyle();
+        return {};
+    };
+    QVERIFY(link().verified);
+
+    // The same check again, now timing out: the mark says so, and the path is not verified.
+    scenario.set("work", "mode", "hang\n");
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(window.snapshot().latest(u"work", CheckKind::ExternalIp)->status, CheckStatus::Error);
+    QCOMPARE(work->verdict(), VerdictMark::Error);
+    QVERIFY(work->toolTip().contains("External IP: cannot tell at "));
+    QVERIFY(!link().verified);
+
+    // Moved behind another netvm: stale.
+    Snapshot moved = window.snapshot();
+    for (Qube &q : moved.qubes)
+        if (q.name.toString() == "work")
+            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    window.showFollowedSnapshot(moved);
+    QCOMPARE(window.scene()->qubeItem("work")->verdict(), VerdictMark::Stale);
+    QVERIFY(window.scene()->qubeItem("work")->toolTip().contains("stale"));
+}
+
+// A failed kill switch marks the VPN qube, not the path: the tunnel itself may work.
+void tst_CheckController::killSwitchFailureMarksTheVpnQube()
+{
+    Snapshot s = demoSnapshot();
+    bool found = false;
+    QStringList chain;
+    for (CheckResult &r : s.checks)
+        if (r.check == CheckKind::KillSwitch) {
+            r.status = CheckStatus::Fail;
+            found = true;
+            chain = r.pathAtRun;
+        }
+    QVERIFY(found);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(s);
+    const QString vpn = chain.value(0);
+    QCOMPARE(window.scene()->qubeItem(vpn)->verdict(), VerdictMark::Fail);
+    for (LinkItem *l : window.scene()->linkItems())
+        QVERIFY2(!l->linkStyle().failed, qPrintable(l->lower()));
+    window.inspect(vpn);
+    QVERIFY(window.inspector()
+                ->findChild<QLabel *>("value.verdict")
+                ->text()
+                .contains("kill switch failed"));
+}
+
+// Problems 6 and 8: the results table could not be filtered and did not follow the map.
+void tst_CheckController::resultsFilterAndFollowTheMap()
+{
+    Scenario scenario({"unreachable", "seed"});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest(4, 3));
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({}, {}));
+    QVERIFY(finished.wait(60000));
+    ResultsDock *dock = checks->resultsDock();
+    CheckResultsModel *model = dock->model();
+    const int all = dock->visibleRows();
+    QVERIFY(all > 3);
+    // An error's reason is in the row itself.
+    bool errorSaid = false;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const CheckResult *r = model->resultAt(row);
+        if (r->status != CheckStatus::Error || r->reason.isEmpty())
+            continue;
+        errorSaid = model->index(row, CheckResultsModel::ObservedColumn)
+                        .data()
+                        .toString()
+                        .contains(r->reason.left(40).simplified());
+        break;
+    }
+    QVERIFY(errorSaid);
+    dock->setStatusFilter("error");
+    QVERIFY(dock->visibleRows() > 0);
+    for (int row = 0; row < dock->visibleRows(); ++row)
+        QVERIFY(dock->view()
+                    ->model()
+                    ->index(row, CheckResultsModel::StatusColumn)
+                    .data()
+                    .toString()
+                    .startsWith(CheckResultsModel::statusText(CheckStatus::Error)));
+    dock->setStatusFilter("all");
+    dock->setQubeFilter("work-vpn");
+    QVERIFY(dock->visibleRows() > 0 && dock->visibleRows() < all);
+    dock->setQubeFilter(QString());
+    dock->setCheckFilter(CheckKind::ExternalIp);
+    QVERIFY(dock->visibleRows() < all);
+    dock->setCheckFilter(std::nullopt);
+    QCOMPARE(dock->visibleRows(), all);
+    QVERIFY(dock->summary().contains(QString::number(all)));
+
+    // Map to table: selecting a qube selects its row.
+    window.scene()->selectQube("untrusted");
+    QCOMPARE(dock->selectedQube(), QString("untrusted"));
+    // Table to map, by keyboard too: moving to another row selects its qube.
+    QTableView *view = dock->view();
+    int other = -1;
+    for (int row = 0; row < view->model()->rowCount() && other < 0; ++row)
+        if (view->model()->index(row, 0).data(CheckResultsModel::QubeRole).toString() == "work-vpn")
+            other = row;
+    QVERIFY(other >= 0);
+    view->setCurrentIndex(view->model()->index(other, 0));
+    QCOMPARE(window.scene()->selectedQube(), QString("work-vpn"));
+    QCOMPARE(dock->selectedQube(), QString("work-vpn")); // not pulled back to the first row
+}
+
+// Problem 3: F5 after Verify all discarded every result without asking.
+void tst_CheckController::refreshKeepsResultsAndAsksBeforeDiscarding()
+{
+    Scenario scenario;
+    LiveSeed live;
+    auto *window = new MainWindow(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(*window));
+    CheckController *checks = window->checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work", "untrusted"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    const std::size_t results = window->snapshot().checks.size();
+    QVERIFY(results >= 2);
+    QVERIFY(window->hasUnsavedResults());
+
+    // Refresh: the qubes are read again, the results stay; a moved qube's are stale.
+    QTemporaryDir dir;
+    const QString moved = dir.filePath("moved.txt");
+    {
+        QFile in(kSeedQvmLs), out(moved);
+        QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
+        QByteArray text = in.readAll();
+        text.replace("untrusted|AppVM|Running|red|debian-12-xfce|sys-firewall",
+                     "untrusted|AppVM|Running|red|debian-12-xfce|sys-vpn");
+        out.write(text);
+    }
+    qputenv("FAKE_QVM_LS_FILE", moved.toLocal8Bit());
+    QSignalSpy changed(window->scene(), &DiagramScene::snapshotChanged);
+    window->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(window->snapshot().find(u"untrusted")->netvm->toString() == "sys-vpn",
+                             10000);
+    QCOMPARE(window->snapshot().checks.size(), results);
+    QCOMPARE(window->scene()->qubeItem("work")->verdict(), VerdictMark::Pass);
+    QCOMPARE(window->scene()->qubeItem("untrusted")->verdict(), VerdictMark::Stale);
+    QVERIFY(checks->resultsDock()->summary().contains("stale"));
+
+    // Closing asks first; a No keeps the window and its results.
+    int asked = 0;
+    bool answer = false;
+    window->setDiscardQuestion([&] {
+        ++asked;
+        return answer;
+    });
+    window->show();
+    QVERIFY(!window->close());
+    QCOMPARE(asked, 1);
+    QVERIFY(window->isVisible());
+    // Saved: nothing to ask.
+    QVERIFY(window->saveSnapshotTo(dir.filePath("kept.yaml")));
+    QVERIFY(!window->hasUnsavedResults());
+    QVERIFY(window->close());
+    QCOMPARE(asked, 1);
+    delete window;
+}
+
+// Problem 10: evidence could not be copied or saved.
+void tst_CheckController::evidenceCanBeCopiedAndSaved()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    ResultsDock *dock = window.checkController()->resultsDock();
+    EvidenceDialog *dialog = dock->showEvidence(0);
+    QVERIFY(dialog);
+    QVERIFY(dialog->findChild<QPushButton *>("copyEvidence"));
+    QVERIFY(dialog->findChild<QPushButton *>("saveEvidence"));
+    QCOMPARE(dialog->textEdit()->font().family(),
+             QFontDatabase::systemFont(QFontDatabase::FixedFont).family());
+    dialog->findChild<QPushButton *>("copyEvidence")->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), dialog->text());
+    QTemporaryDir dir;
+    QVERIFY(dialog->saveTo(dir.filePath("e.txt")));
+    QFile saved(dir.filePath("e.txt"));
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(saved.readAll()).trimmed(), dialog->text().trimmed());
+    QVERIFY(dialog->text().contains(u'\n'));
+    dialog->close();
 }
 
 QTEST_MAIN(tst_CheckController)
