@@ -16,6 +16,7 @@
 #include <QGraphicsSceneContextMenuEvent>
 #include <QGraphicsSceneMouseEvent>
 #include <QMenu>
+#include <QSet>
 #include <QTimer>
 
 #include <algorithm>
@@ -140,10 +141,32 @@ void DiagramScene::rebuild()
     m_topology = std::make_unique<Topology>(m_snapshot);
     m_colouring = colourPaths(m_snapshot, *m_topology);
 
+    // A netvm that does not exist is drawn as missing: a ghost box with its name and its
+    // clients under it, not under "No network". Only in the drawing: the snapshot stays as read.
+    Snapshot drawn;
+    QSet<QString> ghosts;
+    for (const Qube &q : m_snapshot.qubes) {
+        if (!q.netvm || m_snapshot.find(q.netvm->toString())
+            || ghosts.contains(q.netvm->toString()))
+            continue;
+        if (ghosts.isEmpty())
+            drawn = m_snapshot;
+        ghosts.insert(q.netvm->toString());
+        Qube ghost;
+        ghost.name = *q.netvm;
+        ghost.klass = QStringLiteral("AppVM");
+        ghost.state = QStringLiteral("Missing");
+        drawn.qubes.push_back(ghost);
+    }
+    const Snapshot &laidOut = ghosts.isEmpty() ? m_snapshot : drawn;
+    std::unique_ptr<Topology> ghostTopology;
+    if (!ghosts.isEmpty())
+        ghostTopology = std::make_unique<Topology>(drawn);
+
     // Each box asks for its text's width; the layout widens it to its column's.
     std::vector<QSizeF> sizes;
-    sizes.reserve(m_snapshot.qubes.size());
-    for (const Qube &q : m_snapshot.qubes)
+    sizes.reserve(laidOut.qubes.size());
+    for (const Qube &q : laidOut.qubes)
         sizes.emplace_back(QubeItem::preferredWidth(q), DiagramTheme::kBoxHeight);
 
     TreeLayoutOptions options;
@@ -151,12 +174,13 @@ void DiagramScene::rebuild()
     options.stretchToColumn = true;
     options.levelGap = 60;
     options.internetSize = QSizeF(128, 66);
-    const NetworkLayout layout = TreeLayout(options).layout(m_snapshot, *m_topology, sizes);
+    const NetworkLayout layout = TreeLayout(options).layout(
+        laidOut, ghostTopology ? *ghostTopology : *m_topology, sizes);
 
     std::vector<QString> boxName(layout.boxes.size());
     for (size_t b = 0; b < layout.boxes.size(); ++b) {
         const LayoutBox &box = layout.boxes[b];
-        const Qube &qube = m_snapshot.qubes[size_t(box.qube)];
+        const Qube &qube = laidOut.qubes[size_t(box.qube)];
         boxName[b] = qube.name.toString();
         if (box.kind == LayoutBox::Kind::Internet) {
             auto *item = new InternetItem(boxName[b], box.rect.size());
@@ -168,6 +192,8 @@ void DiagramScene::rebuild()
             m_internets << item;
         } else {
             auto *item = new QubeItem(qube, box.rect.width());
+            if (ghosts.contains(boxName[b]))
+                item->setMissing();
             m_boxWidths.insert(boxName[b], box.rect.width());
             item->setPos(box.rect.topLeft());
             item->setZValue(2);

@@ -376,6 +376,18 @@ void QubeItem::setVerdict(VerdictMark mark, const QStringList &lines)
     update();
 }
 
+void QubeItem::setMissing()
+{
+    m_missing = true;
+    m_detail = QStringLiteral("missing: no such qube");
+    m_baseToolTip = QStringLiteral("<qt><b>%1</b><br>No qube has this name: the qubes below "
+                                   "name it as their netvm and have no network.</qt>")
+                        .arg(m_name.toHtmlEscaped());
+    setToolTip(m_baseToolTip);
+    elide();
+    update();
+}
+
 void QubeItem::paintVerdictMark(QPainter *painter, VerdictMark mark, const QPointF &c, double r)
 {
     if (mark == VerdictMark::None)
@@ -451,6 +463,19 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
         QPen ring(DiagramTheme::selectionRing(), 5);
         ring.setJoinStyle(Qt::RoundJoin);
         painter->strokePath(body, ring);
+    }
+    if (m_missing) {
+        // Nothing to fill: a dashed outline, the name, and what is wrong.
+        QPen dashed(DiagramTheme::mutedInk(), 1.6, Qt::DashLine);
+        painter->strokePath(body, dashed);
+        const double x = m_rect.left() + kTextGap;
+        painter->setPen(DiagramTheme::ink());
+        painter->setFont(DiagramTheme::nameFont());
+        painter->drawText(QPointF(x, m_rect.top() + 20), m_shownName);
+        painter->setPen(DiagramTheme::mutedInk());
+        painter->setFont(DiagramTheme::detailFont());
+        painter->drawText(QPointF(x, m_rect.top() + 37), m_shownDetail);
+        return;
     }
     if (m_halted)
         painter->setOpacity(painter->opacity() * DiagramTheme::kHaltedOpacity);

@@ -43,6 +43,9 @@ public:
     // and, in the tool tip, one line per check with the time of its evidence.
     void setVerdict(VerdictMark mark, const QStringList &lines);
     VerdictMark verdict() const { return m_verdict; }
+    // A netvm named by a qube but not in the snapshot: drawn as a dashed ghost with its name.
+    void setMissing();
+    bool isMissing() const { return m_missing; }
     // Draws a verdict mark centred on c (also used by the legend).
     static void paintVerdictMark(QPainter *painter, VerdictMark mark, const QPointF &c, double r);
 
@@ -75,6 +78,7 @@ private:
     QRectF m_rect;
     QString m_baseToolTip;
     VerdictMark m_verdict = VerdictMark::None;
+    bool m_missing = false;
 };
 
 } // namespace netmap
