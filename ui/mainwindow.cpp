@@ -11,6 +11,7 @@
 #include "io/snapshotyaml.h"
 #include "live/livecontroller.h"
 #include "panels/inspectordock.h"
+#include "panels/legendpanel.h"
 #include "qubes/livesource.h"
 
 #include <QAction>
@@ -98,8 +99,13 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     m_view = new DiagramView(m_scene, central);
     column->addWidget(m_view, 1);
     setCentralWidget(central);
+
     m_inspector = new InspectorDock(this);
     addDockWidget(Qt::RightDockWidgetArea, m_inspector);
+    // The legend stays readable at any zoom: outside the zoomed scene, under the inspector.
+    m_legendPanel = new LegendPanel(m_scene, this);
+    addDockWidget(Qt::RightDockWidgetArea, m_legendPanel);
+    splitDockWidget(m_inspector, m_legendPanel, Qt::Vertical);
     m_inspector->setFirewallReadable(source.kind == SourceSpec::Kind::Live);
 
     m_sourceLabel = new QLabel(this);
@@ -217,6 +223,12 @@ void MainWindow::createActions()
     m_templatesAction = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
                              {}, tr("Show or hide template qubes"));
     m_templatesAction->setCheckable(true);
+    m_legendAction = m_legendPanel->toggleViewAction();
+    m_legendAction->setObjectName(QStringLiteral("legendAction"));
+    m_legendAction->setText(tr("&Legend"));
+    m_legendAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    m_legendAction->setShortcutContext(Qt::WindowShortcut);
+    addAction(m_legendAction);
     m_quitAction
         = make(tr("&Quit"), QStringLiteral("quitAction"), QStringLiteral("application-exit"),
                {QKeySequence(Qt::CTRL | Qt::Key_Q)}, tr("Quit"));
@@ -274,6 +286,7 @@ void MainWindow::createMenusAndToolBar()
     view->addSeparator();
     view->addAction(m_findAction);
     view->addAction(m_templatesAction);
+    view->addAction(m_legendAction);
     view->addSeparator();
     view->addAction(m_inspector->toggleViewAction());
     QMenu *help = menuBar()->addMenu(tr("&Help"));

@@ -22,6 +22,7 @@ class CheckController;
 class DiagramScene;
 class DiagramView;
 class InspectorDock;
+class LegendPanel;
 class LiveController;
 class LiveSource;
 
@@ -147,6 +148,8 @@ private:
     QAction *m_saveSnapshotAction = nullptr;
     QAction *m_saveReportAction = nullptr;
     QAction *m_templatesAction = nullptr;
+    QAction *m_legendAction = nullptr;
+    LegendPanel *m_legendPanel = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_aboutAction = nullptr;
 };

@@ -2,7 +2,9 @@
 // and text from qubes shown literally.
 
 #include "diagram/diagramscene.h"
+#include "diagram/diagramtheme.h"
 #include "diagram/diagramview.h"
+#include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
@@ -84,6 +86,7 @@ private slots:
     void demoAndSnapshotCarryABanner();
     void openAndSaveFromTheFileMenu();
     void failedSnapshotLoadKeepsAUsableWindow();
+    void namesReadableAtFit();
 };
 
 void tst_MainWindow::initTestCase()
@@ -398,7 +401,8 @@ void tst_MainWindow::geometryPersists()
         window.resize(1000, 700);
         window.inspector()->setFloating(false);
         window.inspector()->hide();
-        QTRY_COMPARE(window.centralWidget()->width(), 1000); // laid out without the inspector
+        window.findChild<QDockWidget *>("legendDock")->hide();
+        QTRY_COMPARE(window.centralWidget()->width(), 1000); // laid out without the docks
         state = window.saveState();
         window.close();
     }
@@ -561,6 +565,84 @@ void tst_MainWindow::failedSnapshotLoadKeepsAUsableWindow()
     auto *open = broken.findChild<QAction *>("openSnapshotAction");
     QVERIFY(open && open->isEnabled());
     QCOMPARE(open->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_O));
+}
+
+namespace {
+
+// The height in pixels of the ink of a qube's name as the view renders it (ascender to
+// descender), measured on a grab of the viewport.
+int renderedNameHeight(MainWindow &window, const QString &qube)
+{
+    QubeItem *item = window.scene()->qubeItem(qube);
+    if (!item)
+        return -1;
+    const QRectF box = item->boundingRect().adjusted(6, 6, -6, -6); // the box itself
+    // The name's line: from the top edge to just above the detail line, right of the icon band.
+    const QRectF nameArea(box.left() + DiagramTheme::kIconWidth + 4, box.top() + 3,
+                          box.width() - DiagramTheme::kIconWidth - 20, 22);
+    const QRect area = window.view()
+                           ->mapFromScene(item->mapToScene(nameArea))
+                           .boundingRect()
+                           .intersected(window.view()->viewport()->rect());
+    const QImage image = window.view()->viewport()->grab().toImage();
+    const double ratio = image.devicePixelRatio();
+    int first = -1, last = -1;
+    for (int y = area.top(); y <= area.bottom(); ++y) {
+        bool ink = false;
+        for (int x = area.left(); x <= area.right() && !ink; ++x)
+            ink = qGray(image.pixel(int(x * ratio), int(y * ratio))) < 110;
+        if (ink) {
+            if (first < 0)
+                first = y;
+            last = y;
+        }
+    }
+    return first < 0 ? 0 : last - first + 1;
+}
+
+} // namespace
+
+// Problem 7: the legend was part of the scene, so Fit shrank qube names to about 8 px in a
+// 1280x800 window. It now sits outside the zoomed scene (exports keep it inside).
+void tst_MainWindow::namesReadableAtFit()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.fitDiagram();
+    QVERIFY(!window.scene()->isLegendInScene());
+    QVERIFY(!window.scene()->legend()->isVisible());
+    const QRectF without = window.scene()->diagramRect();
+    QVERIFY(!without.contains(window.scene()->legend()->sceneBoundingRect()));
+    auto *dock = window.findChild<QDockWidget *>("legendDock");
+    QVERIFY(dock && dock->isVisible());
+    auto *canvas = dock->findChild<QWidget *>("legendCanvas");
+    QVERIFY(canvas);
+    QVERIFY(!window.view()->isAncestorOf(canvas));
+    QCOMPARE(canvas->size(),
+             window.scene()->legend()->boundingRect().size().toSize() + QSize(2, 2));
+    QVERIFY(canvas->accessibleDescription().contains("203.0.113.7"));
+    const int height = renderedNameHeight(window, "sys-firewall");
+    qInfo("name ink height at fit: %d px (zoom %.2f)", height, window.view()->zoom());
+    QVERIFY2(height >= 9, qPrintable(QString::number(height)));
+
+    // The legend in the scene (as exports have it) would cost the names their size.
+    window.scene()->setLegendInScene(true);
+    window.fitDiagram();
+    QVERIFY(window.scene()->diagramRect().contains(window.scene()->legend()->sceneBoundingRect()));
+    QVERIFY(window.scene()->diagramRect().height() > without.height());
+    qInfo("with the legend in the scene: %d px (zoom %.2f)",
+          renderedNameHeight(window, "sys-firewall"), window.view()->zoom());
+    window.scene()->setLegendInScene(false);
+    // Ctrl+L hides and shows it.
+    auto *legend = window.findChild<QAction *>("legendAction");
+    QVERIFY(legend);
+    QCOMPARE(legend->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_L));
+    legend->trigger();
+    QVERIFY(!dock->isVisible());
+    legend->trigger();
+    QVERIFY(dock->isVisible());
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -174,8 +174,8 @@ void DiagramScene::rebuild()
     options.stretchToColumn = true;
     options.levelGap = 60;
     options.internetSize = QSizeF(128, 66);
-    const NetworkLayout layout = TreeLayout(options).layout(
-        laidOut, ghostTopology ? *ghostTopology : *m_topology, sizes);
+    const NetworkLayout layout
+        = TreeLayout(options).layout(laidOut, ghostTopology ? *ghostTopology : *m_topology, sizes);
 
     std::vector<QString> boxName(layout.boxes.size());
     for (size_t b = 0; b < layout.boxes.size(); ++b) {
@@ -312,9 +312,16 @@ void DiagramScene::rebuild()
         legendPos = QPointF(0, 0);
     }
     m_legend->setPos(legendPos);
+    m_legend->setVisible(m_legendInScene);
 
     applyVerdicts();
-    m_diagramRect = itemsBoundingRect().adjusted(-kMargin, -kMargin, kMargin, kMargin);
+    // Without the legend when the window shows it outside the zoomed scene.
+    QRectF drawing;
+    for (QGraphicsItem *item : items())
+        if (!item->parentItem() && (m_legendInScene || item != m_legend))
+            drawing = drawing.isNull() ? item->sceneBoundingRect()
+                                       : drawing.united(item->sceneBoundingRect());
+    m_diagramRect = drawing.adjusted(-kMargin, -kMargin, kMargin, kMargin);
     setSceneRect(m_diagramRect);
 
     m_rebuilding = false;
@@ -512,6 +519,7 @@ void DiagramScene::updateLegend()
                     ? QStringLiteral("%1 qubes shown, %2 templates hidden").arg(shown).arg(hidden)
                     : QStringLiteral("%1 qubes").arg(shown));
     m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
+    emit legendChanged();
 }
 
 QubeItem *DiagramScene::qubeItem(const QString &name) const
@@ -540,6 +548,15 @@ QList<InternetItem *> DiagramScene::internetItems() const
 QList<GroupItem *> DiagramScene::groupItems() const
 {
     return m_groups;
+}
+
+void DiagramScene::setLegendInScene(bool inScene)
+{
+    if (m_legendInScene == inScene)
+        return;
+    m_legendInScene = inScene;
+    if (!m_snapshot.qubes.empty() || m_legend)
+        rebuild();
 }
 
 QRectF DiagramScene::diagramRect() const

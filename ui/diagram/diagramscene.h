@@ -52,6 +52,10 @@ public:
     QList<InternetItem *> internetItems() const;
     QList<GroupItem *> groupItems() const;
     LegendItem *legend() const { return m_legend; }
+    // The window shows the legend outside the zoomed scene (LegendOverlay): the item stays,
+    // hidden and left out of diagramRect(). Exports keep it in (the default).
+    void setLegendInScene(bool inScene);
+    bool isLegendInScene() const { return m_legendInScene; }
     // The drawing with a margin: what "fit" shows and what exports render.
     QRectF diagramRect() const;
 
@@ -85,6 +89,7 @@ signals:
     void contextMenuRequested(const QString &qube, QMenu *menu);
     // The snapshot shown changed (a new snapshot, or new evidence on the same one).
     void snapshotChanged();
+    void legendChanged(); // the legend's contents changed
 
 protected:
     void contextMenuEvent(QGraphicsSceneContextMenuEvent *event) override;
@@ -101,6 +106,7 @@ private:
     std::unique_ptr<Topology> m_topology;
     Colouring m_colouring;
     bool m_showTemplates = false;
+    bool m_legendInScene = true;
     QDateTime m_exportTime;
     QHash<QString, QubeItem *> m_qubes;
     QList<LinkItem *> m_links;
