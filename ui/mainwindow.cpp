@@ -678,7 +678,7 @@ void MainWindow::focusFind()
 void MainWindow::onFind(const QString &text)
 {
     const QStringList matches = m_scene->find(text);
-    m_findIndex = 0;
+    m_findIndex = -1; // Enter goes to the first match
     if (text.trimmed().isEmpty()) {
         statusBar()->clearMessage();
         return;
@@ -700,8 +700,16 @@ void MainWindow::findNext()
     if (matches.isEmpty())
         return;
     m_findIndex = (m_findIndex + 1) % int(matches.size());
-    if (QubeItem *item = m_scene->qubeItem(matches[m_findIndex]))
+    // Enter goes to the match: selected (the inspector shows it), zoomed to a readable size,
+    // centred; again for the next one, round and round.
+    const QString name = matches[m_findIndex];
+    m_scene->selectQube(name);
+    if (m_view->zoom() < 1.0)
+        m_view->zoomBy(1.0 / m_view->zoom());
+    if (QubeItem *item = m_scene->qubeItem(name))
         m_view->centerOn(item);
+    statusBar()->showMessage(
+        tr("Match %1 of %2: %3").arg(m_findIndex + 1).arg(matches.size()).arg(name), 4000);
 }
 
 void MainWindow::exportInteractively()

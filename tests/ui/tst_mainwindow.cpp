@@ -87,6 +87,7 @@ private slots:
     void openAndSaveFromTheFileMenu();
     void failedSnapshotLoadKeepsAUsableWindow();
     void namesReadableAtFit();
+    void findZoomsSelectsAndCycles();
 };
 
 void tst_MainWindow::initTestCase()
@@ -643,6 +644,47 @@ void tst_MainWindow::namesReadableAtFit()
     QVERIFY(!dock->isVisible());
     legend->trigger();
     QVERIFY(dock->isVisible());
+}
+
+// Problem 8: Find/Enter neither zoomed to nor selected the match; labels, tags, classes and
+// exits could not be found.
+void tst_MainWindow::findZoomsSelectsAndCycles()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.view()->zoomBy(0.3);
+    QVERIFY(window.view()->zoom() < 0.5);
+    window.focusFind();
+    QTest::keyClicks(window.findEdit(), "vpn");
+    QCOMPARE(window.scene()->matches(), (QStringList {"sys-vpn", "work-vpn"}));
+    QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-vpn"));
+    QCOMPARE(window.inspector()->currentQube(), QString("sys-vpn"));
+    QVERIFY(window.view()->zoom() >= 0.99);
+    // Brought into view (centred as far as the scroll range allows).
+    const auto centred = [&](const QString &name) {
+        const QRect box = window.view()
+                              ->mapFromScene(window.scene()->qubeItem(name)->sceneBoundingRect())
+                              .boundingRect();
+        return window.view()->viewport()->rect().contains(box);
+    };
+    QVERIFY(centred("sys-vpn"));
+    QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(window.scene()->selectedQube(), QString("work-vpn"));
+    QVERIFY(centred("work-vpn"));
+    QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-vpn")); // round again
+    // A label, a tag, a class, an exit IP.
+    window.findEdit()->setText("anon-vm");
+    QVERIFY(window.scene()->matches().contains("whonix"));
+    window.findEdit()->setText("DispVM");
+    QVERIFY(window.scene()->matches().contains("whonix"));
+    window.findEdit()->setText("orange");
+    QVERIFY(window.scene()->matches().contains("sys-vpn"));
+    window.findEdit()->setText("198.51.100.23");
+    QVERIFY(window.scene()->matches().contains("work-vpn"));
 }
 
 QTEST_MAIN(tst_MainWindow)

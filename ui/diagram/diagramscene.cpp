@@ -597,10 +597,21 @@ QStringList DiagramScene::find(const QString &text)
 {
     m_findText = text.trimmed();
     m_matches.clear();
+    const auto same = [this](const QString &value) {
+        return !value.isEmpty() && value.compare(m_findText, Qt::CaseInsensitive) == 0;
+    };
     for (QubeItem *item : qubeItems()) {
-        const bool match = !m_findText.isEmpty()
+        // Part of a name, an IP or an exit IP; a whole label, tag or class.
+        const Qube *q = m_snapshot.find(item->name());
+        bool match = !m_findText.isEmpty()
             && (item->name().contains(m_findText, Qt::CaseInsensitive)
-                || item->ip().contains(m_findText, Qt::CaseInsensitive));
+                || item->ip().contains(m_findText, Qt::CaseInsensitive)
+                || m_colouring.qubeExitIp.value(item->name()).contains(m_findText));
+        if (!match && !m_findText.isEmpty() && q) {
+            match = same(q->label) || same(q->klass);
+            for (const QString &tag : q->tags)
+                match = match || same(tag);
+        }
         item->setMatched(match);
         if (match)
             m_matches << item->name();
