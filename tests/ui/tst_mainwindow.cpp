@@ -88,6 +88,7 @@ private slots:
     void failedSnapshotLoadKeepsAUsableWindow();
     void namesReadableAtFit();
     void findZoomsSelectsAndCycles();
+    void keyboardReachesQubes();
 };
 
 void tst_MainWindow::initTestCase()
@@ -685,6 +686,48 @@ void tst_MainWindow::findZoomsSelectsAndCycles()
     QVERIFY(window.scene()->matches().contains("sys-vpn"));
     window.findEdit()->setText("198.51.100.23");
     QVERIFY(window.scene()->matches().contains("work-vpn"));
+}
+
+// Problem 9: Tab, arrows, Enter, Menu and Shift+F10 did nothing on the diagram.
+void tst_MainWindow::keyboardReachesQubes()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    DiagramView *view = window.view();
+    QCOMPARE(view->focusPolicy(), Qt::StrongFocus);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Right);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-net"));
+    QVERIFY(view->accessibleDescription().startsWith("sys-net, network provider"));
+    QTest::keyClick(view, Qt::Key_Right);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-firewall"));
+    QTest::keyClick(view, Qt::Key_Left); // back to its netvm
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-net"));
+    QTest::keyClick(view, Qt::Key_Right);
+    QTest::keyClick(view, Qt::Key_Right); // a client of sys-firewall
+    const QString client = window.scene()->selectedQube();
+    QCOMPARE(window.snapshot().find(client)->netvm->toString(), QString("sys-firewall"));
+    QTest::keyClick(view, Qt::Key_Down);
+    const QString below = window.scene()->selectedQube();
+    QVERIFY(below != client);
+    QVERIFY(window.scene()->qubeItem(below)->pos().y()
+            > window.scene()->qubeItem(client)->pos().y());
+    // Enter inspects.
+    QTest::keyClick(view, Qt::Key_Return);
+    QCOMPARE(window.inspector()->currentQube(), below);
+    // Shift+F10 and the Menu key open the qube's context menu.
+    for (const auto &[key, modifiers] :
+         {std::pair {Qt::Key_F10, Qt::KeyboardModifiers(Qt::ShiftModifier)},
+          std::pair {Qt::Key_Menu, Qt::KeyboardModifiers()}}) {
+        QTest::keyClick(view, key, modifiers);
+        QMenu *menu = nullptr;
+        QTRY_VERIFY((menu = view->findChild<QMenu *>("qubeContextMenu")) && menu->isVisible());
+        QCOMPARE(menu->title(), below);
+        QVERIFY(menu->findChild<QAction *>("inspect") || !menu->actions().isEmpty());
+        menu->close();
+        QTRY_VERIFY(!view->findChild<QMenu *>("qubeContextMenu"));
+    }
 }
 
 QTEST_MAIN(tst_MainWindow)

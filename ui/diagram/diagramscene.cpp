@@ -20,6 +20,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -617,6 +618,79 @@ QStringList DiagramScene::find(const QString &text)
             m_matches << item->name();
     }
     return m_matches;
+}
+
+QString DiagramScene::neighbour(const QString &from, Qt::Key key) const
+{
+    const QubeItem *current = qubeItem(from);
+    if (!current) {
+        // The first qube: the uplink of the topmost tree, else the top-left box.
+        const QubeItem *first = nullptr;
+        bool firstIsUplink = false;
+        for (QubeItem *item : qubeItems()) {
+            const Qube *q = m_snapshot.find(item->name());
+            const bool uplink = q && q->providesNetwork && !q->netvm;
+            const bool better = !first || (uplink && !firstIsUplink)
+                || (uplink == firstIsUplink
+                    && (item->pos().y() < first->pos().y() - 1
+                        || (std::abs(item->pos().y() - first->pos().y()) <= 1
+                            && item->pos().x() < first->pos().x())));
+            if (better) {
+                first = item;
+                firstIsUplink = uplink;
+            }
+        }
+        return first ? first->name() : QString();
+    }
+    const Qube *q = m_snapshot.find(from);
+    if (key == Qt::Key_Left && q && q->netvm && qubeItem(q->netvm->toString()))
+        return q->netvm->toString();
+    if (key == Qt::Key_Right && m_topology) {
+        const int index = m_topology->indexOf(from);
+        QString best;
+        double bestY = 0;
+        for (int child : index >= 0 ? m_topology->childrenOf(index) : std::vector<int>()) {
+            const QubeItem *item = qubeItem(m_topology->nameAt(child));
+            if (item && (best.isEmpty() || item->pos().y() < bestY)) {
+                best = item->name();
+                bestY = item->pos().y();
+            }
+        }
+        if (!best.isEmpty())
+            return best;
+    }
+    // The nearest box in that direction, favouring the same row or column.
+    const QPointF c = current->sceneBoundingRect().center();
+    QString best;
+    double bestScore = 0;
+    for (QubeItem *item : qubeItems()) {
+        if (item == current)
+            continue;
+        const QPointF d = item->sceneBoundingRect().center() - c;
+        double along = 0, across = 0;
+        switch (key) {
+        case Qt::Key_Left:
+            along = -d.x(), across = d.y();
+            break;
+        case Qt::Key_Right:
+            along = d.x(), across = d.y();
+            break;
+        case Qt::Key_Up:
+            along = -d.y(), across = d.x();
+            break;
+        default:
+            along = d.y(), across = d.x();
+            break;
+        }
+        if (along <= 1)
+            continue;
+        const double score = along + 3 * std::abs(across);
+        if (best.isEmpty() || score < bestScore) {
+            best = item->name();
+            bestScore = score;
+        }
+    }
+    return best;
 }
 
 QString DiagramScene::selectedQube() const

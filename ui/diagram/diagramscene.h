@@ -75,6 +75,9 @@ public:
     QStringList busyQubes() const; // sorted
 
     QString selectedQube() const;
+    // The qube the keyboard moves to from this one: left its netvm, right its first client,
+    // up and down the nearest box in that direction. From no qube: the first one.
+    QString neighbour(const QString &from, Qt::Key key) const;
     void selectQube(const QString &name); // empty clears
 
     // A context menu for the qube; contextMenuRequested lets others add their entries.
