@@ -1,5 +1,7 @@
 #include "checkcontroller.h"
 
+#include "actionlog.h"
+
 #include "diagram/diagramscene.h"
 #include "mainwindow.h"
 #include "model/topology.h"
@@ -232,6 +234,11 @@ Status CheckController::startRun(const VerifyRequest &request)
         message(tr("The checks did not start: %1").arg(started.error().toString()));
         return started;
     }
+    if (request.autostart)
+        for (const QString &qube : request.qubes)
+            if (const Qube *q = m_window->snapshot().find(qube); q && !q->isRunning())
+                ActionLog::record(qube, QStringLiteral("started to be checked (--autostart)"),
+                                  QStringLiteral("qvm-run --autostart"));
     m_verifier = verifier;
     m_focusQube = request.qubes.size() == 1 ? request.qubes.constFirst() : QString();
     m_cancelled = false;
@@ -260,6 +267,10 @@ void CheckController::cancel()
 
 void CheckController::onResult(const CheckResult &result)
 {
+    // The kill-switch check reads the ruleset as root in the VPN qube: kept on record.
+    if (result.check == CheckKind::KillSwitch && !result.command.isEmpty())
+        ActionLog::record(result.qube.toString(), QStringLiteral("kill-switch check (as root)"),
+                          result.command);
     m_pending << result;
     // The tunnels the run saw (a VPN qube's menu offers the drill once one is known).
     m_pendingTunnels = m_verifier ? m_verifier->snapshot().tunnels : m_pendingTunnels;
@@ -475,7 +486,15 @@ void CheckController::runDrill(const DrillPlan &shown)
         QTimer::singleShot(0, this, [this, vpn = shown.vpnQube] { openDrillDialog(vpn); });
         return;
     }
-    static_cast<void>(startRun(request));
+    if (startRun(request)) {
+        static const char *const steps[]
+            = {"kill-switch drill: break the tunnel (as root)",
+               "kill-switch drill: test a client's egress", "kill-switch drill: restore (as root)"};
+        for (int i = 0; i < shown.commands.size(); ++i)
+            ActionLog::record(i == 1 ? shown.downstreamQube : shown.vpnQube,
+                              QString::fromLatin1(steps[std::min(i, 2)]),
+                              shown.commands[i].display());
+    }
 }
 
 void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "actionlog.h"
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
@@ -18,9 +19,12 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -28,6 +32,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
@@ -233,6 +238,46 @@ void MainWindow::createActions()
         = make(tr("&Quit"), QStringLiteral("quitAction"), QStringLiteral("application-exit"),
                {QKeySequence(Qt::CTRL | Qt::Key_Q)}, tr("Quit"));
     m_aboutAction = make(tr("&About"), QStringLiteral("aboutAction"), QString(), {}, QString());
+    m_statusHelpAction = make(tr("What the &results mean"), QStringLiteral("statusHelpAction"),
+                              QStringLiteral("help-contents"), {QKeySequence(Qt::Key_F1)},
+                              tr("Pass, fail, cannot tell, disputed, stale and skipped in words"));
+    m_actionLogAction
+        = make(tr("&Log of changes and root commands"), QStringLiteral("actionLogAction"),
+               QString(), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+               tr("Every command run as root in a qube or that changed something"));
+    connect(m_statusHelpAction, &QAction::triggered, this, [this] {
+        auto *box = new QMessageBox(QMessageBox::Information, tr("What the results mean"),
+                                    statusHelpText(), QMessageBox::Close, this);
+        box->setObjectName(QStringLiteral("statusHelp"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setTextFormat(Qt::PlainText);
+        box->open();
+    });
+    connect(m_actionLogAction, &QAction::triggered, this, [this] {
+        auto *dialog = new QDialog(this);
+        dialog->setObjectName(QStringLiteral("actionLogDialog"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setWindowTitle(tr("Log of changes and root commands"));
+        auto *layout = new QVBoxLayout(dialog);
+        auto *where
+            = new QLabel(tr("Kept in %1").arg(QDir::toNativeSeparators(ActionLog::path())), dialog);
+        where->setTextFormat(Qt::PlainText);
+        layout->addWidget(where);
+        auto *text = new QPlainTextEdit(dialog); // plain text: names and commands as written
+        text->setObjectName(QStringLiteral("actionLogText"));
+        text->setReadOnly(true);
+        text->setLineWrapMode(QPlainTextEdit::NoWrap);
+        text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        const QString log = ActionLog::read();
+        text->setPlainText(log.isEmpty() ? tr("Nothing has been run as root or changed yet.")
+                                         : log);
+        layout->addWidget(text, 1);
+        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+        layout->addWidget(buttons);
+        dialog->resize(900, 420);
+        dialog->open();
+    });
 
     connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refresh);
     connect(m_fitAction, &QAction::triggered, this, &MainWindow::fitDiagram);
@@ -265,6 +310,26 @@ void MainWindow::createActions()
     });
 }
 
+QString MainWindow::statusHelpText()
+{
+    return tr(
+        "Each check runs inside a qube (with qvm-run) and says one of:\n\n"
+        "Pass: what was seen is what was expected (for example the qube leaves by its VPN's "
+        "exit).\n\n"
+        "Fail: what was seen contradicts what was expected. On the map a failed external IP, "
+        "VPN, Tor or DNS check colours the path red as a leak; a failed kill switch marks the "
+        "VPN qube.\n\n"
+        "Cannot tell (error): the check could not finish (timed out, the qube did not answer, "
+        "the output made no sense). It is not a pass: nothing is known.\n\n"
+        "Disputed: independent services gave different answers (for example two IP echo "
+        "services disagree). It is reported as cannot tell rather than picking one.\n\n"
+        "Stale: the result was recorded when the qube had another path (its netvm changed "
+        "since). Run the check again.\n\n"
+        "Skipped: the check was not run, and says why (the qube is halted, or the check does "
+        "not apply to it).\n\n"
+        "Checks run only on the live system, never on the demo or a saved snapshot.");
+}
+
 void MainWindow::createMenusAndToolBar()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
@@ -290,6 +355,9 @@ void MainWindow::createMenusAndToolBar()
     view->addSeparator();
     view->addAction(m_inspector->toggleViewAction());
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_statusHelpAction);
+    help->addAction(m_actionLogAction);
+    help->addSeparator();
     help->addAction(m_aboutAction);
 
     QToolBar *bar = addToolBar(tr("Main"));

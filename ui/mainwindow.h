@@ -55,6 +55,7 @@ public:
     CheckController *checkController() const { return m_checkController; }
     QLineEdit *findEdit() const { return m_findEdit; }
     QString statusText() const; // where the data came from and when
+    static QString statusHelpText(); // Help ▸ What the results mean
     // The permanent line above the map naming a source that is not the live system (the demo,
     // a saved snapshot), or saying why the live system or a file could not be read.
     QString bannerText() const;
@@ -152,6 +153,8 @@ private:
     LegendPanel *m_legendPanel = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_aboutAction = nullptr;
+    QAction *m_statusHelpAction = nullptr;
+    QAction *m_actionLogAction = nullptr;
 };
 
 } // namespace netmap

@@ -2,6 +2,7 @@
 // context menu, results filling the dock and recolouring the links in place, busy markers,
 // Cancel, a responsive event loop while checks hang, and the drill only after confirmation.
 
+#include "actionlog.h"
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/linkitem.h"
@@ -202,6 +203,7 @@ private slots:
     void resultsFilterAndFollowTheMap();
     void refreshKeepsResultsAndAsksBeforeDiscarding();
     void evidenceCanBeCopiedAndSaved();
+    void rootCommandsAreKeptOnRecord();
 };
 
 void tst_CheckController::initTestCase()
@@ -1065,6 +1067,37 @@ void tst_CheckController::evidenceCanBeCopiedAndSaved()
     QCOMPARE(QString::fromUtf8(saved.readAll()).trimmed(), dialog->text().trimmed());
     QVERIFY(dialog->text().contains(u'\n'));
     dialog->close();
+}
+
+// What ran as root in a qube, or changed something, is kept in a local log the window shows.
+void tst_CheckController::rootCommandsAreKeptOnRecord()
+{
+    QFile::remove(ActionLog::path());
+    Scenario scenario;
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(ActionLog::read().isEmpty()); // a read-only check is not a change
+    QVERIFY(checks->verify({"sys-vpn"}, {CheckKind::KillSwitch}));
+    QVERIFY(finished.wait(60000));
+    const QStringList lines = ActionLog::read().split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1);
+    const QStringList fields = lines.first().split(u'\t');
+    QCOMPARE(fields.size(), 4);
+    QVERIFY(QDateTime::fromString(fields[0], Qt::ISODate).isValid());
+    QCOMPARE(fields[1], QString("sys-vpn"));
+    QCOMPARE(fields[2], QString("kill-switch check (as root)"));
+    QVERIFY(fields[3].contains("qvm-run"));
+    // Help > Log of changes shows it.
+    window.findChild<QAction *>("actionLogAction")->trigger();
+    auto *text = window.findChild<QPlainTextEdit *>("actionLogText");
+    QVERIFY(text);
+    QVERIFY(text->toPlainText().contains("kill-switch check (as root)"));
 }
 
 QTEST_MAIN(tst_CheckController)

@@ -20,6 +20,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -89,6 +90,7 @@ private slots:
     void namesReadableAtFit();
     void findZoomsSelectsAndCycles();
     void keyboardReachesQubes();
+    void helpDefinesEachStatus();
 };
 
 void tst_MainWindow::initTestCase()
@@ -728,6 +730,23 @@ void tst_MainWindow::keyboardReachesQubes()
         menu->close();
         QTRY_VERIFY(!view->findChild<QMenu *>("qubeContextMenu"));
     }
+}
+
+void tst_MainWindow::helpDefinesEachStatus()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    auto *help = window.findChild<QAction *>("statusHelpAction");
+    QVERIFY(help);
+    QCOMPARE(help->shortcut(), QKeySequence(Qt::Key_F1));
+    const QString text = MainWindow::statusHelpText();
+    for (const char *word :
+         {"Pass:", "Fail:", "Cannot tell (error):", "Disputed:", "Stale:", "Skipped:"})
+        QVERIFY2(text.contains(word), word);
+    help->trigger();
+    QMessageBox *box = nullptr;
+    QTRY_VERIFY((box = window.findChild<QMessageBox *>("statusHelp")));
+    QCOMPARE(box->textFormat(), Qt::PlainText);
+    box->close();
 }
 
 QTEST_MAIN(tst_MainWindow)
