@@ -22,6 +22,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -387,7 +388,12 @@ void MainWindow::restoreSettings()
     QSettings settings;
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1280, 800);
-    restoreState(settings.value(kStateKey).toByteArray());
+    if (!restoreState(settings.value(kStateKey).toByteArray())) {
+        // First run: the inspector gets most of the height, the legend scrolls below it.
+        resizeDocks({m_inspector, m_legendPanel}, {420, 300}, Qt::Vertical);
+        if (auto *results = findChild<QDockWidget *>(QStringLiteral("resultsDock")))
+            resizeDocks({results}, {220}, Qt::Vertical);
+    }
     const QSignalBlocker blocker(m_templatesAction);
     m_templatesAction->setChecked(settings.value(kTemplatesKey, false).toBool());
     m_scene->setShowTemplates(m_templatesAction->isChecked());

@@ -842,6 +842,13 @@ void tst_CheckController::aLeakIsMarkedAndSaidInWords()
     QVERIFY(findings != "None.");
     const QString verdict = window.inspector()->findChild<QLabel *>("value.verdict")->text();
     QVERIFY2(verdict.startsWith("fail"), qPrintable(verdict));
+    // Its external-IP result measured the clearnet exit: not shown as a green pass.
+    CheckResultsModel *model = checks->resultsDock()->model();
+    const int ipRow = model->rowOf("work-vpn", CheckKind::ExternalIp);
+    QVERIFY(ipRow >= 0);
+    QCOMPARE(model->resultAt(ipRow)->status, CheckStatus::Pass);
+    const QString shown = model->index(ipRow, CheckResultsModel::StatusColumn).data().toString();
+    QVERIFY2(shown.startsWith("✘ leak"), qPrintable(shown));
 
     // The single check's row is the selected one, and on screen.
     ResultsDock *dock = checks->resultsDock();
