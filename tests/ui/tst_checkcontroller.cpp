@@ -5,6 +5,7 @@
 #include "actionlog.h"
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
+#include "diagram/legenditem.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
 #include "io/snapshotyaml.h"
@@ -849,6 +850,9 @@ void tst_CheckController::aLeakIsMarkedAndSaidInWords()
     QCOMPARE(model->resultAt(ipRow)->status, CheckStatus::Pass);
     const QString shown = model->index(ipRow, CheckResultsModel::StatusColumn).data().toString();
     QVERIFY2(shown.startsWith("✘ leak"), qPrintable(shown));
+
+    // The legend (in exported pictures too) says what failed.
+    QVERIFY(window.scene()->legend()->texts().contains("Failed work-vpn: VPN leak"));
 
     // The single check's row is the selected one, and on screen.
     ResultsDock *dock = checks->resultsDock();

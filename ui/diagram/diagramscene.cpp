@@ -519,6 +519,32 @@ void DiagramScene::updateLegend()
     details << (hidden > 0
                     ? QStringLiteral("%1 qubes shown, %2 templates hidden").arg(shown).arg(hidden)
                     : QStringLiteral("%1 qubes").arg(shown));
+    // What failed or could not be told, so that an exported picture says it on its own.
+    if (m_topology) {
+        const CheckIndex checks(m_snapshot);
+        QStringList problems;
+        for (const Qube &q : m_snapshot.qubes) {
+            const QString name = q.name.toString();
+            const QubeVerdict v = qubeVerdict(checks, name, m_topology->egressChain(name));
+            if (v.mark != VerdictMark::Fail && v.mark != VerdictMark::Error)
+                continue;
+            QStringList which;
+            for (std::size_t i = 0; i < v.results.size(); ++i)
+                if (!v.stale[i]
+                    && (v.results[i]->status == CheckStatus::Fail
+                        || v.results[i]->status == CheckStatus::Error))
+                    which << checkKindTitle(v.results[i]->check);
+            problems << QStringLiteral("%1 %2: %3")
+                            .arg(v.mark == VerdictMark::Fail ? QStringLiteral("Failed")
+                                                             : QStringLiteral("Cannot tell"),
+                                 name, which.join(QStringLiteral(", ")));
+        }
+        constexpr int kShown = 6;
+        for (int i = 0; i < std::min<int>(kShown, int(problems.size())); ++i)
+            details << problems[i];
+        if (problems.size() > kShown)
+            details << QStringLiteral("and %1 more (see the report)").arg(problems.size() - kShown);
+    }
     m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
     emit legendChanged();
 }
