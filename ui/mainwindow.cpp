@@ -11,6 +11,11 @@
 #include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "live/livecontroller.h"
+#include "model/checkindex.h"
+#include "model/colouring.h"
+#include "model/qubeverdict.h"
+#include "model/snapshotdiff.h"
+#include "model/topology.h"
 #include "panels/inspectordock.h"
 #include "panels/legendpanel.h"
 #include "qubes/livesource.h"
@@ -148,13 +153,7 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
             // Refresh keeps the evidence: a result whose qube's path changed shows as stale
             // (its recorded path no longer matches), never silently dropped.
             Snapshot kept = snapshot;
-            const Snapshot &before = m_scene->snapshot();
-            for (const CheckResult &r : before.checks)
-                if (kept.find(r.qube.toString()))
-                    kept.checks.push_back(r);
-            for (auto it = before.tunnels.cbegin(); it != before.tunnels.cend(); ++it)
-                if (kept.find(it.key()) && !kept.tunnels.contains(it.key()))
-                    kept.tunnels.insert(it.key(), it.value());
+            carryEvidence(m_scene->snapshot(), &kept);
             setSnapshot(kept);
         });
         connect(m_live, &LiveSource::failed, this, &MainWindow::onLiveFailed);
@@ -223,6 +222,10 @@ void MainWindow::createActions()
         = make(tr("&Save snapshot…"), QStringLiteral("saveSnapshotAction"),
                QStringLiteral("document-save"), {QKeySequence(Qt::CTRL | Qt::Key_S)},
                tr("Save the map with its check results, to open it again later"));
+    m_compareAction
+        = make(tr("&Compare with snapshot…"), QStringLiteral("compareAction"), QString(),
+               {QKeySequence(Qt::CTRL | Qt::Key_D)},
+               tr("What moved, which exits and verdicts changed since a saved snapshot"));
     m_saveReportAction = make(tr("Save &report…"), QStringLiteral("saveReportAction"), QString(),
                               {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
                               tr("Save the write-up as Markdown or JSON"));
@@ -294,6 +297,14 @@ void MainWindow::createActions()
     connect(m_saveSnapshotAction, &QAction::triggered, this,
             &MainWindow::saveSnapshotInteractively);
     connect(m_saveReportAction, &QAction::triggered, this, &MainWindow::saveReportInteractively);
+    connect(m_compareAction, &QAction::triggered, this, [this] {
+        QSettings settings;
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Compare with snapshot"), settings.value(kExportFolderKey).toString(),
+            tr("Snapshot (*.yaml *.yml)"));
+        if (!path.isEmpty())
+            compareWith(path);
+    });
     connect(m_templatesAction, &QAction::toggled, this, [this](bool show) {
         m_scene->setShowTemplates(show);
         QSettings().setValue(kTemplatesKey, show);
@@ -309,6 +320,79 @@ void MainWindow::createActions()
                         .arg(QStringLiteral(NETMAP_VERSION)));
         box.exec();
     });
+}
+
+QString MainWindow::comparisonText(const Snapshot &saved, const Snapshot &now)
+{
+    QStringList lines;
+    const SnapshotDiff diff = diffSnapshots(saved, now);
+    if (!diff.added.isEmpty())
+        lines << tr("Qubes added: %1").arg(diff.added.join(QStringLiteral(", ")));
+    if (!diff.removed.isEmpty())
+        lines << tr("Qubes removed: %1").arg(diff.removed.join(QStringLiteral(", ")));
+    const auto netvmOf = [](const Snapshot &s, const QString &name) {
+        const Qube *q = s.find(name);
+        return q && q->netvm ? q->netvm->toString() : QStringLiteral("(none)");
+    };
+    for (const QString &name : diff.netvmChanged)
+        lines << tr("Moved: %1: %2 → %3").arg(name, netvmOf(saved, name), netvmOf(now, name));
+    const Topology savedTopology(saved);
+    const Topology nowTopology(now);
+    const Colouring before = colourPaths(saved, savedTopology);
+    const Colouring after = colourPaths(now, nowTopology);
+    const CheckIndex savedChecks(saved);
+    const CheckIndex nowChecks(now);
+    const auto orNone
+        = [](const QString &ip) { return ip.isEmpty() ? QStringLiteral("not verified") : ip; };
+    for (const Qube &q : now.qubes) {
+        const QString name = q.name.toString();
+        if (!saved.find(name))
+            continue;
+        const QString was = before.qubeExitIp.value(name);
+        const QString is = after.qubeExitIp.value(name);
+        if (was != is)
+            lines << tr("Exit changed: %1: %2 → %3").arg(name, orNone(was), orNone(is));
+        const VerdictMark old
+            = qubeVerdict(savedChecks, name, savedTopology.egressChain(name)).mark;
+        const VerdictMark mark = qubeVerdict(nowChecks, name, nowTopology.egressChain(name)).mark;
+        if (old != mark)
+            lines << tr("Verdict changed: %1: %2 → %3")
+                         .arg(name, verdictMarkWords(old), verdictMarkWords(mark));
+    }
+    if (lines.isEmpty())
+        lines << tr("Nothing changed: the same qubes, links, exits and verdicts.");
+    return lines.join(QLatin1Char('\n'));
+}
+
+QString MainWindow::compareWith(const QString &path)
+{
+    const Result<Snapshot> loaded = loadSnapshotFile(path);
+    if (!loaded) {
+        showError(tr("Cannot compare"), loaded.error().toString());
+        return QString();
+    }
+    QString text = tr("Compared with %1").arg(QFileInfo(path).fileName());
+    if (loaded.value().generated.isValid())
+        text += tr(" (taken %1)")
+                    .arg(loaded.value().generated.toLocalTime().toString(
+                        QStringLiteral("yyyy-MM-dd HH:mm")));
+    text += QStringLiteral(":\n\n") + comparisonText(loaded.value(), m_scene->snapshot());
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("compareDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Compare with snapshot"));
+    auto *layout = new QVBoxLayout(dialog);
+    auto *view = new QPlainTextEdit(dialog); // plain text: names as read
+    view->setObjectName(QStringLiteral("compareText"));
+    view->setReadOnly(true);
+    view->setPlainText(text);
+    layout->addWidget(view, 1);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog->resize(640, 420);
+    dialog->open();
+    return text;
 }
 
 QString MainWindow::statusHelpText()
@@ -336,6 +420,7 @@ void MainWindow::createMenusAndToolBar()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_openSnapshotAction);
     file->addAction(m_openDemoAction);
+    file->addAction(m_compareAction);
     file->addSeparator();
     file->addAction(m_saveSnapshotAction);
     file->addAction(m_saveReportAction);

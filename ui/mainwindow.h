@@ -72,6 +72,10 @@ public:
     // by the file's extension). Errors are shown and returned.
     Status saveSnapshotTo(const QString &path);
     Status saveReportTo(const QString &path);
+    // File ▸ Compare with snapshot: what moved, which exits and verdicts changed since the saved
+    // one, listed in a dialog; returns the text (empty when the file cannot be read).
+    QString compareWith(const QString &path);
+    static QString comparisonText(const Snapshot &saved, const Snapshot &now);
     // Results gathered since the last save (asked about before they are discarded).
     bool hasUnsavedResults() const;
     // How a "discard unsaved results?" question is answered; by default a dialog. Tests set it.
@@ -148,6 +152,7 @@ private:
     QAction *m_openDemoAction = nullptr;
     QAction *m_saveSnapshotAction = nullptr;
     QAction *m_saveReportAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QAction *m_templatesAction = nullptr;
     QAction *m_legendAction = nullptr;
     LegendPanel *m_legendPanel = nullptr;

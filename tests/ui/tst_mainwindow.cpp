@@ -91,6 +91,7 @@ private slots:
     void findZoomsSelectsAndCycles();
     void keyboardReachesQubes();
     void helpDefinesEachStatus();
+    void compareWithASavedSnapshot();
 };
 
 void tst_MainWindow::initTestCase()
@@ -747,6 +748,34 @@ void tst_MainWindow::helpDefinesEachStatus()
     QTRY_VERIFY((box = window.findChild<QMessageBox *>("statusHelp")));
     QCOMPARE(box->textFormat(), Qt::PlainText);
     box->close();
+}
+
+// Problem 3: a saved snapshot could not be compared with what is shown now.
+void tst_MainWindow::compareWithASavedSnapshot()
+{
+    QTemporaryDir dir;
+    const QString saved = dir.filePath("before.yaml");
+    QVERIFY(saveSnapshotFile(demoSnapshot(), saved));
+    Snapshot now = demoSnapshot();
+    for (Qube &q : now.qubes)
+        if (q.name.toString() == "untrusted")
+            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    for (CheckResult &r : now.checks)
+        if (r.qube.toString() == "work-vpn" && r.check == CheckKind::Vpn)
+            r.status = CheckStatus::Fail;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(now);
+    QVERIFY(window.findChild<QAction *>("compareAction"));
+    const QString text = window.compareWith(saved);
+    QVERIFY2(text.contains("Moved: untrusted: sys-firewall → sys-vpn"), qPrintable(text));
+    QVERIFY2(text.contains("Exit changed: untrusted: 203.0.113.7 → not verified"),
+             qPrintable(text));
+    QVERIFY2(text.contains("Verdict changed: work-vpn: pass → fail"), qPrintable(text));
+    auto *shown = window.findChild<QPlainTextEdit *>("compareText");
+    QVERIFY(shown);
+    QCOMPARE(shown->toPlainText(), text);
+    QVERIFY(
+        MainWindow::comparisonText(demoSnapshot(), demoSnapshot()).startsWith("Nothing changed"));
 }
 
 QTEST_MAIN(tst_MainWindow)
