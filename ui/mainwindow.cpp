@@ -566,7 +566,7 @@ void MainWindow::updateStatus()
         text += n == 1 ? tr(" · 1 qube") : tr(" · %1 qubes").arg(n);
         if (!s.rejected.isEmpty())
             text += tr(" · %1 row(s) refused").arg(s.rejected.size());
-    } else if (m_source.kind == SourceSpec::Kind::Live) {
+    } else if (m_source.kind == SourceSpec::Kind::Live && m_loadError.isEmpty()) {
         text = tr("Reading qubes with qvm-ls…");
     }
     if (!m_lastError.isEmpty())
