@@ -14,6 +14,7 @@
 #include "qubes/livesource.h"
 
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFileInfo>
 #include <QTextStream>
 
@@ -53,13 +54,14 @@ QString helpText()
 Maps your qubes and their NetVM links, checks where each qube really leaves the
 machine, and draws it. With no --export it opens the window.
 
-Source (default: the live system through qvm-ls; the demo when qvm-ls is missing
-and a window is opened):
+Source (default: the live system through qvm-ls; when it cannot be read the
+window says why and offers the demo or a snapshot, never shows one instead):
   --demo                 the built-in demo network (recorded check results)
   --snapshot FILE        a snapshot saved with --export FILE.yaml
 
 Checks (run inside the qubes with qvm-run; read-only unless --drill):
-  --verify[=all|Q1,Q2]   check all networked qubes, or the ones named
+  --verify[=all|Q1,Q2]   check all networked qubes, or the ones named (live
+                         system only: not with --demo or --snapshot)
   --checks LIST          external-ip,vpn,kill-switch,tor,dns-leak,isolation
                          (default: all that apply to each qube)
   --expect FILE          what you intend (egress per qube or tag, allowed pairs);
@@ -218,6 +220,9 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     options->drill = parser.isSet(drill);
     const bool checkOptions = parser.isSet(checks) || parser.isSet(expect)
         || parser.isSet(autostart) || parser.isSet(drill);
+    if (options->verify && options->source != CliOptions::Source::Live)
+        return usage(QStringLiteral("--verify runs checks in your qubes and needs the live system; "
+                                    "it cannot be used with --demo or --snapshot"));
     if (checkOptions && !options->verify)
         return usage(QStringLiteral("--checks, --expect, --autostart and --drill need --verify"));
     if (options->drill && !options->checks.isEmpty()
@@ -340,12 +345,22 @@ int runHeadless(const CliOptions &options)
         snapshot = std::move(verified).value();
     }
 
+    // Every export is attempted: one unwritable file does not cost the others.
+    int exportFailures = 0;
     for (const QString &path : options.exports) {
         const QString suffix = suffixOf(path);
         Status written = Ok {};
-        if (suffix == QLatin1String("md"))
-            written = writeFileAtomically(path, exportMarkdown(snapshot));
-        else if (suffix == QLatin1String("json"))
+        if (suffix == QLatin1String("md")) {
+            // The write-up names the picture written with it, relative to itself.
+            MarkdownOptions markdown;
+            for (const QString &other : options.exports)
+                if (markdown.picture.isEmpty()
+                    && (suffixOf(other) == QLatin1String("svg")
+                        || suffixOf(other) == QLatin1String("png")))
+                    markdown.picture = QFileInfo(path).absoluteDir().relativeFilePath(
+                        QFileInfo(other).absoluteFilePath());
+            written = writeFileAtomically(path, exportMarkdown(snapshot, markdown));
+        } else if (suffix == QLatin1String("json"))
             written = writeFileAtomically(path, exportJson(snapshot));
         else if (suffix == QLatin1String("yaml") || suffix == QLatin1String("yml"))
             written = saveSnapshotFile(snapshot, path);
@@ -353,10 +368,18 @@ int runHeadless(const CliOptions &options)
             written = exportDiagram(snapshot, path, options.showTemplates);
         if (!written) {
             printError(written.error().toString());
-            return ExitUsage;
+            ++exportFailures;
+            continue;
         }
         if (!options.quiet)
             printInfo(QStringLiteral("wrote %1").arg(QFileInfo(path).absoluteFilePath()));
+    }
+
+    if (exportFailures > 0) {
+        printError(QStringLiteral("%1 of %2 export(s) could not be written")
+                       .arg(exportFailures)
+                       .arg(options.exports.size()));
+        return ExitUsage;
     }
 
     // The exit code tells scripts whether the map holds a broken expectation.

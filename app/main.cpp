@@ -3,7 +3,6 @@
 #include "checkcontroller.h"
 #include "cli.h"
 #include "mainwindow.h"
-#include "qubes/livesource.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -71,8 +70,9 @@ int main(int argc, char **argv)
         source.path = options.snapshotPath;
         break;
     case netmap::CliOptions::Source::Live:
-        source.kind = netmap::liveSourceAvailable() ? netmap::SourceSpec::Kind::Live
-                                                    : netmap::SourceSpec::Kind::Demo;
+        // Never the demo in its place: when qvm-ls cannot be read the window says why and
+        // offers the demo or a snapshot.
+        source.kind = netmap::SourceSpec::Kind::Live;
         break;
     }
     netmap::MainWindow window(source);

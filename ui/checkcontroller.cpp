@@ -1,5 +1,7 @@
 #include "checkcontroller.h"
 
+#include "actionlog.h"
+
 #include "diagram/diagramscene.h"
 #include "mainwindow.h"
 #include "model/topology.h"
@@ -81,6 +83,10 @@ CheckController::CheckController(MainWindow *window)
 
     m_checksMenu = new QMenu(tr("&Checks"), window);
     m_checksMenu->setObjectName(QStringLiteral("checksMenu"));
+    m_unavailableAction = new QAction(this);
+    m_unavailableAction->setObjectName(QStringLiteral("checksOffNote"));
+    m_unavailableAction->setEnabled(false);
+    m_checksMenu->addAction(m_unavailableAction);
     m_checksMenu->addAction(m_verifyAllAction);
     m_checksMenu->addAction(m_cancelAction);
     m_checksMenu->addSeparator();
@@ -129,7 +135,13 @@ CheckController::CheckController(MainWindow *window)
             QTimer::singleShot(0, this, [this] { verifyWhenShown(VerifyRequest {}); });
     });
     connect(scene, &DiagramScene::contextMenuRequested, this, &CheckController::fillQubeMenu);
+    connect(window, &MainWindow::sourceStateChanged, this, &CheckController::updateAvailability);
     connect(m_dock, &ResultsDock::qubeClicked, scene, &DiagramScene::selectQube);
+    // And back: a qube selected on the map selects its results (unless one already is).
+    connect(scene, &DiagramScene::qubeSelected, this, [this](const QString &qube) {
+        if (!qube.isEmpty() && m_dock->selectedQube() != qube)
+            m_dock->showQube(qube);
+    });
     m_dock->setSnapshot(window->snapshot());
 }
 
@@ -202,6 +214,11 @@ void CheckController::verifyAll()
 
 Status CheckController::startRun(const VerifyRequest &request)
 {
+    QString why;
+    if (!m_window->checksAllowed(&why)) {
+        message(why);
+        return makeError(Error::Code::Usage, why);
+    }
     if (m_verifier) {
         message(tr("A verification is already running"));
         return makeError(Error::Code::Usage, QStringLiteral("a verification is already running"));
@@ -217,7 +234,13 @@ Status CheckController::startRun(const VerifyRequest &request)
         message(tr("The checks did not start: %1").arg(started.error().toString()));
         return started;
     }
+    if (request.autostart)
+        for (const QString &qube : request.qubes)
+            if (const Qube *q = m_window->snapshot().find(qube); q && !q->isRunning())
+                ActionLog::record(qube, QStringLiteral("started to be checked (--autostart)"),
+                                  QStringLiteral("qvm-run --autostart"));
     m_verifier = verifier;
+    m_focusQube = request.qubes.size() == 1 ? request.qubes.constFirst() : QString();
     m_cancelled = false;
     m_done = 0;
     m_total = verifier->total();
@@ -244,6 +267,10 @@ void CheckController::cancel()
 
 void CheckController::onResult(const CheckResult &result)
 {
+    // The kill-switch check reads the ruleset as root in the VPN qube: kept on record.
+    if (result.check == CheckKind::KillSwitch && !result.command.isEmpty())
+        ActionLog::record(result.qube.toString(), QStringLiteral("kill-switch check (as root)"),
+                          result.command);
     m_pending << result;
     // The tunnels the run saw (a VPN qube's menu offers the drill once one is known).
     m_pendingTunnels = m_verifier ? m_verifier->snapshot().tunnels : m_pendingTunnels;
@@ -263,10 +290,16 @@ void CheckController::applyPending()
     for (auto it = m_pendingTunnels.cbegin(); it != m_pendingTunnels.cend(); ++it)
         if (snapshot.find(it.key()))
             snapshot.tunnels.insert(it.key(), it.value());
-    m_pending.clear();
+    const QList<CheckResult> arrived = std::exchange(m_pending, {});
     m_pendingTunnels.clear();
     // The same qubes with more evidence: restyled in place, never laid out again.
     m_window->showFollowedSnapshot(snapshot);
+    // A run on one qube: its newest row is selected and scrolled into view, so a single check
+    // from the context menu is seen, not only counted in the status bar.
+    if (!m_focusQube.isEmpty())
+        for (const CheckResult &r : arrived)
+            if (r.qube.toString() == m_focusQube)
+                m_dock->showQube(m_focusQube, r.check);
 }
 
 void CheckController::onProgress(int done, int total, const QString &current)
@@ -324,7 +357,21 @@ void CheckController::setRunning(bool running)
     m_cancelButton->setVisible(running);
     m_cancelButton->setEnabled(running);
     m_cancelAction->setEnabled(running);
-    m_verifyAllAction->setEnabled(!running);
+    updateAvailability();
+}
+
+void CheckController::updateAvailability()
+{
+    QString why;
+    const bool allowed = m_window->checksAllowed(&why);
+    m_verifyAllAction->setEnabled(allowed && !m_verifier);
+    const QString tip = allowed
+        ? tr("Run every check in every running networked qube (halted qubes are not started)")
+        : why;
+    m_verifyAllAction->setStatusTip(tip);
+    m_verifyAllAction->setToolTip(allowed ? tr("Verify all (Ctrl+R)") : why);
+    m_unavailableAction->setText(why);
+    m_unavailableAction->setVisible(!allowed);
 }
 
 void CheckController::message(const QString &text, int ms)
@@ -369,6 +416,11 @@ bool CheckController::isVpnQube(const QString &qube) const
 
 void CheckController::requestDrill(const QString &vpnQube)
 {
+    QString why;
+    if (!m_window->checksAllowed(&why)) {
+        message(why);
+        return;
+    }
     if (m_verifier) {
         message(tr("Wait for the running checks to finish (or cancel them) first"));
         return;
@@ -406,6 +458,8 @@ void CheckController::openDrillDialog(const QString &vpnQube)
         message(tr("Kill-switch drill on %1: %2").arg(vpnQube, plan.error().message));
         return;
     }
+    if (!m_window->checksAllowed())
+        return;
     m_drillDialog = new DrillDialog(*plan, m_window);
     m_drillDialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(m_drillDialog, &QDialog::accepted, this, [this, shown = *plan] { runDrill(shown); });
@@ -432,7 +486,15 @@ void CheckController::runDrill(const DrillPlan &shown)
         QTimer::singleShot(0, this, [this, vpn = shown.vpnQube] { openDrillDialog(vpn); });
         return;
     }
-    static_cast<void>(startRun(request));
+    if (startRun(request)) {
+        static const char *const steps[]
+            = {"kill-switch drill: break the tunnel (as root)",
+               "kill-switch drill: test a client's egress", "kill-switch drill: restore (as root)"};
+        for (int i = 0; i < shown.commands.size(); ++i)
+            ActionLog::record(i == 1 ? shown.downstreamQube : shown.vpnQube,
+                              QString::fromLatin1(steps[std::min(i, 2)]),
+                              shown.commands[i].display());
+    }
 }
 
 void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
@@ -442,6 +504,13 @@ void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
     if (!q || q->isAdmin() || !q->name.isRunnable())
         return;
     menu->addSeparator();
+    QString why;
+    if (!m_window->checksAllowed(&why)) {
+        QAction *note = menu->addAction(why);
+        note->setObjectName(QStringLiteral("checksOffNote"));
+        note->setEnabled(false);
+        return;
+    }
     const bool networked = !q->isTemplate() && (q->netvm.has_value() || q->providesNetwork);
     if (!networked) {
         QAction *note = menu->addAction(tr("Checks: %1 has no network").arg(qube));
@@ -455,6 +524,17 @@ void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
     QList<CheckKind> checks = kMenuChecks;
     if (vpn)
         checks << CheckKind::KillSwitch;
+    // Only the checks that apply to this qube (a Tor check on a clearnet qube is always
+    // skipped): the plan says which, as if the qube were running.
+    if (const auto plan = planVerification(s, requestFor({qube}, {}, true))) {
+        QList<CheckKind> applicable;
+        for (const PlannedCheck &p : *plan)
+            if (p.qube == qube && p.skipReason.isEmpty())
+                applicable << p.check;
+        checks.removeIf([&](CheckKind c) {
+            return !applicable.contains(c) && !(c == CheckKind::KillSwitch && vpn);
+        });
+    }
 
     if (!q->isRunning()) {
         const QString state = q->state.isEmpty() ? tr("in an unknown state") : q->state.toLower();

@@ -85,6 +85,7 @@ private:
     void openDrillDialog(const QString &vpnQube);
     void runDrill(const DrillPlan &plan);
     void setRunning(bool running);
+    void updateAvailability(); // checks run only on the live source: said where they are offered
     void message(const QString &text, int ms = 10000);
     VerifyRequest requestFor(const QStringList &qubes, const QList<CheckKind> &checks,
                              bool autostart) const;
@@ -103,9 +104,11 @@ private:
     std::optional<VerifyRequest> m_startupRequest;
     QPointer<DrillDialog> m_drillDialog;
     QString m_lastMessage;
+    QString m_focusQube; // a run on one qube: its rows are brought into view as they arrive
 
     QAction *m_verifyAllAction = nullptr;
     QAction *m_cancelAction = nullptr;
+    QAction *m_unavailableAction = nullptr; // the Checks menu's note saying why they are off
     QMenu *m_checksMenu = nullptr;
     ResultsDock *m_dock = nullptr;
     QProgressBar *m_progress = nullptr;

@@ -1,32 +1,52 @@
 #include "mainwindow.h"
 
+#include "actionlog.h"
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
 #include "diagram/qubeitem.h"
 #include "export/diagramexport.h"
+#include "io/files.h"
+#include "io/jsonexport.h"
+#include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "live/livecontroller.h"
+#include "model/checkindex.h"
+#include "model/colouring.h"
+#include "model/qubeverdict.h"
+#include "model/snapshotdiff.h"
+#include "model/topology.h"
 #include "panels/inspectordock.h"
+#include "panels/legendpanel.h"
 #include "qubes/livesource.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
+#include <QFrame>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTextStream>
 #include <QTimer>
 #include <QToolBar>
+#include <QVBoxLayout>
 
 namespace netmap {
 
@@ -44,10 +64,59 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Qubes Network Map"));
     m_scene = new DiagramScene(this);
-    m_view = new DiagramView(m_scene, this);
-    setCentralWidget(m_view);
+    // The banner sits above the map, outside the zoomed scene: it cannot be scrolled away.
+    auto *central = new QWidget(this);
+    auto *column = new QVBoxLayout(central);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(0);
+    m_banner = new QFrame(central);
+    m_banner->setObjectName(QStringLiteral("sourceBanner"));
+    m_banner->setFrameShape(QFrame::StyledPanel);
+    m_banner->setAutoFillBackground(true);
+    QPalette bannerPalette = m_banner->palette();
+    bannerPalette.setColor(QPalette::Window, QColor(0xff, 0xf1, 0xc4));
+    bannerPalette.setColor(QPalette::WindowText, QColor(0x3a, 0x2c, 0x00));
+    bannerPalette.setColor(QPalette::ButtonText, QColor(0x20, 0x20, 0x20));
+    m_banner->setPalette(bannerPalette);
+    auto *bannerRow = new QHBoxLayout(m_banner);
+    bannerRow->setContentsMargins(10, 6, 10, 6);
+    m_bannerLabel = new QLabel(m_banner);
+    m_bannerLabel->setObjectName(QStringLiteral("sourceBannerText"));
+    m_bannerLabel->setTextFormat(Qt::PlainText);
+    m_bannerLabel->setWordWrap(true);
+    // A long unbreakable file name is cut at the window's edge rather than widening it.
+    m_bannerLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_bannerLabel->setMinimumWidth(200);
+    QFont bannerFont = m_bannerLabel->font();
+    bannerFont.setBold(true);
+    m_bannerLabel->setFont(bannerFont);
+    bannerRow->addWidget(m_bannerLabel, 1);
+    m_retryButton = new QPushButton(tr("Try again"), m_banner);
+    m_retryButton->setObjectName(QStringLiteral("retryButton"));
+    m_openDemoButton = new QPushButton(tr("Open the demo"), m_banner);
+    m_openDemoButton->setObjectName(QStringLiteral("openDemoButton"));
+    m_openSnapshotButton = new QPushButton(tr("Open a snapshot…"), m_banner);
+    m_openSnapshotButton->setObjectName(QStringLiteral("openSnapshotButton"));
+    bannerRow->addWidget(m_retryButton);
+    bannerRow->addWidget(m_openDemoButton);
+    bannerRow->addWidget(m_openSnapshotButton);
+    connect(m_retryButton, &QPushButton::clicked, this, &MainWindow::refresh);
+    connect(m_openDemoButton, &QPushButton::clicked, this, [this] {
+        openSource(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    });
+    connect(m_openSnapshotButton, &QPushButton::clicked, this,
+            &MainWindow::openSnapshotInteractively);
+    column->addWidget(m_banner);
+    m_view = new DiagramView(m_scene, central);
+    column->addWidget(m_view, 1);
+    setCentralWidget(central);
+
     m_inspector = new InspectorDock(this);
     addDockWidget(Qt::RightDockWidgetArea, m_inspector);
+    // The legend stays readable at any zoom: outside the zoomed scene, under the inspector.
+    m_legendPanel = new LegendPanel(m_scene, this);
+    addDockWidget(Qt::RightDockWidgetArea, m_legendPanel);
+    splitDockWidget(m_inspector, m_legendPanel, Qt::Vertical);
     m_inspector->setFirewallReadable(source.kind == SourceSpec::Kind::Live);
 
     m_sourceLabel = new QLabel(this);
@@ -77,15 +146,17 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
         connect(m_live, &LiveSource::snapshotReady, this, [this](const Snapshot &snapshot) {
             m_refreshAction->setEnabled(true);
             m_lastError.clear();
-            setSnapshot(snapshot);
+            if (!m_loaded) {
+                setSnapshot(snapshot);
+                return;
+            }
+            // Refresh keeps the evidence: a result whose qube's path changed shows as stale
+            // (its recorded path no longer matches), never silently dropped.
+            Snapshot kept = snapshot;
+            carryEvidence(m_scene->snapshot(), &kept);
+            setSnapshot(kept);
         });
-        connect(m_live, &LiveSource::failed, this, [this](const QString &message) {
-            m_refreshAction->setEnabled(true);
-            m_lastError = tr("qvm-ls failed: %1").arg(message);
-            updateStatus();
-            if (!m_loaded)
-                showError(tr("Cannot read the qubes"), message);
-        });
+        connect(m_live, &LiveSource::failed, this, &MainWindow::onLiveFailed);
         connect(m_live, &LiveSource::firewallReady, this,
                 [this](const QString &qube, const QList<FirewallRule> &rules) {
                     m_firewallPending.remove(qube);
@@ -104,6 +175,7 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     m_checkController = new CheckController(this);
 
     restoreSettings();
+    updateBanner();
     refresh();
 }
 
@@ -137,16 +209,79 @@ void MainWindow::createActions()
                {QKeySequence(Qt::CTRL | Qt::Key_Minus)}, tr("Zoom out"));
     m_findAction = make(tr("&Find…"), QStringLiteral("findAction"), QStringLiteral("edit-find"),
                         {QKeySequence(Qt::CTRL | Qt::Key_F)}, tr("Find a qube by name or IP"));
-    m_exportAction
-        = make(tr("&Export…"), QStringLiteral("exportAction"), QStringLiteral("document-export"),
-               {QKeySequence(Qt::CTRL | Qt::Key_E)}, tr("Save the diagram as SVG or PNG"));
+    m_exportAction = make(tr("&Export picture…"), QStringLiteral("exportAction"),
+                          QStringLiteral("document-export"), {QKeySequence(Qt::CTRL | Qt::Key_E)},
+                          tr("Save the diagram as SVG or PNG"));
+    m_openSnapshotAction
+        = make(tr("&Open snapshot…"), QStringLiteral("openSnapshotAction"),
+               QStringLiteral("document-open"), {QKeySequence(Qt::CTRL | Qt::Key_O)},
+               tr("Show a snapshot saved earlier (checks stay off)"));
+    m_openDemoAction = make(tr("Open the &demo"), QStringLiteral("openDemoAction"), QString(), {},
+                            tr("Show the built-in demo network (invented qubes)"));
+    m_saveSnapshotAction
+        = make(tr("&Save snapshot…"), QStringLiteral("saveSnapshotAction"),
+               QStringLiteral("document-save"), {QKeySequence(Qt::CTRL | Qt::Key_S)},
+               tr("Save the map with its check results, to open it again later"));
+    m_compareAction
+        = make(tr("&Compare with snapshot…"), QStringLiteral("compareAction"), QString(),
+               {QKeySequence(Qt::CTRL | Qt::Key_D)},
+               tr("What moved, which exits and verdicts changed since a saved snapshot"));
+    m_saveReportAction = make(tr("Save &report…"), QStringLiteral("saveReportAction"), QString(),
+                              {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
+                              tr("Save the write-up as Markdown or JSON"));
     m_templatesAction = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
                              {}, tr("Show or hide template qubes"));
     m_templatesAction->setCheckable(true);
+    m_legendAction = m_legendPanel->toggleViewAction();
+    m_legendAction->setObjectName(QStringLiteral("legendAction"));
+    m_legendAction->setText(tr("&Legend"));
+    m_legendAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    m_legendAction->setShortcutContext(Qt::WindowShortcut);
+    addAction(m_legendAction);
     m_quitAction
         = make(tr("&Quit"), QStringLiteral("quitAction"), QStringLiteral("application-exit"),
                {QKeySequence(Qt::CTRL | Qt::Key_Q)}, tr("Quit"));
     m_aboutAction = make(tr("&About"), QStringLiteral("aboutAction"), QString(), {}, QString());
+    m_statusHelpAction = make(tr("What the &results mean"), QStringLiteral("statusHelpAction"),
+                              QStringLiteral("help-contents"), {QKeySequence(Qt::Key_F1)},
+                              tr("Pass, fail, cannot tell, disputed, stale and skipped in words"));
+    m_actionLogAction
+        = make(tr("&Log of changes and root commands"), QStringLiteral("actionLogAction"),
+               QString(), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+               tr("Every command run as root in a qube or that changed something"));
+    connect(m_statusHelpAction, &QAction::triggered, this, [this] {
+        auto *box = new QMessageBox(QMessageBox::Information, tr("What the results mean"),
+                                    statusHelpText(), QMessageBox::Close, this);
+        box->setObjectName(QStringLiteral("statusHelp"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setTextFormat(Qt::PlainText);
+        box->open();
+    });
+    connect(m_actionLogAction, &QAction::triggered, this, [this] {
+        auto *dialog = new QDialog(this);
+        dialog->setObjectName(QStringLiteral("actionLogDialog"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setWindowTitle(tr("Log of changes and root commands"));
+        auto *layout = new QVBoxLayout(dialog);
+        auto *where
+            = new QLabel(tr("Kept in %1").arg(QDir::toNativeSeparators(ActionLog::path())), dialog);
+        where->setTextFormat(Qt::PlainText);
+        layout->addWidget(where);
+        auto *text = new QPlainTextEdit(dialog); // plain text: names and commands as written
+        text->setObjectName(QStringLiteral("actionLogText"));
+        text->setReadOnly(true);
+        text->setLineWrapMode(QPlainTextEdit::NoWrap);
+        text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        const QString log = ActionLog::read();
+        text->setPlainText(log.isEmpty() ? tr("Nothing has been run as root or changed yet.")
+                                         : log);
+        layout->addWidget(text, 1);
+        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+        layout->addWidget(buttons);
+        dialog->resize(900, 420);
+        dialog->open();
+    });
 
     connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refresh);
     connect(m_fitAction, &QAction::triggered, this, &MainWindow::fitDiagram);
@@ -154,6 +289,22 @@ void MainWindow::createActions()
     connect(m_zoomOutAction, &QAction::triggered, this, &MainWindow::zoomOut);
     connect(m_findAction, &QAction::triggered, this, &MainWindow::focusFind);
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportInteractively);
+    connect(m_openSnapshotAction, &QAction::triggered, this,
+            &MainWindow::openSnapshotInteractively);
+    connect(m_openDemoAction, &QAction::triggered, this, [this] {
+        openSource(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    });
+    connect(m_saveSnapshotAction, &QAction::triggered, this,
+            &MainWindow::saveSnapshotInteractively);
+    connect(m_saveReportAction, &QAction::triggered, this, &MainWindow::saveReportInteractively);
+    connect(m_compareAction, &QAction::triggered, this, [this] {
+        QSettings settings;
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Compare with snapshot"), settings.value(kExportFolderKey).toString(),
+            tr("Snapshot (*.yaml *.yml)"));
+        if (!path.isEmpty())
+            compareWith(path);
+    });
     connect(m_templatesAction, &QAction::toggled, this, [this](bool show) {
         m_scene->setShowTemplates(show);
         QSettings().setValue(kTemplatesKey, show);
@@ -171,11 +322,111 @@ void MainWindow::createActions()
     });
 }
 
+QString MainWindow::comparisonText(const Snapshot &saved, const Snapshot &now)
+{
+    QStringList lines;
+    const SnapshotDiff diff = diffSnapshots(saved, now);
+    if (!diff.added.isEmpty())
+        lines << tr("Qubes added: %1").arg(diff.added.join(QStringLiteral(", ")));
+    if (!diff.removed.isEmpty())
+        lines << tr("Qubes removed: %1").arg(diff.removed.join(QStringLiteral(", ")));
+    const auto netvmOf = [](const Snapshot &s, const QString &name) {
+        const Qube *q = s.find(name);
+        return q && q->netvm ? q->netvm->toString() : QStringLiteral("(none)");
+    };
+    for (const QString &name : diff.netvmChanged)
+        lines << tr("Moved: %1: %2 → %3").arg(name, netvmOf(saved, name), netvmOf(now, name));
+    const Topology savedTopology(saved);
+    const Topology nowTopology(now);
+    const Colouring before = colourPaths(saved, savedTopology);
+    const Colouring after = colourPaths(now, nowTopology);
+    const CheckIndex savedChecks(saved);
+    const CheckIndex nowChecks(now);
+    const auto orNone
+        = [](const QString &ip) { return ip.isEmpty() ? QStringLiteral("not verified") : ip; };
+    for (const Qube &q : now.qubes) {
+        const QString name = q.name.toString();
+        if (!saved.find(name))
+            continue;
+        const QString was = before.qubeExitIp.value(name);
+        const QString is = after.qubeExitIp.value(name);
+        if (was != is)
+            lines << tr("Exit changed: %1: %2 → %3").arg(name, orNone(was), orNone(is));
+        const VerdictMark old
+            = qubeVerdict(savedChecks, name, savedTopology.egressChain(name)).mark;
+        const VerdictMark mark = qubeVerdict(nowChecks, name, nowTopology.egressChain(name)).mark;
+        if (old != mark)
+            lines << tr("Verdict changed: %1: %2 → %3")
+                         .arg(name, verdictMarkWords(old), verdictMarkWords(mark));
+    }
+    if (lines.isEmpty())
+        lines << tr("Nothing changed: the same qubes, links, exits and verdicts.");
+    return lines.join(QLatin1Char('\n'));
+}
+
+QString MainWindow::compareWith(const QString &path)
+{
+    const Result<Snapshot> loaded = loadSnapshotFile(path);
+    if (!loaded) {
+        showError(tr("Cannot compare"), loaded.error().toString());
+        return QString();
+    }
+    QString text = tr("Compared with %1").arg(QFileInfo(path).fileName());
+    if (loaded.value().generated.isValid())
+        text += tr(" (taken %1)")
+                    .arg(loaded.value().generated.toLocalTime().toString(
+                        QStringLiteral("yyyy-MM-dd HH:mm")));
+    text += QStringLiteral(":\n\n") + comparisonText(loaded.value(), m_scene->snapshot());
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("compareDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Compare with snapshot"));
+    auto *layout = new QVBoxLayout(dialog);
+    auto *view = new QPlainTextEdit(dialog); // plain text: names as read
+    view->setObjectName(QStringLiteral("compareText"));
+    view->setReadOnly(true);
+    view->setPlainText(text);
+    layout->addWidget(view, 1);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog->resize(640, 420);
+    dialog->open();
+    return text;
+}
+
+QString MainWindow::statusHelpText()
+{
+    return tr(
+        "Each check runs inside a qube (with qvm-run) and says one of:\n\n"
+        "Pass: what was seen is what was expected (for example the qube leaves by its VPN's "
+        "exit).\n\n"
+        "Fail: what was seen contradicts what was expected. On the map a failed external IP, "
+        "VPN, Tor or DNS check colours the path red as a leak; a failed kill switch marks the "
+        "VPN qube.\n\n"
+        "Cannot tell (error): the check could not finish (timed out, the qube did not answer, "
+        "the output made no sense). It is not a pass: nothing is known.\n\n"
+        "Disputed: independent services gave different answers (for example two IP echo "
+        "services disagree). It is reported as cannot tell rather than picking one.\n\n"
+        "Stale: the result was recorded when the qube had another path (its netvm changed "
+        "since). Run the check again.\n\n"
+        "Skipped: the check was not run, and says why (the qube is halted, or the check does "
+        "not apply to it).\n\n"
+        "Checks run only on the live system, never on the demo or a saved snapshot.");
+}
+
 void MainWindow::createMenusAndToolBar()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    file->addAction(m_refreshAction);
+    file->addAction(m_openSnapshotAction);
+    file->addAction(m_openDemoAction);
+    file->addAction(m_compareAction);
+    file->addSeparator();
+    file->addAction(m_saveSnapshotAction);
+    file->addAction(m_saveReportAction);
     file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_refreshAction);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
@@ -186,9 +437,13 @@ void MainWindow::createMenusAndToolBar()
     view->addSeparator();
     view->addAction(m_findAction);
     view->addAction(m_templatesAction);
+    view->addAction(m_legendAction);
     view->addSeparator();
     view->addAction(m_inspector->toggleViewAction());
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_statusHelpAction);
+    help->addAction(m_actionLogAction);
+    help->addSeparator();
     help->addAction(m_aboutAction);
 
     QToolBar *bar = addToolBar(tr("Main"));
@@ -218,7 +473,12 @@ void MainWindow::restoreSettings()
     QSettings settings;
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1280, 800);
-    restoreState(settings.value(kStateKey).toByteArray());
+    if (!restoreState(settings.value(kStateKey).toByteArray())) {
+        // First run: the inspector gets most of the height, the legend scrolls below it.
+        resizeDocks({m_inspector, m_legendPanel}, {420, 300}, Qt::Vertical);
+        if (auto *results = findChild<QDockWidget *>(QStringLiteral("resultsDock")))
+            resizeDocks({results}, {220}, Qt::Vertical);
+    }
     const QSignalBlocker blocker(m_templatesAction);
     m_templatesAction->setChecked(settings.value(kTemplatesKey, false).toBool());
     m_scene->setShowTemplates(m_templatesAction->isChecked());
@@ -226,6 +486,10 @@ void MainWindow::restoreSettings()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!confirmDiscard()) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());
     settings.setValue(kStateKey, saveState());
@@ -239,7 +503,10 @@ void MainWindow::setSnapshot(const Snapshot &snapshot)
     // A view the user has not zoomed stays fitted to the new diagram.
     if (!m_loaded || m_view->isFitted())
         m_view->fitDiagram();
+    if (!m_loaded)
+        m_savedChecks = snapshot.checks.size(); // what a file or the demo brings is not new
     m_loaded = true;
+    m_loadError.clear();
     if (!m_findEdit->text().isEmpty())
         onFind(m_findEdit->text());
     updateStatus();
@@ -299,12 +566,207 @@ void MainWindow::updateStatus()
         text += n == 1 ? tr(" · 1 qube") : tr(" · %1 qubes").arg(n);
         if (!s.rejected.isEmpty())
             text += tr(" · %1 row(s) refused").arg(s.rejected.size());
-    } else if (m_source.kind == SourceSpec::Kind::Live) {
+    } else if (m_source.kind == SourceSpec::Kind::Live && m_loadError.isEmpty()) {
         text = tr("Reading qubes with qvm-ls…");
     }
     if (!m_lastError.isEmpty())
         text = text.isEmpty() ? m_lastError : text + QStringLiteral(" · ") + m_lastError;
     m_sourceLabel->setText(text);
+    updateBanner();
+    emit sourceStateChanged();
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_banner->isHidden() ? QString() : m_bannerLabel->text();
+}
+
+bool MainWindow::isBannerShown() const
+{
+    return !m_banner->isHidden();
+}
+
+void MainWindow::updateBanner()
+{
+    QString text;
+    bool offerOthers = false;
+    const Snapshot &s = m_scene->snapshot();
+    if (!m_loadError.isEmpty()) {
+        text = m_loadError;
+        offerOthers = true;
+    } else {
+        switch (m_source.kind) {
+        case SourceSpec::Kind::Demo:
+            text = tr("Demo network: invented qubes with recorded results, not your system. "
+                      "Checks are off.");
+            break;
+        case SourceSpec::Kind::File:
+            text = tr("Saved snapshot %1").arg(QFileInfo(m_source.path).fileName());
+            if (m_loaded && s.generated.isValid())
+                text += tr(", taken %1")
+                            .arg(s.generated.toLocalTime().toString(
+                                QStringLiteral("yyyy-MM-dd HH:mm")));
+            text += tr(": not the live system. Checks are off.");
+            break;
+        case SourceSpec::Kind::Live:
+            break;
+        }
+    }
+    m_bannerLabel->setText(text.size() > 600 ? text.left(600) + QStringLiteral("…") : text);
+    m_banner->setHidden(text.isEmpty());
+    m_retryButton->setVisible(offerOthers);
+    m_openDemoButton->setVisible(offerOthers && m_source.kind != SourceSpec::Kind::Demo);
+    m_openSnapshotButton->setVisible(offerOthers);
+}
+
+void MainWindow::onLiveFailed(const QString &message)
+{
+    m_refreshAction->setEnabled(true);
+    m_lastError = tr("qvm-ls failed: %1").arg(message);
+    if (!m_loaded) {
+        // Nothing is shown rather than an invented network: say why, here and on stderr.
+        m_loadError = tr("Cannot read your qubes: %1. Nothing is shown rather than a network "
+                         "that is not yours. Try again, or open the demo or a saved snapshot.")
+                          .arg(message);
+        QTextStream(stderr) << "qubes-netmap: cannot read the qubes: " << message << Qt::endl;
+    }
+    updateStatus();
+}
+
+bool MainWindow::checksAllowed(QString *why) const
+{
+    QString reason;
+    switch (m_source.kind) {
+    case SourceSpec::Kind::Demo:
+        reason = tr("Checks run only on the live system; this is the demo network");
+        break;
+    case SourceSpec::Kind::File:
+        reason = tr("Checks run only on the live system; this is a saved snapshot");
+        break;
+    case SourceSpec::Kind::Live:
+        if (!m_loaded)
+            reason = tr("Checks need the qubes read first");
+        break;
+    }
+    if (why)
+        *why = reason;
+    return reason.isEmpty();
+}
+
+bool MainWindow::hasUnsavedResults() const
+{
+    return m_loaded && m_scene->snapshot().checks.size() > m_savedChecks;
+}
+
+bool MainWindow::confirmDiscard()
+{
+    if (!hasUnsavedResults())
+        return true;
+    if (m_askDiscard)
+        return m_askDiscard();
+    QMessageBox box(QMessageBox::Question, tr("Qubes Network Map"),
+                    tr("The check results have not been saved. Discard them?"),
+                    QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("discardResultsQuestion"));
+    box.setInformativeText(tr("File ▸ Save snapshot keeps the map with its results."));
+    box.setDefaultButton(QMessageBox::Cancel);
+    return box.exec() == QMessageBox::Discard;
+}
+
+MainWindow *MainWindow::openSource(const SourceSpec &source)
+{
+    if (!confirmDiscard())
+        return nullptr;
+    m_savedChecks = m_scene->snapshot().checks.size(); // asked once
+    auto *next = new MainWindow(source);
+    next->setAttribute(Qt::WA_DeleteOnClose);
+    next->m_askDiscard = m_askDiscard;
+    if (isVisible())
+        next->show();
+    close();
+    return next;
+}
+
+void MainWindow::openSnapshotInteractively()
+{
+    QSettings settings;
+    const QString folder = settings.value(kExportFolderKey).toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open snapshot"),
+        folder.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
+                         : folder,
+        tr("Snapshot (*.yaml *.yml)"));
+    if (path.isEmpty())
+        return;
+    settings.setValue(kExportFolderKey, QFileInfo(path).absolutePath());
+    openSource(SourceSpec {SourceSpec::Kind::File, path});
+}
+
+Status MainWindow::saveSnapshotTo(const QString &path)
+{
+    const Status written = saveSnapshotFile(m_scene->snapshot(), path);
+    if (!written) {
+        showError(tr("The snapshot was not saved"), written.error().toString());
+        return written;
+    }
+    m_savedChecks = m_scene->snapshot().checks.size();
+    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 6000);
+    return written;
+}
+
+Status MainWindow::saveReportTo(const QString &path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    const Status written = suffix == QLatin1String("json")
+        ? writeFileAtomically(path, exportJson(m_scene->snapshot()))
+        : writeFileAtomically(path, exportMarkdown(m_scene->snapshot()));
+    if (!written) {
+        showError(tr("The report was not saved"), written.error().toString());
+        return written;
+    }
+    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 6000);
+    return written;
+}
+
+namespace {
+
+// A save dialog that adds the filter's extension when the name has none of the allowed ones.
+QString askSavePath(QWidget *parent, const QString &title, const QString &name,
+                    const QStringList &filters, const QStringList &suffixes)
+{
+    QSettings settings;
+    QString folder = settings.value(kExportFolderKey).toString();
+    if (folder.isEmpty() || !QDir(folder).exists())
+        folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    QString filter = filters.first();
+    QString path = QFileDialog::getSaveFileName(parent, title, QDir(folder).filePath(name),
+                                                filters.join(QStringLiteral(";;")), &filter);
+    if (path.isEmpty())
+        return path;
+    if (!suffixes.contains(QFileInfo(path).suffix().toLower()))
+        path += u'.' + suffixes.value(std::max<qsizetype>(0, filters.indexOf(filter)));
+    settings.setValue(kExportFolderKey, QFileInfo(path).absolutePath());
+    return path;
+}
+
+} // namespace
+
+void MainWindow::saveSnapshotInteractively()
+{
+    const QString path
+        = askSavePath(this, tr("Save snapshot"), QStringLiteral("qubes-netmap.yaml"),
+                      {tr("Snapshot (*.yaml)")}, {QStringLiteral("yaml"), QStringLiteral("yml")});
+    if (!path.isEmpty())
+        static_cast<void>(saveSnapshotTo(path));
+}
+
+void MainWindow::saveReportInteractively()
+{
+    const QString path = askSavePath(this, tr("Save report"), QStringLiteral("qubes-netmap.md"),
+                                     {tr("Markdown report (*.md)"), tr("JSON (*.json)")},
+                                     {QStringLiteral("md"), QStringLiteral("json")});
+    if (!path.isEmpty())
+        static_cast<void>(saveReportTo(path));
 }
 
 void MainWindow::refresh()
@@ -317,8 +779,10 @@ void MainWindow::refresh()
         const Result<Snapshot> loaded = loadSnapshotFile(m_source.path);
         if (!loaded) {
             m_lastError = loaded.error().toString();
+            if (!m_loaded)
+                m_loadError = tr("Cannot open the snapshot: %1").arg(loaded.error().toString());
+            QTextStream(stderr) << "qubes-netmap: " << loaded.error().toString() << Qt::endl;
             updateStatus();
-            showError(tr("Cannot open the snapshot"), loaded.error().toString());
             break;
         }
         m_lastError.clear();
@@ -373,7 +837,7 @@ void MainWindow::focusFind()
 void MainWindow::onFind(const QString &text)
 {
     const QStringList matches = m_scene->find(text);
-    m_findIndex = 0;
+    m_findIndex = -1; // Enter goes to the first match
     if (text.trimmed().isEmpty()) {
         statusBar()->clearMessage();
         return;
@@ -395,8 +859,16 @@ void MainWindow::findNext()
     if (matches.isEmpty())
         return;
     m_findIndex = (m_findIndex + 1) % int(matches.size());
-    if (QubeItem *item = m_scene->qubeItem(matches[m_findIndex]))
+    // Enter goes to the match: selected (the inspector shows it), zoomed to a readable size,
+    // centred; again for the next one, round and round.
+    const QString name = matches[m_findIndex];
+    m_scene->selectQube(name);
+    if (m_view->zoom() < 1.0)
+        m_view->zoomBy(1.0 / m_view->zoom());
+    if (QubeItem *item = m_scene->qubeItem(name))
         m_view->centerOn(item);
+    statusBar()->showMessage(
+        tr("Match %1 of %2: %3").arg(m_findIndex + 1).arg(matches.size()).arg(name), 4000);
 }
 
 void MainWindow::exportInteractively()

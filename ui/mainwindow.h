@@ -1,15 +1,20 @@
 #pragma once
 // MainWindow: the diagram, the inspector, the toolbar and menus, and where the data comes from.
 
+#include "model/result.h"
 #include "model/snapshot.h"
 
 #include <QMainWindow>
 #include <QSet>
 
+#include <functional>
+
 class QAction;
+class QFrame;
 class QLabel;
 class QLineEdit;
 class QMenu;
+class QPushButton;
 
 namespace netmap {
 
@@ -17,6 +22,7 @@ class CheckController;
 class DiagramScene;
 class DiagramView;
 class InspectorDock;
+class LegendPanel;
 class LiveController;
 class LiveSource;
 
@@ -49,6 +55,31 @@ public:
     CheckController *checkController() const { return m_checkController; }
     QLineEdit *findEdit() const { return m_findEdit; }
     QString statusText() const; // where the data came from and when
+    static QString statusHelpText(); // Help ▸ What the results mean
+    // The permanent line above the map naming a source that is not the live system (the demo,
+    // a saved snapshot), or saying why the live system or a file could not be read.
+    QString bannerText() const;
+    bool isBannerShown() const;
+
+    // Checks, Verify all and the drill run only on the live system: on the demo or a snapshot
+    // they would run in local qubes that merely share a name. *why says it in words.
+    bool checksAllowed(QString *why = nullptr) const;
+
+    // Opens another source in a new window that replaces this one (after asking when results
+    // would be lost); returns the new window, or nullptr when nothing was opened.
+    MainWindow *openSource(const SourceSpec &source);
+    // Saves the map with its check results (YAML snapshot) / the write-up (Markdown or JSON,
+    // by the file's extension). Errors are shown and returned.
+    Status saveSnapshotTo(const QString &path);
+    Status saveReportTo(const QString &path);
+    // File ▸ Compare with snapshot: what moved, which exits and verdicts changed since the saved
+    // one, listed in a dialog; returns the text (empty when the file cannot be read).
+    QString compareWith(const QString &path);
+    static QString comparisonText(const Snapshot &saved, const Snapshot &now);
+    // Results gathered since the last save (asked about before they are discarded).
+    bool hasUnsavedResults() const;
+    // How a "discard unsaved results?" question is answered; by default a dialog. Tests set it.
+    void setDiscardQuestion(std::function<bool()> ask) { m_askDiscard = std::move(ask); }
 
     // The window's entries of a qube's context menu; connected to
     // DiagramScene::contextMenuRequested first, so entries connected later come after them.
@@ -61,9 +92,16 @@ public slots:
     void zoomOut();
     void focusFind();
     void exportInteractively();
+    void openSnapshotInteractively();
+    void saveSnapshotInteractively();
+    void saveReportInteractively();
     void inspect(const QString &qube);
     void highlightEgress(const QString &qube);
     void showFirewall(const QString &qube);
+
+signals:
+    // The source was read (or failed to be), so what may run on it may have changed.
+    void sourceStateChanged();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -77,6 +115,9 @@ private:
     void requestFirewall(const QString &qube);
     void showError(const QString &title, const QString &message);
     void updateStatus();
+    void updateBanner();
+    bool confirmDiscard();
+    void onLiveFailed(const QString &message);
 
     SourceSpec m_source;
     DiagramScene *m_scene = nullptr;
@@ -92,6 +133,14 @@ private:
     QSet<QString> m_firewallPending;
     bool m_loaded = false;
     QString m_lastError;
+    QString m_loadError; // the source could not be read at all: said in the banner
+    std::size_t m_savedChecks = 0; // snapshot().checks.size() at the last save or load
+    std::function<bool()> m_askDiscard;
+    QFrame *m_banner = nullptr;
+    QLabel *m_bannerLabel = nullptr;
+    QPushButton *m_retryButton = nullptr;
+    QPushButton *m_openDemoButton = nullptr;
+    QPushButton *m_openSnapshotButton = nullptr;
 
     QAction *m_refreshAction = nullptr;
     QAction *m_fitAction = nullptr;
@@ -99,9 +148,18 @@ private:
     QAction *m_zoomOutAction = nullptr;
     QAction *m_findAction = nullptr;
     QAction *m_exportAction = nullptr;
+    QAction *m_openSnapshotAction = nullptr;
+    QAction *m_openDemoAction = nullptr;
+    QAction *m_saveSnapshotAction = nullptr;
+    QAction *m_saveReportAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QAction *m_templatesAction = nullptr;
+    QAction *m_legendAction = nullptr;
+    LegendPanel *m_legendPanel = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_aboutAction = nullptr;
+    QAction *m_statusHelpAction = nullptr;
+    QAction *m_actionLogAction = nullptr;
 };
 
 } // namespace netmap

@@ -4,10 +4,12 @@
 #include "model/checkindex.h"
 #include "model/colouring.h"
 #include "model/findings.h"
+#include "model/qubeverdict.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
 
 #include <QSet>
+#include <QUrl>
 
 #include <functional>
 
@@ -77,7 +79,7 @@ QString statusMark(CheckStatus status)
     case CheckStatus::Fail:
         return QStringLiteral("❌ fail");
     case CheckStatus::Error:
-        return QStringLiteral("❌ error (could not check)");
+        return QStringLiteral("⚠️ cannot tell (error)");
     case CheckStatus::Skipped:
         return QStringLiteral("➖ skipped");
     }
@@ -87,6 +89,37 @@ QString statusMark(CheckStatus status)
 QString dash()
 {
     return QStringLiteral("—");
+}
+
+QString verdictCell(const QubeVerdict &v)
+{
+    switch (v.mark) {
+    case VerdictMark::None:
+        return QStringLiteral("— not checked");
+    case VerdictMark::Pass:
+        return QStringLiteral("✅ pass");
+    case VerdictMark::Fail:
+        return v.leak            ? QStringLiteral("❌ fail (leak)")
+            : v.killSwitchFailed ? QStringLiteral("❌ fail (kill switch)")
+                                 : QStringLiteral("❌ fail");
+    case VerdictMark::Error:
+        return QStringLiteral("⚠️ cannot tell");
+    case VerdictMark::Stale:
+        return QStringLiteral("🕓 stale (the path changed since)");
+    }
+    return {};
+}
+
+QString utcMinute(const QDateTime &when)
+{
+    return when.isValid() ? when.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))
+                          : dash();
+}
+
+// A relative file name as a link target: percent-encoded, nothing that could end the link.
+QString markdownLinkTarget(const QString &path)
+{
+    return QString::fromLatin1(QUrl::toPercentEncoding(path, "/._-"));
 }
 
 } // namespace
@@ -177,6 +210,60 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     for (int root : topology.roots())
         walk(root, 0);
 
+    // The answer first: one row per networked qube, worst verdicts first.
+    struct SummaryRow
+    {
+        QString name;
+        QubeVerdict verdict;
+        int rank;
+    };
+    QList<SummaryRow> summary;
+    for (const QString &name : std::as_const(order)) {
+        const Qube *q = snapshot.find(name);
+        if (!q || q->isAdmin() || (q->isTemplate() && !options.includeTemplates))
+            continue;
+        if (!q->netvm && !q->providesNetwork)
+            continue;
+        QubeVerdict v = qubeVerdict(checkIndex, name, topology.egressChain(name));
+        const int rank = v.mark == VerdictMark::Fail ? 0
+            : v.mark == VerdictMark::Error           ? 1
+            : v.mark == VerdictMark::Stale           ? 2
+            : v.mark == VerdictMark::Pass            ? 3
+                                                     : 4;
+        summary.append(SummaryRow {name, std::move(v), rank});
+    }
+    std::stable_sort(summary.begin(), summary.end(),
+                     [](const SummaryRow &a, const SummaryRow &b) { return a.rank < b.rank; });
+    md += QStringLiteral("## Summary\n\n");
+    if (!options.picture.isEmpty())
+        md += QStringLiteral("Picture: [%1](%2)\n\n")
+                  .arg(markdownText(options.picture), markdownLinkTarget(options.picture));
+    md += QStringLiteral("| Qube | Path | Exit | Verdict | Checks ran |\n|---|---|---|---|---|\n");
+    for (const SummaryRow &row : std::as_const(summary)) {
+        QStringList path;
+        for (const QString &hop : topology.egressChain(row.name))
+            path << markdownText(hop);
+        const QString ip = colouring.qubeExitIp.value(row.name);
+        QString exit = ip.isEmpty() ? dash() : markdownText(ip);
+        if (!ip.isEmpty() && !kindOfIp.value(ip).isEmpty())
+            exit += QStringLiteral(" (%1)").arg(markdownText(kindOfIp.value(ip)));
+        QDateTime oldest;
+        for (const CheckResult *r : row.verdict.results) {
+            const QDateTime when = r->finished.isValid() ? r->finished : r->started;
+            if (when.isValid() && (!oldest.isValid() || when < oldest))
+                oldest = when;
+        }
+        QString ran = dash();
+        if (row.verdict.newest.isValid())
+            ran = oldest == row.verdict.newest
+                ? utcMinute(oldest)
+                : QStringLiteral("%1 to %2").arg(utcMinute(oldest), utcMinute(row.verdict.newest));
+        md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 |\n")
+                  .arg(markdownText(row.name), path.join(QStringLiteral(" → ")), exit,
+                       verdictCell(row.verdict), ran);
+    }
+    md += u'\n';
+
     md += QStringLiteral("## Network flow and egress IP mapping\n\n");
     md += QStringLiteral("| Qube | Internal IP | NetVM | External IP |\n|---|---|---|---|\n");
     for (const QString &name : std::as_const(order)) {
@@ -224,6 +311,12 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
             const CheckResult &r = *row.result;
             const QString qube = markdownText(r.qube.toString());
             QString result = statusMark(r.status);
+            // The exit was measured, but the qube leaks: never a plain "pass" next to a leak.
+            if (r.check == CheckKind::ExternalIp && r.status == CheckStatus::Pass && !row.stale
+                && qubeVerdict(checkIndex, r.qube.toString(),
+                               topology.egressChain(r.qube.toString()))
+                       .leak)
+                result = QStringLiteral("❌ measured, and the qube leaks (see its failed checks)");
             if (!r.observed.isEmpty())
                 result += QStringLiteral(": ") + markdownText(r.observed, 200);
             if (r.status != CheckStatus::Pass && !r.reason.isEmpty())

@@ -15,6 +15,7 @@ struct MarkdownOptions
 {
     bool includeEvidence = true; // the commands and outputs, fenced
     bool includeTemplates = false;
+    QString picture; // the exported picture to link from the summary (a relative path), if any
 };
 
 QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &options = {});

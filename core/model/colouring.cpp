@@ -2,6 +2,7 @@
 
 #include "checkindex.h"
 #include "policy/inference.h"
+#include "qubeverdict.h"
 #include "snapshot.h"
 #include "topology.h"
 
@@ -74,19 +75,28 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
         // The exit is the newest result that established one, if it still fits the path.
         const CheckResult *exitResult = nullptr;
         bool torPassed = false;
+        bool errorFirst = false; // the newest exit evidence could not be completed
         for (const CheckResult *it : checks.resultsOf(name)) {
             if (it->pathAtRun != chain) {
                 staleQubes.insert(name);
                 continue;
             }
-            if (!exitResult && !it->externalIp.isEmpty())
+            // A newer check of the exit that timed out or failed to run: an older run's exit
+            // is not shown as verified (the path may have changed in ways qvm-ls cannot see).
+            if (!exitResult && it->externalIp.isEmpty() && it->status == CheckStatus::Error
+                && (it->check == CheckKind::ExternalIp || it->check == CheckKind::Vpn
+                    || it->check == CheckKind::Tor))
+                errorFirst = true;
+            if (!exitResult && !errorFirst && !it->externalIp.isEmpty())
                 exitResult = it;
             if (it->check == CheckKind::Tor && it->status == CheckStatus::Pass)
                 torPassed = true;
         }
         for (CheckKind kind : allCheckKinds()) {
             const CheckResult *r = checks.latest(name, kind);
-            if (r && r->pathAtRun == chain && r->status == CheckStatus::Fail)
+            // Only a leak colours the path; a failed kill switch or isolation check marks the
+            // qube (the tunnel itself may be working).
+            if (r && r->pathAtRun == chain && r->status == CheckStatus::Fail && isLeakCheck(kind))
                 failedQubes.insert(name);
         }
         if (!exitResult)

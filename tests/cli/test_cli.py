@@ -153,6 +153,29 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn('/nonexistent/dir/x.json', r.stderr)
 
+    def test_every_export_attempted(self):
+        # One unwritable output does not stop the others; each failure is named, exit 2.
+        r = run('--demo', '--export', '/nonexistent/dir/x.json', '--export', self.out('a.json'),
+                '--export', '/nonexistent/dir/y.md', '--export', self.out('b.md'))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn('/nonexistent/dir/x.json', r.stderr)
+        self.assertIn('/nonexistent/dir/y.md', r.stderr)
+        self.assertIn('2 of 4 export(s)', r.stderr)
+        self.assertTrue(os.path.exists(self.out('a.json')))
+        self.assertTrue(os.path.exists(self.out('b.md')))
+
+    def test_verify_needs_the_live_system(self):
+        # Checks on the demo or a snapshot would run in local qubes that share a name.
+        snap = os.path.join(DATA, 'fake-qvm-run', 'seed.yaml')
+        for args in (['--demo', '--verify'], ['--snapshot', snap, '--verify=work'],
+                     ['--demo', '--verify', '--export', self.out('x.json')]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            lines = r.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn('live system', lines[0])
+            self.assertFalse(os.path.exists(self.out('x.json')))
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)

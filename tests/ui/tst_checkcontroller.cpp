@@ -2,8 +2,10 @@
 // context menu, results filling the dock and recolouring the links in place, busy markers,
 // Cancel, a responsive event loop while checks hang, and the drill only after confirmation.
 
+#include "actionlog.h"
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
+#include "diagram/legenditem.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
 #include "io/snapshotyaml.h"
@@ -15,8 +17,11 @@
 #include "panels/resultsdock.h"
 
 #include <QAction>
+#include <QClipboard>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFontDatabase>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -40,7 +45,31 @@ using namespace netmap;
 namespace {
 
 const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run");
-const QString kSeed = kFake + QStringLiteral("/seed.yaml");
+const QString kSeedQvmLs = kFake + QStringLiteral("/seed-qvm-ls.txt");
+
+// Checks run only on the live source: the seed system is read live, through the stand-in
+// qvm-ls (tests/data/fake-bin) printing the same qubes as seed.yaml.
+class LiveSeed
+{
+public:
+    LiveSeed()
+        : m_path(qgetenv("PATH"))
+    {
+        qputenv("PATH", NETMAP_TEST_DATA "/fake-bin:" + m_path);
+        qputenv("FAKE_QVM_LS_MODE", "good");
+        qputenv("FAKE_QVM_LS_FILE", kSeedQvmLs.toLocal8Bit());
+        qputenv("FAKE_QUBES_PREFS_MODE", "good");
+    }
+    ~LiveSeed() { qputenv("PATH", m_path); }
+
+private:
+    QByteArray m_path;
+};
+
+bool waitLoaded(MainWindow &window)
+{
+    return QTest::qWaitFor([&] { return !window.snapshot().qubes.empty(); }, 10000);
+}
 
 // Scenario folders: a private overlay (files written by the test) over the named base scenarios.
 class Scenario
@@ -167,6 +196,15 @@ private slots:
     void drillNeverRunsWithoutConfirmation();
     void startupVerifyRunsAfterTheWindowOpens();
     void startupDrillIsStillAsked();
+    void checksRunOnlyOnTheLiveSource_data();
+    void checksRunOnlyOnTheLiveSource();
+    void aLeakIsMarkedAndSaidInWords();
+    void verdictMarksCarryTheirAge();
+    void killSwitchFailureMarksTheVpnQube();
+    void resultsFilterAndFollowTheMap();
+    void refreshKeepsResultsAndAsksBeforeDiscarding();
+    void evidenceCanBeCopiedAndSaved();
+    void rootCommandsAreKeptOnRecord();
 };
 
 void tst_CheckController::initTestCase()
@@ -183,7 +221,9 @@ void tst_CheckController::init()
 
 void tst_CheckController::windowHasVerifyAllWithProgressAndCancel()
 {
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
@@ -209,21 +249,32 @@ void tst_CheckController::contextMenuHoldsTheCheckActions_data()
     QTest::addColumn<QStringList>("enabled");
     QTest::addColumn<QStringList>("disabled");
     QTest::addColumn<QStringList>("absent");
-    const QStringList common {"checkExternalIp", "checkVpn",       "checkTor",
-                              "checkDnsLeak",    "checkIsolation", "runAllChecks"};
+    // Only the checks that apply to the qube are offered (problem 6: Tor and VPN checks on
+    // clearnet qubes were offered and then always skipped).
+    const QStringList common {"checkExternalIp", "checkIsolation", "runAllChecks"};
+    const QStringList vpnOnly {"checkVpn", "checkDnsLeak"};
     QTest::newRow("app qube") << "work" << common << QStringList()
-                              << QStringList {"checkKillSwitch", "killSwitchDrill",
-                                              "notRunningNote", "startAndCheck"};
+                              << (vpnOnly
+                                  + QStringList {"checkTor", "checkKillSwitch", "killSwitchDrill",
+                                                 "notRunningNote", "startAndCheck"});
+    QTest::newRow("vpn client") << "work-vpn" << (common + vpnOnly) << QStringList()
+                                << QStringList {"checkTor", "checkKillSwitch", "killSwitchDrill"};
+    QTest::newRow("tor client") << "whonix" << (common + QStringList {"checkTor", "checkDnsLeak"})
+                                << QStringList() << QStringList {"checkVpn", "checkKillSwitch"};
     QTest::newRow("vpn qube") << "sys-vpn"
                               << (common + QStringList {"checkKillSwitch", "killSwitchDrill"})
-                              << QStringList() << QStringList {"notRunningNote", "startAndCheck"};
-    QTest::newRow("plain network qube") << "sys-firewall" << common << QStringList()
-                                        << QStringList {"checkKillSwitch", "killSwitchDrill"};
+                              << QStringList()
+                              << QStringList {"checkTor", "notRunningNote", "startAndCheck"};
+    // Every other networked qube is behind sys-firewall: no isolation to test from it.
+    QTest::newRow("plain network qube")
+        << "sys-firewall" << QStringList {"checkExternalIp", "runAllChecks"} << QStringList()
+        << (vpnOnly
+            + QStringList {"checkTor", "checkKillSwitch", "killSwitchDrill", "checkIsolation"});
     QTest::newRow("halted qube") << "default-dvm"
                                  << QStringList {"startAndCheck", "runAllChecksAutostart",
                                                  "checkExternalIpAutostart"}
                                  << (common + QStringList {"notRunningNote"})
-                                 << QStringList {"checkKillSwitch"};
+                                 << QStringList {"checkKillSwitch", "checkVpn", "checkTor"};
     QTest::newRow("no network") << "vault" << QStringList() << QStringList {"checksUnavailable"}
                                 << common;
     QTest::newRow("dom0") << "dom0" << QStringList() << QStringList()
@@ -236,7 +287,9 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
     QFETCH(QStringList, enabled);
     QFETCH(QStringList, disabled);
     QFETCH(QStringList, absent);
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     const auto actions = menuActions(window, qube);
     for (const QString &name : enabled) {
         QVERIFY2(actions.contains(name), qPrintable(name));
@@ -257,7 +310,9 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
 void tst_CheckController::checksFillTheDockAndRecolourInPlace()
 {
     Scenario scenario;
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
@@ -329,7 +384,9 @@ void tst_CheckController::checksFillTheDockAndRecolourInPlace()
 void tst_CheckController::singleCheckFromTheMenu()
 {
     Scenario scenario({"vpn-leak", "seed"});
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -356,7 +413,9 @@ void tst_CheckController::singleCheckFromTheMenu()
 void tst_CheckController::resultsGoStaleWhenTheNetvmChanges()
 {
     Scenario scenario;
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -400,7 +459,9 @@ void tst_CheckController::cancelStopsAndSaysCancelled()
 {
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest(4, 120));
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -434,10 +495,10 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
 {
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
-    const QTemporaryDir dir;
-    const QString path = dir.filePath("many.yaml");
-    QVERIFY(saveSnapshotFile(manyQubes(20), path));
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, path});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    window.setSnapshot(manyQubes(20)); // as a live read of a larger system would show it
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
@@ -501,7 +562,9 @@ void tst_CheckController::hostileOutputShownLiterally()
     // The fake's garbage mode prints ANSI, non-UTF-8 and HTML around the answer.
     Scenario scenario;
     scenario.set("work", "mode", "garbage\n");
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -572,7 +635,9 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
 {
     Scenario scenario;
     const QString log = scenario.logPath();
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest());
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -643,7 +708,9 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
 void tst_CheckController::startupVerifyRunsAfterTheWindowOpens()
 {
     Scenario scenario;
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     QSignalSpy started(checks, &CheckController::runStarted);
     QSignalSpy finished(checks, &CheckController::runFinished);
@@ -667,7 +734,9 @@ void tst_CheckController::startupDrillIsStillAsked()
     // --verify --drill in the window: the checks run, then the drill is asked for, not run.
     Scenario scenario;
     const QString log = scenario.logPath();
-    MainWindow window(SourceSpec {SourceSpec::Kind::File, kSeed});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
     QSignalSpy finished(checks, &CheckController::runFinished);
     VerifyRequest request = fakeRequest();
@@ -687,6 +756,359 @@ void tst_CheckController::startupDrillIsStillAsked()
     const CheckResult *r = window.snapshot().latest(u"sys-vpn", CheckKind::KillSwitch);
     QVERIFY(r);
     QVERIFY(!r->command.contains("ip link set"));
+}
+
+void tst_CheckController::checksRunOnlyOnTheLiveSource_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("demo") << int(SourceSpec::Kind::Demo) << QString();
+    QTest::newRow("snapshot") << int(SourceSpec::Kind::File)
+                              << QString(kFake + QStringLiteral("/seed.yaml"));
+}
+
+// Problem 2: on the demo or a snapshot, checks and the drill once ran real qvm-run in local
+// qubes that shared a name, and merged the results into the foreign map.
+void tst_CheckController::checksRunOnlyOnTheLiveSource()
+{
+    QFETCH(int, kind);
+    QFETCH(QString, path);
+    Scenario scenario;
+    const QString log = scenario.logPath();
+    MainWindow window(SourceSpec {SourceSpec::Kind(kind), path});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    const std::size_t before = window.snapshot().checks.size();
+
+    // Verify all: disabled, saying why, in the window and in the Checks menu.
+    QVERIFY(!checks->verifyAllAction()->isEnabled());
+    QVERIFY2(checks->verifyAllAction()->statusTip().contains("only on the live system"),
+             qPrintable(checks->verifyAllAction()->statusTip()));
+    bool noted = false;
+    for (QAction *a : window.findChild<QMenu *>("checksMenu")->actions())
+        noted |= a->objectName() == "checksOffNote" && a->isVisible() && !a->isEnabled()
+            && a->text().contains("live system");
+    QVERIFY(noted);
+    // The context menu offers no check, only the reason.
+    for (const QString &qube : {QString("work"), QString("sys-vpn")}) {
+        const auto actions = menuActions(window, qube);
+        QVERIFY2(actions.contains("checksOffNote"), qPrintable(qube));
+        QVERIFY(!actions["checksOffNote"]->isEnabled());
+        for (const char *name : {"checkExternalIp", "runAllChecks", "killSwitchDrill"})
+            QVERIFY2(!actions.contains(name), name);
+    }
+    // Called directly, nothing starts either: no qvm-run, no dialog, no new result.
+    QVERIFY(!checks->verify({"work"}, {CheckKind::ExternalIp}));
+    checks->verifyAll();
+    checks->requestDrill("sys-vpn");
+    QTest::qWait(300);
+    QVERIFY(!checks->isRunning());
+    QVERIFY(!checks->drillDialog());
+    QVERIFY(lines(log).isEmpty());
+    QCOMPARE(window.snapshot().checks.size(), before);
+    QVERIFY(checks->lastMessage().contains("live system"));
+}
+
+// Problem 4: a VPN client leaving by the clearnet exit looked verified and clean.
+// Problem 6: a single check's row landed out of view.
+void tst_CheckController::aLeakIsMarkedAndSaidInWords()
+{
+    Scenario scenario({"vpn-leak", "seed"});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    // Many rows first, so that the single check's row would land out of view.
+    QVERIFY(checks->verify({}, {}));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(checks->verify({"work-vpn"}, {CheckKind::Vpn}));
+    QVERIFY(finished.wait(60000));
+
+    QubeItem *item = window.scene()->qubeItem("work-vpn");
+    QCOMPARE(item->verdict(), VerdictMark::Fail);
+    QVERIFY2(item->toolTip().contains("VPN leak: fail at "), qPrintable(item->toolTip()));
+    window.inspect("work-vpn");
+    const QString exit = window.inspector()->findChild<QLabel *>("value.exit")->text();
+    QVERIFY2(exit.startsWith("leaks: leaves by the clearnet exit"), qPrintable(exit));
+    QVERIFY(!exit.contains("verified"));
+    const QString findings = window.inspector()->findChild<QLabel *>("findings")->text();
+    QVERIFY2(findings.contains("fail: VPN leak check (leak)"), qPrintable(findings));
+    QVERIFY(findings != "None.");
+    const QString verdict = window.inspector()->findChild<QLabel *>("value.verdict")->text();
+    QVERIFY2(verdict.startsWith("fail"), qPrintable(verdict));
+    // Its external-IP result measured the clearnet exit: not shown as a green pass.
+    CheckResultsModel *model = checks->resultsDock()->model();
+    const int ipRow = model->rowOf("work-vpn", CheckKind::ExternalIp);
+    QVERIFY(ipRow >= 0);
+    QCOMPARE(model->resultAt(ipRow)->status, CheckStatus::Pass);
+    const QString shown = model->index(ipRow, CheckResultsModel::StatusColumn).data().toString();
+    QVERIFY2(shown.startsWith("✘ leak"), qPrintable(shown));
+
+    // The legend (in exported pictures too) says what failed.
+    QVERIFY(window.scene()->legend()->texts().contains("Failed work-vpn: VPN leak"));
+
+    // The single check's row is the selected one, and on screen.
+    ResultsDock *dock = checks->resultsDock();
+    QTableView *view = dock->view();
+    const QModelIndex current = view->currentIndex();
+    QVERIFY(current.isValid());
+    QCOMPARE(current.data(CheckResultsModel::QubeRole).toString(), QString("work-vpn"));
+    QCOMPARE(view->model()->index(current.row(), CheckResultsModel::CheckColumn).data().toString(),
+             QString("VPN leak"));
+    QVERIFY(view->viewport()->rect().intersects(view->visualRect(current)));
+}
+
+// Problem 5: after a check that could not complete, the path stayed verified from an older
+// run, and no qube carried a mark.
+void tst_CheckController::verdictMarksCarryTheirAge()
+{
+    Scenario scenario;
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest(4, 3));
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    QubeItem *work = window.scene()->qubeItem("work");
+    QCOMPARE(work->verdict(), VerdictMark::Pass);
+    const QDateTime ran = window.snapshot().latest(u"work", CheckKind::ExternalIp)->finished;
+    QVERIFY(work->toolTip().contains("External IP: pass at "
+                                     + ran.toUTC().toString("yyyy-MM-dd HH:mm") + " UTC"));
+    QCOMPARE(window.scene()->qubeItem("untrusted")->verdict(), VerdictMark::None);
+    const auto link = [&]() -> LinkStyle {
+        for (LinkItem *l : window.scene()->linkItems())
+            if (l->lower() == "work" && !l->toInternet())
+                return l->linkStyle();
+        return {};
+    };
+    QVERIFY(link().verified);
+
+    // The same check again, now timing out: the mark says so, and the path is not verified.
+    scenario.set("work", "mode", "hang\n");
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(window.snapshot().latest(u"work", CheckKind::ExternalIp)->status, CheckStatus::Error);
+    QCOMPARE(work->verdict(), VerdictMark::Error);
+    QVERIFY(work->toolTip().contains("External IP: cannot tell at "));
+    QVERIFY(!link().verified);
+
+    // Moved behind another netvm: stale.
+    Snapshot moved = window.snapshot();
+    for (Qube &q : moved.qubes)
+        if (q.name.toString() == "work")
+            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    window.showFollowedSnapshot(moved);
+    QCOMPARE(window.scene()->qubeItem("work")->verdict(), VerdictMark::Stale);
+    QVERIFY(window.scene()->qubeItem("work")->toolTip().contains("stale"));
+}
+
+// A failed kill switch marks the VPN qube, not the path: the tunnel itself may work.
+void tst_CheckController::killSwitchFailureMarksTheVpnQube()
+{
+    Snapshot s = demoSnapshot();
+    bool found = false;
+    QStringList chain;
+    for (CheckResult &r : s.checks)
+        if (r.check == CheckKind::KillSwitch) {
+            r.status = CheckStatus::Fail;
+            found = true;
+            chain = r.pathAtRun;
+        }
+    QVERIFY(found);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(s);
+    const QString vpn = chain.value(0);
+    QCOMPARE(window.scene()->qubeItem(vpn)->verdict(), VerdictMark::Fail);
+    for (LinkItem *l : window.scene()->linkItems())
+        QVERIFY2(!l->linkStyle().failed, qPrintable(l->lower()));
+    window.inspect(vpn);
+    QVERIFY(window.inspector()
+                ->findChild<QLabel *>("value.verdict")
+                ->text()
+                .contains("kill switch failed"));
+}
+
+// Problems 6 and 8: the results table could not be filtered and did not follow the map.
+void tst_CheckController::resultsFilterAndFollowTheMap()
+{
+    Scenario scenario({"unreachable", "seed"});
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest(4, 3));
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({}, {}));
+    QVERIFY(finished.wait(60000));
+    ResultsDock *dock = checks->resultsDock();
+    CheckResultsModel *model = dock->model();
+    const int all = dock->visibleRows();
+    QVERIFY(all > 3);
+    // An error's reason is in the row itself.
+    bool errorSaid = false;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const CheckResult *r = model->resultAt(row);
+        if (r->status != CheckStatus::Error || r->reason.isEmpty())
+            continue;
+        errorSaid = model->index(row, CheckResultsModel::ObservedColumn)
+                        .data()
+                        .toString()
+                        .contains(r->reason.left(40).simplified());
+        break;
+    }
+    QVERIFY(errorSaid);
+    dock->setStatusFilter("error");
+    QVERIFY(dock->visibleRows() > 0);
+    for (int row = 0; row < dock->visibleRows(); ++row)
+        QVERIFY(dock->view()
+                    ->model()
+                    ->index(row, CheckResultsModel::StatusColumn)
+                    .data()
+                    .toString()
+                    .startsWith(CheckResultsModel::statusText(CheckStatus::Error)));
+    dock->setStatusFilter("all");
+    dock->setQubeFilter("work-vpn");
+    QVERIFY(dock->visibleRows() > 0 && dock->visibleRows() < all);
+    dock->setQubeFilter(QString());
+    dock->setCheckFilter(CheckKind::ExternalIp);
+    QVERIFY(dock->visibleRows() < all);
+    dock->setCheckFilter(std::nullopt);
+    QCOMPARE(dock->visibleRows(), all);
+    QVERIFY(dock->summary().contains(QString::number(all)));
+
+    // Map to table: selecting a qube selects its row.
+    window.scene()->selectQube("untrusted");
+    QCOMPARE(dock->selectedQube(), QString("untrusted"));
+    // Table to map, by keyboard too: moving to another row selects its qube.
+    QTableView *view = dock->view();
+    int other = -1;
+    for (int row = 0; row < view->model()->rowCount() && other < 0; ++row)
+        if (view->model()->index(row, 0).data(CheckResultsModel::QubeRole).toString() == "work-vpn")
+            other = row;
+    QVERIFY(other >= 0);
+    view->setCurrentIndex(view->model()->index(other, 0));
+    QCOMPARE(window.scene()->selectedQube(), QString("work-vpn"));
+    QCOMPARE(dock->selectedQube(), QString("work-vpn")); // not pulled back to the first row
+}
+
+// Problem 3: F5 after Verify all discarded every result without asking.
+void tst_CheckController::refreshKeepsResultsAndAsksBeforeDiscarding()
+{
+    Scenario scenario;
+    LiveSeed live;
+    auto *window = new MainWindow(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(*window));
+    CheckController *checks = window->checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work", "untrusted"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    const std::size_t results = window->snapshot().checks.size();
+    QVERIFY(results >= 2);
+    QVERIFY(window->hasUnsavedResults());
+
+    // Refresh: the qubes are read again, the results stay; a moved qube's are stale.
+    QTemporaryDir dir;
+    const QString moved = dir.filePath("moved.txt");
+    {
+        QFile in(kSeedQvmLs), out(moved);
+        QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
+        QByteArray text = in.readAll();
+        text.replace("untrusted|AppVM|Running|red|debian-12-xfce|sys-firewall",
+                     "untrusted|AppVM|Running|red|debian-12-xfce|sys-vpn");
+        out.write(text);
+    }
+    qputenv("FAKE_QVM_LS_FILE", moved.toLocal8Bit());
+    QSignalSpy changed(window->scene(), &DiagramScene::snapshotChanged);
+    window->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(window->snapshot().find(u"untrusted")->netvm->toString() == "sys-vpn",
+                             10000);
+    QCOMPARE(window->snapshot().checks.size(), results);
+    QCOMPARE(window->scene()->qubeItem("work")->verdict(), VerdictMark::Pass);
+    QCOMPARE(window->scene()->qubeItem("untrusted")->verdict(), VerdictMark::Stale);
+    QVERIFY(checks->resultsDock()->summary().contains("stale"));
+
+    // Closing asks first; a No keeps the window and its results.
+    int asked = 0;
+    bool answer = false;
+    window->setDiscardQuestion([&] {
+        ++asked;
+        return answer;
+    });
+    window->show();
+    QVERIFY(!window->close());
+    QCOMPARE(asked, 1);
+    QVERIFY(window->isVisible());
+    // Saved: nothing to ask.
+    QVERIFY(window->saveSnapshotTo(dir.filePath("kept.yaml")));
+    QVERIFY(!window->hasUnsavedResults());
+    QVERIFY(window->close());
+    QCOMPARE(asked, 1);
+    delete window;
+}
+
+// Problem 10: evidence could not be copied or saved.
+void tst_CheckController::evidenceCanBeCopiedAndSaved()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    ResultsDock *dock = window.checkController()->resultsDock();
+    EvidenceDialog *dialog = dock->showEvidence(0);
+    QVERIFY(dialog);
+    QVERIFY(dialog->findChild<QPushButton *>("copyEvidence"));
+    QVERIFY(dialog->findChild<QPushButton *>("saveEvidence"));
+    QCOMPARE(dialog->textEdit()->font().family(),
+             QFontDatabase::systemFont(QFontDatabase::FixedFont).family());
+    dialog->findChild<QPushButton *>("copyEvidence")->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), dialog->text());
+    QTemporaryDir dir;
+    QVERIFY(dialog->saveTo(dir.filePath("e.txt")));
+    QFile saved(dir.filePath("e.txt"));
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(saved.readAll()).trimmed(), dialog->text().trimmed());
+    QVERIFY(dialog->text().contains(u'\n'));
+    dialog->close();
+}
+
+// What ran as root in a qube, or changed something, is kept in a local log the window shows.
+void tst_CheckController::rootCommandsAreKeptOnRecord()
+{
+    QFile::remove(ActionLog::path());
+    Scenario scenario;
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(ActionLog::read().isEmpty()); // a read-only check is not a change
+    QVERIFY(checks->verify({"sys-vpn"}, {CheckKind::KillSwitch}));
+    QVERIFY(finished.wait(60000));
+    const QStringList lines = ActionLog::read().split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1);
+    const QStringList fields = lines.first().split(u'\t');
+    QCOMPARE(fields.size(), 4);
+    QVERIFY(QDateTime::fromString(fields[0], Qt::ISODate).isValid());
+    QCOMPARE(fields[1], QString("sys-vpn"));
+    QCOMPARE(fields[2], QString("kill-switch check (as root)"));
+    QVERIFY(fields[3].contains("qvm-run"));
+    // Help > Log of changes shows it.
+    window.findChild<QAction *>("actionLogAction")->trigger();
+    auto *text = window.findChild<QPlainTextEdit *>("actionLogText");
+    QVERIFY(text);
+    QVERIFY(text->toPlainText().contains("kill-switch check (as root)"));
 }
 
 QTEST_MAIN(tst_CheckController)

@@ -55,6 +55,7 @@ class tst_DiagramScene : public QObject
     Q_OBJECT
 
 private slots:
+    void missingNetvmIsAGhost();
     void itemCountsMatchModel_data();
     void itemCountsMatchModel();
     void positionsIdenticalAcrossRuns();
@@ -364,4 +365,27 @@ void tst_DiagramScene::legendCarriesExitsAndSource()
 }
 
 QTEST_MAIN(tst_DiagramScene)
+// Problem 12: a netvm that does not exist was drawn under "No network", its name nowhere.
+void tst_DiagramScene::missingNetvmIsAGhost()
+{
+    Snapshot s = demoSnapshot();
+    for (Qube &q : s.qubes)
+        if (q.name.toString() == "work")
+            q.netvm = *QubeName::fromUntrusted(u"sys-gone");
+    DiagramScene scene;
+    scene.setSnapshot(s);
+    QubeItem *ghost = scene.qubeItem("sys-gone");
+    QVERIFY(ghost);
+    QVERIFY(ghost->isMissing());
+    QVERIFY(ghost->displayedDetail().startsWith("missing"));
+    QVERIFY(!scene.snapshot().find(u"sys-gone")); // the data stays as read
+    bool linked = false;
+    for (LinkItem *l : scene.linkItems())
+        linked |= l->lower() == "work" && l->upper() == "sys-gone";
+    QVERIFY(linked);
+    // The qube sits one level after its missing netvm (levels run left to right).
+    QVERIFY(scene.qubeItem("work")->pos().x() > ghost->pos().x());
+    QVERIFY(!scene.qubeItem("sys-firewall")->isMissing());
+}
+
 #include "tst_diagramscene.moc"

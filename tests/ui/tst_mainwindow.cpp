@@ -2,7 +2,9 @@
 // and text from qubes shown literally.
 
 #include "diagram/diagramscene.h"
+#include "diagram/diagramtheme.h"
 #include "diagram/diagramview.h"
+#include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
@@ -17,10 +19,14 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -76,6 +82,16 @@ private slots:
     void statusSaysWhereDataCameFrom();
     void geometryPersists();
     void liveSourceReadsQubesAndFirewall();
+    void liveFailureIsNeverTheDemo_data();
+    void liveFailureIsNeverTheDemo();
+    void demoAndSnapshotCarryABanner();
+    void openAndSaveFromTheFileMenu();
+    void failedSnapshotLoadKeepsAUsableWindow();
+    void namesReadableAtFit();
+    void findZoomsSelectsAndCycles();
+    void keyboardReachesQubes();
+    void helpDefinesEachStatus();
+    void compareWithASavedSnapshot();
 };
 
 void tst_MainWindow::initTestCase()
@@ -390,7 +406,8 @@ void tst_MainWindow::geometryPersists()
         window.resize(1000, 700);
         window.inspector()->setFloating(false);
         window.inspector()->hide();
-        QTRY_COMPARE(window.centralWidget()->width(), 1000); // laid out without the inspector
+        window.findChild<QDockWidget *>("legendDock")->hide();
+        QTRY_COMPARE(window.centralWidget()->width(), 1000); // laid out without the docks
         state = window.saveState();
         window.close();
     }
@@ -433,6 +450,332 @@ void tst_MainWindow::liveSourceReadsQubesAndFirewall()
         QVERIFY(window.scene()->qubeItem("work"));
     }
     qputenv("PATH", path);
+}
+
+void tst_MainWindow::liveFailureIsNeverTheDemo_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QByteArray>("mode");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("qvm-ls missing")
+        << QByteArray("/nonexistent") << QByteArray("good") << QString("not found");
+    QTest::newRow("qvm-ls fails") << QByteArray(NETMAP_TEST_DATA "/fake-bin") << QByteArray("fail")
+                                  << QString("qubesd");
+}
+
+// Problem 1: without a readable qvm-ls the window once showed the demo network as the user's.
+void tst_MainWindow::liveFailureIsNeverTheDemo()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(QByteArray, mode);
+    QFETCH(QString, why);
+    const QByteArray oldPath = qgetenv("PATH");
+    qputenv("PATH", path);
+    qputenv("FAKE_QVM_LS_MODE", mode);
+    {
+        MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_VERIFY_WITH_TIMEOUT(window.isBannerShown(), 10000);
+        QVERIFY2(window.bannerText().startsWith("Cannot read your qubes"),
+                 qPrintable(window.bannerText()));
+        QVERIFY2(window.bannerText().contains(why), qPrintable(window.bannerText()));
+        QCOMPARE(window.scene()->qubeItems().size(), 0);
+        QVERIFY(!window.statusText().contains("Demo"));
+        QCOMPARE(window.source().kind, SourceSpec::Kind::Live);
+        auto *demo = window.findChild<QPushButton *>("openDemoButton");
+        auto *open = window.findChild<QPushButton *>("openSnapshotButton");
+        QVERIFY(demo && demo->isVisible());
+        QVERIFY(open && open->isVisible());
+        QString reason;
+        QVERIFY(!window.checksAllowed(&reason));
+
+        // "Open the demo" opens it as the demo, in a window that says so.
+        qputenv("PATH", oldPath);
+        MainWindow *next = window.openSource(SourceSpec {SourceSpec::Kind::Demo, QString()});
+        QVERIFY(next);
+        QCOMPARE(next->source().kind, SourceSpec::Kind::Demo);
+        QVERIFY(next->bannerText().startsWith("Demo network"));
+        QVERIFY(!window.isVisible());
+        delete next;
+    }
+    qputenv("PATH", oldPath);
+}
+
+// Problems 1 and 2: the demo and snapshots name their source above the map, at every zoom.
+void tst_MainWindow::demoAndSnapshotCarryABanner()
+{
+    MainWindow demo(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QVERIFY(demo.isBannerShown());
+    QVERIFY2(demo.bannerText().contains("not your system"), qPrintable(demo.bannerText()));
+    QVERIFY(demo.bannerText().contains("Checks are off"));
+    QVERIFY(!demo.findChild<QPushButton *>("openDemoButton")->isVisibleTo(&demo));
+    QString why;
+    QVERIFY(!demo.checksAllowed(&why));
+    QVERIFY(why.contains("live system"));
+    // The banner is a widget above the view, not an item of the zoomed scene.
+    auto *banner = demo.findChild<QWidget *>("sourceBanner");
+    QVERIFY(banner);
+    QVERIFY(!demo.view()->isAncestorOf(banner));
+
+    MainWindow file(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/synthetic-300.yaml"});
+    QVERIFY(file.bannerText().startsWith("Saved snapshot synthetic-300.yaml, taken "));
+    QVERIFY(file.bannerText().contains("not the live system"));
+    QVERIFY(!file.checksAllowed());
+}
+
+// Problem 3: results can be kept: File offers Open snapshot, Save snapshot, Save report and
+// Export picture; a saved snapshot opens again with its results.
+void tst_MainWindow::openAndSaveFromTheFileMenu()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QMenu *file = nullptr;
+    for (QAction *a : window.menuBar()->actions())
+        if (a->text() == "&File")
+            file = a->menu();
+    QVERIFY(file);
+    QStringList names;
+    for (QAction *a : file->actions())
+        names << a->objectName();
+    for (const char *name :
+         {"openSnapshotAction", "saveSnapshotAction", "saveReportAction", "exportAction"})
+        QVERIFY2(names.contains(name), name);
+    QTemporaryDir dir;
+    const QString yaml = dir.filePath("kept.yaml");
+    QVERIFY(window.saveSnapshotTo(yaml));
+    QVERIFY(window.saveReportTo(dir.filePath("kept.md")));
+    QVERIFY(window.saveReportTo(dir.filePath("kept.json")));
+    QFile md(dir.filePath("kept.md"));
+    QVERIFY(md.open(QIODevice::ReadOnly));
+    QVERIFY(md.readAll().startsWith("#"));
+    QFile json(dir.filePath("kept.json"));
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    QVERIFY(json.readAll().trimmed().startsWith("{"));
+    MainWindow *again = window.openSource(SourceSpec {SourceSpec::Kind::File, yaml});
+    QVERIFY(again);
+    QCOMPARE(again->snapshot().checks.size(), window.snapshot().checks.size());
+    QVERIFY(again->snapshot().checks.size() > 0);
+    delete again;
+}
+
+// Problem 12: a snapshot that cannot be read leaves a window that can open another one.
+void tst_MainWindow::failedSnapshotLoadKeepsAUsableWindow()
+{
+    MainWindow broken(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/no-such.yaml"});
+    broken.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&broken));
+    QVERIFY(broken.bannerText().startsWith("Cannot open the snapshot"));
+    QVERIFY(broken.findChild<QPushButton *>("openSnapshotButton")->isVisible());
+    QVERIFY(broken.findChild<QPushButton *>("openDemoButton")->isVisible());
+    auto *open = broken.findChild<QAction *>("openSnapshotAction");
+    QVERIFY(open && open->isEnabled());
+    QCOMPARE(open->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_O));
+}
+
+namespace {
+
+// The height in pixels of the ink of a qube's name as the view renders it (ascender to
+// descender), measured on a grab of the viewport.
+int renderedNameHeight(MainWindow &window, const QString &qube)
+{
+    QubeItem *item = window.scene()->qubeItem(qube);
+    if (!item)
+        return -1;
+    const QRectF box = item->boundingRect().adjusted(6, 6, -6, -6); // the box itself
+    // The name's line: from the top edge to just above the detail line, right of the icon band.
+    const QRectF nameArea(box.left() + DiagramTheme::kIconWidth + 4, box.top() + 3,
+                          box.width() - DiagramTheme::kIconWidth - 20, 22);
+    const QRect area = window.view()
+                           ->mapFromScene(item->mapToScene(nameArea))
+                           .boundingRect()
+                           .intersected(window.view()->viewport()->rect());
+    const QImage image = window.view()->viewport()->grab().toImage();
+    const double ratio = image.devicePixelRatio();
+    int first = -1, last = -1;
+    for (int y = area.top(); y <= area.bottom(); ++y) {
+        bool ink = false;
+        for (int x = area.left(); x <= area.right() && !ink; ++x)
+            ink = qGray(image.pixel(int(x * ratio), int(y * ratio))) < 110;
+        if (ink) {
+            if (first < 0)
+                first = y;
+            last = y;
+        }
+    }
+    return first < 0 ? 0 : last - first + 1;
+}
+
+} // namespace
+
+// Problem 7: the legend was part of the scene, so Fit shrank qube names to about 8 px in a
+// 1280x800 window. It now sits outside the zoomed scene (exports keep it inside).
+void tst_MainWindow::namesReadableAtFit()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.fitDiagram();
+    QVERIFY(!window.scene()->isLegendInScene());
+    QVERIFY(!window.scene()->legend()->isVisible());
+    const QRectF without = window.scene()->diagramRect();
+    QVERIFY(!without.contains(window.scene()->legend()->sceneBoundingRect()));
+    auto *dock = window.findChild<QDockWidget *>("legendDock");
+    QVERIFY(dock && dock->isVisible());
+    auto *canvas = dock->findChild<QWidget *>("legendCanvas");
+    QVERIFY(canvas);
+    QVERIFY(!window.view()->isAncestorOf(canvas));
+    QCOMPARE(canvas->size(),
+             window.scene()->legend()->boundingRect().size().toSize() + QSize(2, 2));
+    QVERIFY(canvas->accessibleDescription().contains("203.0.113.7"));
+    const int height = renderedNameHeight(window, "sys-firewall");
+    qInfo("name ink height at fit: %d px (zoom %.2f)", height, window.view()->zoom());
+    QVERIFY2(height >= 9, qPrintable(QString::number(height)));
+
+    // The legend in the scene (as exports have it) would cost the names their size.
+    window.scene()->setLegendInScene(true);
+    window.fitDiagram();
+    QVERIFY(window.scene()->diagramRect().contains(window.scene()->legend()->sceneBoundingRect()));
+    QVERIFY(window.scene()->diagramRect().height() > without.height());
+    qInfo("with the legend in the scene: %d px (zoom %.2f)",
+          renderedNameHeight(window, "sys-firewall"), window.view()->zoom());
+    window.scene()->setLegendInScene(false);
+    // Ctrl+L hides and shows it.
+    auto *legend = window.findChild<QAction *>("legendAction");
+    QVERIFY(legend);
+    QCOMPARE(legend->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_L));
+    legend->trigger();
+    QVERIFY(!dock->isVisible());
+    legend->trigger();
+    QVERIFY(dock->isVisible());
+}
+
+// Problem 8: Find/Enter neither zoomed to nor selected the match; labels, tags, classes and
+// exits could not be found.
+void tst_MainWindow::findZoomsSelectsAndCycles()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.view()->zoomBy(0.3);
+    QVERIFY(window.view()->zoom() < 0.5);
+    window.focusFind();
+    QTest::keyClicks(window.findEdit(), "vpn");
+    QCOMPARE(window.scene()->matches(), (QStringList {"sys-vpn", "work-vpn"}));
+    QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-vpn"));
+    QCOMPARE(window.inspector()->currentQube(), QString("sys-vpn"));
+    QVERIFY(window.view()->zoom() >= 0.99);
+    // Brought into view (centred as far as the scroll range allows).
+    const auto centred = [&](const QString &name) {
+        const QRect box = window.view()
+                              ->mapFromScene(window.scene()->qubeItem(name)->sceneBoundingRect())
+                              .boundingRect();
+        return window.view()->viewport()->rect().contains(box);
+    };
+    QVERIFY(centred("sys-vpn"));
+    QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(window.scene()->selectedQube(), QString("work-vpn"));
+    QVERIFY(centred("work-vpn"));
+    QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-vpn")); // round again
+    // A label, a tag, a class, an exit IP.
+    window.findEdit()->setText("anon-vm");
+    QVERIFY(window.scene()->matches().contains("whonix"));
+    window.findEdit()->setText("DispVM");
+    QVERIFY(window.scene()->matches().contains("whonix"));
+    window.findEdit()->setText("orange");
+    QVERIFY(window.scene()->matches().contains("sys-vpn"));
+    window.findEdit()->setText("198.51.100.23");
+    QVERIFY(window.scene()->matches().contains("work-vpn"));
+}
+
+// Problem 9: Tab, arrows, Enter, Menu and Shift+F10 did nothing on the diagram.
+void tst_MainWindow::keyboardReachesQubes()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    DiagramView *view = window.view();
+    QCOMPARE(view->focusPolicy(), Qt::StrongFocus);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Right);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-net"));
+    QVERIFY(view->accessibleDescription().startsWith("sys-net, network provider"));
+    QTest::keyClick(view, Qt::Key_Right);
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-firewall"));
+    QTest::keyClick(view, Qt::Key_Left); // back to its netvm
+    QCOMPARE(window.scene()->selectedQube(), QString("sys-net"));
+    QTest::keyClick(view, Qt::Key_Right);
+    QTest::keyClick(view, Qt::Key_Right); // a client of sys-firewall
+    const QString client = window.scene()->selectedQube();
+    QCOMPARE(window.snapshot().find(client)->netvm->toString(), QString("sys-firewall"));
+    QTest::keyClick(view, Qt::Key_Down);
+    const QString below = window.scene()->selectedQube();
+    QVERIFY(below != client);
+    QVERIFY(window.scene()->qubeItem(below)->pos().y()
+            > window.scene()->qubeItem(client)->pos().y());
+    // Enter inspects.
+    QTest::keyClick(view, Qt::Key_Return);
+    QCOMPARE(window.inspector()->currentQube(), below);
+    // Shift+F10 and the Menu key open the qube's context menu.
+    for (const auto &[key, modifiers] :
+         {std::pair {Qt::Key_F10, Qt::KeyboardModifiers(Qt::ShiftModifier)},
+          std::pair {Qt::Key_Menu, Qt::KeyboardModifiers()}}) {
+        QTest::keyClick(view, key, modifiers);
+        QMenu *menu = nullptr;
+        QTRY_VERIFY((menu = view->findChild<QMenu *>("qubeContextMenu")) && menu->isVisible());
+        QCOMPARE(menu->title(), below);
+        QVERIFY(menu->findChild<QAction *>("inspect") || !menu->actions().isEmpty());
+        menu->close();
+        QTRY_VERIFY(!view->findChild<QMenu *>("qubeContextMenu"));
+    }
+}
+
+void tst_MainWindow::helpDefinesEachStatus()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    auto *help = window.findChild<QAction *>("statusHelpAction");
+    QVERIFY(help);
+    QCOMPARE(help->shortcut(), QKeySequence(Qt::Key_F1));
+    const QString text = MainWindow::statusHelpText();
+    for (const char *word :
+         {"Pass:", "Fail:", "Cannot tell (error):", "Disputed:", "Stale:", "Skipped:"})
+        QVERIFY2(text.contains(word), word);
+    help->trigger();
+    QMessageBox *box = nullptr;
+    QTRY_VERIFY((box = window.findChild<QMessageBox *>("statusHelp")));
+    QCOMPARE(box->textFormat(), Qt::PlainText);
+    box->close();
+}
+
+// Problem 3: a saved snapshot could not be compared with what is shown now.
+void tst_MainWindow::compareWithASavedSnapshot()
+{
+    QTemporaryDir dir;
+    const QString saved = dir.filePath("before.yaml");
+    QVERIFY(saveSnapshotFile(demoSnapshot(), saved));
+    Snapshot now = demoSnapshot();
+    for (Qube &q : now.qubes)
+        if (q.name.toString() == "untrusted")
+            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    for (CheckResult &r : now.checks)
+        if (r.qube.toString() == "work-vpn" && r.check == CheckKind::Vpn)
+            r.status = CheckStatus::Fail;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(now);
+    QVERIFY(window.findChild<QAction *>("compareAction"));
+    const QString text = window.compareWith(saved);
+    QVERIFY2(text.contains("Moved: untrusted: sys-firewall → sys-vpn"), qPrintable(text));
+    QVERIFY2(text.contains("Exit changed: untrusted: 203.0.113.7 → not verified"),
+             qPrintable(text));
+    QVERIFY2(text.contains("Verdict changed: work-vpn: pass → fail"), qPrintable(text));
+    auto *shown = window.findChild<QPlainTextEdit *>("compareText");
+    QVERIFY(shown);
+    QCOMPARE(shown->toPlainText(), text);
+    QVERIFY(
+        MainWindow::comparisonText(demoSnapshot(), demoSnapshot()).startsWith("Nothing changed"));
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -16,6 +16,7 @@ private slots:
     void cellEscaping_data();
     void cellEscaping();
     void noChecksYet();
+    void summaryFirstAndNoPassNextToALeak();
 };
 
 void tst_MarkdownReport::demoTables()
@@ -84,12 +85,18 @@ void tst_MarkdownReport::hostileEvidenceStaysFenced()
     QVERIFY(md.contains(QStringLiteral("# Injected heading")));
     QVERIFY(md.contains(QStringLiteral("<script>alert(1)</script>")));
     QVERIFY(!md.contains(QChar(0x1b)));
-    // Every table row has exactly its four cells (unescaped pipes would add some).
-    for (const QString &line : outside) {
+    // Every table row has exactly its header's cells (unescaped pipes would add some).
+    const QRegularExpression pipe(QStringLiteral("(?<!\\\\)\\|"));
+    int expected = 0;
+    for (qsizetype i = 0; i < outside.size(); ++i) {
+        const QString &line = outside[i];
         if (!line.startsWith(u'|'))
             continue;
-        const int pipes = int(line.count(QRegularExpression(QStringLiteral("(?<!\\\\)\\|"))));
-        QVERIFY2(pipes == 5, qPrintable(line));
+        const int pipes = int(line.count(pipe));
+        if (i + 1 < outside.size() && outside[i + 1].startsWith(QStringLiteral("|---")))
+            expected = pipes; // a header row
+        QVERIFY(expected >= 5);
+        QVERIFY2(pipes == expected, qPrintable(line));
     }
 }
 
@@ -131,4 +138,53 @@ void tst_MarkdownReport::noChecksYet()
 }
 
 QTEST_GUILESS_MAIN(tst_MarkdownReport)
+// Problem 4 and 11: a VPN client leaving by the clearnet exit was written up as "✅ pass";
+// fail and error shared one mark; no summary, no time of the checks, no picture.
+void tst_MarkdownReport::summaryFirstAndNoPassNextToALeak()
+{
+    Snapshot s = demoSnapshot();
+    bool leaked = false, errored = false;
+    for (CheckResult &r : s.checks) {
+        if (r.qube.toString() == QStringLiteral("work-vpn") && r.check == CheckKind::Vpn) {
+            r.status = CheckStatus::Fail;
+            r.reason = QStringLiteral("leaves by the clearnet exit 203.0.113.7");
+            leaked = true;
+        }
+        if (r.qube.toString() == QStringLiteral("work") && r.check == CheckKind::ExternalIp) {
+            r.status = CheckStatus::Error;
+            r.externalIp.clear();
+            r.reason = QStringLiteral("timed out");
+            errored = true;
+        }
+    }
+    QVERIFY(leaked && errored);
+    MarkdownOptions options;
+    options.picture = QStringLiteral("map.svg");
+    const QString md = QString::fromUtf8(exportMarkdown(s, options));
+    const qsizetype summary = md.indexOf(QStringLiteral("## Summary"));
+    QVERIFY(summary > 0);
+    QVERIFY(summary < md.indexOf(QStringLiteral("## Network flow")));
+    QVERIFY(md.contains(QStringLiteral("Picture: [map.svg](map.svg)")));
+    QVERIFY(md.contains(QStringLiteral("| Qube | Path | Exit | Verdict | Checks ran |")));
+    // The failing qube comes first in the summary, as a leak, with when its checks ran.
+    const QString firstRow = md.mid(summary).section(u'\n', 6, 6);
+    QVERIFY2(firstRow.startsWith(QStringLiteral("| work-vpn | work-vpn → sys-vpn")),
+             qPrintable(firstRow));
+    QVERIFY2(firstRow.contains(QStringLiteral("❌ fail (leak)")), qPrintable(firstRow));
+    QVERIFY2(firstRow.contains(QStringLiteral(" UTC")), qPrintable(firstRow));
+    // Its external-IP row is never a plain pass.
+    for (const QString &line : md.split(u'\n'))
+        if (line.startsWith(QStringLiteral("| External IP — work-vpn |")))
+            QVERIFY2(!line.contains(QStringLiteral("✅")), qPrintable(line));
+    // "Cannot tell" has its own mark.
+    bool errorRow = false;
+    for (const QString &line : md.split(u'\n'))
+        if (line.startsWith(QStringLiteral("| External IP — work |"))) {
+            errorRow = true;
+            QVERIFY2(line.contains(QStringLiteral("⚠️ cannot tell")), qPrintable(line));
+            QVERIFY2(!line.contains(QStringLiteral("❌")), qPrintable(line));
+        }
+    QVERIFY(errorRow);
+}
+
 #include "tst_markdownreport.moc"

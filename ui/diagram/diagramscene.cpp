@@ -1,5 +1,8 @@
 #include "diagramscene.h"
 
+#include "model/checkindex.h"
+#include "model/qubeverdict.h"
+
 #include "busitem.h"
 #include "diagramtheme.h"
 #include "groupitem.h"
@@ -13,9 +16,11 @@
 #include <QGraphicsSceneContextMenuEvent>
 #include <QGraphicsSceneMouseEvent>
 #include <QMenu>
+#include <QSet>
 #include <QTimer>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -137,10 +142,32 @@ void DiagramScene::rebuild()
     m_topology = std::make_unique<Topology>(m_snapshot);
     m_colouring = colourPaths(m_snapshot, *m_topology);
 
+    // A netvm that does not exist is drawn as missing: a ghost box with its name and its
+    // clients under it, not under "No network". Only in the drawing: the snapshot stays as read.
+    Snapshot drawn;
+    QSet<QString> ghosts;
+    for (const Qube &q : m_snapshot.qubes) {
+        if (!q.netvm || m_snapshot.find(q.netvm->toString())
+            || ghosts.contains(q.netvm->toString()))
+            continue;
+        if (ghosts.isEmpty())
+            drawn = m_snapshot;
+        ghosts.insert(q.netvm->toString());
+        Qube ghost;
+        ghost.name = *q.netvm;
+        ghost.klass = QStringLiteral("AppVM");
+        ghost.state = QStringLiteral("Missing");
+        drawn.qubes.push_back(ghost);
+    }
+    const Snapshot &laidOut = ghosts.isEmpty() ? m_snapshot : drawn;
+    std::unique_ptr<Topology> ghostTopology;
+    if (!ghosts.isEmpty())
+        ghostTopology = std::make_unique<Topology>(drawn);
+
     // Each box asks for its text's width; the layout widens it to its column's.
     std::vector<QSizeF> sizes;
-    sizes.reserve(m_snapshot.qubes.size());
-    for (const Qube &q : m_snapshot.qubes)
+    sizes.reserve(laidOut.qubes.size());
+    for (const Qube &q : laidOut.qubes)
         sizes.emplace_back(QubeItem::preferredWidth(q), DiagramTheme::kBoxHeight);
 
     TreeLayoutOptions options;
@@ -148,12 +175,13 @@ void DiagramScene::rebuild()
     options.stretchToColumn = true;
     options.levelGap = 60;
     options.internetSize = QSizeF(128, 66);
-    const NetworkLayout layout = TreeLayout(options).layout(m_snapshot, *m_topology, sizes);
+    const NetworkLayout layout
+        = TreeLayout(options).layout(laidOut, ghostTopology ? *ghostTopology : *m_topology, sizes);
 
     std::vector<QString> boxName(layout.boxes.size());
     for (size_t b = 0; b < layout.boxes.size(); ++b) {
         const LayoutBox &box = layout.boxes[b];
-        const Qube &qube = m_snapshot.qubes[size_t(box.qube)];
+        const Qube &qube = laidOut.qubes[size_t(box.qube)];
         boxName[b] = qube.name.toString();
         if (box.kind == LayoutBox::Kind::Internet) {
             auto *item = new InternetItem(boxName[b], box.rect.size());
@@ -165,6 +193,8 @@ void DiagramScene::rebuild()
             m_internets << item;
         } else {
             auto *item = new QubeItem(qube, box.rect.width());
+            if (ghosts.contains(boxName[b]))
+                item->setMissing();
             m_boxWidths.insert(boxName[b], box.rect.width());
             item->setPos(box.rect.topLeft());
             item->setZValue(2);
@@ -283,8 +313,16 @@ void DiagramScene::rebuild()
         legendPos = QPointF(0, 0);
     }
     m_legend->setPos(legendPos);
+    m_legend->setVisible(m_legendInScene);
 
-    m_diagramRect = itemsBoundingRect().adjusted(-kMargin, -kMargin, kMargin, kMargin);
+    applyVerdicts();
+    // Without the legend when the window shows it outside the zoomed scene.
+    QRectF drawing;
+    for (QGraphicsItem *item : items())
+        if (!item->parentItem() && (m_legendInScene || item != m_legend))
+            drawing = drawing.isNull() ? item->sceneBoundingRect()
+                                       : drawing.united(item->sceneBoundingRect());
+    m_diagramRect = drawing.adjusted(-kMargin, -kMargin, kMargin, kMargin);
     setSceneRect(m_diagramRect);
 
     m_rebuilding = false;
@@ -432,6 +470,7 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
             bus->setColour(DiagramTheme::mixedBus(), false);
     }
     updateLegend();
+    applyVerdicts();
 
     m_rebuilding = false;
     m_highlighted.clear();
@@ -447,6 +486,16 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
     }
     emit snapshotChanged();
     return true;
+}
+
+void DiagramScene::applyVerdicts()
+{
+    const CheckIndex checks(m_snapshot);
+    for (auto it = m_qubes.cbegin(); it != m_qubes.cend(); ++it) {
+        const QubeVerdict verdict
+            = qubeVerdict(checks, it.key(), m_topology->egressChain(it.key()));
+        it.value()->setVerdict(verdict.mark, verdictLines(verdict));
+    }
 }
 
 void DiagramScene::updateLegend()
@@ -470,7 +519,34 @@ void DiagramScene::updateLegend()
     details << (hidden > 0
                     ? QStringLiteral("%1 qubes shown, %2 templates hidden").arg(shown).arg(hidden)
                     : QStringLiteral("%1 qubes").arg(shown));
+    // What failed or could not be told, so that an exported picture says it on its own.
+    if (m_topology) {
+        const CheckIndex checks(m_snapshot);
+        QStringList problems;
+        for (const Qube &q : m_snapshot.qubes) {
+            const QString name = q.name.toString();
+            const QubeVerdict v = qubeVerdict(checks, name, m_topology->egressChain(name));
+            if (v.mark != VerdictMark::Fail && v.mark != VerdictMark::Error)
+                continue;
+            QStringList which;
+            for (std::size_t i = 0; i < v.results.size(); ++i)
+                if (!v.stale[i]
+                    && (v.results[i]->status == CheckStatus::Fail
+                        || v.results[i]->status == CheckStatus::Error))
+                    which << checkKindTitle(v.results[i]->check);
+            problems << QStringLiteral("%1 %2: %3")
+                            .arg(v.mark == VerdictMark::Fail ? QStringLiteral("Failed")
+                                                             : QStringLiteral("Cannot tell"),
+                                 name, which.join(QStringLiteral(", ")));
+        }
+        constexpr int kShown = 6;
+        for (int i = 0; i < std::min<int>(kShown, int(problems.size())); ++i)
+            details << problems[i];
+        if (problems.size() > kShown)
+            details << QStringLiteral("and %1 more (see the report)").arg(problems.size() - kShown);
+    }
     m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
+    emit legendChanged();
 }
 
 QubeItem *DiagramScene::qubeItem(const QString &name) const
@@ -499,6 +575,15 @@ QList<InternetItem *> DiagramScene::internetItems() const
 QList<GroupItem *> DiagramScene::groupItems() const
 {
     return m_groups;
+}
+
+void DiagramScene::setLegendInScene(bool inScene)
+{
+    if (m_legendInScene == inScene)
+        return;
+    m_legendInScene = inScene;
+    if (!m_snapshot.qubes.empty() || m_legend)
+        rebuild();
 }
 
 QRectF DiagramScene::diagramRect() const
@@ -539,15 +624,99 @@ QStringList DiagramScene::find(const QString &text)
 {
     m_findText = text.trimmed();
     m_matches.clear();
+    const auto same = [this](const QString &value) {
+        return !value.isEmpty() && value.compare(m_findText, Qt::CaseInsensitive) == 0;
+    };
     for (QubeItem *item : qubeItems()) {
-        const bool match = !m_findText.isEmpty()
+        // Part of a name, an IP or an exit IP; a whole label, tag or class.
+        const Qube *q = m_snapshot.find(item->name());
+        bool match = !m_findText.isEmpty()
             && (item->name().contains(m_findText, Qt::CaseInsensitive)
-                || item->ip().contains(m_findText, Qt::CaseInsensitive));
+                || item->ip().contains(m_findText, Qt::CaseInsensitive)
+                || m_colouring.qubeExitIp.value(item->name()).contains(m_findText));
+        if (!match && !m_findText.isEmpty() && q) {
+            match = same(q->label) || same(q->klass);
+            for (const QString &tag : q->tags)
+                match = match || same(tag);
+        }
         item->setMatched(match);
         if (match)
             m_matches << item->name();
     }
     return m_matches;
+}
+
+QString DiagramScene::neighbour(const QString &from, Qt::Key key) const
+{
+    const QubeItem *current = qubeItem(from);
+    if (!current) {
+        // The first qube: the uplink of the topmost tree, else the top-left box.
+        const QubeItem *first = nullptr;
+        bool firstIsUplink = false;
+        for (QubeItem *item : qubeItems()) {
+            const Qube *q = m_snapshot.find(item->name());
+            const bool uplink = q && q->providesNetwork && !q->netvm;
+            const bool better = !first || (uplink && !firstIsUplink)
+                || (uplink == firstIsUplink
+                    && (item->pos().y() < first->pos().y() - 1
+                        || (std::abs(item->pos().y() - first->pos().y()) <= 1
+                            && item->pos().x() < first->pos().x())));
+            if (better) {
+                first = item;
+                firstIsUplink = uplink;
+            }
+        }
+        return first ? first->name() : QString();
+    }
+    const Qube *q = m_snapshot.find(from);
+    if (key == Qt::Key_Left && q && q->netvm && qubeItem(q->netvm->toString()))
+        return q->netvm->toString();
+    if (key == Qt::Key_Right && m_topology) {
+        const int index = m_topology->indexOf(from);
+        QString best;
+        double bestY = 0;
+        for (int child : index >= 0 ? m_topology->childrenOf(index) : std::vector<int>()) {
+            const QubeItem *item = qubeItem(m_topology->nameAt(child));
+            if (item && (best.isEmpty() || item->pos().y() < bestY)) {
+                best = item->name();
+                bestY = item->pos().y();
+            }
+        }
+        if (!best.isEmpty())
+            return best;
+    }
+    // The nearest box in that direction, favouring the same row or column.
+    const QPointF c = current->sceneBoundingRect().center();
+    QString best;
+    double bestScore = 0;
+    for (QubeItem *item : qubeItems()) {
+        if (item == current)
+            continue;
+        const QPointF d = item->sceneBoundingRect().center() - c;
+        double along = 0, across = 0;
+        switch (key) {
+        case Qt::Key_Left:
+            along = -d.x(), across = d.y();
+            break;
+        case Qt::Key_Right:
+            along = d.x(), across = d.y();
+            break;
+        case Qt::Key_Up:
+            along = -d.y(), across = d.x();
+            break;
+        default:
+            along = d.y(), across = d.x();
+            break;
+        }
+        if (along <= 1)
+            continue;
+        const double score = along + 3 * std::abs(across);
+        if (best.isEmpty() || score < bestScore) {
+            best = item->name();
+            bestScore = score;
+        }
+    }
+    return best;
 }
 
 QString DiagramScene::selectedQube() const

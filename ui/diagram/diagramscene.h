@@ -52,6 +52,10 @@ public:
     QList<InternetItem *> internetItems() const;
     QList<GroupItem *> groupItems() const;
     LegendItem *legend() const { return m_legend; }
+    // The window shows the legend outside the zoomed scene (LegendOverlay): the item stays,
+    // hidden and left out of diagramRect(). Exports keep it in (the default).
+    void setLegendInScene(bool inScene);
+    bool isLegendInScene() const { return m_legendInScene; }
     // The drawing with a margin: what "fit" shows and what exports render.
     QRectF diagramRect() const;
 
@@ -71,6 +75,9 @@ public:
     QStringList busyQubes() const; // sorted
 
     QString selectedQube() const;
+    // The qube the keyboard moves to from this one: left its netvm, right its first client,
+    // up and down the nearest box in that direction. From no qube: the first one.
+    QString neighbour(const QString &from, Qt::Key key) const;
     void selectQube(const QString &name); // empty clears
 
     // A context menu for the qube; contextMenuRequested lets others add their entries.
@@ -85,6 +92,7 @@ signals:
     void contextMenuRequested(const QString &qube, QMenu *menu);
     // The snapshot shown changed (a new snapshot, or new evidence on the same one).
     void snapshotChanged();
+    void legendChanged(); // the legend's contents changed
 
 protected:
     void contextMenuEvent(QGraphicsSceneContextMenuEvent *event) override;
@@ -93,6 +101,7 @@ protected:
 private:
     void rebuild();
     void updateLegend();
+    void applyVerdicts(); // each checked qube's mark and tool tip
     void onSelectionChanged();
     QubeItem *qubeAt(const QPointF &scenePos) const;
 
@@ -100,6 +109,7 @@ private:
     std::unique_ptr<Topology> m_topology;
     Colouring m_colouring;
     bool m_showTemplates = false;
+    bool m_legendInScene = true;
     QDateTime m_exportTime;
     QHash<QString, QubeItem *> m_qubes;
     QList<LinkItem *> m_links;

@@ -3,6 +3,8 @@
 
 #include <QGraphicsView>
 
+class QMenu;
+
 namespace netmap {
 
 class DiagramScene;
@@ -23,12 +25,21 @@ public:
     static constexpr double kMinZoom = 0.04;
     static constexpr double kMaxZoom = 4.0;
 
+    // Keyboard: arrows move between qubes along the tree (left: the netvm, right: a client),
+    // Enter inspects, Menu or Shift+F10 opens the qube's context menu. Opens that menu (not
+    // modal) and returns it, or nullptr when no qube is selected.
+    QMenu *openContextMenu();
+
 protected:
+    void keyPressEvent(QKeyEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+    void focusInEvent(QFocusEvent *event) override;
     void wheelEvent(QWheelEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
     void showEvent(QShowEvent *event) override;
 
 private:
+    void describeSelection(const QString &qube); // for screen readers
     void applyZoom(double factor, ViewportAnchor anchor);
 
     bool m_fitPending = true;

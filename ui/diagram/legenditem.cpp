@@ -57,6 +57,22 @@ void LegendItem::setContents(const QString &title, const QStringList &details,
     update();
 }
 
+namespace {
+// The marks a checked qube carries at its corner.
+const std::pair<VerdictMark, const char *> kMarkTexts[] = {
+    {VerdictMark::Pass, "checks passed"},
+    {VerdictMark::Fail, "a check failed"},
+    {VerdictMark::Error, "cannot tell (error)"},
+    {VerdictMark::Stale, "stale: path changed"},
+};
+const QList<std::pair<VerdictMark, QString>> kMarks = [] {
+    QList<std::pair<VerdictMark, QString>> marks;
+    for (const auto &[mark, text] : kMarkTexts)
+        marks.append({mark, QString::fromLatin1(text)});
+    return marks;
+}();
+} // namespace
+
 QStringList LegendItem::texts() const
 {
     QStringList all {m_title};
@@ -66,6 +82,8 @@ QStringList LegendItem::texts() const
     if (m_exits.isEmpty())
         all << QStringLiteral("no exit verified yet");
     all << kStyleTexts;
+    for (const auto &[mark, text] : kMarks)
+        all << text;
     for (QubeItem::Kind kind : kKinds)
         all << QubeItem::kindName(kind);
     return all;
@@ -93,6 +111,7 @@ void LegendItem::relayout()
     const double height = kPad + 24 + m_details.size() * 18 + 10 // title and details
         + kRow + exitRows * kRow // "Exits" and the rows
         + 6 + 4 * kRow // link styles and halted
+        + 6 + 2 * kRow // verdict marks
         + 6 + kindRows * kRow + kPad;
     prepareGeometryChange();
     m_rect = QRectF(0, 0, std::ceil(width), std::ceil(height));
@@ -191,6 +210,14 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
 
     y += 6;
     const double columnWidth = (m_rect.width() - 2 * kPad) / 2;
+    for (int i = 0; i < kMarks.size(); ++i) {
+        const double x = left + (i % 2) * columnWidth;
+        const double rowBottom = y + (i / 2 + 1) * kRow;
+        QubeItem::paintVerdictMark(painter, kMarks[i].first, QPointF(x + 12, rowBottom - 10), 7);
+        painter->setFont(DiagramTheme::captionFont());
+        rowText(kMarks[i].second, x + 32, rowBottom - 6, DiagramTheme::ink());
+    }
+    y += 2 * kRow + 6;
     for (int i = 0; i < kKinds.size(); ++i) {
         const double x = left + (i % 2) * columnWidth;
         const double rowBottom = y + (i / 2 + 1) * kRow;

@@ -105,7 +105,8 @@ QubeItem::QubeItem(const Qube &qube, double width, QGraphicsItem *parent)
     setAcceptHoverEvents(false);
     // Boxes are drawn once and then blitted: panning and zooming 300 of them stays smooth.
     setCacheMode(DeviceCoordinateCache);
-    setToolTip(escapedTooltip(qube, m_kind));
+    m_baseToolTip = escapedTooltip(qube, m_kind);
+    setToolTip(m_baseToolTip);
     setData(0, m_name);
     elide();
 }
@@ -355,6 +356,95 @@ void QubeItem::paintIcon(QPainter *painter, Kind kind, const QRectF &rect, const
     painter->setRenderHint(QPainter::Antialiasing, oldAntialiasing);
 }
 
+void QubeItem::setVerdict(VerdictMark mark, const QStringList &lines)
+{
+    QString tip = m_baseToolTip;
+    if (!lines.isEmpty()) {
+        QStringList escaped;
+        for (const QString &line : lines)
+            escaped << line.toHtmlEscaped();
+        tip.chop(int(qstrlen("</qt>")));
+        tip += QStringLiteral("<br><b>Checks: %1</b><br>")
+                   .arg(verdictMarkWords(mark).toHtmlEscaped())
+            + escaped.join(QStringLiteral("<br>")) + QStringLiteral("</qt>");
+    }
+    if (tip != toolTip())
+        setToolTip(tip);
+    if (mark == m_verdict)
+        return;
+    m_verdict = mark;
+    update();
+}
+
+void QubeItem::setMissing()
+{
+    m_missing = true;
+    m_detail = QStringLiteral("missing: no such qube");
+    m_baseToolTip = QStringLiteral("<qt><b>%1</b><br>No qube has this name: the qubes below "
+                                   "name it as their netvm and have no network.</qt>")
+                        .arg(m_name.toHtmlEscaped());
+    setToolTip(m_baseToolTip);
+    elide();
+    update();
+}
+
+void QubeItem::paintVerdictMark(QPainter *painter, VerdictMark mark, const QPointF &c, double r)
+{
+    if (mark == VerdictMark::None)
+        return;
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing);
+    QColor fill;
+    switch (mark) {
+    case VerdictMark::Pass:
+        fill = QColor(0x1a, 0x7f, 0x37);
+        break;
+    case VerdictMark::Fail:
+        fill = QColor(0xc6, 0x28, 0x28);
+        break;
+    case VerdictMark::Error:
+        fill = QColor(0xd9, 0x8a, 0x00);
+        break;
+    case VerdictMark::Stale:
+    case VerdictMark::None:
+        fill = QColor(0x75, 0x75, 0x75);
+        break;
+    }
+    painter->setPen(QPen(Qt::white, r * 0.22));
+    painter->setBrush(fill);
+    // A failure is a square, the others circles: told apart without colour too.
+    if (mark == VerdictMark::Fail)
+        painter->drawRoundedRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r), r * 0.25, r * 0.25);
+    else
+        painter->drawEllipse(c, r, r);
+    QPen ink(Qt::white, r * 0.28, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+    painter->setPen(ink);
+    painter->setBrush(Qt::NoBrush);
+    const double s = r * 0.45;
+    switch (mark) {
+    case VerdictMark::Pass:
+        painter->drawPolyline(
+            QPolygonF({QPointF(c.x() - s, c.y()), QPointF(c.x() - s * 0.25, c.y() + s * 0.75),
+                       QPointF(c.x() + s, c.y() - s * 0.7)}));
+        break;
+    case VerdictMark::Fail:
+        painter->drawLine(QPointF(c.x() - s, c.y() - s), QPointF(c.x() + s, c.y() + s));
+        painter->drawLine(QPointF(c.x() - s, c.y() + s), QPointF(c.x() + s, c.y() - s));
+        break;
+    case VerdictMark::Error: // "!": cannot tell
+        painter->drawLine(QPointF(c.x(), c.y() - s * 1.1), QPointF(c.x(), c.y() + s * 0.3));
+        painter->drawPoint(QPointF(c.x(), c.y() + s * 0.95));
+        break;
+    case VerdictMark::Stale: // a clock: old evidence
+        painter->drawLine(c, QPointF(c.x(), c.y() - s));
+        painter->drawLine(c, QPointF(c.x() + s * 0.8, c.y()));
+        break;
+    case VerdictMark::None:
+        break;
+    }
+    painter->restore();
+}
+
 void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, QWidget *)
 {
     painter->setRenderHint(QPainter::Antialiasing);
@@ -362,6 +452,7 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
     const BoxShapes &shapes = boxShapes(m_kind, m_rect);
     const QPainterPath &body = shapes.body;
     const bool selected = option->state & QStyle::State_Selected;
+    const double baseOpacity = painter->opacity();
 
     if (m_matched) {
         QPen ring(DiagramTheme::findRing(), 7);
@@ -372,6 +463,19 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
         QPen ring(DiagramTheme::selectionRing(), 5);
         ring.setJoinStyle(Qt::RoundJoin);
         painter->strokePath(body, ring);
+    }
+    if (m_missing) {
+        // Nothing to fill: a dashed outline, the name, and what is wrong.
+        QPen dashed(DiagramTheme::mutedInk(), 1.6, Qt::DashLine);
+        painter->strokePath(body, dashed);
+        const double x = m_rect.left() + kTextGap;
+        painter->setPen(DiagramTheme::ink());
+        painter->setFont(DiagramTheme::nameFont());
+        painter->drawText(QPointF(x, m_rect.top() + 20), m_shownName);
+        painter->setPen(DiagramTheme::mutedInk());
+        painter->setFont(DiagramTheme::detailFont());
+        painter->drawText(QPointF(x, m_rect.top() + 37), m_shownDetail);
+        return;
     }
     if (m_halted)
         painter->setOpacity(painter->opacity() * DiagramTheme::kHaltedOpacity);
@@ -412,6 +516,10 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
     painter->setPen(DiagramTheme::mutedInk());
     painter->setFont(DiagramTheme::detailFont());
     painter->drawText(QPointF(x, m_rect.top() + 37), m_shownDetail);
+    if (m_verdict != VerdictMark::None) {
+        painter->setOpacity(baseOpacity); // a halted qube's mark is not faded
+        paintVerdictMark(painter, m_verdict, QPointF(m_rect.right() - 5, m_rect.top() + 3), 8);
+    }
 }
 
 QVariant QubeItem::itemChange(GraphicsItemChange change, const QVariant &value)

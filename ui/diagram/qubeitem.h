@@ -2,6 +2,7 @@
 // QubeItem: one qube in the diagram: label colour, a shape per kind, name and internal IP.
 
 #include "model/qube.h"
+#include "model/qubeverdict.h"
 
 #include <QGraphicsItem>
 
@@ -38,6 +39,15 @@ public:
     void setBusy(bool busy);
     bool isBusy() const { return m_busy; }
     void advanceBusy();
+    // The qube's checks summed up: a mark at the box's corner (pass, fail, cannot tell, stale)
+    // and, in the tool tip, one line per check with the time of its evidence.
+    void setVerdict(VerdictMark mark, const QStringList &lines);
+    VerdictMark verdict() const { return m_verdict; }
+    // A netvm named by a qube but not in the snapshot: drawn as a dashed ghost with its name.
+    void setMissing();
+    bool isMissing() const { return m_missing; }
+    // Draws a verdict mark centred on c (also used by the legend).
+    static void paintVerdictMark(QPainter *painter, VerdictMark mark, const QPointF &c, double r);
 
     // The outline of a box of this kind; also used by the legend.
     static QPainterPath outline(Kind kind, const QRectF &rect);
@@ -66,6 +76,9 @@ private:
     bool m_busy = false;
     int m_busyPhase = 0; // spinner step, 0..11
     QRectF m_rect;
+    QString m_baseToolTip;
+    VerdictMark m_verdict = VerdictMark::None;
+    bool m_missing = false;
 };
 
 } // namespace netmap

@@ -1,5 +1,7 @@
 #include "livecontroller.h"
 
+#include "actionlog.h"
+
 #include "diagram/diagramscene.h"
 #include "diagram/qubeitem.h"
 #include "droppedflowitem.h"
@@ -354,6 +356,8 @@ void LiveController::onPrepared(const NetvmChangePlan &plan)
         return;
     }
     message(tr("Running %1…").arg(plan.apply.display()), 4000);
+    ActionLog::record(plan.qube.toString(), QStringLiteral("re-route (qvm-prefs in dom0)"),
+                      plan.apply.display());
     m_changer->apply(plan);
 }
 
@@ -378,6 +382,8 @@ void LiveController::requestUndo()
     if (!confirm(box))
         return;
     m_pendingUndoQube = qube;
+    ActionLog::record(qube, QStringLiteral("undo re-route (qvm-prefs in dom0)"),
+                      plan.undo.display());
     m_changer->undo(plan);
 }
 
@@ -487,6 +493,9 @@ void LiveController::requestWatch(const QString &qube)
                     emit watchStopped(qube);
                 });
     }
+    ActionLog::record(plan.qube.toString(),
+                      QStringLiteral("drop watch: add a logging rule (as root)"),
+                      plan.arm.display());
     watcher->start(plan);
     updateWatchStatus();
 }

@@ -1,5 +1,7 @@
 #include "checkresultsmodel.h"
 
+#include "model/qubeverdict.h"
+
 #include "model/topology.h"
 
 #include <QBrush>
@@ -150,6 +152,27 @@ void CheckResultsModel::setSnapshot(const Snapshot &snapshot)
         m_rows += added;
         endInsertRows();
     }
+    // Qubes with a current leak: their external-IP pass only measured the wrong exit.
+    QSet<QString> leaking;
+    for (const Row &row : std::as_const(m_rows))
+        if (!row.stale && row.result.status == CheckStatus::Fail && isLeakCheck(row.result.check))
+            leaking.insert(row.result.qube.toString());
+    if (leaking != m_leaking) {
+        QList<int> flipped;
+        for (int row = 0; row < int(m_rows.size()); ++row)
+            if (isMeasuredLeak(m_rows[row]))
+                flipped << row;
+        m_leaking = leaking;
+        for (int row = 0; row < int(m_rows.size()); ++row)
+            if (isMeasuredLeak(m_rows[row]) != flipped.contains(row))
+                emit dataChanged(index(row, StatusColumn), index(row, StatusColumn));
+    }
+}
+
+bool CheckResultsModel::isMeasuredLeak(const Row &row) const
+{
+    return !row.stale && row.result.check == CheckKind::ExternalIp
+        && row.result.status == CheckStatus::Pass && m_leaking.contains(row.result.qube.toString());
 }
 
 const CheckResult *CheckResultsModel::resultAt(int row) const
@@ -214,10 +237,20 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
         case CheckColumn:
             return checkTitle(r.check);
         case StatusColumn:
+            if (isMeasuredLeak(row))
+                return tr("✘ leak");
             return row.stale ? statusText(r.status) + tr(" (stale)") : statusText(r.status);
-        case ObservedColumn:
-            // Validated summaries, but still shown as one short line.
-            return r.observed.left(200).simplified();
+        case ObservedColumn: {
+            // Validated summaries, but still shown as one short line. Why a check could not
+            // tell (or was skipped) is said in the row, not only in a tool tip.
+            QString text = r.observed.left(200).simplified();
+            if ((r.status == CheckStatus::Error || r.status == CheckStatus::Skipped)
+                && !r.reason.isEmpty())
+                text = text.isEmpty()
+                    ? r.reason.left(200).simplified()
+                    : text + QStringLiteral(" — ") + r.reason.left(200).simplified();
+            return text;
+        }
         case ExpectedColumn:
             return r.expected.left(200).simplified();
         case WhenColumn: {
@@ -233,7 +266,7 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
         case CheckColumn:
             return int(r.check);
         case StatusColumn:
-            return statusRank(r.status);
+            return statusRank(isMeasuredLeak(row) ? CheckStatus::Fail : r.status);
         case WhenColumn:
             return whenOf(r);
         default:
@@ -251,7 +284,7 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
         if (row.stale)
             return QBrush(QColor(0x9e, 0x9e, 0x9e)); // faded, like stale links
         if (index.column() == StatusColumn)
-            return QBrush(statusColour(r.status));
+            return QBrush(statusColour(isMeasuredLeak(row) ? CheckStatus::Fail : r.status));
         break;
     case Qt::FontRole:
         if (row.stale) {

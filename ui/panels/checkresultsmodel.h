@@ -6,6 +6,7 @@
 
 #include <QAbstractTableModel>
 #include <QHash>
+#include <QSet>
 
 namespace netmap {
 
@@ -55,9 +56,11 @@ private:
         bool stale = false;
     };
     static QString keyOf(const QString &qube, CheckKind check);
+    bool isMeasuredLeak(const Row &row) const;
 
     QList<Row> m_rows;
     QHash<QString, QStringList> m_chains; // qube -> egress chain now
+    QSet<QString> m_leaking; // qubes with a current failed leak check
 };
 
 } // namespace netmap

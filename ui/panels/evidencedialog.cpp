@@ -2,10 +2,18 @@
 
 #include "checkresultsmodel.h"
 
+#include "io/files.h"
+
+#include <QApplication>
+#include <QClipboard>
 #include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
 #include <QFontDatabase>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QVBoxLayout>
 
 namespace netmap {
@@ -110,6 +118,26 @@ EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &cur
     m_text->setPlainText(evidenceText(result, currentChain));
     layout->addWidget(m_text, 1);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    QPushButton *copy = buttons->addButton(tr("&Copy"), QDialogButtonBox::ActionRole);
+    copy->setObjectName(QStringLiteral("copyEvidence"));
+    connect(copy, &QPushButton::clicked, this, &EvidenceDialog::copyToClipboard);
+    QPushButton *save = buttons->addButton(tr("&Save…"), QDialogButtonBox::ActionRole);
+    save->setObjectName(QStringLiteral("saveEvidence"));
+    const QString fileName = QStringLiteral("evidence-%1-%2.txt")
+                                 .arg(result.qube.toString(), checkKindId(result.check));
+    connect(save, &QPushButton::clicked, this, [this, fileName] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save evidence"), QDir::home().filePath(fileName), tr("Text (*.txt)"));
+        if (path.isEmpty())
+            return;
+        if (const Status saved = saveTo(path); !saved) {
+            QMessageBox box(QMessageBox::Warning, tr("Evidence"), tr("The evidence was not saved."),
+                            QMessageBox::Ok, this);
+            box.setTextFormat(Qt::PlainText);
+            box.setInformativeText(saved.error().toString());
+            box.exec();
+        }
+    });
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
     resize(820, 560);
@@ -118,6 +146,16 @@ EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &cur
 QString EvidenceDialog::text() const
 {
     return m_text->toPlainText();
+}
+
+void EvidenceDialog::copyToClipboard() const
+{
+    QApplication::clipboard()->setText(text());
+}
+
+Status EvidenceDialog::saveTo(const QString &path) const
+{
+    return writeFileAtomically(path, text().toUtf8() + '\n');
 }
 
 } // namespace netmap

@@ -3,6 +3,7 @@
 // plain text in a read-only monospace box; nothing a qube printed is interpreted.
 
 #include "model/checkresult.h"
+#include "model/result.h"
 
 #include <QDialog>
 
@@ -20,6 +21,9 @@ public:
 
     QString text() const;
     QPlainTextEdit *textEdit() const { return m_text; }
+    // Copy puts the whole evidence on the clipboard; Save writes it as a text file.
+    void copyToClipboard() const;
+    Status saveTo(const QString &path) const;
 
     // The whole evidence as the dialog shows it.
     static QString evidenceText(const CheckResult &result, const QStringList &currentChain);

@@ -1,5 +1,8 @@
 #include "inspectordock.h"
 
+#include "model/checkindex.h"
+#include "model/qubeverdict.h"
+
 #include <algorithm>
 
 #include "diagram/diagramtheme.h"
@@ -129,7 +132,7 @@ InspectorDock::InspectorDock(QWidget *parent)
         {QStringLiteral("label"), tr("Label")},       {QStringLiteral("template"), tr("Template")},
         {QStringLiteral("netvm"), tr("NetVM")},       {QStringLiteral("ip"), tr("IP")},
         {QStringLiteral("gateway"), tr("Gateway")},   {QStringLiteral("exit"), tr("Exit IP")},
-        {QStringLiteral("expected"), tr("Expected")},
+        {QStringLiteral("expected"), tr("Expected")}, {QStringLiteral("verdict"), tr("Checks")},
     };
     for (const auto &[key, caption] : fields) {
         QLabel *value = plainLabel(m_body);
@@ -279,11 +282,25 @@ void InspectorDock::showQube(const QString &name)
     m_values[QStringLiteral("ip")]->setText(orNone(qube->ip));
     m_values[QStringLiteral("gateway")]->setText(orNone(qube->gateway));
     const QString exitIp = m_colouring.qubeExitIp.value(m_qube);
+    const QubeVerdict verdict
+        = qubeVerdict(CheckIndex(m_snapshot), m_qube, m_topology->egressChain(m_qube));
     QString exitText = tr("not verified");
     for (const ExitInfo &exit : m_colouring.exits)
         if (exit.ip == exitIp)
-            exitText = tr("%1 (%2, verified)").arg(exit.ip, exit.kind);
+            exitText = verdict.leak
+                ? tr("leaks: leaves by the %1 exit %2 (a check failed)").arg(exit.kind, exit.ip)
+                : tr("%1 (%2, verified)").arg(exit.ip, exit.kind);
+    if (exitIp.isEmpty() && verdict.leak)
+        exitText = tr("leaks: a check failed");
     m_values[QStringLiteral("exit")]->setText(exitText);
+    QString verdictText = verdictMarkWords(verdict.mark);
+    if (verdict.newest.isValid())
+        verdictText
+            += tr(", newest evidence %1")
+                   .arg(verdict.newest.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")));
+    if (verdict.killSwitchFailed)
+        verdictText += tr("; kill switch failed: traffic leaves when the tunnel is down");
+    m_values[QStringLiteral("verdict")]->setText(verdictText);
     const Expectation expected = inferExpectation(m_snapshot, *m_topology, m_qube);
     m_values[QStringLiteral("expected")]->setText(
         expected.why.isEmpty() ? expected.toString()
@@ -326,6 +343,21 @@ void InspectorDock::showQube(const QString &name)
     }
 
     QStringList findings;
+    // Failed checks first, in words: a finding list that says "None." above failed checks
+    // would read as all clear.
+    for (std::size_t i = 0; i < verdict.results.size(); ++i) {
+        const CheckResult &r = *verdict.results[i];
+        if (verdict.stale[i] || r.status == CheckStatus::Pass)
+            continue;
+        const QString what = r.status == CheckStatus::Fail ? tr("fail") : tr("cannot tell");
+        QString line = tr("%1: %2 check").arg(what, checkKindTitle(r.check));
+        if (r.status == CheckStatus::Fail && isLeakCheck(r.check))
+            line += tr(" (leak)");
+        const QString why = r.reason.left(200).simplified();
+        if (!why.isEmpty())
+            line += QStringLiteral(" — ") + why;
+        findings << line;
+    }
     for (const Finding &f : m_findings)
         if (f.qube == m_qube)
             findings << QStringLiteral("%1: %2").arg(severityId(f.severity), f.message);

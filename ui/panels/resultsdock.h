@@ -6,14 +6,18 @@
 
 #include <QDockWidget>
 
+#include <optional>
+
+class QComboBox;
 class QLabel;
-class QSortFilterProxyModel;
+class QLineEdit;
 class QTableView;
 
 namespace netmap {
 
 class CheckResultsModel;
 class EvidenceDialog;
+class ResultsFilterModel;
 
 class ResultsDock : public QDockWidget
 {
@@ -29,6 +33,19 @@ public:
     // Opens the evidence of the result shown in this row of the view (sorted order).
     EvidenceDialog *showEvidence(int viewRow);
 
+    // Filters: by status ("all", "problems", "pass", "fail", "error", "skipped", "stale"),
+    // by check (nullopt: all) and by qube name (contains, case-insensitive).
+    void setStatusFilter(const QString &status);
+    void setCheckFilter(std::optional<CheckKind> check);
+    void setQubeFilter(const QString &text);
+    int visibleRows() const;
+    QComboBox *statusFilter() const { return m_statusBox; }
+
+    // Follows the map: selects (and scrolls to) the qube's first row, or the given check's row.
+    // Does not emit qubeClicked. Returns false when no row shows it.
+    bool showQube(const QString &qube, std::optional<CheckKind> check = std::nullopt);
+    QString selectedQube() const;
+
 signals:
     void qubeClicked(const QString &qube);
 
@@ -36,7 +53,11 @@ private:
     void updateSummary();
 
     CheckResultsModel *m_model = nullptr;
-    QSortFilterProxyModel *m_proxy = nullptr;
+    ResultsFilterModel *m_proxy = nullptr;
+    QComboBox *m_statusBox = nullptr;
+    QComboBox *m_checkBox = nullptr;
+    QLineEdit *m_qubeEdit = nullptr;
+    bool m_following = false; // selecting a row for the map: no echo back
     QTableView *m_view = nullptr;
     QLabel *m_summary = nullptr;
 };
