@@ -11,7 +11,6 @@
 #include <QFontMetricsF>
 #include <QHash>
 #include <QIODevice>
-#include <QRegularExpression>
 #include <QXmlStreamWriter>
 
 #include <cmath>
@@ -46,6 +45,7 @@ QString xmlSafe(const QString &untrusted)
 }
 // ---- end of the local stand-in.
 
+// A coordinate with at most two decimals and no trailing zeros ("12", "12.5", "-3.25").
 QString num(double v)
 {
     if (!std::isfinite(v))
@@ -53,7 +53,12 @@ QString num(double v)
     const double r = std::round(v * 100) / 100;
     if (r == std::floor(r) && std::abs(r) < 1e9)
         return QString::number(qint64(r));
-    return QString::number(r, 'f', 2).remove(QRegularExpression(QStringLiteral("0+$")));
+    QString text = QString::number(r, 'f', 2);
+    while (text.endsWith(QLatin1Char('0')))
+        text.chop(1);
+    if (text.endsWith(QLatin1Char('.')))
+        text.chop(1);
+    return text;
 }
 
 QString hex(const QColor &c)
