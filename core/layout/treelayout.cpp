@@ -71,7 +71,6 @@ struct Pack
     int head = -1;
     std::vector<Member> members;
     std::vector<double> columnLeft; // from the pack's left
-    QSizeF content;
 };
 
 // How many packs may nest: deeper subtrees are laid out normally, so no qube is laid out more
@@ -260,7 +259,6 @@ bool Builder::packChildren(int node, const std::vector<int> &inner)
     const double gapX = m_options.levelGap; // room for each column's feeder line
     const double gapY = m_options.subtreeGap;
     double area = 0;
-    double widest = 0;
     std::vector<int> order;
     std::vector<int> &local = m_local;
     local.resize(m_qubes.size(), -1);
@@ -289,7 +287,6 @@ bool Builder::packChildren(int node, const std::vector<int> &inner)
         member.qubeOf = order;
         const QSizeF s = member.layout.bounds.size();
         area += (s.width() + gapX) * (s.height() + gapY);
-        widest = std::max(widest, s.width());
         pack.members.push_back(std::move(member));
     }
     // Columns of subtrees, filled in order, each about as tall as a block of the wanted aspect.
@@ -318,7 +315,6 @@ bool Builder::packChildren(int node, const std::vector<int> &inner)
     }
     if (column == 0)
         return false; // one column: the tidy tree stacks them more tightly
-    pack.content = QSizeF(x + columnWidth, height);
     const int index = static_cast<int>(m_packs.size());
     pack.head = addNode(Role::Pack, index, node, m_options.busBand + height, 0);
     m_packs.push_back(std::move(pack));

@@ -136,7 +136,6 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
         };
         // Each collapsed qube counts for its nearest drawn ancestor (or the no-network group).
         std::map<int, int> counts; // drawn ancestor (-1: none) -> collapsed qubes
-        std::vector<int> keeper(n, -2);
         for (int i = 0; i < n; ++i) {
             if (!collapsed(i))
                 continue;

@@ -355,11 +355,10 @@ void Writer::writeQube(int b)
     const QRectF r = box.rect;
     m_xml.writeStartElement(QStringLiteral("g"));
     attr(QStringLiteral("id"), svgQubeId(name));
-    attr(
-        QStringLiteral("class"),
-        QStringLiteral("qube %1 label-%2 %3 %4")
-                .arg(classToken(q.klass), labelToken(q.label), stateToken(q.state), kindToken(kind))
-            + (q.isHalted() ? QStringLiteral(" halted") : QString()));
+    // The state token of a halted qube is "halted", which the stylesheet fades.
+    attr(QStringLiteral("class"),
+         QStringLiteral("qube %1 label-%2 %3 %4")
+             .arg(classToken(q.klass), labelToken(q.label), stateToken(q.state), kindToken(kind)));
     m_xml.writeTextElement(QStringLiteral("title"), xmlSafe(qubeTitle(q)));
     switch (kind) {
     case QubeItem::Kind::App:
