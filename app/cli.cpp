@@ -76,6 +76,7 @@ Checks (run inside the qubes with qvm-run; read-only unless --drill):
 Output:
   --export FILE          write FILE and exit, no window; repeatable; the format
                          follows the extension: .svg .png .json .md .yaml
+                         (a PNG too big to read becomes an overview with counts)
   --templates            show templates in the diagram (hidden by default)
   -q, --quiet            say nothing on success
   -h, --help             show this help

@@ -29,6 +29,9 @@ debian_test_packages+=(desktop-file-utils appstream appstream-util rpm groff-bas
                        librsvg2-bin)
 fedora_test_packages+=(desktop-file-utils appstream libappstream-glib rpm-build groff-base man-db
                        mandoc librsvg2-tools)
+# tst_diagramexport: the SVG rendered by librsvg against the PNG, and checked by libxml2.
+debian_test_packages+=(libxml2-utils)
+fedora_test_packages+=(libxml2)
 
 install_missing() {
     if command -v apt-get >/dev/null; then

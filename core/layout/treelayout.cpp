@@ -12,12 +12,19 @@
 // packs them into a block of columns; the block takes one node per column, chained so that the
 // contour of the block is right at every depth it covers. Everything runs without recursion, so a
 // hostile snapshot with a 10,000-deep netvm chain cannot overflow the stack.
+//
+// A parent with many provider children (a firewall with a hundred VPN gateways, each with its own
+// clients) would stack their subtrees in one tall column. Instead each of those subtrees is laid
+// out on its own (a nested run, at most two packs deep, so the work stays linear) and the
+// resulting rectangles are packed into columns beside each other, fed by a bus like a block of
+// leaves: a "pack". Its node chain covers every deeper level, so nothing else is placed in its
+// rows.
 
 namespace netmap {
 
 namespace {
 
-enum class Role { SuperRoot, Internet, Placeholder, Qube, Block };
+enum class Role { SuperRoot, Internet, Placeholder, Qube, Block, Pack };
 
 struct Node
 {
@@ -51,12 +58,35 @@ struct Block
     double cellHeight = 0;
 };
 
+// Subtrees laid out on their own and packed into columns (see above).
+struct Pack
+{
+    struct Member
+    {
+        NetworkLayout layout; // in its own coordinates, top left (0, 0)
+        std::vector<int> qubeOf; // sub-layout qube index -> qube index
+        QPointF offset; // of its top left from the pack's content top left
+        int column = 0;
+    };
+    int head = -1;
+    std::vector<Member> members;
+    std::vector<double> columnLeft; // from the pack's left
+};
+
+// How many packs may nest: deeper subtrees are laid out normally, so no qube is laid out more
+// than three times whatever the forest looks like.
+constexpr int kMaxPackDepth = 2;
+// A parent needs at least this many provider children before they are packed.
+constexpr int kMinPackMembers = 3;
+
 class Builder
 {
 public:
-    Builder(const TreeLayoutOptions &options, const std::vector<LayoutQube> &qubes)
+    Builder(const TreeLayoutOptions &options, const std::vector<LayoutQube> &qubes,
+            int packDepth = 0)
         : m_options(options)
         , m_qubes(qubes)
+        , m_packDepth(packDepth)
     {
     }
 
@@ -66,6 +96,9 @@ private:
     void sanitiseParents();
     int addNode(Role role, int ref, int parent, double breadth, double width);
     void expandQube(int node, std::vector<int> &pending);
+    bool packChildren(int node, const std::vector<int> &inner);
+    void emitPack(int node, NetworkLayout &out, std::vector<int> &boxOfNode,
+                  const std::vector<double> &levelWidth);
     void firstWalk();
     void place(int w);
     int apportion(int v, int defaultAncestor);
@@ -87,7 +120,10 @@ private:
     std::vector<int> m_templates;
     std::vector<Node> m_nodes;
     std::vector<Block> m_blocks;
+    std::vector<Pack> m_packs;
     std::vector<double> m_levelX;
+    int m_packDepth = 0;
+    std::vector<int> m_local; // scratch: qube index -> index in a pack member's input
 };
 
 double sizeOr(double value, double fallback)
@@ -172,6 +208,8 @@ void Builder::expandQube(int node, std::vector<int> &pending)
     for (int c : m_children[qube])
         (m_children[c].empty() ? leaves : inner).push_back(c);
     // Providers (with their own subtrees) first, then the leaves: they read as "the rest".
+    if (packChildren(node, inner))
+        inner.clear();
     for (int c : inner) {
         const QSizeF s = boxSize(m_qubes[c]);
         pending.push_back(addNode(Role::Qube, c, node, s.height(), s.width()));
@@ -211,6 +249,76 @@ void Builder::expandQube(int node, std::vector<int> &pending)
             block.head = previous;
     }
     m_blocks.push_back(std::move(block));
+}
+
+bool Builder::packChildren(int node, const std::vector<int> &inner)
+{
+    if (static_cast<int>(inner.size()) < kMinPackMembers || m_packDepth >= kMaxPackDepth)
+        return false;
+    Pack pack;
+    const double gapX = m_options.levelGap; // room for each column's feeder line
+    const double gapY = m_options.subtreeGap;
+    double area = 0;
+    std::vector<int> order;
+    std::vector<int> &local = m_local;
+    local.resize(m_qubes.size(), -1);
+    for (int c : inner) {
+        // The subtree of c, parents first, as an input of its own with c as its only root.
+        Pack::Member member;
+        std::vector<LayoutQube> input;
+        order.assign(1, c);
+        for (size_t i = 0; i < order.size(); ++i)
+            for (int k : m_children[order[i]])
+                order.push_back(k);
+        for (size_t i = 0; i < order.size(); ++i)
+            local[order[i]] = static_cast<int>(i);
+        input.reserve(order.size());
+        for (int q : order) {
+            LayoutQube l = m_qubes[q];
+            l.parent = q == c ? -1 : local[m_parent[q]];
+            if (q == c) { // a root that is neither an Internet end nor a lone box
+                l.providesNetwork = false;
+                l.hasNetvm = true;
+                l.isTemplate = false;
+            }
+            input.push_back(l);
+        }
+        member.layout = Builder(m_options, input, m_packDepth + 1).run();
+        member.qubeOf = order;
+        const QSizeF s = member.layout.bounds.size();
+        area += (s.width() + gapX) * (s.height() + gapY);
+        pack.members.push_back(std::move(member));
+    }
+    // Columns of subtrees, filled in order, each about as tall as a block of the wanted aspect.
+    const double aspect = m_options.blockAspect > 0.05 ? m_options.blockAspect : 0.6;
+    const double wantedHeight = std::sqrt(area * aspect);
+    double x = 0;
+    double y = 0;
+    double columnWidth = 0;
+    double height = 0;
+    int column = 0;
+    pack.columnLeft.push_back(0);
+    for (Pack::Member &member : pack.members) {
+        const QSizeF s = member.layout.bounds.size();
+        if (y > 0 && y + s.height() > wantedHeight) {
+            x += columnWidth + gapX;
+            y = 0;
+            columnWidth = 0;
+            ++column;
+            pack.columnLeft.push_back(x);
+        }
+        member.offset = QPointF(x, y);
+        member.column = column;
+        y += s.height() + gapY;
+        columnWidth = std::max(columnWidth, s.width());
+        height = std::max(height, y - gapY);
+    }
+    if (column == 0)
+        return false; // one column: the tidy tree stacks them more tightly
+    const int index = static_cast<int>(m_packs.size());
+    pack.head = addNode(Role::Pack, index, node, m_options.busBand + height, 0);
+    m_packs.push_back(std::move(pack));
+    return true;
 }
 
 int Builder::nextLeft(int v) const
@@ -418,6 +526,8 @@ void Builder::emitTrees(NetworkLayout &out)
                 link.route.push_back(entryPort(box.rect));
                 out.links.push_back(std::move(link));
             }
+        } else if (n.role == Role::Pack && m_nodes[n.parent].role != Role::Pack) {
+            emitPack(static_cast<int>(v), out, boxOfNode, levelWidth);
         } else if (n.role == Role::Block && m_nodes[n.parent].role != Role::Block) {
             const Block &block = m_blocks[n.ref];
             const int upper = boxOfNode[n.parent];
@@ -457,6 +567,59 @@ void Builder::emitTrees(NetworkLayout &out)
                 out.links.push_back(std::move(link));
             }
         }
+    }
+}
+
+void Builder::emitPack(int v, NetworkLayout &out, std::vector<int> &boxOfNode,
+                       const std::vector<double> &levelWidth)
+{
+    const Node &n = m_nodes[v];
+    const Pack &pack = m_packs[n.ref];
+    const int upper = boxOfNode[n.parent];
+    const QRectF upperRect = out.boxes[upper].rect;
+    const int upperDepth = m_nodes[n.parent].depth;
+    const double left = m_levelX[n.depth];
+    const double top = n.centre - n.breadth / 2;
+    const double busY = top + m_options.busBand / 2;
+    const double contentTop = top + m_options.busBand;
+    for (const Pack::Member &member : pack.members) {
+        const QPointF offset(left + member.offset.x(), contentTop + member.offset.y());
+        const int base = static_cast<int>(out.boxes.size());
+        for (const LayoutBox &sub : member.layout.boxes) {
+            LayoutBox box = sub;
+            box.qube = member.qubeOf[sub.qube];
+            box.rect.translate(offset);
+            out.boxOfQube[box.qube] = static_cast<int>(out.boxes.size());
+            out.boxes.push_back(box);
+        }
+        for (const LayoutLink &sub : member.layout.links) {
+            LayoutLink link = sub;
+            link.lower += base;
+            link.upper += base;
+            for (QPointF &p : link.route)
+                p += offset;
+            out.links.push_back(std::move(link));
+        }
+        // The feeder: from the parent along the bus above the pack, down the column's trunk,
+        // into the subtree's root.
+        const QRectF root = out.boxes[out.boxOfQube[member.qubeOf.front()]].rect;
+        LayoutLink link;
+        link.lower = out.boxOfQube[member.qubeOf.front()];
+        link.upper = upper;
+        link.route.push_back(exitPort(upperRect));
+        const double columnRight = m_levelX[upperDepth] + levelWidth[upperDepth];
+        if (columnRight > upperRect.right() + 0.5) {
+            link.route.push_back(QPointF(columnRight, upperRect.center().y()));
+            link.curveSegment = 1;
+        }
+        link.route.push_back(QPointF(left - m_options.busInset, busY));
+        const double trunk = left + pack.columnLeft[member.column] - m_options.busInset;
+        if (member.column > 0)
+            link.route.push_back(QPointF(trunk, busY));
+        link.route.push_back(QPointF(trunk, root.center().y()));
+        link.route.push_back(entryPort(root));
+        link.sharedSegments = static_cast<int>(link.route.size()) - 2;
+        out.links.push_back(std::move(link));
     }
 }
 
@@ -556,6 +719,17 @@ NetworkLayout Builder::run()
     // Breadth first keeps "parents before children" in m_nodes, which firstWalk relies on.
     for (size_t i = 0; i < pending.size(); ++i)
         expandQube(pending[i], pending);
+    // Each pack reserves its rows at every deeper level (its contents reach across them).
+    int maxDepth = 0;
+    for (const Node &node : m_nodes)
+        maxDepth = std::max(maxDepth, node.depth);
+    for (const Pack &pack : m_packs) {
+        int previous = pack.head;
+        const int ref = m_nodes[pack.head].ref;
+        const double breadth = m_nodes[pack.head].breadth;
+        for (int d = m_nodes[pack.head].depth + 1; d <= maxDepth; ++d)
+            previous = addNode(Role::Pack, ref, previous, breadth, 0);
+    }
 
     firstWalk();
     secondWalk();
@@ -567,6 +741,12 @@ NetworkLayout Builder::run()
         bounds = bounds.isNull() ? box.rect : bounds.united(box.rect);
     for (const LayoutGroup &group : out.groups)
         bounds = bounds.united(group.rect);
+    // A block's bus runs above its first row: the routes belong to the drawing too.
+    double top = bounds.top();
+    for (const LayoutLink &link : out.links)
+        for (const QPointF &p : link.route)
+            top = std::min(top, p.y());
+    bounds.setTop(top);
     const QPointF offset = -bounds.topLeft();
     for (LayoutBox &box : out.boxes)
         box.rect.translate(offset);

@@ -1,5 +1,7 @@
 #pragma once
-// TreeLayout: a tidy, layered, left-to-right layout of the NetVM forest (Buchheim et al., O(n)).
+// TreeLayout: a tidy, layered, left-to-right layout of the NetVM forest (Buchheim et al., O(n));
+// many leaves of one parent become a block, many provider subtrees of one parent a pack of
+// columns, so that wide networks keep a readable aspect.
 
 #include <QPointF>
 #include <QRectF>
@@ -24,7 +26,9 @@ struct TreeLayoutOptions
     double subtreeGap = 26; // between neighbouring subtrees
     double treeGap = 44; // between separate trees (one per root provider)
     int wrapAfter = 8; // a parent with more leaf children than this packs them into a block
-    double blockAspect = 0.6; // wanted height / width of such a block
+    // wanted height / width of such a block, and of a pack of provider subtrees (a parent with
+    // three or more of them lays each out on its own and packs them into columns)
+    double blockAspect = 0.6;
     double blockRowGap = 10;
     double busBand = 20; // room above a block for the bus that feeds its columns
     double busInset = 16; // distance of a block column's feeder line from its boxes

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthetic Qubes systems of N qubes for the benchmarks, written three ways from one model.
 
-    gensystem.py N OUTDIR [--seed S] [--no-checks]
+    gensystem.py N OUTDIR [--seed S] [--no-checks] [--shape SHAPE]
 
 writes into OUTDIR:
   qvm-ls.txt     what `qvm-ls --raw-data --fields=name,class,state,label,template,netvm,
@@ -18,6 +18,16 @@ firewall, VPN qubes (one per ~250 qubes), sys-whonix with a VPN behind Tor (sys-
 behind a VPN (sys-whonix-vpn), about half the qubes as a wide fan-out under sys-firewall,
 disposables on 10.138.x.y, templates, standalones, qubes with no netvm, dom0. The same N and seed
 always give the same bytes.
+
+--shape picks another forest for the same infrastructure (dom0, both uplinks and firewalls,
+sys-whonix, the first VPN, templates):
+  mixed          the shape above (the default)
+  uplinks        about a hundred gateways (VPN and Tor-behind-VPN, one per ~100 qubes) under
+                 sys-firewall, each with its clients, and thousands of app qubes fanned out under
+                 sys-firewall itself
+  chains         gateways chained eight deep (one chain per ~100 qubes), clients on every level
+  fanout         one huge fan-out: every other qube directly under sys-firewall
+  small-netvms   a netvm per ~10 qubes under sys-firewall, each with about nine clients
 """
 
 import argparse
@@ -33,9 +43,13 @@ DOT_FILL = {"red": "#f4c7c3", "orange": "#fde0b0", "yellow": "#fff4b3", "green":
             "gray": "#e0e0e0", "blue": "#c9dcf5", "purple": "#e3d0f0", "black": "#bdbdbd"}
 
 
+SHAPES = ["mixed", "uplinks", "chains", "fanout", "small-netvms"]
+
+
 class System:
-    def __init__(self, n, seed):
+    def __init__(self, n, seed, shape="mixed"):
         self.n = n
+        self.shape = shape
         self.rng = random.Random(seed * 1000003 + n)
         self.qubes = {}
         self.order = []  # creation order, for deterministic weighted picks
@@ -115,6 +129,8 @@ class System:
                  state="Running")
         for t in templates[3:]:
             self.add(t, "TemplateVM", label="black", state="Halted")
+        if self.shape != "mixed":
+            return self.build_shape(templates)
         vpns = ["sys-vpn-00"]
         for i in range(1, n_vpn):
             name = "sys-vpn-%02d" % i
@@ -174,6 +190,50 @@ class System:
                 q = self.add("orphan-%05d" % counter, netvm="sys-gone", template=tpl)
                 if q:
                     q["gateway_override"] = ""
+        return self
+
+    def build_shape(self, templates):
+        n, rng = self.n, self.rng
+        app_templates = [t for t in templates if not t.startswith("whonix")]
+        gateways = []
+        if self.shape == "uplinks":
+            for i in range(1, max(2, n // 100)):
+                name = "sys-vpn-%02d" % i if i % 4 else "sys-whonix-vpn-%02d" % i
+                self.add(name, netvm="sys-firewall", provides=True, label="orange",
+                         state="Running", tags=["vpn"])
+                gateways.append(name)
+        elif self.shape == "chains":
+            for c in range(max(1, n // 100)):
+                parent = "sys-firewall"
+                for d in range(8):
+                    name = "sys-gw-%03d-%d" % (c, d)
+                    self.add(name, netvm=parent, provides=True, label="orange", state="Running")
+                    gateways.append(name)
+                    parent = name
+        elif self.shape == "small-netvms":
+            for i in range(max(1, n // 10)):
+                name = "sys-net-%04d" % i
+                self.add(name, netvm="sys-firewall", provides=True, label="green",
+                         state="Running")
+                gateways.append(name)
+        gateways = [g for g in gateways if g in self.qubes]
+        counter = 0
+        while not self.full():
+            counter += 1
+            area = AREAS[counter % len(AREAS)]
+            tpl = rng.choice(app_templates)
+            if self.shape == "fanout" or not gateways or (self.shape == "uplinks"
+                                                          and counter % 2):
+                netvm = "sys-firewall"
+            elif self.shape == "chains":
+                netvm = gateways[counter % len(gateways)]
+            else:
+                netvm = rng.choice(gateways)
+            if counter % 10 == 0:
+                self.add("disp%05d" % counter, "DispVM", netvm=netvm, label="red",
+                         state="Running", template="default-dvm")
+            else:
+                self.add("%s-%05d" % (area, counter), netvm=netvm, template=tpl)
         return self
 
     # ---- derived values ----------------------------------------------------------------------
@@ -348,13 +408,14 @@ def main():
     parser.add_argument("n", type=int, help="number of qubes, dom0 and templates included")
     parser.add_argument("outdir")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--shape", choices=SHAPES, default="mixed")
     parser.add_argument("--no-checks", action="store_true",
                         help="no recorded check results in snapshot.yaml")
     args = parser.parse_args()
     if args.n < 1 or args.n > 100000:
         parser.error("N must be 1..100000")
     os.makedirs(args.outdir, exist_ok=True)
-    system = System(args.n, args.seed).build()
+    system = System(args.n, args.seed, args.shape).build()
     system.write_qvm_ls(os.path.join(args.outdir, "qvm-ls.txt"))
     system.write_snapshot(os.path.join(args.outdir, "snapshot.yaml"), not args.no_checks)
     system.write_dot(os.path.join(args.outdir, "forest.dot"))

@@ -3,20 +3,23 @@
 
     tests/bench/run_bench.py [--build BUILD] [--sizes 10,100,1000,10000] [--runs 3]
 
-For every N it generates a synthetic system (gensystem.py), then
-  - runs netmap-bench-phases for the median time of each phase (parse .. JSON export);
+For every forest shape (gensystem.py --shape: mixed, uplinks, chains, fanout, small-netvms)
+and every N it generates a synthetic system, then
+  - runs netmap-bench-phases on the mixed shape for the median time of each phase;
   - runs, interleaved so both see the same machine load, the whole program
     `qubes-netmap --export x.svg` reading the system through the fake qvm-ls of fake-bin/,
     and Graphviz `dot -Tsvg` on the same forest, taking the median wall time and the peak RSS
-    of each child (wait4);
-and prints one table with the ratio dot / ours. Then it checks the goals of issue 7: at the
-largest N (10,000) our whole process is at least 10x faster than dot, and it grows at most 14x
-from 1,000 to 10,000 qubes. Exit status 1 when a goal is missed (--no-goals: only report).
+    of each child (wait4), the size of both SVG files and the aspect of ours;
+and prints the tables with the ratio dot / ours. Then it checks the goals, at 10,000 qubes and
+for every shape: our whole process at least 10x faster than dot, our SVG no larger than dot's,
+peak RSS at most 150 MiB, aspect at most 3:1 either way; and growth from 1,000 to 10,000 qubes
+at most 12x. Exit status 1 when a goal is missed (--no-goals: only report).
 Finally it runs the verify-all and UI-responsiveness benchmarks when they are built.
 """
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,6 +28,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SHAPES = ["mixed", "uplinks", "chains", "fanout", "small-netvms"]
 PHASES = ["parse", "topology", "findings", "colouring", "layout", "scene", "svg", "png", "json"]
 
 
@@ -85,6 +89,8 @@ def main():
     parser.add_argument("--build", default=os.path.join(HERE, "..", "..", "build"),
                         help="the CMake build directory (default: ./build)")
     parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--shapes", default=",".join(SHAPES),
+                        help="forest shapes for the whole-process runs (default: all)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", help="keep the generated systems and outputs in this folder")
@@ -103,13 +109,23 @@ def main():
     work = args.keep or tempfile.mkdtemp(prefix="netmap-bench-")
     os.makedirs(work, exist_ok=True)
 
+    shapes = [x for x in args.shapes.split(",") if x]
+    for shape in shapes:
+        if shape not in SHAPES:
+            sys.exit("run_bench.py: unknown shape %s (one of %s)" % (shape, ", ".join(SHAPES)))
+
+    def system_dir(shape, n):
+        return os.path.join(work, str(n) if shape == "mixed" else "%s-%d" % (shape, n))
+
     print("machine: %s" % machine())
     print("load before: %s" % load())
-    for n in sizes:
-        subprocess.run([sys.executable, os.path.join(HERE, "gensystem.py"), str(n),
-                        os.path.join(work, str(n)), "--seed", str(args.seed)], check=True)
+    for shape in sorted(set(shapes) | {"mixed"}):
+        for n in sizes:
+            subprocess.run([sys.executable, os.path.join(HERE, "gensystem.py"), str(n),
+                            system_dir(shape, n), "--seed", str(args.seed), "--shape", shape],
+                           check=True)
 
-    # Phase timings, in process.
+    # Phase timings, in process, on the mixed shape.
     phase = {}
     out = subprocess.run([phases_bin, "--data", work, "--sizes", ",".join(map(str, sizes)),
                           "--runs", str(max(args.runs, 3))],
@@ -124,61 +140,92 @@ def main():
     env = dict(os.environ, PATH=os.path.join(HERE, "fake-bin") + os.pathsep + os.environ["PATH"],
                QT_QPA_PLATFORM="offscreen")
     ours, dots = {}, {}
-    for n in sizes:
-        system = os.path.join(work, str(n))
-        env["NETMAP_BENCH_QVM_LS"] = os.path.join(system, "qvm-ls.txt")
-        o, d = [], []
-        for _ in range(args.runs):
-            wall, rss, code, err = run_child(
-                [program, "--quiet", "--export", os.path.join(system, "ours.svg")], env=env)
-            if code not in (0, 1):  # 1: the system holds findings, as real ones do
-                sys.exit("run_bench.py: qubes-netmap failed (%d) at N=%d: %s" % (code, n, err))
-            o.append((wall, rss))
-            if dot:
+    for shape in shapes:
+        for n in sizes:
+            system = system_dir(shape, n)
+            env["NETMAP_BENCH_QVM_LS"] = os.path.join(system, "qvm-ls.txt")
+            ours_svg = os.path.join(system, "ours.svg")
+            dot_svg = os.path.join(system, "dot.svg")
+            o, d = [], []
+            for _ in range(args.runs):
                 wall, rss, code, err = run_child(
-                    [dot, "-Tsvg", os.path.join(system, "forest.dot"), "-o",
-                     os.path.join(system, "dot.svg")])
-                if code != 0:
-                    sys.exit("run_bench.py: dot failed (%d) at N=%d: %s" % (code, n, err))
-                d.append((wall, rss))
-        ours[n] = (statistics.median(w for w, _ in o), max(r for _, r in o))
-        dots[n] = (statistics.median(w for w, _ in d), max(r for _, r in d)) if d else None
+                    [program, "--quiet", "--export", ours_svg], env=env)
+                if code not in (0, 1):  # 1: the system holds findings, as real ones do
+                    sys.exit("run_bench.py: qubes-netmap failed (%d) at %s N=%d: %s"
+                             % (code, shape, n, err))
+                o.append((wall, rss))
+                if dot:
+                    wall, rss, code, err = run_child([dot, "-Tsvg", os.path.join(
+                        system, "forest.dot"), "-o", dot_svg])
+                    if code != 0:
+                        sys.exit("run_bench.py: dot failed (%d) at %s N=%d: %s"
+                                 % (code, shape, n, err))
+                    d.append((wall, rss))
+            with open(ours_svg, "rb") as f:
+                head = f.read(400).decode(errors="replace")
+            m = re.search(r'width="([0-9.]+)" height="([0-9.]+)"', head)
+            aspect = max(float(m.group(1)) / float(m.group(2)),
+                         float(m.group(2)) / float(m.group(1))) if m else float("nan")
+            ours[(shape, n)] = (statistics.median(w for w, _ in o), max(r for _, r in o),
+                                os.path.getsize(ours_svg), aspect)
+            dots[(shape, n)] = ((statistics.median(w for w, _ in d), max(r for _, r in d),
+                                 os.path.getsize(dot_svg)) if d else None)
 
     print("load after: %s" % load())
     print()
-    print("Phases in ms (median of %d, in process); whole processes in s (median of %d, "
-          "interleaved), peak RSS in MiB" % (max(args.runs, 3), args.runs))
-    head = ["N"] + PHASES + ["ours s", "ours MiB", "dot s", "dot MiB", "dot/ours"]
+
+    def table(head, rows):
+        widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+        for r in [head] + rows:
+            print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |")
+
+    print("Phases in ms (median of %d, in process, mixed shape)" % max(args.runs, 3))
+    table(["N"] + PHASES,
+          [["{:,}".format(n)] + [fmt_ms(phase.get((n, p))) for p in PHASES] for n in sizes])
+    print()
+    print("Whole process `--export x.svg` against `dot -Tsvg`: seconds (median of %d, "
+          "interleaved), peak RSS in MiB, SVG in MB, aspect of ours (long side / short side)"
+          % args.runs)
     rows = []
-    for n in sizes:
-        row = ["{:,}".format(n)] + [fmt_ms(phase.get((n, p))) for p in PHASES]
-        row += [fmt_s(ours[n][0]), "%.0f" % (ours[n][1] / 1024)]
-        if dots[n]:
-            row += [fmt_s(dots[n][0]), "%.0f" % (dots[n][1] / 1024),
-                    "%.1fx" % (dots[n][0] / ours[n][0])]
-        else:
-            row += ["n/a", "n/a", "n/a"]
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
-    for r in [head] + rows:
-        print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |")
+    for shape in shapes:
+        for n in sizes:
+            t, rss, size, aspect = ours[(shape, n)]
+            row = [shape, "{:,}".format(n), fmt_s(t), "%.0f" % (rss / 1024),
+                   "%.2f" % (size / 1e6), "%.2f" % aspect]
+            if dots[(shape, n)]:
+                dt, drss, dsize = dots[(shape, n)]
+                row += [fmt_s(dt), "%.0f" % (drss / 1024), "%.2f" % (dsize / 1e6),
+                        "%.1fx" % (dt / t)]
+            else:
+                row += ["n/a"] * 4
+            rows.append(row)
+    table(["shape", "N", "ours s", "ours MiB", "ours MB", "aspect", "dot s", "dot MiB",
+           "dot MB", "dot/ours"], rows)
 
     failed = []
-    big = max(sizes)
-    if big >= 10000 and dots.get(big):
-        ratio = dots[big][0] / ours[big][0]
-        ok = ratio >= 10
-        print("goal: at %s qubes ours is >= 10x faster than dot: %.1fx %s"
-              % ("{:,}".format(big), ratio, "ok" if ok else "MISSED"))
+
+    def goal(text, ok, name):
+        print("goal: %s %s" % (text, "ok" if ok else "MISSED"))
         if not ok:
-            failed.append("dot ratio")
-    if 1000 in ours and 10000 in ours:
-        growth = ours[10000][0] / ours[1000][0]
-        ok = growth <= 14
-        print("goal: 1,000 -> 10,000 qubes grows at most 14x: %.1fx %s"
-              % (growth, "ok" if ok else "MISSED"))
-        if not ok:
-            failed.append("growth")
+            failed.append(name)
+
+    for shape in shapes:
+        big = (shape, 10000)
+        if big in ours:
+            t, rss, size, aspect = ours[big]
+            if dots.get(big):
+                dt, _, dsize = dots[big]
+                goal("%s: ours >= 10x faster than dot: %.1fx" % (shape, dt / t), dt / t >= 10,
+                     shape + " speed")
+                goal("%s: our SVG no larger than dot's: %.2f MB vs %.2f MB"
+                     % (shape, size / 1e6, dsize / 1e6), size <= dsize, shape + " size")
+            goal("%s: peak RSS <= 150 MiB: %.0f MiB" % (shape, rss / 1024), rss <= 150 * 1024,
+                 shape + " memory")
+            goal("%s: aspect <= 3:1: %.2f" % (shape, aspect), aspect <= 3, shape + " aspect")
+        if (shape, 1000) in ours and big in ours:
+            growth = ours[big][0] / ours[(shape, 1000)][0]
+            goal("%s: 1,000 -> 10,000 qubes grows at most 12x: %.1fx" % (shape, growth),
+                 growth <= 12, shape + " growth")
     if not dot:
         print("dot (Graphviz) is not installed: no comparison (apt-get install graphviz)")
 

@@ -118,6 +118,78 @@ int countOverlaps(const NetworkLayout &layout)
     return overlaps;
 }
 
+// Shapes that used to stack subtrees into one tall column. n qubes.
+std::vector<LayoutQube> shapedForest(const QString &shape, int n)
+{
+    std::vector<LayoutQube> q(n);
+    for (int i = 0; i < n; ++i)
+        q[i].size = QSizeF(160 + 8 * (i % 5), 46);
+    q[0].providesNetwork = true;
+    q[1].parent = 0;
+    q[1].providesNetwork = true;
+    if (shape == "gateways") {
+        // A firewall with a gateway per 100 qubes, each with its clients, half fanned out under
+        // the firewall itself.
+        const int gateways = std::max(3, n / 100);
+        for (int i = 2; i < n; ++i) {
+            if (i < 2 + gateways) {
+                q[i].parent = 1;
+                q[i].providesNetwork = true;
+            } else {
+                q[i].parent = i % 2 ? 1 : 2 + i % gateways;
+            }
+        }
+    } else if (shape == "small netvms") {
+        // Many netvms of about ten clients each under the firewall.
+        const int netvms = std::max(3, n / 10);
+        for (int i = 2; i < n; ++i) {
+            q[i].parent = i < 2 + netvms ? 1 : 2 + i % netvms;
+            q[i].providesNetwork = i < 2 + netvms;
+        }
+    } else { // "chains": gateways eight deep, clients hanging off every level
+        const int chains = std::max(3, n / 100);
+        int next = 2;
+        std::vector<int> levels;
+        for (int c = 0; c < chains && next < n; ++c) {
+            int parent = 1;
+            for (int d = 0; d < 8 && next < n; ++d) {
+                q[next].parent = parent;
+                q[next].providesNetwork = true;
+                levels.push_back(next);
+                parent = next++;
+            }
+        }
+        for (int i = next; i < n; ++i)
+            q[i].parent = levels[size_t(i) % levels.size()];
+    }
+    for (LayoutQube &x : q)
+        x.hasNetvm = x.parent >= 0;
+    return q;
+}
+
+int countCrossings(const NetworkLayout &layout)
+{
+    QList<QList<QLineF>> lines;
+    for (const LayoutLink &link : layout.links)
+        lines << linkLines(link);
+    QList<QRectF> spans;
+    for (const QList<QLineF> &link : lines) {
+        QRectF span;
+        for (const QLineF &line : link)
+            span = span.united(QRectF(line.p1(), line.p2()).normalized().adjusted(-1, -1, 1, 1));
+        spans << span;
+    }
+    int crossings = 0;
+    for (int i = 0; i < lines.size(); ++i)
+        for (int j = i + 1; j < lines.size(); ++j)
+            if (spans[i].intersects(spans[j]))
+                for (const QLineF &a : lines[i])
+                    for (const QLineF &b : lines[j])
+                        if (crosses(a, b))
+                            ++crossings;
+    return crossings;
+}
+
 } // namespace
 
 class tst_TreeLayout : public QObject
@@ -136,6 +208,8 @@ private slots:
     void wideFanOutStaysCompact_data();
     void wideFanOutStaysCompact();
     void areaGrowsLinearly();
+    void subtreesPackInTwoDimensions_data();
+    void subtreesPackInTwoDimensions();
     void synthetic300Snapshot();
 };
 
@@ -247,15 +321,7 @@ void tst_TreeLayout::linksAvoidBoxesAndEachOther()
             }
         }
     }
-    int crossings = 0;
-    for (int i = 0; i < lines.size(); ++i)
-        for (int j = i + 1; j < lines.size(); ++j)
-            if (spans[i].intersects(spans[j]))
-                for (const QLineF &a : lines[i])
-                    for (const QLineF &b : lines[j])
-                        if (crosses(a, b))
-                            ++crossings;
-    QCOMPARE(crossings, 0);
+    QCOMPARE(countCrossings(layout), 0);
 }
 
 void tst_TreeLayout::groupsInternetAndTemplates()
@@ -377,6 +443,47 @@ void tst_TreeLayout::areaGrowsLinearly()
     QVERIFY2(perLarge < 2.5 * perSmall,
              qPrintable(QStringLiteral("%1 vs %2").arg(perLarge).arg(perSmall)));
     QVERIFY(large.links.size() < 3000);
+}
+
+void tst_TreeLayout::subtreesPackInTwoDimensions_data()
+{
+    QTest::addColumn<QString>("shape");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<bool>("stretch");
+    for (const char *shape : {"gateways", "small netvms", "chains"}) {
+        QTest::addRow("%s 1000", shape) << QString(shape) << 1000 << false;
+        QTest::addRow("%s 1000 stretched", shape) << QString(shape) << 1000 << true;
+        QTest::addRow("%s 10000", shape) << QString(shape) << 10000 << true;
+    }
+}
+
+void tst_TreeLayout::subtreesPackInTwoDimensions()
+{
+    // Many provider subtrees under one parent go side by side: the picture stays within 3:1
+    // either way, with no overlap and (checked where it is affordable) no crossing.
+    QFETCH(QString, shape);
+    QFETCH(int, n);
+    QFETCH(bool, stretch);
+    TreeLayoutOptions options;
+    options.stretchToColumn = stretch;
+    const NetworkLayout layout = TreeLayout(options).layout(shapedForest(shape, n));
+    for (int i = 0; i < n; ++i)
+        QVERIFY(layout.boxOfQube[i] >= 0);
+    QCOMPARE(countOverlaps(layout), 0);
+    const double aspect = layout.bounds.height() / layout.bounds.width();
+    QVERIFY2(aspect <= 3 && aspect >= 1.0 / 3,
+             qPrintable(
+                 QStringLiteral("%1 x %2").arg(layout.bounds.width()).arg(layout.bounds.height())));
+    for (const LayoutBox &box : layout.boxes)
+        QVERIFY(layout.bounds.contains(box.rect));
+    for (const LayoutLink &link : layout.links) {
+        const QRectF upper = layout.boxes[link.upper].rect;
+        const QRectF lower = layout.boxes[link.lower].rect;
+        QCOMPARE(link.route.front(), QPointF(upper.right(), upper.center().y()));
+        QCOMPARE(link.route.back(), QPointF(lower.left(), lower.center().y()));
+    }
+    if (n <= 1000)
+        QCOMPARE(countCrossings(layout), 0);
 }
 
 void tst_TreeLayout::synthetic300Snapshot()

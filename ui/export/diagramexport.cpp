@@ -1,77 +1,53 @@
 #include "diagramexport.h"
 
-#include "diagram/diagramscene.h"
+#include "diagram/diagramtheme.h"
+#include "diagrampicture.h"
 #include "io/files.h"
+#include "svgwriter.h"
 
 #include <QBuffer>
 #include <QFileInfo>
-#include <QGraphicsItem>
 #include <QImage>
 #include <QPainter>
-#include <QSvgGenerator>
+#include <QSaveFile>
 
 #include <cmath>
+#include <memory>
 
 namespace netmap {
 
 namespace {
-
-// Escaped for XML, with the characters XML 1.0 cannot hold at all (control characters from a
-// snapshot file, say) shown as '?': one of them would make the whole SVG unreadable.
-QString xmlText(const QString &untrusted)
-{
-    QString text = untrusted;
-    for (QChar &c : text) {
-        const char16_t u = c.unicode();
-        if ((u < 0x20 && u != u'\t' && u != u'\n' && u != u'\r') || u == 0xfffe || u == 0xffff)
-            c = QChar(u'?');
-    }
-    return text.toHtmlEscaped();
-}
-
-// About 120 MB of RGBA: under the 128 MB that Qt-based viewers accept by default.
-constexpr double kMaxPngPixels = 30e6;
 
 Error exportError(const QString &path, const QString &why)
 {
     return makeError(Error::Code::Io, why, path);
 }
 
-Result<QByteArray> renderSvg(DiagramScene &scene)
+Status writeSvgFile(const DiagramPicture &picture, const QString &path)
 {
-    const QRectF source = scene.diagramRect();
-    QBuffer buffer;
-    buffer.open(QIODevice::WriteOnly);
-    QSvgGenerator generator;
-    generator.setOutputDevice(&buffer);
-    generator.setSize(QSize(int(std::ceil(source.width())), int(std::ceil(source.height()))));
-    generator.setViewBox(QRectF(0, 0, source.width(), source.height()));
-    generator.setResolution(96);
-    // QSvgGenerator writes title and description as they are: escape them (the source detail
-    // comes from a snapshot file).
-    generator.setTitle(xmlText(QStringLiteral("Qubes network map: %1")
-                                   .arg(DiagramScene::sourceDescription(scene.snapshot()))));
-    QString description
-        = QStringLiteral("Made by qubes-netmap %1").arg(QStringLiteral(NETMAP_VERSION));
-    if (scene.snapshot().generated.isValid())
-        description += QStringLiteral("; snapshot %1")
-                           .arg(scene.snapshot().generated.toUTC().toString(Qt::ISODate));
-    description += QStringLiteral("; exported %1")
-                       .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
-    generator.setDescription(xmlText(description));
-    QPainter painter;
-    if (!painter.begin(&generator))
-        return makeError(Error::Code::Io, QStringLiteral("cannot start the SVG renderer"));
-    painter.setRenderHint(QPainter::Antialiasing);
-    painter.setRenderHint(QPainter::TextAntialiasing);
-    scene.render(&painter, QRectF(0, 0, source.width(), source.height()), source);
-    painter.end();
-    return buffer.data();
+    // Streamed into the file as it is written: no copy of the document in memory.
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return exportError(path, QStringLiteral("cannot write: %1").arg(file.errorString()));
+    const Status written = writeSvg(picture, &file);
+    if (!written) {
+        file.cancelWriting();
+        return written;
+    }
+    // As writeFileAtomically: commit() does not report a failed flush of the buffer.
+    if (file.error() != QFileDevice::NoError || !file.flush()) {
+        const QString why = file.errorString();
+        file.cancelWriting();
+        return exportError(path, QStringLiteral("cannot write: %1").arg(why));
+    }
+    if (!file.commit())
+        return exportError(path, QStringLiteral("cannot write: %1").arg(file.errorString()));
+    return Ok {};
 }
 
-Result<QByteArray> renderPng(DiagramScene &scene)
+Result<QByteArray> renderPng(const DiagramPicture &picture)
 {
-    const QRectF source = scene.diagramRect();
+    const QRectF source = picture.rect();
     const QSize size = pngSize(source.size());
     if (size.isEmpty())
         return makeError(Error::Code::Io, QStringLiteral("the diagram is empty"));
@@ -81,7 +57,7 @@ Result<QByteArray> renderPng(DiagramScene &scene)
                          QStringLiteral("not enough memory for a %1x%2 image")
                              .arg(size.width())
                              .arg(size.height()));
-    image.fill(scene.backgroundBrush().color());
+    image.fill(DiagramTheme::paper());
     const double scale = pngScale(source.size());
     image.setDotsPerMeterX(int(std::lround(96 / 0.0254 * scale)));
     image.setDotsPerMeterY(int(std::lround(96 / 0.0254 * scale)));
@@ -90,7 +66,9 @@ Result<QByteArray> renderPng(DiagramScene &scene)
         painter.setRenderHint(QPainter::Antialiasing);
         painter.setRenderHint(QPainter::TextAntialiasing);
         painter.setRenderHint(QPainter::SmoothPixmapTransform);
-        scene.render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), source);
+        painter.scale(size.width() / source.width(), size.height() / source.height());
+        painter.translate(-source.topLeft());
+        picture.paint(&painter);
     }
     QBuffer buffer;
     buffer.open(QIODevice::WriteOnly);
@@ -101,50 +79,50 @@ Result<QByteArray> renderPng(DiagramScene &scene)
 
 } // namespace
 
-double pngScale(const QSizeF &sceneSize)
+double pngScale(const QSizeF &pictureSize)
 {
-    const double area = sceneSize.width() * sceneSize.height();
+    const double area = pictureSize.width() * pictureSize.height();
     if (area <= 0)
         return 2;
     return std::min(2.0, std::sqrt(kMaxPngPixels / area));
 }
 
-QSize pngSize(const QSizeF &sceneSize)
+bool pngLegible(const QSizeF &pictureSize)
 {
-    const double scale = pngScale(sceneSize);
-    return QSize(int(std::ceil(sceneSize.width() * scale)),
-                 int(std::ceil(sceneSize.height() * scale)));
+    return pngScale(pictureSize) * DiagramTheme::nameFont().pixelSize() >= kMinNamePixels;
 }
 
-Status exportScene(DiagramScene &scene, const QString &path)
+QSize pngSize(const QSizeF &pictureSize)
+{
+    const double scale = pngScale(pictureSize);
+    return QSize(int(std::ceil(pictureSize.width() * scale)),
+                 int(std::ceil(pictureSize.height() * scale)));
+}
+
+Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix != QLatin1String("svg") && suffix != QLatin1String("png"))
         return exportError(
             path, QStringLiteral("unknown image format \"%1\"; use .svg or .png").arg(suffix));
-    // Cached items would be drawn as bitmaps of screen resolution: paint them for real, so the
-    // SVG holds text and shapes and the PNG is sharp at its own scale.
-    QList<std::pair<QGraphicsItem *, QGraphicsItem::CacheMode>> cached;
-    for (QGraphicsItem *item : scene.items())
-        if (item->cacheMode() != QGraphicsItem::NoCache) {
-            cached.append({item, item->cacheMode()});
-            item->setCacheMode(QGraphicsItem::NoCache);
-        }
-    Result<QByteArray> data = suffix == QLatin1String("svg") ? renderSvg(scene) : renderPng(scene);
-    for (const auto &[item, mode] : cached)
-        item->setCacheMode(mode);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    auto picture = std::make_unique<DiagramPicture>(snapshot, showTemplates, now);
+    if (suffix == QLatin1String("svg"))
+        return writeSvgFile(*picture, path);
+
+    // Too big to read as a PNG: collapse subtrees of growing height into counts until the
+    // names are legible (doubling: a few layouts even for a hostile 10,000-deep chain).
+    for (int collapse = 1; !pngLegible(picture->rect().size()); collapse *= 2) {
+        if (collapse > int(snapshot.qubes.size()) + 1)
+            return exportError(path,
+                               QStringLiteral("the map is too big for a legible PNG even "
+                                              "as an overview; export an SVG instead"));
+        picture = std::make_unique<DiagramPicture>(snapshot, showTemplates, now, collapse);
+    }
+    Result<QByteArray> data = renderPng(*picture);
     if (!data)
         return exportError(path, data.error().message);
     return writeFileAtomically(path, data.value());
-}
-
-Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates)
-{
-    DiagramScene scene;
-    scene.setShowTemplates(showTemplates);
-    scene.setSnapshot(snapshot);
-    scene.setExportTime(QDateTime::currentDateTimeUtc());
-    return exportScene(scene, path);
 }
 
 } // namespace netmap

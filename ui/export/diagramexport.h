@@ -1,5 +1,6 @@
 #pragma once
-// Diagram export: the scene as SVG (title, viewBox, legend, timestamp) or PNG, written atomically.
+// Diagram export: the map as a semantic SVG (written directly, streamed) or a PNG, written
+// atomically; both are drawn from the same DiagramPicture.
 
 #include "model/result.h"
 #include "model/snapshot.h"
@@ -10,16 +11,20 @@
 
 namespace netmap {
 
-class DiagramScene;
-
 // Format by extension (.svg, .png). A failed write returns an Error saying why and leaves any old
 // file intact. Needs a QGuiApplication (the offscreen platform will do), no display.
+// A PNG always has legible names: when the whole map cannot be drawn with names of at least
+// kMinNamePixels within kMaxPngPixels, it is the overview (qubes collapsed into counts) and the
+// legend says so.
 Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates = false);
-// The same for a scene that already exists; its selection and highlight are drawn as they are.
-Status exportScene(DiagramScene &scene, const QString &path);
 
-// PNG pixels per scene unit: 2 for crisp text, less for a drawing too big for memory.
-double pngScale(const QSizeF &sceneSize);
-QSize pngSize(const QSizeF &sceneSize);
+constexpr double kMaxPngPixels = 30e6; // about 120 MB of RGBA
+constexpr double kMinNamePixels = 9;
+
+// PNG pixels per picture unit: 2 for crisp text, less for a big drawing (down to the legible
+// minimum, kMinNamePixels / the 13 px name font).
+double pngScale(const QSizeF &pictureSize);
+QSize pngSize(const QSizeF &pictureSize);
+bool pngLegible(const QSizeF &pictureSize);
 
 } // namespace netmap
