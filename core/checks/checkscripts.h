@@ -24,7 +24,7 @@ struct ProbePlan
     bool dns = false; // resolve the whoami name
     QStringList isolationTargets; // validated IPv4 addresses to ping and TCP-connect
     bool interfaces = false; // list network interfaces (tunnels)
-    bool ruleset = false; // nft list ruleset (needs root)
+    bool ruleset = false; // nft list ruleset (text and JSON), iptables-legacy-save (needs root)
 
     bool needsRoot() const { return ruleset; }
     bool isEmpty() const
@@ -35,6 +35,7 @@ struct ProbePlan
 
 constexpr int kMaxIsolationTargets = 64;
 constexpr int kRulesetCapBytes = 256 << 10;
+constexpr int kRulesetJsonCapBytes = 1 << 20; // equals kMaxRulesetJsonBytes
 
 // 'value' with every ' written as '\'' (the values are validated before; this is belt and braces).
 QString shellQuote(const QString &value);

@@ -2,6 +2,7 @@
 
 #include "checkscripts.h"
 #include "qubes/commandrunner.h"
+#include "rulesetproof.h"
 
 #include <QSet>
 
@@ -421,39 +422,82 @@ Verdict judgeIsolation(const ProbeEvidence &e, const QList<IsolationTarget> &tar
     return v;
 }
 
+static QString routingNote()
+{
+    return QStringLiteral(
+        "A kill switch made by routing (a blackhole or unreachable default route when the tunnel "
+        "is gone) does not show in a ruleset; only the drill can show it.");
+}
+
 Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
 {
-    const QString expected = QStringLiteral("forwarding to the uplink dropped");
+    const QString expected = QStringLiteral("every new packet from a client to the uplink dropped");
     if (e.rulesetTool.isEmpty() || !e.rulesetDone)
         return error(QStringLiteral("cannot check: the ruleset was not read"), expected);
-    if (e.rulesetTool == QLatin1String("none"))
+    if (e.rulesetTool == QLatin1String("none") && e.legacySize < 0)
         return error(QStringLiteral("cannot check: nft missing (and no iptables-save) in the qube"),
                      expected);
-    if (e.rulesetSize <= 0)
+    if (e.rulesetSize <= 0 && e.legacySize <= 0)
         return error(QStringLiteral(
                          "cannot check: the ruleset is empty or unreadable (the check needs root)"),
                      expected);
-    if (e.rulesetSize > kRulesetCapBytes)
+    if (e.rulesetSize > kRulesetCapBytes || e.legacySize > kRulesetCapBytes)
         return error(QStringLiteral("cannot check: the ruleset is larger than %1 KiB")
                          .arg(kRulesetCapBytes >> 10),
                      expected);
-    const auto rule = e.rulesetTool == QLatin1String("nft")
-        ? findKillSwitchRule(e.rulesetLines)
-        : findKillSwitchRuleIptables(e.rulesetLines);
+    std::optional<QByteArray> nft;
+    std::optional<QByteArray> legacy;
+    if (e.rulesetTool == QLatin1String("nft")) {
+        if (e.nftJsonSize <= 0)
+            return error(QStringLiteral("cannot check: nft in the qube gave no JSON listing "
+                                        "(nft -j list ruleset); it may lack JSON support"),
+                         expected);
+        if (e.nftJsonSize > kRulesetJsonCapBytes || e.nftJson.size() != e.nftJsonSize)
+            return error(
+                QStringLiteral("cannot check: the JSON ruleset is larger than %1 KiB or was cut")
+                    .arg(kRulesetJsonCapBytes >> 10),
+                expected);
+        nft = e.nftJson;
+    } else if (e.rulesetTool == QLatin1String("iptables")) {
+        // Without nft, iptables-save shows the only tables there are.
+        legacy = e.rulesetLines.join(u'\n').toUtf8();
+    }
+    if (e.legacySize > 0) {
+        if (e.legacySave.size() < e.legacySize - 1)
+            return error(QStringLiteral("cannot check: the iptables-legacy rules were cut"),
+                         expected);
+        legacy = legacy ? *legacy + '\n' + e.legacySave : e.legacySave;
+    }
+    const KillSwitchProof proof = proveKillSwitch(nft, legacy);
+    const QString notes = proof.notes.isEmpty()
+        ? QString()
+        : QStringLiteral(" Note: %1.").arg(proof.notes.join(QStringLiteral("; ")));
     Verdict v;
     v.expected = expected;
-    if (!rule) {
-        v.status = CheckStatus::Fail;
-        v.observed = QStringLiteral("no kill-switch rule");
-        v.reason = QStringLiteral(
-            "no rule drops or rejects forwarding to the uplink (eth0) in a forward chain; "
-            "if the tunnel dies, client traffic leaves in the clear");
+    switch (proof.outcome) {
+    case KillSwitchProof::Outcome::Proven:
+        v.status = CheckStatus::Pass;
+        v.observed = QStringLiteral("kill switch proven by the ruleset");
+        v.reason = QStringLiteral("every new packet from a client (vif*, group 2) out of the "
+                                  "uplink (eth0, group 1) is dropped, whatever its protocol, "
+                                  "ports and addresses (%1 packet classes walked through every "
+                                  "forward chain); decided by %2.%3")
+                       .arg(proof.packetClasses)
+                       .arg(proof.decidedBy, notes);
         return v;
+    case KillSwitchProof::Outcome::Leaks:
+        v.status = CheckStatus::Fail;
+        v.observed = QStringLiteral("still leaves: %1").arg(proof.leaks.left(300));
+        v.reason = QStringLiteral("if the tunnel dies, client traffic leaves in the clear: %1 "
+                                  "is let through by %2.%3 %4")
+                       .arg(proof.leaks, proof.acceptedBy, notes, routingNote());
+        return v;
+    case KillSwitchProof::Outcome::CannotProve:
+        break;
     }
-    v.status = CheckStatus::Pass;
-    v.observed = QStringLiteral("kill-switch rule present");
-    v.reason = QStringLiteral("found %1").arg(rule->left(300));
-    return v;
+    return error(QStringLiteral("cannot prove the kill switch: %1.%2 %3")
+                     .arg(proof.why, notes, routingNote()),
+                 expected);
 }
 
 Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &d)

@@ -74,7 +74,7 @@ QString expectedText(CheckKind kind, const Expectation &e)
     case CheckKind::Isolation:
         return QStringLiteral("no reach beyond the allowed pairs");
     case CheckKind::KillSwitch:
-        return QStringLiteral("forwarding to the uplink dropped");
+        return QStringLiteral("every new packet from a client to the uplink dropped");
     }
     return {};
 }

@@ -16,6 +16,12 @@ namespace {
 
 const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run");
 
+QByteArray fixture(const char *name)
+{
+    QFile f(QStringLiteral(NETMAP_TEST_DATA "/") + QString::fromLatin1(name));
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
 Snapshot seed()
 {
     Snapshot s = demoSnapshot();
@@ -126,7 +132,7 @@ void tst_CheckVerifier::seedReproducesTheReference()
         {"work-vpn", CheckKind::ExternalIp, CheckStatus::Pass, "198.51.100.23"},
         {"work-vpn", CheckKind::Vpn, CheckStatus::Pass, "198.51.100.23"},
         {"work-vpn", CheckKind::DnsLeak, CheckStatus::Pass, "198.51.100.53"},
-        {"sys-vpn", CheckKind::KillSwitch, CheckStatus::Pass, "kill-switch rule present"},
+        {"sys-vpn", CheckKind::KillSwitch, CheckStatus::Pass, "kill switch proven by the ruleset"},
         {"whonix", CheckKind::ExternalIp, CheckStatus::Pass, "192.0.2.45"},
         {"whonix", CheckKind::Tor, CheckStatus::Pass, "IsTor=true IP=192.0.2.45"},
         {"whonix", CheckKind::DnsLeak, CheckStatus::Pass, "192.0.2.53"},
@@ -299,14 +305,24 @@ void tst_CheckVerifier::singleQubeFaults_data()
         << "tools" << QByteArray("curl dig") << int(CheckKind::Isolation) << err << "ping missing";
     QTest::newRow("no kill switch")
         << "sys-vpn"
-        << "nft" << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t}\n}\n")
-        << int(CheckKind::KillSwitch) << fail << "no rule";
+        << "nft.json" << fixture("killswitch/none.json") << int(CheckKind::KillSwitch) << fail
+        << "every packet (any protocol, port and destination)";
     QTest::newRow("narrow rule is no kill switch")
         << "sys-vpn"
-        << "nft"
-        << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t\toifname \"eth0\" ip daddr "
-                      "1.2.3.4 drop\n\t}\n}\n")
-        << int(CheckKind::KillSwitch) << fail << "no rule";
+        << "nft.json" << fixture("killswitch/partial-443.json") << int(CheckKind::KillSwitch)
+        << fail << "tcp to ports 0-442, 444-65535";
+    QTest::newRow("policy-drop kill switch")
+        << "sys-vpn"
+        << "nft.json" << fixture("killswitch/mullvad-policy-drop.json")
+        << int(CheckKind::KillSwitch) << pass
+        << "table inet mullvad, chain forward: its policy drop";
+    QTest::newRow("unknown rule") << "sys-vpn"
+                                  << "nft.json" << fixture("killswitch/mark-unknown.json")
+                                  << int(CheckKind::KillSwitch) << err
+                                  << "cannot prove the kill switch";
+    QTest::newRow("no JSON listing")
+        << "sys-vpn"
+        << "nft.json" << QByteArray("") << int(CheckKind::KillSwitch) << err << "no JSON listing";
     QTest::newRow("empty ruleset")
         << "sys-vpn"
         << "nft" << QByteArray("") << int(CheckKind::KillSwitch) << err << "empty";

@@ -43,6 +43,8 @@ private slots:
     void fixtures();
     void hostileInput_data();
     void hostileInput();
+    void legacyLines_data();
+    void legacyLines();
 };
 
 void tst_RulesetProof::fixtures_data()
@@ -141,6 +143,48 @@ void tst_RulesetProof::hostileInput()
     const KillSwitchProof p = proveKillSwitch(json, std::nullopt);
     QVERIFY2(p.outcome == KillSwitchProof::Outcome::CannotProve, qPrintable(describe(p)));
     QVERIFY2(p.why.contains(why), qPrintable(describe(p)));
+}
+
+void tst_RulesetProof::legacyLines_data()
+{
+    QTest::addColumn<QString>("lines");
+    QTest::addColumn<int>("outcome");
+    const int proven = int(KillSwitchProof::Outcome::Proven);
+    const int leaks = int(KillSwitchProof::Outcome::Leaks);
+    const int cannot = int(KillSwitchProof::Outcome::CannotProve);
+    QTest::newRow("forward drop") << "-A FORWARD -o eth0 -j DROP" << proven;
+    QTest::newRow("reject with")
+        << "-A FORWARD -o eth0 -j REJECT --reject-with icmp-host-prohibited" << proven;
+    QTest::newRow("comment") << "-A FORWARD -o eth0 -m comment --comment \"kill switch\" -j DROP"
+                             << proven;
+    QTest::newRow("wildcard client") << "-A FORWARD -i vif+ ! -o tun0 -j DROP" << proven;
+    QTest::newRow("accept") << "-A FORWARD -o eth0 -j ACCEPT" << leaks;
+    QTest::newRow("narrow") << "-A FORWARD -o eth0 -p tcp --dport 443 -j DROP" << leaks;
+    QTest::newRow("multiport all")
+        << "-A FORWARD -o eth0 -p tcp -m multiport --dports 0:65535 -j DROP\n"
+           "-A FORWARD -o eth0 ! -p tcp -j DROP"
+        << proven;
+    QTest::newRow("input only") << "-A INPUT -o eth0 -j DROP" << leaks;
+    QTest::newRow("output only") << "-A OUTPUT -o eth0 -j DROP" << leaks;
+    QTest::newRow("established first")
+        << "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+           "-A FORWARD -o eth0 -j DROP"
+        << proven;
+    QTest::newRow("unknown match before the drop")
+        << "-A FORWARD -m owner --uid-owner 0 -j ACCEPT\n-A FORWARD -o eth0 -j DROP" << cannot;
+    QTest::newRow("user chain") << "-A FORWARD -j KS\n-A KS -i lo -j RETURN\n-A KS -o eth0 -j DROP"
+                                << proven;
+}
+
+void tst_RulesetProof::legacyLines()
+{
+    QFETCH(QString, lines);
+    QFETCH(int, outcome);
+    const QByteArray save = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+                            ":OUTPUT ACCEPT [0:0]\n:KS - [0:0]\n"
+        + lines.toUtf8() + "\nCOMMIT\n";
+    const KillSwitchProof p = proveKillSwitch(std::nullopt, save);
+    QVERIFY2(int(p.outcome) == outcome, qPrintable(describe(p)));
 }
 
 QTEST_GUILESS_MAIN(tst_RulesetProof)
