@@ -253,6 +253,10 @@ QStringList drillSteps(const QString &vpnQube, const QString &interfaceName,
                        const QString &downstreamQube, int restoreAfterSeconds)
 {
     return {
+        QStringLiteral("In %1, with the tunnel up: reach the IP echo endpoints. The drill goes on "
+                       "only if %1 leaves by the VPN's exit; otherwise \"no egress\" later would "
+                       "prove nothing, and nothing is changed.")
+            .arg(downstreamQube),
         QStringLiteral(
             "In %1 as root: save the routes of %2 and schedule a detached restore that runs "
             "by itself after %3 s (even if this program dies).")

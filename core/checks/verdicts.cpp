@@ -487,6 +487,7 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
         return v;
     case KillSwitchProof::Outcome::Leaks:
         v.status = CheckStatus::Fail;
+        v.filtersNothing = proof.leaks.startsWith(QStringLiteral("every packet"));
         v.observed = QStringLiteral("still leaves: %1").arg(proof.leaks.left(300));
         v.reason = QStringLiteral("if the tunnel dies, client traffic leaves in the clear: %1 "
                                   "is let through by %2.%3 %4")
@@ -500,13 +501,49 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
                  expected);
 }
 
+std::optional<QString> drillBaselineProblem(const DrillEvidence &d)
+{
+    const QString who
+        = d.downstreamQube.isEmpty() ? QStringLiteral("the client") : d.downstreamQube;
+    if (!d.beforeRun)
+        return QStringLiteral("%1 was not probed with the tunnel up").arg(who);
+    if (d.beforeProblem)
+        return QStringLiteral("%1, probed with the tunnel up: %2").arg(who, *d.beforeProblem);
+    switch (d.before.state) {
+    case ExitConsensus::State::CannotCheck:
+    case ExitConsensus::State::Disagreed:
+        return QStringLiteral("%1, probed with the tunnel up: %2").arg(who, d.before.why);
+    case ExitConsensus::State::NoEgress:
+        return QStringLiteral("%1 had no egress even with the tunnel up (%2); it may be offline "
+                              "or blocked by its own firewall")
+            .arg(who, d.before.why);
+    case ExitConsensus::State::Agreed:
+        break;
+    }
+    if (d.vpnExit && d.before.ip == *d.vpnExit)
+        return std::nullopt;
+    if (d.clearnetExit && d.before.ip == *d.clearnetExit)
+        return QStringLiteral("%1 leaves by the clearnet exit %2 even with the tunnel up")
+            .arg(who, d.before.ip);
+    if (d.vpnExit)
+        return QStringLiteral("%1 leaves by %2 with the tunnel up, not by the VPN's exit %3")
+            .arg(who, d.before.ip, *d.vpnExit);
+    if (d.clearnetExit)
+        return std::nullopt; // not the clearnet exit: it leaves through the tunnel
+    return QStringLiteral("neither the VPN's exit nor the clearnet exit is known in this run, so "
+                          "%1's exit %2 cannot be told to be the VPN's")
+        .arg(who, d.before.ip);
+}
+
 Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &d)
 {
     Verdict v = staticVerdict;
-    v.expected
-        = QStringLiteral("forwarding to the uplink dropped; no egress while the tunnel is down");
+    v.expected = QStringLiteral("every new packet from a client to the uplink dropped; no egress "
+                                "while the tunnel is down");
     QString restore;
-    if (d.restoreProblem)
+    if (!d.breakRun)
+        restore = QStringLiteral(" The tunnel was not touched.");
+    else if (d.restoreProblem)
         restore = QStringLiteral(" Restore failed (%1); the scheduled restore in the qube runs by "
                                  "itself within %2 s.")
                       .arg(*d.restoreProblem)
@@ -519,14 +556,24 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
         restore = QStringLiteral(" After the restore %1 is not up yet.").arg(d.interfaceName);
     else
         restore = QStringLiteral(" %1 restored.").arg(d.interfaceName);
+    const QString chosen = d.downstreamChoice.isEmpty()
+        ? QString()
+        : QStringLiteral(" (%1)").arg(d.downstreamChoice);
 
+    // A drill that cannot conclude leaves a static fail a fail and anything else an error.
     auto drillError = [&](const QString &why) {
         Verdict e = v;
-        e.status = CheckStatus::Error;
-        e.reason = QStringLiteral("drill could not be completed: %1.%2 Static check: %3")
+        e.status
+            = staticVerdict.status == CheckStatus::Fail ? CheckStatus::Fail : CheckStatus::Error;
+        e.reason = QStringLiteral("drill could not conclude: %1.%2 Static check: %3")
                        .arg(why, restore, staticVerdict.reason);
         return e;
     };
+    if (const auto problem = drillBaselineProblem(d))
+        return drillError(
+            QStringLiteral("%1; \"no egress while broken\" would prove nothing").arg(*problem));
+    const QString before = QStringLiteral("with %1 up, %2%3 left by %4")
+                               .arg(d.interfaceName, d.downstreamQube, chosen, d.before.ip);
     if (d.breakProblem)
         return drillError(*d.breakProblem);
     const QStringList &ev = d.breakStep.drillEvents;
@@ -541,19 +588,30 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
     case ExitConsensus::State::CannotCheck:
         return drillError(QStringLiteral("%1: %2").arg(d.downstreamQube, d.downstream.why));
     case ExitConsensus::State::NoEgress:
-        if (staticVerdict.status == CheckStatus::Pass) {
-            v.status = CheckStatus::Pass;
-        } else if (staticVerdict.status == CheckStatus::Fail) {
+        v.observed = QStringLiteral("no egress from %1 while %2 was down")
+                         .arg(d.downstreamQube, d.interfaceName);
+        if (staticVerdict.status == CheckStatus::Fail && !staticVerdict.filtersNothing) {
+            // The ruleset lets some traffic through that the drill's HTTP probes do not send.
             v.status = CheckStatus::Fail;
-        } else {
-            // The drill proves the behaviour even when the ruleset could not be read.
-            v.status = CheckStatus::Pass;
+            v.reason = QStringLiteral("drill: %1, and nothing left while the tunnel was down; but "
+                                      "the ruleset still lets other traffic through.%2 Static "
+                                      "check: %3")
+                           .arg(before, restore, staticVerdict.reason);
+            return v;
         }
-        v.observed = QStringLiteral("%1; no egress from %2 while %3 was down")
-                         .arg(staticVerdict.observed, d.downstreamQube, d.interfaceName);
-        v.reason = QStringLiteral("drill: %1 could not reach any endpoint while the tunnel was "
-                                  "down.%2 Static check: %3")
-                       .arg(d.downstreamQube, restore, staticVerdict.reason);
+        v.status = CheckStatus::Pass;
+        v.reason = QStringLiteral("drill: %1; while the tunnel was down %2 could not reach any "
+                                  "endpoint: the kill switch holds.%3")
+                       .arg(before, d.downstreamQube, restore);
+        if (staticVerdict.status == CheckStatus::Pass)
+            v.reason += QStringLiteral(" Static check agrees: %1").arg(staticVerdict.reason);
+        else if (staticVerdict.status == CheckStatus::Fail)
+            v.reason += QStringLiteral(" The ruleset drops nothing, so the kill switch is "
+                                       "elsewhere (routing). Static check: %1")
+                            .arg(staticVerdict.reason);
+        else
+            v.reason += QStringLiteral(" The static check could not prove it: %1")
+                            .arg(staticVerdict.reason);
         return v;
     case ExitConsensus::State::Agreed:
     case ExitConsensus::State::Disagreed:
@@ -565,11 +623,12 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
         : d.downstream.seen.join(QStringLiteral(", "));
     const bool clearnet = d.clearnetExit && d.downstream.ip == *d.clearnetExit;
     v.observed = QStringLiteral("traffic left while the tunnel was down: %1").arg(ip);
-    v.reason
-        = QStringLiteral("drill: %1 still reached the internet through %2%3 while %4 was down.%5")
-              .arg(d.downstreamQube, ip,
-                   clearnet ? QStringLiteral(" (the clearnet exit)") : QString(), d.interfaceName,
-                   restore);
+    v.reason = QStringLiteral(
+                   "drill: %1; while %2 was down it still reached the internet through %3%4.%5 "
+                   "Static check: %6")
+                   .arg(before, d.interfaceName, ip,
+                        clearnet ? QStringLiteral(" (the clearnet exit)") : QString(), restore,
+                        staticVerdict.reason);
     return v;
 }
 

@@ -22,6 +22,7 @@ struct Verdict
     QString expected;
     QString reason;
     QString externalIp; // set when the check verified an exit IP
+    bool filtersNothing = false; // kill switch: the ruleset lets every client packet through
 };
 
 // The egress kind a check should hold a qube to: Via QUBE resolves to the kind of QUBE's path.
@@ -92,6 +93,12 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &evidence);
 
 struct DrillEvidence
 {
+    QString downstreamChoice; // why this client was picked, in words
+    bool beforeRun = false; // the client was probed with the tunnel up
+    std::optional<QString> beforeProblem; // transport problem of that probe
+    ExitConsensus before; // the client's exit with the tunnel up
+    std::optional<QString> vpnExit; // the VPN qube's own exit in this run
+    bool breakRun = false; // the tunnel was touched
     std::optional<QString> breakProblem; // transport problem of the break step
     ProbeEvidence breakStep;
     QString downstreamQube;
@@ -103,7 +110,11 @@ struct DrillEvidence
     std::optional<QString> clearnetExit;
     int restoreAfterSeconds = 0;
 };
-// The static verdict combined with the drill's.
+// Whether the client's probe with the tunnel up proves egress by the VPN's exit; the reason
+// in words when it does not.
+std::optional<QString> drillBaselineProblem(const DrillEvidence &drill);
+// The static verdict combined with the drill's. "No egress while broken" counts only after the
+// client was seen leaving by the VPN's exit with the tunnel up.
 Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &drill);
 
 } // namespace netmap

@@ -151,7 +151,10 @@ struct DrillRun
     QString vpn;
     QString downstream;
     QString interfaceName;
-    int stage = 0; // 0 not started, 1 break, 2 downstream, 3 restore, 4 done
+    QString choice; // why this client, in words
+    // 0 not started, 1 client probed with the tunnel up, 2 break, 3 client probed while broken,
+    // 4 restore, 5 done
+    int stage = 0;
     CommandRunner::Id id = 0;
     QString commands;
     QByteArray outputs;
@@ -185,22 +188,69 @@ QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest
     return {};
 }
 
-QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r,
-                         const QString &vpn)
+// Whether a qube's own qvm-firewall rules (where read) let it reach any address on the HTTP(S)
+// ports the IP echo endpoints use: the first rule that decides such traffic is an accept.
+// nullopt when the rules were not read.
+std::optional<bool> firewallAllowsEndpoints(const Snapshot &s, const QString &qube)
 {
-    QString fallback;
+    const auto it = s.firewall.constFind(qube);
+    if (it == s.firewall.cend())
+        return std::nullopt;
+    for (const FirewallRule &r : *it) {
+        if (!r.specialtarget.isEmpty())
+            continue; // dns rules decide DNS traffic only
+        const bool everyDestination = r.dst4.isEmpty() && r.dst6.isEmpty() && r.dsthost.isEmpty();
+        const bool webPorts = r.proto.isEmpty()
+            || (r.proto == QLatin1String("tcp")
+                && (r.portFrom == 0 || (r.portFrom <= 80 && r.portTo >= 443)));
+        if (r.action == QLatin1String("accept") && everyDestination && webPorts)
+            return true;
+        if (r.action == QLatin1String("drop") && everyDestination)
+            return false;
+        if (r.action == QLatin1String("drop"))
+            return false; // some endpoint may be blocked: not a good witness
+    }
+    return it->isEmpty() ? std::optional<bool>(true) : std::optional<bool>(false);
+}
+
+// The client of a VPN qube whose egress the drill tests, picked on purpose: a running qube behind
+// it (an app qube before another network qube) whose own firewall lets it reach the endpoints
+// (known to allow before not read). *why says why it was picked.
+QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r,
+                         const QString &vpn, QString *why = nullptr)
+{
+    QString best;
+    int bestRank = 100;
+    QString bestWhy;
     for (const Qube &q : s.qubes) {
         const QString name = q.name.toString();
         if (name == vpn || !canRun(q, r.autostart) || !q.name.isRunnable() || !isNetworked(q))
             continue;
         if (!t.egressChain(name).contains(vpn))
             continue;
-        if (!q.providesNetwork)
-            return name;
-        if (fallback.isEmpty())
-            fallback = name;
+        const auto allows = firewallAllowsEndpoints(s, name);
+        int rank = q.providesNetwork ? 3 : 0;
+        if (!allows)
+            rank += 1;
+        else if (!*allows)
+            rank += 6;
+        if (!q.isRunning())
+            rank += 10;
+        if (rank < bestRank) {
+            bestRank = rank;
+            best = name;
+            bestWhy
+                = QStringLiteral("%1 behind %2, %3")
+                      .arg(q.isRunning() ? QStringLiteral("running") : QStringLiteral("halted"),
+                           vpn,
+                           !allows       ? QStringLiteral("its firewall rules not read")
+                               : *allows ? QStringLiteral("its firewall allows the endpoints")
+                                         : QStringLiteral("its firewall may block the endpoints"));
+        }
     }
-    return fallback;
+    if (why)
+        *why = bestWhy;
+    return best;
 }
 
 Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest &r)
@@ -399,7 +449,9 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
                 continue;
             DrillRun drill;
             drill.vpn = w.qube;
-            drill.downstream = chooseDownstream(s, t, r, w.qube);
+            drill.downstream = chooseDownstream(s, t, r, w.qube, &drill.choice);
+            // The VPN's own exit tells the client's exit through the tunnel apart.
+            plan.work[w.qube].plan.externalIp = true;
             plan.drills.append(drill);
             plan.work[w.qube].drillPlanned = true;
         }
@@ -730,7 +782,7 @@ struct Verifier::Private
     {
         while (true) {
             if (drillIndex >= 0 && drillIndex < plan.drills.size()
-                && plan.drills[drillIndex].stage < 4)
+                && plan.drills[drillIndex].stage < 5)
                 return;
             ++drillIndex;
             if (drillIndex >= plan.drills.size()) {
@@ -756,7 +808,7 @@ struct Verifier::Private
                     v.reason = QStringLiteral("drill not run: %1. Static check: %2")
                                    .arg(why, staticVerdict.reason);
                 }
-                d.stage = 4;
+                d.stage = 5;
                 emitResult(resultFor(w, CheckKind::KillSwitch, v));
                 continue;
             }
@@ -765,6 +817,10 @@ struct Verifier::Private
             d.evidence.downstreamQube = d.downstream;
             d.evidence.restoreAfterSeconds = restoreAfter();
             d.evidence.clearnetExit = anyClearnetExit();
+            d.evidence.downstreamChoice = d.choice;
+            const ExitConsensus own = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
+            if (own.state == ExitConsensus::State::Agreed)
+                d.evidence.vpnExit = own.ip;
             startDrillStep(d, 1);
             return;
         }
@@ -774,18 +830,19 @@ struct Verifier::Private
     {
         d.stage = stage;
         CommandSpec c;
-        if (stage == 1) {
-            c = spec(d.vpn, drillBreakScript(d.interfaceName, restoreAfter()), true, 64 << 10);
-        } else if (stage == 2) {
+        const bool client = stage == 1 || stage == 3;
+        if (client) {
             ProbePlan p;
             p.externalIp = true;
             c = spec(d.downstream, probeScript(p, request.config), false, 64 << 10);
+        } else if (stage == 2) {
+            d.evidence.breakRun = true;
+            c = spec(d.vpn, drillBreakScript(d.interfaceName, restoreAfter()), true, 64 << 10);
         } else {
             c = spec(d.vpn, drillRestoreScript(), true, 64 << 10);
         }
         d.commands += c.display() + u'\n';
-        const QString busy = stage == 2 ? d.downstream : d.vpn;
-        emit q->qubeBusy(busy, true);
+        emit q->qubeBusy(client ? d.downstream : d.vpn, true);
         emit q->progress(done, total, QStringLiteral("%1: kill-switch drill").arg(d.vpn));
         drillId = runner.start(c);
     }
@@ -798,25 +855,37 @@ struct Verifier::Private
         const auto problem = transportProblem(out, request.autostart, e);
         d.outputs += "--- step " + QByteArray::number(d.stage) + " ---\n"
             + out.stdoutData.left(8192) + out.stderrData.left(2048);
-        emit q->qubeBusy(d.stage == 2 ? d.downstream : d.vpn, false);
+        const bool client = d.stage == 1 || d.stage == 3;
+        emit q->qubeBusy(client ? d.downstream : d.vpn, false);
         if (d.stage == 1) {
+            // Egress by the VPN's exit with the tunnel up first; without it nothing is broken.
+            d.evidence.beforeRun = true;
+            d.evidence.beforeProblem = problem;
+            d.evidence.before = exitConsensus(e, request.config.ipEchoUrls.size());
+            if (!cancelled && !drillBaselineProblem(d.evidence))
+                startDrillStep(d, 2);
+            else
+                finishDrill(d);
+            return;
+        }
+        if (d.stage == 2) {
             d.evidence.breakProblem = problem;
             d.evidence.breakStep = e;
             if (!problem && e.drillEvents.contains(QStringLiteral("broken")) && !cancelled)
-                startDrillStep(d, 2);
+                startDrillStep(d, 3);
             else if (e.drillEvents.contains(QStringLiteral("busy"))
                      || e.drillEvents.contains(QStringLiteral("no-such-interface")))
                 finishDrill(d); // nothing was changed, nothing to restore
             else
-                startDrillStep(d, 3);
+                startDrillStep(d, 4);
             return;
         }
-        if (d.stage == 2) {
+        if (d.stage == 3) {
             d.evidence.downstreamProblem = problem;
             if (cancelled && !problem)
                 d.evidence.downstreamProblem = QStringLiteral("cancelled");
             d.evidence.downstream = exitConsensus(e, request.config.ipEchoUrls.size());
-            startDrillStep(d, 3);
+            startDrillStep(d, 4);
             return;
         }
         d.evidence.restoreProblem = problem;
@@ -828,7 +897,7 @@ struct Verifier::Private
 
     void finishDrill(DrillRun &d)
     {
-        d.stage = 4;
+        d.stage = 5;
         const Work &w = plan.work[d.vpn];
         const Verdict staticVerdict = verdictFor(w, CheckKind::KillSwitch);
         Verdict v = judgeKillSwitchDrill(staticVerdict, d.evidence);
@@ -904,7 +973,8 @@ void Verifier::cancel()
         d->runner.cancel(id);
     // A drill's break or restore step is left to finish, so that the tunnel comes back now; its
     // downstream probe is cut short (the restore follows).
-    if (d->drillId != 0 && d->drillIndex >= 0 && d->plan.drills[d->drillIndex].stage == 2)
+    if (d->drillId != 0 && d->drillIndex >= 0
+        && (d->plan.drills[d->drillIndex].stage == 1 || d->plan.drills[d->drillIndex].stage == 3))
         d->runner.cancel(d->drillId);
     d->emitReady();
     if (d->running.isEmpty() && d->drillId == 0)
@@ -987,7 +1057,8 @@ Result<DrillPlan> planDrill(const Snapshot &snapshot, const VerifyRequest &reque
     };
     ProbePlan probe;
     probe.externalIp = true;
-    plan.commands << command(vpnQube,
+    plan.commands << command(plan.downstreamQube, probeScript(probe, request.config), false)
+                  << command(vpnQube,
                              drillBreakScript(plan.interfaceName, plan.restoreAfterSeconds), true)
                   << command(plan.downstreamQube, probeScript(probe, request.config), false)
                   << command(vpnQube, drillRestoreScript(), true);
