@@ -210,17 +210,21 @@ Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext 
             return v;
         }
     }
-    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExit && *ctx.clearnetExit != consensus.ip) {
+    if (ctx.kind == EgressKind::Clearnet && ctx.baselineDisputed)
+        return error(QStringLiteral("cannot check: %1").arg(ctx.baselineProblem), v.expected);
+    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExits
+        && !ctx.clearnetExits->contains(consensus.ip)) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("exit %1 is not the clearnet exit %2 seen from %3")
-                       .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube);
+        v.reason = QStringLiteral("exit %1 is not the clearnet exit %2 (%3)")
+                       .arg(consensus.ip, ctx.clearnetExits->join(QStringLiteral(", ")),
+                            ctx.baselineQube);
         return v;
     }
     v.status = CheckStatus::Pass;
     v.reason
         = QStringLiteral("%1 endpoints agree on %2").arg(consensus.seen.size()).arg(consensus.ip);
-    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExit && ctx.baselineQube.size())
-        v.reason += QStringLiteral(", the clearnet exit seen from %1").arg(ctx.baselineQube);
+    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExits && ctx.baselineQube.size())
+        v.reason += QStringLiteral(", the clearnet exit (%1)").arg(ctx.baselineQube);
     return v;
 }
 
@@ -238,8 +242,8 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     case ExitConsensus::State::Agreed:
         break;
     }
-    if (!ctx.clearnetExit)
-        return error(QStringLiteral("cannot check: no clearnet exit measured in this run (%1)")
+    if (!ctx.clearnetExits)
+        return error(QStringLiteral("cannot check: no clearnet exit baseline in this run (%1)")
                          .arg(ctx.baselineProblem.isEmpty()
                                   ? QStringLiteral("no clearnet baseline qube")
                                   : ctx.baselineProblem),
@@ -248,9 +252,10 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     v.expected = expected;
     v.observed = consensus.ip;
     v.externalIp = consensus.ip;
-    if (*ctx.clearnetExit == consensus.ip) {
+    const QString clearnetText = ctx.clearnetExits->join(QStringLiteral(", "));
+    if (ctx.clearnetExits->contains(consensus.ip)) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("leak: the exit %1 is the clearnet exit seen from %2")
+        v.reason = QStringLiteral("leak: the exit %1 is the clearnet exit (%2)")
                        .arg(consensus.ip, ctx.baselineQube);
         return v;
     }
@@ -265,7 +270,7 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
             v.status = CheckStatus::Fail;
             v.reason = QStringLiteral("no tunnel interface is up in %1 although the exit %2 "
                                       "differs from the clearnet exit %3")
-                           .arg(ctx.provider, consensus.ip, *ctx.clearnetExit);
+                           .arg(ctx.provider, consensus.ip, clearnetText);
             return v;
         }
         tunnel = QStringLiteral("; tunnel %1 up in %2")
@@ -274,8 +279,8 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
         tunnel = QStringLiteral("; no VPN qube found on the path to probe for a tunnel");
     }
     v.status = CheckStatus::Pass;
-    v.reason = QStringLiteral("exit %1 differs from the clearnet exit %2 seen from %3%4")
-                   .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube, tunnel);
+    v.reason = QStringLiteral("exit %1 differs from the clearnet exit %2 (%3)%4")
+                   .arg(consensus.ip, clearnetText, ctx.baselineQube, tunnel);
     return v;
 }
 
@@ -336,14 +341,13 @@ Verdict judgeDnsLeak(const ProbeEvidence &e, const DnsContext &ctx)
     }
     if (!overlap.isEmpty() && (ctx.kind == EgressKind::Vpn || ctx.kind == EgressKind::Tor)) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("leak: resolver %1 also answers for the clearnet baseline %2")
+        v.reason = QStringLiteral("leak: resolver %1 also answers for the clearnet baseline (%2)")
                        .arg(overlap.join(QStringLiteral(", ")), ctx.baselineQube);
         return v;
     }
     v.status = CheckStatus::Pass;
     v.reason
-        = QStringLiteral(
-              "the resolvers (%1) differ from the clearnet baseline's (%2, seen from %3)")
+        = QStringLiteral("the resolvers (%1) differ from the clearnet baseline's (%2, %3)")
               .arg(v.observed, ctx.baselineResolvers->join(QStringLiteral(", ")), ctx.baselineQube);
     return v;
 }
@@ -522,13 +526,13 @@ std::optional<QString> drillBaselineProblem(const DrillEvidence &d)
     }
     if (d.vpnExit && d.before.ip == *d.vpnExit)
         return std::nullopt;
-    if (d.clearnetExit && d.before.ip == *d.clearnetExit)
+    if (d.clearnetExits && d.clearnetExits->contains(d.before.ip))
         return QStringLiteral("%1 leaves by the clearnet exit %2 even with the tunnel up")
             .arg(who, d.before.ip);
     if (d.vpnExit)
         return QStringLiteral("%1 leaves by %2 with the tunnel up, not by the VPN's exit %3")
             .arg(who, d.before.ip, *d.vpnExit);
-    if (d.clearnetExit)
+    if (d.clearnetExits)
         return std::nullopt; // not the clearnet exit: it leaves through the tunnel
     return QStringLiteral("neither the VPN's exit nor the clearnet exit is known in this run, so "
                           "%1's exit %2 cannot be told to be the VPN's")
@@ -621,7 +625,7 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
     const QString ip = d.downstream.state == ExitConsensus::State::Agreed
         ? d.downstream.ip
         : d.downstream.seen.join(QStringLiteral(", "));
-    const bool clearnet = d.clearnetExit && d.downstream.ip == *d.clearnetExit;
+    const bool clearnet = d.clearnetExits && d.clearnetExits->contains(d.downstream.ip);
     v.observed = QStringLiteral("traffic left while the tunnel was down: %1").arg(ip);
     v.reason = QStringLiteral(
                    "drill: %1; while %2 was down it still reached the internet through %3%4.%5 "

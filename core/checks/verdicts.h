@@ -51,8 +51,10 @@ struct ExternalIpContext
     Expectation expectation;
     EgressKind kind = EgressKind::Clearnet;
     QStringList path; // egress chain
-    std::optional<QString> clearnetExit; // the baseline's verified exit in this run
-    QString baselineQube;
+    std::optional<QStringList> clearnetExits; // the clearnet baseline's exits
+    QString baselineQube; // where the baseline came from: "seen from A and B" / "pinned in ..."
+    QString baselineProblem; // why there is no baseline (disputed, unconfirmed)
+    bool baselineDisputed = false; // witnesses disagree: a clearnet exit cannot be judged
     std::optional<QString> viaExit; // the verified exit of the "via" qube, when measured
     QString haltedHop; // a qube on the path that is not running (the qube cannot have egress)
 };
@@ -60,8 +62,8 @@ Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext 
 
 struct VpnContext
 {
-    std::optional<QString> clearnetExit;
-    QString baselineQube;
+    std::optional<QStringList> clearnetExits;
+    QString baselineQube; // where the baseline came from, in words
     QString baselineProblem; // why there is no clearnet exit
     QString provider; // the VPN qube on the path, or empty
     std::optional<QStringList> providerTunnels; // tunnel interfaces up; nullopt when not probed
@@ -107,7 +109,7 @@ struct DrillEvidence
     std::optional<QString> restoreProblem;
     ProbeEvidence restoreStep;
     QString interfaceName;
-    std::optional<QString> clearnetExit;
+    std::optional<QStringList> clearnetExits;
     int restoreAfterSeconds = 0;
 };
 // Whether the client's probe with the tunnel up proves egress by the VPN's exit; the reason

@@ -129,7 +129,7 @@ struct Work
     QList<IsolationTarget> targets;
     Expectation expectation;
     EgressKind kind = EgressKind::Clearnet;
-    QString baseline;
+    QStringList witnesses; // clearnet baseline witnesses on its uplink
     QString provider;
     bool drillPlanned = false; // its kill-switch result waits for the drill
 
@@ -169,23 +169,30 @@ struct Plan
     QList<DrillRun> drills;
 };
 
-QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest &r,
-                       const QString &root)
+// The qubes whose exits and resolvers make the clearnet baseline of one uplink (root): the
+// root itself and other running qubes behind it that are expected to leave in the clear, at
+// most three. No single qube decides: two must agree.
+QStringList chooseWitnesses(const Snapshot &s, const Topology &t, const VerifyRequest &r,
+                            const QString &root)
 {
     auto clearnet = [&](const Qube &q) {
         return effectiveKind(expectationFor(r.expectations, s, t, q.name.toString()), s, t)
             == EgressKind::Clearnet;
     };
+    QStringList out;
     if (const Qube *rq = s.find(root)) {
         if (isNetworked(*rq) && canRun(*rq, r.autostart) && clearnet(*rq) && rq->name.isRunnable())
-            return root;
+            out.append(root);
     }
     for (const Qube &q : s.qubes) {
-        if (isNetworked(q) && canRun(q, r.autostart) && q.name.isRunnable()
-            && t.egressChain(q.name.toString()).endsWith(root) && clearnet(q))
-            return q.name.toString();
+        if (out.size() >= 3)
+            break;
+        const QString name = q.name.toString();
+        if (name != root && isNetworked(q) && q.isRunning() && q.name.isRunnable()
+            && t.egressChain(name).endsWith(root) && clearnet(q))
+            out.append(name);
     }
-    return {};
+    return out;
 }
 
 // Whether a qube's own qvm-firewall rules (where read) let it reach any address on the HTTP(S)
@@ -291,16 +298,16 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
         return *it;
     };
 
-    QMap<QString, QString> baselineOfRoot;
-    auto baselineFor = [&](const QString &qube) {
+    QMap<QString, QStringList> witnessesOfRoot;
+    auto witnessesFor = [&](const QString &qube) {
         QString root = t.rootOf(qube);
         if (root.isEmpty() && s.find(qube) && s.find(qube)->providesNetwork)
             root = qube; // a root provider is its own root
         if (root.isEmpty())
-            return QString();
-        if (!baselineOfRoot.contains(root))
-            baselineOfRoot.insert(root, chooseBaseline(s, t, r, root));
-        return baselineOfRoot.value(root);
+            return QStringList();
+        if (!witnessesOfRoot.contains(root))
+            witnessesOfRoot.insert(root, chooseWitnesses(s, t, r, root));
+        return witnessesOfRoot.value(root);
     };
 
     for (const QString &name : selected) {
@@ -423,14 +430,14 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
             || w.checks.contains(CheckKind::DnsLeak)
             || (w.checks.contains(CheckKind::ExternalIp) && w.kind == EgressKind::Clearnet);
         if (compares) {
-            const QString baseline = baselineFor(name);
-            if (!baseline.isEmpty()) {
-                Work &b = ensureWork(baseline);
+            const QStringList witnesses = witnessesFor(name);
+            for (const QString &witness : witnesses) {
+                Work &b = ensureWork(witness);
                 b.plan.externalIp = true;
                 if (w.checks.contains(CheckKind::DnsLeak))
                     b.plan.dns = true;
             }
-            plan.work[name].baseline = baseline;
+            plan.work[name].witnesses = witnesses;
         }
         if (w.checks.contains(CheckKind::Vpn)) {
             const QString provider = vpnProviderOf(s, t, name);
@@ -458,8 +465,9 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
     }
 
     // Queue: baselines first (others compare with them), then VPN qubes, then the rest by name.
-    QStringList baselines = QStringList(baselineOfRoot.values());
-    baselines.removeAll(QString());
+    QStringList baselines;
+    for (const QStringList &w : std::as_const(witnessesOfRoot))
+        baselines += w;
     baselines.removeDuplicates();
     for (const QString &b : baselines)
         plan.queue.append(b);
@@ -603,56 +611,120 @@ struct Verifier::Private
     {
         if (w.state != Work::State::Done || w.emitted)
             return false;
-        if (!w.baseline.isEmpty() && w.baseline != w.qube && plan.work.contains(w.baseline)
-            && !doneWork(w.baseline))
-            return false;
+        for (const QString &b : w.witnesses) {
+            if (b != w.qube && plan.work.contains(b) && !doneWork(b))
+                return false;
+        }
         if (!w.provider.isEmpty() && w.provider != w.qube && plan.work.contains(w.provider)
             && !doneWork(w.provider))
             return false;
         return true;
     }
 
-    // Baseline exit (or why there is none).
-    std::optional<QString> clearnetExit(const Work &w, QString *why) const
+    // The clearnet baseline of a qube's uplink: pinned in the configuration, or at least two
+    // witnesses that agree; disputed or unconfirmed otherwise (then *why says so, naming them).
+    struct Baseline
     {
-        if (w.baseline.isEmpty()) {
-            *why = QStringLiteral("no running clearnet qube to compare with");
-            return std::nullopt;
-        }
-        const Work *b = doneWork(w.baseline);
-        if (!b) {
-            *why = QStringLiteral("the baseline %1 did not run").arg(w.baseline);
-            return std::nullopt;
-        }
-        if (b->problem) {
-            *why = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
-            return std::nullopt;
-        }
-        const ExitConsensus c = exitConsensus(b->evidence, request.config.ipEchoUrls.size());
-        if (c.state != ExitConsensus::State::Agreed) {
-            *why = QStringLiteral("baseline %1: %2").arg(w.baseline, c.why);
-            return std::nullopt;
-        }
-        return c.ip;
-    }
+        std::optional<QStringList> values;
+        QString source;
+        QString problem;
+        bool disputed = false;
+    };
 
-    std::optional<QString> anyClearnetExit() const
+    Baseline baselineOf(const Work &w, bool resolvers) const
     {
-        for (const Work &w : plan.work) {
-            QString why;
-            if (!w.baseline.isEmpty()) {
-                if (auto ip = clearnetExit(w, &why))
-                    return ip;
+        Baseline b;
+        const QStringList pinned
+            = resolvers ? request.config.baselineResolvers : request.config.baselineExitIps;
+        const QString key = resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit_ips");
+        const QString how
+            = QStringLiteral("pin it in the configuration: baseline: {%1: [...]} with the "
+                             "values you know to be your clearnet %2")
+                  .arg(key,
+                       resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit addresses"));
+        if (!pinned.isEmpty()) {
+            b.values = pinned;
+            b.source = QStringLiteral("pinned in the configuration (baseline.%1)").arg(key);
+            return b;
+        }
+        if (w.witnesses.isEmpty()) {
+            b.problem = QStringLiteral("no running qube on the clearnet path to compare with; %1")
+                            .arg(how);
+            return b;
+        }
+        QMap<QString, QStringList> said; // value (joined) -> witnesses
+        QStringList silent;
+        for (const QString &name : w.witnesses) {
+            const Work *x = doneWork(name);
+            if (!x) {
+                silent.append(QStringLiteral("%1 did not run").arg(name));
+                continue;
+            }
+            if (x->problem) {
+                silent.append(QStringLiteral("%1: %2").arg(name, *x->problem));
+                continue;
+            }
+            if (resolvers) {
+                if (x->evidence.resolvers.isEmpty()) {
+                    silent.append(QStringLiteral("%1: the whoami name did not resolve").arg(name));
+                    continue;
+                }
+                QStringList r = x->evidence.resolvers;
+                r.sort();
+                said[r.join(QStringLiteral(", "))].append(name);
+            } else {
+                const ExitConsensus c
+                    = exitConsensus(x->evidence, request.config.ipEchoUrls.size());
+                if (c.state != ExitConsensus::State::Agreed) {
+                    silent.append(QStringLiteral("%1: %2").arg(name, c.why));
+                    continue;
+                }
+                said[c.ip].append(name);
             }
         }
+        QStringList claims;
+        for (auto it = said.cbegin(); it != said.cend(); ++it)
+            claims.append(QStringLiteral("%1 says %2")
+                              .arg(it.value().join(QStringLiteral(" and ")), it.key()));
+        const QString what = resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit");
+        if (said.size() > 1) {
+            b.disputed = true;
+            b.problem = QStringLiteral("the clearnet %1 baseline is disputed: %2; a qube on the "
+                                       "clearnet path is lying or the path differs; %3")
+                            .arg(what, claims.join(QStringLiteral(", ")), how);
+            return b;
+        }
+        if (said.isEmpty() || said.first().size() < 2) {
+            QStringList all = claims + silent;
+            b.problem = QStringLiteral("the clearnet %1 baseline is unconfirmed: fewer than two "
+                                       "qubes on the clearnet path agree (%2); %3")
+                            .arg(what, all.join(QStringLiteral("; ")), how);
+            return b;
+        }
+        b.values = resolvers ? said.firstKey().split(QStringLiteral(", "))
+                             : QStringList {said.firstKey()};
+        b.source = QStringLiteral("seen from %1").arg(said.first().join(QStringLiteral(" and ")));
+        return b;
+    }
+
+    std::optional<QStringList> anyClearnetExits() const
+    {
+        for (const Work &w : plan.work) {
+            if (!w.witnesses.isEmpty() || !request.config.baselineExitIps.isEmpty()) {
+                const Baseline b = baselineOf(w, false);
+                if (b.values)
+                    return b.values;
+            }
+        }
+        if (!request.config.baselineExitIps.isEmpty())
+            return request.config.baselineExitIps;
         return std::nullopt;
     }
 
     Verdict judge(const Work &w, CheckKind kind) const
     {
         const ExitConsensus consensus = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
-        QString baselineWhy;
-        const auto clearnet = clearnetExit(w, &baselineWhy);
+        const Baseline exits = baselineOf(w, false);
         switch (kind) {
         case CheckKind::ExternalIp: {
             ExternalIpContext c;
@@ -666,8 +738,10 @@ struct Verifier::Private
                     break;
                 }
             }
-            c.clearnetExit = clearnet;
-            c.baselineQube = w.baseline;
+            c.clearnetExits = exits.values;
+            c.baselineQube = exits.source;
+            c.baselineProblem = exits.problem;
+            c.baselineDisputed = exits.disputed;
             if (w.expectation.egress == Expectation::Egress::Via) {
                 if (const Work *via = doneWork(w.expectation.via); via && !via->problem) {
                     const ExitConsensus vc
@@ -680,9 +754,9 @@ struct Verifier::Private
         }
         case CheckKind::Vpn: {
             VpnContext c;
-            c.clearnetExit = clearnet;
-            c.baselineQube = w.baseline;
-            c.baselineProblem = baselineWhy;
+            c.clearnetExits = exits.values;
+            c.baselineQube = exits.source;
+            c.baselineProblem = exits.problem;
             c.provider = w.provider;
             if (!w.provider.isEmpty()) {
                 const Work *p = doneWork(w.provider);
@@ -702,20 +776,10 @@ struct Verifier::Private
         case CheckKind::DnsLeak: {
             DnsContext c;
             c.kind = w.kind;
-            c.baselineQube = w.baseline;
-            const Work *b = w.baseline.isEmpty() ? nullptr : doneWork(w.baseline);
-            if (!b)
-                c.baselineProblem = w.baseline.isEmpty()
-                    ? QStringLiteral("no running clearnet qube to compare with")
-                    : QStringLiteral("the baseline %1 did not run").arg(w.baseline);
-            else if (b->problem)
-                c.baselineProblem = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
-            else if (b->evidence.resolvers.isEmpty())
-                c.baselineProblem
-                    = QStringLiteral("the whoami name did not resolve in the baseline %1")
-                          .arg(w.baseline);
-            else
-                c.baselineResolvers = b->evidence.resolvers;
+            const Baseline res = baselineOf(w, true);
+            c.baselineQube = res.source;
+            c.baselineProblem = res.problem;
+            c.baselineResolvers = res.values;
             return judgeDnsLeak(w.evidence, c);
         }
         case CheckKind::Isolation:
@@ -816,7 +880,7 @@ struct Verifier::Private
             d.evidence.interfaceName = d.interfaceName;
             d.evidence.downstreamQube = d.downstream;
             d.evidence.restoreAfterSeconds = restoreAfter();
-            d.evidence.clearnetExit = anyClearnetExit();
+            d.evidence.clearnetExits = anyClearnetExits();
             d.evidence.downstreamChoice = d.choice;
             const ExitConsensus own = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
             if (own.state == ExitConsensus::State::Agreed)

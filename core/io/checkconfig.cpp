@@ -130,6 +130,33 @@ void readChecks(const YAML::Node &node, CheckConfig &c)
                           .arg(c.timeoutSeconds));
 }
 
+QStringList addresses(const YAML::Node &node, const QString &what)
+{
+    requireSequence(node, what);
+    if (node.size() < 1 || node.size() > 16)
+        throw errorAt(node, QStringLiteral("%1 holds 1 to 16 addresses").arg(what));
+    QStringList out;
+    for (const YAML::Node &item : node) {
+        const auto ip = validIpAddress(scalar(item, what + QStringLiteral(" entry")));
+        if (!ip)
+            throw errorAt(item, QStringLiteral("%1 entries must be IP addresses").arg(what));
+        if (!out.contains(*ip))
+            out.append(*ip);
+    }
+    return out;
+}
+
+void readBaseline(const YAML::Node &node, CheckConfig &c)
+{
+    requireMap(node, QStringLiteral("baseline"));
+    checkKeys(node, QStringLiteral("baseline"),
+              {QStringLiteral("exit_ips"), QStringLiteral("resolvers")});
+    if (const YAML::Node n = node["exit_ips"])
+        c.baselineExitIps = addresses(n, QStringLiteral("baseline.exit_ips"));
+    if (const YAML::Node n = node["resolvers"])
+        c.baselineResolvers = addresses(n, QStringLiteral("baseline.resolvers"));
+}
+
 CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
 {
     const YAML::Node root = loadDocument(untrustedYaml);
@@ -137,13 +164,16 @@ CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
         return c; // an empty file keeps every default
     requireMap(root, QStringLiteral("the config file"));
     checkKeys(root, QStringLiteral("config"),
-              {QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks")});
+              {QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks"),
+               QStringLiteral("baseline")});
     if (const YAML::Node n = root["endpoints"])
         readEndpoints(n, c);
     if (const YAML::Node n = root["dns"])
         readDns(n, c);
     if (const YAML::Node n = root["checks"])
         readChecks(n, c);
+    if (const YAML::Node n = root["baseline"])
+        readBaseline(n, c);
     return c;
 }
 

@@ -20,6 +20,10 @@ struct CheckConfig
     int connectTimeoutSeconds = 8; // curl -m / ping -W inside the qube
     int concurrency = 4;
     QList<int> isolationPorts {22, 80, 443};
+    // The clearnet baseline pinned by the owner (baseline: {exit_ips, resolvers}); empty: measured
+    // by at least two agreeing qubes on the clearnet path.
+    QStringList baselineExitIps;
+    QStringList baselineResolvers;
     QString sourceFile; // where it was read from; ":/netmap/config.yaml" for the default
 
     // The shipped default (resources/config.yaml).

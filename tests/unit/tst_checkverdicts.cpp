@@ -140,7 +140,7 @@ void tst_CheckVerdicts::externalIp()
                                                : EgressKind::Clearnet;
     ctx.path = {QStringLiteral("work"), QStringLiteral("sys-firewall"), QStringLiteral("sys-net")};
     if (!clearnet.isEmpty())
-        ctx.clearnetExit = clearnet;
+        ctx.clearnetExits = QStringList {clearnet};
     ctx.baselineQube = QStringLiteral("sys-net");
     ctx.haltedHop = haltedHop;
     const Verdict v = judgeExternalIp(c, ctx);
@@ -191,7 +191,7 @@ void tst_CheckVerdicts::vpn()
     }
     VpnContext ctx;
     if (!clearnet.isEmpty())
-        ctx.clearnetExit = clearnet;
+        ctx.clearnetExits = QStringList {clearnet};
     ctx.baselineQube = QStringLiteral("sys-net");
     ctx.provider = QStringLiteral("sys-vpn");
     if (probed)
@@ -365,7 +365,7 @@ void tst_CheckVerdicts::drill()
     DrillEvidence d;
     d.downstreamQube = QStringLiteral("work-vpn");
     d.interfaceName = QStringLiteral("tun0");
-    d.clearnetExit = QStringLiteral("203.0.113.10");
+    d.clearnetExits = QStringList {QStringLiteral("203.0.113.10")};
     d.vpnExit = QStringLiteral("198.51.100.10");
     d.beforeRun = true;
     d.before = egressBefore ? agreed("198.51.100.10") : noEgress();
@@ -388,7 +388,7 @@ void tst_CheckVerdicts::drillNeedsTheVpnExitBefore()
     DrillEvidence d;
     d.downstreamQube = QStringLiteral("work-vpn");
     d.beforeRun = true;
-    d.clearnetExit = QStringLiteral("203.0.113.10");
+    d.clearnetExits = QStringList {QStringLiteral("203.0.113.10")};
     d.before = agreed("203.0.113.10"); // leaves in the clear even with the tunnel up
     d.breakRun = true;
     d.breakStep.drillEvents = {QStringLiteral("broken")};
@@ -399,9 +399,9 @@ void tst_CheckVerdicts::drillNeedsTheVpnExitBefore()
     d.vpnExit = QStringLiteral("198.51.100.10"); // another exit than the VPN's
     QVERIFY(drillBaselineProblem(d)->contains(QStringLiteral("not by the VPN's exit")));
     d.vpnExit.reset();
-    d.clearnetExit.reset(); // nothing to tell the exits apart with
+    d.clearnetExits.reset(); // nothing to tell the exits apart with
     QVERIFY(drillBaselineProblem(d));
-    d.clearnetExit = QStringLiteral("203.0.113.10");
+    d.clearnetExits = QStringList {QStringLiteral("203.0.113.10")};
     QVERIFY(!drillBaselineProblem(d)); // not the clearnet exit: through the tunnel
     QCOMPARE(judgeKillSwitchDrill(st, d).status, CheckStatus::Pass);
 }

@@ -100,6 +100,9 @@ private slots:
     void seedReproducesTheReference();
     void vpnLeakTurnsExactlyTheVpnCheckRed();
     void unreachableNothingPasses();
+    void lyingBaselineQubeIsDisputed();
+    void pinnedBaselineOverrulesTheWitnesses();
+    void singleWitnessIsUnconfirmed();
     void singleQubeFaults_data();
     void singleQubeFaults();
     void concurrencyIsBounded();
@@ -178,6 +181,55 @@ void tst_CheckVerifier::vpnLeakTurnsExactlyTheVpnCheckRed()
         }
     }
     QVERIFY2(failed == 1, qPrintable(all));
+}
+
+void tst_CheckVerifier::lyingBaselineQubeIsDisputed()
+{
+    // work-vpn leaks by the clearnet exit; a compromised sys-net claims another exit. With one
+    // witness the leak would pass; with two the baseline is disputed: errors, never a pass.
+    Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
+    scenario.set(QStringLiteral("sys-net"), QStringLiteral("ip"), "192.0.2.200\n");
+    const Snapshot s = verify(seed(), request());
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn, qPrintable(describe(s)));
+    QVERIFY2(vpn->status == CheckStatus::Error, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("disputed")), qPrintable(vpn->reason));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("sys-net says 192.0.2.200")),
+             qPrintable(vpn->reason));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("baseline: {exit_ips")), qPrintable(vpn->reason));
+    for (const CheckResult &r : s.checks) {
+        if (r.check == CheckKind::ExternalIp && r.qube.toString() == QStringLiteral("work"))
+            QVERIFY2(r.status == CheckStatus::Error, qPrintable(describe(s)));
+    }
+}
+
+void tst_CheckVerifier::pinnedBaselineOverrulesTheWitnesses()
+{
+    Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
+    scenario.set(QStringLiteral("sys-net"), QStringLiteral("ip"), "192.0.2.200\n");
+    VerifyRequest r = request();
+    r.config.baselineExitIps = QStringList {QStringLiteral("203.0.113.7")};
+    const Snapshot s = verify(seed(), r);
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn && vpn->status == CheckStatus::Fail, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("pinned in the configuration")),
+             qPrintable(vpn->reason));
+    // The lying qube's own exit is not the pinned clearnet exit.
+    const CheckResult *net = find(s, "sys-net", CheckKind::ExternalIp);
+    QVERIFY2(net && net->status == CheckStatus::Fail, qPrintable(describe(s)));
+}
+
+void tst_CheckVerifier::singleWitnessIsUnconfirmed()
+{
+    Scenario scenario;
+    for (const char *q : {"sys-firewall", "work", "untrusted"})
+        scenario.set(QString::fromLatin1(q), QStringLiteral("ip"), "none\n");
+    const Snapshot s = verify(seed(), request());
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn && vpn->status == CheckStatus::Error, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("unconfirmed")), qPrintable(vpn->reason));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("sys-net says 203.0.113.7")),
+             qPrintable(vpn->reason));
 }
 
 void tst_CheckVerifier::unreachableNothingPasses()
