@@ -156,8 +156,9 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
     }
 
     if (plan.externalIp) {
-        for (int i = 0; i < config.ipEchoUrls.size(); ++i) {
-            if (const auto url = validHttpUrl(config.ipEchoUrls.at(i)))
+        const QStringList &echo = config.ipEchoFor(plan.echoKind);
+        for (int i = 0; i < echo.size(); ++i) {
+            if (const auto url = validHttpUrl(echo.at(i)))
                 s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip %1 %2 & fi\n")
                          .arg(i)
                          .arg(shellQuote(*url));

@@ -19,7 +19,8 @@ struct CheckConfig;
 // one call (each qvm-run is a Python start in dom0).
 struct ProbePlan
 {
-    bool externalIp = false; // ask every ip_echo endpoint
+    bool externalIp = false; // ask every ip_echo endpoint of echoKind's set
+    QString echoKind = QStringLiteral("clearnet"); // clearnet | vpn | tor: which endpoint set
     bool tor = false; // ask the Tor check endpoint
     bool dns = false; // resolve the whoami name
     QStringList isolationTargets; // validated IPv4 addresses to ping and TCP-connect

@@ -10,6 +10,7 @@
 #include <QEventLoop>
 #include <QSet>
 #include <QTimer>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -293,6 +294,8 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
             w.qube = name;
             w.expectation = expectationFor(r.expectations, s, t, name);
             w.kind = effectiveKind(w.expectation, s, t);
+            w.plan.echoKind
+                = egressKindId(w.kind == EgressKind::None ? EgressKind::Clearnet : w.kind);
             it = plan.work.insert(name, w);
         }
         return *it;
@@ -558,8 +561,13 @@ struct Verifier::Private
         int started = 0;
         while (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty()
                && started < kStartsPerTurn) {
+            int pick = 0;
+            while (pick < plan.queue.size() && collides(plan.work[plan.queue.at(pick)]))
+                ++pick;
+            if (pick == plan.queue.size())
+                break; // everything left waits for a probe of another kind to finish
             ++started;
-            Work &w = plan.work[plan.queue.takeFirst()];
+            Work &w = plan.work[plan.queue.takeAt(pick)];
             const int cap = w.plan.ruleset ? (1 << 20) : (512 << 10);
             const CommandSpec c
                 = spec(w.qube, probeScript(w.plan, request.config), w.plan.needsRoot(), cap);
@@ -597,6 +605,35 @@ struct Verifier::Private
         emit q->qubeBusy(qube, false);
         emitReady();
         pump();
+    }
+
+    int echoCount(const Work &w) const { return request.config.ipEchoFor(w.plan.echoKind).size(); }
+    int drillEchoCount() const { return request.config.ipEchoFor(QStringLiteral("vpn")).size(); }
+
+    // Hosts of the echo endpoints a work asks.
+    QSet<QString> echoHosts(const Work &w) const
+    {
+        QSet<QString> hosts;
+        if (!w.plan.externalIp)
+            return hosts;
+        for (const QString &u : request.config.ipEchoFor(w.plan.echoKind))
+            hosts.insert(QUrl(u).host().toLower());
+        return hosts;
+    }
+
+    // Probes of different kinds of exit are never sent to the same echo service at the same
+    // moment (the service could link them by their timing).
+    bool collides(const Work &w) const
+    {
+        const QSet<QString> mine = echoHosts(w);
+        if (mine.isEmpty())
+            return false;
+        for (const QString &name : running) {
+            const Work &r = plan.work[name];
+            if (r.plan.echoKind != w.plan.echoKind && echoHosts(r).intersects(mine))
+                return true;
+        }
+        return false;
     }
 
     const Work *doneWork(const QString &name) const
@@ -723,7 +760,7 @@ struct Verifier::Private
 
     Verdict judge(const Work &w, CheckKind kind) const
     {
-        const ExitConsensus consensus = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
+        const ExitConsensus consensus = exitConsensus(w.evidence, echoCount(w));
         const Baseline exits = baselineOf(w, false);
         switch (kind) {
         case CheckKind::ExternalIp: {
@@ -744,8 +781,7 @@ struct Verifier::Private
             c.baselineDisputed = exits.disputed;
             if (w.expectation.egress == Expectation::Egress::Via) {
                 if (const Work *via = doneWork(w.expectation.via); via && !via->problem) {
-                    const ExitConsensus vc
-                        = exitConsensus(via->evidence, request.config.ipEchoUrls.size());
+                    const ExitConsensus vc = exitConsensus(via->evidence, echoCount(*via));
                     if (vc.state == ExitConsensus::State::Agreed)
                         c.viaExit = vc.ip;
                 }
@@ -882,7 +918,7 @@ struct Verifier::Private
             d.evidence.restoreAfterSeconds = restoreAfter();
             d.evidence.clearnetExits = anyClearnetExits();
             d.evidence.downstreamChoice = d.choice;
-            const ExitConsensus own = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
+            const ExitConsensus own = exitConsensus(w.evidence, echoCount(w));
             if (own.state == ExitConsensus::State::Agreed)
                 d.evidence.vpnExit = own.ip;
             startDrillStep(d, 1);
@@ -898,6 +934,7 @@ struct Verifier::Private
         if (client) {
             ProbePlan p;
             p.externalIp = true;
+            p.echoKind = QStringLiteral("vpn"); // a client of a VPN qube
             c = spec(d.downstream, probeScript(p, request.config), false, 64 << 10);
         } else if (stage == 2) {
             d.evidence.breakRun = true;
@@ -925,7 +962,7 @@ struct Verifier::Private
             // Egress by the VPN's exit with the tunnel up first; without it nothing is broken.
             d.evidence.beforeRun = true;
             d.evidence.beforeProblem = problem;
-            d.evidence.before = exitConsensus(e, request.config.ipEchoUrls.size());
+            d.evidence.before = exitConsensus(e, drillEchoCount());
             if (!cancelled && !drillBaselineProblem(d.evidence))
                 startDrillStep(d, 2);
             else
@@ -948,7 +985,7 @@ struct Verifier::Private
             d.evidence.downstreamProblem = problem;
             if (cancelled && !problem)
                 d.evidence.downstreamProblem = QStringLiteral("cancelled");
-            d.evidence.downstream = exitConsensus(e, request.config.ipEchoUrls.size());
+            d.evidence.downstream = exitConsensus(e, drillEchoCount());
             startDrillStep(d, 4);
             return;
         }
@@ -1121,6 +1158,7 @@ Result<DrillPlan> planDrill(const Snapshot &snapshot, const VerifyRequest &reque
     };
     ProbePlan probe;
     probe.externalIp = true;
+    probe.echoKind = QStringLiteral("vpn"); // as the Verifier probes a client of a VPN qube
     plan.commands << command(plan.downstreamQube, probeScript(probe, request.config), false)
                   << command(vpnQube,
                              drillBreakScript(plan.interfaceName, plan.restoreAfterSeconds), true)

@@ -13,7 +13,14 @@ namespace netmap {
 
 struct CheckConfig
 {
-    QStringList ipEchoUrls; // >= 2 validated http(s) URLs on distinct hosts
+    QStringList ipEchoUrls; // >= 2 validated http(s) URLs on distinct hosts (clearnet probes)
+    // Separate sets for qubes expected to leave by a VPN or by Tor, so that no echo service links
+    // one machine's clearnet, VPN and Tor exits; empty: ipEchoUrls.
+    QStringList ipEchoUrlsVpn;
+    QStringList ipEchoUrlsTor;
+
+    // The set for a kind of exit: "clearnet", "vpn", "tor" (anything else: clearnet).
+    const QStringList &ipEchoFor(const QString &kind) const;
     QString torCheckUrl; // validated http(s) URL answering {"IsTor":...}
     QString dnsWhoami; // validated DNS name whose A record is the asking resolver
     int timeoutSeconds = 30; // per check, enforced by the runner

@@ -151,6 +151,15 @@ void tst_CheckConfig::baselinePinned()
     QCOMPARE(c->baselineExitIps, (QStringList {"203.0.113.7", "2001:db8::1"}));
     QCOMPARE(c->baselineResolvers, QStringList {"203.0.113.53"});
     QVERIFY(CheckConfig::defaults().baselineExitIps.isEmpty());
+    auto e = checkConfigFromYaml(
+        "endpoints:\n  ip_echo_vpn: [https://a.example/, https://b.example/]\n",
+        QStringLiteral("c.yaml"));
+    QVERIFY(e.ok());
+    QCOMPARE(e->ipEchoFor(QStringLiteral("vpn")).size(), 2);
+    QCOMPARE(e->ipEchoFor(QStringLiteral("tor")), e->ipEchoUrls);
+    QVERIFY(!checkConfigFromYaml("endpoints:\n  ip_echo_tor: [https://a.example/]\n",
+                                 QStringLiteral("c.yaml"))
+                 .ok());
 }
 
 void tst_CheckConfig::fileLookup()

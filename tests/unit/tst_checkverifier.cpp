@@ -1,5 +1,6 @@
 // The Verifier end to end against the scripted fake qvm-run (tests/data/fake-qvm-run): the real
 // probe scripts run with fake network tools answering from a scenario.
+#include "checks/checkscripts.h"
 #include "checks/verifier.h"
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
@@ -106,6 +107,7 @@ private slots:
     void singleQubeFaults_data();
     void singleQubeFaults();
     void concurrencyIsBounded();
+    void probesOfDifferentExitsNeverShareAMoment();
     void timeoutStopsAHang();
     void cancelStopsEverything();
     void haltedQubesAreSkipped();
@@ -414,6 +416,50 @@ void tst_CheckVerifier::singleQubeFaults()
         QVERIFY(result->externalIp.isEmpty() || CheckKind(kind) != CheckKind::ExternalIp
                 || status == int(CheckStatus::Fail));
     QVERIFY(result->output.size() <= 20 << 10);
+}
+
+void tst_CheckVerifier::probesOfDifferentExitsNeverShareAMoment()
+{
+    // One endpoint set for every kind of exit (the default): a clearnet, a VPN and a Tor probe
+    // must never be at the same echo service at the same moment.
+    Scenario scenario;
+    QTemporaryDir dir;
+    const QString log = dir.filePath(QStringLiteral("calls.log"));
+    qputenv("NETMAP_FAKE_LOG", log.toLocal8Bit());
+    VerifyRequest r = request();
+    r.config.concurrency = 8;
+    const Snapshot s = verify(seed(), r);
+    qunsetenv("NETMAP_FAKE_LOG");
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QMap<QString, QPair<qint64, qint64>> span; // qube -> (start, end) of its probe
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        const QList<QByteArray> p = line.split(' ');
+        if (p.size() != 4)
+            continue;
+        auto &x = span[QString::fromLatin1(p[1])];
+        (p[0] == "start" ? x.first : x.second) = p[3].toLongLong();
+    }
+    const QStringList clearnet {"sys-net", "sys-firewall", "work", "untrusted"};
+    for (const QString &other : {QStringLiteral("work-vpn"), QStringLiteral("whonix")}) {
+        QVERIFY2(span.contains(other), qPrintable(describe(s)));
+        for (const QString &c : clearnet) {
+            QVERIFY(span.contains(c));
+            const bool overlap
+                = span[c].first < span[other].second && span[other].first < span[c].second;
+            QVERIFY2(!overlap,
+                     qPrintable(QStringLiteral("%1 and %2 probed at once").arg(c, other)));
+        }
+    }
+    // With separate sets they may run together, and each asks its own set.
+    r.config.ipEchoUrlsVpn
+        = {QStringLiteral("https://vpn-a.example/"), QStringLiteral("https://vpn-b.example/")};
+    ProbePlan p;
+    p.externalIp = true;
+    p.echoKind = QStringLiteral("vpn");
+    const QString script = probeScript(p, r.config);
+    QVERIFY(script.contains(QStringLiteral("vpn-a.example")));
+    QVERIFY(!script.contains(r.config.ipEchoUrls.first()));
 }
 
 void tst_CheckVerifier::concurrencyIsBounded()
