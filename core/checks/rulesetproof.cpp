@@ -1463,14 +1463,18 @@ QStringList clientInterfaces(const QList<Chain> &chains)
 
 } // namespace
 
-KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJson,
-                                const std::optional<QByteArray> &untrustedLegacySave)
+namespace {
+
+// Both rulesets read into one list of chains with jump targets resolved to chain indexes;
+// *fatal set when the input cannot be used at all.
+QList<Chain> readChains(const std::optional<QByteArray> &untrustedNftJson,
+                        const std::optional<QByteArray> &untrustedLegacySave, QString *fatal,
+                        QStringList *notes, QStringList *taint)
 {
-    KillSwitchProof proof;
     Parser parser;
     if (!untrustedNftJson && !untrustedLegacySave) {
-        proof.why = QStringLiteral("no ruleset was read (neither nft nor iptables-legacy-save)");
-        return proof;
+        *fatal = QStringLiteral("no ruleset was read (neither nft nor iptables-legacy-save)");
+        return {};
     }
     if (untrustedNftJson)
         parser.readNft(*untrustedNftJson);
@@ -1478,13 +1482,14 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
         const int before = parser.chains.size();
         parser.readLegacy(*untrustedLegacySave);
         if (parser.chains.size() > before)
-            proof.notes.append(QStringLiteral("iptables-legacy tables are loaded too; they were "
-                                              "evaluated together with the nft tables"));
+            notes->append(QStringLiteral("iptables-legacy tables are loaded too; they were "
+                                         "evaluated together with the nft tables"));
     }
     if (!parser.fatal.isEmpty()) {
-        proof.why = parser.fatal;
-        return proof;
+        *fatal = parser.fatal;
+        return {};
     }
+    *taint = parser.taint;
     // Legacy jump targets were stored as chain indexes; nft ones as names: resolve the latter.
     QList<Chain> chains = parser.chains;
     for (Chain &c : chains) {
@@ -1495,7 +1500,78 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
                     parser.chainIndex.value(Parser::key(c.family, c.table, r.target)));
         }
     }
+    return chains;
+}
 
+QList<int> forwardChains(const QList<Chain> &chains)
+{
+    QList<int> forward;
+    for (int i = 0; i < chains.size(); ++i) {
+        const Chain &c = chains.at(i);
+        const bool ipv4 = c.family == QLatin1String("ip") || c.family == QLatin1String("inet")
+            || c.family == QLatin1String("iptables-legacy");
+        if (c.base && ipv4 && c.hook == QLatin1String("forward"))
+            forward.append(i);
+    }
+    std::stable_sort(forward.begin(), forward.end(),
+                     [&](int a, int b) { return chains.at(a).prio < chains.at(b).prio; });
+    return forward;
+}
+
+} // namespace
+
+QList<PacketFate> fatesOf(const std::optional<QByteArray> &untrustedNftJson,
+                          const std::optional<QByteArray> &untrustedLegacySave,
+                          const QList<ProbePacket> &packets)
+{
+    QString fatal;
+    QStringList notes, taint;
+    const QList<Chain> chains
+        = readChains(untrustedNftJson, untrustedLegacySave, &fatal, &notes, &taint);
+    QList<PacketFate> out;
+    const QList<int> forward = forwardChains(chains);
+    Evaluator ev(chains);
+    for (const ProbePacket &pp : packets) {
+        if (!fatal.isEmpty() || !taint.isEmpty()) {
+            out.append(PacketFate::Unknown);
+            continue;
+        }
+        Packet p;
+        p.iif = pp.iif;
+        p.proto = pp.proto;
+        p.sport = pp.sport;
+        p.dport = pp.dport;
+        p.saddr = pp.saddr;
+        p.daddr = pp.daddr;
+        bool dropped = false, allPass = true;
+        for (int ci : forward) {
+            const Res r = ev.base(ci, p);
+            if (r.drop && !r.pass && !r.unknown) {
+                dropped = true;
+                break;
+            }
+            if (r.drop || r.unknown)
+                allPass = false;
+        }
+        out.append(dropped       ? PacketFate::Dropped
+                       : allPass ? PacketFate::Accepted
+                                 : PacketFate::Unknown);
+    }
+    return out;
+}
+
+KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJson,
+                                const std::optional<QByteArray> &untrustedLegacySave)
+{
+    KillSwitchProof proof;
+    QString fatal;
+    QStringList taint;
+    const QList<Chain> chains
+        = readChains(untrustedNftJson, untrustedLegacySave, &fatal, &proof.notes, &taint);
+    if (!fatal.isEmpty()) {
+        proof.why = fatal;
+        return proof;
+    }
     QList<int> forward;
     QStringList outputOnly;
     for (int i = 0; i < chains.size(); ++i) {
@@ -1726,9 +1802,9 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
                   .arg(ev.unknownText(firstUnknown));
         return proof;
     }
-    if (!parser.taint.isEmpty()) {
+    if (!taint.isEmpty()) {
         proof.outcome = KillSwitchProof::Outcome::CannotProve;
-        proof.why = parser.taint.first();
+        proof.why = taint.first();
         return proof;
     }
     proof.outcome = KillSwitchProof::Outcome::Proven;

@@ -7,6 +7,7 @@
 // tells apart). Only the IPv4 (ip, inet) families are judged; ip6 tables are left alone.
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 #include <QStringList>
 
@@ -37,5 +38,22 @@ constexpr qsizetype kMaxLegacySaveBytes = 256 << 10;
 // legacySave: the output of `iptables-legacy-save` (nullopt when absent or empty).
 KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJson,
                                 const std::optional<QByteArray> &untrustedLegacySave);
+
+// One packet from a client out of the uplink (eth0, group 1, ct state new), for the
+// differential test that sends real packets through a ruleset.
+struct ProbePacket
+{
+    QString iif = QStringLiteral("vif30.0");
+    quint32 proto = 6; // IP protocol number
+    quint32 sport = 40000;
+    quint32 dport = 0;
+    quint32 saddr = 0; // host order
+    quint32 daddr = 0;
+};
+enum class PacketFate { Dropped, Accepted, Unknown };
+// What the evaluator says of each packet, by the same walk as proveKillSwitch.
+QList<PacketFate> fatesOf(const std::optional<QByteArray> &untrustedNftJson,
+                          const std::optional<QByteArray> &untrustedLegacySave,
+                          const QList<ProbePacket> &packets);
 
 } // namespace netmap
