@@ -2,6 +2,7 @@
 
 #include "io/checkconfig.h"
 #include "model/ipv4.h"
+#include "rulesetproof.h"
 
 #include <QRegularExpression>
 
@@ -84,18 +85,31 @@ done
 echo 'NETMAP-IF-DONE'
 )SH";
 
+// The ruleset read, the only part of a probe that needs root: the nft tables as text (evidence
+// for the owner) and as libnftables JSON (what the kill-switch proof reads), and the
+// iptables-legacy tables, which the kernel runs alongside nft's. The JSON is one long line;
+// fold cuts it into protocol lines that the parser joins again.
 const char *kRuleset = R"SH(if nm_has nft; then
   echo 'NETMAP-TOOL ruleset nft'
   echo "NETMAP-RULES-SIZE $(nft list ruleset 2>/dev/null | wc -c)"
   nft list ruleset 2>/dev/null | head -c "$nm_rc" | sed 's/^/NETMAP-NFT /'
+  echo
+  echo "NETMAP-NFTJ-SIZE $(nft -j list ruleset 2>/dev/null | tr -d '\n' | wc -c)"
+  nft -j list ruleset 2>/dev/null | head -c "$nm_jc" | tr -d '\n' | fold -b -w 4000 | sed 's/^/NETMAP-NFTJ /'
+  echo
 elif nm_has iptables-save; then
   echo 'NETMAP-TOOL ruleset iptables'
   echo "NETMAP-RULES-SIZE $(iptables-save 2>/dev/null | wc -c)"
   iptables-save 2>/dev/null | head -c "$nm_rc" | sed 's/^/NETMAP-IPT /'
+  echo
 else
   echo 'NETMAP-TOOL ruleset none'
 fi
-echo
+if nm_has iptables-legacy-save; then
+  echo "NETMAP-LEGACY-SIZE $(iptables-legacy-save 2>/dev/null | wc -c)"
+  iptables-legacy-save 2>/dev/null | head -c "$nm_rc" | sed 's/^/NETMAP-IPTL /'
+  echo
+fi
 echo 'NETMAP-RULES-DONE'
 )SH";
 
@@ -137,13 +151,14 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
     if (plan.interfaces)
         s += lit(kInterfaces);
     if (plan.ruleset) {
-        s += QStringLiteral("nm_rc=%1\n").arg(kRulesetCapBytes);
+        s += QStringLiteral("nm_rc=%1\nnm_jc=%2\n").arg(kRulesetCapBytes).arg(kRulesetJsonCapBytes);
         s += lit(kRuleset);
     }
 
     if (plan.externalIp) {
-        for (int i = 0; i < config.ipEchoUrls.size(); ++i) {
-            if (const auto url = validHttpUrl(config.ipEchoUrls.at(i)))
+        const QStringList &echo = config.ipEchoFor(plan.echoKind);
+        for (int i = 0; i < echo.size(); ++i) {
+            if (const auto url = validHttpUrl(echo.at(i)))
                 s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip %1 %2 & fi\n")
                          .arg(i)
                          .arg(shellQuote(*url));
@@ -239,6 +254,10 @@ QStringList drillSteps(const QString &vpnQube, const QString &interfaceName,
                        const QString &downstreamQube, int restoreAfterSeconds)
 {
     return {
+        QStringLiteral("In %1, with the tunnel up: reach the IP echo endpoints. The drill goes on "
+                       "only if %1 leaves by the VPN's exit; otherwise \"no egress\" later would "
+                       "prove nothing, and nothing is changed.")
+            .arg(downstreamQube),
         QStringLiteral(
             "In %1 as root: save the routes of %2 and schedule a detached restore that runs "
             "by itself after %3 s (even if this program dies).")

@@ -19,12 +19,13 @@ struct CheckConfig;
 // one call (each qvm-run is a Python start in dom0).
 struct ProbePlan
 {
-    bool externalIp = false; // ask every ip_echo endpoint
+    bool externalIp = false; // ask every ip_echo endpoint of echoKind's set
+    QString echoKind = QStringLiteral("clearnet"); // clearnet | vpn | tor: which endpoint set
     bool tor = false; // ask the Tor check endpoint
     bool dns = false; // resolve the whoami name
     QStringList isolationTargets; // validated IPv4 addresses to ping and TCP-connect
     bool interfaces = false; // list network interfaces (tunnels)
-    bool ruleset = false; // nft list ruleset (needs root)
+    bool ruleset = false; // nft list ruleset (text and JSON), iptables-legacy-save (needs root)
 
     bool needsRoot() const { return ruleset; }
     bool isEmpty() const
@@ -35,6 +36,7 @@ struct ProbePlan
 
 constexpr int kMaxIsolationTargets = 64;
 constexpr int kRulesetCapBytes = 256 << 10;
+constexpr int kRulesetJsonCapBytes = 1 << 20; // equals kMaxRulesetJsonBytes
 
 // 'value' with every ' written as '\'' (the values are validated before; this is belt and braces).
 QString shellQuote(const QString &value);

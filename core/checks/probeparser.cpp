@@ -109,6 +109,23 @@ public:
             e.rulesetLines.append(QString::fromUtf8(rest.data(), rest.size()));
             return;
         }
+        if (tag == "NETMAP-NFTJ") {
+            if (e.nftJson.size() + rest.size() > kRulesetJsonCapBytes) {
+                problem(QStringLiteral("the JSON ruleset is longer than announced"));
+                return;
+            }
+            e.nftJson.append(rest.data(), rest.size());
+            return;
+        }
+        if (tag == "NETMAP-IPTL") {
+            if (e.legacySave.size() + rest.size() + 1 > kRulesetCapBytes) {
+                problem(QStringLiteral("the iptables-legacy rules are longer than announced"));
+                return;
+            }
+            e.legacySave.append(rest.data(), rest.size());
+            e.legacySave.append('\n');
+            return;
+        }
         // Only the answers themselves may hold odd bytes; the protocol words never do.
         if (!isPrintableAscii(raw) && tag != "NETMAP-IP" && tag != "NETMAP-TOR") {
             problem(QStringLiteral("line %1 holds characters the protocol never uses").arg(number));
@@ -252,6 +269,15 @@ public:
             }
             if (once(tagText))
                 e.rulesetSize = n;
+        } else if (tag == "NETMAP-NFTJ-SIZE" || tag == "NETMAP-LEGACY-SIZE") {
+            bool ok = false;
+            const qint64 n = f.size() == 1 ? latin(f[0]).toLongLong(&ok) : -1;
+            if (!ok || n < 0) {
+                problem(QStringLiteral("malformed ruleset size line"));
+                return;
+            }
+            if (once(tagText))
+                (tag == "NETMAP-NFTJ-SIZE" ? e.nftJsonSize : e.legacySize) = n;
         } else if (tag == "NETMAP-RULES-DONE") {
             if (once(tagText))
                 e.rulesetDone = true;
@@ -357,164 +383,6 @@ std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *wh
         a.ip = *valid;
     }
     return a;
-}
-
-namespace {
-
-// Splits an nft rule into tokens; a quoted string stays one token (quotes kept).
-QStringList nftTokens(const QString &rule)
-{
-    QStringList tokens;
-    QString current;
-    bool quoted = false;
-    for (QChar c : rule) {
-        if (c == u'"')
-            quoted = !quoted;
-        if (!quoted && c.isSpace()) {
-            if (!current.isEmpty())
-                tokens.append(current);
-            current.clear();
-        } else {
-            current.append(c);
-        }
-    }
-    if (!current.isEmpty())
-        tokens.append(current);
-    return tokens;
-}
-
-bool isTunnelName(QString name)
-{
-    name.remove(u'"');
-    static const QRegularExpression re(QStringLiteral("^(tun|tap|wg|ppp)[A-Za-z0-9_.*-]*$"));
-    return re.match(name).hasMatch();
-}
-
-// A rule whose only match is "the packet leaves through the uplink" (or "not through the
-// tunnel") and whose verdict is drop or reject. Counters and comments may come along.
-bool isKillSwitchRule(const QString &rule)
-{
-    QStringList t = nftTokens(rule);
-    QStringList kept;
-    for (int i = 0; i < t.size(); ++i) {
-        if (t[i] == QLatin1String("counter")) {
-            if (i + 4 < t.size() && t[i + 1] == QLatin1String("packets")
-                && t[i + 3] == QLatin1String("bytes"))
-                i += 4;
-            continue;
-        }
-        if (t[i] == QLatin1String("comment") && i + 1 < t.size()) {
-            ++i;
-            continue;
-        }
-        if (t[i] == QLatin1String("meta"))
-            continue;
-        kept.append(t[i]);
-    }
-    if (kept.size() < 3)
-        return false;
-    // Verdict at the end: drop, or reject [with ...].
-    qsizetype verdictAt = kept.indexOf(QLatin1String("reject"));
-    if (verdictAt < 0 && kept.last() == QLatin1String("drop"))
-        verdictAt = kept.size() - 1;
-    if (verdictAt < 0)
-        return false;
-    if (kept[verdictAt] == QLatin1String("reject") && verdictAt != kept.size() - 1
-        && kept.value(verdictAt + 1) != QLatin1String("with"))
-        return false;
-    const QStringList match = kept.mid(0, verdictAt);
-    if (match.size() == 2) {
-        const QString &key = match[0];
-        QString value = match[1];
-        value.remove(u'"');
-        if ((key == QLatin1String("oifname") || key == QLatin1String("oif"))
-            && value == QLatin1String("eth0"))
-            return true;
-        if (key == QLatin1String("oifgroup")
-            && (value == QLatin1String("1") || value == QLatin1String("0x00000001")))
-            return true;
-    }
-    if (match.size() == 3
-        && (match[0] == QLatin1String("oifname") || match[0] == QLatin1String("oif"))
-        && match[1] == QLatin1String("!=") && isTunnelName(match[2]))
-        return true;
-    return false;
-}
-
-} // namespace
-
-std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines)
-{
-    // Walks "table FAMILY NAME {" / "chain NAME {" / rules / "}" as `nft list ruleset` prints them.
-    QString family, table, chain;
-    bool chainHooksForward = false;
-    bool inChain = false; // depth 2 is a chain (not a set, map or flowtable)
-    QStringList candidates;
-    int depth = 0;
-    auto closeChain = [&]() -> std::optional<QString> {
-        const bool ipv4 = family == QLatin1String("ip") || family == QLatin1String("inet");
-        const bool forwardChain = chainHooksForward
-            || (table == QLatin1String("qubes")
-                && (chain == QLatin1String("forward") || chain == QLatin1String("custom-forward")));
-        if (ipv4 && forwardChain) {
-            for (const QString &rule : candidates) {
-                if (isKillSwitchRule(rule))
-                    return QStringLiteral("table %1 %2, chain %3: %4")
-                        .arg(family, table, chain, rule);
-            }
-        }
-        return std::nullopt;
-    };
-    for (const QString &raw : untrustedNftLines) {
-        const QString line = raw.trimmed();
-        if (line.isEmpty())
-            continue;
-        if (depth == 0 && line.startsWith(QLatin1String("table ")) && line.endsWith(u'{')) {
-            const QStringList t = line.split(u' ', Qt::SkipEmptyParts);
-            family = t.size() == 4 ? t[1] : QString();
-            table = t.size() == 4 ? t[2] : QString();
-            depth = 1;
-        } else if (depth == 1 && line.startsWith(QLatin1String("chain ")) && line.endsWith(u'{')) {
-            const QStringList t = line.split(u' ', Qt::SkipEmptyParts);
-            chain = t.size() == 3 ? t[1] : QString();
-            chainHooksForward = false;
-            candidates.clear();
-            inChain = true;
-            depth = 2;
-        } else if (line == QLatin1String("}")) {
-            if (depth == 2 && inChain) {
-                if (auto found = closeChain())
-                    return found;
-            }
-            if (depth <= 2)
-                inChain = false;
-            depth = qMax(0, depth - 1);
-        } else if (line.endsWith(u'{')) {
-            if (depth == 1)
-                inChain = false; // sets, maps, flowtables: not rules
-            ++depth;
-        } else if (depth == 2 && inChain) {
-            if (line.startsWith(QLatin1String("type "))
-                && line.contains(QLatin1String(" hook forward ")))
-                chainHooksForward = true;
-            else if (!line.startsWith(QLatin1String("policy ")) && candidates.size() < 10000)
-                candidates.append(line);
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<QString> findKillSwitchRuleIptables(const QStringList &untrustedIptablesLines)
-{
-    static const QRegularExpression re(
-        QStringLiteral("^-A (FORWARD|QBS-FORWARD) -o eth0( -m comment --comment "
-                       "(\"[^\"]*\"|\\S+))? -j (DROP|REJECT)( --reject-with \\S+)?$"));
-    for (const QString &raw : untrustedIptablesLines) {
-        const QString line = raw.trimmed();
-        if (re.match(line).hasMatch())
-            return QStringLiteral("iptables: %1").arg(line);
-    }
-    return std::nullopt;
 }
 
 QString sanitizeEvidence(const QByteArray &untrusted, int maxChars)

@@ -64,6 +64,10 @@ struct ProbeEvidence
     QString rulesetTool; // nft | iptables | none
     qint64 rulesetSize = -1;
     QStringList rulesetLines; // NETMAP-NFT / NETMAP-IPT lines without the tag (untrusted text)
+    qint64 nftJsonSize = -1; // size of `nft -j list ruleset`; -1 when not reported
+    QByteArray nftJson; // NETMAP-NFTJ chunks joined (untrusted)
+    qint64 legacySize = -1; // size of `iptables-legacy-save`; -1 when the tool is absent
+    QByteArray legacySave; // NETMAP-IPTL lines (untrusted)
     bool rulesetDone = false;
     QStringList drillEvents; // NETMAP-DRILL words in order ("broken", "restored", ...)
     int otherLines = 0; // lines outside the protocol (ignored)
@@ -78,10 +82,6 @@ ProbeEvidence parseProbeOutput(const QByteArray &untrustedStdout);
 std::optional<QString> parseIpEchoValue(QByteArrayView untrusted);
 // The Tor check JSON: an object, at most 4 KiB, "IsTor" a boolean, "IP" optional but valid.
 std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *why = nullptr);
-// A rule that drops or rejects forwarding to the clear uplink (oifname eth0 / oifgroup 1, or
-// anything not to a tunnel) in a forward chain; the rule text when found.
-std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines);
-std::optional<QString> findKillSwitchRuleIptables(const QStringList &untrustedIptablesLines);
 
 // Output kept as evidence: UTF-8 decoded (invalid bytes replaced), ANSI escape sequences and
 // control characters (except newline and tab), C1 controls and bidi overrides removed, at most

@@ -2,6 +2,7 @@
 
 #include "checkscripts.h"
 #include "qubes/commandrunner.h"
+#include "rulesetproof.h"
 
 #include <QSet>
 
@@ -209,17 +210,21 @@ Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext 
             return v;
         }
     }
-    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExit && *ctx.clearnetExit != consensus.ip) {
+    if (ctx.kind == EgressKind::Clearnet && ctx.baselineDisputed)
+        return error(QStringLiteral("cannot check: %1").arg(ctx.baselineProblem), v.expected);
+    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExits
+        && !ctx.clearnetExits->contains(consensus.ip)) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("exit %1 is not the clearnet exit %2 seen from %3")
-                       .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube);
+        v.reason = QStringLiteral("exit %1 is not the clearnet exit %2 (%3)")
+                       .arg(consensus.ip, ctx.clearnetExits->join(QStringLiteral(", ")),
+                            ctx.baselineQube);
         return v;
     }
     v.status = CheckStatus::Pass;
     v.reason
         = QStringLiteral("%1 endpoints agree on %2").arg(consensus.seen.size()).arg(consensus.ip);
-    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExit && ctx.baselineQube.size())
-        v.reason += QStringLiteral(", the clearnet exit seen from %1").arg(ctx.baselineQube);
+    if (ctx.kind == EgressKind::Clearnet && ctx.clearnetExits && ctx.baselineQube.size())
+        v.reason += QStringLiteral(", the clearnet exit (%1)").arg(ctx.baselineQube);
     return v;
 }
 
@@ -237,8 +242,8 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     case ExitConsensus::State::Agreed:
         break;
     }
-    if (!ctx.clearnetExit)
-        return error(QStringLiteral("cannot check: no clearnet exit measured in this run (%1)")
+    if (!ctx.clearnetExits)
+        return error(QStringLiteral("cannot check: no clearnet exit baseline in this run (%1)")
                          .arg(ctx.baselineProblem.isEmpty()
                                   ? QStringLiteral("no clearnet baseline qube")
                                   : ctx.baselineProblem),
@@ -247,9 +252,10 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     v.expected = expected;
     v.observed = consensus.ip;
     v.externalIp = consensus.ip;
-    if (*ctx.clearnetExit == consensus.ip) {
+    const QString clearnetText = ctx.clearnetExits->join(QStringLiteral(", "));
+    if (ctx.clearnetExits->contains(consensus.ip)) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("leak: the exit %1 is the clearnet exit seen from %2")
+        v.reason = QStringLiteral("leak: the exit %1 is the clearnet exit (%2)")
                        .arg(consensus.ip, ctx.baselineQube);
         return v;
     }
@@ -264,7 +270,7 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
             v.status = CheckStatus::Fail;
             v.reason = QStringLiteral("no tunnel interface is up in %1 although the exit %2 "
                                       "differs from the clearnet exit %3")
-                           .arg(ctx.provider, consensus.ip, *ctx.clearnetExit);
+                           .arg(ctx.provider, consensus.ip, clearnetText);
             return v;
         }
         tunnel = QStringLiteral("; tunnel %1 up in %2")
@@ -273,8 +279,8 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
         tunnel = QStringLiteral("; no VPN qube found on the path to probe for a tunnel");
     }
     v.status = CheckStatus::Pass;
-    v.reason = QStringLiteral("exit %1 differs from the clearnet exit %2 seen from %3%4")
-                   .arg(consensus.ip, *ctx.clearnetExit, ctx.baselineQube, tunnel);
+    v.reason = QStringLiteral("exit %1 differs from the clearnet exit %2 (%3)%4")
+                   .arg(consensus.ip, clearnetText, ctx.baselineQube, tunnel);
     return v;
 }
 
@@ -335,14 +341,13 @@ Verdict judgeDnsLeak(const ProbeEvidence &e, const DnsContext &ctx)
     }
     if (!overlap.isEmpty() && (ctx.kind == EgressKind::Vpn || ctx.kind == EgressKind::Tor)) {
         v.status = CheckStatus::Fail;
-        v.reason = QStringLiteral("leak: resolver %1 also answers for the clearnet baseline %2")
+        v.reason = QStringLiteral("leak: resolver %1 also answers for the clearnet baseline (%2)")
                        .arg(overlap.join(QStringLiteral(", ")), ctx.baselineQube);
         return v;
     }
     v.status = CheckStatus::Pass;
     v.reason
-        = QStringLiteral(
-              "the resolvers (%1) differ from the clearnet baseline's (%2, seen from %3)")
+        = QStringLiteral("the resolvers (%1) differ from the clearnet baseline's (%2, %3)")
               .arg(v.observed, ctx.baselineResolvers->join(QStringLiteral(", ")), ctx.baselineQube);
     return v;
 }
@@ -421,48 +426,128 @@ Verdict judgeIsolation(const ProbeEvidence &e, const QList<IsolationTarget> &tar
     return v;
 }
 
+static QString routingNote()
+{
+    return QStringLiteral(
+        "A kill switch made by routing (a blackhole or unreachable default route when the tunnel "
+        "is gone) does not show in a ruleset; only the drill can show it.");
+}
+
 Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
 {
-    const QString expected = QStringLiteral("forwarding to the uplink dropped");
+    const QString expected = QStringLiteral("every new packet from a client to the uplink dropped");
     if (e.rulesetTool.isEmpty() || !e.rulesetDone)
         return error(QStringLiteral("cannot check: the ruleset was not read"), expected);
-    if (e.rulesetTool == QLatin1String("none"))
+    if (e.rulesetTool == QLatin1String("none") && e.legacySize < 0)
         return error(QStringLiteral("cannot check: nft missing (and no iptables-save) in the qube"),
                      expected);
-    if (e.rulesetSize <= 0)
+    if (e.rulesetSize <= 0 && e.legacySize <= 0)
         return error(QStringLiteral(
                          "cannot check: the ruleset is empty or unreadable (the check needs root)"),
                      expected);
-    if (e.rulesetSize > kRulesetCapBytes)
+    if (e.rulesetSize > kRulesetCapBytes || e.legacySize > kRulesetCapBytes)
         return error(QStringLiteral("cannot check: the ruleset is larger than %1 KiB")
                          .arg(kRulesetCapBytes >> 10),
                      expected);
-    const auto rule = e.rulesetTool == QLatin1String("nft")
-        ? findKillSwitchRule(e.rulesetLines)
-        : findKillSwitchRuleIptables(e.rulesetLines);
+    std::optional<QByteArray> nft;
+    std::optional<QByteArray> legacy;
+    if (e.rulesetTool == QLatin1String("nft")) {
+        if (e.nftJsonSize <= 0)
+            return error(QStringLiteral("cannot check: nft in the qube gave no JSON listing "
+                                        "(nft -j list ruleset); it may lack JSON support"),
+                         expected);
+        if (e.nftJsonSize > kRulesetJsonCapBytes || e.nftJson.size() != e.nftJsonSize)
+            return error(
+                QStringLiteral("cannot check: the JSON ruleset is larger than %1 KiB or was cut")
+                    .arg(kRulesetJsonCapBytes >> 10),
+                expected);
+        nft = e.nftJson;
+    } else if (e.rulesetTool == QLatin1String("iptables")) {
+        // Without nft, iptables-save shows the only tables there are.
+        legacy = e.rulesetLines.join(u'\n').toUtf8();
+    }
+    if (e.legacySize > 0) {
+        if (e.legacySave.size() < e.legacySize - 1)
+            return error(QStringLiteral("cannot check: the iptables-legacy rules were cut"),
+                         expected);
+        legacy = legacy ? *legacy + '\n' + e.legacySave : e.legacySave;
+    }
+    const KillSwitchProof proof = proveKillSwitch(nft, legacy);
+    const QString notes = proof.notes.isEmpty()
+        ? QString()
+        : QStringLiteral(" Note: %1.").arg(proof.notes.join(QStringLiteral("; ")));
     Verdict v;
     v.expected = expected;
-    if (!rule) {
-        v.status = CheckStatus::Fail;
-        v.observed = QStringLiteral("no kill-switch rule");
-        v.reason = QStringLiteral(
-            "no rule drops or rejects forwarding to the uplink (eth0) in a forward chain; "
-            "if the tunnel dies, client traffic leaves in the clear");
+    switch (proof.outcome) {
+    case KillSwitchProof::Outcome::Proven:
+        v.status = CheckStatus::Pass;
+        v.observed = QStringLiteral("kill switch proven by the ruleset");
+        v.reason = QStringLiteral("every new packet from a client (vif*, group 2) out of the "
+                                  "uplink (eth0, group 1) is dropped, whatever its protocol, "
+                                  "ports and addresses (%1 packet classes walked through every "
+                                  "forward chain); decided by %2.%3")
+                       .arg(proof.packetClasses)
+                       .arg(proof.decidedBy, notes);
         return v;
+    case KillSwitchProof::Outcome::Leaks:
+        v.status = CheckStatus::Fail;
+        v.filtersNothing = proof.leaks.startsWith(QStringLiteral("every packet"));
+        v.observed = QStringLiteral("still leaves: %1").arg(proof.leaks.left(300));
+        v.reason = QStringLiteral("if the tunnel dies, client traffic leaves in the clear: %1 "
+                                  "is let through by %2.%3 %4")
+                       .arg(proof.leaks, proof.acceptedBy, notes, routingNote());
+        return v;
+    case KillSwitchProof::Outcome::CannotProve:
+        break;
     }
-    v.status = CheckStatus::Pass;
-    v.observed = QStringLiteral("kill-switch rule present");
-    v.reason = QStringLiteral("found %1").arg(rule->left(300));
-    return v;
+    return error(QStringLiteral("cannot prove the kill switch: %1.%2 %3")
+                     .arg(proof.why, notes, routingNote()),
+                 expected);
+}
+
+std::optional<QString> drillBaselineProblem(const DrillEvidence &d)
+{
+    const QString who
+        = d.downstreamQube.isEmpty() ? QStringLiteral("the client") : d.downstreamQube;
+    if (!d.beforeRun)
+        return QStringLiteral("%1 was not probed with the tunnel up").arg(who);
+    if (d.beforeProblem)
+        return QStringLiteral("%1, probed with the tunnel up: %2").arg(who, *d.beforeProblem);
+    switch (d.before.state) {
+    case ExitConsensus::State::CannotCheck:
+    case ExitConsensus::State::Disagreed:
+        return QStringLiteral("%1, probed with the tunnel up: %2").arg(who, d.before.why);
+    case ExitConsensus::State::NoEgress:
+        return QStringLiteral("%1 had no egress even with the tunnel up (%2); it may be offline "
+                              "or blocked by its own firewall")
+            .arg(who, d.before.why);
+    case ExitConsensus::State::Agreed:
+        break;
+    }
+    if (d.vpnExit && d.before.ip == *d.vpnExit)
+        return std::nullopt;
+    if (d.clearnetExits && d.clearnetExits->contains(d.before.ip))
+        return QStringLiteral("%1 leaves by the clearnet exit %2 even with the tunnel up")
+            .arg(who, d.before.ip);
+    if (d.vpnExit)
+        return QStringLiteral("%1 leaves by %2 with the tunnel up, not by the VPN's exit %3")
+            .arg(who, d.before.ip, *d.vpnExit);
+    if (d.clearnetExits)
+        return std::nullopt; // not the clearnet exit: it leaves through the tunnel
+    return QStringLiteral("neither the VPN's exit nor the clearnet exit is known in this run, so "
+                          "%1's exit %2 cannot be told to be the VPN's")
+        .arg(who, d.before.ip);
 }
 
 Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &d)
 {
     Verdict v = staticVerdict;
-    v.expected
-        = QStringLiteral("forwarding to the uplink dropped; no egress while the tunnel is down");
+    v.expected = QStringLiteral("every new packet from a client to the uplink dropped; no egress "
+                                "while the tunnel is down");
     QString restore;
-    if (d.restoreProblem)
+    if (!d.breakRun)
+        restore = QStringLiteral(" The tunnel was not touched.");
+    else if (d.restoreProblem)
         restore = QStringLiteral(" Restore failed (%1); the scheduled restore in the qube runs by "
                                  "itself within %2 s.")
                       .arg(*d.restoreProblem)
@@ -475,14 +560,24 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
         restore = QStringLiteral(" After the restore %1 is not up yet.").arg(d.interfaceName);
     else
         restore = QStringLiteral(" %1 restored.").arg(d.interfaceName);
+    const QString chosen = d.downstreamChoice.isEmpty()
+        ? QString()
+        : QStringLiteral(" (%1)").arg(d.downstreamChoice);
 
+    // A drill that cannot conclude leaves a static fail a fail and anything else an error.
     auto drillError = [&](const QString &why) {
         Verdict e = v;
-        e.status = CheckStatus::Error;
-        e.reason = QStringLiteral("drill could not be completed: %1.%2 Static check: %3")
+        e.status
+            = staticVerdict.status == CheckStatus::Fail ? CheckStatus::Fail : CheckStatus::Error;
+        e.reason = QStringLiteral("drill could not conclude: %1.%2 Static check: %3")
                        .arg(why, restore, staticVerdict.reason);
         return e;
     };
+    if (const auto problem = drillBaselineProblem(d))
+        return drillError(
+            QStringLiteral("%1; \"no egress while broken\" would prove nothing").arg(*problem));
+    const QString before = QStringLiteral("with %1 up, %2%3 left by %4")
+                               .arg(d.interfaceName, d.downstreamQube, chosen, d.before.ip);
     if (d.breakProblem)
         return drillError(*d.breakProblem);
     const QStringList &ev = d.breakStep.drillEvents;
@@ -497,19 +592,30 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
     case ExitConsensus::State::CannotCheck:
         return drillError(QStringLiteral("%1: %2").arg(d.downstreamQube, d.downstream.why));
     case ExitConsensus::State::NoEgress:
-        if (staticVerdict.status == CheckStatus::Pass) {
-            v.status = CheckStatus::Pass;
-        } else if (staticVerdict.status == CheckStatus::Fail) {
+        v.observed = QStringLiteral("no egress from %1 while %2 was down")
+                         .arg(d.downstreamQube, d.interfaceName);
+        if (staticVerdict.status == CheckStatus::Fail && !staticVerdict.filtersNothing) {
+            // The ruleset lets some traffic through that the drill's HTTP probes do not send.
             v.status = CheckStatus::Fail;
-        } else {
-            // The drill proves the behaviour even when the ruleset could not be read.
-            v.status = CheckStatus::Pass;
+            v.reason = QStringLiteral("drill: %1, and nothing left while the tunnel was down; but "
+                                      "the ruleset still lets other traffic through.%2 Static "
+                                      "check: %3")
+                           .arg(before, restore, staticVerdict.reason);
+            return v;
         }
-        v.observed = QStringLiteral("%1; no egress from %2 while %3 was down")
-                         .arg(staticVerdict.observed, d.downstreamQube, d.interfaceName);
-        v.reason = QStringLiteral("drill: %1 could not reach any endpoint while the tunnel was "
-                                  "down.%2 Static check: %3")
-                       .arg(d.downstreamQube, restore, staticVerdict.reason);
+        v.status = CheckStatus::Pass;
+        v.reason = QStringLiteral("drill: %1; while the tunnel was down %2 could not reach any "
+                                  "endpoint: the kill switch holds.%3")
+                       .arg(before, d.downstreamQube, restore);
+        if (staticVerdict.status == CheckStatus::Pass)
+            v.reason += QStringLiteral(" Static check agrees: %1").arg(staticVerdict.reason);
+        else if (staticVerdict.status == CheckStatus::Fail)
+            v.reason += QStringLiteral(" The ruleset drops nothing, so the kill switch is "
+                                       "elsewhere (routing). Static check: %1")
+                            .arg(staticVerdict.reason);
+        else
+            v.reason += QStringLiteral(" The static check could not prove it: %1")
+                            .arg(staticVerdict.reason);
         return v;
     case ExitConsensus::State::Agreed:
     case ExitConsensus::State::Disagreed:
@@ -519,13 +625,14 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
     const QString ip = d.downstream.state == ExitConsensus::State::Agreed
         ? d.downstream.ip
         : d.downstream.seen.join(QStringLiteral(", "));
-    const bool clearnet = d.clearnetExit && d.downstream.ip == *d.clearnetExit;
+    const bool clearnet = d.clearnetExits && d.clearnetExits->contains(d.downstream.ip);
     v.observed = QStringLiteral("traffic left while the tunnel was down: %1").arg(ip);
-    v.reason
-        = QStringLiteral("drill: %1 still reached the internet through %2%3 while %4 was down.%5")
-              .arg(d.downstreamQube, ip,
-                   clearnet ? QStringLiteral(" (the clearnet exit)") : QString(), d.interfaceName,
-                   restore);
+    v.reason = QStringLiteral(
+                   "drill: %1; while %2 was down it still reached the internet through %3%4.%5 "
+                   "Static check: %6")
+                   .arg(before, d.interfaceName, ip,
+                        clearnet ? QStringLiteral(" (the clearnet exit)") : QString(), restore,
+                        staticVerdict.reason);
     return v;
 }
 

@@ -22,6 +22,7 @@ struct Verdict
     QString expected;
     QString reason;
     QString externalIp; // set when the check verified an exit IP
+    bool filtersNothing = false; // kill switch: the ruleset lets every client packet through
 };
 
 // The egress kind a check should hold a qube to: Via QUBE resolves to the kind of QUBE's path.
@@ -50,8 +51,10 @@ struct ExternalIpContext
     Expectation expectation;
     EgressKind kind = EgressKind::Clearnet;
     QStringList path; // egress chain
-    std::optional<QString> clearnetExit; // the baseline's verified exit in this run
-    QString baselineQube;
+    std::optional<QStringList> clearnetExits; // the clearnet baseline's exits
+    QString baselineQube; // where the baseline came from: "seen from A and B" / "pinned in ..."
+    QString baselineProblem; // why there is no baseline (disputed, unconfirmed)
+    bool baselineDisputed = false; // witnesses disagree: a clearnet exit cannot be judged
     std::optional<QString> viaExit; // the verified exit of the "via" qube, when measured
     QString haltedHop; // a qube on the path that is not running (the qube cannot have egress)
 };
@@ -59,8 +62,8 @@ Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext 
 
 struct VpnContext
 {
-    std::optional<QString> clearnetExit;
-    QString baselineQube;
+    std::optional<QStringList> clearnetExits;
+    QString baselineQube; // where the baseline came from, in words
     QString baselineProblem; // why there is no clearnet exit
     QString provider; // the VPN qube on the path, or empty
     std::optional<QStringList> providerTunnels; // tunnel interfaces up; nullopt when not probed
@@ -92,6 +95,12 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &evidence);
 
 struct DrillEvidence
 {
+    QString downstreamChoice; // why this client was picked, in words
+    bool beforeRun = false; // the client was probed with the tunnel up
+    std::optional<QString> beforeProblem; // transport problem of that probe
+    ExitConsensus before; // the client's exit with the tunnel up
+    std::optional<QString> vpnExit; // the VPN qube's own exit in this run
+    bool breakRun = false; // the tunnel was touched
     std::optional<QString> breakProblem; // transport problem of the break step
     ProbeEvidence breakStep;
     QString downstreamQube;
@@ -100,10 +109,14 @@ struct DrillEvidence
     std::optional<QString> restoreProblem;
     ProbeEvidence restoreStep;
     QString interfaceName;
-    std::optional<QString> clearnetExit;
+    std::optional<QStringList> clearnetExits;
     int restoreAfterSeconds = 0;
 };
-// The static verdict combined with the drill's.
+// Whether the client's probe with the tunnel up proves egress by the VPN's exit; the reason
+// in words when it does not.
+std::optional<QString> drillBaselineProblem(const DrillEvidence &drill);
+// The static verdict combined with the drill's. "No egress while broken" counts only after the
+// client was seen leaving by the VPN's exit with the tunnel up.
 Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &drill);
 
 } // namespace netmap

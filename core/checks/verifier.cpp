@@ -10,6 +10,7 @@
 #include <QEventLoop>
 #include <QSet>
 #include <QTimer>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -74,7 +75,7 @@ QString expectedText(CheckKind kind, const Expectation &e)
     case CheckKind::Isolation:
         return QStringLiteral("no reach beyond the allowed pairs");
     case CheckKind::KillSwitch:
-        return QStringLiteral("forwarding to the uplink dropped");
+        return QStringLiteral("every new packet from a client to the uplink dropped");
     }
     return {};
 }
@@ -129,7 +130,7 @@ struct Work
     QList<IsolationTarget> targets;
     Expectation expectation;
     EgressKind kind = EgressKind::Clearnet;
-    QString baseline;
+    QStringList witnesses; // clearnet baseline witnesses on its uplink
     QString provider;
     bool drillPlanned = false; // its kill-switch result waits for the drill
 
@@ -151,7 +152,10 @@ struct DrillRun
     QString vpn;
     QString downstream;
     QString interfaceName;
-    int stage = 0; // 0 not started, 1 break, 2 downstream, 3 restore, 4 done
+    QString choice; // why this client, in words
+    // 0 not started, 1 client probed with the tunnel up, 2 break, 3 client probed while broken,
+    // 4 restore, 5 done
+    int stage = 0;
     CommandRunner::Id id = 0;
     QString commands;
     QByteArray outputs;
@@ -166,41 +170,95 @@ struct Plan
     QList<DrillRun> drills;
 };
 
-QString chooseBaseline(const Snapshot &s, const Topology &t, const VerifyRequest &r,
-                       const QString &root)
+// The qubes whose exits and resolvers make the clearnet baseline of one uplink (root): the
+// root itself and other running qubes behind it that are expected to leave in the clear, at
+// most three. No single qube decides: two must agree.
+QStringList chooseWitnesses(const Snapshot &s, const Topology &t, const VerifyRequest &r,
+                            const QString &root)
 {
     auto clearnet = [&](const Qube &q) {
         return effectiveKind(expectationFor(r.expectations, s, t, q.name.toString()), s, t)
             == EgressKind::Clearnet;
     };
+    QStringList out;
     if (const Qube *rq = s.find(root)) {
         if (isNetworked(*rq) && canRun(*rq, r.autostart) && clearnet(*rq) && rq->name.isRunnable())
-            return root;
+            out.append(root);
     }
     for (const Qube &q : s.qubes) {
-        if (isNetworked(q) && canRun(q, r.autostart) && q.name.isRunnable()
-            && t.egressChain(q.name.toString()).endsWith(root) && clearnet(q))
-            return q.name.toString();
+        if (out.size() >= 3)
+            break;
+        const QString name = q.name.toString();
+        if (name != root && isNetworked(q) && q.isRunning() && q.name.isRunnable()
+            && t.egressChain(name).endsWith(root) && clearnet(q))
+            out.append(name);
     }
-    return {};
+    return out;
 }
 
-QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r,
-                         const QString &vpn)
+// Whether a qube's own qvm-firewall rules (where read) let it reach any address on the HTTP(S)
+// ports the IP echo endpoints use: the first rule that decides such traffic is an accept.
+// nullopt when the rules were not read.
+std::optional<bool> firewallAllowsEndpoints(const Snapshot &s, const QString &qube)
 {
-    QString fallback;
+    const auto it = s.firewall.constFind(qube);
+    if (it == s.firewall.cend())
+        return std::nullopt;
+    for (const FirewallRule &r : *it) {
+        if (!r.specialtarget.isEmpty())
+            continue; // dns rules decide DNS traffic only
+        const bool everyDestination = r.dst4.isEmpty() && r.dst6.isEmpty() && r.dsthost.isEmpty();
+        const bool webPorts = r.proto.isEmpty()
+            || (r.proto == QLatin1String("tcp")
+                && (r.portFrom == 0 || (r.portFrom <= 80 && r.portTo >= 443)));
+        if (r.action == QLatin1String("accept") && everyDestination && webPorts)
+            return true;
+        if (r.action == QLatin1String("drop") && everyDestination)
+            return false;
+        if (r.action == QLatin1String("drop"))
+            return false; // some endpoint may be blocked: not a good witness
+    }
+    return it->isEmpty() ? std::optional<bool>(true) : std::optional<bool>(false);
+}
+
+// The client of a VPN qube whose egress the drill tests, picked on purpose: a running qube behind
+// it (an app qube before another network qube) whose own firewall lets it reach the endpoints
+// (known to allow before not read). *why says why it was picked.
+QString chooseDownstream(const Snapshot &s, const Topology &t, const VerifyRequest &r,
+                         const QString &vpn, QString *why = nullptr)
+{
+    QString best;
+    int bestRank = 100;
+    QString bestWhy;
     for (const Qube &q : s.qubes) {
         const QString name = q.name.toString();
         if (name == vpn || !canRun(q, r.autostart) || !q.name.isRunnable() || !isNetworked(q))
             continue;
         if (!t.egressChain(name).contains(vpn))
             continue;
-        if (!q.providesNetwork)
-            return name;
-        if (fallback.isEmpty())
-            fallback = name;
+        const auto allows = firewallAllowsEndpoints(s, name);
+        int rank = q.providesNetwork ? 3 : 0;
+        if (!allows)
+            rank += 1;
+        else if (!*allows)
+            rank += 6;
+        if (!q.isRunning())
+            rank += 10;
+        if (rank < bestRank) {
+            bestRank = rank;
+            best = name;
+            bestWhy
+                = QStringLiteral("%1 behind %2, %3")
+                      .arg(q.isRunning() ? QStringLiteral("running") : QStringLiteral("halted"),
+                           vpn,
+                           !allows       ? QStringLiteral("its firewall rules not read")
+                               : *allows ? QStringLiteral("its firewall allows the endpoints")
+                                         : QStringLiteral("its firewall may block the endpoints"));
+        }
     }
-    return fallback;
+    if (why)
+        *why = bestWhy;
+    return best;
 }
 
 Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest &r)
@@ -236,21 +294,23 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
             w.qube = name;
             w.expectation = expectationFor(r.expectations, s, t, name);
             w.kind = effectiveKind(w.expectation, s, t);
+            w.plan.echoKind
+                = egressKindId(w.kind == EgressKind::None ? EgressKind::Clearnet : w.kind);
             it = plan.work.insert(name, w);
         }
         return *it;
     };
 
-    QMap<QString, QString> baselineOfRoot;
-    auto baselineFor = [&](const QString &qube) {
+    QMap<QString, QStringList> witnessesOfRoot;
+    auto witnessesFor = [&](const QString &qube) {
         QString root = t.rootOf(qube);
         if (root.isEmpty() && s.find(qube) && s.find(qube)->providesNetwork)
             root = qube; // a root provider is its own root
         if (root.isEmpty())
-            return QString();
-        if (!baselineOfRoot.contains(root))
-            baselineOfRoot.insert(root, chooseBaseline(s, t, r, root));
-        return baselineOfRoot.value(root);
+            return QStringList();
+        if (!witnessesOfRoot.contains(root))
+            witnessesOfRoot.insert(root, chooseWitnesses(s, t, r, root));
+        return witnessesOfRoot.value(root);
     };
 
     for (const QString &name : selected) {
@@ -373,14 +433,14 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
             || w.checks.contains(CheckKind::DnsLeak)
             || (w.checks.contains(CheckKind::ExternalIp) && w.kind == EgressKind::Clearnet);
         if (compares) {
-            const QString baseline = baselineFor(name);
-            if (!baseline.isEmpty()) {
-                Work &b = ensureWork(baseline);
+            const QStringList witnesses = witnessesFor(name);
+            for (const QString &witness : witnesses) {
+                Work &b = ensureWork(witness);
                 b.plan.externalIp = true;
                 if (w.checks.contains(CheckKind::DnsLeak))
                     b.plan.dns = true;
             }
-            plan.work[name].baseline = baseline;
+            plan.work[name].witnesses = witnesses;
         }
         if (w.checks.contains(CheckKind::Vpn)) {
             const QString provider = vpnProviderOf(s, t, name);
@@ -399,15 +459,18 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
                 continue;
             DrillRun drill;
             drill.vpn = w.qube;
-            drill.downstream = chooseDownstream(s, t, r, w.qube);
+            drill.downstream = chooseDownstream(s, t, r, w.qube, &drill.choice);
+            // The VPN's own exit tells the client's exit through the tunnel apart.
+            plan.work[w.qube].plan.externalIp = true;
             plan.drills.append(drill);
             plan.work[w.qube].drillPlanned = true;
         }
     }
 
     // Queue: baselines first (others compare with them), then VPN qubes, then the rest by name.
-    QStringList baselines = QStringList(baselineOfRoot.values());
-    baselines.removeAll(QString());
+    QStringList baselines;
+    for (const QStringList &w : std::as_const(witnessesOfRoot))
+        baselines += w;
     baselines.removeDuplicates();
     for (const QString &b : baselines)
         plan.queue.append(b);
@@ -498,8 +561,13 @@ struct Verifier::Private
         int started = 0;
         while (!cancelled && running.size() < request.config.concurrency && !plan.queue.isEmpty()
                && started < kStartsPerTurn) {
+            int pick = 0;
+            while (pick < plan.queue.size() && collides(plan.work[plan.queue.at(pick)]))
+                ++pick;
+            if (pick == plan.queue.size())
+                break; // everything left waits for a probe of another kind to finish
             ++started;
-            Work &w = plan.work[plan.queue.takeFirst()];
+            Work &w = plan.work[plan.queue.takeAt(pick)];
             const int cap = w.plan.ruleset ? (1 << 20) : (512 << 10);
             const CommandSpec c
                 = spec(w.qube, probeScript(w.plan, request.config), w.plan.needsRoot(), cap);
@@ -539,6 +607,35 @@ struct Verifier::Private
         pump();
     }
 
+    int echoCount(const Work &w) const { return request.config.ipEchoFor(w.plan.echoKind).size(); }
+    int drillEchoCount() const { return request.config.ipEchoFor(QStringLiteral("vpn")).size(); }
+
+    // Hosts of the echo endpoints a work asks.
+    QSet<QString> echoHosts(const Work &w) const
+    {
+        QSet<QString> hosts;
+        if (!w.plan.externalIp)
+            return hosts;
+        for (const QString &u : request.config.ipEchoFor(w.plan.echoKind))
+            hosts.insert(QUrl(u).host().toLower());
+        return hosts;
+    }
+
+    // Probes of different kinds of exit are never sent to the same echo service at the same
+    // moment (the service could link them by their timing).
+    bool collides(const Work &w) const
+    {
+        const QSet<QString> mine = echoHosts(w);
+        if (mine.isEmpty())
+            return false;
+        for (const QString &name : running) {
+            const Work &r = plan.work[name];
+            if (r.plan.echoKind != w.plan.echoKind && echoHosts(r).intersects(mine))
+                return true;
+        }
+        return false;
+    }
+
     const Work *doneWork(const QString &name) const
     {
         const auto it = plan.work.constFind(name);
@@ -551,56 +648,120 @@ struct Verifier::Private
     {
         if (w.state != Work::State::Done || w.emitted)
             return false;
-        if (!w.baseline.isEmpty() && w.baseline != w.qube && plan.work.contains(w.baseline)
-            && !doneWork(w.baseline))
-            return false;
+        for (const QString &b : w.witnesses) {
+            if (b != w.qube && plan.work.contains(b) && !doneWork(b))
+                return false;
+        }
         if (!w.provider.isEmpty() && w.provider != w.qube && plan.work.contains(w.provider)
             && !doneWork(w.provider))
             return false;
         return true;
     }
 
-    // Baseline exit (or why there is none).
-    std::optional<QString> clearnetExit(const Work &w, QString *why) const
+    // The clearnet baseline of a qube's uplink: pinned in the configuration, or at least two
+    // witnesses that agree; disputed or unconfirmed otherwise (then *why says so, naming them).
+    struct Baseline
     {
-        if (w.baseline.isEmpty()) {
-            *why = QStringLiteral("no running clearnet qube to compare with");
-            return std::nullopt;
-        }
-        const Work *b = doneWork(w.baseline);
-        if (!b) {
-            *why = QStringLiteral("the baseline %1 did not run").arg(w.baseline);
-            return std::nullopt;
-        }
-        if (b->problem) {
-            *why = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
-            return std::nullopt;
-        }
-        const ExitConsensus c = exitConsensus(b->evidence, request.config.ipEchoUrls.size());
-        if (c.state != ExitConsensus::State::Agreed) {
-            *why = QStringLiteral("baseline %1: %2").arg(w.baseline, c.why);
-            return std::nullopt;
-        }
-        return c.ip;
-    }
+        std::optional<QStringList> values;
+        QString source;
+        QString problem;
+        bool disputed = false;
+    };
 
-    std::optional<QString> anyClearnetExit() const
+    Baseline baselineOf(const Work &w, bool resolvers) const
     {
-        for (const Work &w : plan.work) {
-            QString why;
-            if (!w.baseline.isEmpty()) {
-                if (auto ip = clearnetExit(w, &why))
-                    return ip;
+        Baseline b;
+        const QStringList pinned
+            = resolvers ? request.config.baselineResolvers : request.config.baselineExitIps;
+        const QString key = resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit_ips");
+        const QString how
+            = QStringLiteral("pin it in the configuration: baseline: {%1: [...]} with the "
+                             "values you know to be your clearnet %2")
+                  .arg(key,
+                       resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit addresses"));
+        if (!pinned.isEmpty()) {
+            b.values = pinned;
+            b.source = QStringLiteral("pinned in the configuration (baseline.%1)").arg(key);
+            return b;
+        }
+        if (w.witnesses.isEmpty()) {
+            b.problem = QStringLiteral("no running qube on the clearnet path to compare with; %1")
+                            .arg(how);
+            return b;
+        }
+        QMap<QString, QStringList> said; // value (joined) -> witnesses
+        QStringList silent;
+        for (const QString &name : w.witnesses) {
+            const Work *x = doneWork(name);
+            if (!x) {
+                silent.append(QStringLiteral("%1 did not run").arg(name));
+                continue;
+            }
+            if (x->problem) {
+                silent.append(QStringLiteral("%1: %2").arg(name, *x->problem));
+                continue;
+            }
+            if (resolvers) {
+                if (x->evidence.resolvers.isEmpty()) {
+                    silent.append(QStringLiteral("%1: the whoami name did not resolve").arg(name));
+                    continue;
+                }
+                QStringList r = x->evidence.resolvers;
+                r.sort();
+                said[r.join(QStringLiteral(", "))].append(name);
+            } else {
+                const ExitConsensus c
+                    = exitConsensus(x->evidence, request.config.ipEchoUrls.size());
+                if (c.state != ExitConsensus::State::Agreed) {
+                    silent.append(QStringLiteral("%1: %2").arg(name, c.why));
+                    continue;
+                }
+                said[c.ip].append(name);
             }
         }
+        QStringList claims;
+        for (auto it = said.cbegin(); it != said.cend(); ++it)
+            claims.append(QStringLiteral("%1 says %2")
+                              .arg(it.value().join(QStringLiteral(" and ")), it.key()));
+        const QString what = resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit");
+        if (said.size() > 1) {
+            b.disputed = true;
+            b.problem = QStringLiteral("the clearnet %1 baseline is disputed: %2; a qube on the "
+                                       "clearnet path is lying or the path differs; %3")
+                            .arg(what, claims.join(QStringLiteral(", ")), how);
+            return b;
+        }
+        if (said.isEmpty() || said.first().size() < 2) {
+            QStringList all = claims + silent;
+            b.problem = QStringLiteral("the clearnet %1 baseline is unconfirmed: fewer than two "
+                                       "qubes on the clearnet path agree (%2); %3")
+                            .arg(what, all.join(QStringLiteral("; ")), how);
+            return b;
+        }
+        b.values = resolvers ? said.firstKey().split(QStringLiteral(", "))
+                             : QStringList {said.firstKey()};
+        b.source = QStringLiteral("seen from %1").arg(said.first().join(QStringLiteral(" and ")));
+        return b;
+    }
+
+    std::optional<QStringList> anyClearnetExits() const
+    {
+        for (const Work &w : plan.work) {
+            if (!w.witnesses.isEmpty() || !request.config.baselineExitIps.isEmpty()) {
+                const Baseline b = baselineOf(w, false);
+                if (b.values)
+                    return b.values;
+            }
+        }
+        if (!request.config.baselineExitIps.isEmpty())
+            return request.config.baselineExitIps;
         return std::nullopt;
     }
 
     Verdict judge(const Work &w, CheckKind kind) const
     {
-        const ExitConsensus consensus = exitConsensus(w.evidence, request.config.ipEchoUrls.size());
-        QString baselineWhy;
-        const auto clearnet = clearnetExit(w, &baselineWhy);
+        const ExitConsensus consensus = exitConsensus(w.evidence, echoCount(w));
+        const Baseline exits = baselineOf(w, false);
         switch (kind) {
         case CheckKind::ExternalIp: {
             ExternalIpContext c;
@@ -614,12 +775,13 @@ struct Verifier::Private
                     break;
                 }
             }
-            c.clearnetExit = clearnet;
-            c.baselineQube = w.baseline;
+            c.clearnetExits = exits.values;
+            c.baselineQube = exits.source;
+            c.baselineProblem = exits.problem;
+            c.baselineDisputed = exits.disputed;
             if (w.expectation.egress == Expectation::Egress::Via) {
                 if (const Work *via = doneWork(w.expectation.via); via && !via->problem) {
-                    const ExitConsensus vc
-                        = exitConsensus(via->evidence, request.config.ipEchoUrls.size());
+                    const ExitConsensus vc = exitConsensus(via->evidence, echoCount(*via));
                     if (vc.state == ExitConsensus::State::Agreed)
                         c.viaExit = vc.ip;
                 }
@@ -628,9 +790,9 @@ struct Verifier::Private
         }
         case CheckKind::Vpn: {
             VpnContext c;
-            c.clearnetExit = clearnet;
-            c.baselineQube = w.baseline;
-            c.baselineProblem = baselineWhy;
+            c.clearnetExits = exits.values;
+            c.baselineQube = exits.source;
+            c.baselineProblem = exits.problem;
             c.provider = w.provider;
             if (!w.provider.isEmpty()) {
                 const Work *p = doneWork(w.provider);
@@ -650,20 +812,10 @@ struct Verifier::Private
         case CheckKind::DnsLeak: {
             DnsContext c;
             c.kind = w.kind;
-            c.baselineQube = w.baseline;
-            const Work *b = w.baseline.isEmpty() ? nullptr : doneWork(w.baseline);
-            if (!b)
-                c.baselineProblem = w.baseline.isEmpty()
-                    ? QStringLiteral("no running clearnet qube to compare with")
-                    : QStringLiteral("the baseline %1 did not run").arg(w.baseline);
-            else if (b->problem)
-                c.baselineProblem = QStringLiteral("baseline %1: %2").arg(w.baseline, *b->problem);
-            else if (b->evidence.resolvers.isEmpty())
-                c.baselineProblem
-                    = QStringLiteral("the whoami name did not resolve in the baseline %1")
-                          .arg(w.baseline);
-            else
-                c.baselineResolvers = b->evidence.resolvers;
+            const Baseline res = baselineOf(w, true);
+            c.baselineQube = res.source;
+            c.baselineProblem = res.problem;
+            c.baselineResolvers = res.values;
             return judgeDnsLeak(w.evidence, c);
         }
         case CheckKind::Isolation:
@@ -730,7 +882,7 @@ struct Verifier::Private
     {
         while (true) {
             if (drillIndex >= 0 && drillIndex < plan.drills.size()
-                && plan.drills[drillIndex].stage < 4)
+                && plan.drills[drillIndex].stage < 5)
                 return;
             ++drillIndex;
             if (drillIndex >= plan.drills.size()) {
@@ -756,7 +908,7 @@ struct Verifier::Private
                     v.reason = QStringLiteral("drill not run: %1. Static check: %2")
                                    .arg(why, staticVerdict.reason);
                 }
-                d.stage = 4;
+                d.stage = 5;
                 emitResult(resultFor(w, CheckKind::KillSwitch, v));
                 continue;
             }
@@ -764,7 +916,11 @@ struct Verifier::Private
             d.evidence.interfaceName = d.interfaceName;
             d.evidence.downstreamQube = d.downstream;
             d.evidence.restoreAfterSeconds = restoreAfter();
-            d.evidence.clearnetExit = anyClearnetExit();
+            d.evidence.clearnetExits = anyClearnetExits();
+            d.evidence.downstreamChoice = d.choice;
+            const ExitConsensus own = exitConsensus(w.evidence, echoCount(w));
+            if (own.state == ExitConsensus::State::Agreed)
+                d.evidence.vpnExit = own.ip;
             startDrillStep(d, 1);
             return;
         }
@@ -774,18 +930,20 @@ struct Verifier::Private
     {
         d.stage = stage;
         CommandSpec c;
-        if (stage == 1) {
-            c = spec(d.vpn, drillBreakScript(d.interfaceName, restoreAfter()), true, 64 << 10);
-        } else if (stage == 2) {
+        const bool client = stage == 1 || stage == 3;
+        if (client) {
             ProbePlan p;
             p.externalIp = true;
+            p.echoKind = QStringLiteral("vpn"); // a client of a VPN qube
             c = spec(d.downstream, probeScript(p, request.config), false, 64 << 10);
+        } else if (stage == 2) {
+            d.evidence.breakRun = true;
+            c = spec(d.vpn, drillBreakScript(d.interfaceName, restoreAfter()), true, 64 << 10);
         } else {
             c = spec(d.vpn, drillRestoreScript(), true, 64 << 10);
         }
         d.commands += c.display() + u'\n';
-        const QString busy = stage == 2 ? d.downstream : d.vpn;
-        emit q->qubeBusy(busy, true);
+        emit q->qubeBusy(client ? d.downstream : d.vpn, true);
         emit q->progress(done, total, QStringLiteral("%1: kill-switch drill").arg(d.vpn));
         drillId = runner.start(c);
     }
@@ -798,25 +956,37 @@ struct Verifier::Private
         const auto problem = transportProblem(out, request.autostart, e);
         d.outputs += "--- step " + QByteArray::number(d.stage) + " ---\n"
             + out.stdoutData.left(8192) + out.stderrData.left(2048);
-        emit q->qubeBusy(d.stage == 2 ? d.downstream : d.vpn, false);
+        const bool client = d.stage == 1 || d.stage == 3;
+        emit q->qubeBusy(client ? d.downstream : d.vpn, false);
         if (d.stage == 1) {
+            // Egress by the VPN's exit with the tunnel up first; without it nothing is broken.
+            d.evidence.beforeRun = true;
+            d.evidence.beforeProblem = problem;
+            d.evidence.before = exitConsensus(e, drillEchoCount());
+            if (!cancelled && !drillBaselineProblem(d.evidence))
+                startDrillStep(d, 2);
+            else
+                finishDrill(d);
+            return;
+        }
+        if (d.stage == 2) {
             d.evidence.breakProblem = problem;
             d.evidence.breakStep = e;
             if (!problem && e.drillEvents.contains(QStringLiteral("broken")) && !cancelled)
-                startDrillStep(d, 2);
+                startDrillStep(d, 3);
             else if (e.drillEvents.contains(QStringLiteral("busy"))
                      || e.drillEvents.contains(QStringLiteral("no-such-interface")))
                 finishDrill(d); // nothing was changed, nothing to restore
             else
-                startDrillStep(d, 3);
+                startDrillStep(d, 4);
             return;
         }
-        if (d.stage == 2) {
+        if (d.stage == 3) {
             d.evidence.downstreamProblem = problem;
             if (cancelled && !problem)
                 d.evidence.downstreamProblem = QStringLiteral("cancelled");
-            d.evidence.downstream = exitConsensus(e, request.config.ipEchoUrls.size());
-            startDrillStep(d, 3);
+            d.evidence.downstream = exitConsensus(e, drillEchoCount());
+            startDrillStep(d, 4);
             return;
         }
         d.evidence.restoreProblem = problem;
@@ -828,7 +998,7 @@ struct Verifier::Private
 
     void finishDrill(DrillRun &d)
     {
-        d.stage = 4;
+        d.stage = 5;
         const Work &w = plan.work[d.vpn];
         const Verdict staticVerdict = verdictFor(w, CheckKind::KillSwitch);
         Verdict v = judgeKillSwitchDrill(staticVerdict, d.evidence);
@@ -904,7 +1074,8 @@ void Verifier::cancel()
         d->runner.cancel(id);
     // A drill's break or restore step is left to finish, so that the tunnel comes back now; its
     // downstream probe is cut short (the restore follows).
-    if (d->drillId != 0 && d->drillIndex >= 0 && d->plan.drills[d->drillIndex].stage == 2)
+    if (d->drillId != 0 && d->drillIndex >= 0
+        && (d->plan.drills[d->drillIndex].stage == 1 || d->plan.drills[d->drillIndex].stage == 3))
         d->runner.cancel(d->drillId);
     d->emitReady();
     if (d->running.isEmpty() && d->drillId == 0)
@@ -987,7 +1158,9 @@ Result<DrillPlan> planDrill(const Snapshot &snapshot, const VerifyRequest &reque
     };
     ProbePlan probe;
     probe.externalIp = true;
-    plan.commands << command(vpnQube,
+    probe.echoKind = QStringLiteral("vpn"); // as the Verifier probes a client of a VPN qube
+    plan.commands << command(plan.downstreamQube, probeScript(probe, request.config), false)
+                  << command(vpnQube,
                              drillBreakScript(plan.interfaceName, plan.restoreAfterSeconds), true)
                   << command(plan.downstreamQube, probeScript(probe, request.config), false)
                   << command(vpnQube, drillRestoreScript(), true);

@@ -88,7 +88,7 @@ struct DrillPlan
     QString downstreamQube; // the qube behind it whose egress is tested
     int restoreAfterSeconds = 0; // the self-expiring restore inside the VPN qube
     QStringList steps; // in words
-    QList<CommandSpec> commands; // break (root), downstream probe, restore (root)
+    QList<CommandSpec> commands; // client probe, break (root), client probe, restore (root)
 };
 // Seconds after which the drill's break undoes itself inside the VPN qube.
 int drillRestoreAfterSeconds(const CheckConfig &config);

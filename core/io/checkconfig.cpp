@@ -43,11 +43,38 @@ QString url(const YAML::Node &node, const QString &what)
     return *valid;
 }
 
+QStringList echoList(const YAML::Node &echo, const QString &key)
+{
+    requireSequence(echo, key);
+    if (echo.size() < 2 || echo.size() > 8)
+        throw errorAt(
+            echo,
+            QStringLiteral("%1 needs 2 to 8 independent URLs, not %2").arg(key).arg(echo.size()));
+    QStringList urls;
+    QSet<QString> hosts;
+    for (const YAML::Node &item : echo) {
+        const QString u = url(item, key + QStringLiteral(" entry"));
+        const QString host = QUrl(u).host().toLower();
+        if (hosts.contains(host))
+            throw errorAt(item,
+                          QStringLiteral("%1: %2 is used twice; the endpoints must be independent")
+                              .arg(key, host));
+        hosts.insert(host);
+        urls.append(u);
+    }
+    return urls;
+}
+
 void readEndpoints(const YAML::Node &node, CheckConfig &c)
 {
     requireMap(node, QStringLiteral("endpoints"));
     checkKeys(node, QStringLiteral("endpoints"),
-              {QStringLiteral("ip_echo"), QStringLiteral("tor_check")});
+              {QStringLiteral("ip_echo"), QStringLiteral("ip_echo_vpn"),
+               QStringLiteral("ip_echo_tor"), QStringLiteral("tor_check")});
+    if (const YAML::Node n = node["ip_echo_vpn"])
+        c.ipEchoUrlsVpn = echoList(n, QStringLiteral("endpoints.ip_echo_vpn"));
+    if (const YAML::Node n = node["ip_echo_tor"])
+        c.ipEchoUrlsTor = echoList(n, QStringLiteral("endpoints.ip_echo_tor"));
     if (const YAML::Node echo = node["ip_echo"]) {
         requireSequence(echo, QStringLiteral("endpoints.ip_echo"));
         if (echo.size() < 2 || echo.size() > 8)
@@ -130,6 +157,33 @@ void readChecks(const YAML::Node &node, CheckConfig &c)
                           .arg(c.timeoutSeconds));
 }
 
+QStringList addresses(const YAML::Node &node, const QString &what)
+{
+    requireSequence(node, what);
+    if (node.size() < 1 || node.size() > 16)
+        throw errorAt(node, QStringLiteral("%1 holds 1 to 16 addresses").arg(what));
+    QStringList out;
+    for (const YAML::Node &item : node) {
+        const auto ip = validIpAddress(scalar(item, what + QStringLiteral(" entry")));
+        if (!ip)
+            throw errorAt(item, QStringLiteral("%1 entries must be IP addresses").arg(what));
+        if (!out.contains(*ip))
+            out.append(*ip);
+    }
+    return out;
+}
+
+void readBaseline(const YAML::Node &node, CheckConfig &c)
+{
+    requireMap(node, QStringLiteral("baseline"));
+    checkKeys(node, QStringLiteral("baseline"),
+              {QStringLiteral("exit_ips"), QStringLiteral("resolvers")});
+    if (const YAML::Node n = node["exit_ips"])
+        c.baselineExitIps = addresses(n, QStringLiteral("baseline.exit_ips"));
+    if (const YAML::Node n = node["resolvers"])
+        c.baselineResolvers = addresses(n, QStringLiteral("baseline.resolvers"));
+}
+
 CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
 {
     const YAML::Node root = loadDocument(untrustedYaml);
@@ -137,17 +191,29 @@ CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
         return c; // an empty file keeps every default
     requireMap(root, QStringLiteral("the config file"));
     checkKeys(root, QStringLiteral("config"),
-              {QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks")});
+              {QStringLiteral("endpoints"), QStringLiteral("dns"), QStringLiteral("checks"),
+               QStringLiteral("baseline")});
     if (const YAML::Node n = root["endpoints"])
         readEndpoints(n, c);
     if (const YAML::Node n = root["dns"])
         readDns(n, c);
     if (const YAML::Node n = root["checks"])
         readChecks(n, c);
+    if (const YAML::Node n = root["baseline"])
+        readBaseline(n, c);
     return c;
 }
 
 } // namespace
+
+const QStringList &CheckConfig::ipEchoFor(const QString &kind) const
+{
+    if (kind == QLatin1String("vpn") && !ipEchoUrlsVpn.isEmpty())
+        return ipEchoUrlsVpn;
+    if (kind == QLatin1String("tor") && !ipEchoUrlsTor.isEmpty())
+        return ipEchoUrlsTor;
+    return ipEchoUrls;
+}
 
 CheckConfig CheckConfig::defaults()
 {

@@ -13,13 +13,24 @@ namespace netmap {
 
 struct CheckConfig
 {
-    QStringList ipEchoUrls; // >= 2 validated http(s) URLs on distinct hosts
+    QStringList ipEchoUrls; // >= 2 validated http(s) URLs on distinct hosts (clearnet probes)
+    // Separate sets for qubes expected to leave by a VPN or by Tor, so that no echo service links
+    // one machine's clearnet, VPN and Tor exits; empty: ipEchoUrls.
+    QStringList ipEchoUrlsVpn;
+    QStringList ipEchoUrlsTor;
+
+    // The set for a kind of exit: "clearnet", "vpn", "tor" (anything else: clearnet).
+    const QStringList &ipEchoFor(const QString &kind) const;
     QString torCheckUrl; // validated http(s) URL answering {"IsTor":...}
     QString dnsWhoami; // validated DNS name whose A record is the asking resolver
     int timeoutSeconds = 30; // per check, enforced by the runner
     int connectTimeoutSeconds = 8; // curl -m / ping -W inside the qube
     int concurrency = 4;
     QList<int> isolationPorts {22, 80, 443};
+    // The clearnet baseline pinned by the owner (baseline: {exit_ips, resolvers}); empty: measured
+    // by at least two agreeing qubes on the clearnet path.
+    QStringList baselineExitIps;
+    QStringList baselineResolvers;
     QString sourceFile; // where it was read from; ":/netmap/config.yaml" for the default
 
     // The shipped default (resources/config.yaml).

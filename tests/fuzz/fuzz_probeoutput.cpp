@@ -3,6 +3,7 @@
 // listings, drill events. A compromised qube controls every byte.
 
 #include "checks/probeparser.h"
+#include "checks/rulesetproof.h"
 #include "fuzzcheck.h"
 #include "model/ipv4.h"
 
@@ -51,9 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(fuzz::isOneLinePlainText(w));
     for (const QString *tool : {&e.httpTool, &e.dnsTool, &e.pingTool, &e.tcpTool, &e.rulesetTool})
         FUZZ_CHECK(tool->size() <= 16 && fuzz::isOneLinePlainText(*tool));
-    // The kill-switch rule search reads the ruleset lines (the qube's own text).
-    if (const auto rule = findKillSwitchRule(e.rulesetLines))
-        FUZZ_CHECK(!rule->isEmpty());
-    (void)findKillSwitchRuleIptables(e.rulesetLines);
+    // The kill-switch proof reads the JSON ruleset and the legacy rules (the qube's own text).
+    const KillSwitchProof proof = proveKillSwitch(e.nftJson, e.legacySave);
+    FUZZ_CHECK(proof.outcome != KillSwitchProof::Outcome::Proven || !proof.decidedBy.isEmpty());
     return 0;
 }

@@ -29,7 +29,7 @@ import lab as labmod  # noqa: E402
 SKIP = 77
 STATUSES = {"pass", "fail", "error", "skipped", "absent"}
 CASE_KEYS = {"description", "topology", "faults", "needs", "run", "expect"}
-EXPECT_KEYS = {"exit_code", "checks", "unchanged", "external_ip", "distinct_colours", "findings",
+EXPECT_KEYS = {"exit_code", "checks", "reasons", "unchanged", "external_ip", "distinct_colours", "findings",
                "drill"}
 UNVERIFIED_COLOURS = {"#9e9e9e", "#d62728"}
 
@@ -159,6 +159,12 @@ def compare(case, lab, result, exit_code, watch):
                 named.add((qube, check))
                 cmp.expect(c.get("status") in allowed,
                            f"{qube} {check}: {c.get('status')} (expected {'|'.join(allowed)})")
+    for qube, checks in (exp.get("reasons") or {}).items():
+        got = {c.get("check"): c for c in qubes.get(qube, {}).get("checks", [])}
+        for check, words in checks.items():
+            reason = got.get(check, {}).get("reason", "")
+            for w in words if isinstance(words, list) else [words]:
+                cmp.expect(w in reason, f"{qube} {check}: reason holds {w!r} (reason={reason!r})")
     if exp.get("unchanged", "pass") == "pass":
         for qube, q in qubes.items():
             for c in q.get("checks", []):
@@ -194,6 +200,8 @@ def compare(case, lab, result, exit_code, watch):
         breaks = watch.intervals() if watch else []
         if drill.get("break_observed"):
             cmp.expect(bool(breaks), f"the drill broke {drill['qube']}'s tunnel ({breaks})")
+        elif drill.get("break_observed") is False:
+            cmp.expect(not breaks, f"the drill left {drill['qube']}'s tunnel alone ({breaks})")
         forbid = {resolve_ip(lab, e) for e in drill.get("no_exit_during_break") or []}
         leaks = []
         for path in lab.s["logs"]["echo"].values():

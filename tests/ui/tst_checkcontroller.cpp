@@ -654,7 +654,7 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
     QCOMPARE(plan.vpnQube, QString("sys-vpn"));
     QCOMPARE(plan.interfaceName, QString("tun0"));
     QCOMPARE(plan.downstreamQube, QString("work-vpn"));
-    QCOMPARE(plan.commands.size(), 3);
+    QCOMPARE(plan.commands.size(), 4);
     const QString shown = dialog->commandsText();
     for (const CommandSpec &c : plan.commands) {
         // The command line, then its script verbatim (multi-line, readable).

@@ -16,6 +16,7 @@ private slots:
     void valid();
     void invalid_data();
     void invalid();
+    void baselinePinned();
     void fileLookup();
 };
 
@@ -75,6 +76,11 @@ void tst_CheckConfig::invalid_data()
     QTest::addColumn<int>("column");
     QTest::addColumn<QString>("message");
     QTest::newRow("syntax") << QByteArray("endpoints: [\n") << 2 << 1 << "";
+    QTest::newRow("baseline not an address")
+        << QByteArray("baseline:\n  exit_ips: [203.0.113.7, example.org]\n") << 2 << 27
+        << "must be IP addresses";
+    QTest::newRow("baseline unknown key")
+        << QByteArray("baseline:\n  exit: [203.0.113.7]\n") << 2 << 3 << "unknown key";
     QTest::newRow("not a map") << QByteArray("- a\n- b\n") << 1 << 1 << "mapping";
     QTest::newRow("unknown top key") << QByteArray("checks:\n  concurrency: 2\nendpoint:\n  x: 1\n")
                                      << 3 << 1 << "unknown key \"endpoint\"";
@@ -134,6 +140,26 @@ void tst_CheckConfig::invalid()
     QCOMPARE(c.error().column, column);
     QVERIFY(
         c.error().toString().startsWith(QStringLiteral("bad.yaml:%1:%2:").arg(line).arg(column)));
+}
+
+void tst_CheckConfig::baselinePinned()
+{
+    auto c = checkConfigFromYaml(
+        "baseline:\n  exit_ips: [203.0.113.7, 2001:db8::1]\n  resolvers: [203.0.113.53]\n",
+        QStringLiteral("c.yaml"));
+    QVERIFY2(c.ok(), qPrintable(c.ok() ? QString() : c.error().toString()));
+    QCOMPARE(c->baselineExitIps, (QStringList {"203.0.113.7", "2001:db8::1"}));
+    QCOMPARE(c->baselineResolvers, QStringList {"203.0.113.53"});
+    QVERIFY(CheckConfig::defaults().baselineExitIps.isEmpty());
+    auto e = checkConfigFromYaml(
+        "endpoints:\n  ip_echo_vpn: [https://a.example/, https://b.example/]\n",
+        QStringLiteral("c.yaml"));
+    QVERIFY(e.ok());
+    QCOMPARE(e->ipEchoFor(QStringLiteral("vpn")).size(), 2);
+    QCOMPARE(e->ipEchoFor(QStringLiteral("tor")), e->ipEchoUrls);
+    QVERIFY(!checkConfigFromYaml("endpoints:\n  ip_echo_tor: [https://a.example/]\n",
+                                 QStringLiteral("c.yaml"))
+                 .ok());
 }
 
 void tst_CheckConfig::fileLookup()

@@ -18,10 +18,6 @@ private slots:
     void protocol_data();
     void protocol();
     void interfaces();
-    void killSwitchNft_data();
-    void killSwitchNft();
-    void killSwitchIptables_data();
-    void killSwitchIptables();
     void sanitize_data();
     void sanitize();
     void interfaceNames_data();
@@ -176,83 +172,6 @@ void tst_CheckParsers::interfaces()
         "NETMAP-BEGIN 1\nNETMAP-IF ../../x up 1 0x1\nNETMAP-IF tun0 up x 0x1\nNETMAP-END\n");
     QCOMPARE(bad.problems.size(), 2);
     QVERIFY(bad.upTunnels().isEmpty());
-}
-
-void tst_CheckParsers::killSwitchNft_data()
-{
-    QTest::addColumn<QString>("ruleset");
-    QTest::addColumn<bool>("found");
-    const QString head = QStringLiteral("table ip qubes {\n\tchain custom-forward {\n");
-    const QString tail = QStringLiteral("\t}\n}\n");
-    QTest::newRow("qubes doc rule")
-        << head + QStringLiteral("\t\toifname \"eth0\" counter packets 3 bytes 180 drop\n") + tail
-        << true;
-    QTest::newRow("no counter") << head + QStringLiteral("\t\toifname \"eth0\" drop\n") + tail
-                                << true;
-    QTest::newRow("reject") << head
-            + QStringLiteral("\t\toifname \"eth0\" reject with icmp admin-prohibited\n")
-            + tail << true;
-    QTest::newRow("oifgroup") << head + QStringLiteral("\t\toifgroup 1 counter drop\n") + tail
-                              << true;
-    QTest::newRow("not the tunnel")
-        << head + QStringLiteral("\t\toifname != \"tun0\" drop\n") + tail << true;
-    QTest::newRow("comment") << head
-            + QStringLiteral("\t\toifname \"eth0\" counter drop comment \"kill switch\"\n")
-            + tail << true;
-    QTest::newRow("accept") << head + QStringLiteral("\t\toifname \"eth0\" accept\n") + tail
-                            << false;
-    QTest::newRow("narrow") << head + QStringLiteral("\t\toifname \"eth0\" tcp dport 443 drop\n")
-            + tail << false;
-    QTest::newRow("other iface") << head + QStringLiteral("\t\toifname \"eth1\" drop\n") + tail
-                                 << false;
-    QTest::newRow("empty chain") << head + tail << false;
-    QTest::newRow("input chain") << QStringLiteral(
-        "table ip qubes {\n\tchain custom-input {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
-                                 << false;
-    QTest::newRow("ip6 only") << QStringLiteral(
-        "table ip6 qubes {\n\tchain custom-forward {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
-                              << false;
-    QTest::newRow("own hooked table")
-        << QStringLiteral("table inet killswitch {\n\tchain fw {\n\t\ttype filter hook forward "
-                          "priority filter; policy accept;\n\t\toifname \"eth0\" drop\n\t}\n}\n")
-        << true;
-    QTest::newRow("unhooked chain elsewhere") << QStringLiteral(
-        "table inet other {\n\tchain custom-forward {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
-                                              << false;
-    QTest::newRow("rule in a set is no rule") << QStringLiteral(
-        "table ip qubes {\n\tchain forward {\n\t}\n\tset s {\n\t\toifname \"eth0\" drop\n\t}\n}\n")
-                                              << false;
-    QTest::newRow("garbage") << QStringLiteral("}}}} {{{{ drop oifname eth0\n") << false;
-}
-
-void tst_CheckParsers::killSwitchNft()
-{
-    QFETCH(QString, ruleset);
-    QFETCH(bool, found);
-    QCOMPARE(findKillSwitchRule(ruleset.split(u'\n')).has_value(), found);
-}
-
-void tst_CheckParsers::killSwitchIptables_data()
-{
-    QTest::addColumn<QString>("line");
-    QTest::addColumn<bool>("found");
-    QTest::newRow("forward drop") << "-A FORWARD -o eth0 -j DROP" << true;
-    QTest::newRow("qbs reject")
-        << "-A QBS-FORWARD -o eth0 -j REJECT --reject-with icmp-host-prohibited" << true;
-    QTest::newRow("comment") << "-A FORWARD -o eth0 -m comment --comment \"kill switch\" -j DROP"
-                             << true;
-    QTest::newRow("accept") << "-A FORWARD -o eth0 -j ACCEPT" << false;
-    QTest::newRow("narrow") << "-A FORWARD -o eth0 -p tcp --dport 443 -j DROP" << false;
-    QTest::newRow("input") << "-A INPUT -o eth0 -j DROP" << false;
-}
-
-void tst_CheckParsers::killSwitchIptables()
-{
-    QFETCH(QString, line);
-    QFETCH(bool, found);
-    QCOMPARE(findKillSwitchRuleIptables({QStringLiteral("*filter"), line, QStringLiteral("COMMIT")})
-                 .has_value(),
-             found);
 }
 
 void tst_CheckParsers::sanitize_data()

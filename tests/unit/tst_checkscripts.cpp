@@ -126,7 +126,7 @@ void tst_CheckScripts::drillScripts()
     QCOMPARE(drillSteps(QStringLiteral("sys-vpn"), QStringLiteral("tun0"),
                         QStringLiteral("work-vpn"), 75)
                  .size(),
-             4);
+             5);
 }
 
 QTEST_GUILESS_MAIN(tst_CheckScripts)

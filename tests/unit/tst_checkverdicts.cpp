@@ -40,6 +40,9 @@ private slots:
     void transport_data();
     void transport();
     void isolationNeedsEveryReport();
+    void drill_data();
+    void drill();
+    void drillNeedsTheVpnExitBefore();
 };
 
 void tst_CheckVerdicts::consensus_data()
@@ -137,7 +140,7 @@ void tst_CheckVerdicts::externalIp()
                                                : EgressKind::Clearnet;
     ctx.path = {QStringLiteral("work"), QStringLiteral("sys-firewall"), QStringLiteral("sys-net")};
     if (!clearnet.isEmpty())
-        ctx.clearnetExit = clearnet;
+        ctx.clearnetExits = QStringList {clearnet};
     ctx.baselineQube = QStringLiteral("sys-net");
     ctx.haltedHop = haltedHop;
     const Verdict v = judgeExternalIp(c, ctx);
@@ -188,7 +191,7 @@ void tst_CheckVerdicts::vpn()
     }
     VpnContext ctx;
     if (!clearnet.isEmpty())
-        ctx.clearnetExit = clearnet;
+        ctx.clearnetExits = QStringList {clearnet};
     ctx.baselineQube = QStringLiteral("sys-net");
     ctx.provider = QStringLiteral("sys-vpn");
     if (probed)
@@ -296,6 +299,111 @@ void tst_CheckVerdicts::isolationNeedsEveryReport()
              CheckStatus::Error);
     QCOMPARE(judgeIsolation(evidence(tools + all), {}, ports, QStringLiteral("work")).status,
              CheckStatus::Error);
+}
+
+namespace {
+
+ExitConsensus agreed(const char *ip)
+{
+    ExitConsensus c;
+    c.state = ExitConsensus::State::Agreed;
+    c.ip = QString::fromLatin1(ip);
+    c.seen = {c.ip + QStringLiteral(" (endpoint 1)"), c.ip + QStringLiteral(" (endpoint 2)")};
+    return c;
+}
+
+ExitConsensus noEgress()
+{
+    ExitConsensus c;
+    c.state = ExitConsensus::State::NoEgress;
+    c.why = QStringLiteral("none of the 2 IP echo endpoints answered");
+    return c;
+}
+
+} // namespace
+
+void tst_CheckVerdicts::drill_data()
+{
+    QTest::addColumn<int>("staticStatus");
+    QTest::addColumn<bool>("filtersNothing");
+    QTest::addColumn<bool>("egressBefore"); // the client left by the VPN's exit, tunnel up
+    QTest::addColumn<bool>("egressDuring"); // it still left while the tunnel was down
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("reason");
+    const int pass = int(CheckStatus::Pass), fail = int(CheckStatus::Fail),
+              err = int(CheckStatus::Error);
+    QTest::newRow("static pass, drill proves")
+        << pass << false << true << false << pass << "Static check agrees";
+    QTest::newRow("static error, drill proves")
+        << err << false << true << false << pass << "static check could not prove it";
+    QTest::newRow("ruleset filters nothing, drill proves (routing)")
+        << fail << true << true << false << pass << "elsewhere (routing)";
+    QTest::newRow("ruleset partial, drill sees nothing")
+        << fail << false << true << false << fail << "still lets other traffic through";
+    QTest::newRow("static pass, leak during the drill")
+        << pass << false << true << true << fail << "the clearnet exit";
+    QTest::newRow("static pass, client offline before")
+        << pass << false << false << false << err << "no egress even with the tunnel up";
+    QTest::newRow("static error, client offline before")
+        << err << false << false << false << err << "would prove nothing";
+    QTest::newRow("static fail, client offline before")
+        << fail << false << false << false << fail << "would prove nothing";
+}
+
+void tst_CheckVerdicts::drill()
+{
+    QFETCH(int, staticStatus);
+    QFETCH(bool, filtersNothing);
+    QFETCH(bool, egressBefore);
+    QFETCH(bool, egressDuring);
+    QFETCH(int, status);
+    QFETCH(QString, reason);
+    Verdict st;
+    st.status = CheckStatus(staticStatus);
+    st.filtersNothing = filtersNothing;
+    st.reason = QStringLiteral("static reason");
+    DrillEvidence d;
+    d.downstreamQube = QStringLiteral("work-vpn");
+    d.interfaceName = QStringLiteral("tun0");
+    d.clearnetExits = QStringList {QStringLiteral("203.0.113.10")};
+    d.vpnExit = QStringLiteral("198.51.100.10");
+    d.beforeRun = true;
+    d.before = egressBefore ? agreed("198.51.100.10") : noEgress();
+    if (egressBefore) {
+        d.breakRun = true;
+        d.breakStep.drillEvents = {QStringLiteral("restore-scheduled"), QStringLiteral("broken")};
+        d.downstream = egressDuring ? agreed("203.0.113.10") : noEgress();
+        d.restoreStep.drillEvents = {QStringLiteral("restored")};
+    }
+    const Verdict v = judgeKillSwitchDrill(st, d);
+    QVERIFY2(int(v.status) == status, qPrintable(v.reason));
+    QVERIFY2(v.reason.contains(reason), qPrintable(v.reason));
+    QVERIFY2(v.reason.contains(QStringLiteral("work-vpn")), qPrintable(v.reason));
+}
+
+void tst_CheckVerdicts::drillNeedsTheVpnExitBefore()
+{
+    Verdict st;
+    st.status = CheckStatus::Error;
+    DrillEvidence d;
+    d.downstreamQube = QStringLiteral("work-vpn");
+    d.beforeRun = true;
+    d.clearnetExits = QStringList {QStringLiteral("203.0.113.10")};
+    d.before = agreed("203.0.113.10"); // leaves in the clear even with the tunnel up
+    d.breakRun = true;
+    d.breakStep.drillEvents = {QStringLiteral("broken")};
+    d.downstream = noEgress();
+    QCOMPARE(judgeKillSwitchDrill(st, d).status, CheckStatus::Error);
+    QVERIFY(drillBaselineProblem(d)->contains(QStringLiteral("clearnet exit")));
+    d.before = agreed("192.0.2.99");
+    d.vpnExit = QStringLiteral("198.51.100.10"); // another exit than the VPN's
+    QVERIFY(drillBaselineProblem(d)->contains(QStringLiteral("not by the VPN's exit")));
+    d.vpnExit.reset();
+    d.clearnetExits.reset(); // nothing to tell the exits apart with
+    QVERIFY(drillBaselineProblem(d));
+    d.clearnetExits = QStringList {QStringLiteral("203.0.113.10")};
+    QVERIFY(!drillBaselineProblem(d)); // not the clearnet exit: through the tunnel
+    QCOMPARE(judgeKillSwitchDrill(st, d).status, CheckStatus::Pass);
 }
 
 QTEST_GUILESS_MAIN(tst_CheckVerdicts)

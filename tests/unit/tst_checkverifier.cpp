@@ -1,5 +1,6 @@
 // The Verifier end to end against the scripted fake qvm-run (tests/data/fake-qvm-run): the real
 // probe scripts run with fake network tools answering from a scenario.
+#include "checks/checkscripts.h"
 #include "checks/verifier.h"
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
@@ -15,6 +16,12 @@ using namespace netmap;
 namespace {
 
 const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run");
+
+QByteArray fixture(const char *name)
+{
+    QFile f(QStringLiteral(NETMAP_TEST_DATA "/") + QString::fromLatin1(name));
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
 
 Snapshot seed()
 {
@@ -94,9 +101,13 @@ private slots:
     void seedReproducesTheReference();
     void vpnLeakTurnsExactlyTheVpnCheckRed();
     void unreachableNothingPasses();
+    void lyingBaselineQubeIsDisputed();
+    void pinnedBaselineOverrulesTheWitnesses();
+    void singleWitnessIsUnconfirmed();
     void singleQubeFaults_data();
     void singleQubeFaults();
     void concurrencyIsBounded();
+    void probesOfDifferentExitsNeverShareAMoment();
     void timeoutStopsAHang();
     void cancelStopsEverything();
     void haltedQubesAreSkipped();
@@ -126,7 +137,7 @@ void tst_CheckVerifier::seedReproducesTheReference()
         {"work-vpn", CheckKind::ExternalIp, CheckStatus::Pass, "198.51.100.23"},
         {"work-vpn", CheckKind::Vpn, CheckStatus::Pass, "198.51.100.23"},
         {"work-vpn", CheckKind::DnsLeak, CheckStatus::Pass, "198.51.100.53"},
-        {"sys-vpn", CheckKind::KillSwitch, CheckStatus::Pass, "kill-switch rule present"},
+        {"sys-vpn", CheckKind::KillSwitch, CheckStatus::Pass, "kill switch proven by the ruleset"},
         {"whonix", CheckKind::ExternalIp, CheckStatus::Pass, "192.0.2.45"},
         {"whonix", CheckKind::Tor, CheckStatus::Pass, "IsTor=true IP=192.0.2.45"},
         {"whonix", CheckKind::DnsLeak, CheckStatus::Pass, "192.0.2.53"},
@@ -172,6 +183,55 @@ void tst_CheckVerifier::vpnLeakTurnsExactlyTheVpnCheckRed()
         }
     }
     QVERIFY2(failed == 1, qPrintable(all));
+}
+
+void tst_CheckVerifier::lyingBaselineQubeIsDisputed()
+{
+    // work-vpn leaks by the clearnet exit; a compromised sys-net claims another exit. With one
+    // witness the leak would pass; with two the baseline is disputed: errors, never a pass.
+    Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
+    scenario.set(QStringLiteral("sys-net"), QStringLiteral("ip"), "192.0.2.200\n");
+    const Snapshot s = verify(seed(), request());
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn, qPrintable(describe(s)));
+    QVERIFY2(vpn->status == CheckStatus::Error, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("disputed")), qPrintable(vpn->reason));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("sys-net says 192.0.2.200")),
+             qPrintable(vpn->reason));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("baseline: {exit_ips")), qPrintable(vpn->reason));
+    for (const CheckResult &r : s.checks) {
+        if (r.check == CheckKind::ExternalIp && r.qube.toString() == QStringLiteral("work"))
+            QVERIFY2(r.status == CheckStatus::Error, qPrintable(describe(s)));
+    }
+}
+
+void tst_CheckVerifier::pinnedBaselineOverrulesTheWitnesses()
+{
+    Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
+    scenario.set(QStringLiteral("sys-net"), QStringLiteral("ip"), "192.0.2.200\n");
+    VerifyRequest r = request();
+    r.config.baselineExitIps = QStringList {QStringLiteral("203.0.113.7")};
+    const Snapshot s = verify(seed(), r);
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn && vpn->status == CheckStatus::Fail, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("pinned in the configuration")),
+             qPrintable(vpn->reason));
+    // The lying qube's own exit is not the pinned clearnet exit.
+    const CheckResult *net = find(s, "sys-net", CheckKind::ExternalIp);
+    QVERIFY2(net && net->status == CheckStatus::Fail, qPrintable(describe(s)));
+}
+
+void tst_CheckVerifier::singleWitnessIsUnconfirmed()
+{
+    Scenario scenario;
+    for (const char *q : {"sys-firewall", "work", "untrusted"})
+        scenario.set(QString::fromLatin1(q), QStringLiteral("ip"), "none\n");
+    const Snapshot s = verify(seed(), request());
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn && vpn->status == CheckStatus::Error, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("unconfirmed")), qPrintable(vpn->reason));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("sys-net says 203.0.113.7")),
+             qPrintable(vpn->reason));
 }
 
 void tst_CheckVerifier::unreachableNothingPasses()
@@ -299,14 +359,24 @@ void tst_CheckVerifier::singleQubeFaults_data()
         << "tools" << QByteArray("curl dig") << int(CheckKind::Isolation) << err << "ping missing";
     QTest::newRow("no kill switch")
         << "sys-vpn"
-        << "nft" << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t}\n}\n")
-        << int(CheckKind::KillSwitch) << fail << "no rule";
+        << "nft.json" << fixture("killswitch/none.json") << int(CheckKind::KillSwitch) << fail
+        << "every packet (any protocol, port and destination)";
     QTest::newRow("narrow rule is no kill switch")
         << "sys-vpn"
-        << "nft"
-        << QByteArray("table ip qubes {\n\tchain custom-forward {\n\t\toifname \"eth0\" ip daddr "
-                      "1.2.3.4 drop\n\t}\n}\n")
-        << int(CheckKind::KillSwitch) << fail << "no rule";
+        << "nft.json" << fixture("killswitch/partial-443.json") << int(CheckKind::KillSwitch)
+        << fail << "tcp to ports 0-442, 444-65535";
+    QTest::newRow("policy-drop kill switch")
+        << "sys-vpn"
+        << "nft.json" << fixture("killswitch/mullvad-policy-drop.json")
+        << int(CheckKind::KillSwitch) << pass
+        << "table inet mullvad, chain forward: its policy drop";
+    QTest::newRow("unknown rule") << "sys-vpn"
+                                  << "nft.json" << fixture("killswitch/mark-unknown.json")
+                                  << int(CheckKind::KillSwitch) << err
+                                  << "cannot prove the kill switch";
+    QTest::newRow("no JSON listing")
+        << "sys-vpn"
+        << "nft.json" << QByteArray("") << int(CheckKind::KillSwitch) << err << "no JSON listing";
     QTest::newRow("empty ruleset")
         << "sys-vpn"
         << "nft" << QByteArray("") << int(CheckKind::KillSwitch) << err << "empty";
@@ -346,6 +416,50 @@ void tst_CheckVerifier::singleQubeFaults()
         QVERIFY(result->externalIp.isEmpty() || CheckKind(kind) != CheckKind::ExternalIp
                 || status == int(CheckStatus::Fail));
     QVERIFY(result->output.size() <= 20 << 10);
+}
+
+void tst_CheckVerifier::probesOfDifferentExitsNeverShareAMoment()
+{
+    // One endpoint set for every kind of exit (the default): a clearnet, a VPN and a Tor probe
+    // must never be at the same echo service at the same moment.
+    Scenario scenario;
+    QTemporaryDir dir;
+    const QString log = dir.filePath(QStringLiteral("calls.log"));
+    qputenv("NETMAP_FAKE_LOG", log.toLocal8Bit());
+    VerifyRequest r = request();
+    r.config.concurrency = 8;
+    const Snapshot s = verify(seed(), r);
+    qunsetenv("NETMAP_FAKE_LOG");
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QMap<QString, QPair<qint64, qint64>> span; // qube -> (start, end) of its probe
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        const QList<QByteArray> p = line.split(' ');
+        if (p.size() != 4)
+            continue;
+        auto &x = span[QString::fromLatin1(p[1])];
+        (p[0] == "start" ? x.first : x.second) = p[3].toLongLong();
+    }
+    const QStringList clearnet {"sys-net", "sys-firewall", "work", "untrusted"};
+    for (const QString &other : {QStringLiteral("work-vpn"), QStringLiteral("whonix")}) {
+        QVERIFY2(span.contains(other), qPrintable(describe(s)));
+        for (const QString &c : clearnet) {
+            QVERIFY(span.contains(c));
+            const bool overlap
+                = span[c].first < span[other].second && span[other].first < span[c].second;
+            QVERIFY2(!overlap,
+                     qPrintable(QStringLiteral("%1 and %2 probed at once").arg(c, other)));
+        }
+    }
+    // With separate sets they may run together, and each asks its own set.
+    r.config.ipEchoUrlsVpn
+        = {QStringLiteral("https://vpn-a.example/"), QStringLiteral("https://vpn-b.example/")};
+    ProbePlan p;
+    p.externalIp = true;
+    p.echoKind = QStringLiteral("vpn");
+    const QString script = probeScript(p, r.config);
+    QVERIFY(script.contains(QStringLiteral("vpn-a.example")));
+    QVERIFY(!script.contains(r.config.ipEchoUrls.first()));
 }
 
 void tst_CheckVerifier::concurrencyIsBounded()
