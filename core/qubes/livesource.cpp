@@ -75,6 +75,8 @@ Result<Snapshot> assembleSnapshot(const QHash<QString, CommandOutput> &outputs, 
     snapshot.source = qvmLs;
     for (const RejectedRow &row : parsed.rejected)
         snapshot.rejected << QStringLiteral("qvm-ls line %1: %2").arg(row.line).arg(row.reason);
+    for (const RejectedRow &row : parsed.notes)
+        snapshot.rejected << QStringLiteral("qvm-ls line %1: %2").arg(row.line).arg(row.reason);
     if (parsed.qubes.empty()) {
         QString message = QStringLiteral("qvm-ls printed no usable rows");
         if (!parsed.rejected.empty())

@@ -29,10 +29,14 @@ struct QvmLsParse
 {
     std::vector<Qube> qubes; // sorted by name
     std::vector<RejectedRow> rejected;
+    std::vector<RejectedRow> notes; // rows loaded with something left out (tags beyond the caps)
+    int preloaded = 0; // 4.3 preloaded disposables (is_preload True): left off the map
 };
 
 // Parses `qvm-ls --raw-data --fields=<fields>` output: no header, '|'-separated, '-' = no value.
-// A bad row is rejected with a reason while the rest loads. Caps: 100,000 rows, 4 KiB a row.
+// A bad row is rejected with a reason while the rest loads. Caps: 100,000 rows, 4 KiB a row
+// without its tags; tags (no length limit in Qubes) up to 1024 or 64 KiB a qube, the rest left
+// out with a note, never the qube.
 QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fields = qvmLsFields());
 
 // A single qvm-prefs / qubes-prefs value: trimmed, empty = none. A qube-valued property must
