@@ -4,11 +4,10 @@
         q.tool("qvm-prefs", "work", "netvm", "sys-vpn")
         subprocess.run([program, ...], env=q.env())
 
-The client copies come from the setting NETMAP_QUBES_CLIENTS (a `;`-separated list of
-qubes-core-admin-client folders; by default ../shared/qubes-core-admin-client and
-../shared/qubes-core-admin-client-4.2 next to the repository). Where one is missing the test
-is skipped with a note on where to get it (QubesOS/qubes-core-admin-client, branch release4.3 /
-release4.2); under CI (CI=true) a missing client is a failure.
+The client copies are found as tests/qubes/harness.py finds them (NETMAP_QUBES_CLIENT_DIR,
+default ../shared next to the source tree). Where one is missing that release is skipped with
+a note on where to get it (QubesOS/qubes-core-admin-client, branch release4.3 / release4.2);
+under CI (CI=true) a missing client is a failure.
 """
 
 import json
@@ -24,26 +23,18 @@ REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 QUBES = os.path.join(REPO, "tests", "qubes")
 
 
+sys.path.insert(0, QUBES)
+import harness  # noqa: E402  (where the clients are: NETMAP_QUBES_CLIENT_DIR)
+
+
 def client_dirs():
-    """[(release, folder)] of the configured client copies (missing ones included)."""
-    setting = os.environ.get("NETMAP_QUBES_CLIENTS")
-    if setting:
-        dirs = [d for d in setting.split(";") if d]
-    else:
-        shared = os.path.join(REPO, "..", "shared")
-        dirs = [os.path.join(shared, "qubes-core-admin-client"),
-                os.path.join(shared, "qubes-core-admin-client-4.2")]
-    out = []
-    for d in dirs:
-        release = "4.2" if d.rstrip("/").endswith("-4.2") else "4.3"
-        out.append((release, os.path.normpath(d)))
-    return out
+    """[(release, folder)] of the supported releases (missing ones included)."""
+    return [(release, str(harness.client_dir(release))) for release in ("4.3", "4.2")]
 
 
 def missing_note(folder):
-    return (f"the real Qubes admin client is not at {folder}: clone "
-            "https://github.com/QubesOS/qubes-core-admin-client (branch release4.3 or "
-            "release4.2) there, or name the copies in NETMAP_QUBES_CLIENTS")
+    release = "4.2" if folder.rstrip("/").endswith("-4.2") else "4.3"
+    return harness.client_problem(release) or f"{folder} is not usable"
 
 
 def usable(folder):

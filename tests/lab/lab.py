@@ -2,8 +2,9 @@
 """A real-kernel Qubes network lab: one Linux network namespace per qube (README.md).
 
     lab.py check                              can the lab run here? (exit 77 and why if not)
-    lab.py run [-t TOPO] [-f FAULT]... -- CMD  bring the lab up, run CMD with the shims first on
-                                              PATH, tear everything down whatever happens
+    lab.py run [-t TOPO] [-f FAULT]... -- CMD  bring the lab up, run CMD with the real Qubes
+                                              tools first on PATH, tear everything down
+                                              whatever happens
     lab.py shell [-t TOPO] [-f FAULT]...      the same with an interactive shell
     lab.py up [-t TOPO] [-f FAULT]...         bring a lab up and leave it (prints its state dir)
     lab.py down STATE_DIR | --all             tear a lab (or every lab) down
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+QUBES_DIR = HERE.parent / "qubes"  # the qubesd / qrexec-client stand-ins and the tool launcher
 RUN_ROOT = Path(os.environ.get("NETMAP_LAB_RUN_ROOT", "/run/netmap-lab"))
 NETNS_ETC = Path("/etc/netns")
 NS_PREFIX = "nml"
@@ -117,9 +119,33 @@ def check_address(value, what):
     return str(addr)
 
 
+def qubes_release():
+    """The release of the real Qubes admin client the lab's tools come from."""
+    return os.environ.get("NETMAP_LAB_QUBES_RELEASE", "4.3")
+
+
+def qubes_harness():
+    sys.path.insert(0, str(QUBES_DIR))
+    import harness  # noqa: E402 pylint: disable=import-outside-toplevel
+
+    return harness
+
+
 def requirement_problems():
-    """Reasons the lab cannot run on this machine (empty list: it can)."""
+    """Reasons the lab cannot run on this machine (empty list: it can). A missing Qubes admin
+    client is one, except under CI=true, where it is a failure (exit 1)."""
     problems = []
+    harness = qubes_harness()
+    if qubes_release() not in harness.RELEASES:
+        problems.append(f"NETMAP_LAB_QUBES_RELEASE={qubes_release()}: not a known release")
+        return problems
+    missing_client = harness.client_problem(qubes_release())
+    if missing_client:
+        if os.environ.get("CI", "").lower() == "true":
+            print(f"FAIL: {missing_client} (CI=true: a missing client is a failure)",
+                  file=sys.stderr)
+            sys.exit(1)
+        problems.append(missing_client)
     if os.geteuid() != 0:
         problems.append("not running as root (network namespaces need CAP_SYS_ADMIN)")
         return problems
@@ -655,7 +681,7 @@ class Lab:
         self.s = model
         self.s["topology_path"] = str(resolve_topology_path(str(topology)))
 
-    # ---- attaching from a shim
+    # ---- attaching from another process
 
     @classmethod
     def attach(cls, state_dir):
@@ -830,13 +856,14 @@ class Lab:
         self.build_qubes()
         self.start_tunnels()
         self.run_startup_commands()
-        self.write_shims()
+        self.write_tools()
         self.write_config()
         self.save()
         self.wait_ready()
         for fault in self.s["faults"]:
             self.apply_fault(fault)
         self.save()
+        self.start_qubesd()
         log(f"lab {self.s['name']} up in {time.time() - t0:.1f}s")
 
     def enable_netns_logging(self):
@@ -1280,7 +1307,7 @@ class Lab:
             cur = self.qubes[cur]["netvm"]
         return False
 
-    # ---- live operations (also used by the shims)
+    # ---- live operations (also used by the qubesd stand-in)
 
     def set_netvm(self, name, new):
         q = self.qubes[name]
@@ -1305,6 +1332,25 @@ class Lab:
             q["ip"] = f"10.137.{(qid >> 8) & 0xFF}.{qid & 0xFF}"
         if self.is_running(name) and new is not None:
             self.connect(name)
+        self.save()
+
+    def start_qube(self, name):
+        """admin.vm.Start of a halted qube (its netvm already runs): boot, wire, tunnel."""
+        if self.is_running(name):
+            return
+        q = self.qubes[name]
+        self.boot_qube(name)
+        if q["uplink"]:
+            self.connect_uplink(name)
+        if q["netvm"] and self.is_running(q["netvm"]):
+            self.connect(name)
+        for client in [n for n in self.s["order"] if self.qubes[n]["netvm"] == name
+                       and self.is_running(n) and n != name]:
+            self.connect(client)
+        for cmd in q["startup"]:
+            self.nsexec(q["ns"], ["/bin/sh", "-c", cmd])
+        if q["tunnel"]:
+            self.start_tunnel(name)
         self.save()
 
     def halt(self, name):
@@ -1396,20 +1442,31 @@ class Lab:
         elif kind == "exec":
             self.nsexec(q["ns"], ["/bin/sh", "-c", f["command"]])
 
-    # ---- shims and program config
+    # ---- the Qubes tools and program config
 
-    def write_shims(self):
-        bindir = self.state_dir / "bin"
-        py = sys.executable
-        for tool in ("qvm-ls", "qvm-run", "qvm-prefs", "qubes-prefs", "qvm-firewall", "qvm-check"):
-            path = bindir / tool
-            path.write_text(
-                "#!/bin/sh\n"
-                f"# {tool} of netmap lab run {self.s['runid']}\n"
-                f"exec '{py}' -B -E -S '{HERE / 'shim.py'}' '{self.state_dir}' {tool} \"$@\"\n"
-            )
-            os.chmod(path, 0o755)
-        self.s["shim_dir"] = str(bindir)
+    def write_tools(self):
+        """bin/qvm-ls, qvm-prefs, qubes-prefs, qvm-firewall, qvm-check, qvm-run: the real tools of
+        the Qubes admin client, talking to the lab's qubesd stand-in; bin/qrexec-client: the
+        stand-in the real qvm-run starts, which runs commands in the qubes' namespaces."""
+        harness = qubes_harness()
+        release = qubes_release()
+        sock = self.state_dir / "qubesd.sock"
+        harness.write_launchers(self.state_dir / "bin", harness.client_dir(release), sock,
+                                "lab", self.state_dir)
+        self.s["qubes_release"] = release
+        self.s["qubesd_socket"] = str(sock)
+        self.s["tool_dir"] = str(self.state_dir / "bin")
+
+    def start_qubesd(self):
+        """The qubesd stand-in on the lab's state.json (tests/qubes/qubesd_standin.py --lab):
+        it answers the real tools and turns every change of the lab into qubesd's events."""
+        harness = qubes_harness()
+        proc = harness.start_daemon(self.state_dir / "state.json", self.s["qubesd_socket"],
+                                    self.state_dir / "logs" / "qubesd.log", lab=True)
+        self.s["host_processes"] = {"qubesd": {"pid": proc.pid,
+                                               "start": proc_start_time(proc.pid)}}
+        self._qubesd = proc
+        self.save()
 
     def write_config(self):
         sv = self.s["services"]
@@ -1434,7 +1491,8 @@ class Lab:
 
     def env(self, base=None):
         env = dict(os.environ if base is None else base)
-        env["PATH"] = self.s["shim_dir"] + ":" + env.get("PATH", SANE_PATH)
+        env["PATH"] = self.s["tool_dir"] + ":" + env.get("PATH", SANE_PATH)
+        env["NETMAP_QUBESD_SOCKET"] = self.s["qubesd_socket"]
         env["NETMAP_LAB_STATE"] = str(self.state_dir)
         env["NETMAP_LAB_CONFIG"] = self.s["config"]
         return env
@@ -1531,10 +1589,25 @@ def restore_netns_logging(state_dir):
             NF_LOG_ALL_NETNS.write_text(before + "\n")
 
 
+def stop_host_processes(state_dir):
+    """The lab's processes outside its namespaces (the qubesd stand-in), by pid and start time."""
+    try:
+        procs = json.loads((state_dir / "state.json").read_text()).get("host_processes") or {}
+    except (OSError, ValueError):
+        return
+    for info in procs.values():
+        pid = info.get("pid")
+        if pid and proc_start_time(pid) == info.get("start") and alive(pid):
+            kill_tree(pid)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)
+
+
 def teardown_run(runid, ip=None):
     ip = ip or find_tool("ip")
     prefix = f"{NS_PREFIX}{runid}-"
     state_dir = RUN_ROOT / runid
+    stop_host_processes(state_dir)
     restore_netns_logging(state_dir)
     # Every process the lab started lives in one of its namespaces: killing by namespace
     # also catches what a killed run left behind.
@@ -1634,7 +1707,8 @@ def main(argv=None):
         # taken for stale (and removed by the next start) once that shell exits.
         (lab.state_dir / "owner").write_text(f"{os.getppid()} {proc_start_time(os.getppid())}\n")
         print(lab.state_dir)
-        print(f"export PATH={lab.s['shim_dir']}:$PATH NETMAP_LAB_CONFIG={lab.s['config']}")
+        print(f"export PATH={lab.s['tool_dir']}:$PATH NETMAP_LAB_CONFIG={lab.s['config']} "
+              f"NETMAP_QUBESD_SOCKET={lab.s['qubesd_socket']}")
         return 0
     command = getattr(args, "command", None) or []
     if command and command[0] == "--":

@@ -4,8 +4,8 @@
     run_case.py CASE.yaml --binary PATH [--out-dir DIR]
 
 Brings the case's topology up with its faults, runs
-`qubes-netmap --verify --config LABCONFIG --export OUT/result.json [run.args]` with the shims
-first on PATH, compares the JSON export with the case's `expect:` (format: README.md) and tears
+`qubes-netmap --verify --config LABCONFIG --export OUT/result.json [run.args]` with the real
+Qubes tools (against the lab's qubesd stand-in) first on PATH, compares the JSON export with the case's `expect:` (format: README.md) and tears
 the lab down. Exit 0 pass, 1 fail, 77 skipped (lab unavailable, or the program lacks an
 option the case needs).
 """
@@ -265,7 +265,8 @@ def main():
     lab = labmod.Lab(case.get("topology", "default"), case.get("faults") or [])
     with lab:
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-        env["PATH"] = lab.s["shim_dir"] + ":" + env.get("PATH", labmod.SANE_PATH)
+        env["PATH"] = lab.s["tool_dir"] + ":" + env.get("PATH", labmod.SANE_PATH)
+        env["NETMAP_QUBESD_SOCKET"] = lab.s["qubesd_socket"]
         env["LC_ALL"] = "C"
         env.setdefault("HOME", str(out))
         command = [binary, "--verify", "--config", lab.s["config"], "--export", str(result_path)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A crude stand-in for `qubes-netmap --verify`, used only to test run_case.py and the case
 files against the lab while the real checks (issue 4) are not there. It is not the program:
-it runs the same kind of probes through the qvm-* shims and writes the JSON of DESIGN.md §5
+it runs the same kind of probes through the real qvm-* tools and writes the JSON of DESIGN.md §5
 (the fields the runner reads), so that a case that passes with it is consistent with what the
 lab really does. Options: --verify --config F --export F [--checks a,b] [--drill] [--help].
 """
@@ -153,7 +153,8 @@ def main(argv):
                 dev = tunnels[n][0]
                 qrun(n, f"ip -4 route show dev {dev} > /tmp/netmap-drill; ip link set {dev} down; "
                         f"(sleep 30; ip link set {dev} up; while read r; do ip route add $r; done "
-                        f"< /tmp/netmap-drill) >/dev/null 2>&1 &", root=True)
+                        f"< /tmp/netmap-drill) >/dev/null 2>&1 & true", root=True)
+                # (not a trailing "&": qvm-run appends "; exit", and "&; exit" is a syntax error)
                 leaked = [c for c in clients if exit_ip(c)]
                 qrun(n, f"ip link set {dev} up; while read r; do ip route add $r 2>/dev/null; done "
                         f"< /tmp/netmap-drill; true", root=True)

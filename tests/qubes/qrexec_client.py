@@ -282,8 +282,9 @@ def main(argv):
               file=sys.stderr)
         return QREXEC_EXIT_PROBLEM
     if user == "root" and is_drop_log_stream(cmd):
-        args = [sys.executable, "-B", "-E", "-S", os.path.abspath(__file__), "--drop-log", where,
-                qube]
+        # Inside the qube's namespace, so that the lab's teardown ends it like any command there.
+        args = [state["tools"]["ip"], "netns", "exec", q["ns"], sys.executable, "-B", "-E", "-S",
+                os.path.abspath(__file__), "--drop-log", where, qube]
         return relay(args, None, opts["t"], opts["T"])
     body = ["/bin/sh"] if service is not None else ["/bin/sh", "-c", cmd]
     return relay(lab_args(state, q, user, body), first if service is not None else None,

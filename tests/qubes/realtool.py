@@ -64,8 +64,8 @@ def run_tool(client, sock, qrexec_client, tool, args):
     qubesadmin.config.QUBESD_SOCKET = sock
     qubesadmin.config.QREXEC_CLIENT = qrexec_client
     qubesadmin.Qubes = qubesadmin.app.QubesLocal
+    sys.argv = [tool] + list(args)  # before the import: some parsers take prog from it then
     module = importlib.import_module("qubesadmin.tools." + TOOLS[tool])
-    sys.argv = [tool] + list(args)
     return module.main()
 
 
