@@ -364,10 +364,15 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
                 return bad(*why);
             (v6 ? rule->dst6 : rule->dst4) = canonical;
         } else if (key == "dsthost") {
-            const auto host = validDnsName(latin(value));
+            // What qubesd accepts as a host name: lower-case letters, digits, '.', '_', '-'.
+            const bool host = !value.isEmpty() && value.size() <= 255
+                && std::all_of(value.begin(), value.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.'
+                           || c == '_' || c == '-';
+                   });
             if (!host)
-                return bad(QStringLiteral("not a DNS name"));
-            rule->dsthost = *host;
+                return bad(QStringLiteral("not a host name of a-z, 0-9, '.', '_' and '-'"));
+            rule->dsthost = latin(value);
         } else if (key == "proto") {
             if (value != "tcp" && value != "udp" && value != "icmp")
                 return bad(QStringLiteral("not tcp, udp or icmp"));
@@ -376,8 +381,8 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
             const qsizetype dash = value.indexOf('-');
             const auto from = dash > 0 ? parseDecimal(value.first(dash), 5) : std::nullopt;
             const auto to = dash > 0 ? parseDecimal(value.sliced(dash + 1), 5) : std::nullopt;
-            if (!from || !to || *from < 1 || *to > 65535 || *from > *to)
-                return bad(QStringLiteral("not a port range N-M within 1-65535"));
+            if (!from || !to || *to > 65535 || *from > *to)
+                return bad(QStringLiteral("not a port range N-M within 0-65535"));
             rule->portFrom = int(*from);
             rule->portTo = int(*to);
         } else if (key == "icmptype") {
@@ -406,7 +411,7 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
         = int(!rule->dst4.isEmpty()) + int(!rule->dst6.isEmpty()) + int(!rule->dsthost.isEmpty());
     if (destinations > 1)
         return QStringLiteral("more than one of dst4, dst6, dsthost");
-    if (rule->portFrom != 0 && rule->proto != QLatin1String("tcp")
+    if (rule->hasPorts() && rule->proto != QLatin1String("tcp")
         && rule->proto != QLatin1String("udp"))
         return QStringLiteral("dstports without proto tcp or udp");
     if (rule->icmptype && rule->proto != QLatin1String("icmp"))
@@ -564,7 +569,23 @@ FirewallParse parseFirewall(const QByteArray &untrustedOutput)
             continue;
         const auto reject = [&](const QString &reason) {
             result.rejected.push_back({lineNo, reason});
+            FirewallRule marked;
+            marked.unreadable = QStringLiteral("line %1: %2").arg(lineNo).arg(reason);
+            result.listed << marked;
         };
+        static constexpr QByteArrayView savedUnreadable = "# cannot be read: ";
+        if (line.startsWith(savedUnreadable)) {
+            // A snapshot's record of a rule that could not be read: shown as such again, with
+            // the reason in the same plain characters a reason is made of.
+            const QByteArrayView why = line.sliced(savedUnreadable.size());
+            FirewallRule marked;
+            marked.unreadable = isPrintableAscii(why) && !why.isEmpty()
+                ? latin(why.first(std::min<qsizetype>(why.size(), 300)))
+                : QStringLiteral("(reason not readable)");
+            result.listed << marked;
+            ++rules;
+            continue;
+        }
         if (++rules > maxFirewallRules) {
             reject(QStringLiteral("more than %1 rules; the rest is ignored").arg(maxFirewallRules));
             break;
@@ -583,6 +604,7 @@ FirewallParse parseFirewall(const QByteArray &untrustedOutput)
             continue;
         }
         result.rules << rule;
+        result.listed << rule;
     }
     return result;
 }

@@ -51,10 +51,15 @@ std::optional<PrefsValue> parsePrefsQubeValue(const QByteArray &untrustedOutput,
 
 struct FirewallParse
 {
-    QList<FirewallRule> rules;
+    QList<FirewallRule> rules; // the rules that could be read
     std::vector<RejectedRow> rejected;
+    // Every rule in order, a line that could not be read marked as such (FirewallRule::unreadable)
+    // in its place: one bad line never hides the others.
+    QList<FirewallRule> listed;
 };
 // `qvm-firewall QUBE --raw list`: key=value tokens in any order, comment= last with spaces.
+// Ports start at 0; dsthost is any [a-z0-9._-] name. "# cannot be read: <reason>" (what a
+// snapshot saves for an unreadable rule) is read back as that unreadable rule.
 FirewallParse parseFirewall(const QByteArray &untrustedOutput);
 
 } // namespace netmap

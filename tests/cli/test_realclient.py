@@ -67,6 +67,24 @@ class RealClient(unittest.TestCase):
                     self.assertIn("disp1234", names)
                 self.assertNotIn("line", err)  # nothing rejected
 
+    def test_firewall_fixture_is_what_the_real_tool_prints(self):
+        # tests/data/qvm-firewall/good-ports-zero.txt (port 0, a dsthost of [a-z0-9._-] that is
+        # no DNS name) is byte for byte what the real qvm-firewall prints for these rules; the
+        # parser tests read it (tst_qvmparsers, tst_livesource).
+        fixture = os.path.join(HERE, "..", "data", "qvm-firewall", "good-ports-zero.txt")
+        with open(fixture, encoding="utf-8") as f:
+            expected = f.read()
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["work"]["firewall"] = [
+                {"action": "accept", "specialtarget": "dns"},
+                {"action": "accept", "proto": "tcp", "dstports": "0-80"},
+                {"action": "accept", "dsthost": "-example_.org"},
+                {"action": "drop"}]
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q:
+                out = q.tool("qvm-firewall", "work", "--raw", "list").stdout
+                self.assertEqual(out, expected)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

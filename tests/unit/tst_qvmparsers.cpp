@@ -88,11 +88,11 @@ QString dumpQube(const Qube &q)
 
 QString dumpRule(const FirewallRule &r)
 {
-    return QStringLiteral("action=%1 dst4=%2 dst6=%3 dsthost=%4 proto=%5 ports=%6-%7 icmptype=%8 "
-                          "specialtarget=%9 expire=%10 comment=\"%11\"")
-        .arg(r.action, orEmpty(r.dst4), orEmpty(r.dst6), orEmpty(r.dsthost), orEmpty(r.proto))
-        .arg(r.portFrom)
-        .arg(r.portTo)
+    return QStringLiteral("action=%1 dst4=%2 dst6=%3 dsthost=%4 proto=%5 ports=%6 icmptype=%7 "
+                          "specialtarget=%8 expire=%9 comment=\"%10\"")
+        .arg(r.action, orEmpty(r.dst4), orEmpty(r.dst6), orEmpty(r.dsthost), orEmpty(r.proto),
+             r.hasPorts() ? QStringLiteral("%1-%2").arg(r.portFrom).arg(r.portTo)
+                          : QStringLiteral("<none>"))
         .arg(r.icmptype ? QString::number(*r.icmptype) : QStringLiteral("<none>"),
              orEmpty(r.specialtarget),
              r.expire ? QString::number(*r.expire) : QStringLiteral("<none>"), r.comment);
@@ -144,6 +144,7 @@ private slots:
     void firewallGood();
     void firewallBad_data();
     void firewallBad();
+    void firewallUnreadableKeepsItsPlace();
 };
 
 void tst_QvmParsers::arguments()
@@ -395,6 +396,27 @@ void tst_QvmParsers::qvmLsPreloadedDisposables()
     QCOMPARE(names, QStringList({"disp77", "dom0", "work"}));
     QCOMPARE(int(parsed.rejected.size()), 1);
     QVERIFY(parsed.rejected.front().reason.contains(QLatin1String("is_preload")));
+}
+
+void tst_QvmParsers::firewallUnreadableKeepsItsPlace()
+{
+    // One rule the program cannot read is marked in its place; the others are all there.
+    const FirewallParse parsed
+        = parseFirewall("action=accept specialtarget=dns\naction=accept proto=tcp dstports=443-80\n"
+                        "action=drop\n");
+    QCOMPARE(int(parsed.rules.size()), 2);
+    QCOMPARE(int(parsed.listed.size()), 3);
+    QVERIFY(parsed.listed[0].isReadable() && parsed.listed[2].isReadable());
+    QVERIFY(!parsed.listed[1].isReadable());
+    QCOMPARE(parsed.listed[2].action, QStringLiteral("drop"));
+    // A snapshot saves it as "# cannot be read: ..." and reads it back as unreadable.
+    const QString saved = parsed.listed[1].toRaw();
+    QVERIFY(saved.startsWith(QLatin1String("# cannot be read: line 2: bad dstports")));
+    const FirewallParse again = parseFirewall(saved.toLatin1());
+    QVERIFY(again.rejected.empty());
+    QVERIFY(again.rules.isEmpty());
+    QCOMPARE(int(again.listed.size()), 1);
+    QCOMPARE(again.listed[0].unreadable, parsed.listed[1].unreadable);
 }
 
 void tst_QvmParsers::prefs_data()
