@@ -93,7 +93,12 @@ std::optional<NetvmSetting> parseNetvmListing(const QByteArray &untrustedOutput,
             ; // unset: no value
         else if (mark != "-")
             return refuse("unknown mark on the netvm line of the qvm-prefs listing");
-        if (parts.size() == 3) {
+        if (parts.size() == 3 && parts[2] == "None") {
+            // qvm-prefs prints a qube-valued property set to none as the literal "None"
+            // (str(None)); "none" is no qube's name.
+            if (mark == "U")
+                return refuse("an unset netvm with a value");
+        } else if (parts.size() == 3) {
             if (mark == "U")
                 return refuse("an unset netvm with a value");
             QString reason;

@@ -85,6 +85,17 @@ class RealClient(unittest.TestCase):
                 out = q.tool("qvm-firewall", "work", "--raw", "list").stdout
                 self.assertEqual(out, expected)
 
+    def test_prefs_listing_prints_none(self):
+        # A netvm set to none is listed as the literal "None" (tst_livereroute reads that line
+        # as no netvm: Undo and "already has no netvm" depend on it).
+        for release, client in clients(self):
+            with self.subTest(release=release), realqubes.RealQubes(
+                    client, realqubes.base_state()) as q:
+                lines = q.tool("qvm-prefs", "vault").stdout.splitlines()
+                netvm = [l for l in lines if l.split(" ")[0] == "netvm"]
+                self.assertEqual(len(netvm), 1, lines)
+                self.assertEqual(netvm[0].split(), ["netvm", "-", "None"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

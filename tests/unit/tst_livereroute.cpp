@@ -112,6 +112,9 @@ void tst_LiveReroute::listing_data()
     QTest::newRow("set to none") << QByteArray("netvm  -\n") << true << false << "";
     QTest::newRow("set to none, trailing spaces")
         << QByteArray("netvm  -  \r\n") << true << false << "";
+    // What the real qvm-prefs prints for a netvm set to none (cli.realclient checks the line).
+    QTest::newRow("set to none, as qvm-prefs prints it")
+        << QByteArray("name  -  vault\nnetvm  -  None\n") << true << false << "";
     QTest::newRow("unset") << QByteArray("netvm  U\n") << true << false << "";
     QTest::newRow("no netvm line") << QByteArray("label  -  red\n") << false << false << "";
     QTest::newRow("two netvm lines")
