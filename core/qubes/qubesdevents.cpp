@@ -139,7 +139,7 @@ QubesdEventStream::QubesdEventStream(const QString &socketPath, QObject *parent)
 {
     m_reconnect->setSingleShot(true);
     m_debounce->setSingleShot(true);
-    m_debounce->setInterval(300);
+    m_debounce->setInterval(150);
     connect(m_debounce, &QTimer::timeout, this, &QubesdEventStream::mapChanged);
     connect(m_reconnect, &QTimer::timeout, this, [this] {
         if (m_running)

@@ -77,7 +77,8 @@ signals:
     // qubesd confirmed the stream (connection-established): from now on events arrive.
     void listening();
     void eventReceived(const netmap::QubesdEvent &event);
-    // Something on the map may have changed (events that affect it, debounced 300 ms).
+    // Something on the map may have changed (events that affect it, debounced 150 ms: one qvm-prefs
+    // call fires several).
     void mapChanged();
     void unavailable(const QString &reason);
 
