@@ -850,9 +850,8 @@ def method(name, wants_arg, wants_payload, dest_adminvm):
 
 @method("admin.vm.List", False, False, None)
 def vm_list(d, conn, st, dest, arg, payload):
+    # sorted(domains): BaseVM.__lt__ compares names (qubes/vm/__init__.py)
     names = sorted(st.qubes) if dest == "dom0" else [dest]
-    # sorted(domains) sorts by qid in qubesd; dom0 first, then by qid
-    names = sorted(names, key=lambda n: st.qid(st.qubes[n]))
     return "".join(
         "{} class={} state={} uuid={}\n".format(
             n, st.qubes[n]["klass"], st.qubes[n]["state"], st.vm_property(st.qubes[n], "uuid")[2])

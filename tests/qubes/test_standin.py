@@ -170,12 +170,16 @@ class Framing(unittest.TestCase):
 
     def test_well_framed_request_is_answered(self):
         reply, _ = raw_call(self.s.sock, b"admin.vm.List+ dom0 name dom0\0")
-        self.assertTrue(reply.startswith(b"0\0dom0 class=AdminVM state=Running uuid="), reply)
+        self.assertTrue(reply.startswith(b"0\0anon-whonix class=AppVM state=Running uuid="), reply)
+        self.assertIn(b"\ndom0 class=AdminVM state=Running uuid=", reply)
         self.assertIn(b"\nwork class=AppVM state=Running uuid=", reply)
         reply, _ = raw_call(self.s.sock, b"admin.vm.property.Get+netvm dom0 name work\0")
         self.assertEqual(reply, b"0\0default=True type=vm sys-firewall")
         reply, _ = raw_call(self.s.sock, b"admin.vm.List dom0 keyword adminvm\0")
-        self.assertTrue(reply.startswith(b"0\0dom0 class=AdminVM"), reply)
+        self.assertTrue(reply.startswith(b"0\0anon-whonix class=AppVM"), reply)
+        reply, _ = raw_call(self.s.sock, b"admin.vm.List dom0 name work\0")
+        self.assertTrue(reply.startswith(b"0\0work class=AppVM") and reply.count(b"\n") == 1,
+                        reply)
 
     def test_exceptions_are_framed_as_qubesd_does(self):
         reply, _ = raw_call(self.s.sock, b"admin.vm.property.Get+nosuch dom0 name work\0")
