@@ -220,8 +220,9 @@ void tst_CommandRunner::timeoutKillsWhenTermIgnored()
         spec(QStringLiteral("sh"),
              {QStringLiteral("-c"), QStringLiteral("trap '' INT TERM; exec sleep 30")}, 300));
     QCOMPARE(out.outcome, Outcome::TimedOut);
-    // SIGINT at 300 ms and SIGTERM 1 s later are ignored; SIGKILL follows 2 s after that.
-    QVERIFY2(out.elapsedMs >= 3200 && out.elapsedMs < 7000,
+    // SIGINT at 300 ms and SIGTERM 1 s later are ignored; SIGKILL follows 2 s after that
+    // (coarse timers: a few per cent early).
+    QVERIFY2(out.elapsedMs >= 3000 && out.elapsedMs < 7000,
              qPrintable(QString::number(out.elapsedMs)));
 }
 
