@@ -115,8 +115,8 @@ private:
     {
         qsizetype done = 0;
         while (done < bytes.size()) {
-            const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done),
-                                     MSG_NOSIGNAL);
+            const ssize_t n
+                = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
