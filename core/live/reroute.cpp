@@ -59,6 +59,10 @@ QStringList netvmCandidates(const Snapshot &snapshot, const QString &qube)
         // A provider that is behind the qube (directly or further down) would close a loop.
         if (upstreamOf(snapshot, name).contains(qube))
             continue;
+        // qubesd refuses to attach a running qube to a halted netvm ("Cannot dynamically attach
+        // to stopped qube"): a running qube is offered the running netvms only.
+        if (!self->isHalted() && q.isHalted())
+            continue;
         out << name;
     }
     return out; // snapshot.qubes is sorted by name

@@ -96,6 +96,20 @@ class RealClient(unittest.TestCase):
                 self.assertEqual(len(netvm), 1, lines)
                 self.assertEqual(netvm[0].split(), ["netvm", "-", "None"])
 
+    def test_running_qube_onto_halted_netvm_is_refused(self):
+        # Why a running qube is offered running netvms only (tst_livereroute): the real
+        # qvm-prefs fails there.
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["sys-vpn2"] = {"provides_network": True, "netvm": "sys-firewall",
+                                          "template": "fedora-41", "state": "Halted"}
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q:
+                r = q.tool("qvm-prefs", "work", "netvm", "sys-vpn2", check=False)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("stopped", r.stderr)
+                r = q.tool("qvm-prefs", "vault", "netvm", "sys-vpn2", check=False)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -34,6 +34,7 @@ private slots:
     void cleanupTestCase();
     void candidates_data();
     void candidates();
+    void runningQubeGetsRunningNetvms();
     void listing_data();
     void listing();
     void plans_data();
@@ -98,6 +99,19 @@ void tst_LiveReroute::candidates()
     QFETCH(QString, qube);
     QFETCH(QStringList, expected);
     QCOMPARE(netvmCandidates(demoSnapshot(), qube), expected);
+}
+
+void tst_LiveReroute::runningQubeGetsRunningNetvms()
+{
+    // qubesd: "Cannot dynamically attach to stopped qube" (the stand-in refuses the same).
+    Snapshot s = demoSnapshot();
+    s.qubes[size_t(s.indexOf(u"sys-vpn"))].state = QStringLiteral("Halted");
+    QCOMPARE(netvmCandidates(s, QStringLiteral("work")),
+             QStringList({"sys-firewall", "sys-net", "sys-whonix"}));
+    QVERIFY(!planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-vpn"), std::nullopt));
+    // A halted qube may be connected to a halted netvm.
+    QCOMPARE(netvmCandidates(s, QStringLiteral("vault")),
+             QStringList({"sys-firewall", "sys-net", "sys-vpn", "sys-whonix"}));
 }
 
 void tst_LiveReroute::listing_data()
