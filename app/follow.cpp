@@ -8,6 +8,7 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -43,6 +44,16 @@ int pollIntervalMs()
     bool ok = false;
     const int env = qEnvironmentVariableIntValue("NETMAP_POLL_MS", &ok);
     return ok && env > 0 ? env : 10000;
+}
+
+// Where the event stream comes from, decided as QubesdEventStream decides it.
+QString eventSource()
+{
+    const QString socket = qubesdSocketPath();
+    if (!QFileInfo::exists(socket)
+        && !CommandRunner::findProgram(QStringLiteral("qrexec-client-vm")).isEmpty())
+        return QStringLiteral("qrexec-client-vm dom0 admin.Events");
+    return socket;
 }
 
 QJsonValue nameOrNull(const std::optional<QubeName> &name)
@@ -115,7 +126,7 @@ private:
         m_announced = true;
         m_announcedMode = mode;
         if (mode == ChangeFollower::Mode::Events)
-            printLine(QStringLiteral("following qubesd events (%1)").arg(qubesdSocketPath()));
+            printLine(QStringLiteral("following qubesd events (%1)").arg(eventSource()));
         else
             printLine(QStringLiteral("polling qvm-ls every %1 ms: the qubesd event stream at %2 "
                                      "is not available")
