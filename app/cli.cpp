@@ -73,6 +73,16 @@ Checks (run inside the qubes with qvm-run; read-only unless --drill):
                          qube's tunnel down, test a client's egress, restore
                          (restores by itself even if this program dies)
 
+Following changes (no window):
+  --follow               read the system, then print one JSON object per line on
+                         stdout for every change until SIGINT or SIGTERM (exit 0):
+                         netvm-changed, qube-started, qube-stopped, qube-added,
+                         qube-removed, and with --verify verdict-changed for the
+                         checks re-run on changed paths. Follows qubesd's event
+                         stream (socket NETMAP_QUBESD_SOCKET, default
+                         /var/run/qubesd.sock; qrexec-client-vm in a management
+                         qube), else polls qvm-ls; says which on stderr
+
 Output:
   --export FILE          write FILE and exit, no window; repeatable; the format
                          follows the extension: .svg .png .json .md .yaml
@@ -94,6 +104,7 @@ Examples:
   qubes-netmap --snapshot ~/netmap.yaml
   qubes-netmap --verify --export report.md --export netmap.svg
   qubes-netmap --verify=work,work-vpn --checks external-ip,vpn
+  qubes-netmap --follow
 )");
 }
 
@@ -115,11 +126,12 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("FILE"));
     const QCommandLineOption autostart(QStringLiteral("autostart"));
     const QCommandLineOption drill(QStringLiteral("drill"));
+    const QCommandLineOption follow(QStringLiteral("follow"));
     const QCommandLineOption quiet(QStringList {QStringLiteral("q"), QStringLiteral("quiet")});
     const QCommandLineOption help(QStringList {QStringLiteral("h"), QStringLiteral("help")});
     const QCommandLineOption version(QStringList {QStringLiteral("v"), QStringLiteral("version")});
     parser.addOptions({demo, snapshot, exportOption, templates, quiet, help, version, verify,
-                       checks, expect, config, autostart, drill});
+                       checks, expect, config, autostart, drill, follow});
 
     // --verify takes an optional value; QCommandLineParser only knows required ones.
     QStringList args = arguments;
@@ -219,6 +231,12 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     options->configPath = parser.value(config);
     options->autostart = parser.isSet(autostart);
     options->drill = parser.isSet(drill);
+    options->follow = parser.isSet(follow);
+    if (options->follow && (options->sourceGiven || !options->exports.isEmpty()))
+        return usage(QStringLiteral("--follow reads the live system: not with --demo, --snapshot "
+                                    "or --export"));
+    if (options->follow && options->drill)
+        return usage(QStringLiteral("--follow does not run the kill-switch drill"));
     const bool checkOptions = parser.isSet(checks) || parser.isSet(expect)
         || parser.isSet(autostart) || parser.isSet(drill);
     if (options->verify && options->source != CliOptions::Source::Live)

@@ -27,6 +27,8 @@ struct CliOptions
     QString configPath;
     bool autostart = false;
     bool drill = false;
+    // --follow: print every change as a JSON line until SIGINT/SIGTERM (no window).
+    bool follow = false;
 };
 
 // Parses the arguments; on --help/--version/usage errors prints and sets *exitCode.

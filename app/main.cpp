@@ -2,6 +2,7 @@
 
 #include "checkcontroller.h"
 #include "cli.h"
+#include "follow.h"
 #include "mainwindow.h"
 
 #include <QApplication>
@@ -28,6 +29,11 @@ int main(int argc, char **argv)
     QCoreApplication::setOrganizationName(QStringLiteral("qubes-netmap"));
     QCoreApplication::setApplicationName(QStringLiteral("qubes-netmap"));
     QCoreApplication::setApplicationVersion(QStringLiteral(NETMAP_VERSION));
+
+    if (options.follow) {
+        QCoreApplication app(argc, argv);
+        return netmap::runFollow(options);
+    }
 
     if (!options.exports.isEmpty()) {
         // Headless: no display needed, even for SVG and PNG.

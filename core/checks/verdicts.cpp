@@ -42,8 +42,20 @@ QString egressKindId(EgressKind kind)
     return QStringLiteral("clearnet");
 }
 
+namespace {
+// The last non-empty stderr line (a traceback's exception line), printable ASCII, cut short.
+QString lastErrorLine(const CommandOutput &output)
+{
+    const QList<QByteArray> lines = output.stderrData.trimmed().split('\n');
+    CommandOutput last;
+    last.stderrData = lines.isEmpty() ? QByteArray() : lines.back();
+    const QString line = last.firstErrorLine(160);
+    return line.isEmpty() ? QStringLiteral("no message") : line;
+}
+} // namespace
+
 std::optional<QString> transportProblem(const CommandOutput &output, bool autostart,
-                                        const ProbeEvidence &evidence)
+                                        const ProbeEvidence &evidence, const QString &knownState)
 {
     switch (output.outcome) {
     case CommandOutput::Outcome::FailedToStart:
@@ -81,11 +93,26 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
         if (!evidence.begun)
             return QStringLiteral("qvm-run does not know this qube (exit 2)");
         break;
-    case 1:
-        if (!evidence.begun && !autostart)
+    case 1: {
+        if (evidence.begun)
+            break;
+        // qvm-run with --pass-io prints nothing when the qube is halted or paused; the client
+        // speaks only when it failed.
+        if (output.stderrData.contains("non-default user not possible"))
+            return QStringLiteral(
+                "qvm-run -u root is not possible from a management qube with this Qubes client "
+                "(4.2, and 4.3 before 4.3.26): run this check from dom0 (exit 1)");
+        if (output.stderrData.contains("Traceback (most recent call last)"))
+            return QStringLiteral("qvm-run failed with a Python error: %1 (exit 1)")
+                .arg(lastErrorLine(output));
+        if (knownState == QLatin1String("Paused"))
+            return QStringLiteral("the qube is paused (exit 1): unpause it to check it");
+        if (!autostart)
             return QStringLiteral(
                 "the qube is not running and was not started (autostart is off; exit 1)");
-        break;
+        return QStringLiteral("qvm-run exited with 1 before the check began (the qube is %1)")
+            .arg(knownState.isEmpty() ? QStringLiteral("in an unknown state") : knownState);
+    }
     default:
         break;
     }

@@ -30,9 +30,12 @@ enum class EgressKind { Clearnet, Vpn, Tor, None };
 QString egressKindId(EgressKind kind);
 
 // Why a qvm-run's answer cannot be judged at all (timeout, qrexec failure, truncated or
-// malformed answer), in plain words; nullopt when it can.
+// malformed answer), in plain words; nullopt when it can. Exit 1 before any answer means the
+// qube is halted, paused, or qvm-run failed: a traceback or the client's "non-default user not
+// possible" on stderr says which, else `knownState` (the qube's state as qvm-ls reported it).
 std::optional<QString> transportProblem(const CommandOutput &output, bool autostart,
-                                        const ProbeEvidence &evidence);
+                                        const ProbeEvidence &evidence,
+                                        const QString &knownState = {});
 
 struct ExitConsensus
 {

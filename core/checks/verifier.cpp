@@ -599,7 +599,9 @@ struct Verifier::Private
         w.finished = QDateTime::currentDateTimeUtc();
         w.output = out;
         w.evidence = parseProbeOutput(out.stdoutData);
-        w.problem = transportProblem(out, request.autostart, w.evidence);
+        const Qube *known = snapshot.find(qube);
+        w.problem = transportProblem(out, request.autostart, w.evidence,
+                                     known ? known->state : QString());
         if (w.plan.interfaces && !w.problem && w.evidence.interfacesDone)
             snapshot.tunnels.insert(qube, w.evidence.upTunnels());
         emit q->qubeBusy(qube, false);

@@ -466,13 +466,14 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                         return failed();
                     }
                     const FirewallParse parsed = parseFirewall(QByteArray::fromStdString(line.Scalar()));
-                    if (!parsed.rejected.empty() || parsed.rules.size() != 1) {
+                    // One rule per entry; "# cannot be read: ..." is a rule saved as unreadable.
+                    if (!parsed.rejected.empty() || parsed.listed.size() != 1) {
                         r.fail(line, QStringLiteral("bad firewall rule: %1")
                                              .arg(parsed.rejected.empty() ? QStringLiteral("empty")
                                                                           : parsed.rejected.front().reason));
                         return failed();
                     }
-                    rules << parsed.rules.front();
+                    rules << parsed.listed.front();
                 }
                 s.firewall.insert(qube->toString(), rules);
             }

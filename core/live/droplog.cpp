@@ -175,6 +175,26 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QStr
     while (line.endsWith(' '))
         line.chop(1); // the kernel ends its lines with a space
 
+    // "INCOMPLETE [N bytes]": the kernel could not log the whole header (a truncated packet);
+    // the fields before it are still what the kernel saw. Taken out before the fields are read.
+    bool incomplete = false;
+    QByteArray rest = line.toByteArray();
+    if (const qsizetype at = rest.indexOf("INCOMPLETE ["); at >= 0) {
+        const qsizetype close = rest.indexOf(" bytes]", at);
+        const QByteArrayView count = close > at + 12
+            ? QByteArrayView(rest).sliced(at + 12, close - at - 12)
+            : QByteArrayView();
+        if (!decimal(count, 65535) || (at > 0 && rest[at - 1] != ' ')) {
+            fail(why, "malformed INCOMPLETE field");
+            return std::nullopt;
+        }
+        rest.remove(at, close + 7 - at);
+        rest = rest.trimmed();
+        incomplete = true;
+    }
+    line = QByteArrayView(rest);
+    bool laterFragment = false; // FRAG:N with N > 0: no transport header in this packet
+
     DroppedPacket packet;
     QSet<QByteArray> seen;
     bool haveIn = false, haveOut = false, haveSrc = false, haveDst = false, haveProto = false;
@@ -187,6 +207,17 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QStr
         if (token.isEmpty()) {
             fail(why, "two spaces in a row");
             return std::nullopt;
+        }
+        if (token.startsWith("FRAG:")) {
+            // The fragment offset of a fragmented packet.
+            const auto offset = decimal(QByteArrayView(token).sliced(5), 65535);
+            if (!offset || seen.contains("FRAG")) {
+                fail(why, "bad FRAG field");
+                return std::nullopt;
+            }
+            seen.insert("FRAG");
+            laterFragment = *offset > 0;
+            continue;
         }
         const qsizetype eq = token.indexOf('=');
         const QByteArrayView key = eq < 0 ? QByteArrayView(token) : QByteArrayView(token).first(eq);
@@ -230,7 +261,8 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QStr
             (key == "SRC" ? packet.source : packet.destination) = *ip;
             (key == "SRC" ? haveSrc : haveDst) = true;
         } else if (key == "PROTO") {
-            if (value == "TCP" || value == "UDP" || value == "ICMP") {
+            if (value == "TCP" || value == "UDP" || value == "ICMP" || value == "UDPLITE"
+                || value == "AH" || value == "ESP") {
                 packet.protocol = QString::fromLatin1(value.data(), value.size());
             } else if (const auto n = decimal(value, 255)) {
                 packet.protocol = QString::number(*n);
@@ -280,9 +312,11 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QStr
         fail(why, "IN=, OUT=, SRC=, DST= or PROTO= missing");
         return std::nullopt;
     }
-    const bool ports
-        = packet.protocol == QLatin1String("TCP") || packet.protocol == QLatin1String("UDP");
-    if (ports && (packet.sourcePort < 0 || packet.destinationPort < 0)) {
+    const bool ports = packet.protocol == QLatin1String("TCP")
+        || packet.protocol == QLatin1String("UDP") || packet.protocol == QLatin1String("UDPLITE");
+    // A later fragment or a truncated packet has no (complete) transport header to log.
+    const bool headerMissing = laterFragment || incomplete;
+    if (ports && !headerMissing && (packet.sourcePort < 0 || packet.destinationPort < 0)) {
         fail(why, "TCP or UDP without SPT= and DPT=");
         return std::nullopt;
     }
@@ -296,7 +330,8 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QStr
         return std::nullopt;
     }
     const bool icmp = packet.protocol == QLatin1String("ICMP");
-    if (icmp != (packet.icmpType >= 0) || (!icmp && packet.icmpCode >= 0)) {
+    if ((icmp && !headerMissing && packet.icmpType < 0)
+        || (!icmp && (packet.icmpType >= 0 || packet.icmpCode >= 0))) {
         fail(why, "ICMP fields do not match the protocol");
         return std::nullopt;
     }

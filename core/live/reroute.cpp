@@ -59,6 +59,10 @@ QStringList netvmCandidates(const Snapshot &snapshot, const QString &qube)
         // A provider that is behind the qube (directly or further down) would close a loop.
         if (upstreamOf(snapshot, name).contains(qube))
             continue;
+        // qubesd refuses to attach a running qube to a halted netvm ("Cannot dynamically attach
+        // to stopped qube"): a running qube is offered the running netvms only.
+        if (!self->isHalted() && q.isHalted())
+            continue;
         out << name;
     }
     return out; // snapshot.qubes is sorted by name
@@ -93,7 +97,12 @@ std::optional<NetvmSetting> parseNetvmListing(const QByteArray &untrustedOutput,
             ; // unset: no value
         else if (mark != "-")
             return refuse("unknown mark on the netvm line of the qvm-prefs listing");
-        if (parts.size() == 3) {
+        if (parts.size() == 3 && parts[2] == "None") {
+            // qvm-prefs prints a qube-valued property set to none as the literal "None"
+            // (str(None)); "none" is no qube's name.
+            if (mark == "U")
+                return refuse("an unset netvm with a value");
+        } else if (parts.size() == 3) {
             if (mark == "U")
                 return refuse("an unset netvm with a value");
             QString reason;

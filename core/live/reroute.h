@@ -16,7 +16,9 @@ namespace netmap {
 struct Snapshot;
 
 // Network-providing qubes the qube may use as its netvm, sorted by name: not itself, not dom0,
-// and nothing behind it (that would make a loop, which Qubes refuses).
+// nothing behind it (that would make a loop, which Qubes refuses), and for a qube that is not
+// halted only netvms that are not halted (qubesd refuses to attach a running qube to a halted
+// netvm).
 QStringList netvmCandidates(const Snapshot &snapshot, const QString &qube);
 
 // The netvm line of qvm-prefs' listing mode ("netvm  D  sys-firewall": D = default,

@@ -6,7 +6,9 @@ namespace netmap {
 
 QString FirewallRule::describe() const
 {
-    QStringList words { action };
+    if (!isReadable())
+        return QStringLiteral("cannot be read: %1").arg(unreadable);
+    QStringList words {action};
     if (!proto.isEmpty())
         words << proto;
     if (specialtarget == QLatin1String("dns"))
@@ -19,7 +21,7 @@ QString FirewallRule::describe() const
         words << QStringLiteral("to") << dsthost;
     else
         words << QStringLiteral("to anywhere");
-    if (portFrom > 0) {
+    if (hasPorts()) {
         if (portFrom == portTo)
             words << QStringLiteral("port %1").arg(portFrom);
         else
@@ -34,7 +36,9 @@ QString FirewallRule::describe() const
 
 QString FirewallRule::toRaw() const
 {
-    QStringList tokens { QStringLiteral("action=") + action };
+    if (!isReadable())
+        return QStringLiteral("# cannot be read: ") + unreadable;
+    QStringList tokens {QStringLiteral("action=") + action};
     auto add = [&tokens](const char *key, const QString &value) {
         if (!value.isEmpty())
             tokens << QString::fromLatin1(key) + QLatin1Char('=') + value;
@@ -43,7 +47,7 @@ QString FirewallRule::toRaw() const
     add("dst6", dst6);
     add("dsthost", dsthost);
     add("proto", proto);
-    if (portFrom > 0)
+    if (hasPorts())
         tokens << QStringLiteral("dstports=%1-%2").arg(portFrom).arg(portTo);
     if (icmptype)
         tokens << QStringLiteral("icmptype=%1").arg(*icmptype);

@@ -13,11 +13,16 @@
 #include <algorithm>
 #include <utility>
 
+#include <csignal>
+#include <sys/types.h>
+#include <unistd.h>
+
 namespace netmap {
 
 namespace {
 
-constexpr int killGraceMs = 2000; // between terminate() and kill()
+constexpr int interruptGraceMs = 1000; // between SIGINT and SIGTERM
+constexpr int killGraceMs = 2000; // between SIGTERM and SIGKILL
 constexpr qint64 readChunk = 64 << 10; // bounded reads: memory stays flat whatever the child prints
 
 QString formatDuration(qint64 ms)
@@ -118,6 +123,8 @@ struct CommandRunner::Job
     QProcess *process = nullptr;
     QTimer watchdog;
     QTimer killTimer;
+    qint64 pid = 0; // the group leader (the group's id), while it runs
+    int stopStage = 0; // 0 running, 1 SIGINT sent, 2 SIGTERM sent, 3 SIGKILL sent
     QElapsedTimer clock;
     CommandOutput output;
     // Set when we decided to stop the process; the outcome reported once it has exited.
@@ -140,9 +147,22 @@ CommandRunner::~CommandRunner()
     const auto jobs = m_jobs;
     m_jobs.clear();
     for (Job *job : jobs) {
+        if (!job->process) {
+            delete job;
+            continue;
+        }
         job->process->disconnect(this);
-        job->process->kill();
-        job->process->waitForFinished(1000); // reap the child; it was sent SIGKILL
+        // The group: SIGINT lets qvm-run end its qrexec-client; what remains is killed.
+        if (job->pid > 0)
+            ::kill(-pid_t(job->pid), SIGINT);
+        if (!job->process->waitForFinished(300)) {
+            if (job->pid > 0)
+                ::kill(-pid_t(job->pid), SIGKILL);
+            job->process->kill();
+            job->process->waitForFinished(1000); // reap the child; it was sent SIGKILL
+        }
+        if (job->pid > 0)
+            ::kill(-pid_t(job->pid), SIGKILL); // stragglers of the group
         delete job->process;
         delete job;
     }
@@ -188,6 +208,9 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
     env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
     env.remove(QStringLiteral("LANGUAGE"));
     process->setProcessEnvironment(env);
+    // Its own process group, so that the command and everything it starts (qvm-run's
+    // qrexec-client) can be stopped together. Only async-signal-safe calls here.
+    process->setChildProcessModifier([] { ::setpgid(0, 0); });
 
     const auto drain = [this, id](QProcess::ProcessChannel channel) {
         Job *job = m_jobs.value(id);
@@ -205,6 +228,25 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
             const qint64 n = p->read(buffer, sizeof buffer);
             if (n <= 0)
                 break;
+            if (isStdout && job->spec.streamChunks) {
+                if (job->stopReason)
+                    continue; // stopping: what still arrives is not delivered
+                const qint64 room = std::max<qint64>(0, job->spec.stdoutCap) - job->streamed;
+                const qint64 take = std::min(room, n);
+                if (take > 0) {
+                    job->streamed += take;
+                    emit chunkReady(id, QByteArray(buffer, take));
+                    job = m_jobs.value(id); // a receiver may have cancelled it
+                    if (!job || !job->process)
+                        return;
+                }
+                if (take < n && !job->stopReason) {
+                    job->output.stdoutTruncated = true;
+                    stopJob(job, CommandOutput::Outcome::OutputCapped,
+                            QStringLiteral("printed more than %1 bytes").arg(job->spec.stdoutCap));
+                }
+                continue;
+            }
             if (isStdout && job->spec.streamLines) {
                 streamChunk(id, QByteArrayView(buffer, n));
                 job = m_jobs.value(id);
@@ -217,12 +259,9 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
                 kept.append(buffer, std::min(room, n));
             if (n > room && !truncated) {
                 truncated = true;
-                if (isStdout && !job->stopReason) {
-                    job->stopReason = CommandOutput::Outcome::OutputCapped;
-                    job->stopMessage = QStringLiteral("printed more than %1 bytes").arg(cap);
-                    p->terminate();
-                    job->killTimer.start();
-                }
+                if (isStdout && !job->stopReason)
+                    stopJob(job, CommandOutput::Outcome::OutputCapped,
+                            QStringLiteral("printed more than %1 bytes").arg(cap));
             }
         }
     };
@@ -267,22 +306,36 @@ CommandRunner::Id CommandRunner::start(const CommandSpec &spec)
         Job *job = m_jobs.value(id);
         if (!job || job->stopReason)
             return;
-        job->stopReason = CommandOutput::Outcome::TimedOut;
-        job->stopMessage
-            = QStringLiteral("timed out after %1").arg(formatDuration(job->spec.timeoutMs));
-        job->process->terminate();
-        job->killTimer.start();
+        stopJob(job, CommandOutput::Outcome::TimedOut,
+                QStringLiteral("timed out after %1").arg(formatDuration(job->spec.timeoutMs)));
     });
     job->killTimer.setSingleShot(true);
-    job->killTimer.setInterval(killGraceMs);
     connect(&job->killTimer, &QTimer::timeout, this, [this, id] {
-        if (Job *job = m_jobs.value(id))
+        Job *job = m_jobs.value(id);
+        if (!job || !job->process)
+            return;
+        if (job->stopStage == 1) {
+            job->stopStage = 2;
+            if (job->pid > 0)
+                ::kill(-pid_t(job->pid), SIGTERM);
+            job->process->terminate();
+            job->killTimer.start(killGraceMs);
+        } else {
+            job->stopStage = 3;
+            if (job->pid > 0)
+                ::kill(-pid_t(job->pid), SIGKILL);
             job->process->kill();
+        }
     });
 
     process->start(QIODevice::ReadOnly);
-    if (m_jobs.contains(id)) // not already failed to start
-        job->watchdog.start();
+    if (m_jobs.contains(id)) { // not already failed to start
+        job->pid = process->processId();
+        if (job->pid > 0)
+            ::setpgid(pid_t(job->pid), pid_t(job->pid)); // the child does it too; whoever is first
+        if (spec.timeoutMs >= 0)
+            job->watchdog.start();
+    }
     return id;
 }
 
@@ -328,10 +381,8 @@ void CommandRunner::streamChunk(Id id, QByteArrayView chunk)
     }
     if (capped && !job->stopReason) {
         job->output.stdoutTruncated = true;
-        job->stopReason = CommandOutput::Outcome::OutputCapped;
-        job->stopMessage = QStringLiteral("printed more than %1 bytes").arg(cap);
-        job->process->terminate();
-        job->killTimer.start();
+        stopJob(job, CommandOutput::Outcome::OutputCapped,
+                QStringLiteral("printed more than %1 bytes").arg(cap));
     }
 }
 
@@ -352,9 +403,24 @@ void CommandRunner::cancel(Id id)
     Job *job = m_jobs.value(id);
     if (!job || !job->process)
         return;
-    job->stopReason = CommandOutput::Outcome::Cancelled;
-    job->stopMessage = QStringLiteral("was cancelled");
-    job->process->kill(); // finished() follows from the event loop
+    if (job->stopReason == CommandOutput::Outcome::Cancelled)
+        return;
+    job->stopReason.reset(); // a cancel outranks a timeout or cap already under way
+    job->stopStage = 0;
+    stopJob(job, CommandOutput::Outcome::Cancelled, QStringLiteral("was cancelled"));
+    // finished() follows from the event loop
+}
+
+void CommandRunner::stopJob(Job *job, CommandOutput::Outcome reason, const QString &message)
+{
+    if (job->stopReason || !job->process)
+        return;
+    job->stopReason = reason;
+    job->stopMessage = message;
+    job->stopStage = 1;
+    if (job->pid <= 0 || ::kill(-pid_t(job->pid), SIGINT) != 0)
+        job->process->terminate();
+    job->killTimer.start(interruptGraceMs);
 }
 
 void CommandRunner::cancelAll()
@@ -383,6 +449,10 @@ void CommandRunner::finish(Id id, CommandOutput::Outcome outcome, const QString 
         output.errorString = error;
     }
     output.elapsedMs = job->clock.elapsed();
+    // Stopped by us: whatever of its group outlived the leader (a qrexec-client that qvm-run
+    // left behind) is ended too. The group id is not reused while a member lives.
+    if (job->stopReason && job->pid > 0)
+        ::kill(-pid_t(job->pid), job->stopStage >= 3 ? SIGKILL : SIGTERM);
     if (job->process) {
         job->process->disconnect(this);
         job->process->deleteLater(); // it has exited, or never started

@@ -1,7 +1,8 @@
 #pragma once
 // CommandRunner: the one owner of QProcess. Program + argument list, closed stdin, separate
-// channels, LC_ALL=C, output caps and a watchdog (terminate, then kill). Nothing else starts
-// processes.
+// channels, LC_ALL=C, output caps and a watchdog. Each command runs in its own process group and
+// is stopped as a group: SIGINT first (qvm-run forwards only SIGINT to its qrexec-client), then
+// SIGTERM, then SIGKILL. Nothing else starts processes.
 
 #include <QByteArray>
 #include <QByteArrayView>
@@ -18,7 +19,9 @@ struct CommandSpec
 {
     QString program; // a name found on PATH, or an absolute path
     QStringList arguments;
-    int timeoutMs = 30000; // watchdog: terminate at the timeout, kill 2 s later
+    // Watchdog: at the timeout the group gets SIGINT, SIGTERM 1 s later, SIGKILL 2 s after that.
+    // Negative: no watchdog (a stream that runs until it is cancelled).
+    int timeoutMs = 30000;
     qint64 stdoutCap = 1 << 20; // bytes kept; more output stops the process
     qint64 stderrCap = 64 << 10;
     // Streaming: stdout is handed out line by line through CommandRunner::lineReady (without the
@@ -26,6 +29,9 @@ struct CommandSpec
     // counted; stdoutCap then bounds the total bytes streamed (more stops the process).
     bool streamLines = false;
     qint64 maxLineBytes = 4096;
+    // Streaming raw bytes: stdout is handed out as it arrives through CommandRunner::chunkReady
+    // (for NUL-framed streams); stdoutCap then bounds the total bytes streamed.
+    bool streamChunks = false;
 
     // "program arg1 'arg two'" for evidence and confirmations; never executed.
     QString display() const;
@@ -76,10 +82,14 @@ signals:
     void finished(netmap::CommandRunner::Id id, const netmap::CommandOutput &output);
     // Streaming commands only: one complete line of stdout, before finished() for that id.
     void lineReady(netmap::CommandRunner::Id id, const QByteArray &line);
+    // streamChunks commands only: bytes of stdout as they arrive, before finished().
+    void chunkReady(netmap::CommandRunner::Id id, const QByteArray &bytes);
 
 private:
     struct Job;
     void finish(Id id, CommandOutput::Outcome outcome, const QString &error = {});
+    // Starts stopping the group (SIGINT, then SIGTERM and SIGKILL on the kill timer).
+    void stopJob(Job *job, CommandOutput::Outcome reason, const QString &message);
     void streamChunk(Id id, QByteArrayView chunk);
     void flushPartialLine(Id id);
     QHash<Id, Job *> m_jobs;

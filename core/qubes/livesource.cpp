@@ -75,6 +75,8 @@ Result<Snapshot> assembleSnapshot(const QHash<QString, CommandOutput> &outputs, 
     snapshot.source = qvmLs;
     for (const RejectedRow &row : parsed.rejected)
         snapshot.rejected << QStringLiteral("qvm-ls line %1: %2").arg(row.line).arg(row.reason);
+    for (const RejectedRow &row : parsed.notes)
+        snapshot.rejected << QStringLiteral("qvm-ls line %1: %2").arg(row.line).arg(row.reason);
     if (parsed.qubes.empty()) {
         QString message = QStringLiteral("qvm-ls printed no usable rows");
         if (!parsed.rejected.empty())
@@ -133,14 +135,9 @@ Result<QList<FirewallRule>> firewallFromOutput(const CommandOutput &output, int 
 {
     if (const QString failure = failureLine(qvmFirewall, output, timeoutMs); !failure.isEmpty())
         return sourceError(failure);
-    const FirewallParse parsed = parseFirewall(output.stdoutData);
-    // Rules are ordered: a list with a hole in it would misstate what the firewall does.
-    if (!parsed.rejected.empty()) {
-        const RejectedRow &row = parsed.rejected.front();
-        return sourceError(
-            QStringLiteral("qvm-firewall line %1: %2").arg(row.line).arg(row.reason));
-    }
-    return parsed.rules;
+    // Rules are ordered: a line that cannot be read keeps its place, marked, so the list never
+    // has a silent hole, and one bad line never hides the others.
+    return parseFirewall(output.stdoutData).listed;
 }
 
 } // namespace

@@ -1,6 +1,6 @@
 #pragma once
-// Following qubesd's Admin API event stream (admin.Events over the qubesd socket in dom0), with
-// a strict, bounded parser for its framing.
+// Following qubesd's Admin API event stream (admin.Events over the qubesd socket in dom0, or
+// from qrexec-client-vm in a management qube), with a strict, bounded parser for its framing.
 
 #include <QByteArray>
 #include <QList>
@@ -9,6 +9,8 @@
 #include <QString>
 
 #include <vector>
+
+#include "commandrunner.h"
 
 class QLocalSocket;
 class QTimer;
@@ -42,23 +44,41 @@ private:
     QString m_error;
 };
 
+// The request qubesadmin sends for the event stream: "admin.Events+ dom0 name dom0\0" (method+arg,
+// source, destination type and name; the payload is empty), after which it shuts down writing.
+QByteArray qubesdEventsRequest();
+
+// The socket path: NETMAP_QUBESD_SOCKET when set, else /var/run/qubesd.sock.
+QString qubesdSocketPath();
+
 class QubesdEventStream : public QObject
 {
     Q_OBJECT
 public:
-    static QString defaultSocketPath(); // /var/run/qubesd.sock
-    explicit QubesdEventStream(const QString &socketPath = defaultSocketPath(), QObject *parent = nullptr);
+    enum class Transport { None, Socket, Qrexec };
+
+    static QString defaultSocketPath() { return qubesdSocketPath(); }
+    explicit QubesdEventStream(const QString &socketPath = defaultSocketPath(),
+                               QObject *parent = nullptr);
     ~QubesdEventStream() override;
 
-    // Connects and asks for admin.Events; reconnects after a drop every reconnectMs.
+    // Connects and asks for admin.Events; reconnects after a drop every reconnectMs. Where the
+    // socket does not exist and qrexec-client-vm is on PATH (a management qube), the stream is
+    // read from "qrexec-client-vm dom0 admin.Events" instead, as qubesadmin does.
     void start(int reconnectMs = 5000);
     void stop();
-    bool isListening() const;
+    // True once qubesd sent connection-established on the current connection, until it ends.
+    bool isListening() const { return m_listening; }
+    Transport transport() const { return m_transport; }
+    // "qubesd socket /var/run/qubesd.sock", "qrexec-client-vm dom0 admin.Events", or empty.
+    QString transportDescription() const;
 
 signals:
+    // qubesd confirmed the stream (connection-established): from now on events arrive.
     void listening();
     void eventReceived(const netmap::QubesdEvent &event);
-    // Something on the map may have changed (events that affect it, debounced 300 ms).
+    // Something on the map may have changed (events that affect it, debounced 150 ms: one qvm-prefs
+    // call fires several).
     void mapChanged();
     void unavailable(const QString &reason);
 
@@ -66,8 +86,16 @@ private:
     void onConnected();
     void onReadyRead();
     void onDisconnected();
+    void consume(const QByteArray &untrustedBytes);
+    void ended(const QString &reason);
+    void closeTransport();
     QString m_path;
+    Transport m_transport = Transport::None;
     QLocalSocket *m_socket = nullptr;
+    CommandRunner *m_runner = nullptr;
+    CommandRunner::Id m_process = 0;
+    bool m_listening = false;
+    bool m_sawBytes = false;
     QTimer *m_reconnect = nullptr;
     QTimer *m_debounce = nullptr;
     QubesdEventParser m_parser;

@@ -12,7 +12,9 @@ namespace netmap {
 namespace {
 
 constexpr int maxRows = 100000;
-constexpr int maxRowBytes = 4096;
+constexpr int maxRowBytes = 4096; // a row without its tags; a firewall rule
+constexpr int maxTagBytes = 64 << 10; // all tags of one qube together (a tag has no length limit)
+constexpr int maxTags = 1024;
 constexpr int maxFirewallRules = 10000;
 constexpr int maxPrefsBytes = 256;
 constexpr int maxSnippet = 24;
@@ -129,6 +131,7 @@ enum class Field {
     Gateway,
     VisibleGateway,
     Tags,
+    IsPreload,
     Ignored
 };
 
@@ -148,13 +151,14 @@ Field fieldFromName(const QString &name)
         {QStringLiteral("gateway"), Field::Gateway},
         {QStringLiteral("visible_gateway"), Field::VisibleGateway},
         {QStringLiteral("tags"), Field::Tags},
+        {QStringLiteral("is_preload"), Field::IsPreload},
     };
     return fields.value(name.toLower(), Field::Ignored);
 }
 
 // Validates one cell into the qube; returns a reason on refusal.
 std::optional<QString> applyCell(Qube &qube, Field field, const QString &fieldName,
-                                 QByteArrayView untrustedCell)
+                                 QByteArrayView untrustedCell, bool *preload, QString *note)
 {
     const auto qubeRef = [&](std::optional<QubeName> &target) -> std::optional<QString> {
         if (isNoValue(untrustedCell)) {
@@ -235,21 +239,42 @@ std::optional<QString> applyCell(Qube &qube, Field field, const QString &fieldNa
     case Field::VisibleGateway:
         return address(qube.visibleGateway);
     case Field::Tags: {
+        // Tags have no length limit in Qubes: a long or unusual tag never drops the qube. What
+        // does not fit the caps, or is not a tag Qubes would accept, is left out and noted.
         qube.tags.clear();
         if (isNoValue(untrustedCell))
             return std::nullopt;
-        const QList<QByteArrayView> parts = splitOn(untrustedCell, ',');
-        if (parts.size() > 256)
-            return QStringLiteral("too many tags");
-        for (const QByteArrayView part : parts) {
-            if (!isToken(part, 64, true))
+        qsizetype kept = 0;
+        int left = 0;
+        for (const QByteArrayView part : splitOn(untrustedCell, ',')) {
+            // Qubes takes [a-zA-Z0-9_.-]+ and nothing else: anything else is not its output.
+            if (!isToken(part, int(untrustedCell.size()), true))
                 return QStringLiteral("bad tag %1").arg(snippet(part));
+            if (kept + part.size() > maxTagBytes || qube.tags.size() >= maxTags) {
+                ++left;
+                continue;
+            }
             const QString tag = latin(part);
-            if (!qube.tags.contains(tag))
+            if (!qube.tags.contains(tag)) {
                 qube.tags << tag;
+                kept += part.size();
+            }
         }
+        if (left > 0 && note)
+            *note = QStringLiteral("%1 tag(s) left out (beyond %2 tags or %3 KiB of tags)")
+                        .arg(left)
+                        .arg(maxTags)
+                        .arg(maxTagBytes >> 10);
         return std::nullopt;
     }
+    case Field::IsPreload:
+        // 4.3 preloaded disposables; 4.2 has no such property and prints '-'.
+        if (untrustedCell == "True")
+            *preload = true;
+        else if (untrustedCell != "False" && !isNoValue(untrustedCell))
+            return QStringLiteral("bad %1 %2: not True or False")
+                .arg(fieldName, snippet(untrustedCell));
+        return std::nullopt;
     case Field::Ignored:
         return std::nullopt;
     }
@@ -339,10 +364,15 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
                 return bad(*why);
             (v6 ? rule->dst6 : rule->dst4) = canonical;
         } else if (key == "dsthost") {
-            const auto host = validDnsName(latin(value));
+            // What qubesd accepts as a host name: lower-case letters, digits, '.', '_', '-'.
+            const bool host = !value.isEmpty() && value.size() <= 255
+                && std::all_of(value.begin(), value.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.'
+                           || c == '_' || c == '-';
+                   });
             if (!host)
-                return bad(QStringLiteral("not a DNS name"));
-            rule->dsthost = *host;
+                return bad(QStringLiteral("not a host name of a-z, 0-9, '.', '_' and '-'"));
+            rule->dsthost = latin(value);
         } else if (key == "proto") {
             if (value != "tcp" && value != "udp" && value != "icmp")
                 return bad(QStringLiteral("not tcp, udp or icmp"));
@@ -351,8 +381,8 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
             const qsizetype dash = value.indexOf('-');
             const auto from = dash > 0 ? parseDecimal(value.first(dash), 5) : std::nullopt;
             const auto to = dash > 0 ? parseDecimal(value.sliced(dash + 1), 5) : std::nullopt;
-            if (!from || !to || *from < 1 || *to > 65535 || *from > *to)
-                return bad(QStringLiteral("not a port range N-M within 1-65535"));
+            if (!from || !to || *to > 65535 || *from > *to)
+                return bad(QStringLiteral("not a port range N-M within 0-65535"));
             rule->portFrom = int(*from);
             rule->portTo = int(*to);
         } else if (key == "icmptype") {
@@ -381,7 +411,7 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
         = int(!rule->dst4.isEmpty()) + int(!rule->dst6.isEmpty()) + int(!rule->dsthost.isEmpty());
     if (destinations > 1)
         return QStringLiteral("more than one of dst4, dst6, dsthost");
-    if (rule->portFrom != 0 && rule->proto != QLatin1String("tcp")
+    if (rule->hasPorts() && rule->proto != QLatin1String("tcp")
         && rule->proto != QLatin1String("udp"))
         return QStringLiteral("dstports without proto tcp or udp");
     if (rule->icmptype && rule->proto != QLatin1String("icmp"))
@@ -414,7 +444,8 @@ QStringList qvmLsFields()
             QStringLiteral("visible_ip"),
             QStringLiteral("gateway"),
             QStringLiteral("visible_gateway"),
-            QStringLiteral("tags")};
+            QStringLiteral("tags"),
+            QStringLiteral("is_preload")};
 }
 
 QStringList qvmLsArguments()
@@ -430,6 +461,7 @@ QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fiel
     for (const QString &field : fields)
         kinds.push_back(fieldFromName(field));
     const bool hasName = std::find(kinds.begin(), kinds.end(), Field::Name) != kinds.end();
+    const bool hasTags = std::find(kinds.begin(), kinds.end(), Field::Tags) != kinds.end();
 
     QHash<QString, int> firstLine; // name -> line where it was accepted
     const QList<QByteArrayView> lines = splitLines(untrustedOutput);
@@ -446,7 +478,9 @@ QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fiel
             reject(QStringLiteral("more than %1 rows; the rest is ignored").arg(maxRows));
             break;
         }
-        if (line.size() > maxRowBytes) {
+        // The tags cell may be long (tags have no length limit): with tags, each other cell is
+        // bounded instead, and the whole output is (qvm-ls's output cap).
+        if (!hasTags && line.size() > maxRowBytes) {
             reject(QStringLiteral("row longer than %1 bytes").arg(maxRowBytes));
             continue;
         }
@@ -466,12 +500,27 @@ QvmLsParse parseQvmLs(const QByteArray &untrustedOutput, const QStringList &fiel
         }
         Qube qube;
         std::optional<QString> why;
-        for (size_t c = 0; c < kinds.size() && !why; ++c)
-            why = applyCell(qube, kinds[c], fields[int(c)], cells[int(c)]);
+        bool preload = false;
+        QString note;
+        for (size_t c = 0; c < kinds.size() && !why; ++c) {
+            if (kinds[c] != Field::Tags && cells[int(c)].size() > maxRowBytes)
+                why = QStringLiteral("%1 cell longer than %2 bytes")
+                          .arg(fields[int(c)])
+                          .arg(maxRowBytes);
+            else
+                why = applyCell(qube, kinds[c], fields[int(c)], cells[int(c)], &preload, &note);
+        }
         if (why) {
             reject(*why);
             continue;
         }
+        if (preload) {
+            ++result.preloaded; // a preloaded disposable: not on the map
+            continue;
+        }
+        if (!note.isEmpty())
+            result.notes.push_back(
+                {lineNo, QStringLiteral("%1: %2").arg(qube.name.toString(), note)});
         const QString &name = qube.name.toString();
         if (const auto it = firstLine.constFind(name); it != firstLine.cend()) {
             reject(QStringLiteral("duplicate name %1 (first on line %2)").arg(name).arg(*it));
@@ -520,7 +569,23 @@ FirewallParse parseFirewall(const QByteArray &untrustedOutput)
             continue;
         const auto reject = [&](const QString &reason) {
             result.rejected.push_back({lineNo, reason});
+            FirewallRule marked;
+            marked.unreadable = QStringLiteral("line %1: %2").arg(lineNo).arg(reason);
+            result.listed << marked;
         };
+        static constexpr QByteArrayView savedUnreadable = "# cannot be read: ";
+        if (line.startsWith(savedUnreadable)) {
+            // A snapshot's record of a rule that could not be read: shown as such again, with
+            // the reason in the same plain characters a reason is made of.
+            const QByteArrayView why = line.sliced(savedUnreadable.size());
+            FirewallRule marked;
+            marked.unreadable = isPrintableAscii(why) && !why.isEmpty()
+                ? latin(why.first(std::min<qsizetype>(why.size(), 300)))
+                : QStringLiteral("(reason not readable)");
+            result.listed << marked;
+            ++rules;
+            continue;
+        }
         if (++rules > maxFirewallRules) {
             reject(QStringLiteral("more than %1 rules; the rest is ignored").arg(maxFirewallRules));
             break;
@@ -539,6 +604,7 @@ FirewallParse parseFirewall(const QByteArray &untrustedOutput)
             continue;
         }
         result.rules << rule;
+        result.listed << rule;
     }
     return result;
 }

@@ -31,6 +31,14 @@
 #include <map>
 #include <vector>
 
+// The fixtures hold the fields asked before is_preload (4.2 prints '-' there anyway).
+[[maybe_unused]] static QStringList recordedFields()
+{
+    QStringList fields = netmap::qvmLsFields();
+    fields.removeAll(QStringLiteral("is_preload"));
+    return fields;
+}
+
 using namespace netmap;
 
 namespace {
@@ -95,7 +103,7 @@ std::map<QString, double> benchOne(const QString &dir, int runs, const QString &
         die(qvmLs.error().toString());
 
     measure(ms, "parse", runs, [&] {
-        const QvmLsParse parsed = parseQvmLs(*qvmLs);
+        const QvmLsParse parsed = parseQvmLs(*qvmLs, recordedFields());
         if (!parsed.rejected.empty())
             die(QStringLiteral("the generated qvm-ls output has rejected rows: %1")
                     .arg(parsed.rejected.front().reason));

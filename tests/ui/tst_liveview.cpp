@@ -15,8 +15,6 @@
 #include <QAction>
 #include <QFile>
 #include <QLabel>
-#include <QLocalServer>
-#include <QLocalSocket>
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
@@ -25,6 +23,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "fakequbesd.h"
 #include "qubesdframe.h"
 #include <QToolButton>
 
@@ -157,15 +156,14 @@ void tst_LiveView::cleanupTestCase()
 
 void tst_LiveView::followEventUpdatesInPlace()
 {
-    QLocalServer qubesd;
-    QLocalServer::removeServer(m_socket);
+    // Reads the request to EOF and answers connection-established, as qubesd does.
+    test::FakeQubesd qubesd;
     QVERIFY(qubesd.listen(m_socket));
     MainWindow w(SourceSpec {SourceSpec::Kind::Live, QString()});
     w.show();
     waitLoaded(w);
     LiveController *live = w.liveController();
-    QTRY_VERIFY_WITH_TIMEOUT(qubesd.hasPendingConnections(), 5000);
-    QLocalSocket *client = qubesd.nextPendingConnection();
+    QTRY_COMPARE_WITH_TIMEOUT(qubesd.openStreams(), 1, 5000);
     QTRY_COMPARE(live->followStatus(), QStringLiteral("following changes (qubesd events)"));
     QVERIFY(live->followAction()->isChecked());
     // The window's first read and the follower's catch-up read on connecting race at start:
@@ -185,8 +183,7 @@ void tst_LiveView::followEventUpdatesInPlace()
     QCOMPARE(linkOf(w, "work")->upper(), QStringLiteral("sys-firewall"));
 
     use("network-b.txt");
-    client->write(frame("work", "property-set:netvm", {{"newvalue", "sys-vpn"}}));
-    client->flush();
+    qubesd.sendEvent(frame("work", "property-set:netvm", {{"newvalue", "sys-vpn"}}));
     QTRY_COMPARE_WITH_TIMEOUT(netvmOf(w, "work"), QStringLiteral("sys-vpn"), 10000);
     QCOMPARE(linkOf(w, "work")->upper(), QStringLiteral("sys-vpn"));
     QCOMPARE(int(w.scene()->linkItems().size()), links);

@@ -39,6 +39,8 @@ private slots:
     void dnsLeak();
     void transport_data();
     void transport();
+    void exitOneSaysWhich_data();
+    void exitOneSaysWhich();
     void isolationNeedsEveryReport();
     void drill_data();
     void drill();
@@ -269,6 +271,42 @@ void tst_CheckVerdicts::transport()
     QCOMPARE(p.has_value(), problem);
     if (p)
         QVERIFY(!p->isEmpty());
+}
+
+void tst_CheckVerdicts::exitOneSaysWhich_data()
+{
+    QTest::addColumn<QByteArray>("stderrText");
+    QTest::addColumn<QString>("state");
+    QTest::addColumn<bool>("autostart");
+    QTest::addColumn<QString>("says");
+    // What the real qvm-run prints (qubesadmin/app.py QubesRemote.run_service, 4.2 and 4.3
+    // before 4.3.26) when asked for -u root in a management qube.
+    QTest::newRow("-u root from a management qube")
+        << QByteArray("Traceback (most recent call last):\n  File \"/usr/bin/qvm-run\", line 5\n"
+                      "ValueError: non-default user not possible for calls from VM\n")
+        << "Running" << false << "not possible from a management qube";
+    QTest::newRow("traceback") << QByteArray(
+        "Traceback (most recent call last):\n  File \"x\", line 1\n"
+        "qubesadmin.exc.QubesDaemonCommunicationError: Failed to connect\n")
+                               << "Running" << false
+                               << "Python error: qubesadmin.exc.QubesDaemonCommunicationError";
+    QTest::newRow("paused") << QByteArray() << "Paused" << false << "paused";
+    QTest::newRow("halted") << QByteArray() << "Halted" << false << "not running";
+    QTest::newRow("autostart, unknown") << QByteArray() << "" << true << "unknown state";
+}
+
+// Exit 1 before any answer: halted, paused or a traceback, and the result says which.
+void tst_CheckVerdicts::exitOneSaysWhich()
+{
+    QFETCH(QByteArray, stderrText);
+    QFETCH(QString, state);
+    QFETCH(bool, autostart);
+    QFETCH(QString, says);
+    CommandOutput o = finished(1);
+    o.stderrData = stderrText;
+    const auto p = transportProblem(o, autostart, parseProbeOutput({}), state);
+    QVERIFY(p.has_value());
+    QVERIFY2(p->contains(says), qPrintable(*p));
 }
 
 void tst_CheckVerdicts::isolationNeedsEveryReport()

@@ -93,6 +93,25 @@ void tst_LiveDropLog::good_data()
                                 << "10.137.0.15"
                                 << "10.137.0.16"
                                 << "TCP" << 40000 << 65535 << -1;
+    // What nf_log_ipv4 prints for fragments, IPsec, UDP-Lite and truncated packets.
+    const QByteArray head = "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+                            "LEN=1500 TOS=0x00 PREC=0x00 TTL=63 ID=4242 ";
+    const auto row = [](const char *tag, const QByteArray &line, const char *proto, int spt,
+                        int dpt, int type) {
+        QTest::newRow(tag) << line << "vif3.0"
+                           << "vif4.0"
+                           << "10.137.0.15"
+                           << "10.137.0.16" << proto << spt << dpt << type;
+    };
+    row("first fragment", head + "MF FRAG:0 PROTO=UDP SPT=5000 DPT=53 LEN=1480 ", "UDP", 5000, 53,
+        -1);
+    row("later fragment", head + "FRAG:185 PROTO=UDP ", "UDP", -1, -1, -1);
+    row("later ICMP fragment", head + "FRAG:185 PROTO=ICMP ", "ICMP", -1, -1, -1);
+    row("AH", head + "PROTO=AH SPI=0x1a2b3c4d ", "AH", -1, -1, -1);
+    row("ESP", head + "PROTO=ESP SPI=0x1000 ", "ESP", -1, -1, -1);
+    row("UDP-Lite", head + "PROTO=UDPLITE SPT=7000 DPT=7001 LEN=20 ", "UDPLITE", 7000, 7001, -1);
+    row("truncated TCP", head + "PROTO=TCP INCOMPLETE [8 bytes] ", "TCP", -1, -1, -1);
+    row("truncated ESP", head + "PROTO=ESP INCOMPLETE [65535 bytes] ", "ESP", -1, -1, -1);
 }
 
 void tst_LiveDropLog::good()

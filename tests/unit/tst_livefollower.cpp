@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "fakequbesd.h"
 #include "qubesdframe.h"
 
 using namespace netmap;
@@ -88,8 +89,9 @@ void tst_LiveFollower::eventLeadsToRefresh()
     shown.checks.push_back(r);
 
     const QString socketPath = m_dir.filePath(QStringLiteral("qubesd.sock"));
-    QLocalServer server;
-    QVERIFY(server.listen(socketPath));
+    test::FakeQubesd qubesd;
+    QVERIFY(qubesd.listen(socketPath));
+    qubesd.setConfirmStreams(false);
     ChangeFollower follower([&shown] { return shown; });
     QSignalSpy modes(&follower, &ChangeFollower::modeChanged);
     QSignalSpy changed(&follower, &ChangeFollower::changed);
@@ -98,8 +100,11 @@ void tst_LiveFollower::eventLeadsToRefresh()
     options.socketPath = socketPath;
     options.pollIntervalMs = 600000; // never: only the event may cause a read
     follower.start(options);
-    QVERIFY(server.waitForNewConnection(5000));
-    QLocalSocket *qubesd = server.nextPendingConnection();
+    QTRY_COMPARE_WITH_TIMEOUT(qubesd.openStreams(), 1, 5000);
+    // Connected, but qubesd has not confirmed the stream: still polling.
+    QTest::qWait(200);
+    QCOMPARE(follower.mode(), ChangeFollower::Mode::Polling);
+    qubesd.sendEvent(frame("", "connection-established"));
     QTRY_COMPARE(follower.mode(), ChangeFollower::Mode::Events);
     QCOMPARE(follower.description(), QStringLiteral("following changes (qubesd events)"));
     QTRY_COMPARE_WITH_TIMEOUT(unchanged.size(), 1, 10000); // the catch-up read on connecting
@@ -107,12 +112,10 @@ void tst_LiveFollower::eventLeadsToRefresh()
 
     // qvm-prefs work netvm sys-vpn happened: qubesd says so.
     use("network-b.txt");
-    qubesd->write(frame("", "connection-established"));
-    qubesd->write(
+    qubesd.sendEvent(
         frame("work", "property-set:netvm",
               {{"name", "netvm"}, {"newvalue", "sys-vpn"}, {"oldvalue", "sys-firewall"}}));
-    qubesd->write(frame("work", "property-set:memory", {{"newvalue", "4000"}})); // not relevant
-    qubesd->flush();
+    qubesd.sendEvent(frame("work", "property-set:memory", {{"newvalue", "4000"}})); // not relevant
     QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 1, 10000);
     const auto fresh = changed.first().at(0).value<Snapshot>();
     const auto diff = changed.first().at(1).value<SnapshotDiff>();
@@ -125,9 +128,8 @@ void tst_LiveFollower::eventLeadsToRefresh()
     QCOMPARE(changed.size(), 1); // one event, one read
     QCOMPARE(unchanged.size(), 1);
 
-    // The socket goes away: the follower falls back to polling.
-    qubesd->abort();
-    server.close();
+    // qubesd ends the stream: the follower falls back to polling.
+    qubesd.close();
     QTRY_COMPARE(follower.mode(), ChangeFollower::Mode::Polling);
     follower.stop();
     QCOMPARE(follower.mode(), ChangeFollower::Mode::Off);

@@ -34,6 +34,7 @@ private slots:
     void cleanupTestCase();
     void candidates_data();
     void candidates();
+    void runningQubeGetsRunningNetvms();
     void listing_data();
     void listing();
     void plans_data();
@@ -100,6 +101,19 @@ void tst_LiveReroute::candidates()
     QCOMPARE(netvmCandidates(demoSnapshot(), qube), expected);
 }
 
+void tst_LiveReroute::runningQubeGetsRunningNetvms()
+{
+    // qubesd: "Cannot dynamically attach to stopped qube" (the stand-in refuses the same).
+    Snapshot s = demoSnapshot();
+    s.qubes[size_t(s.indexOf(u"sys-vpn"))].state = QStringLiteral("Halted");
+    QCOMPARE(netvmCandidates(s, QStringLiteral("work")),
+             QStringList({"sys-firewall", "sys-net", "sys-whonix"}));
+    QVERIFY(!planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-vpn"), std::nullopt));
+    // A halted qube may be connected to a halted netvm.
+    QCOMPARE(netvmCandidates(s, QStringLiteral("vault")),
+             QStringList({"sys-firewall", "sys-net", "sys-vpn", "sys-whonix"}));
+}
+
 void tst_LiveReroute::listing_data()
 {
     QTest::addColumn<QByteArray>("output");
@@ -112,6 +126,9 @@ void tst_LiveReroute::listing_data()
     QTest::newRow("set to none") << QByteArray("netvm  -\n") << true << false << "";
     QTest::newRow("set to none, trailing spaces")
         << QByteArray("netvm  -  \r\n") << true << false << "";
+    // What the real qvm-prefs prints for a netvm set to none (cli.realclient checks the line).
+    QTest::newRow("set to none, as qvm-prefs prints it")
+        << QByteArray("name  -  vault\nnetvm  -  None\n") << true << false << "";
     QTest::newRow("unset") << QByteArray("netvm  U\n") << true << false << "";
     QTest::newRow("no netvm line") << QByteArray("label  -  red\n") << false << false << "";
     QTest::newRow("two netvm lines")

@@ -118,13 +118,13 @@ void tst_LiveSource::sourceErrors_data()
     QTest::newRow("garbage")
         << QByteArray("garbage") << qvmLsListing
         << QStringLiteral("qvm-ls printed no usable rows (3 rejected; first: qvm-ls line 1: "
-                          "expected 13 cells, found 1)");
+                          "expected 14 cells, found 1)");
     QTest::newRow("nothing") << QByteArray("empty") << qvmLsListing
                              << QStringLiteral("qvm-ls printed no usable rows");
     QTest::newRow("only bad rows")
         << QByteArray("good") << QByteArray(NETMAP_TEST_DATA "/prefs/bad-two-lines.txt")
         << QStringLiteral("qvm-ls printed no usable rows (2 rejected; first: qvm-ls line "
-                          "1: expected 13 cells, found 1)");
+                          "1: expected 14 cells, found 2)");
 }
 
 void tst_LiveSource::sourceErrors()
@@ -264,10 +264,10 @@ void tst_LiveSource::firewall_data()
     QTest::newRow("allow all") << QByteArray("good")
                                << QByteArray(NETMAP_TEST_DATA "/qvm-firewall/good-allow-all.txt")
                                << 1 << QString();
-    // Rules are ordered: one bad line refuses the whole list rather than leave a hole in it.
+    // Rules are ordered: one bad line is marked in its place; it never hides the list.
     QTest::newRow("bad rule") << QByteArray("good")
                               << QByteArray(NETMAP_TEST_DATA "/qvm-firewall/bad-ports-reversed.txt")
-                              << 0 << QStringLiteral("qvm-firewall line 2: bad dstports");
+                              << 3 << QString();
     QTest::newRow("fails")
         << QByteArray("fail") << QByteArray() << 0
         << QStringLiteral(
@@ -288,6 +288,12 @@ void tst_LiveSource::firewall()
     if (error.isEmpty()) {
         QVERIFY2(result.ok(), qPrintable(result.ok() ? QString() : result.error().message));
         QCOMPARE(int(result->size()), rules);
+        for (int i = 0; i < result->size(); ++i) {
+            const bool marked = QByteArray(QTest::currentDataTag()) == "bad rule" && i == 1;
+            QCOMPARE(result->at(i).isReadable(), !marked);
+            if (marked)
+                QVERIFY(result->at(i).describe().contains(QLatin1String("line 2: bad dstports")));
+        }
     } else {
         QVERIFY(!result.ok());
         QVERIFY2(result.error().message.startsWith(error), qPrintable(result.error().message));

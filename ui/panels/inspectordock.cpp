@@ -88,7 +88,7 @@ void setRow(QTableWidget *table, int row, const QStringList &cells)
 bool isUnconditional(const FirewallRule &rule)
 {
     return rule.dst4.isEmpty() && rule.dst6.isEmpty() && rule.dsthost.isEmpty()
-        && rule.proto.isEmpty() && rule.portFrom == 0 && !rule.icmptype
+        && rule.proto.isEmpty() && !rule.hasPorts() && !rule.icmptype
         && rule.specialtarget.isEmpty();
 }
 
@@ -236,6 +236,10 @@ QString InspectorDock::firewallSummary(const QList<FirewallRule> &rules)
     if (rules.isEmpty())
         return tr("Default drop: no rule accepts anything, so this qube cannot connect out.");
     for (int i = 0; i < rules.size(); ++i) {
+        if (!rules[i].isReadable())
+            return tr("Cannot tell what this qube may reach: rule %1 cannot be read (marked "
+                      "below).")
+                .arg(i + 1);
         if (!isUnconditional(rules[i]))
             continue;
         const bool accept = rules[i].action == QLatin1String("accept");
@@ -397,7 +401,8 @@ void InspectorDock::setFirewallRules(const QString &qube, const QList<FirewallRu
     m_firewall->setRowCount(int(rules.size()));
     for (int i = 0; i < rules.size(); ++i)
         setRow(m_firewall, i,
-               {QString::number(i + 1), rules[i].action, rules[i].describe(), rules[i].comment});
+               {QString::number(i + 1), rules[i].isReadable() ? rules[i].action : tr("unreadable"),
+                rules[i].describe(), rules[i].comment});
     m_firewall->resizeColumnsToContents();
     m_firewall->setVisible(!rules.isEmpty());
 }

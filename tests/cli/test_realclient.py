@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""qubes-netmap reading a system through the real Qubes admin client's tools (both releases)
+and the qubesd stand-in: what the real qvm-ls, qubes-prefs and qvm-firewall print is what the
+program must take."""
+import json, os, subprocess, sys, tempfile, unittest
+
+BIN = sys.argv.pop(1)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import realqubes  # noqa: E402
+
+
+def clients(test):
+    found = []
+    for release, folder in realqubes.client_dirs():
+        if realqubes.usable(folder):
+            found.append((release, folder))
+        elif os.environ.get("CI") == "true":
+            test.fail(realqubes.missing_note(folder))
+        else:
+            print(f"skipped {release}: {realqubes.missing_note(folder)}", file=sys.stderr)
+    if not found:
+        test.skipTest("no real Qubes admin client")
+    return found
+
+
+def export_json(q, directory):
+    out = os.path.join(directory, "live.json")
+    r = subprocess.run([BIN, "--export", out], capture_output=True, text=True, timeout=120,
+                       env=q.env())
+    if r.returncode not in (0, 1):
+        raise AssertionError(f"exit {r.returncode}: {r.stderr}\n{q.log()}")
+    with open(out, encoding="utf-8") as f:
+        return json.load(f), r.stderr
+
+
+class RealClient(unittest.TestCase):
+    def test_long_tag_and_preloaded_disposable(self):
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["work"]["tags"] = ["anon-vm", "t" * 5000]
+            state["qubes"]["default-dvm"] = {"template": "fedora-41", "state": "Halted",
+                                             "prefs": {"template_for_dispvms": True}}
+            # 4.2's qubesd has no is_preload property (and no preloaded disposables).
+            state["qubes"]["disp1234"] = {"klass": "DispVM", "template": "default-dvm",
+                                          "netvm": "sys-firewall", "features": {"internal": "1"},
+                                          "prefs": {"is_preload": True} if release == "4.3"
+                                          else {}}
+            state["qubes"]["disp77"] = {"klass": "DispVM", "template": "default-dvm",
+                                        "netvm": "sys-firewall"}
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q, \
+                    tempfile.TemporaryDirectory() as d:
+                # What the real tool prints for the program's field list.
+                ls = q.tool("qvm-ls", "--raw-data", "--fields=name,tags,is_preload").stdout
+                preload_cell = [l for l in ls.splitlines() if l.startswith("disp1234|")][0]
+                self.assertTrue(preload_cell.endswith("|True" if release == "4.3" else "|-"),
+                                preload_cell)
+                doc, err = export_json(q, d)
+                names = {x["name"] for x in doc["qubes"]}
+                self.assertIn("work", names, err)  # a 5000-byte tag keeps the qube
+                work = next(x for x in doc["qubes"] if x["name"] == "work")
+                self.assertIn("anon-vm", work.get("tags", []))
+                self.assertIn("disp77", names)
+                if release == "4.3":
+                    self.assertNotIn("disp1234", names)  # preloaded: off the map
+                else:
+                    self.assertIn("disp1234", names)
+                self.assertNotIn("line", err)  # nothing rejected
+
+    def test_firewall_fixture_is_what_the_real_tool_prints(self):
+        # tests/data/qvm-firewall/good-ports-zero.txt (port 0, a dsthost of [a-z0-9._-] that is
+        # no DNS name) is byte for byte what the real qvm-firewall prints for these rules; the
+        # parser tests read it (tst_qvmparsers, tst_livesource).
+        fixture = os.path.join(HERE, "..", "data", "qvm-firewall", "good-ports-zero.txt")
+        with open(fixture, encoding="utf-8") as f:
+            expected = f.read()
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["work"]["firewall"] = [
+                {"action": "accept", "specialtarget": "dns"},
+                {"action": "accept", "proto": "tcp", "dstports": "0-80"},
+                {"action": "accept", "dsthost": "-example_.org"},
+                {"action": "drop"}]
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q:
+                out = q.tool("qvm-firewall", "work", "--raw", "list").stdout
+                self.assertEqual(out, expected)
+
+    def test_prefs_listing_prints_none(self):
+        # A netvm set to none is listed as the literal "None" (tst_livereroute reads that line
+        # as no netvm: Undo and "already has no netvm" depend on it).
+        for release, client in clients(self):
+            with self.subTest(release=release), realqubes.RealQubes(
+                    client, realqubes.base_state()) as q:
+                lines = q.tool("qvm-prefs", "vault").stdout.splitlines()
+                netvm = [l for l in lines if l.split(" ")[0] == "netvm"]
+                self.assertEqual(len(netvm), 1, lines)
+                self.assertEqual(netvm[0].split(), ["netvm", "-", "None"])
+
+    def test_running_qube_onto_halted_netvm_is_refused(self):
+        # Why a running qube is offered running netvms only (tst_livereroute): the real
+        # qvm-prefs fails there.
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["sys-vpn2"] = {"provides_network": True, "netvm": "sys-firewall",
+                                          "template": "fedora-41", "state": "Halted"}
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q:
+                r = q.tool("qvm-prefs", "work", "netvm", "sys-vpn2", check=False)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("stopped", r.stderr)
+                r = q.tool("qvm-prefs", "vault", "netvm", "sys-vpn2", check=False)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
