@@ -178,6 +178,7 @@ private slots:
     void svgCarriesVerdictMarksAndGhosts();
     void svgLooksLikeThePng_data();
     void svgLooksLikeThePng();
+    void pictureIsTheWindowsDrawing_data();
     void pictureIsTheWindowsDrawing();
     void pngHasTheExpectedSize_data();
     void pngHasTheExpectedSize();
@@ -357,10 +358,20 @@ void tst_DiagramExport::svgLooksLikeThePng()
     QVERIFY(differingShare(png, blank) > 0.03);
 }
 
+void tst_DiagramExport::pictureIsTheWindowsDrawing_data()
+{
+    QTest::addColumn<QString>("snapshot");
+    QTest::newRow("synthetic-300") << NETMAP_TEST_DATA "/synthetic-300.yaml";
+    QTest::newRow("failed check and missing netvm") << "checked";
+}
+
 void tst_DiagramExport::pictureIsTheWindowsDrawing()
 {
-    // The export draws the window's layout: same boxes where the scene puts its items, same frame.
-    const Snapshot s = loadSnapshotFile(NETMAP_TEST_DATA "/synthetic-300.yaml").value();
+    // The export draws the window's layout: same boxes where the scene puts its items (a ghost
+    // for a missing netvm too), same frame, same legend.
+    QFETCH(QString, snapshot);
+    const Snapshot s
+        = snapshot == "checked" ? checkedWithGhost() : loadSnapshotFile(snapshot).value();
     DiagramScene scene;
     scene.setSnapshot(s);
     const DiagramPicture picture(s, false, QDateTime());
@@ -369,13 +380,19 @@ void tst_DiagramExport::pictureIsTheWindowsDrawing()
     for (const LayoutBox &box : picture.layout().boxes) {
         if (box.kind != LayoutBox::Kind::Qube)
             continue;
-        const QubeItem *item = scene.qubeItem(s.qubes[size_t(box.qube)].name.toString());
+        const QubeItem *item
+            = scene.qubeItem(picture.drawnSnapshot().qubes[size_t(box.qube)].name.toString());
         QVERIFY(item);
         QCOMPARE(item->pos(), box.rect.topLeft());
+        const int b = int(&box - picture.layout().boxes.data());
+        QCOMPARE(picture.isGhost(b), item->isMissing());
+        QCOMPARE(picture.verdictMark(b), item->verdict());
         ++boxes;
     }
     QCOMPARE(boxes, int(scene.qubeItems().size()));
     QCOMPARE(picture.legendPos(), scene.legend()->pos());
+    QCOMPARE(picture.legendDetails(),
+             scene.legend()->texts().mid(1, picture.legendDetails().size()));
 }
 
 void tst_DiagramExport::svgSurvivesMarkupInData()
