@@ -10,6 +10,7 @@
 #include "export/diagrampicture.h"
 #include "export/svgwriter.h"
 #include "io/snapshotyaml.h"
+#include "model/topology.h"
 
 #include <QFile>
 #include <QImage>
@@ -17,6 +18,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <QXmlStreamReader>
 
 using namespace netmap;
@@ -109,6 +111,28 @@ Snapshot hostile()
     return s;
 }
 
+// The demo with a failed VPN check on work-vpn (on its current path) and a qube whose netvm does
+// not exist (a ghost box).
+Snapshot checkedWithGhost()
+{
+    Snapshot s = demoSnapshot();
+    const Topology topology(s);
+    CheckResult failed;
+    failed.qube = *QubeName::fromUntrusted(u"work-vpn");
+    failed.check = CheckKind::Vpn;
+    failed.status = CheckStatus::Fail;
+    failed.observed = "203.0.113.7";
+    failed.reason = "leaves by the clearnet exit";
+    failed.started = QDateTime(QDate(2026, 11, 28), QTime(14, 2), Qt::UTC);
+    failed.finished = QDateTime(QDate(2026, 11, 28), QTime(14, 3), Qt::UTC);
+    failed.pathAtRun = topology.egressChain(u"work-vpn");
+    s.checks.push_back(failed);
+    for (Qube &q : s.qubes)
+        if (q.name.toString() == "vault")
+            q.netvm = *QubeName::fromUntrusted(u"sys-gone");
+    return s;
+}
+
 // How different two pictures of the same size are: the share of 8 x 8 tiles whose mean colour
 // differs by more than 32 in some channel. Two renderers antialias text a little differently
 // everywhere, which averages out in a tile; a missing box, link, icon or label does not.
@@ -151,8 +175,10 @@ private slots:
     void svgIsXmlAndNamesEveryQube();
     void svgSurvivesMarkupInData();
     void svgIsValidForHostileData();
+    void svgCarriesVerdictMarksAndGhosts();
     void svgLooksLikeThePng_data();
     void svgLooksLikeThePng();
+    void pictureIsTheWindowsDrawing_data();
     void pictureIsTheWindowsDrawing();
     void pngHasTheExpectedSize_data();
     void pngHasTheExpectedSize();
@@ -247,6 +273,46 @@ void tst_DiagramExport::svgIsValidForHostileData()
     QVERIFY(svgQubeId("a.b") != svgQubeId("a_b") && svgQubeId("a.b") != svgQubeId("a-b"));
 }
 
+void tst_DiagramExport::svgCarriesVerdictMarksAndGhosts()
+{
+    // What the window shows of the checks is in the SVG: the qube's mark (as a class and an
+    // element), its evidence with the time in its title, the legend's marks and failures, and
+    // the missing netvm as a ghost box.
+    const Snapshot s = checkedWithGhost();
+    const QString path = m_dir.filePath("checked.svg");
+    QVERIFY(exportDiagram(s, path).ok());
+    const SvgContent svg = readSvg(path);
+    QVERIFY2(svg.error.isEmpty(), qPrintable(svg.error));
+    const QString failing = svgQubeId("work-vpn");
+    QVERIFY2(svg.qubeClass.value(failing).split(' ').contains("verdict-fail"),
+             qPrintable(svg.qubeClass.value(failing)));
+    QVERIFY2(svg.qubeTitle.value(failing).contains("VPN leak: fail at 2026-11-28 14:03 UTC"),
+             qPrintable(svg.qubeTitle.value(failing)));
+    // A qube whose checks passed has the pass mark; an unchecked qube none.
+    QVERIFY(svg.qubeClass.value(svgQubeId("sys-firewall")).split(' ').contains("verdict-pass"));
+    QVERIFY(!svg.qubeClass.value(svgQubeId("vault")).contains("verdict-"));
+    QVERIFY(svg.texts.contains("Failed work-vpn: VPN leak")); // the legend names it
+    // The legend's marks (the last one is elided in a narrow legend, as the window draws it).
+    for (const char *mark : {"checks passed", "a check failed", "cannot tell (error)"})
+        QVERIFY2(svg.texts.contains(QString::fromLatin1(mark)), mark);
+    QVERIFY(std::any_of(svg.texts.cbegin(), svg.texts.cend(),
+                        [](const QString &t) { return t.startsWith("stale: path"); }));
+    const QString ghost = svgQubeId("sys-gone");
+    QVERIFY2(svg.qubeClass.value(ghost).split(' ').contains("ghost"),
+             qPrintable(svg.qubeClass.value(ghost)));
+    QVERIFY(svg.qubeTitle.value(ghost).startsWith("sys-gone\nmissing"));
+    QVERIFY(std::any_of(svg.texts.cbegin(), svg.texts.cend(),
+                        [](const QString &t) { return t.startsWith("missing"); }));
+    QVERIFY(svg.linkEnds.contains("vault>sys-gone"));
+    // The mark itself is drawn in the qube's group: one per marked qube, four in the legend.
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray data = file.readAll();
+    QCOMPARE(data.count("class=\"mark verdict-fail\""), 2);
+    if (!QStandardPaths::findExecutable("xmllint").isEmpty())
+        QCOMPARE(QProcess::execute("xmllint", {"--noout", path}), 0);
+}
+
 void tst_DiagramExport::svgLooksLikeThePng_data()
 {
     QTest::addColumn<QString>("snapshot");
@@ -254,6 +320,7 @@ void tst_DiagramExport::svgLooksLikeThePng_data()
     QTest::newRow("demo") << "demo" << false;
     QTest::newRow("demo with templates") << "demo" << true;
     QTest::newRow("hostile") << "hostile" << false;
+    QTest::newRow("failed check and missing netvm") << "checked" << false;
     QTest::newRow("synthetic-300") << NETMAP_TEST_DATA "/synthetic-300.yaml" << false;
 }
 
@@ -267,6 +334,7 @@ void tst_DiagramExport::svgLooksLikeThePng()
     QFETCH(bool, templates);
     const Snapshot s = snapshot == "demo" ? demoSnapshot()
         : snapshot == "hostile"           ? hostile()
+        : snapshot == "checked"           ? checkedWithGhost()
                                           : loadSnapshotFile(snapshot).value();
     const QString base = m_dir.filePath(QString("look-%1").arg(QTest::currentDataTag()));
     QVERIFY(exportDiagram(s, base + ".svg", templates).ok());
@@ -290,10 +358,20 @@ void tst_DiagramExport::svgLooksLikeThePng()
     QVERIFY(differingShare(png, blank) > 0.03);
 }
 
+void tst_DiagramExport::pictureIsTheWindowsDrawing_data()
+{
+    QTest::addColumn<QString>("snapshot");
+    QTest::newRow("synthetic-300") << NETMAP_TEST_DATA "/synthetic-300.yaml";
+    QTest::newRow("failed check and missing netvm") << "checked";
+}
+
 void tst_DiagramExport::pictureIsTheWindowsDrawing()
 {
-    // The export draws the window's layout: same boxes where the scene puts its items, same frame.
-    const Snapshot s = loadSnapshotFile(NETMAP_TEST_DATA "/synthetic-300.yaml").value();
+    // The export draws the window's layout: same boxes where the scene puts its items (a ghost
+    // for a missing netvm too), same frame, same legend.
+    QFETCH(QString, snapshot);
+    const Snapshot s
+        = snapshot == "checked" ? checkedWithGhost() : loadSnapshotFile(snapshot).value();
     DiagramScene scene;
     scene.setSnapshot(s);
     const DiagramPicture picture(s, false, QDateTime());
@@ -302,13 +380,19 @@ void tst_DiagramExport::pictureIsTheWindowsDrawing()
     for (const LayoutBox &box : picture.layout().boxes) {
         if (box.kind != LayoutBox::Kind::Qube)
             continue;
-        const QubeItem *item = scene.qubeItem(s.qubes[size_t(box.qube)].name.toString());
+        const QubeItem *item
+            = scene.qubeItem(picture.drawnSnapshot().qubes[size_t(box.qube)].name.toString());
         QVERIFY(item);
         QCOMPARE(item->pos(), box.rect.topLeft());
+        const int b = int(&box - picture.layout().boxes.data());
+        QCOMPARE(picture.isGhost(b), item->isMissing());
+        QCOMPARE(picture.verdictMark(b), item->verdict());
         ++boxes;
     }
     QCOMPARE(boxes, int(scene.qubeItems().size()));
     QCOMPARE(picture.legendPos(), scene.legend()->pos());
+    QCOMPARE(picture.legendDetails(),
+             scene.legend()->texts().mid(1, picture.legendDetails().size()));
 }
 
 void tst_DiagramExport::svgSurvivesMarkupInData()

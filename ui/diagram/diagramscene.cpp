@@ -146,15 +146,12 @@ void DiagramScene::rebuild()
     // clients under it, not under "No network". Only in the drawing: the snapshot stays as read.
     Snapshot drawn;
     QSet<QString> ghosts;
-    for (const Qube &q : m_snapshot.qubes) {
-        if (!q.netvm || m_snapshot.find(q.netvm->toString())
-            || ghosts.contains(q.netvm->toString()))
-            continue;
+    for (const QubeName &name : missingNetvms(m_snapshot)) {
         if (ghosts.isEmpty())
             drawn = m_snapshot;
-        ghosts.insert(q.netvm->toString());
+        ghosts.insert(name.toString());
         Qube ghost;
-        ghost.name = *q.netvm;
+        ghost.name = name;
         ghost.klass = QStringLiteral("AppVM");
         ghost.state = QStringLiteral("Missing");
         drawn.qubes.push_back(ghost);
@@ -520,33 +517,53 @@ void DiagramScene::updateLegend()
                     ? QStringLiteral("%1 qubes shown, %2 templates hidden").arg(shown).arg(hidden)
                     : QStringLiteral("%1 qubes").arg(shown));
     // What failed or could not be told, so that an exported picture says it on its own.
-    if (m_topology) {
-        const CheckIndex checks(m_snapshot);
-        QStringList problems;
-        for (const Qube &q : m_snapshot.qubes) {
-            const QString name = q.name.toString();
-            const QubeVerdict v = qubeVerdict(checks, name, m_topology->egressChain(name));
-            if (v.mark != VerdictMark::Fail && v.mark != VerdictMark::Error)
-                continue;
-            QStringList which;
-            for (std::size_t i = 0; i < v.results.size(); ++i)
-                if (!v.stale[i]
-                    && (v.results[i]->status == CheckStatus::Fail
-                        || v.results[i]->status == CheckStatus::Error))
-                    which << checkKindTitle(v.results[i]->check);
-            problems << QStringLiteral("%1 %2: %3")
-                            .arg(v.mark == VerdictMark::Fail ? QStringLiteral("Failed")
-                                                             : QStringLiteral("Cannot tell"),
-                                 name, which.join(QStringLiteral(", ")));
-        }
-        constexpr int kShown = 6;
-        for (int i = 0; i < std::min<int>(kShown, int(problems.size())); ++i)
-            details << problems[i];
-        if (problems.size() > kShown)
-            details << QStringLiteral("and %1 more (see the report)").arg(problems.size() - kShown);
-    }
+    if (m_topology)
+        details << problemLines(m_snapshot, *m_topology);
     m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
     emit legendChanged();
+}
+
+QStringList DiagramScene::problemLines(const Snapshot &snapshot, const Topology &topology)
+{
+    const CheckIndex checks(snapshot);
+    QStringList problems;
+    for (const Qube &q : snapshot.qubes) {
+        const QString name = q.name.toString();
+        const QubeVerdict v = qubeVerdict(checks, name, topology.egressChain(name));
+        if (v.mark != VerdictMark::Fail && v.mark != VerdictMark::Error)
+            continue;
+        QStringList which;
+        for (std::size_t i = 0; i < v.results.size(); ++i)
+            if (!v.stale[i]
+                && (v.results[i]->status == CheckStatus::Fail
+                    || v.results[i]->status == CheckStatus::Error))
+                which << checkKindTitle(v.results[i]->check);
+        problems << QStringLiteral("%1 %2: %3")
+                        .arg(v.mark == VerdictMark::Fail ? QStringLiteral("Failed")
+                                                         : QStringLiteral("Cannot tell"),
+                             name, which.join(QStringLiteral(", ")));
+    }
+    constexpr int kShown = 6;
+    QStringList lines = problems.mid(0, kShown);
+    if (problems.size() > kShown)
+        lines << QStringLiteral("and %1 more (see the report)").arg(problems.size() - kShown);
+    return lines;
+}
+
+QList<QubeName> DiagramScene::missingNetvms(const Snapshot &snapshot)
+{
+    QList<QubeName> missing;
+    QSet<QString> seen;
+    for (const Qube &q : snapshot.qubes) {
+        if (!q.netvm)
+            continue;
+        const QString netvm = q.netvm->toString();
+        if (seen.contains(netvm) || snapshot.find(netvm))
+            continue;
+        seen.insert(netvm);
+        missing << *q.netvm;
+    }
+    return missing;
 }
 
 QubeItem *DiagramScene::qubeItem(const QString &name) const

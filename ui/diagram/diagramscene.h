@@ -84,6 +84,12 @@ public:
     QMenu *createContextMenu(const QString &qube, QWidget *parent = nullptr);
 
     static QString sourceDescription(const Snapshot &snapshot); // "demo network", "qvm-ls, 14:02"
+    // The legend's lines naming what failed or could not be told ("Failed vpn: VPN leak"), at
+    // most six and a count of the rest; exports word their legend with it too.
+    static QStringList problemLines(const Snapshot &snapshot, const Topology &topology);
+    // The netvms named by a qube but not in the snapshot, drawn as ghost boxes (in first-use
+    // order).
+    static QList<QubeName> missingNetvms(const Snapshot &snapshot);
 
 signals:
     void qubeSelected(const QString &qube); // empty when nothing is selected

@@ -7,6 +7,7 @@
 #include "diagram/internetitem.h"
 #include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
+#include "model/checkindex.h"
 #include "model/topology.h"
 
 #include <QLocale>
@@ -90,12 +91,39 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
     , m_colouring(colourPaths(snapshot, *m_topology))
     , m_collapse(std::max(0, collapse))
 {
-    const int n = int(snapshot.qubes.size());
+    // A missing netvm is a ghost box with its clients under it, as the window draws it.
+    for (const QubeName &name : DiagramScene::missingNetvms(snapshot)) {
+        if (m_ghosts.isEmpty())
+            m_drawn = snapshot;
+        m_ghosts.insert(name.toString());
+        Qube ghost;
+        ghost.name = name;
+        ghost.klass = QStringLiteral("AppVM");
+        ghost.state = QStringLiteral("Missing");
+        m_drawn.qubes.push_back(ghost);
+    }
+    const Snapshot &drawn = drawnSnapshot();
+    std::unique_ptr<Topology> ghostTopology;
+    if (!m_ghosts.isEmpty())
+        ghostTopology = std::make_unique<Topology>(m_drawn);
+
+    // Each qube's verdict, as DiagramScene::applyVerdicts() gives it.
+    {
+        const CheckIndex checks(snapshot);
+        m_verdicts.reserve(snapshot.qubes.size());
+        for (const Qube &q : snapshot.qubes) {
+            const QString name = q.name.toString();
+            m_verdicts.push_back(qubeVerdict(checks, name, m_topology->egressChain(name)));
+        }
+    }
+
+    const int n = int(drawn.qubes.size());
     std::vector<QSizeF> sizes;
-    sizes.reserve(snapshot.qubes.size());
-    for (const Qube &q : snapshot.qubes)
+    sizes.reserve(drawn.qubes.size());
+    for (const Qube &q : drawn.qubes)
         sizes.emplace_back(QubeItem::preferredWidth(q), DiagramTheme::kBoxHeight);
-    std::vector<LayoutQube> input = TreeLayout::inputFrom(snapshot, *m_topology, sizes);
+    std::vector<LayoutQube> input
+        = TreeLayout::inputFrom(drawn, ghostTopology ? *ghostTopology : *m_topology, sizes);
 
     TreeLayoutOptions options;
     options.showTemplates = showTemplates;
@@ -171,7 +199,7 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
 
     const auto nameOf = [&](int box) {
         const int q = m_layout.boxes[size_t(box)].qube;
-        return q < n ? snapshot.qubes[size_t(q)].name.toString() : QString();
+        return q < n ? drawn.qubes[size_t(q)].name.toString() : QString();
     };
 
     // Link styles and the shared buses, merged as the window merges them.
@@ -252,7 +280,7 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
     for (const Qube &q : snapshot.qubes)
         if (showTemplates || !q.isTemplate())
             ++shown;
-    const int hiddenTemplates = n - shown;
+    const int hiddenTemplates = int(snapshot.qubes.size()) - shown;
     m_legendDetails << (hiddenTemplates > 0 ? QStringLiteral("%1 qubes shown, %2 templates hidden")
                                                   .arg(shown)
                                                   .arg(hiddenTemplates)
@@ -260,6 +288,7 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
     if (m_collapse > 0)
         m_legendDetails << QStringLiteral("Overview: %1 qubes drawn as counts (the SVG has all)")
                                .arg(m_collapsedQubes);
+    m_legendDetails << DiagramScene::problemLines(snapshot, *m_topology);
     LegendItem legend;
     legend.setContents(m_legendTitle, m_legendDetails, m_colouring.exits);
     const QRectF legendBounds = legend.boundingRect();
@@ -308,12 +337,31 @@ bool DiagramPicture::linkToInternet(int link) const
 
 bool DiagramPicture::isSummary(int box) const
 {
-    return m_layout.boxes[size_t(box)].qube >= int(m_snapshot->qubes.size());
+    return m_layout.boxes[size_t(box)].qube >= int(drawnSnapshot().qubes.size());
 }
 
 const DiagramPicture::Summary &DiagramPicture::summary(int box) const
 {
-    return m_summaries[size_t(m_layout.boxes[size_t(box)].qube) - m_snapshot->qubes.size()];
+    return m_summaries[size_t(m_layout.boxes[size_t(box)].qube) - drawnSnapshot().qubes.size()];
+}
+
+bool DiagramPicture::isGhost(int box) const
+{
+    const int q = m_layout.boxes[size_t(box)].qube;
+    return q >= int(m_snapshot->qubes.size()) && q < int(drawnSnapshot().qubes.size());
+}
+
+VerdictMark DiagramPicture::verdictMark(int box) const
+{
+    const int q = m_layout.boxes[size_t(box)].qube;
+    return q >= 0 && q < int(m_verdicts.size()) ? m_verdicts[size_t(q)].mark : VerdictMark::None;
+}
+
+QStringList DiagramPicture::verdictLines(int box) const
+{
+    const int q = m_layout.boxes[size_t(box)].qube;
+    return q >= 0 && q < int(m_verdicts.size()) ? netmap::verdictLines(m_verdicts[size_t(q)])
+                                                : QStringList();
 }
 
 QString DiagramPicture::groupCaption(const LayoutGroup &group) const
@@ -350,7 +398,7 @@ void DiagramPicture::paint(QPainter *painter) const
         if (isSummary(int(b))) {
             paintSummary(painter, box.rect, summary(int(b)).text);
         } else if (box.kind == LayoutBox::Kind::Internet) {
-            const QString root = m_snapshot->qubes[size_t(box.qube)].name.toString();
+            const QString root = drawnSnapshot().qubes[size_t(box.qube)].name.toString();
             InternetItem item(root, box.rect.size());
             const QString ip = m_colouring.qubeExitIp.value(root);
             if (!ip.isEmpty())
@@ -358,7 +406,11 @@ void DiagramPicture::paint(QPainter *painter) const
             painter->translate(box.rect.topLeft());
             item.paint(painter, &option, nullptr);
         } else {
-            QubeItem item(m_snapshot->qubes[size_t(box.qube)], box.rect.width());
+            QubeItem item(drawnSnapshot().qubes[size_t(box.qube)], box.rect.width());
+            if (isGhost(int(b)))
+                item.setMissing();
+            else
+                item.setVerdict(verdictMark(int(b)), verdictLines(int(b)));
             painter->translate(box.rect.topLeft());
             item.paint(painter, &option, nullptr);
         }

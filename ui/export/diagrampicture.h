@@ -5,10 +5,12 @@
 #include "diagram/linkitem.h"
 #include "layout/treelayout.h"
 #include "model/colouring.h"
+#include "model/qubeverdict.h"
 #include "model/snapshot.h"
 
 #include <QDateTime>
 #include <QPainterPath>
+#include <QSet>
 #include <QSizeF>
 
 #include <memory>
@@ -45,6 +47,13 @@ public:
     ~DiagramPicture();
 
     const Snapshot &snapshot() const { return *m_snapshot; }
+    // What the layout's boxes index: the snapshot's qubes, then a ghost for each missing netvm.
+    const Snapshot &drawnSnapshot() const { return m_ghosts.isEmpty() ? *m_snapshot : m_drawn; }
+    // A box for a netvm named by a qube but not in the snapshot (drawn dashed, with its name).
+    bool isGhost(int box) const;
+    // The verdict mark of a qube box and its lines ("VPN leak: fail at ... UTC: ...").
+    VerdictMark verdictMark(int box) const;
+    QStringList verdictLines(int box) const;
     const Colouring &colouring() const { return m_colouring; }
     const Topology &topology() const { return *m_topology; }
     const NetworkLayout &layout() const { return m_layout; }
@@ -69,6 +78,9 @@ public:
 
 private:
     const Snapshot *m_snapshot;
+    Snapshot m_drawn; // with the ghosts, when there are any
+    QSet<QString> m_ghosts;
+    std::vector<QubeVerdict> m_verdicts; // per qube of the snapshot
     std::unique_ptr<Topology> m_topology;
     Colouring m_colouring;
     NetworkLayout m_layout;

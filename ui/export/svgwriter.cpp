@@ -5,7 +5,7 @@
 #include "diagram/internetitem.h"
 #include "diagram/qubeitem.h"
 #include "diagrampicture.h"
-#include "model/checkindex.h"
+#include "model/qubeverdict.h"
 #include "model/topology.h"
 
 #include <QFontMetricsF>
@@ -183,6 +183,75 @@ QString iconMarkup(QubeItem::Kind kind)
     return QString();
 }
 
+// QubeItem::paintVerdictMark() as markup: a mark of radius r centred on c, in a group whose
+// class names it ("mark verdict-fail"). A failure is a square, the others circles.
+void writeVerdictMark(QXmlStreamWriter &xml, VerdictMark mark, const QPointF &c, double r)
+{
+    if (mark == VerdictMark::None)
+        return;
+    xml.writeStartElement(QStringLiteral("g"));
+    xml.writeAttribute(QStringLiteral("class"),
+                       QStringLiteral("mark verdict-") + verdictMarkId(mark));
+    xml.writeAttribute(QStringLiteral("transform"),
+                       QStringLiteral("translate(%1 %2)").arg(num(c.x()), num(c.y())));
+    const char *fill = "#757575";
+    if (mark == VerdictMark::Pass)
+        fill = "#1a7f37";
+    else if (mark == VerdictMark::Fail)
+        fill = "#c62828";
+    else if (mark == VerdictMark::Error)
+        fill = "#d98a00";
+    if (mark == VerdictMark::Fail) {
+        xml.writeEmptyElement(QStringLiteral("rect"));
+        xml.writeAttribute(QStringLiteral("x"), num(-r));
+        xml.writeAttribute(QStringLiteral("y"), num(-r));
+        xml.writeAttribute(QStringLiteral("width"), num(2 * r));
+        xml.writeAttribute(QStringLiteral("height"), num(2 * r));
+        xml.writeAttribute(QStringLiteral("rx"), num(r * 0.25));
+    } else {
+        xml.writeEmptyElement(QStringLiteral("circle"));
+        xml.writeAttribute(QStringLiteral("r"), num(r));
+    }
+    xml.writeAttribute(QStringLiteral("fill"), QLatin1String(fill));
+    xml.writeAttribute(QStringLiteral("stroke"), QStringLiteral("#fff"));
+    xml.writeAttribute(QStringLiteral("stroke-width"), num(r * 0.22));
+    const double s = r * 0.45;
+    QString d;
+    const auto pt = [](double x, double y) { return num(x) + QLatin1Char(' ') + num(y); };
+    switch (mark) {
+    case VerdictMark::Pass:
+        d = QLatin1Char('M') + pt(-s, 0) + QLatin1Char('L') + pt(-s * 0.25, s * 0.75)
+            + QLatin1Char('L') + pt(s, -s * 0.7);
+        break;
+    case VerdictMark::Fail:
+        d = QLatin1Char('M') + pt(-s, -s) + QLatin1Char('L') + pt(s, s) + QLatin1Char('M')
+            + pt(-s, s) + QLatin1Char('L') + pt(s, -s);
+        break;
+    case VerdictMark::Error:
+        d = QLatin1Char('M') + pt(0, -s * 1.1) + QLatin1Char('V') + num(s * 0.3);
+        break;
+    case VerdictMark::Stale:
+        d = QStringLiteral("M0 0V") + num(-s) + QStringLiteral("M0 0H") + num(s * 0.8);
+        break;
+    case VerdictMark::None:
+        break;
+    }
+    xml.writeEmptyElement(QStringLiteral("path"));
+    xml.writeAttribute(QStringLiteral("d"), d);
+    xml.writeAttribute(QStringLiteral("fill"), QStringLiteral("none"));
+    xml.writeAttribute(QStringLiteral("stroke"), QStringLiteral("#fff"));
+    xml.writeAttribute(QStringLiteral("stroke-width"), num(r * 0.28));
+    xml.writeAttribute(QStringLiteral("stroke-linecap"), QStringLiteral("round"));
+    xml.writeAttribute(QStringLiteral("stroke-linejoin"), QStringLiteral("round"));
+    if (mark == VerdictMark::Error) { // the point of the "!", a round dot of the pen's width
+        xml.writeEmptyElement(QStringLiteral("circle"));
+        xml.writeAttribute(QStringLiteral("cy"), num(s * 0.95));
+        xml.writeAttribute(QStringLiteral("r"), num(r * 0.14));
+        xml.writeAttribute(QStringLiteral("fill"), QStringLiteral("#fff"));
+    }
+    xml.writeEndElement();
+}
+
 QString legendExitText(const ExitInfo &exit)
 {
     const int n = int(exit.qubes.size());
@@ -227,11 +296,12 @@ private:
     void writeStyle();
     void writeDefs();
     void writeQube(int box);
+    void writeGhost(int box);
     void writeInternet(int box);
     void writeSummary(int box);
     void writeLinks();
     void writeLegend();
-    QString qubeTitle(const Qube &q) const;
+    QString qubeTitle(const Qube &q, int box) const;
 
     const DiagramPicture &m_p;
     QXmlStreamWriter m_xml;
@@ -240,7 +310,6 @@ private:
     QFontMetricsF m_caption;
     QFontMetricsF m_title;
     QHash<QRgb, QString> m_colourClasses;
-    std::unique_ptr<CheckIndex> m_checks;
 };
 
 QString Writer::colourClass(const QColor &colour)
@@ -268,7 +337,8 @@ void Writer::writeStyle()
         ".in{fill:none;stroke-width:.8}.fold{fill:none;stroke-width:1}"
         ".i{fill:none;stroke:currentColor;stroke-width:1.78;stroke-linecap:round;stroke-linejoin:"
         "round}"
-        ".halted{fill-opacity:.5;stroke-opacity:.5}"
+        ".halted{fill-opacity:.5;stroke-opacity:.5}.mark{fill-opacity:1;stroke-opacity:1}"
+        ".gb{fill:none;stroke:#62666d;stroke-width:1.6;stroke-dasharray:6.4 3.2}"
         ".l,.bus{fill:none;stroke-width:2.2;stroke-linejoin:round}"
         ".unv{stroke-dasharray:6.6 5.5}.stale{stroke-opacity:.6;stroke-dasharray:2.2 4.4}"
         ".badge{fill:#d62728;stroke:#fff;stroke-width:1.5}"
@@ -315,7 +385,7 @@ void Writer::writeDefs()
     newline();
 }
 
-QString Writer::qubeTitle(const Qube &q) const
+QString Writer::qubeTitle(const Qube &q, int box) const
 {
     const QString name = q.name.toString();
     QStringList lines;
@@ -331,35 +401,64 @@ QString Writer::qubeTitle(const Qube &q) const
     const QString exit = m_p.colouring().qubeExitIp.value(name);
     if (!exit.isEmpty())
         lines << QStringLiteral("exit %1").arg(exit);
-    const QStringList chain = m_p.topology().egressChain(name);
-    for (CheckKind kind : allCheckKinds()) {
-        const CheckResult *r = m_checks->latest(name, kind);
-        if (!r)
-            continue;
-        QString line = QStringLiteral("%1: %2").arg(checkKindId(kind), checkStatusId(r->status));
-        if (!r->observed.isEmpty())
-            line += QStringLiteral(" (%1)").arg(r->observed.left(120));
-        if (r->pathAtRun != chain)
-            line += QStringLiteral(", stale");
-        lines << line;
+    // The verdict and each check's result with the time of its evidence, as the tool tip has it.
+    const VerdictMark mark = m_p.verdictMark(box);
+    if (mark != VerdictMark::None) {
+        lines << QStringLiteral("checks: %1").arg(verdictMarkWords(mark));
+        lines << m_p.verdictLines(box);
     }
     return lines.join(QLatin1Char('\n'));
 }
 
-void Writer::writeQube(int b)
+void Writer::writeGhost(int b)
 {
+    // QubeItem's missing netvm: a dashed outline, the name and what is wrong.
     const LayoutBox &box = m_p.layout().boxes[size_t(b)];
-    const Qube &q = m_p.snapshot().qubes[size_t(box.qube)];
+    const Qube &q = m_p.drawnSnapshot().qubes[size_t(box.qube)];
     const QString name = q.name.toString();
-    const QubeItem::Kind kind = QubeItem::kindOf(q);
     const QRectF r = box.rect;
     m_xml.writeStartElement(QStringLiteral("g"));
     attr(QStringLiteral("id"), svgQubeId(name));
+    m_xml.writeAttribute(QStringLiteral("class"), QStringLiteral("qube ghost"));
+    m_xml.writeTextElement(
+        QStringLiteral("title"),
+        xmlSafe(QStringLiteral("%1\nmissing: no qube has this name; the qubes below name it as "
+                               "their netvm and have no network")
+                    .arg(name)));
+    m_xml.writeEmptyElement(QStringLiteral("path"));
+    m_xml.writeAttribute(QStringLiteral("class"), QStringLiteral("gb"));
+    m_xml.writeAttribute(QStringLiteral("d"), pathData(QubeItem::outline(QubeItem::kindOf(q), r)));
+    const double room = r.width() - DiagramTheme::kIconWidth - 20;
+    const double x = r.left() + 10;
+    text(QStringLiteral("n"), x, r.top() + 20, m_name.elidedText(name, Qt::ElideMiddle, room));
+    text(QStringLiteral("d"), x, r.top() + 37,
+         m_detail.elidedText(QStringLiteral("missing: no such qube"), Qt::ElideRight, room));
+    m_xml.writeEndElement();
+    newline();
+}
+
+void Writer::writeQube(int b)
+{
+    if (m_p.isGhost(b)) {
+        writeGhost(b);
+        return;
+    }
+    const LayoutBox &box = m_p.layout().boxes[size_t(b)];
+    const Qube &q = m_p.drawnSnapshot().qubes[size_t(box.qube)];
+    const QString name = q.name.toString();
+    const QubeItem::Kind kind = QubeItem::kindOf(q);
+    const QRectF r = box.rect;
+    const VerdictMark mark = m_p.verdictMark(b);
+    m_xml.writeStartElement(QStringLiteral("g"));
+    attr(QStringLiteral("id"), svgQubeId(name));
     // The state token of a halted qube is "halted", which the stylesheet fades.
-    attr(QStringLiteral("class"),
-         QStringLiteral("qube %1 label-%2 %3 %4")
-             .arg(classToken(q.klass), labelToken(q.label), stateToken(q.state), kindToken(kind)));
-    m_xml.writeTextElement(QStringLiteral("title"), xmlSafe(qubeTitle(q)));
+    QString cls
+        = QStringLiteral("qube %1 label-%2 %3 %4")
+              .arg(classToken(q.klass), labelToken(q.label), stateToken(q.state), kindToken(kind));
+    if (mark != VerdictMark::None)
+        cls += QStringLiteral(" verdict-") + verdictMarkId(mark);
+    attr(QStringLiteral("class"), cls);
+    m_xml.writeTextElement(QStringLiteral("title"), xmlSafe(qubeTitle(q, b)));
     switch (kind) {
     case QubeItem::Kind::App:
     case QubeItem::Kind::Disposable:
@@ -417,6 +516,8 @@ void Writer::writeQube(int b)
     text(QStringLiteral("n"), x, r.top() + 20, m_name.elidedText(name, Qt::ElideMiddle, room));
     text(QStringLiteral("d"), x, r.top() + 37,
          m_detail.elidedText(QubeItem::detailText(q), Qt::ElideRight, room));
+    // At the top right corner, not faded with a halted qube.
+    writeVerdictMark(m_xml, mark, QPointF(r.right() - 5, r.top() + 3), 8);
     m_xml.writeEndElement();
     newline();
 }
@@ -424,7 +525,7 @@ void Writer::writeQube(int b)
 void Writer::writeInternet(int b)
 {
     const LayoutBox &box = m_p.layout().boxes[size_t(b)];
-    const QString root = m_p.snapshot().qubes[size_t(box.qube)].name.toString();
+    const QString root = m_p.drawnSnapshot().qubes[size_t(box.qube)].name.toString();
     const QString ip = m_p.colouring().qubeExitIp.value(root);
     QColor colour(0x9e, 0x9e, 0x9e);
     for (const ExitInfo &exit : m_p.colouring().exits)
@@ -492,17 +593,17 @@ void Writer::writeLinks()
                              QStringLiteral("bus ") + colourClass(bus.colour)
                                  + (bus.dashed ? QStringLiteral(" unv") : QString()));
         const int q = layout.boxes[size_t(bus.upper)].qube;
-        if (q < int(m_p.snapshot().qubes.size()))
-            attr(QStringLiteral("data-from"), m_p.snapshot().qubes[size_t(q)].name.toString());
+        if (q < int(m_p.drawnSnapshot().qubes.size()))
+            attr(QStringLiteral("data-from"), m_p.drawnSnapshot().qubes[size_t(q)].name.toString());
         m_xml.writeAttribute(QStringLiteral("d"), pathData(bus.path));
     }
     m_xml.writeEndElement();
     newline();
 
-    const int qubes = int(m_p.snapshot().qubes.size());
+    const int qubes = int(m_p.drawnSnapshot().qubes.size());
     const auto nameOf = [&](int box) {
         const int q = layout.boxes[size_t(box)].qube;
-        return q < qubes ? m_p.snapshot().qubes[size_t(q)].name.toString() : QString();
+        return q < qubes ? m_p.drawnSnapshot().qubes[size_t(q)].name.toString() : QString();
     };
     m_xml.writeStartElement(QStringLiteral("g"));
     m_xml.writeAttribute(QStringLiteral("id"), QStringLiteral("links"));
@@ -675,6 +776,20 @@ void Writer::writeLegend()
     rowText(QStringLiteral("c"), m_caption, styleTexts[3], left + kSwatch + 10, y - 6);
     y += 6;
     const double columnWidth = (rect.width() - 2 * kPad) / 2;
+    // The verdict marks a checked qube carries at its corner.
+    const std::pair<VerdictMark, QString> marks[] = {
+        {VerdictMark::Pass, QStringLiteral("checks passed")},
+        {VerdictMark::Fail, QStringLiteral("a check failed")},
+        {VerdictMark::Error, QStringLiteral("cannot tell (error)")},
+        {VerdictMark::Stale, QStringLiteral("stale: path changed")},
+    };
+    for (int i = 0; i < 4; ++i) {
+        const double x = left + (i % 2) * columnWidth;
+        const double rowBottom = y + (i / 2 + 1) * kRow;
+        writeVerdictMark(m_xml, marks[i].first, QPointF(x + 12, rowBottom - 10), 7);
+        rowText(QStringLiteral("c"), m_caption, marks[i].second, x + 32, rowBottom - 6);
+    }
+    y += 2 * kRow + 6;
     for (int i = 0; i < kKinds.size(); ++i) {
         const double x = left + (i % 2) * columnWidth;
         const double rowBottom = y + (i / 2 + 1) * kRow;
@@ -705,7 +820,6 @@ void Writer::writeLegend()
 
 void Writer::write()
 {
-    m_checks = std::make_unique<CheckIndex>(m_p.snapshot());
     const QRectF view = m_p.rect();
     m_xml.writeStartDocument();
     m_xml.writeStartElement(QStringLiteral("svg"));
