@@ -11,6 +11,7 @@
 #include "model/checkindex.h"
 #include "model/findings.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "qubes/livesource.h"
 
 #include <QCommandLineParser>
@@ -28,16 +29,18 @@ const QStringList kExportSuffixes {QStringLiteral("svg"),  QStringLiteral("png")
                                    QStringLiteral("json"), QStringLiteral("md"),
                                    QStringLiteral("yaml"), QStringLiteral("yml")};
 
+// Every line this program prints may quote a qube (a rule comment in a kill-switch reason, a
+// name in an error): it goes out as one line without escape sequences or hidden characters.
 void printError(const QString &line)
 {
     QTextStream err(stderr);
-    err << "qubes-netmap: " << line << Qt::endl;
+    err << "qubes-netmap: " << untrustedtext::terminalLine(line) << Qt::endl;
 }
 
 void printInfo(const QString &line)
 {
     QTextStream err(stderr);
-    err << line << Qt::endl;
+    err << untrustedtext::terminalLine(line) << Qt::endl;
 }
 
 QString suffixOf(const QString &path)
@@ -290,7 +293,8 @@ Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
         progress = [](int done, int total, const QString &current) {
             QTextStream err(stderr);
             err << "\r\x1b[K"
-                << "checking " << done << '/' << total << "  " << current.left(60) << Qt::flush;
+                << "checking " << done << '/' << total << "  "
+                << untrustedtext::terminalLine(current, 60) << Qt::flush;
         };
     }
     auto result = verifySnapshot(std::move(snapshot), request, progress);

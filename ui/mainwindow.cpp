@@ -7,6 +7,7 @@
 #include "export/diagramexport.h"
 #include "io/snapshotyaml.h"
 #include "live/livecontroller.h"
+#include "model/untrustedtext.h"
 #include "panels/inspectordock.h"
 #include "qubes/livesource.h"
 
@@ -304,7 +305,7 @@ void MainWindow::updateStatus()
     }
     if (!m_lastError.isEmpty())
         text = text.isEmpty() ? m_lastError : text + QStringLiteral(" · ") + m_lastError;
-    m_sourceLabel->setText(text);
+    m_sourceLabel->setText(untrustedtext::line(text, 500));
 }
 
 void MainWindow::refresh()
@@ -344,7 +345,8 @@ void MainWindow::showError(const QString &title, const QString &message)
                                     QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->setTextFormat(Qt::PlainText);
-        box->setText(title + QStringLiteral("\n\n") + message);
+        box->setText(untrustedtext::line(title, 300) + QStringLiteral("\n\n")
+                     + untrustedtext::block(message, 4096));
         box->open();
     });
 }

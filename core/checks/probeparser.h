@@ -83,9 +83,4 @@ std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *wh
 std::optional<QString> findKillSwitchRule(const QStringList &untrustedNftLines);
 std::optional<QString> findKillSwitchRuleIptables(const QStringList &untrustedIptablesLines);
 
-// Output kept as evidence: UTF-8 decoded (invalid bytes replaced), ANSI escape sequences and
-// control characters (except newline and tab), C1 controls and bidi overrides removed, at most
-// maxChars characters.
-QString sanitizeEvidence(const QByteArray &untrusted, int maxChars = 16 << 10);
-
 } // namespace netmap

@@ -3,6 +3,7 @@
 #include "checkscripts.h"
 #include "model/ipv4.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "probeparser.h"
 #include "verdicts.h"
 
@@ -118,7 +119,7 @@ QString evidenceText(const CommandOutput &out, const QStringList &prefixes, bool
     }
     if (!out.stderrData.isEmpty())
         kept += "--- stderr ---\n" + out.stderrData.left(4096);
-    return sanitizeEvidence(kept, cap);
+    return untrustedtext::block(untrustedtext::fromUtf8(kept), cap);
 }
 
 struct Work
@@ -836,7 +837,7 @@ struct Verifier::Private
             v.reason = QStringLiteral("cancelled during the drill. ") + v.reason;
         CheckResult r = resultFor(w, CheckKind::KillSwitch, v);
         r.command += u'\n' + d.commands;
-        r.output += u'\n' + sanitizeEvidence(d.outputs, 16 << 10);
+        r.output += u'\n' + untrustedtext::block(untrustedtext::fromUtf8(d.outputs), 16 << 10);
         r.finished = QDateTime::currentDateTimeUtc();
         emitResult(r);
         nextDrill();

@@ -3,8 +3,9 @@
 // stays inside .cpp files; include this from .cpp files only).
 
 #include "model/result.h"
-
+#include "model/untrustedtext.h"
 #include <QSet>
+
 #include <QString>
 
 #include <yaml-cpp/yaml.h>
@@ -123,13 +124,10 @@ inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
 }
 
 // Messages may quote the file (an unknown key, yaml-cpp's "unknown escape character: \x1b"):
-// control characters become '?' so that the one error line cannot carry terminal sequences.
-inline QString plainMessage(QString message)
+// one line of plain text, so that the error line cannot carry terminal sequences.
+inline QString plainMessage(const QString &message)
 {
-    for (QChar &c : message)
-        if (c.category() == QChar::Other_Control)
-            c = u'?';
-    return message;
+    return untrustedtext::line(message, 500);
 }
 
 inline Error toError(const YamlError &e, const QString &fileName)

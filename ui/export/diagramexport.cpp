@@ -2,6 +2,7 @@
 
 #include "diagram/diagramscene.h"
 #include "io/files.h"
+#include "model/untrustedtext.h"
 
 #include <QBuffer>
 #include <QFileInfo>
@@ -16,17 +17,11 @@ namespace netmap {
 
 namespace {
 
-// Escaped for XML, with the characters XML 1.0 cannot hold at all (control characters from a
-// snapshot file, say) shown as '?': one of them would make the whole SVG unreadable.
+// Escaped for XML: one line, and only characters XML 1.0 can hold (one U+FFFF from a snapshot
+// file would make the whole SVG unreadable).
 QString xmlText(const QString &untrusted)
 {
-    QString text = untrusted;
-    for (QChar &c : text) {
-        const char16_t u = c.unicode();
-        if ((u < 0x20 && u != u'\t' && u != u'\n' && u != u'\r') || u == 0xfffe || u == 0xffff)
-            c = QChar(u'?');
-    }
-    return text.toHtmlEscaped();
+    return untrustedtext::xmlChars(untrustedtext::line(untrusted, 1000)).toHtmlEscaped();
 }
 
 // About 120 MB of RGBA: under the 128 MB that Qt-based viewers accept by default.

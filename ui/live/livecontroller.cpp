@@ -4,6 +4,7 @@
 #include "diagram/qubeitem.h"
 #include "droppedflowitem.h"
 #include "mainwindow.h"
+#include "model/untrustedtext.h"
 #include "panels/droppedflowsdock.h"
 
 #include <QAction>
@@ -53,8 +54,8 @@ void prepareBox(QMessageBox &box, const QString &question, const QString &detail
     box.setIcon(warning ? QMessageBox::Warning : QMessageBox::Question);
     box.setWindowTitle(QStringLiteral("Qubes Network Map"));
     box.setTextFormat(Qt::PlainText);
-    box.setText(question);
-    box.setInformativeText(details);
+    box.setText(untrustedtext::block(question, 2000));
+    box.setInformativeText(untrustedtext::block(details, 4096));
     makePlain(box);
     QPushButton *yes = box.addButton(yesText, QMessageBox::YesRole);
     yes->setObjectName(QStringLiteral("confirmButton"));
@@ -140,7 +141,7 @@ LiveController::LiveController(MainWindow *window)
                                             QMessageBox::Ok, m_window);
                 box->setAttribute(Qt::WA_DeleteOnClose);
                 box->setTextFormat(Qt::PlainText);
-                box->setInformativeText(why);
+                box->setInformativeText(untrustedtext::block(why, 4096));
                 makePlain(*box);
                 box->open();
                 m_follower->refreshNow();
@@ -204,7 +205,7 @@ bool LiveController::confirm(QMessageBox &box)
 
 void LiveController::message(const QString &text, int ms)
 {
-    m_window->statusBar()->showMessage(text, ms);
+    m_window->statusBar()->showMessage(untrustedtext::line(text, 300), ms);
 }
 
 // ---- following changes
@@ -473,7 +474,7 @@ void LiveController::requestWatch(const QString &qube)
                                                 QMessageBox::Ok, m_window);
                     box->setAttribute(Qt::WA_DeleteOnClose);
                     box->setTextFormat(Qt::PlainText);
-                    box->setInformativeText(why);
+                    box->setInformativeText(untrustedtext::block(why, 4096));
                     makePlain(*box);
                     box->open();
                 });

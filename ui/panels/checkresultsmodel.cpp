@@ -1,6 +1,7 @@
 #include "checkresultsmodel.h"
 
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 
 #include <QBrush>
 #include <QColor>
@@ -217,9 +218,9 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
             return row.stale ? statusText(r.status) + tr(" (stale)") : statusText(r.status);
         case ObservedColumn:
             // Validated summaries, but still shown as one short line.
-            return r.observed.left(200).simplified();
+            return untrustedtext::line(r.observed, 200);
         case ExpectedColumn:
-            return r.expected.left(200).simplified();
+            return untrustedtext::line(r.expected, 200);
         case WhenColumn: {
             const QDateTime when = whenOf(r);
             return when.isValid()
@@ -241,7 +242,7 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
         }
     case Qt::ToolTipRole: {
         // Item-view tool tips are rich text when they look like it: escape and force rich mode.
-        QString tip = r.reason.left(2000).toHtmlEscaped();
+        QString tip = untrustedtext::line(r.reason, 2000).toHtmlEscaped();
         if (row.stale)
             tip += QStringLiteral("<br>") + tr("Stale: the qube's path changed since this ran.");
         return tip.isEmpty() ? QVariant()

@@ -1,5 +1,7 @@
 #include "droppedflowsdock.h"
 
+#include "model/untrustedtext.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -14,10 +16,11 @@ namespace {
 
 QStandardItem *cell(const QString &text, const QString &tip = {})
 {
-    auto *item = new QStandardItem(text); // QStandardItem text is shown as plain text
+    // QStandardItem text is shown as plain text; the tool tip would be rich text if it looked so.
+    auto *item = new QStandardItem(untrustedtext::line(text, 200));
     item->setEditable(false);
     if (!tip.isEmpty())
-        item->setToolTip(tip.toHtmlEscaped());
+        item->setToolTip(untrustedtext::line(tip, 2000).toHtmlEscaped());
     return item;
 }
 
