@@ -59,7 +59,8 @@ machine, and draws it. With no --export it opens the window.
 Source (default: the live system through qvm-ls; the demo when qvm-ls is missing
 and a window is opened):
   --demo                 the built-in demo network (recorded check results)
-  --snapshot FILE        a snapshot saved with --export FILE.yaml
+  --snapshot FILE        a snapshot saved with --export FILE.yaml (at most %1
+                         qubes and 16 MiB; YAML anchors and aliases are refused)
 
 Checks (run inside the qubes with qvm-run; read-only unless --drill):
   --verify[=all|Q1,Q2]   check all networked qubes, or the ones named
@@ -94,7 +95,8 @@ Examples:
   qubes-netmap --snapshot ~/netmap.yaml
   qubes-netmap --verify --export report.md --export netmap.svg
   qubes-netmap --verify=work,work-vpn --checks external-ip,vpn
-)");
+)")
+        .arg(kMaxSnapshotQubes);
 }
 
 } // namespace

@@ -2,10 +2,11 @@
 // Private helpers for the strict YAML readers of the config and expectations files (yaml-cpp
 // stays inside .cpp files; include this from .cpp files only).
 
+#include "io/yamlguard.h"
 #include "model/result.h"
 #include "model/untrustedtext.h"
-#include <QSet>
 
+#include <QSet>
 #include <QString>
 
 #include <yaml-cpp/yaml.h>
@@ -111,6 +112,8 @@ inline void checkKeys(const YAML::Node &map, const QString &where, const QSet<QS
 // Loads one YAML document; parse errors become YamlError with the position.
 inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
 {
+    if (auto refused = refuseUnsafeYaml(untrustedYaml))
+        throw YamlError {refused->message, refused->line, refused->column};
     try {
         return YAML::Load(std::string(untrustedYaml.constData(), size_t(untrustedYaml.size())));
     } catch (const YAML::Exception &e) {

@@ -4,6 +4,7 @@
 #include "model/ipv4.h"
 #include "model/untrustedtext.h"
 #include "qubes/qvmparsers.h"
+#include "yamlguard.h"
 
 #include <QFile>
 
@@ -15,7 +16,6 @@ namespace {
 
 constexpr const char *kSchema = "qubes-netmap-snapshot/1";
 constexpr int kMaxFlowDepth = 64;
-constexpr qsizetype kMaxQubes = 100000;
 constexpr qsizetype kMaxChecks = 200000;
 
 std::string utf8(const QString &s)
@@ -253,43 +253,15 @@ struct Reader
     }
 };
 
-// Rejects flow nesting deeper than the program ever writes before yaml-cpp recurses into it.
-std::optional<int> tooDeep(const QByteArray &data)
-{
-    int depth = 0;
-    int line = 1;
-    bool inQuote = false;
-    // DEL, C1 controls, U+2028 and the like written raw make some readers refuse the file or
-    // read another value: everything outside printable ASCII is escaped in quoted scalars.
-    out.SetOutputCharset(YAML::EscapeNonAscii);
-    char quote = 0;
-    for (char c : data) {
-        if (c == '\n')
-            ++line;
-        if (inQuote) {
-            if (c == quote)
-                inQuote = false;
-            continue;
-        }
-        if (c == '"' || c == '\'') {
-            inQuote = true;
-            quote = c;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxFlowDepth)
-                return line;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return std::nullopt;
-}
-
 } // namespace
 
 QByteArray snapshotToYaml(const Snapshot &snapshot)
 {
     YAML::Emitter out;
     out.SetIndent(2);
+    // DEL, C1 controls, U+2028 and the like written raw make some readers refuse the file or
+    // read another value: everything outside printable ASCII is escaped in quoted scalars.
+    out.SetOutputCharset(YAML::EscapeNonAscii);
     out << YAML::Comment("qubes-netmap snapshot");
     out << YAML::BeginMap;
     out << YAML::Key << "schema" << YAML::Value << kSchema;
@@ -374,9 +346,9 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
 
 Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName)
 {
-    if (auto line = tooDeep(untrustedYaml))
-        return makeError(Error::Code::Input, QStringLiteral("nesting is deeper than %1 levels").arg(kMaxFlowDepth),
-                         fileName, *line, 1);
+    if (auto refused = refuseUnsafeYaml(untrustedYaml, kMaxFlowDepth))
+        return makeError(Error::Code::Input, refused->message, fileName, refused->line,
+                         refused->column);
     YAML::Node root;
     try {
         root = YAML::Load(untrustedYaml.toStdString());
@@ -423,8 +395,10 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         }
         if (!r.seq(qubes, "qubes"))
             return failed();
-        if (qubes.size() > size_t(kMaxQubes)) {
-            r.fail(qubes, QStringLiteral("more than %1 qubes").arg(kMaxQubes));
+        if (qubes.size() > size_t(kMaxSnapshotQubes)) {
+            r.fail(qubes,
+                   QStringLiteral("more than %1 qubes (the most this program maps)")
+                       .arg(kMaxSnapshotQubes));
             return failed();
         }
         QSet<QString> seen;

@@ -147,7 +147,7 @@ void tst_HostileFiles::deepOrWrongSnapshot_data()
             bomb += (j ? ", *a" : "*a") + QByteArray::number(i - 1);
         bomb += "]\n";
     }
-    QTest::newRow("alias bomb") << bomb << 5 << QStringLiteral("plain text");
+    QTest::newRow("alias bomb") << bomb << 5 << QStringLiteral("anchors");
     // Wrong types, one defect each.
     QTest::newRow("qubes is text") << head + "qubes: all of them\n" << 3 << QString();
     QTest::newRow("qubes is a mapping") << head + "qubes: {work: 1}\n" << 3 << QString();
