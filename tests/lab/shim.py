@@ -562,7 +562,7 @@ def follow_drop_log(lab, q):
             raise
         head, _, text = record.decode("utf-8", "replace").partition(";")
         text = text.split("\n", 1)[0]
-        if "netmap-drop: " not in text:
+        if "netmap-drop-" not in text:
             continue
         fields = head.split(",")
         out_if = next((t[4:] for t in text.split() if t.startswith("OUT=")), "")
