@@ -82,6 +82,10 @@ QString clean(const QString &untrusted, Breaks breaks, qsizetype maxChars, bool 
             continue;
         }
         if (QChar::isHighSurrogate(u) && i + 1 < in.size()) { // a pair: repaired() made sure
+            if (out.size() + 2 > maxChars) { // never half a pair
+                *cut = true;
+                break;
+            }
             if (!isHidden(QChar::surrogateToUcs4(u, in[i + 1].unicode()))) {
                 out += in[i];
                 out += in[i + 1];
@@ -175,7 +179,9 @@ QString line(const QString &untrusted, qsizetype maxChars)
     bool cut = false;
     QString out = clean(untrusted, Breaks::Space, maxChars, &cut);
     if (cut) {
-        out.chop(1);
+        // The ellipsis takes the place of the last character (both halves of a pair).
+        const bool pair = out.size() >= 2 && out.back().isLowSurrogate();
+        out.chop(out.size() >= maxChars ? (pair ? 2 : 1) : 0);
         out += QChar(0x2026);
     }
     return out;

@@ -114,6 +114,16 @@ void tst_UntrustedText::lineCap()
     QCOMPARE(one.size(), 160);
     QVERIFY(one.endsWith(QChar(0x2026)));
     QCOMPARE(untrustedtext::line(QStringLiteral("abc"), 3), QStringLiteral("abc"));
+    // Found by fuzz_untrustedtext: a surrogate pair at the cap went out whole past the cap, or
+    // was cut in half by the ellipsis. Protection: clean() and line() never split a pair.
+    const QString emoji = QString::fromUtf8("\U0001F600\U0001F600\U0001F600");
+    for (qsizetype cap = 1; cap <= 7; ++cap) {
+        const QString cut = untrustedtext::line(emoji, cap);
+        QVERIFY2(cut.size() <= cap, qPrintable(QString::number(cap)));
+        QVERIFY(!untrustedtext::hasHidden(cut));
+        QCOMPARE(untrustedtext::repaired(cut), cut);
+    }
+    QCOMPARE(untrustedtext::line(emoji, 6), emoji);
 }
 
 void tst_UntrustedText::block_data()
