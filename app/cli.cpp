@@ -11,6 +11,7 @@
 #include "model/checkindex.h"
 #include "model/findings.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "qubes/livesource.h"
 
 #include <QCommandLineParser>
@@ -29,16 +30,18 @@ const QStringList kExportSuffixes {QStringLiteral("svg"),  QStringLiteral("png")
                                    QStringLiteral("json"), QStringLiteral("md"),
                                    QStringLiteral("yaml"), QStringLiteral("yml")};
 
+// Every line this program prints may quote a qube (a rule comment in a kill-switch reason, a
+// name in an error): it goes out as one line without escape sequences or hidden characters.
 void printError(const QString &line)
 {
     QTextStream err(stderr);
-    err << "qubes-netmap: " << line << Qt::endl;
+    err << "qubes-netmap: " << untrustedtext::terminalLine(line) << Qt::endl;
 }
 
 void printInfo(const QString &line)
 {
     QTextStream err(stderr);
-    err << line << Qt::endl;
+    err << untrustedtext::terminalLine(line) << Qt::endl;
 }
 
 QString suffixOf(const QString &path)
@@ -57,7 +60,8 @@ machine, and draws it. With no --export it opens the window.
 Source (default: the live system through qvm-ls; when it cannot be read the
 window says why and offers the demo or a snapshot, never shows one instead):
   --demo                 the built-in demo network (recorded check results)
-  --snapshot FILE        a snapshot saved with --export FILE.yaml
+  --snapshot FILE        a snapshot saved with --export FILE.yaml (at most %1
+                         qubes and 16 MiB; YAML anchors and aliases are refused)
 
 Checks (run inside the qubes with qvm-run; read-only unless --drill):
   --verify[=all|Q1,Q2]   check all networked qubes, or the ones named (live
@@ -105,7 +109,8 @@ Examples:
   qubes-netmap --verify --export report.md --export netmap.svg
   qubes-netmap --verify=work,work-vpn --checks external-ip,vpn
   qubes-netmap --follow
-)");
+)")
+        .arg(kMaxSnapshotQubes);
 }
 
 } // namespace
@@ -314,7 +319,8 @@ Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
         progress = [](int done, int total, const QString &current) {
             QTextStream err(stderr);
             err << "\r\x1b[K"
-                << "checking " << done << '/' << total << "  " << current.left(60) << Qt::flush;
+                << "checking " << done << '/' << total << "  "
+                << untrustedtext::terminalLine(current, 60) << Qt::flush;
         };
     }
     auto result = verifySnapshot(std::move(snapshot), request, progress);

@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "follow.h"
 #include "mainwindow.h"
+#include "model/untrustedtext.h"
+#include "qubes/livesource.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -56,7 +58,9 @@ int main(int argc, char **argv)
     if (options.verify) {
         auto made = netmap::makeVerifyRequest(options);
         if (!made) {
-            QTextStream(stderr) << "qubes-netmap: " << made.error().toString() << Qt::endl;
+            QTextStream(stderr) << "qubes-netmap: "
+                                << netmap::untrustedtext::terminalLine(made.error().toString())
+                                << Qt::endl;
             return made.error().exitCode();
         }
         verifyRequest = std::move(made).value();

@@ -21,9 +21,10 @@ debian_packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-svg-dev libgl
                  libboost-graph-dev libyaml-cpp-dev)
 fedora_packages=(cmake ninja-build gcc-c++ pkgconf qt6-qtbase-devel qt6-qtsvg-devel
                  boost-devel yaml-cpp-devel)
-# Tests also use these (XML/SVG checks are in-process; the lab brings its own list).
-debian_test_packages=(python3 python3-yaml)
-fedora_test_packages=(python3 python3-pyyaml)
+# Tests also use these (the lab brings its own list): tmux is the real terminal the CLI's output
+# is read back from; xmllint, cmark-gfm and PyYAML are the real consumers of the exports.
+debian_test_packages=(python3 python3-yaml tmux libxml2-utils cmark-gfm)
+fedora_test_packages=(python3 python3-pyyaml tmux libxml2 cmark-gfm)
 # tests/packaging: desktop entry, AppStream, RPM spec, man page and icon validators.
 debian_test_packages+=(desktop-file-utils appstream appstream-util rpm groff-base man-db mandoc
                        librsvg2-bin)

@@ -5,6 +5,7 @@
 #include "diagram/diagramscene.h"
 #include "mainwindow.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "panels/drilldialog.h"
 #include "panels/inspectordock.h"
 #include "panels/resultsdock.h"
@@ -309,7 +310,7 @@ void CheckController::onProgress(int done, int total, const QString &current)
     m_progress->setRange(0, std::max(1, total));
     m_progress->setValue(done);
     if (!m_cancelled && !current.isEmpty())
-        m_progressLabel->setText(tr("Checking %1…").arg(current.left(80)));
+        m_progressLabel->setText(tr("Checking %1…").arg(untrustedtext::line(current, 80)));
 }
 
 void CheckController::onFinished()
@@ -376,8 +377,8 @@ void CheckController::updateAvailability()
 
 void CheckController::message(const QString &text, int ms)
 {
-    m_lastMessage = text;
-    m_window->statusBar()->showMessage(text, ms);
+    m_lastMessage = untrustedtext::line(text, 300);
+    m_window->statusBar()->showMessage(m_lastMessage, ms);
 }
 
 void CheckController::verifyWhenShown(const VerifyRequest &request)
@@ -453,7 +454,7 @@ void CheckController::openDrillDialog(const QString &vpnQube)
         box->setObjectName(QStringLiteral("drillRefused"));
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->setTextFormat(Qt::PlainText);
-        box->setInformativeText(plan.error().message);
+        box->setInformativeText(untrustedtext::block(plan.error().message, 4096));
         box->open();
         message(tr("Kill-switch drill on %1: %2").arg(vpnQube, plan.error().message));
         return;

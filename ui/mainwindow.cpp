@@ -16,6 +16,7 @@
 #include "model/qubeverdict.h"
 #include "model/snapshotdiff.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "panels/inspectordock.h"
 #include "panels/legendpanel.h"
 #include "qubes/livesource.h"
@@ -571,7 +572,7 @@ void MainWindow::updateStatus()
     }
     if (!m_lastError.isEmpty())
         text = text.isEmpty() ? m_lastError : text + QStringLiteral(" · ") + m_lastError;
-    m_sourceLabel->setText(text);
+    m_sourceLabel->setText(untrustedtext::line(text, 500));
     updateBanner();
     emit sourceStateChanged();
 }
@@ -612,7 +613,7 @@ void MainWindow::updateBanner()
             break;
         }
     }
-    m_bannerLabel->setText(text.size() > 600 ? text.left(600) + QStringLiteral("…") : text);
+    m_bannerLabel->setText(untrustedtext::line(text, 600));
     m_banner->setHidden(text.isEmpty());
     m_retryButton->setVisible(offerOthers);
     m_openDemoButton->setVisible(offerOthers && m_source.kind != SourceSpec::Kind::Demo);
@@ -628,7 +629,9 @@ void MainWindow::onLiveFailed(const QString &message)
         m_loadError = tr("Cannot read your qubes: %1. Nothing is shown rather than a network "
                          "that is not yours. Try again, or open the demo or a saved snapshot.")
                           .arg(message);
-        QTextStream(stderr) << "qubes-netmap: cannot read the qubes: " << message << Qt::endl;
+        QTextStream(stderr) << untrustedtext::terminalLine(
+            QStringLiteral("qubes-netmap: cannot read the qubes: %1").arg(message))
+                            << Qt::endl;
     }
     updateStatus();
 }
@@ -808,7 +811,8 @@ void MainWindow::showError(const QString &title, const QString &message)
                                     QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->setTextFormat(Qt::PlainText);
-        box->setText(title + QStringLiteral("\n\n") + message);
+        box->setText(untrustedtext::line(title, 300) + QStringLiteral("\n\n")
+                     + untrustedtext::block(message, 4096));
         box->open();
     });
 }

@@ -28,6 +28,21 @@ struct ProbePlan
     bool ruleset = false; // nft list ruleset (text and JSON), iptables-legacy-save (needs root)
 
     bool needsRoot() const { return ruleset; }
+    // Least privilege: only reading the ruleset needs root, so it runs alone as root; the rest
+    // (everything that talks to the network, and the interface list) runs as the qube's default
+    // user, in a call of its own.
+    ProbePlan rootPart() const
+    {
+        ProbePlan p;
+        p.ruleset = ruleset;
+        return p;
+    }
+    ProbePlan userPart() const
+    {
+        ProbePlan p = *this;
+        p.ruleset = false;
+        return p;
+    }
     bool isEmpty() const
     {
         return !externalIp && !tor && !dns && isolationTargets.isEmpty() && !interfaces && !ruleset;

@@ -2,6 +2,7 @@
 
 #include "checkscripts.h"
 #include "model/ipv4.h"
+#include "model/untrustedtext.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,15 +18,7 @@ constexpr qsizetype kMaxLine = 8 << 10;
 constexpr int kMaxLines = 20000;
 constexpr qsizetype kMaxTorJson = 4 << 10;
 
-bool isPrintableAscii(QByteArrayView line)
-{
-    for (char c : line) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u > 0x7e)
-            return false;
-    }
-    return true;
-}
+using untrustedtext::isPrintableAscii;
 
 QList<QByteArrayView> splitSpaces(QByteArrayView s)
 {
@@ -383,37 +376,6 @@ std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *wh
         a.ip = *valid;
     }
     return a;
-}
-
-QString sanitizeEvidence(const QByteArray &untrusted, int maxChars)
-{
-    // Strip ANSI escape sequences (CSI ... final byte, OSC ... BEL/ST) before decoding.
-    QByteArray bytes = untrusted.left(qsizetype(maxChars) * 4 + 16);
-    static const QRegularExpression csi(QStringLiteral(
-        "\\x{1b}\\[[0-?]*[ -/]*[@-~]|\\x{1b}\\][^\\x{07}\\x{1b}]*(\\x{07}|\\x{1b}\\\\)?|\\x{1b}."));
-    QString text = QString::fromUtf8(bytes);
-    text.remove(csi);
-    QString out;
-    out.reserve(qMin(text.size(), qsizetype(maxChars)));
-    for (QChar c : text) {
-        const char16_t u = c.unicode();
-        if (u == u'\n' || u == u'\t') {
-            out.append(c);
-            continue;
-        }
-        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f))
-            continue;
-        if ((u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e
-            || u == 0x200f || u == 0xfeff)
-            continue;
-        out.append(c);
-    }
-    const bool truncated = out.size() > maxChars || bytes.size() < untrusted.size();
-    if (out.size() > maxChars)
-        out.truncate(maxChars);
-    if (truncated)
-        out += QStringLiteral("\n[... output truncated ...]");
-    return out;
 }
 
 } // namespace netmap

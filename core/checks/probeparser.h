@@ -83,9 +83,4 @@ std::optional<QString> parseIpEchoValue(QByteArrayView untrusted);
 // The Tor check JSON: an object, at most 4 KiB, "IsTor" a boolean, "IP" optional but valid.
 std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *why = nullptr);
 
-// Output kept as evidence: UTF-8 decoded (invalid bytes replaced), ANSI escape sequences and
-// control characters (except newline and tab), C1 controls and bidi overrides removed, at most
-// maxChars characters.
-QString sanitizeEvidence(const QByteArray &untrusted, int maxChars = 16 << 10);
-
 } // namespace netmap

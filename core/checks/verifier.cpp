@@ -3,6 +3,7 @@
 #include "checkscripts.h"
 #include "model/ipv4.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "probeparser.h"
 #include "verdicts.h"
 
@@ -119,7 +120,7 @@ QString evidenceText(const CommandOutput &out, const QStringList &prefixes, bool
     }
     if (!out.stderrData.isEmpty())
         kept += "--- stderr ---\n" + out.stderrData.left(4096);
-    return sanitizeEvidence(kept, cap);
+    return untrustedtext::block(untrustedtext::fromUtf8(kept), cap);
 }
 
 struct Work
@@ -136,10 +137,13 @@ struct Work
 
     enum class State { Queued, Running, Done };
     State state = State::Queued;
-    CommandRunner::Id id = 0;
+    CommandRunner::Id id = 0; // the part run as the qube's user (0: none)
+    CommandRunner::Id rootId = 0; // the part run as root: reading the ruleset (0: not run)
+    std::optional<CommandSpec> rootSpec; // the root part, started once the user part is done
     QDateTime started;
     QDateTime finished;
     CommandOutput output;
+    CommandOutput rootOutput;
     ProbeEvidence evidence;
     std::optional<QString> problem;
     bool cancelledBeforeRun = false;
@@ -568,14 +572,25 @@ struct Verifier::Private
                 break; // everything left waits for a probe of another kind to finish
             ++started;
             Work &w = plan.work[plan.queue.takeAt(pick)];
-            const int cap = w.plan.ruleset ? (1 << 20) : (512 << 10);
-            const CommandSpec c
-                = spec(w.qube, probeScript(w.plan, request.config), w.plan.needsRoot(), cap);
-            w.command = c.display();
             w.state = Work::State::Running;
             w.started = QDateTime::currentDateTimeUtc();
-            w.id = runner.start(c);
-            running.insert(w.id, w.qube);
+            // Only the ruleset is read as root, in a call of its own after the rest; the network
+            // is probed as the qube's user. One call per qube at a time, as the concurrency says.
+            QStringList commands;
+            if (const ProbePlan root = w.plan.rootPart(); !root.isEmpty())
+                w.rootSpec = spec(w.qube, probeScript(root, request.config), true, 1 << 20);
+            if (const ProbePlan user = w.plan.userPart(); !user.isEmpty()) {
+                const CommandSpec c
+                    = spec(w.qube, probeScript(user, request.config), false, 512 << 10);
+                commands << c.display();
+                w.id = runner.start(c);
+                running.insert(w.id, w.qube);
+            }
+            if (w.rootSpec)
+                commands << w.rootSpec->display();
+            w.command = commands.join(u'\n');
+            if (w.id == 0)
+                startRootPart(w);
             emit q->qubeBusy(w.qube, true);
             emit q->progress(done, total, w.qube);
         }
@@ -595,13 +610,18 @@ struct Verifier::Private
         if (qube.isEmpty())
             return;
         Work &w = plan.work[qube];
+        if (id == w.rootId) {
+            w.rootOutput = out;
+        } else {
+            w.output = out;
+            if (w.rootSpec && !cancelled) {
+                startRootPart(w);
+                return;
+            }
+        }
         w.state = Work::State::Done;
         w.finished = QDateTime::currentDateTimeUtc();
-        w.output = out;
-        w.evidence = parseProbeOutput(out.stdoutData);
-        const Qube *known = snapshot.find(qube);
-        w.problem = transportProblem(out, request.autostart, w.evidence,
-                                     known ? known->state : QString());
+        mergeParts(w);
         if (w.plan.interfaces && !w.problem && w.evidence.interfacesDone)
             snapshot.tunnels.insert(qube, w.evidence.upTunnels());
         emit q->qubeBusy(qube, false);
@@ -636,6 +656,54 @@ struct Verifier::Private
                 return true;
         }
         return false;
+    }
+
+    void startRootPart(Work &w)
+    {
+        w.rootId = runner.start(*w.rootSpec);
+        w.rootSpec.reset();
+        running.insert(w.rootId, w.qube);
+    }
+
+    // The user part's evidence with the root part's ruleset in it; a problem in either part is
+    // the work's problem; the evidence text shows both outputs.
+    void mergeParts(Work &w) const
+    {
+        const Qube *known = snapshot.find(w.qube);
+        const QString knownState = known ? known->state : QString();
+        if (w.id != 0) {
+            w.evidence = parseProbeOutput(w.output.stdoutData);
+            w.problem = transportProblem(w.output, request.autostart, w.evidence, knownState);
+        }
+        if (w.rootId == 0) {
+            if (w.rootSpec && !w.problem) // cancelled before the ruleset was read
+                w.problem = QStringLiteral("cancelled before the ruleset was read");
+            return;
+        }
+        const ProbeEvidence root = parseProbeOutput(w.rootOutput.stdoutData);
+        const auto rootProblem
+            = transportProblem(w.rootOutput, request.autostart, root, knownState);
+        if (w.id == 0) {
+            w.output = w.rootOutput;
+            w.evidence = root;
+            w.problem = rootProblem;
+            return;
+        }
+        w.evidence.rulesetTool = root.rulesetTool;
+        w.evidence.rulesetSize = root.rulesetSize;
+        w.evidence.rulesetLines = root.rulesetLines;
+        w.evidence.nftJsonSize = root.nftJsonSize;
+        w.evidence.nftJson = root.nftJson;
+        w.evidence.legacySize = root.legacySize;
+        w.evidence.legacySave = root.legacySave;
+        w.evidence.rulesetDone = root.rulesetDone;
+        for (const QString &p : root.problems)
+            w.evidence.problems.append(QStringLiteral("ruleset (as root): %1").arg(p));
+        if (!w.problem && rootProblem)
+            w.problem = QStringLiteral("reading the ruleset as root: %1").arg(*rootProblem);
+        w.output.stdoutData += w.rootOutput.stdoutData;
+        if (!w.rootOutput.stderrData.isEmpty())
+            w.output.stderrData += w.rootOutput.stderrData;
     }
 
     const Work *doneWork(const QString &name) const
@@ -1008,7 +1076,7 @@ struct Verifier::Private
             v.reason = QStringLiteral("cancelled during the drill. ") + v.reason;
         CheckResult r = resultFor(w, CheckKind::KillSwitch, v);
         r.command += u'\n' + d.commands;
-        r.output += u'\n' + sanitizeEvidence(d.outputs, 16 << 10);
+        r.output += u'\n' + untrustedtext::block(untrustedtext::fromUtf8(d.outputs), 16 << 10);
         r.finished = QDateTime::currentDateTimeUtc();
         emitResult(r);
         nextDrill();

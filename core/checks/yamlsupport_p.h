@@ -2,7 +2,9 @@
 // Private helpers for the strict YAML readers of the config and expectations files (yaml-cpp
 // stays inside .cpp files; include this from .cpp files only).
 
+#include "io/yamlguard.h"
 #include "model/result.h"
+#include "model/untrustedtext.h"
 
 #include <QSet>
 #include <QString>
@@ -110,6 +112,8 @@ inline void checkKeys(const YAML::Node &map, const QString &where, const QSet<QS
 // Loads one YAML document; parse errors become YamlError with the position.
 inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
 {
+    if (auto refused = refuseUnsafeYaml(untrustedYaml))
+        throw YamlError {refused->message, refused->line, refused->column};
     try {
         return YAML::Load(std::string(untrustedYaml.constData(), size_t(untrustedYaml.size())));
     } catch (const YAML::Exception &e) {
@@ -123,13 +127,10 @@ inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
 }
 
 // Messages may quote the file (an unknown key, yaml-cpp's "unknown escape character: \x1b"):
-// control characters become '?' so that the one error line cannot carry terminal sequences.
-inline QString plainMessage(QString message)
+// one line of plain text, so that the error line cannot carry terminal sequences.
+inline QString plainMessage(const QString &message)
 {
-    for (QChar &c : message)
-        if (c.category() == QChar::Other_Control)
-            c = u'?';
-    return message;
+    return untrustedtext::line(message, 500);
 }
 
 inline Error toError(const YamlError &e, const QString &fileName)

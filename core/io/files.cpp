@@ -6,6 +6,20 @@
 
 namespace netmap {
 
+namespace {
+
+// The cap as a reader would say it: 16 MiB, 256 KiB, 100 bytes.
+QString sizeText(qint64 bytes)
+{
+    if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
+        return QStringLiteral("%1 MiB").arg(bytes >> 20);
+    if (bytes >= 1024 && bytes % 1024 == 0)
+        return QStringLiteral("%1 KiB").arg(bytes >> 10);
+    return QStringLiteral("%1 bytes").arg(bytes);
+}
+
+} // namespace
+
 Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
 {
     QFile file(path);
@@ -13,11 +27,11 @@ Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
         return makeError(Error::Code::Input, QStringLiteral("cannot read: %1").arg(file.errorString()), path);
     if (!file.isSequential() && file.size() > cap)
         return makeError(Error::Code::Input,
-                         QStringLiteral("file is larger than %1 MiB").arg(cap >> 20), path);
+                         QStringLiteral("file is larger than %1").arg(sizeText(cap)), path);
     QByteArray data = file.read(cap + 1);
     if (data.size() > cap)
         return makeError(Error::Code::Input,
-                         QStringLiteral("file is larger than %1 MiB").arg(cap >> 20), path);
+                         QStringLiteral("file is larger than %1").arg(sizeText(cap)), path);
     if (file.error() != QFileDevice::NoError)
         return makeError(Error::Code::Input, QStringLiteral("cannot read: %1").arg(file.errorString()), path);
     return data;

@@ -5,6 +5,7 @@
 #include "model/findings.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "policy/inference.h"
 
 #include <QJsonArray>
@@ -15,9 +16,24 @@ namespace netmap {
 
 namespace {
 
+// JSON carries every value as it is (the writer escapes controls), but lone surrogates and
+// noncharacters would make the file invalid UTF-8 for a strict reader: they become U+FFFD.
+QString text(const QString &untrusted)
+{
+    return untrustedtext::repaired(untrusted);
+}
+
+QJsonArray textArray(const QStringList &untrusted)
+{
+    QJsonArray out;
+    for (const QString &s : untrusted)
+        out.append(text(s));
+    return out;
+}
+
 QJsonValue orNull(const QString &s)
 {
-    return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s);
+    return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text(s));
 }
 
 QJsonValue orNull(const std::optional<QubeName> &name)
@@ -40,7 +56,7 @@ QByteArray exportJson(const Snapshot &snapshot)
 
     QJsonObject root;
     root.insert(QStringLiteral("schema"), QStringLiteral("qubes-netmap/1"));
-    root.insert(QStringLiteral("source"), snapshot.source);
+    root.insert(QStringLiteral("source"), text(snapshot.source));
     root.insert(QStringLiteral("source_detail"), orNull(snapshot.sourceDetail));
     root.insert(QStringLiteral("generated"), orNull(isoTime(snapshot.generated)));
 
@@ -57,8 +73,8 @@ QByteArray exportJson(const Snapshot &snapshot)
         const QStringList chain = topology.egressChain(name);
         QJsonObject o;
         o.insert(QStringLiteral("name"), name);
-        o.insert(QStringLiteral("class"), q.klass);
-        o.insert(QStringLiteral("state"), q.state);
+        o.insert(QStringLiteral("class"), text(q.klass));
+        o.insert(QStringLiteral("state"), text(q.state));
         o.insert(QStringLiteral("label"), orNull(q.label));
         o.insert(QStringLiteral("template"), orNull(q.templ));
         o.insert(QStringLiteral("netvm"), orNull(q.netvm));
@@ -66,8 +82,8 @@ QByteArray exportJson(const Snapshot &snapshot)
         o.insert(QStringLiteral("ip"), orNull(q.ip));
         o.insert(QStringLiteral("gateway"), orNull(q.gateway));
         o.insert(QStringLiteral("visible_ip"), orNull(q.visibleIp));
-        o.insert(QStringLiteral("tags"), QJsonArray::fromStringList(q.tags));
-        o.insert(QStringLiteral("egress"), QJsonArray::fromStringList(chain));
+        o.insert(QStringLiteral("tags"), textArray(q.tags));
+        o.insert(QStringLiteral("egress"), textArray(chain));
         o.insert(QStringLiteral("expected_egress"),
                  inferExpectation(snapshot, topology, name).toString());
         o.insert(QStringLiteral("external_ip"), orNull(colouring.qubeExitIp.value(name)));
@@ -79,9 +95,9 @@ QByteArray exportJson(const Snapshot &snapshot)
             QJsonObject c;
             c.insert(QStringLiteral("check"), checkKindId(r->check));
             c.insert(QStringLiteral("status"), checkStatusId(r->status));
-            c.insert(QStringLiteral("observed"), r->observed);
-            c.insert(QStringLiteral("expected"), r->expected);
-            c.insert(QStringLiteral("reason"), r->reason);
+            c.insert(QStringLiteral("observed"), text(r->observed));
+            c.insert(QStringLiteral("expected"), text(r->expected));
+            c.insert(QStringLiteral("reason"), text(r->reason));
             c.insert(QStringLiteral("at"), orNull(isoTime(r->finished)));
             c.insert(QStringLiteral("stale"), r->pathAtRun != chain);
             checks.append(c);
@@ -97,7 +113,7 @@ QByteArray exportJson(const Snapshot &snapshot)
         o.insert(QStringLiteral("from"), l.from);
         o.insert(QStringLiteral("to"), l.to);
         o.insert(QStringLiteral("external_ip"), orNull(l.externalIp));
-        o.insert(QStringLiteral("colour"), l.colour);
+        o.insert(QStringLiteral("colour"), text(l.colour));
         o.insert(QStringLiteral("verified"), l.verified);
         o.insert(QStringLiteral("failed"), l.failed);
         o.insert(QStringLiteral("stale"), l.stale);
@@ -108,10 +124,10 @@ QByteArray exportJson(const Snapshot &snapshot)
     QJsonArray exits;
     for (const ExitInfo &e : colouring.exits) {
         QJsonObject o;
-        o.insert(QStringLiteral("ip"), e.ip);
-        o.insert(QStringLiteral("kind"), e.kind);
+        o.insert(QStringLiteral("ip"), text(e.ip));
+        o.insert(QStringLiteral("kind"), text(e.kind));
         o.insert(QStringLiteral("colour"), e.colour);
-        o.insert(QStringLiteral("qubes"), QJsonArray::fromStringList(e.qubes));
+        o.insert(QStringLiteral("qubes"), textArray(e.qubes));
         exits.append(o);
     }
     root.insert(QStringLiteral("exits"), exits);
@@ -121,12 +137,12 @@ QByteArray exportJson(const Snapshot &snapshot)
         QJsonObject o;
         o.insert(QStringLiteral("severity"), severityId(f.severity));
         o.insert(QStringLiteral("qube"), orNull(f.qube));
-        o.insert(QStringLiteral("code"), f.code);
-        o.insert(QStringLiteral("message"), f.message);
+        o.insert(QStringLiteral("code"), text(f.code));
+        o.insert(QStringLiteral("message"), text(f.message));
         findings.append(o);
     }
     root.insert(QStringLiteral("findings"), findings);
-    root.insert(QStringLiteral("rejected"), QJsonArray::fromStringList(snapshot.rejected));
+    root.insert(QStringLiteral("rejected"), textArray(snapshot.rejected));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

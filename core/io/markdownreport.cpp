@@ -7,6 +7,7 @@
 #include "model/qubeverdict.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 
 #include <QSet>
 #include <QUrl>
@@ -14,6 +15,9 @@
 #include <functional>
 
 namespace netmap {
+
+using untrustedtext::markdownFence;
+using untrustedtext::markdownInline;
 
 namespace {
 
@@ -124,63 +128,6 @@ QString markdownLinkTarget(const QString &path)
 
 } // namespace
 
-QString markdownText(const QString &untrusted, int maxChars)
-{
-    QString in = untrusted;
-    if (in.size() > maxChars)
-        in = in.left(maxChars) + QStringLiteral("…");
-    QString out;
-    out.reserve(in.size() + 16);
-    static const QString punct
-        = QStringLiteral("\\`*_{}[]#|~"); // what can start markup inside a cell
-    // Characters left out of a cell: controls, C1, bidi overrides and isolates.
-    const auto dropped = [](char16_t u) {
-        return (u < 0x20 && u != u'\n' && u != u'\r' && u != u'\t') || u == 0x7f
-            || (u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069);
-    };
-    for (qsizetype i = 0; i < in.size(); ++i) {
-        const QChar c = in[i];
-        const char16_t u = c.unicode();
-        // "scheme://" would become a link in GitHub-flavoured Markdown; other colons are text.
-        // The look-ahead skips what is dropped below, or ":\x01//" would come out as "://".
-        QString next;
-        for (qsizetype j = i + 1; u == u':' && j < in.size() && next.size() < 2; ++j)
-            if (!dropped(in[j].unicode()))
-                next += in[j];
-        if (u == u':' && next == QLatin1String("//")) {
-            out.append(QStringLiteral("\\:"));
-            continue;
-        }
-        if (u == u'\n' || u == u'\r' || u == u'\t') {
-            out.append(u' ');
-        } else if (dropped(u)) {
-            continue;
-        } else if (u == u'<') {
-            out.append(QStringLiteral("&lt;"));
-        } else if (u == u'>') {
-            out.append(QStringLiteral("&gt;"));
-        } else if (u == u'&') {
-            out.append(QStringLiteral("&amp;"));
-        } else if (punct.contains(c)) {
-            out.append(u'\\');
-            out.append(c);
-        } else {
-            out.append(c);
-        }
-    }
-    return out;
-}
-
-QString markdownFence(const QString &untrusted, int maxChars)
-{
-    QString body = sanitizeEvidence(untrusted.toUtf8(), maxChars);
-    // With no backtick left inside, nothing can close the fence early.
-    body.replace(u'`', QChar(0x02CB));
-    if (!body.endsWith(u'\n'))
-        body.append(u'\n');
-    return QStringLiteral("```text\n") + body + QStringLiteral("```\n");
-}
-
 QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &options)
 {
     const Topology topology(snapshot);
@@ -193,9 +140,9 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     QString md;
     md += QStringLiteral("# Qubes network map\n\n");
     md += QStringLiteral("Source: %1 · generated %2 UTC\n\n")
-              .arg(markdownText(snapshot.source.isEmpty() ? QStringLiteral("unknown")
-                                                          : snapshot.source),
-                   markdownText(
+              .arg(markdownInline(snapshot.source.isEmpty() ? QStringLiteral("unknown")
+                                                            : snapshot.source),
+                   markdownInline(
                        snapshot.generated.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
 
     // Qubes in NetVM-tree order: each root, then what sits behind it.
@@ -237,16 +184,16 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     md += QStringLiteral("## Summary\n\n");
     if (!options.picture.isEmpty())
         md += QStringLiteral("Picture: [%1](%2)\n\n")
-                  .arg(markdownText(options.picture), markdownLinkTarget(options.picture));
+                  .arg(markdownInline(options.picture), markdownLinkTarget(options.picture));
     md += QStringLiteral("| Qube | Path | Exit | Verdict | Checks ran |\n|---|---|---|---|---|\n");
     for (const SummaryRow &row : std::as_const(summary)) {
         QStringList path;
         for (const QString &hop : topology.egressChain(row.name))
-            path << markdownText(hop);
+            path << markdownInline(hop);
         const QString ip = colouring.qubeExitIp.value(row.name);
-        QString exit = ip.isEmpty() ? dash() : markdownText(ip);
+        QString exit = ip.isEmpty() ? dash() : markdownInline(ip);
         if (!ip.isEmpty() && !kindOfIp.value(ip).isEmpty())
-            exit += QStringLiteral(" (%1)").arg(markdownText(kindOfIp.value(ip)));
+            exit += QStringLiteral(" (%1)").arg(markdownInline(kindOfIp.value(ip)));
         QDateTime oldest;
         for (const CheckResult *r : row.verdict.results) {
             const QDateTime when = r->finished.isValid() ? r->finished : r->started;
@@ -259,7 +206,7 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
                 ? utcMinute(oldest)
                 : QStringLiteral("%1 to %2").arg(utcMinute(oldest), utcMinute(row.verdict.newest));
         md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 |\n")
-                  .arg(markdownText(row.name), path.join(QStringLiteral(" → ")), exit,
+                  .arg(markdownInline(row.name), path.join(QStringLiteral(" → ")), exit,
                        verdictCell(row.verdict), ran);
     }
     md += u'\n';
@@ -275,14 +222,14 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         const QString ip = colouring.qubeExitIp.value(name);
         QString external = dash() + QStringLiteral(" (not verified)");
         if (!ip.isEmpty()) {
-            external = markdownText(ip);
+            external = markdownInline(ip);
             const QString kind = kindOfIp.value(ip);
             if (!kind.isEmpty() && kind != QLatin1String("unknown"))
-                external += QStringLiteral(" (%1)").arg(markdownText(kind));
+                external += QStringLiteral(" (%1)").arg(markdownInline(kind));
         }
         md += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
-                  .arg(markdownText(name), q->ip.isEmpty() ? dash() : markdownText(q->ip),
-                       q->netvm ? markdownText(q->netvm->toString()) : QStringLiteral("(uplink)"),
+                  .arg(markdownInline(name), q->ip.isEmpty() ? dash() : markdownInline(q->ip),
+                       q->netvm ? markdownInline(q->netvm->toString()) : QStringLiteral("(uplink)"),
                        external);
     }
     md += u'\n';
@@ -309,7 +256,7 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         md += QStringLiteral("| Test | Steps performed | Expected | Result |\n|---|---|---|---|\n");
         for (const Row &row : std::as_const(rows)) {
             const CheckResult &r = *row.result;
-            const QString qube = markdownText(r.qube.toString());
+            const QString qube = markdownInline(r.qube.toString());
             QString result = statusMark(r.status);
             // The exit was measured, but the qube leaks: never a plain "pass" next to a leak.
             if (r.check == CheckKind::ExternalIp && r.status == CheckStatus::Pass && !row.stale
@@ -318,14 +265,14 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
                        .leak)
                 result = QStringLiteral("❌ measured, and the qube leaks (see its failed checks)");
             if (!r.observed.isEmpty())
-                result += QStringLiteral(": ") + markdownText(r.observed, 200);
+                result += QStringLiteral(": ") + markdownInline(r.observed, 200);
             if (r.status != CheckStatus::Pass && !r.reason.isEmpty())
-                result += QStringLiteral(" — ") + markdownText(r.reason, 300);
+                result += QStringLiteral(" — ") + markdownInline(r.reason, 300);
             if (row.stale)
                 result += QStringLiteral(" (stale: the NetVM path changed since)");
             md += QStringLiteral("| %1 — %2 | %3 | %4 | %5 |\n")
                       .arg(checkTitle(r.check), qube, checkSteps(r.check, qube),
-                           r.expected.isEmpty() ? dash() : markdownText(r.expected, 120), result);
+                           r.expected.isEmpty() ? dash() : markdownInline(r.expected, 120), result);
         }
         md += u'\n';
     }
@@ -336,10 +283,10 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         md += QStringLiteral("None.\n\n");
     for (const Finding &f : findings) {
         md += QStringLiteral("- **%1**%2: %3\n")
-                  .arg(markdownText(severityId(f.severity)),
+                  .arg(markdownInline(severityId(f.severity)),
                        f.qube.isEmpty() ? QString()
-                                        : QStringLiteral(" %1").arg(markdownText(f.qube)),
-                       markdownText(f.message, 500));
+                                        : QStringLiteral(" %1").arg(markdownInline(f.qube)),
+                       markdownInline(f.message, 500));
     }
     if (!findings.empty())
         md += u'\n';
@@ -351,13 +298,13 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         for (const Row &row : std::as_const(rows)) {
             const CheckResult &r = *row.result;
             md += QStringLiteral("### %1 — %2\n\n")
-                      .arg(checkTitle(r.check), markdownText(r.qube.toString()));
+                      .arg(checkTitle(r.check), markdownInline(r.qube.toString()));
             md += QStringLiteral("Status: %1 · exit status %2 · %3 to %4 UTC\n\n")
                       .arg(statusMark(r.status))
                       .arg(r.exitCode)
-                      .arg(markdownText(
+                      .arg(markdownInline(
                                r.started.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
-                           markdownText(r.finished.toUTC().toString(QStringLiteral("HH:mm:ss"))));
+                           markdownInline(r.finished.toUTC().toString(QStringLiteral("HH:mm:ss"))));
             if (!r.reason.isEmpty())
                 md += markdownFence(r.reason, 4096);
             if (!r.command.isEmpty()) {

@@ -2,7 +2,7 @@
 // The Markdown write-up: "Network flow and egress IP mapping", "Security verification tests",
 // findings, and the raw evidence in fenced code blocks. Table cells are escaped so that nothing
 // read from a qube or a file can become markup; evidence sits only inside fences without
-// backticks.
+// backticks (untrustedtext::markdownInline, untrustedtext::markdownFence).
 
 #include <QByteArray>
 #include <QString>
@@ -19,10 +19,5 @@ struct MarkdownOptions
 };
 
 QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &options = {});
-
-// One table cell / inline text: one line, Markdown and HTML punctuation escaped, capped.
-QString markdownText(const QString &untrusted, int maxChars = 300);
-// A fenced code block whose content cannot close the fence or become markup.
-QString markdownFence(const QString &untrusted, int maxChars = 16 << 10);
 
 } // namespace netmap

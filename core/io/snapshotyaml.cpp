@@ -2,7 +2,9 @@
 
 #include "files.h"
 #include "model/ipv4.h"
+#include "model/untrustedtext.h"
 #include "qubes/qvmparsers.h"
+#include "yamlguard.h"
 
 #include <QFile>
 
@@ -14,7 +16,6 @@ namespace {
 
 constexpr const char *kSchema = "qubes-netmap-snapshot/1";
 constexpr int kMaxFlowDepth = 64;
-constexpr qsizetype kMaxQubes = 100000;
 constexpr qsizetype kMaxChecks = 200000;
 
 std::string utf8(const QString &s)
@@ -23,14 +24,10 @@ std::string utf8(const QString &s)
 }
 
 // Messages may quote a piece of the file (an unknown key, yaml-cpp's "unknown escape character:
-// \x1b"): keep them one line of plain text so a hostile file cannot put control sequences into
-// the error line.
-QString plainMessage(QString message)
+// \x1b"): one line of plain text so a hostile file cannot put control sequences into it.
+QString plainMessage(const QString &message)
 {
-    for (QChar &c : message)
-        if (c.category() == QChar::Other_Control)
-            c = u'?';
-    return message;
+    return untrustedtext::line(message, 500);
 }
 
 QString yamlMessage(const YAML::Exception &e)
@@ -45,25 +42,38 @@ QString dateText(const QDateTime &t, bool withMs)
     return t.toUTC().toString(withMs ? Qt::ISODateWithMs : Qt::ISODate);
 }
 
+// A name, tag or key: plain where no reader can take it for anything but this string, double-
+// quoted otherwise ("yes", "on", "1e3" and "null" are strings, not a boolean, a number or null).
+// The emitter escapes every character outside printable ASCII (EscapeNonAscii).
+void emitText(YAML::Emitter &out, const QString &value)
+{
+    if (untrustedtext::yamlNeedsQuotes(value))
+        out << YAML::DoubleQuoted;
+    out << utf8(untrustedtext::repaired(value));
+}
+
 void emitOptionalName(YAML::Emitter &out, const char *key, const std::optional<QubeName> &name)
 {
     out << YAML::Key << key << YAML::Value;
     if (name)
-        out << utf8(name->toString());
+        emitText(out, name->toString());
     else
         out << YAML::Null;
 }
 
 void emitString(YAML::Emitter &out, const char *key, const QString &value)
 {
-    out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << utf8(value);
+    out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted
+        << utf8(untrustedtext::repaired(value));
 }
 
-void emitStringList(YAML::Emitter &out, const char *key, const QStringList &values)
+void emitStringList(YAML::Emitter &out, const QString &key, const QStringList &values)
 {
-    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    out << YAML::Key;
+    emitText(out, key);
+    out << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const QString &v : values)
-        out << utf8(v);
+        emitText(out, v);
     out << YAML::EndSeq;
 }
 
@@ -243,40 +253,15 @@ struct Reader
     }
 };
 
-// Rejects flow nesting deeper than the program ever writes before yaml-cpp recurses into it.
-std::optional<int> tooDeep(const QByteArray &data)
-{
-    int depth = 0;
-    int line = 1;
-    bool inQuote = false;
-    char quote = 0;
-    for (char c : data) {
-        if (c == '\n')
-            ++line;
-        if (inQuote) {
-            if (c == quote)
-                inQuote = false;
-            continue;
-        }
-        if (c == '"' || c == '\'') {
-            inQuote = true;
-            quote = c;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxFlowDepth)
-                return line;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return std::nullopt;
-}
-
 } // namespace
 
 QByteArray snapshotToYaml(const Snapshot &snapshot)
 {
     YAML::Emitter out;
     out.SetIndent(2);
+    // DEL, C1 controls, U+2028 and the like written raw make some readers refuse the file or
+    // read another value: everything outside printable ASCII is escaped in quoted scalars.
+    out.SetOutputCharset(YAML::EscapeNonAscii);
     out << YAML::Comment("qubes-netmap snapshot");
     out << YAML::BeginMap;
     out << YAML::Key << "schema" << YAML::Value << kSchema;
@@ -294,7 +279,8 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
     out << YAML::Key << "qubes" << YAML::Value << YAML::BeginSeq;
     for (const Qube &q : snapshot.qubes) {
         out << YAML::BeginMap;
-        out << YAML::Key << "name" << YAML::Value << utf8(q.name.toString());
+        out << YAML::Key << "name" << YAML::Value;
+        emitText(out, q.name.toString());
         emitString(out, "class", q.klass);
         emitString(out, "state", q.state);
         emitString(out, "label", q.label);
@@ -306,29 +292,32 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
         emitString(out, "visible_ip", q.visibleIp);
         emitString(out, "gateway", q.gateway);
         emitString(out, "visible_gateway", q.visibleGateway);
-        emitStringList(out, "tags", q.tags);
+        emitStringList(out, QStringLiteral("tags"), q.tags);
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
 
     out << YAML::Key << "firewall" << YAML::Value << YAML::BeginMap;
     for (auto it = snapshot.firewall.cbegin(); it != snapshot.firewall.cend(); ++it) {
-        out << YAML::Key << utf8(it.key()) << YAML::Value << YAML::BeginSeq;
+        out << YAML::Key;
+        emitText(out, it.key());
+        out << YAML::Value << YAML::BeginSeq;
         for (const FirewallRule &rule : it.value())
-            out << YAML::DoubleQuoted << utf8(rule.toRaw());
+            out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(rule.toRaw()));
         out << YAML::EndSeq;
     }
     out << YAML::EndMap;
 
     out << YAML::Key << "tunnels" << YAML::Value << YAML::BeginMap;
     for (auto it = snapshot.tunnels.cbegin(); it != snapshot.tunnels.cend(); ++it)
-        emitStringList(out, utf8(it.key()).c_str(), it.value());
+        emitStringList(out, it.key(), it.value());
     out << YAML::EndMap;
 
     out << YAML::Key << "checks" << YAML::Value << YAML::BeginSeq;
     for (const CheckResult &r : snapshot.checks) {
         out << YAML::BeginMap;
-        out << YAML::Key << "qube" << YAML::Value << utf8(r.qube.toString());
+        out << YAML::Key << "qube" << YAML::Value;
+        emitText(out, r.qube.toString());
         out << YAML::Key << "check" << YAML::Value << utf8(checkKindId(r.check));
         out << YAML::Key << "status" << YAML::Value << utf8(checkStatusId(r.status));
         emitString(out, "observed", r.observed);
@@ -340,14 +329,14 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
         emitString(out, "output", r.output);
         emitString(out, "started", dateText(r.started, true));
         emitString(out, "finished", dateText(r.finished, true));
-        emitStringList(out, "path", r.pathAtRun);
+        emitStringList(out, QStringLiteral("path"), r.pathAtRun);
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
 
     out << YAML::Key << "rejected" << YAML::Value << YAML::BeginSeq;
     for (const QString &r : snapshot.rejected)
-        out << YAML::DoubleQuoted << utf8(r);
+        out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(r));
     out << YAML::EndSeq;
     out << YAML::EndMap;
     QByteArray bytes(out.c_str(), qsizetype(out.size()));
@@ -357,9 +346,9 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
 
 Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName)
 {
-    if (auto line = tooDeep(untrustedYaml))
-        return makeError(Error::Code::Input, QStringLiteral("nesting is deeper than %1 levels").arg(kMaxFlowDepth),
-                         fileName, *line, 1);
+    if (auto refused = refuseUnsafeYaml(untrustedYaml, kMaxFlowDepth))
+        return makeError(Error::Code::Input, refused->message, fileName, refused->line,
+                         refused->column);
     YAML::Node root;
     try {
         root = YAML::Load(untrustedYaml.toStdString());
@@ -406,8 +395,10 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         }
         if (!r.seq(qubes, "qubes"))
             return failed();
-        if (qubes.size() > size_t(kMaxQubes)) {
-            r.fail(qubes, QStringLiteral("more than %1 qubes").arg(kMaxQubes));
+        if (qubes.size() > size_t(kMaxSnapshotQubes)) {
+            r.fail(qubes,
+                   QStringLiteral("more than %1 qubes (the most this program maps)")
+                       .arg(kMaxSnapshotQubes));
             return failed();
         }
         QSet<QString> seen;

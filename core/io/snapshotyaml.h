@@ -9,6 +9,10 @@
 
 namespace netmap {
 
+// The most qubes a snapshot may hold: far above any real system, and small enough that every
+// export (the SVG above all) stays within reasonable memory. A file with more is refused.
+constexpr qsizetype kMaxSnapshotQubes = 2000;
+
 QByteArray snapshotToYaml(const Snapshot &snapshot);
 // fileName is only used in error positions.
 Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName);

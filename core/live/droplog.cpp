@@ -139,7 +139,13 @@ QString DroppedPacket::describeService() const
     return protocol;
 }
 
-std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QString *why)
+QByteArray dropLogPrefix(QByteArrayView token)
+{
+    return QByteArray(kDropLogPrefix) + token.toByteArray() + ": ";
+}
+
+std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QByteArrayView token,
+                                              QString *why)
 {
     QByteArrayView line = untrustedLine;
     if (line.size() > kMaxDropLogLine) {
@@ -166,9 +172,16 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QStr
         }
         line = line.sliced(close + 2);
     }
-    const QByteArrayView prefix(kDropLogPrefix);
-    if (!line.startsWith(prefix)) {
+    const QByteArrayView start = QByteArrayView(kDropLogPrefix).chopped(1); // "netmap-drop"
+    if (!line.startsWith(start)) {
         fail(why, "not a line of the program's logging rule");
+        return std::nullopt;
+    }
+    const QByteArray prefix = dropLogPrefix(token);
+    if (token.isEmpty() || !line.startsWith(prefix)) {
+        fail(why,
+             line.startsWith(QByteArrayView(kDropLogPrefix)) ? "a line with another watch's token"
+                                                             : "a line without this watch's token");
         return std::nullopt;
     }
     line = line.sliced(prefix.size());

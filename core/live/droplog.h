@@ -1,6 +1,9 @@
 #pragma once
 // Dropped traffic: a strict parser for the kernel log lines of the program's nftables logging
-// rule ("netmap-drop: IN=… OUT=… SRC=… DST=… PROTO=…"), and mapping their addresses to qubes.
+// rule ("netmap-drop-TOKEN: IN=… OUT=… SRC=… DST=… PROTO=…"), and mapping their addresses to
+// qubes. TOKEN is the watch's random token: a line without it, or with another watch's, is not
+// this watch's. Root in the watched qube can still write lines with the token (it can read the
+// rule): what the log says is the qube's word.
 
 #include <QByteArrayView>
 #include <QDateTime>
@@ -12,8 +15,11 @@ namespace netmap {
 
 struct Snapshot;
 
-// The fixed prefix of the logging rule; the kernel writes it right before "IN=".
-inline constexpr char kDropLogPrefix[] = "netmap-drop: ";
+// The fixed start of the logging rule's prefix; the watch's token and ": " follow, and the kernel
+// writes "IN=" right after.
+inline constexpr char kDropLogPrefix[] = "netmap-drop-";
+// The whole prefix of one watch: "netmap-drop-<token>: ".
+QByteArray dropLogPrefix(QByteArrayView token);
 // Longest log line accepted; a kernel netfilter log line is well under 400 bytes.
 inline constexpr qsizetype kMaxDropLogLine = 1024;
 
@@ -35,11 +41,12 @@ struct DroppedPacket
     friend bool operator==(const DroppedPacket &, const DroppedPacket &) = default;
 };
 
-// Parses one line: an optional dmesg time stamp "[  12.345678] ", the prefix, then the kernel's
-// space-separated KEY=VALUE and FLAG tokens. Anything else (other text, markup, control
-// characters, an over-long line, a bad address or number, a repeated key, a nested packet of an
-// ICMP error) is refused with the reason in *why.
-std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QString *why = nullptr);
+// Parses one line: an optional dmesg time stamp "[  12.345678] ", the prefix with this watch's
+// token, then the kernel's space-separated KEY=VALUE and FLAG tokens. Anything else (no token or
+// another watch's, other text, markup, control characters, an over-long line, a bad address or
+// number, a repeated key, a nested packet of an ICMP error) is refused with the reason in *why.
+std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QByteArrayView token,
+                                              QString *why = nullptr);
 
 // A dropped packet as the program shows it: when, in which network qube, from and to which qube.
 struct DroppedFlow

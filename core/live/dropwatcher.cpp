@@ -25,7 +25,7 @@ const char kArmScript[]
       "\"/netmap-watch-%TOKEN%/ {print \\$NF}\"); do nft delete rule ip qubes forward handle $r; "
       "done' </dev/null >/dev/null 2>&1 & "
       "nft insert rule ip qubes forward position \"$h\" oifgroup 2 limit rate %LIMIT%/second "
-      "log prefix '\"netmap-drop: \"' level info comment '\"netmap-watch-%TOKEN%\"'; "
+      "log prefix '\"netmap-drop-%TOKEN%: \"' level info comment '\"netmap-watch-%TOKEN%\"'; "
       "echo \"netmap-armed $h\"";
 
 // stream: the kernel log from now on, bounded in time as well.
@@ -195,13 +195,13 @@ void DropWatcher::onLine(CommandRunner::Id id, const QByteArray &line)
     if (id != m_streamId || m_state != State::Watching)
         return;
     QString why;
-    const auto packet = parseDropLogLine(line, &why);
+    const auto packet = parseDropLogLine(line, m_plan.token.toLatin1(), &why);
     if (packet) {
         emit packetDropped(m_plan.qube.toString(), *packet);
         return;
     }
     // Other kernel messages (the dmesg fallback shows them all) are not ours to judge.
-    if (!line.contains(QByteArrayView(kDropLogPrefix).chopped(1)))
+    if (!line.contains(QByteArrayView(kDropLogPrefix).chopped(1))) // "netmap-drop"
         return;
     ++m_refused;
     emit lineRefused(m_plan.qube.toString(), why);

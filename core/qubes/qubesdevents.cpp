@@ -1,5 +1,7 @@
 #include "qubesdevents.h"
 
+#include "model/untrustedtext.h"
+
 #include <QFileInfo>
 #include <QLocalSocket>
 #include <QTimer>
@@ -93,10 +95,7 @@ bool QubesdEventParser::feed(const QByteArray &untrustedBytes, std::vector<Qubes
         QubesdEvent event;
         auto text = [](const QByteArray &b, QString *out) {
             *out = QString::fromUtf8(b);
-            for (QChar c : *out)
-                if (c.category() == QChar::Other_Control || c == QChar::ReplacementCharacter)
-                    return false;
-            return true;
+            return !untrustedtext::hasHidden(*out);
         };
         if (!text(fields[1], &event.subject) || !text(fields[2], &event.name)
             || event.name.isEmpty())

@@ -1,6 +1,7 @@
 #include "qvmparsers.h"
 
 #include "model/ipv4.h"
+#include "model/untrustedtext.h"
 
 #include <QHash>
 #include <QSet>
@@ -53,13 +54,7 @@ QList<QByteArrayView> splitOn(QByteArrayView data, char separator)
     }
 }
 
-bool isPrintableAscii(QByteArrayView bytes)
-{
-    return std::all_of(bytes.begin(), bytes.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f
-            && static_cast<unsigned char>(c) < 0x80;
-    });
-}
+using untrustedtext::isPrintableAscii;
 
 bool isBlank(QByteArrayView bytes)
 {
@@ -338,9 +333,7 @@ std::optional<QString> parseFirewallLine(QByteArrayView line, FirewallRule *rule
                 // No C1 controls or bidi/format characters that could disguise the text. Bytes
                 // that are not UTF-8 become '?' too, not U+FFFD (3 bytes each): toRaw() of the
                 // rule must still fit a line, or a saved snapshot would not load again.
-                const auto category = c.category();
-                if (category == QChar::Other_Control || category == QChar::Other_Format
-                    || c == QChar::ReplacementCharacter)
+                if (untrustedtext::isHidden(c.unicode()) || c == QChar::ReplacementCharacter)
                     c = u'?';
             }
             break;

@@ -176,6 +176,27 @@ class Cli(unittest.TestCase):
             self.assertIn('live system', lines[0])
             self.assertFalse(os.path.exists(self.out('x.json')))
 
+    def test_snapshot_limits_in_help_and_enforced(self):
+        # The qube cap is stated in --help, and a snapshot over it is refused with exit 2.
+        r = run('--help')
+        cap = int(r.stdout.split('(at most ')[1].split()[0])
+        self.assertGreaterEqual(cap, 1000)
+        with open(self.out('big.yaml'), 'w') as f:
+            f.write('schema: qubes-netmap-snapshot/1\nsource: snapshot\nqubes:\n')
+            for i in range(cap + 1):
+                f.write('  - {name: q%d, class: AppVM, state: Halted}\n' % i)
+        r = run('--snapshot', self.out('big.yaml'), '--export', self.out('x.svg'))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn('more than %d qubes' % cap, r.stderr)
+        self.assertFalse(os.path.exists(self.out('x.svg')))
+        # Anchors and aliases: refused with the position, exit 2.
+        with open(self.out('alias.yaml'), 'w') as f:
+            f.write('schema: qubes-netmap-snapshot/1\nsource: &s snapshot\nqubes: []\n')
+        r = run('--snapshot', self.out('alias.yaml'), '--export', self.out('x.json'))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(self.out('alias.yaml') + ':2:', r.stderr)
+        self.assertIn('anchors', r.stderr)
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)

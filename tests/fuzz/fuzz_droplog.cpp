@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const QByteArrayView untrusted(reinterpret_cast<const char *>(data), qsizetype(size));
     QString why;
-    const auto packet = parseDropLogLine(untrusted, &why);
+    const auto packet = parseDropLogLine(untrusted, "0123456789abcdef", &why);
     if (!packet) {
         FUZZ_CHECK(!why.isEmpty() && why.size() < 512 && fuzz::isOneLinePlainText(why));
         return 0;

@@ -3,6 +3,7 @@
 
 #include "checks/probeparser.h"
 #include "fuzzcheck.h"
+#include "model/untrustedtext.h"
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -55,10 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     default: {
         const int cap = 1 + (size > 1 ? data[1] : 0) * 4;
-        const QString kept = sanitizeEvidence(untrusted.toByteArray(), cap);
+        const QString kept = untrustedtext::block(untrustedtext::fromUtf8(untrusted), cap);
         FUZZ_CHECK(isCleanEvidence(kept));
-        // At most the cap, plus the "[... output truncated ...]" line when cut.
-        FUZZ_CHECK(kept.size() <= cap + 32);
+        // At most the cap, plus the "[… output truncated at N characters]" line when cut.
+        FUZZ_CHECK(kept.size() <= cap + 48);
         break;
     }
     }

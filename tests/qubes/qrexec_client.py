@@ -230,7 +230,7 @@ def follow_drop_log(state_dir, qube):
             raise
         head, _, text = record.decode("utf-8", "replace").partition(";")
         text = text.split("\n", 1)[0]
-        if "netmap-drop: " not in text:
+        if "netmap-drop-" not in text:
             continue
         fields = head.split(",")
         out_if = next((t[4:] for t in text.split() if t.startswith("OUT=")), "")

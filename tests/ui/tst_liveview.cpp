@@ -357,11 +357,12 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
 {
     QFile lines(m_dir.filePath(QStringLiteral("lines")));
     QVERIFY(lines.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    lines.write("[ 5.000001] netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
-                "LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=1 DF PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 \n"
-                "[ 5.100000] netmap-drop: IN=vif4.0 OUT=vif3.0 SRC=10.137.0.99 DST=10.137.0.15 "
-                "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 SYN URGP=0 \n"
-                "[ 5.2] netmap-drop: IN=<b>x</b> OUT=vif3.0 SRC=1.2.3.4 DST=1.2.3.4 PROTO=UDP\n");
+    lines.write(
+        "[ 5.000001] netmap-drop-%TOKEN%: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+        "LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=1 DF PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 \n"
+        "[ 5.100000] netmap-drop-%TOKEN%: IN=vif4.0 OUT=vif3.0 SRC=10.137.0.99 DST=10.137.0.15 "
+        "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 SYN URGP=0 \n"
+        "[ 5.2] netmap-drop-%TOKEN%: IN=<b>x</b> OUT=vif3.0 SRC=1.2.3.4 DST=1.2.3.4 PROTO=UDP\n");
     lines.close();
     qputenv("FAKE_QVM_RUN_LOGLINES", lines.fileName().toLocal8Bit());
 

@@ -74,6 +74,23 @@ void tst_CheckScripts::sectionsFollowThePlan()
     QVERIFY(!s.contains(QStringLiteral("nft list ruleset")));
     QVERIFY(!s.contains(QStringLiteral("nm_dns '")));
     QVERIFY(s.contains(QStringLiteral("nm_t=%1\n").arg(c.connectTimeoutSeconds)));
+    // Least privilege: the root part reads the ruleset and nothing else; the user part talks to
+    // the network and never reads the ruleset.
+    ProbePlan all;
+    all.externalIp = all.tor = all.dns = all.interfaces = all.ruleset = true;
+    all.isolationTargets = {QStringLiteral("10.137.0.5")};
+    const QString rootPart = probeScript(all.rootPart(), c);
+    const QString userPart = probeScript(all.userPart(), c);
+    QVERIFY(all.rootPart().needsRoot());
+    QVERIFY(!all.userPart().needsRoot());
+    QVERIFY(rootPart.contains(QStringLiteral("nft list ruleset")));
+    QVERIFY(!userPart.contains(QStringLiteral("nft list ruleset")));
+    for (const char *network :
+         {"nm_ip ", "nm_tor ", "nm_dns ", "nm_icmp", "nm_port", "nm_get", "/sys/class/net"})
+        QVERIFY2(!rootPart.contains(QLatin1String(network)), network);
+    for (const char *network : {"nm_ip ", "nm_tor ", "nm_dns ", "nm_icmp", "/sys/class/net"})
+        QVERIFY2(userPart.contains(QLatin1String(network)), network);
+
     ProbePlan root;
     root.ruleset = true;
     root.interfaces = true;

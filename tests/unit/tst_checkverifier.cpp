@@ -5,6 +5,7 @@
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSignalSpy>
@@ -114,6 +115,7 @@ private slots:
     void unknownQubeIsAnError();
     void evidenceIsSanitized();
     void drillRestoresTheTunnel();
+    void onlyTheRulesetRunsAsRoot();
 };
 
 void tst_CheckVerifier::seedReproducesTheReference()
@@ -480,13 +482,14 @@ void tst_CheckVerifier::concurrencyIsBounded()
         int delta;
     };
     QList<Event> events;
-    int calls = 0;
+    int calls = 0, rootCalls = 0;
     for (const QByteArray &line : f.readAll().split('\n')) {
         const QList<QByteArray> parts = line.split(' ');
         if (parts.size() != 4)
             continue;
         const bool start = parts[0] == "start";
-        calls += start;
+        calls += start && parts[2] != "root";
+        rootCalls += start && parts[2] == "root";
         events.append(Event {parts[3].toLongLong(), start ? 1 : -1});
     }
     std::sort(events.begin(), events.end(), [](const Event &a, const Event &b) {
@@ -499,12 +502,17 @@ void tst_CheckVerifier::concurrencyIsBounded()
     }
     QVERIFY2(peak <= 2, qPrintable(QString::number(peak)));
     QCOMPARE(peak, 2);
-    // One qvm-run per qube: the checks of a qube share a call.
+    // One qvm-run per qube: the checks of a qube share a call; reading a ruleset is one more,
+    // as root, on its own.
     QSet<QString> qubes;
-    for (const CheckResult &c : s.checks)
+    int rulesets = 0;
+    for (const CheckResult &c : s.checks) {
         if (c.status != CheckStatus::Skipped)
             qubes.insert(c.qube.toString());
+        rulesets += c.check == CheckKind::KillSwitch && c.status != CheckStatus::Skipped;
+    }
     QCOMPARE(calls, qubes.size());
+    QCOMPARE(rootCalls, rulesets);
 }
 
 void tst_CheckVerifier::timeoutStopsAHang()
@@ -579,6 +587,54 @@ void tst_CheckVerifier::unknownQubeIsAnError()
     QCOMPARE(result.error().exitCode(), 2);
     r.qubes = QStringList {QStringLiteral("dom0")};
     QVERIFY(!verifySnapshot(seed(), r).ok());
+}
+
+// Least privilege: a qube that gets the kill-switch check ran its whole probe (curl, DNS, ping,
+// TCP to other qubes) as root in one qvm-run -u root; only reading the ruleset needs root.
+// Protection: ProbePlan::userPart()/rootPart() in Verifier (with one call as before, the root
+// script holds the network probes and this test fails).
+void tst_CheckVerifier::onlyTheRulesetRunsAsRoot()
+{
+    Scenario scenario;
+    QTemporaryDir scripts;
+    qputenv("NETMAP_FAKE_SCRIPT_LOG", scripts.path().toLocal8Bit());
+    const Snapshot s = verify(seed(), request());
+    qunsetenv("NETMAP_FAKE_SCRIPT_LOG");
+    int rootCalls = 0, userCalls = 0;
+    bool vpnProbedAsUser = false;
+    for (const QFileInfo &f : QDir(scripts.path()).entryInfoList(QDir::Files)) {
+        QFile file(f.filePath());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString script = QString::fromUtf8(file.readAll());
+        const QStringList parts = f.fileName().split(u'.');
+        const QString qube = parts.mid(1, parts.size() - 2).join(u'.');
+        const bool root = parts.last() == QLatin1String("root");
+        if (root) {
+            ++rootCalls;
+            QVERIFY2(script.contains(QLatin1String("nft list ruleset")), qPrintable(script));
+            for (const char *network : {"nm_ip ", "nm_tor ", "nm_dns ", "nm_icmp", "nm_port",
+                                        "nm_get", "curl", "/sys/class/net"})
+                QVERIFY2(
+                    !script.contains(QLatin1String(network)),
+                    qPrintable(qube + QStringLiteral(" as root runs ") + QLatin1String(network)));
+        } else {
+            ++userCalls;
+            QCOMPARE(parts.last(), QStringLiteral("user"));
+            QVERIFY(!script.contains(QLatin1String("nft list ruleset")));
+            if (qube == QLatin1String("sys-vpn") && script.contains(QLatin1String("nm_ip ")))
+                vpnProbedAsUser = true;
+        }
+    }
+    QVERIFY(rootCalls >= 1);
+    QVERIFY(userCalls >= 1);
+    QVERIFY(vpnProbedAsUser);
+    const CheckResult *ks = s.latest(u"sys-vpn", CheckKind::KillSwitch);
+    QVERIFY(ks);
+    QCOMPARE(ks->status, CheckStatus::Pass);
+    QVERIFY2(ks->command.contains(QLatin1String("-u root")), qPrintable(ks->command));
+    const CheckResult *ip = s.latest(u"sys-vpn", CheckKind::ExternalIp);
+    QVERIFY(ip);
+    QCOMPARE(ip->status, CheckStatus::Pass);
 }
 
 void tst_CheckVerifier::evidenceIsSanitized()

@@ -10,15 +10,19 @@
 using namespace netmap;
 
 namespace {
-const QByteArray kIcmp = "netmap-drop: IN=vif3.0 OUT=vif4.0 "
+// The watch's token, as planDropWatch() makes them (16 hex digits).
+const QByteArray kToken = "0123456789abcdef";
+const QByteArray kIcmp = "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 "
                          "MAC=fe:ff:ff:ff:ff:ff:00:16:3e:5e:6c:00:08:00 SRC=10.137.0.15 "
                          "DST=10.137.0.16 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=12345 DF "
                          "PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 ";
-const QByteArray kTcp = "[ 2733.629786] netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 "
-                        "DST=10.137.0.16 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=54321 DF PROTO=TCP "
-                        "SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ";
-const QByteArray kUdp = "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
-                        "LEN=40 TOS=0x00 PREC=0x00 TTL=63 ID=1 PROTO=UDP SPT=5353 DPT=53 LEN=20";
+const QByteArray kTcp
+    = "[ 2733.629786] netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 "
+      "DST=10.137.0.16 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=54321 DF PROTO=TCP "
+      "SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ";
+const QByteArray kUdp
+    = "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+      "LEN=40 TOS=0x00 PREC=0x00 TTL=63 ID=1 PROTO=UDP SPT=5353 DPT=53 LEN=20";
 
 QByteArray replaced(QByteArray line, const QByteArray &from, const QByteArray &to)
 {
@@ -69,14 +73,13 @@ void tst_LiveDropLog::good_data()
                               << "10.137.0.15"
                               << "10.137.0.16"
                               << "TCP" << 40000 << 22 << -1;
-    QTest::newRow("protocol number")
-        << QByteArray("netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 LEN=60 "
-                      "PROTO=47 ")
-        << "vif3.0"
-        << "vif4.0"
-        << "10.137.0.15"
-        << "10.137.0.16"
-        << "47" << -1 << -1 << -1;
+    QTest::newRow("protocol number") << QByteArray(
+        "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 LEN=60 "
+        "PROTO=47 ") << "vif3.0"
+                                     << "vif4.0"
+                                     << "10.137.0.15"
+                                     << "10.137.0.16"
+                                     << "47" << -1 << -1 << -1;
     QTest::newRow("small time stamp") << QByteArray("[    1.000001] ") + kIcmp << "vif3.0"
                                       << "vif4.0"
                                       << "10.137.0.15"
@@ -118,7 +121,7 @@ void tst_LiveDropLog::good()
 {
     QFETCH(QByteArray, line);
     QString why;
-    const auto packet = parseDropLogLine(line, &why);
+    const auto packet = parseDropLogLine(line, kToken, &why);
     QVERIFY2(packet, qPrintable(why));
     QTEST(packet->inInterface, "in");
     QTEST(packet->outInterface, "out");
@@ -139,7 +142,17 @@ void tst_LiveDropLog::hostile_data()
         << QByteArray("[ 12.5] eth0: link up") << "not a line of the program's logging rule";
     QTest::newRow("prefix not first")
         << QByteArray("x ") + kIcmp << "not a line of the program's logging rule";
-    QTest::newRow("prefix other case") << replaced(kIcmp, "netmap-drop:", "NETMAP-DROP:")
+    // Root in the watched qube (or anything that writes to its kernel log) can print lines with
+    // the fixed prefix; without this watch's token they are not this watch's. Protection: the
+    // token check in parseDropLogLine() (without it these two rows parse as packets).
+    QTest::newRow("no token") << replaced(kIcmp, "netmap-drop-0123456789abcdef:", "netmap-drop:")
+                              << "a line without this watch's token";
+    QTest::newRow("another watch's token")
+        << replaced(kIcmp, "0123456789abcdef", "fedcba9876543210")
+        << "a line with another watch's token";
+    QTest::newRow("token cut short") << replaced(kIcmp, "0123456789abcdef:", "0123456789abcde:")
+                                     << "a line with another watch's token";
+    QTest::newRow("prefix other case") << replaced(kIcmp, "netmap-drop-", "NETMAP-DROP-")
                                        << "not a line of the program's logging rule";
     QTest::newRow("markup in interface")
         << replaced(kIcmp, "IN=vif3.0", "IN=<b>vif</b>")
@@ -212,15 +225,16 @@ void tst_LiveDropLog::hostile()
     QFETCH(QByteArray, line);
     QFETCH(QString, reason);
     QString why;
-    QVERIFY(!parseDropLogLine(line, &why));
+    QVERIFY(!parseDropLogLine(line, kToken, &why));
     QCOMPARE(why, reason);
 }
 
 void tst_LiveDropLog::describeService()
 {
-    QCOMPARE(parseDropLogLine(kTcp)->describeService(), QStringLiteral("TCP 22"));
-    QCOMPARE(parseDropLogLine(kUdp)->describeService(), QStringLiteral("UDP 53"));
-    QCOMPARE(parseDropLogLine(kIcmp)->describeService(), QStringLiteral("ICMP echo-request"));
+    QCOMPARE(parseDropLogLine(kTcp, kToken)->describeService(), QStringLiteral("TCP 22"));
+    QCOMPARE(parseDropLogLine(kUdp, kToken)->describeService(), QStringLiteral("UDP 53"));
+    QCOMPARE(parseDropLogLine(kIcmp, kToken)->describeService(),
+             QStringLiteral("ICMP echo-request"));
 }
 
 void tst_LiveDropLog::mapsAddressesToQubes()
@@ -229,7 +243,7 @@ void tst_LiveDropLog::mapsAddressesToQubes()
     const Qube *work = demo.find(u"work");
     const Qube *untrusted = demo.find(u"untrusted");
     QVERIFY(work && untrusted && !work->ip.isEmpty() && !untrusted->ip.isEmpty());
-    DroppedPacket packet = *parseDropLogLine(kTcp);
+    DroppedPacket packet = *parseDropLogLine(kTcp, kToken);
     packet.source = work->ip;
     packet.destination = untrusted->ip;
     const QDateTime when = QDateTime::currentDateTimeUtc();

@@ -92,7 +92,8 @@ void tst_LiveDropWatcher::commands()
     QVERIFY(timer > 0);
     QVERIFY(insert > timer);
     QVERIFY(arm.indexOf(QStringLiteral("netmap-watch-0123456789abcdef"), timer) < insert);
-    QVERIFY(arm.contains(QStringLiteral("log prefix '\"netmap-drop: \"'")));
+    // The log prefix carries the token: lines of another watch, or of none, are told apart.
+    QVERIFY(arm.contains(QStringLiteral("log prefix '\"netmap-drop-0123456789abcdef: \"'")));
     QVERIFY(arm.contains(QStringLiteral("comment '\"netmap-watch-0123456789abcdef\"'")));
     QVERIFY(arm.contains(QStringLiteral("limit rate 20/second")));
     QVERIFY(p.stream.streamLines);
@@ -137,11 +138,20 @@ void tst_LiveDropWatcher::watchAndStop()
 {
     QFile lines(m_dir.filePath(QStringLiteral("lines")));
     QVERIFY(lines.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    lines.write("netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 LEN=84 "
+    // Two lines of this watch, one broken line, and two forged ones a process in the qube could
+    // write (no token, another watch's token): the forged ones are refused and counted.
+    lines.write("netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 "
+                "DST=10.137.0.16 LEN=84 "
                 "TOS=0x00 PREC=0x00 TTL=63 ID=1 DF PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 \n"
                 "[ 10.000001] usb 1-1: new device\n"
-                "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=<script> PROTO=TCP\n"
-                "[ 10.5] netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+                "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=<script> "
+                "PROTO=TCP\n"
+                "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.66 DST=10.137.0.16 PROTO=UDP "
+                "SPT=1 DPT=2\n"
+                "[ 10.2] netmap-drop-fedcba9876543210: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.66 "
+                "DST=10.137.0.16 PROTO=UDP SPT=1 DPT=2\n"
+                "[ 10.5] netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 "
+                "DST=10.137.0.16 "
                 "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 "
                 "WINDOW=64240 RES=0x00 SYN URGP=0 \n");
     lines.close();
@@ -157,8 +167,10 @@ void tst_LiveDropWatcher::watchAndStop()
     QVERIFY(started.wait(10000));
     QCOMPARE(watcher.state(), DropWatcher::State::Watching);
     QTRY_COMPARE_WITH_TIMEOUT(dropped.size(), 2, 10000);
-    QCOMPARE(refused.size(), 1); // the other kernel message is ignored, not refused
-    QCOMPARE(watcher.refusedLines(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(refused.size(), 3, 5000); // other kernel messages are ignored
+    QCOMPARE(watcher.refusedLines(), 3);
+    QCOMPARE(refused.at(1).at(1).toString(), QStringLiteral("a line without this watch's token"));
+    QCOMPARE(refused.at(2).at(1).toString(), QStringLiteral("a line with another watch's token"));
     const auto first = dropped.at(0).at(1).value<DroppedPacket>();
     QCOMPARE(first.protocol, QStringLiteral("ICMP"));
     const auto second = dropped.at(1).at(1).value<DroppedPacket>();

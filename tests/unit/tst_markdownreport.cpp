@@ -1,6 +1,7 @@
 // The Markdown write-up: both tables from evidence, and nothing a qube printed becomes markup.
 #include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
+#include "model/untrustedtext.h"
 
 #include <QRegularExpression>
 #include <QTest>
@@ -116,14 +117,23 @@ void tst_MarkdownReport::cellEscaping_data()
                              << "a b";
     QTest::newRow("backtick") << "`x`"
                               << "\\`x\\`";
-    QTest::newRow("control") << QString::fromUtf8("a\x1b[1mb") << "a\\[1mb";
+    // The whole escape sequence goes, not only its ESC.
+    QTest::newRow("control") << QString::fromUtf8("a\x1b[1mb") << "ab";
+    QTest::newRow("www autolink") << "see www.evil.example/x"
+                                  << "see www\\.evil.example/x";
+    QTest::newRow("e-mail autolink")
+        << "admin@evil.example"
+        << QStringLiteral("admin") + QChar(0xff20) + QStringLiteral("evil.example");
+    QTest::newRow("image") << "![x](http://e.example/p.png)"
+                           << "!\\[x\\](http\\://e.example/p.png)";
+    QTest::newRow("bidi and separators") << QString::fromUtf8("a\u200f\u061cb\u2028c") << "ab c";
 }
 
 void tst_MarkdownReport::cellEscaping()
 {
     QFETCH(QString, input);
     QFETCH(QString, expected);
-    QCOMPARE(markdownText(input), expected);
+    QCOMPARE(untrustedtext::markdownInline(input), expected);
 }
 
 void tst_MarkdownReport::noChecksYet()

@@ -11,6 +11,7 @@
 #include "legenditem.h"
 #include "linkitem.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "qubeitem.h"
 
 #include <QGraphicsSceneContextMenuEvent>
@@ -114,15 +115,12 @@ QString DiagramScene::sourceDescription(const Snapshot &snapshot)
             return QStringLiteral("snapshot file");
         // The detail comes from the file: one line, no control characters (the legend, the
         // title and the SVG show it).
-        QString detail = snapshot.sourceDetail.left(300);
-        for (QChar &c : detail)
-            if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() <= 0x9f))
-                c = QChar(u' ');
-        return QStringLiteral("snapshot file %1").arg(detail);
+        return QStringLiteral("snapshot file %1")
+            .arg(untrustedtext::line(snapshot.sourceDetail, 300));
     }
     if (snapshot.source.isEmpty())
         return QStringLiteral("no data");
-    return snapshot.source;
+    return untrustedtext::line(snapshot.source, 80);
 }
 
 void DiagramScene::rebuild()

@@ -1,6 +1,7 @@
 #include "internetitem.h"
 
 #include "diagramtheme.h"
+#include "model/untrustedtext.h"
 
 #include <QFontMetricsF>
 #include <QPainter>
@@ -21,7 +22,7 @@ InternetItem::InternetItem(const QString &rootProvider, const QSizeF &size, QGra
 
 void InternetItem::setExit(const QString &externalIp, const QColor &colour)
 {
-    m_exitIp = externalIp;
+    m_exitIp = untrustedtext::line(externalIp, 64);
     m_colour = colour;
     update();
 }

@@ -2,6 +2,7 @@
 
 #include "diagramtheme.h"
 #include "linkitem.h"
+#include "model/untrustedtext.h"
 #include "qubeitem.h"
 
 #include <QFontMetricsF>
@@ -50,8 +51,12 @@ LegendItem::LegendItem(QGraphicsItem *parent)
 void LegendItem::setContents(const QString &title, const QStringList &details,
                              const QList<ExitInfo> &exits)
 {
-    m_title = title;
-    m_details = details;
+    // The title and details quote the snapshot file and the qubes: one line each, and nothing
+    // the SVG export could not hold.
+    m_title = untrustedtext::line(title, 300);
+    m_details.clear();
+    for (const QString &d : details)
+        m_details.append(untrustedtext::line(d, 300));
     m_exits = exits;
     relayout();
     update();

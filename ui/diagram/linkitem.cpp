@@ -1,6 +1,7 @@
 #include "linkitem.h"
 
 #include "diagramtheme.h"
+#include "model/untrustedtext.h"
 
 #include <QPainter>
 #include <QPainterPathStroker>
@@ -79,7 +80,8 @@ void LinkItem::updateToolTip()
         : QStringLiteral("%1 → %2").arg(m_lower.toHtmlEscaped(), m_upper.toHtmlEscaped());
     if (m_style.verified)
         text += QStringLiteral("<br>exit %1 (%2), verified")
-                    .arg(m_style.externalIp.toHtmlEscaped(), m_style.exitKind.toHtmlEscaped());
+                    .arg(untrustedtext::line(m_style.externalIp, 64).toHtmlEscaped(),
+                         untrustedtext::line(m_style.exitKind, 64).toHtmlEscaped());
     else
         text += QStringLiteral("<br>exit not verified");
     if (m_style.failed)

@@ -1,6 +1,7 @@
 #include "qubeitem.h"
 
 #include "diagramtheme.h"
+#include "model/untrustedtext.h"
 
 #include <QFontMetricsF>
 #include <QPainter>
@@ -158,10 +159,8 @@ QString QubeItem::detailText(const Qube &qube)
         text = QStringLiteral("no network");
     if (!qube.isRunning() && !qube.state.isEmpty())
         text += QStringLiteral(" · ") + qube.state.left(64).toLower();
-    for (QChar &c : text) // one line, nothing a terminal or an SVG reader would choke on
-        if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() <= 0x9f))
-            c = QChar(u' ');
-    return text;
+    // One line, nothing a terminal or an SVG reader would choke on.
+    return untrustedtext::line(text, 200);
 }
 
 double QubeItem::preferredWidth(const Qube &qube)

@@ -6,6 +6,7 @@
 #include "diagram/qubeitem.h"
 #include "diagrampicture.h"
 #include "model/qubeverdict.h"
+#include "model/untrustedtext.h"
 #include "model/topology.h"
 
 #include <QFontMetricsF>
@@ -19,31 +20,13 @@ namespace netmap {
 
 namespace {
 
-// ---- XML-safe text. LOCAL STAND-IN: replace with the core untrusted-text module's XML-safe
-// operation once it exists. Keeps only the characters XML 1.0 allows (tab, newline, carriage
-// return, U+0020-U+D7FF, U+E000-U+FFFD, paired surrogates); anything else becomes U+FFFD, so one
-// control character from a snapshot cannot make the whole file unreadable.
+// Text on its way into the SVG: escape sequences and hidden characters removed (newlines kept
+// for titles), then only characters XML 1.0 allows, so one control character from a snapshot
+// cannot make the whole file unreadable. Markup characters are left to QXmlStreamWriter.
 QString xmlSafe(const QString &untrusted)
 {
-    QString text;
-    text.reserve(untrusted.size());
-    const qsizetype n = untrusted.size();
-    for (qsizetype i = 0; i < n; ++i) {
-        const char16_t u = untrusted[i].unicode();
-        if (QChar::isHighSurrogate(u) && i + 1 < n
-            && QChar::isLowSurrogate(untrusted[i + 1].unicode())) {
-            text += untrusted[i];
-            text += untrusted[++i];
-        } else if (u == 0x9 || u == 0xa || u == 0xd || (u >= 0x20 && u <= 0xd7ff)
-                   || (u >= 0xe000 && u <= 0xfffd)) {
-            text += QChar(u);
-        } else {
-            text += QChar(0xfffd);
-        }
-    }
-    return text;
+    return untrustedtext::xmlChars(untrustedtext::block(untrusted, 1 << 20));
 }
-// ---- end of the local stand-in.
 
 // A coordinate with at most two decimals and no trailing zeros ("12", "12.5", "-3.25").
 QString num(double v)

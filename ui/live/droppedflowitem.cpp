@@ -1,5 +1,7 @@
 #include "droppedflowitem.h"
 
+#include "model/untrustedtext.h"
+
 #include <QFontMetricsF>
 #include <QPainter>
 #include <QPauseAnimation>
@@ -133,7 +135,7 @@ void DroppedFlowItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *,
     painter->setPen(QPen(Qt::white, 2.2, Qt::SolidLine, Qt::RoundCap));
     painter->drawLine(c + QPointF(-3.5, -3.5), c + QPointF(3.5, 3.5));
     painter->drawLine(c + QPointF(-3.5, 3.5), c + QPointF(3.5, -3.5));
-    QString text = QStringLiteral("dropped: %1").arg(m_label);
+    QString text = QStringLiteral("dropped: %1").arg(untrustedtext::line(m_label, 200));
     if (m_count > 1)
         text += QStringLiteral(" ×%1").arg(m_count);
     painter->setFont(labelFont());

@@ -6,6 +6,7 @@
 #include "diagram/qubeitem.h"
 #include "droppedflowitem.h"
 #include "mainwindow.h"
+#include "model/untrustedtext.h"
 #include "panels/droppedflowsdock.h"
 
 #include <QAction>
@@ -55,8 +56,8 @@ void prepareBox(QMessageBox &box, const QString &question, const QString &detail
     box.setIcon(warning ? QMessageBox::Warning : QMessageBox::Question);
     box.setWindowTitle(QStringLiteral("Qubes Network Map"));
     box.setTextFormat(Qt::PlainText);
-    box.setText(question);
-    box.setInformativeText(details);
+    box.setText(untrustedtext::block(question, 2000));
+    box.setInformativeText(untrustedtext::block(details, 4096));
     makePlain(box);
     QPushButton *yes = box.addButton(yesText, QMessageBox::YesRole);
     yes->setObjectName(QStringLiteral("confirmButton"));
@@ -142,7 +143,7 @@ LiveController::LiveController(MainWindow *window)
                                             QMessageBox::Ok, m_window);
                 box->setAttribute(Qt::WA_DeleteOnClose);
                 box->setTextFormat(Qt::PlainText);
-                box->setInformativeText(why);
+                box->setInformativeText(untrustedtext::block(why, 4096));
                 makePlain(*box);
                 box->open();
                 m_follower->refreshNow();
@@ -206,7 +207,7 @@ bool LiveController::confirm(QMessageBox &box)
 
 void LiveController::message(const QString &text, int ms)
 {
-    m_window->statusBar()->showMessage(text, ms);
+    m_window->statusBar()->showMessage(untrustedtext::line(text, 300), ms);
 }
 
 // ---- following changes
@@ -479,7 +480,7 @@ void LiveController::requestWatch(const QString &qube)
                                                 QMessageBox::Ok, m_window);
                     box->setAttribute(Qt::WA_DeleteOnClose);
                     box->setTextFormat(Qt::PlainText);
-                    box->setInformativeText(why);
+                    box->setInformativeText(untrustedtext::block(why, 4096));
                     makePlain(*box);
                     box->open();
                 });

@@ -3,6 +3,7 @@
 #include "model/qubeverdict.h"
 
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 
 #include <QBrush>
 #include <QColor>
@@ -243,16 +244,16 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
         case ObservedColumn: {
             // Validated summaries, but still shown as one short line. Why a check could not
             // tell (or was skipped) is said in the row, not only in a tool tip.
-            QString text = r.observed.left(200).simplified();
+            QString text = untrustedtext::line(r.observed, 200);
             if ((r.status == CheckStatus::Error || r.status == CheckStatus::Skipped)
                 && !r.reason.isEmpty())
-                text = text.isEmpty()
-                    ? r.reason.left(200).simplified()
-                    : text + QStringLiteral(" — ") + r.reason.left(200).simplified();
+                text = text.isEmpty() ? untrustedtext::line(r.reason, 200)
+                                      : text + QStringLiteral(" — ")
+                        + untrustedtext::line(r.reason, 200);
             return text;
         }
         case ExpectedColumn:
-            return r.expected.left(200).simplified();
+            return untrustedtext::line(r.expected, 200);
         case WhenColumn: {
             const QDateTime when = whenOf(r);
             return when.isValid()
@@ -274,7 +275,7 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
         }
     case Qt::ToolTipRole: {
         // Item-view tool tips are rich text when they look like it: escape and force rich mode.
-        QString tip = r.reason.left(2000).toHtmlEscaped();
+        QString tip = untrustedtext::line(r.reason, 2000).toHtmlEscaped();
         if (row.stale)
             tip += QStringLiteral("<br>") + tr("Stale: the qube's path changed since this ran.");
         return tip.isEmpty() ? QVariant()

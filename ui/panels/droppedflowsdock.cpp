@@ -1,5 +1,7 @@
 #include "droppedflowsdock.h"
 
+#include "model/untrustedtext.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -14,10 +16,11 @@ namespace {
 
 QStandardItem *cell(const QString &text, const QString &tip = {})
 {
-    auto *item = new QStandardItem(text); // QStandardItem text is shown as plain text
+    // QStandardItem text is shown as plain text; the tool tip would be rich text if it looked so.
+    auto *item = new QStandardItem(untrustedtext::line(text, 200));
     item->setEditable(false);
     if (!tip.isEmpty())
-        item->setToolTip(tip.toHtmlEscaped());
+        item->setToolTip(untrustedtext::line(tip, 2000).toHtmlEscaped());
     return item;
 }
 
@@ -64,6 +67,16 @@ DroppedFlowsDock::DroppedFlowsDock(QWidget *parent)
     top->addWidget(m_stop);
     top->addWidget(m_clear);
     layout->addLayout(top);
+    // The lines come from the watched qube's kernel log, tagged with this watch's random token;
+    // root in that qube can read the token and write such lines too.
+    auto *note = new QLabel(tr("Read from the watched qube's own kernel log: these lines are the "
+                               "qube's word (root in it can write them). Lines without this "
+                               "watch's token are refused and counted."),
+                            body);
+    note->setObjectName(QStringLiteral("dropLogNote"));
+    note->setTextFormat(Qt::PlainText);
+    note->setWordWrap(true);
+    layout->addWidget(note);
 
     m_model = new QStandardItemModel(0, ColumnCount, this);
     m_model->setHorizontalHeaderLabels(

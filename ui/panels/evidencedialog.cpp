@@ -1,6 +1,7 @@
 #include "evidencedialog.h"
 
 #include "checkresultsmodel.h"
+#include "model/untrustedtext.h"
 
 #include "io/files.h"
 
@@ -20,13 +21,6 @@ namespace netmap {
 
 namespace {
 
-bool isFormattingChar(char16_t c)
-{
-    return c == 0x061C || c == 0x00AD || (c >= 0x200B && c <= 0x200F)
-        || (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x2069) || c == 0xFEFF
-        || (c >= 0xFFF9 && c <= 0xFFFB);
-}
-
 QString timeText(const QDateTime &t)
 {
     return t.isValid() ? t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz 'UTC'"))
@@ -37,24 +31,7 @@ QString timeText(const QDateTime &t)
 
 QString EvidenceDialog::visibleText(const QString &untrusted, int cap)
 {
-    QString out;
-    const QString in = untrusted.left(cap);
-    out.reserve(in.size());
-    for (const QChar ch : in) {
-        const char16_t c = ch.unicode();
-        if (c == u'\n' || c == u'\t') {
-            out += ch;
-        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) {
-            out += QStringLiteral("\\x%1").arg(int(c), 2, 16, QLatin1Char('0'));
-        } else if (isFormattingChar(c)) {
-            out += QStringLiteral("<U+%1>").arg(int(c), 4, 16, QLatin1Char('0')).toUpper();
-        } else {
-            out += ch;
-        }
-    }
-    if (untrusted.size() > cap)
-        out += QStringLiteral("\n[… %1 more characters not shown]").arg(untrusted.size() - cap);
-    return out;
+    return untrustedtext::visibleBlock(untrusted, cap);
 }
 
 QString EvidenceDialog::evidenceText(const CheckResult &r, const QStringList &currentChain)
@@ -102,7 +79,8 @@ EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &cur
 {
     setObjectName(QStringLiteral("evidenceDialog"));
     setWindowTitle(tr("Evidence: %1 · %2")
-                       .arg(result.qube.toString(), CheckResultsModel::checkTitle(result.check)));
+                       .arg(untrustedtext::line(result.qube.toString(), 64),
+                            CheckResultsModel::checkTitle(result.check)));
     auto *layout = new QVBoxLayout(this);
     auto *note = new QLabel(
         tr("Everything below the command was printed by the qube and is shown as plain text."),

@@ -2,6 +2,7 @@
 
 #include "model/checkindex.h"
 #include "model/qubeverdict.h"
+#include "model/untrustedtext.h"
 
 #include <algorithm>
 
@@ -64,17 +65,7 @@ QTableWidget *plainTable(QWidget *parent, const QStringList &headers)
 // details pane below the table holds the whole value).
 QString cellText(const QString &untrusted)
 {
-    constexpr qsizetype maxChars = 160;
-    QString out;
-    out.reserve(std::min(untrusted.size(), maxChars + 1));
-    for (const QChar c : untrusted) {
-        if (out.size() >= maxChars) {
-            out += QChar(0x2026);
-            break;
-        }
-        out += (c.unicode() < 0x20 || c.unicode() == 0x7f) ? QChar(u' ') : c;
-    }
-    return out;
+    return untrustedtext::line(untrusted, 160);
 }
 
 void setRow(QTableWidget *table, int row, const QStringList &cells)
@@ -94,7 +85,7 @@ bool isUnconditional(const FirewallRule &rule)
 
 QString orNone(const QString &text)
 {
-    return text.isEmpty() ? QStringLiteral("—") : text;
+    return text.isEmpty() ? QStringLiteral("—") : untrustedtext::line(text, 300);
 }
 
 } // namespace
@@ -364,7 +355,8 @@ void InspectorDock::showQube(const QString &name)
     }
     for (const Finding &f : m_findings)
         if (f.qube == m_qube)
-            findings << QStringLiteral("%1: %2").arg(severityId(f.severity), f.message);
+            findings << QStringLiteral("%1: %2").arg(severityId(f.severity),
+                                                     untrustedtext::line(f.message, 500));
     m_findingsLabel->setText(findings.isEmpty() ? tr("None.") : findings.join(QLatin1Char('\n')));
 
     showChecks(m_qube);
@@ -411,7 +403,8 @@ void InspectorDock::setFirewallError(const QString &qube, const QString &message
 {
     if (qube != m_qube)
         return;
-    m_firewallSummary->setText(tr("Could not read the rules: %1").arg(message));
+    m_firewallSummary->setText(
+        tr("Could not read the rules: %1").arg(untrustedtext::line(message, 300)));
     m_readFirewall->setVisible(m_firewallReadable);
 }
 
@@ -456,15 +449,15 @@ void InspectorDock::showCheckDetails(int row)
     QStringList lines;
     lines << tr("%1: %2").arg(checkKindId(r.check), checkStatusId(r.status));
     if (!r.reason.isEmpty())
-        lines << tr("Why: %1").arg(r.reason);
+        lines << tr("Why: %1").arg(untrustedtext::block(r.reason, 4096));
     if (!r.pathAtRun.isEmpty())
         lines << tr("Path when run: %1").arg(r.pathAtRun.join(QStringLiteral(" → ")));
     if (!r.command.isEmpty())
-        lines << tr("Command: %1").arg(r.command);
+        lines << tr("Command: %1").arg(untrustedtext::block(r.command));
     if (r.exitCode >= 0)
         lines << tr("Exit code: %1").arg(r.exitCode);
     if (!r.output.isEmpty())
-        lines << tr("Output:") << r.output;
+        lines << tr("Output:") << untrustedtext::block(r.output);
     m_checkDetails->setPlainText(lines.join(QLatin1Char('\n')));
 }
 
