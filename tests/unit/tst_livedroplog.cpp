@@ -97,7 +97,7 @@ void tst_LiveDropLog::good_data()
                                 << "10.137.0.16"
                                 << "TCP" << 40000 << 65535 << -1;
     // What nf_log_ipv4 prints for fragments, IPsec, UDP-Lite and truncated packets.
-    const QByteArray head = "netmap-drop: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+    const QByteArray head = "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
                             "LEN=1500 TOS=0x00 PREC=0x00 TTL=63 ID=4242 ";
     const auto row = [](const char *tag, const QByteArray &line, const char *proto, int spt,
                         int dpt, int type) {
