@@ -1,5 +1,5 @@
 #pragma once
-// JSON export, schema "qubes-netmap/1" (DESIGN.md §5).
+// JSON export, schema "qubes-netmap/1" (docs/ARCHITECTURE.md §5).
 
 #include <QByteArray>
 

@@ -20,7 +20,7 @@ struct Expectation
     friend bool operator==(const Expectation &, const Expectation &) = default;
 };
 
-// DESIGN.md §4 inference: behind a Whonix gateway or tagged anon-vm -> tor; behind a qube with a
+// docs/ARCHITECTURE.md §4 inference: behind a Whonix gateway or tagged anon-vm -> tor; behind a qube with a
 // tunnel interface, or a network qube named or tagged "vpn" (tunnel up or not) -> vpn;
 // no netvm and not providing network -> none; otherwise clearnet.
 Expectation inferExpectation(const Snapshot &snapshot, const Topology &topology, QStringView qube);

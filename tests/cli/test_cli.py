@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Command-line contract of qubes-netmap (DESIGN.md §5), run as a user would.
+"""Command-line contract of qubes-netmap (docs/ARCHITECTURE.md §5), run as a user would.
 
     test_cli.py QUBES_NETMAP [--release 4.3|4.2] [unittest options]
 

@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(e.line >= 0 && e.column >= 0);
         return 0;
     }
-    // DESIGN.md §2: a snapshot saved to YAML and loaded back is identical.
+    // docs/ARCHITECTURE.md §2: a snapshot saved to YAML and loaded back is identical.
     const QByteArray saved = snapshotToYaml(*loaded);
     const auto reloaded = snapshotFromYaml(saved, QStringLiteral("saved.yaml"));
     if (!reloaded)

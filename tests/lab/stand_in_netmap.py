@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A crude stand-in for `qubes-netmap --verify`, used only to test run_case.py and the case
 files against the lab while the real checks (issue 4) are not there. It is not the program:
-it runs the same kind of probes through the real qvm-* tools and writes the JSON of DESIGN.md §5
+it runs the same kind of probes through the real qvm-* tools and writes the JSON of docs/ARCHITECTURE.md §5
 (the fields the runner reads), so that a case that passes with it is consistent with what the
 lab really does. Options: --verify --config F --export F [--checks a,b] [--drill] [--help].
 """

@@ -1,4 +1,4 @@
-// Hostile text in the UI (issue 8, DESIGN.md §6): markup, very long text, right-to-left
+// Hostile text in the UI (issue 8, docs/ARCHITECTURE.md §6): markup, very long text, right-to-left
 // overrides, control characters and newlines, arriving in the fields a snapshot file or a qube can
 // fill (source detail, check observed/expected/reason/output, firewall comments, qube state), are
 // shown literally — never interpreted as markup — and kept to their place (elided, one line where

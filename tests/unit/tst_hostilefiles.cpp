@@ -1,4 +1,4 @@
-// Hostile input files (issue 8, DESIGN.md §6): snapshot files that try to smuggle control
+// Hostile input files (issue 8, docs/ARCHITECTURE.md §6): snapshot files that try to smuggle control
 // sequences into the error line, that are huge, deeply nested or of the wrong types, fail with
 // one line of plain text and a position, without exhausting the stack or memory.
 

@@ -1,4 +1,4 @@
-// Names are validated before any use (DESIGN.md §6): a qube name that could be an option, a shell
+// Names are validated before any use (docs/ARCHITECTURE.md §6): a qube name that could be an option, a shell
 // word, markup or a look-alike never becomes a QubeName, so it never reaches qvm-run, qvm-prefs,
 // qvm-firewall, the diagram or a file. Every way a name enters the program is tried here.
 //

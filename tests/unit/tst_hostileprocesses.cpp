@@ -1,4 +1,4 @@
-// Hostile processes (issue 8, DESIGN.md §6): a qvm-ls or a qube (through qvm-run) that prints
+// Hostile processes (issue 8, docs/ARCHITECTURE.md §6): a qvm-ls or a qube (through qvm-run) that prints
 // 60 MB, never ends, hangs, or answers with terminal escape sequences cannot exhaust memory,
 // freeze the command-line path, pass a check or put control sequences into a message; timeouts
 // are reported as timeouts.

@@ -1,4 +1,4 @@
-// Saves that cannot succeed (DESIGN.md §6: exports and snapshot saves are atomic): a full disk
+// Saves that cannot succeed (docs/ARCHITECTURE.md §6: exports and snapshot saves are atomic): a full disk
 // and a read-only folder. Each must fail with one clear line naming the file and leave the old
 // file exactly as it was, with no temporary file left behind.
 //
