@@ -496,6 +496,7 @@ struct Verifier::Private
     VerifyRequest request;
     Plan plan;
     QHash<CommandRunner::Id, QString> running; // id -> qube whose work runs
+    QSet<CommandRunner::Id> stateQueries; // of running: state queries after an exit 1
     CommandRunner::Id drillId = 0;
     int drillIndex = -1;
     bool isRunning = false;
@@ -595,13 +596,24 @@ struct Verifier::Private
         if (qube.isEmpty())
             return;
         Work &w = plan.work[qube];
-        w.state = Work::State::Done;
-        w.finished = QDateTime::currentDateTimeUtc();
-        w.output = out;
-        w.evidence = parseProbeOutput(out.stdoutData);
-        const Qube *known = snapshot.find(qube);
-        w.problem = transportProblem(out, request.autostart, w.evidence,
-                                     known ? known->state : QString());
+        if (stateQueries.remove(id)) {
+            // The fresh state after an exit 1: halted, paused or a failure of qvm-run.
+            w.state = Work::State::Done;
+            w.problem = transportProblem(w.output, request.autostart, w.evidence,
+                                         parseQubeState(out, qube));
+        } else {
+            w.finished = QDateTime::currentDateTimeUtc();
+            w.output = out;
+            w.evidence = parseProbeOutput(out.stdoutData);
+            if (!cancelled && exitOneNeedsState(out, w.evidence)) {
+                const CommandRunner::Id query = runner.start(qubeStateQuery(request.qvmLs, qube));
+                running.insert(query, qube);
+                stateQueries.insert(query);
+                return;
+            }
+            w.state = Work::State::Done;
+            w.problem = transportProblem(out, request.autostart, w.evidence, QString());
+        }
         if (w.plan.interfaces && !w.problem && w.evidence.interfacesDone)
             snapshot.tunnels.insert(qube, w.evidence.upTunnels());
         emit q->qubeBusy(qube, false);
