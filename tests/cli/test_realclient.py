@@ -153,5 +153,31 @@ exit $rc
                     self.assertNotIn("UNIMPLEMENTED", q.log())
 
 
+    def test_renamed_whonix_gateway_by_template_feature(self):
+        # A gateway named tor-exit on a template named gw-tmpl: only the template's whonix-gw
+        # feature says it is Whonix. The program asks the real qvm-features once per distinct
+        # template of a network provider, never per qube.
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["gw-tmpl"] = {"klass": "TemplateVM", "state": "Halted",
+                                         "features": {"whonix-gw": "1"}}
+            state["qubes"]["tor-exit"] = {"provides_network": True, "netvm": "sys-firewall",
+                                          "template": "gw-tmpl", "label": "purple"}
+            state["qubes"]["anon"] = {"netvm": "tor-exit", "template": "fedora-41",
+                                      "label": "red"}
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q, \
+                    tempfile.TemporaryDirectory() as d:
+                doc, err = export_json(q, d)
+                expected = {x["name"]: x["expected_egress"] for x in doc["qubes"]}
+                self.assertEqual(expected["tor-exit"], "tor", err)
+                self.assertEqual(expected["anon"], "tor", err)
+                self.assertEqual(expected["work"], "vpn", err)
+                asked = sorted(line.split("-> b'")[1].split("'")[0]
+                               for line in q.log().splitlines()
+                               if "admin.vm.feature.Get'+b'whonix-gw'" in line)
+                self.assertEqual(asked, ["fedora-41", "gw-tmpl"], q.log())
+                self.assertNotIn("UNIMPLEMENTED", q.log())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
