@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "interrupts.h"
+
 #include "checks/checkscripts.h"
 #include "checks/verifier.h"
 #include "export/diagramexport.h"
@@ -16,9 +18,11 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QTextStream>
 
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -99,6 +103,7 @@ Output:
 Exit codes:
   0  all fine
   1  a check failed or could not be completed, or an expectation is broken
+     (also Ctrl-C/SIGTERM during --verify: checks stopped, nothing written)
   2  bad usage, bad input file, or an output file that cannot be written
   3  the source could not be read (qvm-ls missing or failing)
 
@@ -288,6 +293,14 @@ Result<VerifyRequest> makeVerifyRequest(const CliOptions &options)
 
 namespace {
 
+Error checkError(const QString &message)
+{
+    Error error;
+    error.code = Error::Code::Check;
+    error.message = message;
+    return error;
+}
+
 // Reports progress on stderr when it is a terminal.
 Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
 {
@@ -323,10 +336,41 @@ Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
                 << untrustedtext::terminalLine(current, 60) << Qt::flush;
         };
     }
-    auto result = verifySnapshot(std::move(snapshot), request, progress);
+    // Each check's qvm-run runs in its own process group, out of reach of a terminal's Ctrl-C:
+    // SIGINT and SIGTERM cancel the checks through the runner (SIGINT to each group, then
+    // SIGTERM and SIGKILL), and nothing is written.
+    const auto interrupts = watchInterrupts();
+    if (!interrupts)
+        return checkError(QStringLiteral("cannot set up signal handling"));
+    Verifier verifier;
+    QEventLoop loop;
+    QObject::connect(&verifier, &Verifier::finished, &loop, &QEventLoop::quit);
+    if (progress)
+        QObject::connect(&verifier, &Verifier::progress, &loop, progress);
+    bool interrupted = false;
+    QObject::connect(
+        interrupts.get(), &QSocketNotifier::activated, &loop, [&verifier, &interrupted, terminal] {
+            if (interrupted)
+                return;
+            interrupted = true;
+            if (terminal)
+                QTextStream(stderr) << "\r\x1b[K" << Qt::flush;
+            printError(QStringLiteral("%1: stopping the running checks")
+                           .arg(lastInterrupt() == SIGTERM ? QStringLiteral("SIGTERM")
+                                                           : QStringLiteral("SIGINT")));
+            verifier.cancel();
+        });
+    const Status started = verifier.start(snapshot, request);
+    if (!started)
+        return started.error();
+    if (verifier.isRunning())
+        loop.exec();
     if (terminal)
         QTextStream(stderr) << "\r\x1b[K" << Qt::flush;
-    return result;
+    if (interrupted)
+        return checkError(
+            QStringLiteral("interrupted: the checks were stopped and nothing was written"));
+    return verifier.snapshot();
 }
 
 } // namespace

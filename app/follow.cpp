@@ -1,5 +1,7 @@
 #include "follow.h"
 
+#include "interrupts.h"
+
 #include "checks/verifier.h"
 #include "live/changefollower.h"
 #include "model/topology.h"
@@ -17,22 +19,11 @@
 #include <QTextStream>
 #include <QTimer>
 
-#include <csignal>
 #include <cstdio>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace netmap {
 
 namespace {
-
-int g_signalPipe[2] = {-1, -1};
-
-void onSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &byte, 1);
-}
 
 void printLine(const QString &line)
 {
@@ -278,22 +269,14 @@ int runFollow(const CliOptions &options)
     for (const QString &rejected : first.value().rejected)
         printLine(QStringLiteral("warning: %1").arg(rejected));
 
-    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    const auto notifier = watchInterrupts();
+    if (!notifier) {
         printLine(QStringLiteral("cannot set up signal handling"));
         return ExitFailed;
     }
-    QSocketNotifier notifier(g_signalPipe[0], QSocketNotifier::Read);
-    struct sigaction action
-    {
-    };
-    action.sa_handler = onSignal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-    ::signal(SIGPIPE, SIG_IGN); // a closed stdout reader ends us through the write error instead
 
     Follow follow(std::move(first).value(), std::move(request));
-    QObject::connect(&notifier, &QSocketNotifier::activated, &follow, [&follow] {
+    QObject::connect(notifier.get(), &QSocketNotifier::activated, &follow, [&follow] {
         follow.stop();
         QCoreApplication::quit();
     });

@@ -105,13 +105,27 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
         if (output.stderrData.contains("Traceback (most recent call last)"))
             return QStringLiteral("qvm-run failed with a Python error: %1 (exit 1)")
                 .arg(lastErrorLine(output));
-        if (knownState == QLatin1String("Paused"))
-            return QStringLiteral("the qube is paused (exit 1): unpause it to check it");
-        if (!autostart)
+        // knownState comes from a fresh state query made after the failure (qvm-ls of this
+        // one qube), not from the last map refresh.
+        if (knownState.isEmpty())
             return QStringLiteral(
-                "the qube is not running and was not started (autostart is off; exit 1)");
-        return QStringLiteral("qvm-run exited with 1 before the check began (the qube is %1)")
-            .arg(knownState.isEmpty() ? QStringLiteral("in an unknown state") : knownState);
+                "qvm-run exited with 1 before the check began and the qube's state could not be "
+                "read afterwards: halted, paused or a qvm-run failure, cannot tell which");
+        if (knownState == QLatin1String("Paused"))
+            return QStringLiteral("the qube is paused (exit 1; a fresh state query says Paused): "
+                                  "unpause it to check it");
+        if (knownState == QLatin1String("Running") || knownState == QLatin1String("Transient"))
+            return QStringLiteral("qvm-run exited with 1 before the check began although a fresh "
+                                  "state query says %1: %2")
+                .arg(knownState,
+                     output.stderrData.trimmed().isEmpty() ? QStringLiteral("qvm-run said nothing")
+                                                           : output.firstErrorLine());
+        if (!autostart)
+            return QStringLiteral("the qube is not running and was not started (autostart is off; "
+                                  "exit 1; a fresh state query says %1)")
+                .arg(knownState);
+        return QStringLiteral("the qube could not be started (exit 1; a fresh state query says %1)")
+            .arg(knownState);
     }
     default:
         break;
@@ -661,6 +675,42 @@ Verdict judgeKillSwitchDrill(const Verdict &staticVerdict, const DrillEvidence &
                         clearnet ? QStringLiteral(" (the clearnet exit)") : QString(), restore,
                         staticVerdict.reason);
     return v;
+}
+
+bool exitOneNeedsState(const CommandOutput &output, const ProbeEvidence &evidence)
+{
+    return output.outcome == CommandOutput::Outcome::Finished && output.exitCode == 1
+        && !evidence.begun && !output.stderrData.contains("non-default user not possible")
+        && !output.stderrData.contains("Traceback (most recent call last)");
+}
+
+CommandSpec qubeStateQuery(const QString &qvmLs, const QString &qube)
+{
+    CommandSpec spec;
+    spec.program = qvmLs;
+    spec.arguments = {QStringLiteral("--raw-data"), QStringLiteral("--fields=name,state"), qube};
+    spec.timeoutMs = 15000;
+    spec.stdoutCap = 4096;
+    spec.stderrCap = 4096;
+    return spec;
+}
+
+QString parseQubeState(const CommandOutput &output, const QString &qube)
+{
+    if (!output.finishedOk() || output.stdoutTruncated)
+        return {};
+    static const QStringList known {
+        QStringLiteral("Running"),   QStringLiteral("Halted"),    QStringLiteral("Paused"),
+        QStringLiteral("Transient"), QStringLiteral("Halting"),   QStringLiteral("Dying"),
+        QStringLiteral("Crashed"),   QStringLiteral("Suspended"), QStringLiteral("NA")};
+    const QList<QByteArray> lines = output.stdoutData.trimmed().split('\n');
+    if (lines.size() != 1)
+        return {};
+    const QList<QByteArray> cells = lines.first().split('|');
+    if (cells.size() != 2 || cells[0] != qube.toLatin1())
+        return {};
+    const QString state = QString::fromLatin1(cells[1]);
+    return known.contains(state) ? state : QString();
 }
 
 } // namespace netmap

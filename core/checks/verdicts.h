@@ -14,6 +14,7 @@
 namespace netmap {
 
 struct CommandOutput;
+struct CommandSpec;
 
 struct Verdict
 {
@@ -32,10 +33,18 @@ QString egressKindId(EgressKind kind);
 // Why a qvm-run's answer cannot be judged at all (timeout, qrexec failure, truncated or
 // malformed answer), in plain words; nullopt when it can. Exit 1 before any answer means the
 // qube is halted, paused, or qvm-run failed: a traceback or the client's "non-default user not
-// possible" on stderr says which, else `knownState` (the qube's state as qvm-ls reported it).
+// possible" on stderr says which, else `knownState`: the qube's state from a fresh query made
+// after the failure (parseQubeState), empty when it could not be read ("cannot tell").
 std::optional<QString> transportProblem(const CommandOutput &output, bool autostart,
                                         const ProbeEvidence &evidence,
                                         const QString &knownState = {});
+// Exit 1 before any answer, without a traceback or the client's own error: only the qube's
+// state, queried now, tells halted from paused from a failure.
+bool exitOneNeedsState(const CommandOutput &output, const ProbeEvidence &evidence);
+// `qvm-ls --raw-data --fields=name,state QUBE`, the state query for one qube.
+CommandSpec qubeStateQuery(const QString &qvmLs, const QString &qube);
+// Its answer "QUBE|State" (a known power state only), or empty.
+QString parseQubeState(const CommandOutput &output, const QString &qube);
 
 struct ExitConsensus
 {

@@ -144,6 +144,7 @@ struct Work
     QDateTime finished;
     CommandOutput output;
     CommandOutput rootOutput;
+    QString freshState; // the qube's state queried after an exit 1 (empty: not read)
     ProbeEvidence evidence;
     std::optional<QString> problem;
     bool cancelledBeforeRun = false;
@@ -500,6 +501,7 @@ struct Verifier::Private
     VerifyRequest request;
     Plan plan;
     QHash<CommandRunner::Id, QString> running; // id -> qube whose work runs
+    QSet<CommandRunner::Id> stateQueries; // of running: state queries after an exit 1
     CommandRunner::Id drillId = 0;
     int drillIndex = -1;
     bool isRunning = false;
@@ -610,11 +612,21 @@ struct Verifier::Private
         if (qube.isEmpty())
             return;
         Work &w = plan.work[qube];
-        if (id == w.rootId) {
-            w.rootOutput = out;
+        if (stateQueries.remove(id)) {
+            // The fresh state after an exit 1: halted, paused or a failure of qvm-run.
+            w.freshState = parseQubeState(out, qube);
         } else {
-            w.output = out;
-            if (w.rootSpec && !cancelled) {
+            if (id == w.rootId)
+                w.rootOutput = out;
+            else
+                w.output = out;
+            if (!cancelled && exitOneNeedsState(out, parseProbeOutput(out.stdoutData))) {
+                const CommandRunner::Id query = runner.start(qubeStateQuery(request.qvmLs, qube));
+                running.insert(query, qube);
+                stateQueries.insert(query);
+                return;
+            }
+            if (id != w.rootId && w.rootSpec && !cancelled) {
                 startRootPart(w);
                 return;
             }
@@ -669,8 +681,9 @@ struct Verifier::Private
     // the work's problem; the evidence text shows both outputs.
     void mergeParts(Work &w) const
     {
-        const Qube *known = snapshot.find(w.qube);
-        const QString knownState = known ? known->state : QString();
+        // Exit 1 before any answer is told apart by the state queried right after it; empty
+        // (cannot tell which) when it was not or could not be read.
+        const QString knownState = w.freshState;
         if (w.id != 0) {
             w.evidence = parseProbeOutput(w.output.stdoutData);
             w.problem = transportProblem(w.output, request.autostart, w.evidence, knownState);

@@ -29,6 +29,7 @@ struct VerifyRequest
     CheckConfig config = CheckConfig::defaults();
     Expectations expectations;
     QString qvmRun = QStringLiteral("qvm-run"); // tests point this at a fake
+    QString qvmLs = QStringLiteral("qvm-ls"); // the state query after an exit 1 of qvm-run
 };
 
 // One (qube, check) the run will produce a result for; skipReason set when it will be skipped.

@@ -13,7 +13,8 @@ namespace netmap {
 struct Qube
 {
     QubeName name;
-    QString klass; // AdminVM, AppVM, TemplateVM, StandaloneVM, DispVM, or an unknown class kept as is
+    QString
+        klass; // AdminVM, AppVM, TemplateVM, StandaloneVM, DispVM, or an unknown class kept as is
     QString state; // Running, Halted, Paused, Transient, ... unknown states kept as is
     QString label; // red, orange, yellow, green, gray, blue, purple, black (or unknown, kept)
     std::optional<QubeName> templ;
@@ -25,6 +26,9 @@ struct Qube
     QString gateway;
     QString visibleGateway;
     QStringList tags; // each a validated tag
+    // Its template (a standalone: itself) has the `whonix-gw` feature (read for network
+    // providers only; not kept in snapshot files).
+    bool whonixGwFeature = false;
 
     bool isRunning() const { return state == QLatin1String("Running"); }
     bool isHalted() const { return state == QLatin1String("Halted"); }
@@ -33,7 +37,8 @@ struct Qube
     bool isAdmin() const { return klass == QLatin1String("AdminVM"); }
     bool isStandalone() const { return klass == QLatin1String("StandaloneVM"); }
     bool hasTag(QStringView tag) const { return tags.contains(tag.toString()); }
-    // A qube whose template (or, for a standalone, its name) says it is a Whonix gateway.
+    // A network provider whose template (or, for a standalone, its name) says it is a Whonix
+    // gateway, by name or by the template's `whonix-gw` feature.
     bool looksLikeWhonixGateway() const;
 
     friend bool operator==(const Qube &, const Qube &) = default;

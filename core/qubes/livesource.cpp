@@ -12,6 +12,10 @@ namespace {
 const QString qvmLs = QStringLiteral("qvm-ls");
 const QString qubesPrefs = QStringLiteral("qubes-prefs");
 const QString qvmFirewall = QStringLiteral("qvm-firewall");
+const QString qvmFeatures = QStringLiteral("qvm-features");
+const QString featuresRolePrefix = QStringLiteral("features:");
+constexpr int maxFeatureQueries = 32; // distinct templates of network providers
+constexpr qint64 featureCap = 4096;
 const QString firewallRolePrefix = QStringLiteral("firewall:");
 
 constexpr qint64 qvmLsCap = 16 << 20;
@@ -240,8 +244,12 @@ void LiveSource::onFinished(CommandRunner::Id id, const CommandOutput &output)
         return;
     }
     m_outputs.insert(role, output);
-    if (--m_refreshPending == 0)
-        collect();
+    if (--m_refreshPending == 0) {
+        if (m_assembled)
+            finishFeatures();
+        else
+            collect();
+    }
 }
 
 void LiveSource::collect()
@@ -249,10 +257,56 @@ void LiveSource::collect()
     const bool prefsFound = m_outputs.size() > 1;
     auto snapshot = assembleSnapshot(m_outputs, m_options.timeoutMs, prefsFound);
     m_outputs.clear();
-    if (snapshot)
-        emit snapshotReady(snapshot.value());
-    else
+    if (!snapshot) {
         emit failed(snapshot.error().message);
+        return;
+    }
+    // A renamed Whonix gateway: its template's `whonix-gw` feature says what it is. Asked only
+    // for the templates of network providers not already known by name, one call per template.
+    QStringList templates;
+    for (const Qube &q : snapshot.value().qubes) {
+        if (!q.providesNetwork || q.looksLikeWhonixGateway())
+            continue;
+        const QString base
+            = q.templ ? q.templ->toString() : (q.isStandalone() ? q.name.toString() : QString());
+        if (!base.isEmpty() && !templates.contains(base))
+            templates << base;
+    }
+    if (templates.isEmpty() || templates.size() > maxFeatureQueries
+        || CommandRunner::findProgram(qvmFeatures).isEmpty()) {
+        emit snapshotReady(snapshot.value());
+        return;
+    }
+    m_assembled = std::move(snapshot).value();
+    for (const QString &base : std::as_const(templates)) {
+        CommandSpec spec {
+            qvmFeatures, {base, QStringLiteral("whonix-gw")}, m_options.timeoutMs, featureCap};
+        m_roles.insert(m_runner.start(spec), featuresRolePrefix + base);
+        ++m_pending;
+        ++m_refreshPending;
+    }
+}
+
+void LiveSource::finishFeatures()
+{
+    Snapshot snapshot = std::move(*m_assembled);
+    m_assembled.reset();
+    for (auto it = m_outputs.cbegin(); it != m_outputs.cend(); ++it) {
+        if (!it.key().startsWith(featuresRolePrefix))
+            continue;
+        // Exit 1 and no output: the feature is not set. Only "1" (what Whonix sets) counts.
+        const CommandOutput &out = it.value();
+        if (!out.finishedOk() || out.stdoutData.trimmed() != "1")
+            continue;
+        const QString base = it.key().mid(featuresRolePrefix.size());
+        for (Qube &q : snapshot.qubes)
+            if (q.providesNetwork
+                && (q.templ ? q.templ->toString() == base
+                            : q.isStandalone() && q.name.toString() == base))
+                q.whonixGwFeature = true;
+    }
+    m_outputs.clear();
+    emit snapshotReady(snapshot);
 }
 
 } // namespace netmap

@@ -8,6 +8,8 @@
 
 #include <QObject>
 
+#include <optional>
+
 namespace netmap {
 
 struct LiveOptions
@@ -42,12 +44,16 @@ signals:
 private:
     void onFinished(CommandRunner::Id id, const CommandOutput &output);
     void collect();
+    void finishFeatures();
     CommandRunner m_runner;
     int m_pending = 0; // every command still running (refresh and firewall reads)
     int m_refreshPending = 0; // commands of the refresh in progress
     LiveOptions m_options;
     QHash<QString, CommandOutput> m_outputs; // role -> output of the refresh in progress
     QHash<CommandRunner::Id, QString> m_roles; // "qvm-ls", "default_netvm", "firewall:<qube>"
+    // The snapshot read, while the `whonix-gw` feature of its network providers' templates is
+    // asked (one qvm-features per distinct template).
+    std::optional<Snapshot> m_assembled;
 };
 
 } // namespace netmap

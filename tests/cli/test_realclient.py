@@ -110,6 +110,74 @@ class RealClient(unittest.TestCase):
                 r = q.tool("qvm-prefs", "vault", "netvm", "sys-vpn2", check=False)
                 self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_exit_one_is_told_apart_by_a_fresh_state(self):
+        # The qube is paused (or halted) after the map was read: the real qvm-run --no-autostart
+        # exits 1 and says nothing (--pass-io); the program asks the real qvm-ls for the state of
+        # that one qube and says which. A wrapper around the real qvm-ls changes the state just
+        # after the program's first read.
+        shell = os.path.join(HERE, "..", "data", "fake-qvm-run", "qube-shell")
+        seed = os.path.join(HERE, "..", "data", "fake-qvm-run", "seed")
+        for release, client in clients(self):
+            for state, says in (("Paused", "the qube is paused (exit 1; a fresh state query "
+                                 "says Paused)"),
+                                ("Halted", "not running and was not started (autostart is off; "
+                                 "exit 1; a fresh state query says Halted)")):
+                with self.subTest(release=release, state=state), \
+                        realqubes.RealQubes(client, realqubes.base_state(), fixture=shell) as q, \
+                        tempfile.TemporaryDirectory() as d:
+                    real = os.path.join(q.bin, "qvm-ls.real")
+                    os.rename(os.path.join(q.bin, "qvm-ls"), real)
+                    with open(os.path.join(q.bin, "qvm-ls"), "w", encoding="utf-8") as f:
+                        f.write(f"""#!/bin/sh
+'{real}' "$@"; rc=$?
+case "$*" in *--fields=name,class,state*) '{sys.executable}' - '{q.state_path}' <<'PY'
+import json, os, sys
+p = sys.argv[1]
+s = json.load(open(p))
+s["qubes"]["work"]["state"] = "{state}"
+json.dump(s, open(p + ".new", "w"))
+os.replace(p + ".new", p)
+PY
+;; esac
+exit $rc
+""")
+                    os.chmod(os.path.join(q.bin, "qvm-ls"), 0o755)
+                    out = os.path.join(d, "o.json")
+                    r = subprocess.run([BIN, "--verify=work", "--checks", "external-ip",
+                                        "--export", out], capture_output=True, text=True,
+                                       timeout=120, env=q.env(NETMAP_FAKE_QVM=seed,
+                                                              QT_QPA_PLATFORM="offscreen"))
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertIn("ERROR work external-ip", r.stderr)
+                    self.assertIn(says, r.stderr)
+                    self.assertNotIn("UNIMPLEMENTED", q.log())
+
+
+    def test_renamed_whonix_gateway_by_template_feature(self):
+        # A gateway named tor-exit on a template named gw-tmpl: only the template's whonix-gw
+        # feature says it is Whonix. The program asks the real qvm-features once per distinct
+        # template of a network provider, never per qube.
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["gw-tmpl"] = {"klass": "TemplateVM", "state": "Halted",
+                                         "features": {"whonix-gw": "1"}}
+            state["qubes"]["tor-exit"] = {"provides_network": True, "netvm": "sys-firewall",
+                                          "template": "gw-tmpl", "label": "purple"}
+            state["qubes"]["anon"] = {"netvm": "tor-exit", "template": "fedora-41",
+                                      "label": "red"}
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q, \
+                    tempfile.TemporaryDirectory() as d:
+                doc, err = export_json(q, d)
+                expected = {x["name"]: x["expected_egress"] for x in doc["qubes"]}
+                self.assertEqual(expected["tor-exit"], "tor", err)
+                self.assertEqual(expected["anon"], "tor", err)
+                self.assertEqual(expected["work"], "vpn", err)
+                asked = sorted(line.split("-> b'")[1].split("'")[0]
+                               for line in q.log().splitlines()
+                               if "admin.vm.feature.Get'+b'whonix-gw'" in line)
+                self.assertEqual(asked, ["fedora-41", "gw-tmpl"], q.log())
+                self.assertNotIn("UNIMPLEMENTED", q.log())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

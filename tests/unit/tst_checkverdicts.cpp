@@ -41,6 +41,7 @@ private slots:
     void transport();
     void exitOneSaysWhich_data();
     void exitOneSaysWhich();
+    void freshStateQuery();
     void isolationNeedsEveryReport();
     void drill_data();
     void drill();
@@ -290,9 +291,16 @@ void tst_CheckVerdicts::exitOneSaysWhich_data()
         "qubesadmin.exc.QubesDaemonCommunicationError: Failed to connect\n")
                                << "Running" << false
                                << "Python error: qubesadmin.exc.QubesDaemonCommunicationError";
-    QTest::newRow("paused") << QByteArray() << "Paused" << false << "paused";
-    QTest::newRow("halted") << QByteArray() << "Halted" << false << "not running";
-    QTest::newRow("autostart, unknown") << QByteArray() << "" << true << "unknown state";
+    // The state comes from a fresh query after the failure (parseQubeState).
+    QTest::newRow("paused") << QByteArray() << "Paused" << false << "says Paused";
+    QTest::newRow("halted") << QByteArray() << "Halted" << false
+                            << "not running and was not started (autostart is off; exit 1; a "
+                               "fresh state query says Halted)";
+    QTest::newRow("halted, autostart")
+        << QByteArray() << "Halted" << true << "could not be started (exit 1; a fresh state";
+    QTest::newRow("running") << QByteArray("Qube 'work' is busy\n") << "Running" << false
+                             << "although a fresh state query says Running: Qube 'work' is busy";
+    QTest::newRow("state unreadable") << QByteArray() << "" << true << "cannot tell which";
 }
 
 // Exit 1 before any answer: halted, paused or a traceback, and the result says which.
@@ -307,6 +315,37 @@ void tst_CheckVerdicts::exitOneSaysWhich()
     const auto p = transportProblem(o, autostart, parseProbeOutput({}), state);
     QVERIFY(p.has_value());
     QVERIFY2(p->contains(says), qPrintable(*p));
+}
+
+// The state query after an exit 1: one qube, one line, a known state; anything else is unknown.
+void tst_CheckVerdicts::freshStateQuery()
+{
+    const CommandSpec spec = qubeStateQuery(QStringLiteral("qvm-ls"), QStringLiteral("work"));
+    QCOMPARE(spec.program, QStringLiteral("qvm-ls"));
+    QCOMPARE(spec.arguments,
+             (QStringList {QStringLiteral("--raw-data"), QStringLiteral("--fields=name,state"),
+                           QStringLiteral("work")}));
+    QVERIFY(spec.timeoutMs > 0);
+    const auto state = [](int code, const QByteArray &out) {
+        CommandOutput o = finished(code);
+        o.stdoutData = out;
+        return parseQubeState(o, QStringLiteral("work"));
+    };
+    QCOMPARE(state(0, "work|Paused\n"), QStringLiteral("Paused"));
+    QCOMPARE(state(0, "work|Halted\n"), QStringLiteral("Halted"));
+    QCOMPARE(state(0, "work|Running"), QStringLiteral("Running"));
+    QCOMPARE(state(1, "work|Paused\n"), QString());
+    QCOMPARE(state(0, "other|Paused\n"), QString());
+    QCOMPARE(state(0, "work|Paused\nwork|Halted\n"), QString());
+    QCOMPARE(state(0, "work|Sleeping\n"), QString());
+    QCOMPARE(state(0, "work|Paused|x\n"), QString());
+    QCOMPARE(state(0, ""), QString());
+
+    CommandOutput one = finished(1);
+    QVERIFY(exitOneNeedsState(one, parseProbeOutput({})));
+    one.stderrData = "Traceback (most recent call last):\n";
+    QVERIFY(!exitOneNeedsState(one, parseProbeOutput({})));
+    QVERIFY(!exitOneNeedsState(finished(2), parseProbeOutput({})));
 }
 
 void tst_CheckVerdicts::isolationNeedsEveryReport()

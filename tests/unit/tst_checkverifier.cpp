@@ -36,6 +36,7 @@ VerifyRequest request()
 {
     VerifyRequest r;
     r.qvmRun = kFake + QStringLiteral("/qvm-run");
+    r.qvmLs = kFake + QStringLiteral("/qvm-ls-state");
     r.config.timeoutSeconds = 10;
     r.config.connectTimeoutSeconds = 2;
     return r;
@@ -305,8 +306,11 @@ void tst_CheckVerifier::singleQubeFaults_data()
     QTest::newRow("unknown qube") << "work"
                                   << "state" << QByteArray("unknown") << ip << err
                                   << "does not know";
-    QTest::newRow("stopped since") << "work"
-                                   << "state" << QByteArray("halted") << ip << err << "not running";
+    QTest::newRow("stopped since")
+        << "work"
+        << "state" << QByteArray("halted") << ip << err
+        << "not running and was not started (autostart is off; exit 1; a "
+           "fresh state query says Halted)";
     QTest::newRow("silent") << "work"
                             << "mode" << QByteArray("silent") << ip << err << "no begin marker";
     QTest::newRow("50 MB output") << "work"
