@@ -386,7 +386,7 @@ QString MainWindow::compareWith(const QString &path)
     auto *view = new QPlainTextEdit(dialog); // plain text: names as read
     view->setObjectName(QStringLiteral("compareText"));
     view->setReadOnly(true);
-    view->setPlainText(text);
+    view->setPlainText(untrustedtext::block(text, 1 << 20)); // names, exits and reasons as read
     layout->addWidget(view, 1);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
