@@ -5,6 +5,7 @@
 #include "checks/verifier.h"
 #include "live/changefollower.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 #include "qubes/livesource.h"
 #include "qubes/qubesdevents.h"
 
@@ -27,7 +28,9 @@ namespace {
 
 void printLine(const QString &line)
 {
-    QTextStream(stderr) << "qubes-netmap: " << line << Qt::endl;
+    // What the source or qubesd said can carry a qube's text: one clean line, never raw.
+    QTextStream(stderr) << untrustedtext::terminalLine(QStringLiteral("qubes-netmap: ") + line)
+                        << Qt::endl;
 }
 
 int pollIntervalMs()
