@@ -109,6 +109,18 @@ int runScenario(const QString &name)
 
 } // namespace
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMeasuresMemory = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kMeasuresMemory = false;
+#else
+constexpr bool kMeasuresMemory = true;
+#endif
+#else
+constexpr bool kMeasuresMemory = true;
+#endif
+
 class tst_HostileProcesses : public QObject
 {
     Q_OBJECT
@@ -229,8 +241,12 @@ void tst_HostileProcesses::scenario()
     QCOMPARE(got.value(QStringLiteral("CONTROL")), QStringLiteral("no"));
     const qint64 growth = got.value(QStringLiteral("PEAKRSS")).toLongLong()
         - got.value(QStringLiteral("BASERSS")).toLongLong();
-    QVERIFY2(growth < qint64(maxGrowthMiB) * 1024,
-             qPrintable(QStringLiteral("peak RSS grew by %1 MiB").arg(growth / 1024)));
+    // AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing about
+    // what the program holds there; the bound is checked in the normal build (as in
+    // tst_commandrunner).
+    if (kMeasuresMemory)
+        QVERIFY2(growth < qint64(maxGrowthMiB) * 1024,
+                 qPrintable(QStringLiteral("peak RSS grew by %1 MiB").arg(growth / 1024)));
     QVERIFY2(got.value(QStringLiteral("ELAPSEDMS")).toLongLong() < maxSeconds * 1000,
              qPrintable(QStringLiteral("took %1 ms").arg(got.value(QStringLiteral("ELAPSEDMS")))));
     if (got.contains(QStringLiteral("OUTPUTLEN")))
