@@ -178,7 +178,10 @@ std::optional<YamlRefusal> refuseUnsafeYaml(QByteArrayView untrustedYaml, int ma
     try {
         YAML::Parser parser(stream);
         Guard guard(maxScalarBytes);
-        while (parser.HandleNextDocument(guard)) { }
+        // The loaders read the first document only (YAML::Load), so only that one is guarded.
+        // yaml-cpp 0.7 can also go on handing out documents from a broken stream for ever, so
+        // looping until it says there are none would hang on a few hundred bytes.
+        parser.HandleNextDocument(guard);
     } catch (const Refused &r) {
         return r.refusal;
     } catch (const YAML::Exception &e) {
