@@ -1,6 +1,7 @@
 // CommandRunner: argument lists, closed stdin, caps, watchdog, exactly one finished() per start.
 
 #include "qubes/commandrunner.h"
+#include "sanitizer.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -42,20 +43,6 @@ CommandOutput runOne(const CommandSpec &s, int *signalCount = nullptr)
         return {};
     return args.at(1).value<CommandOutput>();
 }
-
-// AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing about what
-// the runner holds there; the bounds are checked in the normal build.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kMeasuresMemory = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kMeasuresMemory = false;
-#else
-constexpr bool kMeasuresMemory = true;
-#endif
-#else
-constexpr bool kMeasuresMemory = true;
-#endif
 
 // Peak resident memory of this process in KiB (Linux).
 qint64 peakRssKiB()

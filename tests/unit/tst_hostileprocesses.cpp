@@ -16,6 +16,7 @@
 //   - sanitizeEvidence() / the stderr line filter: the escape rows fail on control characters.
 
 #include "checks/verifier.h"
+#include "sanitizer.h"
 #include "io/snapshotyaml.h"
 #include "qubes/livesource.h"
 
@@ -109,17 +110,6 @@ int runScenario(const QString &name)
 
 } // namespace
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kMeasuresMemory = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kMeasuresMemory = false;
-#else
-constexpr bool kMeasuresMemory = true;
-#endif
-#else
-constexpr bool kMeasuresMemory = true;
-#endif
 
 class tst_HostileProcesses : public QObject
 {
