@@ -105,6 +105,21 @@ class RealQubes:
             return f.read()
 
 
+def clients(test):
+    """[(release, folder)] of the usable clients for a unittest case: a missing one is skipped
+    with a note, or fails the test under CI (CI=true); none at all skips the test."""
+    found = []
+    for release, folder in client_dirs():
+        if usable(folder):
+            found.append((release, folder))
+        elif os.environ.get("CI") == "true":
+            test.fail(missing_note(folder))
+        else:
+            print(f"skipped {release}: {missing_note(folder)}", file=sys.stderr)
+    if not found:
+        test.skipTest("no real Qubes admin client")
+    return found
+
 def base_state():
     """sys-net, sys-firewall, sys-vpn, work (behind sys-vpn), vault (none), a template."""
     return {
