@@ -23,6 +23,11 @@ qsizetype escapeLength(const QString &in, qsizetype i)
     if (i + 1 >= n)
         return 1;
     const char16_t kind = in[i + 1].unicode();
+    // Only a printable ASCII character continues an escape sequence; before anything else
+    // (a control character, or half of a surrogate pair) the ESC goes alone and what follows
+    // is judged on its own.
+    if (kind < 0x20 || kind > 0x7e)
+        return 1;
     qsizetype j = i + 2;
     if (kind == u'[') {
         while (j < n && in[j].unicode() >= 0x30 && in[j].unicode() <= 0x3f)
