@@ -308,6 +308,8 @@ Result<Snapshot> runVerification(const CliOptions &options, Snapshot snapshot)
     if (!made)
         return made.error();
     const VerifyRequest request = std::move(made).value();
+    // The exports, colours and exit code judge by the same intent as the checks.
+    snapshot.intent = request.expectations;
 
     if (options.drill) {
         auto plan = planVerification(snapshot, request);

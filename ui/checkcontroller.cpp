@@ -229,6 +229,12 @@ Status CheckController::startRun(const VerifyRequest &request)
     connect(verifier, &Verifier::progress, this, &CheckController::onProgress);
     connect(verifier, &Verifier::qubeBusy, m_window->scene(), &DiagramScene::setQubeBusy);
     connect(verifier, &Verifier::finished, this, &CheckController::onFinished);
+    if (m_window->snapshot().intent != request.expectations) {
+        // The map, inspector and exports judge by the intent the checks are judged by.
+        Snapshot withIntent = m_window->snapshot();
+        withIntent.intent = request.expectations;
+        m_window->showFollowedSnapshot(withIntent);
+    }
     const Status started = verifier->start(m_window->snapshot(), request);
     if (!started) {
         delete verifier;

@@ -6,7 +6,7 @@
 #include "model/snapshot.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
-#include "policy/inference.h"
+#include "policy/expectations.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -85,7 +85,7 @@ QByteArray exportJson(const Snapshot &snapshot)
         o.insert(QStringLiteral("tags"), textArray(q.tags));
         o.insert(QStringLiteral("egress"), textArray(chain));
         o.insert(QStringLiteral("expected_egress"),
-                 inferExpectation(snapshot, topology, name).toString());
+                 intendedEgress(snapshot, topology, name).toString());
         o.insert(QStringLiteral("external_ip"), orNull(colouring.qubeExitIp.value(name)));
         QJsonArray checks;
         for (CheckKind kind : allCheckKinds()) {

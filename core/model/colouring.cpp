@@ -1,7 +1,7 @@
 #include "colouring.h"
 
 #include "checkindex.h"
-#include "policy/inference.h"
+#include "policy/expectations.h"
 #include "qubeverdict.h"
 #include "snapshot.h"
 #include "topology.h"
@@ -104,7 +104,7 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
         const QString ip = exitResult->externalIp;
         colouring.qubeExitIp.insert(name, ip);
         qubesByIp[ip] << name;
-        const Expectation expected = inferExpectation(snapshot, topology, name);
+        const Expectation expected = intendedEgress(snapshot, topology, name);
         kindsByIp[ip].insert(torPassed ? QStringLiteral("tor") : expected.kindId());
     }
 

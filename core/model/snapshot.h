@@ -3,6 +3,7 @@
 
 #include "checkresult.h"
 #include "firewallrule.h"
+#include "intent.h"
 #include "qube.h"
 
 #include <QDateTime>
@@ -36,6 +37,9 @@ struct Snapshot
     QMap<QString, QStringList> tunnels; // network qube -> tunnel interfaces seen up in it
     std::vector<CheckResult> checks; // evidence, in the order it arrived
     QStringList rejected; // rows the source printed that were refused, with the reason
+    // The owner's intent (--expect); empty: inferred from the network. Views, exports and
+    // verdicts all judge by it (policy/expectations.h: intendedEgress()).
+    Expectations intent;
 
     const Qube *find(QStringView name) const;
     int indexOf(QStringView name) const;

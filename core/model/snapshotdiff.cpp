@@ -38,6 +38,9 @@ void carryEvidence(const Snapshot &older, Snapshot *newer)
     for (auto it = older.tunnels.cbegin(); it != older.tunnels.cend(); ++it)
         if (!newer->tunnels.contains(it.key()) && newer->find(it.key()))
             newer->tunnels.insert(it.key(), it.value());
+    // The owner's intent belongs to the document, not to one reading of the system.
+    if (newer->intent.isEmpty())
+        newer->intent = older.intent;
 }
 
 } // namespace netmap

@@ -25,7 +25,7 @@ struct SnapshotDiff
 SnapshotDiff diffSnapshots(const Snapshot &older, const Snapshot &newer);
 
 // Carries the evidence and firewall rules of `older` over to `newer` (a refreshed read of the
-// same system); results whose path changed stay, and show as stale.
+// same system), and the owner's intent; results whose path changed stay, and show as stale.
 void carryEvidence(const Snapshot &older, Snapshot *newer);
 
 } // namespace netmap

@@ -179,6 +179,11 @@ Expectation expectationFor(const Expectations &expectations, const Snapshot &sna
     return inferExpectation(snapshot, topology, qube);
 }
 
+Expectation intendedEgress(const Snapshot &snapshot, const Topology &topology, QStringView qube)
+{
+    return expectationFor(snapshot.intent, snapshot, topology, qube);
+}
+
 bool reachAllowed(const Expectations &expectations, QStringView from, QStringView to)
 {
     return expectations.allowedReach.contains({from.toString(), to.toString()});

@@ -17,17 +17,6 @@ namespace netmap {
 struct Snapshot;
 class Topology;
 
-struct Expectations
-{
-    QMap<QString, Expectation> byQube; // qube name -> intended egress
-    QList<QPair<QString, Expectation>> byTag; // in file order; the first tag a qube carries wins
-    QSet<QPair<QString, QString>> allowedReach; // (from, to): from may reach to
-    QString sourceFile; // empty when no file was given
-
-    bool isEmpty() const { return byQube.isEmpty() && byTag.isEmpty() && allowedReach.isEmpty(); }
-    friend bool operator==(const Expectations &, const Expectations &) = default;
-};
-
 constexpr qint64 kMaxExpectationsFileBytes = 1 << 20;
 
 // Parses "clearnet", "vpn", "tor", "none" or "via QUBE"; nullopt when it is anything else.
@@ -40,6 +29,9 @@ Result<Expectations> loadExpectationsFile(const QString &path);
 // inferExpectation(). The "why" says which applied.
 Expectation expectationFor(const Expectations &expectations, const Snapshot &snapshot,
                            const Topology &topology, QStringView qube);
+// The same for the intent the snapshot carries (Snapshot::intent): what every view, export and
+// verdict shows as the qube's expected egress.
+Expectation intendedEgress(const Snapshot &snapshot, const Topology &topology, QStringView qube);
 // True when the file allows `from` to reach `to`.
 bool reachAllowed(const Expectations &expectations, QStringView from, QStringView to);
 

@@ -1,6 +1,8 @@
 #pragma once
 // Expectation: what the owner intends for a qube's egress; inference when no file says it.
 
+#include "model/intent.h"
+
 #include <QString>
 
 namespace netmap {
@@ -8,20 +10,8 @@ namespace netmap {
 struct Snapshot;
 class Topology;
 
-struct Expectation
-{
-    enum class Egress { Clearnet, Vpn, Tor, None, Via };
-    Egress egress = Egress::Clearnet;
-    QString via; // the qube that must be on the path, for Egress::Via
-    QString why; // "behind sys-whonix (Whonix gateway)", "expectations file: qube work", ...
-
-    QString kindId() const; // "clearnet", "vpn", "tor", "none", "via"
-    QString toString() const; // "vpn", "via sys-vpn"
-    friend bool operator==(const Expectation &, const Expectation &) = default;
-};
-
-// docs/ARCHITECTURE.md §4 inference: behind a Whonix gateway or tagged anon-vm -> tor; behind a qube with a
-// tunnel interface, or a network qube named or tagged "vpn" (tunnel up or not) -> vpn;
+// docs/ARCHITECTURE.md §4 inference: behind a Whonix gateway or tagged anon-vm -> tor; behind a
+// qube with a tunnel interface, or a network qube named or tagged "vpn" (tunnel up or not) -> vpn;
 // no netvm and not providing network -> none; otherwise clearnet.
 Expectation inferExpectation(const Snapshot &snapshot, const Topology &topology, QStringView qube);
 

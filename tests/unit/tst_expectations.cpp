@@ -1,9 +1,15 @@
 // The expectations YAML and how it falls back to inference.
+#include "io/jsonexport.h"
 #include "io/snapshotyaml.h"
+#include "model/colouring.h"
+#include "model/snapshotdiff.h"
 #include "model/topology.h"
 #include "policy/expectations.h"
 
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
 using namespace netmap;
@@ -16,6 +22,7 @@ private slots:
     void egressValues();
     void example();
     void lookup();
+    void intentEverywhere();
     void invalid_data();
     void invalid();
 };
@@ -89,6 +96,54 @@ void tst_Expectations::lookup()
     QCOMPARE(expectationFor(none, s, t, u"work-vpn").egress, Expectation::Egress::Vpn);
     QCOMPARE(expectationFor(none, s, t, u"work").egress, Expectation::Egress::Clearnet);
     QVERIFY(!reachAllowed(none, u"work", u"untrusted"));
+}
+
+// The intent the snapshot carries is the one the JSON, the colours and a refreshed read show,
+// not inference (with {work: vpn} the JSON once said clearnet while the checks said vpn).
+void tst_Expectations::intentEverywhere()
+{
+    Snapshot s = demoSnapshot();
+    s.checks.clear();
+    auto x = expectationsFromYaml("qubes:\n  work: vpn\n", QStringLiteral("x.yaml"));
+    QVERIFY(x.ok());
+    const Topology t(s);
+    QCOMPARE(intendedEgress(s, t, u"work").egress, Expectation::Egress::Clearnet);
+    s.intent = *x;
+    QCOMPARE(intendedEgress(s, t, u"work").egress, Expectation::Egress::Vpn);
+
+    auto expectedIn = [](const Snapshot &snapshot, const QString &qube) {
+        const QJsonObject root = QJsonDocument::fromJson(exportJson(snapshot)).object();
+        for (const QJsonValue &v : root.value(QStringLiteral("qubes")).toArray())
+            if (v.toObject().value(QStringLiteral("name")).toString() == qube)
+                return v.toObject().value(QStringLiteral("expected_egress")).toString();
+        return QStringLiteral("absent");
+    };
+    QCOMPARE(expectedIn(s, QStringLiteral("work")), QStringLiteral("vpn"));
+    QCOMPARE(expectedIn(s, QStringLiteral("untrusted")),
+             inferExpectation(s, t, u"untrusted").toString());
+
+    // The only qube that saw this exit is meant to be on a VPN: the legend calls it a VPN exit.
+    CheckResult r;
+    r.qube = *QubeName::fromUntrusted(u"work");
+    r.check = CheckKind::ExternalIp;
+    r.status = CheckStatus::Fail;
+    r.externalIp = QStringLiteral("203.0.113.99");
+    r.pathAtRun = t.egressChain(u"work");
+    s.checks.push_back(r);
+    const Colouring c = colourPaths(s, t);
+    bool found = false;
+    for (const ExitInfo &e : c.exits)
+        if (e.ip == r.externalIp) {
+            QCOMPARE(e.kind, QStringLiteral("vpn"));
+            found = true;
+        }
+    QVERIFY(found);
+
+    // A refreshed read of the system keeps the intent.
+    Snapshot refreshed = demoSnapshot();
+    carryEvidence(s, &refreshed);
+    QCOMPARE(refreshed.intent, s.intent);
+    QCOMPARE(expectedIn(refreshed, QStringLiteral("work")), QStringLiteral("vpn"));
 }
 
 void tst_Expectations::invalid_data()

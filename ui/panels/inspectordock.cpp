@@ -9,7 +9,7 @@
 #include "diagram/diagramtheme.h"
 #include "model/findings.h"
 #include "model/topology.h"
-#include "policy/inference.h"
+#include "policy/expectations.h"
 
 #include <QFormLayout>
 #include <QHeaderView>
@@ -296,7 +296,7 @@ void InspectorDock::showQube(const QString &name)
     if (verdict.killSwitchFailed)
         verdictText += tr("; kill switch failed: traffic leaves when the tunnel is down");
     m_values[QStringLiteral("verdict")]->setText(verdictText);
-    const Expectation expected = inferExpectation(m_snapshot, *m_topology, m_qube);
+    const Expectation expected = intendedEgress(m_snapshot, *m_topology, m_qube);
     m_values[QStringLiteral("expected")]->setText(
         expected.why.isEmpty() ? expected.toString()
                                : tr("%1 — %2").arg(expected.toString(), expected.why));
