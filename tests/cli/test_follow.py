@@ -78,8 +78,13 @@ class Follow(unittest.TestCase):
                     self.assertIn(b"admin.Events", q.log().encode())
                     time.sleep(0.3)
                     q.tool("qvm-prefs", "work", "netvm", "sys-firewall")
-                    e = f.next_event(2.0)  # from the moment qubesd made the change
-                    self.assertIsNotNone(e, f"no event within 2 s ({release})")
+                    # 2 s from the moment qubesd made the change, on an idle machine: the
+                    # follower's refresh runs the real (Python) qvm-ls, so a machine busy with
+                    # other tests gets the bound scaled by its load per core. Polling is off:
+                    # any event at all came through the event stream.
+                    bound = 2.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+                    e = f.next_event(bound)
+                    self.assertIsNotNone(e, f"no event within {bound:.1f} s ({release})")
                     self.assertEqual((e["event"], e["qube"], e["from"], e["to"]),
                                      ("netvm-changed", "work", "sys-vpn", "sys-firewall"))
                     self.assertRegex(e["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
