@@ -9,6 +9,7 @@
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
 #include "io/snapshotyaml.h"
+#include "loadscale.h"
 #include "mainwindow.h"
 #include "panels/checkresultsmodel.h"
 #include "panels/drilldialog.h"
@@ -539,15 +540,17 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
                  + model->count(CheckStatus::Error),
              0);
     std::sort(lateness.begin(), lateness.end());
-    QVERIFY(lateness.size() > 50);
+    // Bounds for an idle machine, scaled by the load of a shared one (tests/common/loadscale.h).
+    const double load = testing::loadFactor();
+    QVERIFY(lateness.size() > 50 / load);
     const qint64 median = lateness[lateness.size() / 2];
     const qint64 p95 = lateness[lateness.size() * 95 / 100];
     const qint64 worst = lateness.last();
     qInfo("20 checks hanging: %lld ticks, lateness median %lld ms, p95 %lld ms, worst %lld ms; "
           "CPU %lld ms in %lld ms",
           qint64(lateness.size()), median, p95, worst, cpu, wall);
-    QVERIFY2(p95 < 50, qPrintable(QString("event loop late by %1 ms (p95)").arg(p95)));
-    QVERIFY2(worst < 250, qPrintable(QString("event loop stalled %1 ms").arg(worst)));
+    QVERIFY2(p95 < 50 * load, qPrintable(QString("event loop late by %1 ms (p95)").arg(p95)));
+    QVERIFY2(worst < 250 * load, qPrintable(QString("event loop stalled %1 ms").arg(worst)));
     QVERIFY2(cpu < wall / 2, "the UI thread is busy while it only waits");
     // The window still answers meanwhile: the menu opens, the dock sorts.
     QVERIFY(menuActions(window, "app03").contains("checkExternalIp"));

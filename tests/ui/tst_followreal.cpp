@@ -4,15 +4,13 @@
 // qubesd stand-in's socket in NETMAP_QUBESD_SOCKET.
 
 #include "live/livecontroller.h"
+#include "loadscale.h"
 #include "mainwindow.h"
 #include "qubes/commandrunner.h"
 
 #include <QElapsedTimer>
-#include <QThread>
 #include <QTemporaryDir>
 #include <QTest>
-
-#include <cstdlib>
 
 using namespace netmap;
 
@@ -28,15 +26,6 @@ private:
 };
 
 namespace {
-// A bound in ms, multiplied by the machine's load per core when that is above 1.
-int loadScaled(int ms)
-{
-    double load[1] = {0};
-    const double cores = qMax(1, QThread::idealThreadCount());
-    const double factor = getloadavg(load, 1) == 1 ? qMax(1.0, load[0] / cores) : 1.0;
-    return int(ms * factor);
-}
-
 QString netvmOf(const MainWindow &w, const char *qube)
 {
     const Qube *q = w.snapshot().find(QString::fromLatin1(qube));
@@ -78,7 +67,7 @@ void tst_FollowReal::windowFollowsRealQvmPrefs()
     // 2 s on an idle machine; the refresh runs the real (Python) qvm-ls, so a machine busy with
     // other tests gets the bound scaled by its load (polling is off: any update at all came
     // through the event stream).
-    const int bound = loadScaled(2000);
+    const int bound = int(testing::loadScaled(2000));
     QTRY_COMPARE_WITH_TIMEOUT(netvmOf(w, "work"), after, bound);
     qInfo("the window showed the change %lld ms after qvm-prefs returned (bound %d ms)",
           qint64(sinceChange.elapsed()), bound);
