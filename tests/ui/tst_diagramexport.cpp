@@ -11,6 +11,7 @@
 #include "export/svgwriter.h"
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
+#include "skips.h"
 
 #include <QFile>
 #include <QImage>
@@ -329,7 +330,7 @@ void tst_DiagramExport::svgLooksLikeThePng()
     // The SVG as another renderer (librsvg) draws it, against our PNG of the same picture.
     const QString rsvg = QStandardPaths::findExecutable("rsvg-convert");
     if (rsvg.isEmpty())
-        QSKIP("rsvg-convert is not installed (Debian: librsvg2-bin)");
+        NETMAP_SKIP("rsvg-convert is not installed (Debian: librsvg2-bin)");
     QFETCH(QString, snapshot);
     QFETCH(bool, templates);
     const Snapshot s = snapshot == "demo" ? demoSnapshot()
@@ -534,5 +535,5 @@ void tst_DiagramExport::replacesAnOldExport()
     QVERIFY(readSvg(path).texts.contains("sys-firewall"));
 }
 
-QTEST_MAIN(tst_DiagramExport)
+NETMAP_TEST_MAIN(tst_DiagramExport)
 #include "tst_diagramexport.moc"

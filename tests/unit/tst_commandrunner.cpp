@@ -2,6 +2,7 @@
 
 #include "qubes/commandrunner.h"
 #include "sanitizer.h"
+#include "skips.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -237,7 +238,7 @@ void tst_CommandRunner::hugeStdoutStaysBounded()
     QCOMPARE(out.stdoutData.size(), 1 << 20);
     const qint64 after = peakRssKiB();
     if (before < 0 || after < 0)
-        QSKIP("no /proc/self/status to measure memory");
+        NETMAP_SKIP("no /proc/self/status to measure memory");
     QVERIFY2(!kMeasuresMemory || after - before < 24 * 1024,
              qPrintable(QStringLiteral("grew by %1 KiB").arg(after - before)));
 }
@@ -258,7 +259,7 @@ void tst_CommandRunner::hugeStderrStaysBounded()
     QCOMPARE(out.stderrData, QByteArray(4096, '\0'));
     const qint64 after = peakRssKiB();
     if (before < 0 || after < 0)
-        QSKIP("no /proc/self/status to measure memory");
+        NETMAP_SKIP("no /proc/self/status to measure memory");
     QVERIFY2(!kMeasuresMemory || after - before < 24 * 1024,
              qPrintable(QStringLiteral("grew by %1 KiB").arg(after - before)));
 }
@@ -644,5 +645,5 @@ void tst_CommandRunner::streamCancelFromLine()
     QCOMPARE(finished.first().at(1).value<CommandOutput>().outcome, Outcome::Cancelled);
 }
 
-QTEST_GUILESS_MAIN(tst_CommandRunner)
+NETMAP_GUILESS_TEST_MAIN(tst_CommandRunner)
 #include "tst_commandrunner.moc"

@@ -9,6 +9,7 @@
 #include "model/untrustedtext.h"
 #include "policy/expectations.h"
 #include "qubes/qvmparsers.h"
+#include "skips.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -107,7 +108,7 @@ void tst_HostileFiles::hugeSnapshotFile()
 void tst_HostileFiles::endlessSnapshotFile()
 {
     if (!QFile::exists(QStringLiteral("/dev/zero")))
-        QSKIP("no /dev/zero");
+        NETMAP_SKIP("no /dev/zero");
     QElapsedTimer timer;
     timer.start();
     const auto loaded = loadSnapshotFile(QStringLiteral("/dev/zero"));
@@ -289,5 +290,5 @@ void tst_HostileFiles::longDigitRunsAreNotAddresses()
     QVERIFY(validIpv4(u"203.0.113.7").has_value());
 }
 
-QTEST_GUILESS_MAIN(tst_HostileFiles)
+NETMAP_GUILESS_TEST_MAIN(tst_HostileFiles)
 #include "tst_hostilefiles.moc"

@@ -10,6 +10,7 @@
 #include "io/files.h"
 #include "io/jsonexport.h"
 #include "io/snapshotyaml.h"
+#include "skips.h"
 
 #include <QDir>
 #include <QFile>
@@ -148,10 +149,10 @@ void tst_HostileSaves::fullDisk()
 {
     QFETCH(QString, writer);
     if (!m_mounts)
-        QSKIP(qPrintable(m_why));
+        NETMAP_SKIP(qPrintable(m_why));
     const QString dir = mountTmpfs();
     if (dir.isEmpty())
-        QSKIP(qPrintable(m_why));
+        NETMAP_SKIP(qPrintable(m_why));
     const QString path = dir + QStringLiteral("/netmap.out");
     QVERIFY(writeFileAtomically(path, kOldContent).ok());
 
@@ -177,7 +178,7 @@ void tst_HostileSaves::readOnlyFolder()
     if (m_mounts) {
         dir = mountTmpfs();
         if (dir.isEmpty())
-            QSKIP(qPrintable(m_why));
+            NETMAP_SKIP(qPrintable(m_why));
         QVERIFY(writeFileAtomically(dir + QStringLiteral("/netmap.out"), kOldContent).ok());
         QVERIFY2(mount(nullptr, QFile::encodeName(dir).constData(), nullptr,
                        MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr)
@@ -189,7 +190,7 @@ void tst_HostileSaves::readOnlyFolder()
         QVERIFY(writeFileAtomically(dir + QStringLiteral("/netmap.out"), kOldContent).ok());
         QVERIFY(QFile::setPermissions(dir, QFile::ReadOwner | QFile::ExeOwner));
     } else {
-        QSKIP(qPrintable(m_why));
+        NETMAP_SKIP(qPrintable(m_why));
     }
     const QString path = dir + QStringLiteral("/netmap.out");
     checkRefusal(save(writer, path), path, dir, {QStringLiteral("netmap.out")});
@@ -197,5 +198,5 @@ void tst_HostileSaves::readOnlyFolder()
         QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
 }
 
-QTEST_GUILESS_MAIN(tst_HostileSaves)
+NETMAP_GUILESS_TEST_MAIN(tst_HostileSaves)
 #include "tst_hostilesaves.moc"

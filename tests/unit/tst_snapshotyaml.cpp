@@ -12,7 +12,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <unistd.h>
+#include <csignal>
+#include <sys/resource.h>
 
 using namespace netmap;
 
@@ -110,22 +111,38 @@ void tst_SnapshotYaml::missingFile()
     QVERIFY(loaded.error().toString().startsWith(QStringLiteral("/nonexistent/x.yaml: ")));
 }
 
+// A save that fails half-way (the file-size limit stands in for a full disk; it binds root too,
+// where folder permissions would not) leaves the old file exactly as it was.
 void tst_SnapshotYaml::atomicSaveKeepsOldFileOnFailure()
 {
-    if (::geteuid() == 0)
-        QSKIP("root ignores folder permissions; the read-only case cannot be staged");
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("s.yaml"));
-    QVERIFY(saveSnapshotFile(demoSnapshot(), path).ok());
-    const QByteArray before = QFile(path).exists() ? [&] { QFile f(path); f.open(QIODevice::ReadOnly); return f.readAll(); }() : QByteArray();
-    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
-    Snapshot other;
-    auto saved = saveSnapshotFile(other, path);
-    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    QVERIFY(!saved.ok());
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    QCOMPARE(f.readAll(), before);
+    Snapshot big = demoSnapshot();
+    QVERIFY(saveSnapshotFile(big, path).ok());
+    QFile old(path);
+    QVERIFY(old.open(QIODevice::ReadOnly));
+    const QByteArray before = old.readAll();
+    old.close();
+    QVERIFY(before.size() > 4096);
+
+    struct rlimit saved {};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    struct rlimit small = saved;
+    small.rlim_cur = 1024; // smaller than the snapshot: its write fails with EFBIG
+    const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+    Snapshot other = demoSnapshot();
+    other.sourceDetail = QStringLiteral("a different save");
+    const auto status = saveSnapshotFile(other, path);
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    std::signal(SIGXFSZ, oldHandler);
+
+    QVERIFY(!status.ok());
+    QVERIFY2(status.error().toString().startsWith(path), qPrintable(status.error().toString()));
+    QFile after(path);
+    QVERIFY(after.open(QIODevice::ReadOnly));
+    QCOMPARE(after.readAll(), before);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList {QStringLiteral("s.yaml")});
 }
 
 void tst_SnapshotYaml::jsonOfDemo()
