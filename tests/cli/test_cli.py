@@ -66,7 +66,7 @@ class Cli(unittest.TestCase):
 
     def test_demo_json(self):
         r = run('--demo', '--export', self.out('demo.json'))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)  # the demo breaks no expectation
         doc = json.loads(read(self.out('demo.json')))
         self.assertEqual(doc['schema'], 'qubes-netmap/1')
         self.assertEqual(doc['source'], 'demo')
@@ -82,7 +82,7 @@ class Cli(unittest.TestCase):
 
     def test_live_qvm_ls_reflected_exactly(self):
         r = run('--export', self.out('live.json'))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)  # no check ran; nothing in the fixture is broken
         doc = json.loads(read(self.out('live.json')))
         self.assertEqual(doc['source'], 'qvm-ls')
         names = [q['name'] for q in doc['qubes']]
@@ -136,9 +136,9 @@ class Cli(unittest.TestCase):
 
     def test_snapshot_round_trip(self):
         r = run('--demo', '--export', self.out('a.yaml'), '--export', self.out('a.json'))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
         r = run('--snapshot', self.out('a.yaml'), '--export', self.out('b.yaml'), '--export', self.out('b.json'))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(read(self.out('a.yaml')), read(self.out('b.yaml')))
         self.assertEqual(json.loads(read(self.out('a.json')))['links'], json.loads(read(self.out('b.json')))['links'])
 

@@ -38,7 +38,17 @@ void tst_CheckConfig::shippedDefault()
     QVERIFY(f.open(QIODevice::ReadOnly));
     auto parsed = checkConfigFromYaml(f.readAll(), QStringLiteral("config.yaml"));
     QVERIFY(parsed.ok());
+    // What the shipped file says is what defaults() gives (sourceFile above fails when the
+    // file does not parse and the code's own values stand in).
     QCOMPARE(parsed->ipEchoUrls, c.ipEchoUrls);
+    QCOMPARE(parsed->torCheckUrl, c.torCheckUrl);
+    QCOMPARE(parsed->dnsWhoami, c.dnsWhoami);
+    QCOMPARE(parsed->timeoutSeconds, c.timeoutSeconds);
+    QCOMPARE(parsed->connectTimeoutSeconds, c.connectTimeoutSeconds);
+    QCOMPARE(parsed->concurrency, c.concurrency);
+    QCOMPARE(parsed->isolationPorts, c.isolationPorts);
+    const auto broken = checkConfigFromYaml("checks: [", QStringLiteral("config.yaml"));
+    QVERIFY(!broken.ok()); // and a broken file is refused, never replaced by those values
 }
 
 void tst_CheckConfig::valid_data()
