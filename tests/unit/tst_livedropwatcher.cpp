@@ -1,11 +1,12 @@
 // The dropped-traffic watch: the exact commands (the self-removal starts before the rule is
 // added), and the watch through the real qvm-run against the qubesd stand-in, whose
-// qrexec-client runs the commands in a scripted network qube (written below) that records them
-// and prints log lines.
+// qrexec-client runs the commands in a scripted network qube (tests/common/scriptednetqube.h)
+// that records them and prints log lines.
 
 #include "live/dropwatcher.h"
 
 #include "realqubes.h"
+#include "scriptednetqube.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -16,29 +17,6 @@
 using namespace netmap;
 
 namespace {
-// The network qube, as qrexec_client.py --fixture runs it: `qube.sh QUBE USER CMD`. It notes
-// each command and answers by what it is: arm ("netmap-armed 7", or exit 3 with the text of
-// DIR/arm-fail), stream (DIR/lines with %TOKEN% filled in, then an empty line every 0.2 s
-// until qrexec-client goes away, as a follow of the kernel log waits), disarm. %DIR% is the
-// test's folder (the real qvm-run passes no environment of the test through).
-const char kQube[] = R"SH(#!/bin/sh
-dir='%DIR%'
-printf '%s %s\t%s\n' "$1" "$2" "$(printf %s "$3" | tr '\n' ' ')" >> "$dir/calls.log"
-case "$3" in
-*"nft insert rule"*)
-    if [ -e "$dir/arm-fail" ]; then cat "$dir/arm-fail" >&2; exit 3; fi
-    echo "netmap-armed 7" ;;
-*journalctl*)
-    token=$(grep -o 'netmap-drop-[0-9a-f]*' "$dir/calls.log" | tail -n 1 | sed 's/^netmap-drop-//')
-    [ -e "$dir/lines" ] && sed "s/%TOKEN%/$token/g" "$dir/lines"
-    while echo; do sleep 0.2; done ;;
-*"nft delete rule"*)
-    echo "netmap-disarmed" ;;
-*)
-    echo "unexpected command" >&2
-    exit 2 ;;
-esac
-)SH";
 
 const QString kToken = QStringLiteral("0123456789abcdef");
 
@@ -84,12 +62,8 @@ void tst_LiveDropWatcher::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     m_path = qgetenv("PATH");
-    const QString qube = m_dir.filePath(QStringLiteral("qube.sh"));
-    QFile script(qube);
-    QVERIFY(script.open(QIODevice::WriteOnly));
-    script.write(QByteArray(kQube).replace("%DIR%", m_dir.path().toLocal8Bit()));
-    script.close();
-    QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    const QString qube = test::writeScriptedNetQube(m_dir.path());
+    QVERIFY(!qube.isEmpty());
     const QJsonObject state {
         {QStringLiteral("qubes"),
          QJsonObject {{QStringLiteral("sys-net"),
