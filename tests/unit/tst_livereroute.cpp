@@ -25,21 +25,23 @@ namespace {
 QJsonObject demoState(const QJsonObject &work = {})
 {
     const auto provider = [](const char *netvm, const char *state = "Running") {
-        return QJsonObject {{QStringLiteral("provides_network"), true},
-                            {QStringLiteral("netvm"), netvm ? QJsonValue(QString::fromLatin1(netvm))
-                                                            : QJsonValue(QJsonValue::Null)},
-                            {QStringLiteral("state"), QString::fromLatin1(state)}};
+        return QJsonObject {
+            {QStringLiteral("provides_network"), true},
+            {QStringLiteral("netvm"),
+             netvm ? QJsonValue(QString::fromLatin1(netvm)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("state"), QString::fromLatin1(state)}};
     };
     return QJsonObject {
         {QStringLiteral("globals"),
          QJsonObject {{QStringLiteral("default_netvm"), QStringLiteral("sys-firewall")}}},
         {QStringLiteral("qubes"),
-         QJsonObject {{QStringLiteral("sys-net"), provider(nullptr)},
-                      {QStringLiteral("sys-firewall"), provider("sys-net")},
-                      {QStringLiteral("sys-vpn"), provider("sys-firewall")},
-                      {QStringLiteral("sys-whonix"), provider("sys-firewall")},
-                      {QStringLiteral("vault"), QJsonObject {{QStringLiteral("netvm"), QJsonValue::Null}}},
-                      {QStringLiteral("work"), work}}}};
+         QJsonObject {
+             {QStringLiteral("sys-net"), provider(nullptr)},
+             {QStringLiteral("sys-firewall"), provider("sys-net")},
+             {QStringLiteral("sys-vpn"), provider("sys-firewall")},
+             {QStringLiteral("sys-whonix"), provider("sys-firewall")},
+             {QStringLiteral("vault"), QJsonObject {{QStringLiteral("netvm"), QJsonValue::Null}}},
+             {QStringLiteral("work"), work}}}};
 }
 
 QString prefsListing(const char *mark, const char *value)
@@ -58,7 +60,8 @@ private slots:
     void cleanupTestCase();
     void candidates_data();
     void candidates();
-    void runningQubeGetsRunningNetvms();
+    void runningQubeOntoHaltedNetvmStartsItFirst();
+    void startsTheNetvmWithTheRealClient();
     void listing_data();
     void listing();
     void plans_data();
@@ -92,6 +95,16 @@ private:
                 out << m.captured(1) + u' ' + m.captured(2);
         }
         return out.mid(m_seen);
+    }
+    QString stateOf(const char *qube) const
+    {
+        return m_qubes.state()
+            .value(QStringLiteral("qubes"))
+            .toObject()
+            .value(QString::fromLatin1(qube))
+            .toObject()
+            .value(QStringLiteral("state"))
+            .toString();
     }
     QJsonValue netvmOf(const char *qube) const
     {
@@ -143,17 +156,85 @@ void tst_LiveReroute::candidates()
     QCOMPARE(netvmCandidates(demoSnapshot(), qube), expected);
 }
 
-void tst_LiveReroute::runningQubeGetsRunningNetvms()
+void tst_LiveReroute::runningQubeOntoHaltedNetvmStartsItFirst()
 {
-    // qubesd: "Cannot dynamically attach to stopped qube" (the stand-in refuses the same).
+    // qubesd: "Cannot dynamically attach to stopped qube" (the stand-in refuses the same): a
+    // running qube is still offered a halted netvm, and the plan starts that netvm first.
     Snapshot s = demoSnapshot();
     s.qubes[size_t(s.indexOf(u"sys-vpn"))].state = QStringLiteral("Halted");
     QCOMPARE(netvmCandidates(s, QStringLiteral("work")),
-             QStringList({"sys-firewall", "sys-net", "sys-whonix"}));
-    QVERIFY(!planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-vpn"), std::nullopt));
-    // A halted qube may be connected to a halted netvm.
+             QStringList({"sys-firewall", "sys-net", "sys-vpn", "sys-whonix"}));
+    const auto plan
+        = planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-vpn"), std::nullopt);
+    QVERIFY(plan);
+    QVERIFY(plan->start);
+    QCOMPARE(plan->start->display(), QStringLiteral("qvm-start sys-vpn"));
+    QCOMPARE(plan->apply.display(), QStringLiteral("qvm-prefs work netvm sys-vpn"));
+    QCOMPARE(plan->undo.display(), QStringLiteral("qvm-prefs work netvm sys-firewall"));
+    // A running netvm, or a halted qube: nothing to start.
+    QVERIFY(!planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-net"), std::nullopt)
+                 ->start);
+    QVERIFY(!needsNetvmStarted(s, QStringLiteral("vault"), QStringLiteral("sys-vpn")));
+    QVERIFY(!planNetvmChange(s, QStringLiteral("vault"), QStringLiteral("sys-vpn"), std::nullopt)
+                 ->start);
     QCOMPARE(netvmCandidates(s, QStringLiteral("vault")),
              QStringList({"sys-firewall", "sys-net", "sys-vpn", "sys-whonix"}));
+}
+
+void tst_LiveReroute::startsTheNetvmWithTheRealClient()
+{
+    // sys-vpn is halted in qubesd and on the map; work runs.
+    QJsonObject state = demoState();
+    QJsonObject qubes = state.value(QStringLiteral("qubes")).toObject();
+    QJsonObject vpn = qubes.value(QStringLiteral("sys-vpn")).toObject();
+    vpn.insert(QStringLiteral("state"), QStringLiteral("Halted"));
+    qubes.insert(QStringLiteral("sys-vpn"), vpn);
+    state.insert(QStringLiteral("qubes"), qubes);
+    use(state);
+    Snapshot s = demoSnapshot();
+    s.qubes[size_t(s.indexOf(u"sys-vpn"))].state = QStringLiteral("Halted");
+
+    NetvmChanger changer;
+    QSignalSpy prepared(&changer, &NetvmChanger::prepared);
+    QSignalSpy applied(&changer, &NetvmChanger::applied);
+    changer.prepare(s, QStringLiteral("work"), QStringLiteral("sys-vpn"));
+    QVERIFY(prepared.wait(20000));
+    const auto plan = prepared.first().first().value<NetvmChangePlan>();
+    QVERIFY(plan.start);
+    QTest::qWait(100);
+    QCOMPARE(stateOf("sys-vpn"), QStringLiteral("Halted")); // nothing before apply()
+    QVERIFY(!m_qubes.log().contains(QStringLiteral("admin.vm.Start")));
+
+    changer.apply(plan);
+    QVERIFY(applied.wait(20000));
+    QCOMPARE(stateOf("sys-vpn"), QStringLiteral("Running"));
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("sys-vpn")));
+    const QString log = m_qubes.log();
+    const qsizetype started
+        = log.lastIndexOf(QStringLiteral("call b'admin.vm.Start'+b'' (b'dom0' -> b'sys-vpn')"));
+    const qsizetype set = log.lastIndexOf(
+        QStringLiteral("call b'admin.vm.property.Set'+b'netvm' (b'dom0' -> b'work')"));
+    QVERIFY(started > 0);
+    QVERIFY(set > started);
+    QCOMPARE(changes(), QStringList {"Set work"}); // no refused attempt before the start
+    QVERIFY(!log.contains(QStringLiteral("QubesVMNotStartedError")));
+
+    // The start fails: nothing else is changed, and the message is qvm-start's.
+    QJsonObject misbehave {{QStringLiteral("error"),
+                            QJsonObject {{QStringLiteral("admin.vm.Start"),
+                                          QJsonArray {QStringLiteral("QubesException"),
+                                                      QStringLiteral("not enough memory")}}}}};
+    state.insert(QStringLiteral("misbehave"), misbehave);
+    use(state);
+    QSignalSpy failed(&changer, &NetvmChanger::commandFailed);
+    changer.apply(plan);
+    QVERIFY(failed.wait(20000));
+    const QString message = failed.first().at(2).toString();
+    QVERIFY2(message.startsWith(QStringLiteral("qvm-start sys-vpn exited with")),
+             qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("not enough memory")), qPrintable(message));
+    QCOMPARE(changes(), QStringList());
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("default")));
 }
 
 void tst_LiveReroute::listing_data()
