@@ -109,8 +109,8 @@ QString CommandOutput::firstErrorLine(int maxChars) const
     // The Qubes tools are Python: an uncaught error prints a traceback and a usage error the
     // usage first; in both the last line says what went wrong.
     const QByteArray &first = lines.first();
-    const bool lastSays = first.startsWith("Traceback (most recent call last):")
-        || first.startsWith("usage: ");
+    const bool lastSays
+        = first.startsWith("Traceback (most recent call last):") || first.startsWith("usage: ");
     const QByteArray &line = lastSays ? lines.last() : first;
     QString out;
     for (const char ch : line) {

@@ -50,9 +50,12 @@ public:
         m_proc = std::make_unique<QProcess>();
         m_proc->setProcessChannelMode(QProcess::SeparateChannels);
         QStringList args {QStringLiteral(NETMAP_QUBES_TOOLS "/serve.py"),
-                          QStringLiteral("--release"), release(),
-                          QStringLiteral("--state"), statePath(),
-                          QStringLiteral("--dir"), m_dir->path()};
+                          QStringLiteral("--release"),
+                          release(),
+                          QStringLiteral("--state"),
+                          statePath(),
+                          QStringLiteral("--dir"),
+                          m_dir->path()};
         if (!fixture.isEmpty())
             args << QStringLiteral("--fixture") << fixture;
         m_proc->start(QStringLiteral("python3"), args);
@@ -68,8 +71,8 @@ public:
             return Outcome::Started;
         m_proc->waitForFinished(10000);
         const QString why = QString::fromUtf8(m_proc->readAllStandardError()).trimmed();
-        const bool skipped = m_proc->exitStatus() == QProcess::NormalExit
-            && m_proc->exitCode() == 77;
+        const bool skipped
+            = m_proc->exitStatus() == QProcess::NormalExit && m_proc->exitCode() == 77;
         m_proc.reset();
         m_problem = why.isEmpty() ? QStringLiteral("the qubesd stand-in did not start") : why;
         return skipped ? Outcome::Skipped : Outcome::Failed;
@@ -107,7 +110,10 @@ public:
         }
     }
 
-    QString statePath() const { return m_dir ? m_dir->filePath(QStringLiteral("state.json")) : QString(); }
+    QString statePath() const
+    {
+        return m_dir ? m_dir->filePath(QStringLiteral("state.json")) : QString();
+    }
     QString binDir() const { return m_dir->filePath(QStringLiteral("bin")); }
     QString socketPath() const { return m_dir->filePath(QStringLiteral("qubesd.sock")); }
     QString problem() const { return m_problem; }
@@ -143,14 +149,14 @@ private:
 
 // Starts `qubes` (a RealQubes) or ends the test function: skipped without the client, failed
 // under CI=true or when the stand-in does not start.
-#define NETMAP_START_REAL_QUBES(qubes, ...)                                                      \
-    do {                                                                                         \
-        switch ((qubes).start(__VA_ARGS__)) {                                                    \
-        case netmap::test::RealQubes::Outcome::Started:                                          \
-            break;                                                                               \
-        case netmap::test::RealQubes::Outcome::Skipped:                                          \
-            QSKIP(qPrintable((qubes).problem()));                                                \
-        case netmap::test::RealQubes::Outcome::Failed:                                           \
-            QFAIL(qPrintable((qubes).problem()));                                                \
-        }                                                                                        \
+#define NETMAP_START_REAL_QUBES(qubes, ...)                                                        \
+    do {                                                                                           \
+        switch ((qubes).start(__VA_ARGS__)) {                                                      \
+        case netmap::test::RealQubes::Outcome::Started:                                            \
+            break;                                                                                 \
+        case netmap::test::RealQubes::Outcome::Skipped:                                            \
+            QSKIP(qPrintable((qubes).problem()));                                                  \
+        case netmap::test::RealQubes::Outcome::Failed:                                             \
+            QFAIL(qPrintable((qubes).problem()));                                                  \
+        }                                                                                          \
     } while (false)

@@ -24,8 +24,8 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFontDatabase>
-#include <QJsonObject>
 #include <QGuiApplication>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -84,11 +84,11 @@ private:
 
 // Declares `live` (a LiveSeed) or ends the test function: skipped without the client, failed
 // under CI=true or when the stand-in does not start.
-#define LIVE_SEED(live)                                                                          \
-    LiveSeed live;                                                                               \
-    if (live.outcome() == test::RealQubes::Outcome::Skipped)                                     \
-        QSKIP(qPrintable(LiveSeed::shared().problem()));                                         \
-    if (live.outcome() == test::RealQubes::Outcome::Failed)                                      \
+#define LIVE_SEED(live)                                                                            \
+    LiveSeed live;                                                                                 \
+    if (live.outcome() == test::RealQubes::Outcome::Skipped)                                       \
+        QSKIP(qPrintable(LiveSeed::shared().problem()));                                           \
+    if (live.outcome() == test::RealQubes::Outcome::Failed)                                        \
     QFAIL(qPrintable(LiveSeed::shared().problem()))
 
 bool waitLoaded(MainWindow &window)

@@ -94,7 +94,10 @@ private slots:
     void failureTextIsPlain();
 
 private:
-    void use(const char *fixture) { use(test::RealQubes::load(kData + QString::fromLatin1(fixture))); }
+    void use(const char *fixture)
+    {
+        use(test::RealQubes::load(kData + QString::fromLatin1(fixture)));
+    }
     void use(const QJsonObject &state)
     {
         QVERIFY(m_qubes.setState(state));
@@ -152,8 +155,8 @@ void tst_LiveView::initTestCase()
     m_path = qgetenv("PATH");
     const QString qube = test::writeScriptedNetQube(m_dir.path());
     QVERIFY(!qube.isEmpty());
-    NETMAP_START_REAL_QUBES(m_qubes, test::RealQubes::load(kData + QStringLiteral("network-a.json")),
-                            qube);
+    NETMAP_START_REAL_QUBES(m_qubes,
+                            test::RealQubes::load(kData + QStringLiteral("network-a.json")), qube);
     qputenv("PATH", m_qubes.path(m_path));
     // The window follows the stand-in's admin.Events, as it follows qubesd's.
     qputenv("NETMAP_QUBESD_SOCKET", m_qubes.socketPath().toLocal8Bit());
@@ -409,11 +412,18 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     // The question held the very command that ran in the qube, as root.
     const QStringList commands = ran();
     QVERIFY(commands.size() >= 1);
-    QVERIFY2(commands[0].startsWith(QStringLiteral("sys-firewall root\t")), qPrintable(commands[0]));
+    QVERIFY2(commands[0].startsWith(QStringLiteral("sys-firewall root\t")),
+             qPrintable(commands[0]));
     CommandSpec arm;
     arm.program = QStringLiteral("qvm-run");
-    arm.arguments = QStringList {"--pass-io", "--no-gui", "--no-colour-output", "--no-colour-stderr",
-                                 "--no-autostart", "-u", "root", "sys-firewall"}
+    arm.arguments = QStringList {"--pass-io",
+                                 "--no-gui",
+                                 "--no-colour-output",
+                                 "--no-colour-stderr",
+                                 "--no-autostart",
+                                 "-u",
+                                 "root",
+                                 "sys-firewall"}
         << commands[0].section(u'\t', 1);
     QVERIFY(asked.texts[1].contains(arm.display()));
     QVERIFY(arm.arguments.last().contains(QStringLiteral("nft insert rule")));

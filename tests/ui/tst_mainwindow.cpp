@@ -457,8 +457,8 @@ void tst_MainWindow::liveSourceReadsQubesAndFirewall()
         QCOMPARE(table->item(3, 3)->text(), QString("VPN endpoint (primary)"));
 
         // qubesd refusing the list on refresh: the picture stays and the status says why.
-        QJsonObject misbehave {{"error", QJsonObject {{"admin.vm.List",
-                                                      QJsonArray {"QubesException", "down"}}}}};
+        QJsonObject misbehave {
+            {"error", QJsonObject {{"admin.vm.List", QJsonArray {"QubesException", "down"}}}}};
         state.insert("misbehave", misbehave);
         QVERIFY(real.setState(state));
         window.refresh();
@@ -485,7 +485,8 @@ void tst_MainWindow::liveFailureIsNeverTheDemo()
     const QByteArray oldPath = qgetenv("PATH");
     test::RealQubes real;
     if (tools) {
-        NETMAP_START_REAL_QUBES(real, test::RealQubes::load(NETMAP_TEST_DATA "/standin/qubes43.json"));
+        NETMAP_START_REAL_QUBES(real,
+                                test::RealQubes::load(NETMAP_TEST_DATA "/standin/qubes43.json"));
         QVERIFY(QFile::remove(real.socketPath()));
         qputenv("PATH", real.path(oldPath));
     } else {

@@ -516,19 +516,18 @@ void tst_CommandRunner::errorLine_data()
     QTest::newRow("first line") << QByteArray("\n  qvm-ls: error: no\nmore\n")
                                 << QStringLiteral("qvm-ls: error: no");
     QTest::newRow("nothing") << QByteArray(" \n\n") << QString();
-    QTest::newRow("control characters") << QByteArray("a\x1b[31mb\xc3\xa9\n")
-                                        << QStringLiteral("a?[31mb??");
+    QTest::newRow("control characters")
+        << QByteArray("a\x1b[31mb\xc3\xa9\n") << QStringLiteral("a?[31mb??");
     // What the real qvm-ls prints when qubesd answers an error (tests/qubes).
-    QTest::newRow("traceback")
-        << QByteArray("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
-                      "    main()\nqubesadmin.exc.QubesException: Got \x1b[31mred\n\n")
-        << QStringLiteral("qubesadmin.exc.QubesException: Got ?[31mred");
+    QTest::newRow("traceback") << QByteArray(
+        "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
+        "    main()\nqubesadmin.exc.QubesException: Got \x1b[31mred\n\n")
+                               << QStringLiteral("qubesadmin.exc.QubesException: Got ?[31mred");
     // What the real qvm-firewall prints for a qube that does not exist.
-    QTest::newRow("usage")
-        << QByteArray("usage: qvm-firewall [--verbose] [--quiet] [--help]\n"
-                      "                    VMNAME {add,del,list,reset} ...\n"
-                      "qvm-firewall: error: no such domain: 'work'\n")
-        << QStringLiteral("qvm-firewall: error: no such domain: 'work'");
+    QTest::newRow("usage") << QByteArray("usage: qvm-firewall [--verbose] [--quiet] [--help]\n"
+                                         "                    VMNAME {add,del,list,reset} ...\n"
+                                         "qvm-firewall: error: no such domain: 'work'\n")
+                           << QStringLiteral("qvm-firewall: error: no such domain: 'work'");
     QTest::newRow("cut") << QByteArray(200, 'x') << QString(160, u'x') + QStringLiteral("...");
 }
 

@@ -1,5 +1,5 @@
-// Hostile processes (issue 8, docs/ARCHITECTURE.md §6): a qvm-ls or a qube (through qvm-run) that prints
-// 60 MB, never ends, hangs, or answers with terminal escape sequences cannot exhaust memory,
+// Hostile processes (issue 8, docs/ARCHITECTURE.md §6): a qvm-ls or a qube (through qvm-run) that
+// prints 60 MB, never ends, hangs, or answers with terminal escape sequences cannot exhaust memory,
 // freeze the command-line path, pass a check or put control sequences into a message; timeouts
 // are reported as timeouts.
 //
@@ -23,10 +23,10 @@
 //   - sanitizeEvidence() / the stderr line filter: the escape rows fail on control characters.
 
 #include "checks/verifier.h"
-#include "sanitizer.h"
 #include "io/snapshotyaml.h"
 #include "qubes/livesource.h"
 #include "realqubes.h"
+#include "sanitizer.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -118,7 +118,6 @@ int runScenario(const QString &name)
 
 } // namespace
 
-
 class tst_HostileProcesses : public QObject
 {
     Q_OBJECT
@@ -160,10 +159,11 @@ QJsonObject hostileState(const QString &scenario)
                                                                   "\x1b]8;;http://x\x07click"
                                                                   "\x1b]8;;\x07 \u009bc")}}});
     }
-    return QJsonObject {{QStringLiteral("globals"),
-                         QJsonObject {{QStringLiteral("default_netvm"), QStringLiteral("sys-net")}}},
-                        {QStringLiteral("qubes"), qubes},
-                        {QStringLiteral("misbehave"), misbehave}};
+    return QJsonObject {
+        {QStringLiteral("globals"),
+         QJsonObject {{QStringLiteral("default_netvm"), QStringLiteral("sys-net")}}},
+        {QStringLiteral("qubes"), qubes},
+        {QStringLiteral("misbehave"), misbehave}};
 }
 
 } // namespace
@@ -285,7 +285,8 @@ void tst_HostileProcesses::scenario()
     QVERIFY2(got.value(QStringLiteral("ELAPSEDMS")).toLongLong() < maxSeconds * 1000,
              qPrintable(QStringLiteral("took %1 ms").arg(got.value(QStringLiteral("ELAPSEDMS")))));
     if (got.contains(QStringLiteral("OUTPUTLEN")))
-        QVERIFY2(got.value(QStringLiteral("OUTPUTLEN")).toInt() <= (16 << 10) + 64, // + the cut marker
+        QVERIFY2(got.value(QStringLiteral("OUTPUTLEN")).toInt()
+                     <= (16 << 10) + 64, // + the cut marker
                  qPrintable(got.value(QStringLiteral("OUTPUTLEN"))));
 }
 

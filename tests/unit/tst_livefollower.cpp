@@ -60,7 +60,8 @@ void tst_LiveFollower::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     m_path = qgetenv("PATH");
-    NETMAP_START_REAL_QUBES(m_qubes, test::RealQubes::load(kData + QStringLiteral("network-a.json")));
+    NETMAP_START_REAL_QUBES(m_qubes,
+                            test::RealQubes::load(kData + QStringLiteral("network-a.json")));
     qputenv("PATH", m_qubes.path(m_path));
 }
 

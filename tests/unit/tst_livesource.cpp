@@ -126,7 +126,8 @@ void tst_LiveSource::init()
 {
     qputenv("PATH", m_qubes.path(m_path));
     QVERIFY(m_qubes.setState(systemWith([](QJsonObject &s) {
-        setQube(s, QStringLiteral("work.web"), QStringLiteral("firewall"), rulesOf("good-mixed.txt"));
+        setQube(s, QStringLiteral("work.web"), QStringLiteral("firewall"),
+                rulesOf("good-mixed.txt"));
     })));
 }
 
@@ -174,33 +175,31 @@ void tst_LiveSource::sourceErrors_data()
     QTest::addColumn<QJsonObject>("state");
     QTest::addColumn<QString>("message");
     // The real qvm-ls prints a traceback when qubesd answers admin.vm.List with an error.
-    QTest::newRow("qubesd refuses the list")
-        << systemWith([](QJsonObject &s) {
-               failing(s, "admin.vm.List",
-                       QStringLiteral("Got empty response from qubesd. \x1b[31mSee journalctl\x1b[0m "
-                                      "in dom0\nsecond line"));
-           })
-        << QStringLiteral("qvm-ls exited with 1: second line");
+    QTest::newRow("qubesd refuses the list") << systemWith([](QJsonObject &s) {
+        failing(s, "admin.vm.List",
+                QStringLiteral("Got empty response from qubesd. \x1b[31mSee journalctl\x1b[0m "
+                               "in dom0\nsecond line"));
+    }) << QStringLiteral("qvm-ls exited with 1: second line");
     QTest::newRow("qubesd refuses, one line")
         << systemWith([](QJsonObject &s) {
-               failing(s, "admin.vm.List",
-                       QStringLiteral("Got empty response from qubesd. \x1b[31mSee journalctl\x1b[0m "
-                                      "in dom0"));
+               failing(
+                   s, "admin.vm.List",
+                   QStringLiteral("Got empty response from qubesd. \x1b[31mSee journalctl\x1b[0m "
+                                  "in dom0"));
            })
         << QStringLiteral("qvm-ls exited with 1: qubesadmin.exc.QubesException: Got empty "
                           "response from qubesd. ?[31mSee journalctl?[0m in dom0");
-    QTest::newRow("qubesd hangs") << systemWith([](QJsonObject &s) {
-        hanging(s, "admin.vm.List");
-    }) << QStringLiteral("qvm-ls did not answer within 400 ms");
+    QTest::newRow("qubesd hangs") << systemWith([](QJsonObject &s) { hanging(s, "admin.vm.List"); })
+                                  << QStringLiteral("qvm-ls did not answer within 400 ms");
     // A hostile qubesd: qubes with tags that break the table. The real qvm-ls prints them as
     // they are, so no row is usable.
     QTest::newRow("only unusable rows")
         << systemWith([](QJsonObject &s) {
                const QJsonObject qubes = s.value(QStringLiteral("qubes")).toObject();
                for (auto it = qubes.begin(); it != qubes.end(); ++it)
-                   setQube(s, it.key(), QStringLiteral("tags"),
-                           QJsonArray {QStringLiteral("a|b")});
-               setQube(s, QStringLiteral("dom0"), QStringLiteral("klass"), QStringLiteral("AdminVM"));
+                   setQube(s, it.key(), QStringLiteral("tags"), QJsonArray {QStringLiteral("a|b")});
+               setQube(s, QStringLiteral("dom0"), QStringLiteral("klass"),
+                       QStringLiteral("AdminVM"));
                setQube(s, QStringLiteral("dom0"), QStringLiteral("qid"), 0);
                setQube(s, QStringLiteral("dom0"), QStringLiteral("tags"),
                        QJsonArray {QStringLiteral("a|b")});
@@ -210,7 +209,8 @@ void tst_LiveSource::sourceErrors_data()
     // A hostile qubesd that lists no qubes at all (not even dom0).
     QTest::newRow("nothing") << systemWith([](QJsonObject &s) {
         QJsonObject misbehave;
-        misbehave.insert(QStringLiteral("reply"), QJsonObject {{QStringLiteral("admin.vm.List"), QString()}});
+        misbehave.insert(QStringLiteral("reply"),
+                         QJsonObject {{QStringLiteral("admin.vm.List"), QString()}});
         s.insert(QStringLiteral("misbehave"), misbehave);
     }) << QStringLiteral("qvm-ls printed no usable rows");
 }
@@ -272,7 +272,8 @@ void tst_LiveSource::prefsProblemsAreNoted_data()
     QTest::addColumn<QStringList>("notes");
     QTest::newRow("clockvm none") << systemWith([](QJsonObject &s) {
         setIn(s, QStringLiteral("globals"), QStringLiteral("clockvm"), QJsonValue::Null);
-    }) << QStringLiteral("<none>") << QStringLiteral("sys-whonix") << QStringList();
+    }) << QStringLiteral("<none>") << QStringLiteral("sys-whonix")
+                                  << QStringList();
     QTest::newRow("fails")
         << systemWith([](QJsonObject &s) {
                failing(s, "admin.property.Get", QStringLiteral("Got empty response from qubesd."));
@@ -292,7 +293,8 @@ void tst_LiveSource::prefsProblemsAreNoted_data()
     QTest::newRow("garbage") << systemWith([](QJsonObject &s) {
         setIn(s, QStringLiteral("globals"), QStringLiteral("updatevm"),
               QStringLiteral("sys whonix; reboot"));
-    }) << QStringLiteral("sys-net") << QStringLiteral("<none>")
+    }) << QStringLiteral("sys-net")
+                             << QStringLiteral("<none>")
                              << QStringList {QStringLiteral("qubes-prefs updatevm: bad qube name")};
 }
 
