@@ -293,6 +293,9 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
         emitString(out, "gateway", q.gateway);
         emitString(out, "visible_gateway", q.visibleGateway);
         emitStringList(out, QStringLiteral("tags"), q.tags);
+        // Only when set: what tells a renamed Whonix gateway apart (older files lack it).
+        if (q.whonixGwFeature)
+            out << YAML::Key << "template_whonix_gw" << YAML::Value << true;
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
@@ -408,14 +411,16 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
             if (!r.map(node, "a qube")
                 || !r.checkKeys(node, { "name", "class", "state", "label", "template", "netvm",
                                         "default_dispvm", "provides_network", "ip", "visible_ip",
-                                        "gateway", "visible_gateway", "tags" })
+                                        "gateway", "visible_gateway", "tags",
+                                        "template_whonix_gw" })
                 || !r.name(node, "name", &name, true) || !r.token(node, "class", &q.klass, true)
                 || !r.token(node, "state", &q.state, true) || !r.token(node, "label", &q.label, false)
                 || !r.name(node, "template", &q.templ) || !r.name(node, "netvm", &q.netvm)
                 || !r.name(node, "default_dispvm", &q.defaultDispvm)
                 || !r.boolean(node, "provides_network", &q.providesNetwork) || !r.ip(node, "ip", &q.ip)
                 || !r.ip(node, "visible_ip", &q.visibleIp) || !r.ip(node, "gateway", &q.gateway)
-                || !r.ip(node, "visible_gateway", &q.visibleGateway) || !r.stringList(node, "tags", &q.tags))
+                || !r.ip(node, "visible_gateway", &q.visibleGateway) || !r.stringList(node, "tags", &q.tags)
+                || !r.boolean(node, "template_whonix_gw", &q.whonixGwFeature))
                 return failed();
             q.name = *name;
             for (const QString &tag : q.tags) {

@@ -12,6 +12,7 @@ namespace {
 const QString kQvmPrefs = QStringLiteral("qvm-prefs");
 const QString kNetvm = QStringLiteral("netvm");
 constexpr int kPrefsTimeoutMs = 30000;
+constexpr int kStartTimeoutMs = 180000; // a qube (and the netvms above it) booting
 
 // The chain of netvms above the qube (its netvm, that one's netvm, ...), bounded.
 QStringList upstreamOf(const Snapshot &snapshot, const QString &qube)
@@ -59,10 +60,9 @@ QStringList netvmCandidates(const Snapshot &snapshot, const QString &qube)
         // A provider that is behind the qube (directly or further down) would close a loop.
         if (upstreamOf(snapshot, name).contains(qube))
             continue;
-        // qubesd refuses to attach a running qube to a halted netvm ("Cannot dynamically attach
-        // to stopped qube"): a running qube is offered the running netvms only.
-        if (!self->isHalted() && q.isHalted())
-            continue;
+        // A halted one is offered to a running qube too: the plan starts it first (qubesd
+        // refuses to attach a running qube to a halted netvm, "Cannot dynamically attach to
+        // stopped qube").
         out << name;
     }
     return out; // snapshot.qubes is sorted by name
@@ -148,6 +148,23 @@ CommandSpec resetNetvmCommand(const QubeName &qube)
     return spec;
 }
 
+CommandSpec startQubeCommand(const QubeName &qube)
+{
+    CommandSpec spec;
+    spec.program = QStringLiteral("qvm-start");
+    spec.arguments = {qube.toString()};
+    spec.timeoutMs = kStartTimeoutMs;
+    spec.stdoutCap = 64 << 10;
+    return spec;
+}
+
+bool needsNetvmStarted(const Snapshot &snapshot, const QString &qube, const QString &netvm)
+{
+    const Qube *self = snapshot.find(qube);
+    const Qube *target = snapshot.find(netvm);
+    return self && target && !self->isHalted() && target->isHalted();
+}
+
 QString anonVmWarning(const Snapshot &snapshot, const QString &qube,
                       const std::optional<QString> &to)
 {
@@ -192,6 +209,8 @@ Result<NetvmChangePlan> planNetvmChange(const Snapshot &snapshot, const QString 
         return makeError(
             Error::Code::Usage,
             QStringLiteral("%1 already uses %2").arg(qube, to ? *to : QStringLiteral("no netvm")));
+    if (to && needsNetvmStarted(snapshot, qube, *to))
+        plan.start = startQubeCommand(*plan.to);
     plan.apply = setNetvmCommand(plan.qube, plan.to);
     plan.undo
         = plan.fromDefault ? resetNetvmCommand(plan.qube) : setNetvmCommand(plan.qube, plan.from);
@@ -226,9 +245,9 @@ void NetvmChanger::prepare(const Snapshot &snapshot, const QString &qube,
 void NetvmChanger::apply(const NetvmChangePlan &plan)
 {
     Pending pending;
-    pending.kind = Pending::Kind::Apply;
+    pending.kind = plan.start ? Pending::Kind::Start : Pending::Kind::Apply;
     pending.plan = plan;
-    m_pending.insert(m_runner.start(plan.apply), pending);
+    m_pending.insert(m_runner.start(plan.start ? *plan.start : plan.apply), pending);
 }
 
 void NetvmChanger::undo(const NetvmChangePlan &plan)
@@ -255,6 +274,17 @@ void NetvmChanger::onFinished(CommandRunner::Id id, const CommandOutput &output)
             emit prepared(plan.value());
         else
             emit prepareFailed(plan.error().message);
+        break;
+    }
+    case Pending::Kind::Start: {
+        // The netvm runs now (or the start failed: then nothing else is changed).
+        if (!output.finishedOk()) {
+            emit commandFailed(pending.plan, false, describeFailure(*pending.plan.start, output));
+            break;
+        }
+        Pending next = pending;
+        next.kind = Pending::Kind::Apply;
+        m_pending.insert(m_runner.start(pending.plan.apply), next);
         break;
     }
     case Pending::Kind::Apply:

@@ -16,9 +16,9 @@ namespace netmap {
 struct Snapshot;
 
 // Network-providing qubes the qube may use as its netvm, sorted by name: not itself, not dom0,
-// nothing behind it (that would make a loop, which Qubes refuses), and for a qube that is not
-// halted only netvms that are not halted (qubesd refuses to attach a running qube to a halted
-// netvm).
+// nothing behind it (that would make a loop, which Qubes refuses). A halted netvm is offered to
+// a qube that is not halted too: qubesd refuses to attach a running qube to a halted netvm, so
+// the plan starts it first (NetvmChangePlan::start).
 QStringList netvmCandidates(const Snapshot &snapshot, const QString &qube);
 
 // The netvm line of qvm-prefs' listing mode ("netvm  D  sys-firewall": D = default,
@@ -37,6 +37,11 @@ CommandSpec prefsListingCommand(const QubeName &qube);
 CommandSpec setNetvmCommand(const QubeName &qube, const std::optional<QubeName> &netvm);
 // `qvm-prefs --default QUBE netvm`: back to following the global default_netvm
 CommandSpec resetNetvmCommand(const QubeName &qube);
+// `qvm-start QUBE`
+CommandSpec startQubeCommand(const QubeName &qube);
+// True when connecting `qube` to `netvm` needs `netvm` started first: the qube is not halted
+// and the netvm is.
+bool needsNetvmStarted(const Snapshot &snapshot, const QString &qube, const QString &netvm);
 
 struct NetvmChangePlan
 {
@@ -45,6 +50,9 @@ struct NetvmChangePlan
     bool fromDefault = false; // the netvm now is the default (qvm-prefs listing said D)
     bool fromKnown = false; // false when the listing could not be read: undo sets the value
     std::optional<QubeName> to;
+    // `qvm-start TO`, run before `apply` when the qube is not halted and TO is (qubesd refuses
+    // to attach a running qube to a halted netvm). Undo does not stop it again.
+    std::optional<CommandSpec> start;
     CommandSpec apply;
     CommandSpec undo;
     QString warning; // non-empty: say it before asking (anon-vm leaving Whonix)
@@ -62,7 +70,8 @@ QString anonVmWarning(const Snapshot &snapshot, const QString &qube,
                       const std::optional<QString> &to);
 
 // Runs a plan's commands: prepare() reads the listing (read-only) and hands back the plan;
-// apply() and undo() run qvm-prefs. Nothing changes a qube unless apply() or undo() is called.
+// apply() runs the plan's qvm-start (if any) and then qvm-prefs, undo() qvm-prefs. Nothing
+// changes a qube unless apply() or undo() is called.
 class NetvmChanger : public QObject
 {
     Q_OBJECT
@@ -84,7 +93,7 @@ signals:
 private:
     struct Pending
     {
-        enum class Kind { Prepare, Apply, Undo } kind = Kind::Prepare;
+        enum class Kind { Prepare, Start, Apply, Undo } kind = Kind::Prepare;
         NetvmChangePlan plan;
         std::shared_ptr<Snapshot> snapshot; // Prepare: what the plan is made against
         QString qube;

@@ -99,22 +99,29 @@ QString CommandOutput::describe() const
 
 QString CommandOutput::firstErrorLine(int maxChars) const
 {
+    QList<QByteArray> lines;
     for (const QByteArray &rawLine : stderrData.split('\n')) {
-        const QByteArray line = rawLine.trimmed();
-        if (line.isEmpty())
-            continue;
-        QString out;
-        for (const char ch : line) {
-            if (out.size() >= maxChars) {
-                out += QStringLiteral("...");
-                break;
-            }
-            const auto c = static_cast<unsigned char>(ch);
-            out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
-        }
-        return out;
+        if (const QByteArray line = rawLine.trimmed(); !line.isEmpty())
+            lines << line;
     }
-    return {};
+    if (lines.isEmpty())
+        return {};
+    // The Qubes tools are Python: an uncaught error prints a traceback and a usage error the
+    // usage first; in both the last line says what went wrong.
+    const QByteArray &first = lines.first();
+    const bool lastSays
+        = first.startsWith("Traceback (most recent call last):") || first.startsWith("usage: ");
+    const QByteArray &line = lastSays ? lines.last() : first;
+    QString out;
+    for (const char ch : line) {
+        if (out.size() >= maxChars) {
+            out += QStringLiteral("...");
+            break;
+        }
+        const auto c = static_cast<unsigned char>(ch);
+        out += (c >= 0x20 && c < 0x7f) ? QChar(char16_t(c)) : QChar(u'?');
+    }
+    return out;
 }
 
 struct CommandRunner::Job

@@ -53,8 +53,10 @@ struct CommandOutput
     bool finishedOk() const { return outcome == Outcome::Finished && exitCode == 0; }
     // "exited with 2", "timed out after 30 s", "could not start: no such program", ...
     QString describe() const;
-    // The first non-empty line of stderr as printable ASCII (anything else becomes '?'), cut
-    // to maxChars with "..." - safe to show in one error line.
+    // The line of stderr that says what went wrong: the first non-empty one, or the last when
+    // the first opens a Python traceback or a usage message (the Qubes tools print those). As
+    // printable ASCII (anything else becomes '?'), cut to maxChars with "..." - safe to show
+    // in one error line.
     QString firstErrorLine(int maxChars = 160) const;
 };
 

@@ -72,6 +72,22 @@ class ProtocolError(AssertionError):
     pass
 
 
+class InjectedReply(Exception):
+    """A reply the state asks for (`misbehave`), sent as qubesd's `0\\0` + data."""
+
+    def __init__(self, data):
+        super().__init__("injected reply")
+        self.data = data
+
+
+class InjectedError(QubesException):
+    """An exception the state asks for (`misbehave`), sent with its own type name and text."""
+
+    def __init__(self, wire_type, message):
+        super().__init__(message)
+        self.wire_type = wire_type
+
+
 class PermissionDenied(PermissionError):
     pass
 
@@ -762,11 +778,14 @@ class Daemon:
             result = self.dispatch(conn, src, meth, dest, arg, payload)
         except (QubesException, ProtocolError, PermissionDenied) as exc:
             self.log(f"exception {type(exc).__name__}: {exc}")
-            data = type(exc).__name__.encode() + b"\0" + b"\0" + str(exc).encode("utf-8") + b"\0"
+            wire_type = getattr(exc, "wire_type", type(exc).__name__)
+            data = wire_type.encode() + b"\0" + b"\0" + str(exc).encode("utf-8") + b"\0"
             conn.sendall(b"2\0" + data)
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_WR)
             return
+        except InjectedReply as injected:
+            result = injected.data
         if result is EVENTS_DONE:
             return
         conn.sendall(b"0\0" + (result or "").encode("utf-8"))
@@ -789,6 +808,7 @@ class Daemon:
         method = meth.decode("ascii")
         arg = arg.decode("ascii")
         spec = METHODS.get(method)
+        self.misbehave(st, method)
         if spec is None:
             self.log(f"UNIMPLEMENTED {method}+{arg} -> {dest_name}")
             raise ProtocolError("no such method: {!r}".format(method))
@@ -808,6 +828,22 @@ class Daemon:
             raise ProtocolError("expected destination to not be AdminVM")
         del src_name
         return func(self, conn, st, dest_name, arg, payload)
+
+    def misbehave(self, st, method):
+        """A hostile or broken qubesd, as the state asks (`misbehave`, README.md): never answer
+        a method, or answer it with an exception of any type and text."""
+        bad = st.data.get("misbehave") or {}
+        if method in (bad.get("hang") or []):
+            self.log(f"misbehave: {method} never answers")
+            self.stop.wait()
+            raise ConnectionResetError
+        error = (bad.get("error") or {}).get(method)
+        if error:
+            self.log(f"misbehave: {method} fails with {error[0]}")
+            raise InjectedError(error[0], error[1])
+        if method in (bad.get("reply") or {}):
+            self.log(f"misbehave: {method} answers what the state says")
+            raise InjectedReply(bad["reply"][method])
 
     # ---- changes
 

@@ -1,6 +1,7 @@
 // The checks in the window, against the scripted fake qvm-run (tests/data/fake-qvm-run): the
 // context menu, results filling the dock and recolouring the links in place, busy markers,
 // Cancel, a responsive event loop while checks hang, and the drill only after confirmation.
+// The system is read with the real Qubes tools against the qubesd stand-in (LiveSeed).
 
 #include "actionlog.h"
 #include "checkcontroller.h"
@@ -17,12 +18,15 @@
 #include "panels/inspectordock.h"
 #include "panels/resultsdock.h"
 
+#include "realqubes.h"
+
 #include <QAction>
 #include <QClipboard>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFontDatabase>
 #include <QGuiApplication>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -46,26 +50,47 @@ using namespace netmap;
 namespace {
 
 const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run");
-const QString kSeedQvmLs = kFake + QStringLiteral("/seed-qvm-ls.txt");
+const QString kSeedState = QStringLiteral(NETMAP_TEST_DATA "/standin/seed.json");
 
-// Checks run only on the live source: the seed system is read live, through the stand-in
-// qvm-ls (tests/data/fake-bin) printing the same qubes as seed.yaml.
+// Checks run only on the live source: the seed system is read live, with the real qvm-ls and
+// qubes-prefs against the qubesd stand-in holding the qubes of seed.yaml (one stand-in for the
+// whole test, started by the first LiveSeed; each LiveSeed puts the seed back). The checks
+// themselves run through the scripted qvm-run of the check engine (fakeRequest()).
 class LiveSeed
 {
 public:
     LiveSeed()
         : m_path(qgetenv("PATH"))
     {
-        qputenv("PATH", NETMAP_TEST_DATA "/fake-bin:" + m_path);
-        qputenv("FAKE_QVM_LS_MODE", "good");
-        qputenv("FAKE_QVM_LS_FILE", kSeedQvmLs.toLocal8Bit());
-        qputenv("FAKE_QUBES_PREFS_MODE", "good");
+        test::RealQubes &qubes = shared();
+        if (qubes.statePath().isEmpty())
+            m_outcome = qubes.start(test::RealQubes::load(kSeedState));
+        else if (!qubes.setState(test::RealQubes::load(kSeedState)))
+            m_outcome = test::RealQubes::Outcome::Failed;
+        if (m_outcome == test::RealQubes::Outcome::Started)
+            qputenv("PATH", qubes.path(m_path));
     }
     ~LiveSeed() { qputenv("PATH", m_path); }
+    test::RealQubes::Outcome outcome() const { return m_outcome; }
+    static test::RealQubes &shared()
+    {
+        static test::RealQubes qubes;
+        return qubes;
+    }
 
 private:
     QByteArray m_path;
+    test::RealQubes::Outcome m_outcome = test::RealQubes::Outcome::Started;
 };
+
+// Declares `live` (a LiveSeed) or ends the test function: skipped without the client, failed
+// under CI=true or when the stand-in does not start.
+#define LIVE_SEED(live)                                                                            \
+    LiveSeed live;                                                                                 \
+    if (live.outcome() == test::RealQubes::Outcome::Skipped)                                       \
+        QSKIP(qPrintable(LiveSeed::shared().problem()));                                           \
+    if (live.outcome() == test::RealQubes::Outcome::Failed)                                        \
+    QFAIL(qPrintable(LiveSeed::shared().problem()))
 
 bool waitLoaded(MainWindow &window)
 {
@@ -206,7 +231,13 @@ private slots:
     void refreshKeepsResultsAndAsksBeforeDiscarding();
     void evidenceCanBeCopiedAndSaved();
     void rootCommandsAreKeptOnRecord();
+    void cleanupTestCase();
 };
+
+void tst_CheckController::cleanupTestCase()
+{
+    LiveSeed::shared().stop(); // before the application goes
+}
 
 void tst_CheckController::initTestCase()
 {
@@ -222,7 +253,7 @@ void tst_CheckController::init()
 
 void tst_CheckController::windowHasVerifyAllWithProgressAndCancel()
 {
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     window.show();
@@ -288,7 +319,7 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
     QFETCH(QStringList, enabled);
     QFETCH(QStringList, disabled);
     QFETCH(QStringList, absent);
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     const auto actions = menuActions(window, qube);
@@ -311,7 +342,7 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
 void tst_CheckController::checksFillTheDockAndRecolourInPlace()
 {
     Scenario scenario;
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     window.show();
@@ -385,7 +416,7 @@ void tst_CheckController::checksFillTheDockAndRecolourInPlace()
 void tst_CheckController::singleCheckFromTheMenu()
 {
     Scenario scenario({"vpn-leak", "seed"});
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -414,7 +445,7 @@ void tst_CheckController::singleCheckFromTheMenu()
 void tst_CheckController::resultsGoStaleWhenTheNetvmChanges()
 {
     Scenario scenario;
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -460,7 +491,7 @@ void tst_CheckController::cancelStopsAndSaysCancelled()
 {
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -496,7 +527,7 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
 {
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     window.setSnapshot(manyQubes(20)); // as a live read of a larger system would show it
@@ -565,7 +596,7 @@ void tst_CheckController::hostileOutputShownLiterally()
     // The fake's garbage mode prints ANSI, non-UTF-8 and HTML around the answer.
     Scenario scenario;
     scenario.set("work", "mode", "garbage\n");
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -638,7 +669,7 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
 {
     Scenario scenario;
     const QString log = scenario.logPath();
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -711,7 +742,7 @@ void tst_CheckController::drillNeverRunsWithoutConfirmation()
 void tst_CheckController::startupVerifyRunsAfterTheWindowOpens()
 {
     Scenario scenario;
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -737,7 +768,7 @@ void tst_CheckController::startupDrillIsStillAsked()
     // --verify --drill in the window: the checks run, then the drill is asked for, not run.
     Scenario scenario;
     const QString log = scenario.logPath();
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -819,7 +850,7 @@ void tst_CheckController::checksRunOnlyOnTheLiveSource()
 void tst_CheckController::aLeakIsMarkedAndSaidInWords()
 {
     Scenario scenario({"vpn-leak", "seed"});
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     window.resize(1280, 800);
     window.show();
@@ -873,7 +904,7 @@ void tst_CheckController::aLeakIsMarkedAndSaidInWords()
 void tst_CheckController::verdictMarksCarryTheirAge()
 {
     Scenario scenario;
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -944,7 +975,7 @@ void tst_CheckController::killSwitchFailureMarksTheVpnQube()
 void tst_CheckController::resultsFilterAndFollowTheMap()
 {
     Scenario scenario({"unreachable", "seed"});
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -1009,7 +1040,7 @@ void tst_CheckController::resultsFilterAndFollowTheMap()
 void tst_CheckController::refreshKeepsResultsAndAsksBeforeDiscarding()
 {
     Scenario scenario;
-    LiveSeed live;
+    LIVE_SEED(live);
     auto *window = new MainWindow(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(*window));
     CheckController *checks = window->checkController();
@@ -1023,16 +1054,15 @@ void tst_CheckController::refreshKeepsResultsAndAsksBeforeDiscarding()
 
     // Refresh: the qubes are read again, the results stay; a moved qube's are stale.
     QTemporaryDir dir;
-    const QString moved = dir.filePath("moved.txt");
     {
-        QFile in(kSeedQvmLs), out(moved);
-        QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
-        QByteArray text = in.readAll();
-        text.replace("untrusted|AppVM|Running|red|debian-12-xfce|sys-firewall",
-                     "untrusted|AppVM|Running|red|debian-12-xfce|sys-vpn");
-        out.write(text);
+        QJsonObject state = test::RealQubes::load(kSeedState);
+        QJsonObject qubes = state.value("qubes").toObject();
+        QJsonObject untrusted = qubes.value("untrusted").toObject();
+        untrusted.insert("netvm", "sys-vpn");
+        qubes.insert("untrusted", untrusted);
+        state.insert("qubes", qubes);
+        QVERIFY(LiveSeed::shared().setState(state));
     }
-    qputenv("FAKE_QVM_LS_FILE", moved.toLocal8Bit());
     QSignalSpy changed(window->scene(), &DiagramScene::snapshotChanged);
     window->refresh();
     QTRY_VERIFY_WITH_TIMEOUT(window->snapshot().find(u"untrusted")->netvm->toString() == "sys-vpn",
@@ -1088,7 +1118,7 @@ void tst_CheckController::rootCommandsAreKeptOnRecord()
 {
     QFile::remove(ActionLog::path());
     Scenario scenario;
-    LiveSeed live;
+    LIVE_SEED(live);
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     CheckController *checks = window.checkController();
@@ -1100,7 +1130,7 @@ void tst_CheckController::rootCommandsAreKeptOnRecord()
     QVERIFY(checks->verify({"sys-vpn"}, {CheckKind::KillSwitch}));
     QVERIFY(finished.wait(60000));
     const QStringList lines = ActionLog::read().split(u'\n', Qt::SkipEmptyParts);
-    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.size() == 1, qPrintable(lines.join(u'\n')));
     const QStringList fields = lines.first().split(u'\t');
     QCOMPARE(fields.size(), 4);
     QVERIFY(QDateTime::fromString(fields[0], Qt::ISODate).isValid());

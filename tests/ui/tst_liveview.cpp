@@ -1,7 +1,9 @@
-// The live view in the window, with stand-ins for the Qubes tools: a qubesd event updates the
-// diagram in place; every change to a qube asks first and the question holds the exact
-// command; nothing runs when the answer is no; dropped traffic is listed and drawn; closing the
-// window removes the logging rule. The fakes record every call they get.
+// The live view in the window, with the real Qubes tools against the qubesd stand-in
+// (tests/common/realqubes.h): a qubesd event updates the diagram in place; every change to a
+// qube asks first and the question holds the exact command; nothing runs when the answer is
+// no; dropped traffic is listed and drawn; closing the window removes the logging rule. The
+// stand-in's log shows every change qubesd was asked for, and the scripted network qube
+// (tests/common/scriptednetqube.h) every command that ran in it.
 
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
@@ -23,22 +25,17 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "fakequbesd.h"
-#include "qubesdframe.h"
+#include "realqubes.h"
+#include "scriptednetqube.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
 #include <QToolButton>
 
 using namespace netmap;
 
 namespace {
-const QByteArray kLiveBin = NETMAP_TEST_DATA "/live/fake-bin";
-const QByteArray kFakeBin = NETMAP_TEST_DATA "/fake-bin";
-const QString kData = QStringLiteral(NETMAP_TEST_DATA "/live/");
-
-QByteArray frame(const QByteArray &subject, const QByteArray &name,
-                 const QList<QPair<QByteArray, QByteArray>> &args = {})
-{
-    return test::qubesdEventFrame(subject, name, args);
-}
+const QString kData = QStringLiteral(NETMAP_TEST_DATA "/standin/");
 
 QString netvmOf(const MainWindow &w, const QString &qube)
 {
@@ -99,15 +96,47 @@ private slots:
 private:
     void use(const char *fixture)
     {
-        QFile::remove(m_listing);
-        QVERIFY(QFile::copy(kData + QString::fromLatin1(fixture), m_listing));
+        use(test::RealQubes::load(kData + QString::fromLatin1(fixture)));
     }
-    QStringList calls(const QString &log) const
+    void use(const QJsonObject &state)
     {
-        QFile f(m_dir.filePath(log));
+        QVERIFY(m_qubes.setState(state));
+        m_seen = 0;
+        m_seen = changes().size();
+    }
+    // The commands that ran in the network qube ("QUBE USER<TAB>CMD").
+    QStringList ran() const
+    {
+        QFile f(m_dir.filePath(QStringLiteral("calls.log")));
         if (!f.open(QIODevice::ReadOnly))
             return {};
         return QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
+    }
+    // The netvm changes qubesd was asked for since use(): "Set QUBE" (a value, also none) or
+    // "Reset QUBE" (the default).
+    QStringList changes() const
+    {
+        static const QRegularExpression call(
+            QStringLiteral("call b'admin\\.vm\\.property\\.(Set|Reset)'\\+b'netvm' \\(b'dom0' -> "
+                           "b'([a-z0-9.-]+)'\\)"));
+        QStringList out;
+        for (const QString &line : m_qubes.log().split(u'\n')) {
+            if (const auto m = call.match(line); m.hasMatch())
+                out << m.captured(1) + u' ' + m.captured(2);
+        }
+        return out.mid(m_seen);
+    }
+    // work's netvm as qubesd holds it: a name, null (none) or "default".
+    QJsonValue netvmHeld(const char *qube) const
+    {
+        const QJsonObject q = m_qubes.state()
+                                  .value(QStringLiteral("qubes"))
+                                  .toObject()
+                                  .value(QString::fromLatin1(qube))
+                                  .toObject();
+        const bool isDefault = !q.contains(QStringLiteral("netvm"))
+            || q.value(QStringLiteral("netvm_default")).toBool();
+        return isDefault ? QJsonValue(QStringLiteral("default")) : q.value(QStringLiteral("netvm"));
     }
     void waitLoaded(MainWindow &w)
     {
@@ -115,38 +144,31 @@ private:
     }
     QByteArray m_path;
     QTemporaryDir m_dir;
-    QString m_listing;
-    QString m_socket;
+    test::RealQubes m_qubes;
+    qsizetype m_seen = 0;
 };
 
 void tst_LiveView::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toLocal8Bit());
-    m_listing = m_dir.filePath(QStringLiteral("qvm-ls.txt"));
-    m_socket = m_dir.filePath(QStringLiteral("qubesd.sock"));
     m_path = qgetenv("PATH");
-    qputenv("PATH", kLiveBin + ':' + kFakeBin + ':' + m_path);
-    qputenv("FAKE_QVM_LS_MODE", "good");
-    qputenv("FAKE_QVM_LS_FILE", m_listing.toLocal8Bit());
-    qputenv("FAKE_QUBES_PREFS_MODE", "good");
-    qputenv("FAKE_QVM_FIREWALL_MODE", "good");
-    qputenv("FAKE_QVM_FIREWALL_FILE", NETMAP_TEST_DATA "/qvm-firewall/good-allow-all.txt");
-    qputenv("FAKE_QVM_PREFS_LOG", m_dir.filePath(QStringLiteral("prefs.log")).toLocal8Bit());
-    qputenv("FAKE_QVM_PREFS_LISTING", m_dir.filePath(QStringLiteral("listing")).toLocal8Bit());
-    qputenv("FAKE_QVM_RUN_LOG", m_dir.filePath(QStringLiteral("run.log")).toLocal8Bit());
-    qputenv("NETMAP_QUBESD_SOCKET", m_socket.toLocal8Bit());
+    const QString qube = test::writeScriptedNetQube(m_dir.path());
+    QVERIFY(!qube.isEmpty());
+    NETMAP_START_REAL_QUBES(m_qubes,
+                            test::RealQubes::load(kData + QStringLiteral("network-a.json")), qube);
+    qputenv("PATH", m_qubes.path(m_path));
+    // The window follows the stand-in's admin.Events, as it follows qubesd's.
+    qputenv("NETMAP_QUBESD_SOCKET", m_qubes.socketPath().toLocal8Bit());
     qputenv("NETMAP_POLL_MS", "600000"); // only events or the program itself cause a read
 }
 
 void tst_LiveView::init()
 {
-    use("network-a.txt");
-    QFile::remove(m_dir.filePath(QStringLiteral("prefs.log")));
-    QFile::remove(m_dir.filePath(QStringLiteral("run.log")));
-    QFile listing(m_dir.filePath(QStringLiteral("listing")));
-    QVERIFY(listing.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    listing.write("label  -  blue\nnetvm  -  sys-firewall\n");
+    use("network-a.json");
+    QFile::remove(m_dir.filePath(QStringLiteral("calls.log")));
+    QFile::remove(m_dir.filePath(QStringLiteral("lines")));
+    QFile::remove(m_dir.filePath(QStringLiteral("arm-fail")));
 }
 
 void tst_LiveView::cleanupTestCase()
@@ -156,15 +178,12 @@ void tst_LiveView::cleanupTestCase()
 
 void tst_LiveView::followEventUpdatesInPlace()
 {
-    // Reads the request to EOF and answers connection-established, as qubesd does.
-    test::FakeQubesd qubesd;
-    QVERIFY(qubesd.listen(m_socket));
     MainWindow w(SourceSpec {SourceSpec::Kind::Live, QString()});
     w.show();
     waitLoaded(w);
     LiveController *live = w.liveController();
-    QTRY_COMPARE_WITH_TIMEOUT(qubesd.openStreams(), 1, 5000);
-    QTRY_COMPARE(live->followStatus(), QStringLiteral("following changes (qubesd events)"));
+    QTRY_COMPARE_WITH_TIMEOUT(live->followStatus(),
+                              QStringLiteral("following changes (qubesd events)"), 10000);
     QVERIFY(live->followAction()->isChecked());
     // The window's first read and the follower's catch-up read on connecting race at start:
     // wait until both are in.
@@ -182,8 +201,7 @@ void tst_LiveView::followEventUpdatesInPlace()
     const QTransform zoom = w.view()->transform();
     QCOMPARE(linkOf(w, "work")->upper(), QStringLiteral("sys-firewall"));
 
-    use("network-b.txt");
-    qubesd.sendEvent(frame("work", "property-set:netvm", {{"newvalue", "sys-vpn"}}));
+    use("network-b.json"); // qubesd sends property-set:netvm for work
     QTRY_COMPARE_WITH_TIMEOUT(netvmOf(w, "work"), QStringLiteral("sys-vpn"), 10000);
     QCOMPARE(linkOf(w, "work")->upper(), QStringLiteral("sys-vpn"));
     QCOMPARE(int(w.scene()->linkItems().size()), links);
@@ -220,7 +238,7 @@ void tst_LiveView::staleAfterMove()
     QVERIFY(linkOf(w, "work")->linkStyle().verified);
     QVERIFY(!linkOf(w, "work")->linkStyle().stale);
 
-    use("network-b.txt");
+    use("network-b.json");
     w.liveController()->follower()->refreshNow();
     QTRY_COMPARE_WITH_TIMEOUT(netvmOf(w, "work"), QStringLiteral("sys-vpn"), 10000);
     QCOMPARE(w.snapshot().checks.size(), size_t(1)); // carried over
@@ -234,7 +252,7 @@ void tst_LiveView::qubeGoneRelaysOutKeepingTheView()
     waitLoaded(w);
     w.view()->zoomBy(1.25);
     const QTransform zoom = w.view()->transform();
-    use("network-c.txt");
+    use("network-c.json");
     w.liveController()->follower()->refreshNow();
     QTRY_VERIFY_WITH_TIMEOUT(!w.scene()->qubeItem("untrusted"), 10000);
     QCOMPARE(w.view()->transform(), zoom);
@@ -285,7 +303,7 @@ void tst_LiveView::rerouteAsksWithTheExactCommand()
         "Undo (Edit menu or the status bar) runs:\n\n    qvm-prefs work netvm sys-firewall")));
     QCOMPARE(asked.confirmLabels[0], QStringLiteral("Connect"));
     QTest::qWait(300);
-    QCOMPARE(calls("prefs.log"), QStringList {"work"});
+    QCOMPARE(changes(), QStringList()); // only the read-only listing ran
     QVERIFY(!live->undoAction()->isEnabled());
 
     // Accepted: exactly that command, then Undo is offered.
@@ -293,7 +311,8 @@ void tst_LiveView::rerouteAsksWithTheExactCommand()
     QSignalSpy rerouted(live, &LiveController::rerouted);
     toVpn->trigger();
     QVERIFY(rerouted.wait(10000));
-    QCOMPARE(calls("prefs.log"), QStringList({"work", "work", "work|netvm|sys-vpn"}));
+    QCOMPARE(changes(), QStringList {"Set work"});
+    QCOMPARE(netvmHeld("work"), QJsonValue(QStringLiteral("sys-vpn")));
     QVERIFY(live->undoAction()->isEnabled());
     QVERIFY(!live->undoButton()->isHidden());
     QCOMPARE(live->undoButton()->text(), QStringLiteral("Undo: work back to sys-firewall"));
@@ -304,29 +323,35 @@ void tst_LiveView::rerouteAsksWithTheExactCommand()
     QCOMPARE(asked.texts.size(), 3);
     QVERIFY(asked.texts[2].contains(QStringLiteral("qvm-prefs work netvm sys-firewall")));
     QTest::qWait(300);
-    QCOMPARE(calls("prefs.log").size(), 3);
+    QCOMPARE(changes().size(), 1);
     asked.answer = true;
     rerouted.clear();
     live->undoButton()->click();
     QVERIFY(rerouted.wait(10000));
-    QCOMPARE(calls("prefs.log").last(), QStringLiteral("work|netvm|sys-firewall"));
+    QCOMPARE(changes(), (QStringList {"Set work", "Set work"}));
+    QCOMPARE(netvmHeld("work"), QJsonValue(QStringLiteral("sys-firewall")));
     QVERIFY(!live->undoAction()->isEnabled());
     QVERIFY(live->undoButton()->isHidden());
 
     // A default netvm is restored as the default, and none is an empty value.
-    QFile listing(m_dir.filePath(QStringLiteral("listing")));
-    QVERIFY(listing.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    listing.write("netvm  D  sys-firewall\n");
-    listing.close();
+    QJsonObject state = test::RealQubes::load(kData + QStringLiteral("network-a.json"));
+    QJsonObject qubes = state.value(QStringLiteral("qubes")).toObject();
+    QJsonObject work = qubes.value(QStringLiteral("work")).toObject();
+    work.remove(QStringLiteral("netvm")); // the default, sys-firewall
+    qubes.insert(QStringLiteral("work"), work);
+    state.insert(QStringLiteral("qubes"), qubes);
+    use(state);
     rerouted.clear();
     live->requestReroute("work", std::nullopt);
     QVERIFY(rerouted.wait(10000));
     QVERIFY(asked.texts.last().startsWith(QStringLiteral("Disconnect work from the network?")));
-    QCOMPARE(calls("prefs.log").last(), QStringLiteral("work|netvm|"));
+    QCOMPARE(changes(), QStringList {"Set work"});
+    QCOMPARE(netvmHeld("work"), QJsonValue(QJsonValue::Null));
     rerouted.clear();
     live->requestUndo();
     QVERIFY(rerouted.wait(10000));
-    QCOMPARE(calls("prefs.log").last(), QStringLiteral("--default|work|netvm"));
+    QCOMPARE(changes(), (QStringList {"Set work", "Reset work"}));
+    QCOMPARE(netvmHeld("work"), QJsonValue(QStringLiteral("default")));
 }
 
 void tst_LiveView::anonVmWarnsFirst()
@@ -336,17 +361,13 @@ void tst_LiveView::anonVmWarnsFirst()
     LiveController *live = w.liveController();
     Asked asked;
     live->setConfirmHandler(asked.handler());
-    QFile listing(m_dir.filePath(QStringLiteral("listing")));
-    QVERIFY(listing.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    listing.write("netvm  -  sys-whonix\n");
-    listing.close();
     live->requestReroute("anon-whonix", QStringLiteral("sys-firewall"));
     QTRY_COMPARE_WITH_TIMEOUT(asked.texts.size(), 1, 10000);
     QVERIFY(asked.texts[0].contains(QStringLiteral("\nWarning: anon-whonix is tagged anon-vm")));
     QCOMPARE(asked.confirmLabels[0], QStringLiteral("Connect anyway"));
     QCOMPARE(asked.icons[0], QMessageBox::Warning);
     QTest::qWait(300);
-    QCOMPARE(calls("prefs.log"), QStringList {"anon-whonix"}); // declined: nothing set
+    QCOMPARE(changes(), QStringList()); // declined: nothing set
     // Staying behind Tor, or no network at all: no warning.
     live->requestReroute("anon-whonix", std::nullopt);
     QTRY_COMPARE_WITH_TIMEOUT(asked.texts.size(), 2, 10000);
@@ -364,7 +385,6 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
         "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 SYN URGP=0 \n"
         "[ 5.2] netmap-drop-%TOKEN%: IN=<b>x</b> OUT=vif3.0 SRC=1.2.3.4 DST=1.2.3.4 PROTO=UDP\n");
     lines.close();
-    qputenv("FAKE_QVM_RUN_LOGLINES", lines.fileName().toLocal8Bit());
 
     auto *w = new MainWindow(SourceSpec {SourceSpec::Kind::Live, QString()});
     w->show();
@@ -381,7 +401,7 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     QVERIFY(asked.texts[0].startsWith(
         QStringLiteral("Watch the traffic sys-firewall drops between qubes for 10 minutes?")));
     QTest::qWait(200);
-    QVERIFY(calls("run.log").isEmpty());
+    QVERIFY(ran().isEmpty());
 
     asked.answer = true;
     QSignalSpy started(live, &LiveController::watchStarted);
@@ -389,15 +409,22 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     QVERIFY(started.wait(10000));
     DroppedFlowsDock *dock = live->dock();
     QTRY_COMPARE_WITH_TIMEOUT(dock->rowCount(), 2, 10000);
-    // The question held the very commands that ran.
-    const QStringList ran = calls("run.log");
-    QVERIFY(ran.size() >= 1);
+    // The question held the very command that ran in the qube, as root.
+    const QStringList commands = ran();
+    QVERIFY(commands.size() >= 1);
+    QVERIFY2(commands[0].startsWith(QStringLiteral("sys-firewall root\t")),
+             qPrintable(commands[0]));
     CommandSpec arm;
     arm.program = QStringLiteral("qvm-run");
-    // Eight options and the qube, then the script (which holds '|' itself).
-    const QStringList parts = ran[0].split(u'|');
-    arm.arguments = parts.mid(0, 8);
-    arm.arguments << parts.mid(8).join(u'|');
+    arm.arguments = QStringList {"--pass-io",
+                                 "--no-gui",
+                                 "--no-colour-output",
+                                 "--no-colour-stderr",
+                                 "--no-autostart",
+                                 "-u",
+                                 "root",
+                                 "sys-firewall"}
+        << commands[0].section(u'\t', 1);
     QVERIFY(asked.texts[1].contains(arm.display()));
     QVERIFY(arm.arguments.last().contains(QStringLiteral("nft insert rule")));
 
@@ -424,9 +451,8 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
 
     // Closing the window removes the rule before it goes.
     w->close();
-    QVERIFY(calls("run.log").last().contains(QStringLiteral("nft delete rule")));
+    QVERIFY(ran().last().contains(QStringLiteral("nft delete rule")));
     delete w;
-    qunsetenv("FAKE_QVM_RUN_LOGLINES");
 }
 
 void tst_LiveView::demoHasNoLiveEntries()
@@ -442,15 +468,17 @@ void tst_LiveView::demoHasNoLiveEntries()
     live->requestWatch("sys-firewall");
     live->requestReroute("work", QStringLiteral("sys-net"));
     QTest::qWait(200);
-    QVERIFY(calls("run.log").isEmpty());
-    QVERIFY(calls("prefs.log").isEmpty());
+    QVERIFY(ran().isEmpty());
+    QVERIFY(changes().isEmpty());
 }
 
 void tst_LiveView::failureTextIsPlain()
 {
     // What a qube prints when the rule cannot be added shows literally, never as markup.
-    qputenv("FAKE_QVM_RUN_ARM_FAIL", "1");
-    qputenv("FAKE_QVM_RUN_ARM_STDERR", "<b>bold</b><img src=x>");
+    QFile fail(m_dir.filePath(QStringLiteral("arm-fail")));
+    QVERIFY(fail.open(QIODevice::WriteOnly));
+    fail.write("<b>bold</b><img src=x>\n");
+    fail.close();
     MainWindow w(SourceSpec {SourceSpec::Kind::Live, QString()});
     waitLoaded(w);
     Asked asked;
@@ -465,8 +493,6 @@ void tst_LiveView::failureTextIsPlain()
             QCOMPARE(label->textFormat(), Qt::PlainText);
     QVERIFY(!w.liveController()->isWatching("sys-firewall"));
     box->close();
-    qunsetenv("FAKE_QVM_RUN_ARM_FAIL");
-    qunsetenv("FAKE_QVM_RUN_ARM_STDERR");
 }
 
 QTEST_MAIN(tst_LiveView)

@@ -10,11 +10,15 @@
 #include "mainwindow.h"
 #include "panels/inspectordock.h"
 
+#include "realqubes.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QContextMenuEvent>
 #include <QDockWidget>
+#include <QFile>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -422,31 +426,43 @@ void tst_MainWindow::geometryPersists()
 
 void tst_MainWindow::liveSourceReadsQubesAndFirewall()
 {
-    // The stand-ins for qvm-ls, qubes-prefs and qvm-firewall (tests/data/fake-bin).
+    // The real qvm-ls, qubes-prefs and qvm-firewall against the qubesd stand-in.
+    QJsonObject state = test::RealQubes::load(NETMAP_TEST_DATA "/standin/qubes43.json");
+    QJsonObject qubes = state.value("qubes").toObject();
+    QJsonObject work = qubes.value("work").toObject();
+    QJsonArray rules;
+    QFile mixed(NETMAP_TEST_DATA "/qvm-firewall/good-mixed.txt");
+    QVERIFY(mixed.open(QIODevice::ReadOnly));
+    for (const QByteArray &line : mixed.readAll().split('\n'))
+        if (!line.trimmed().isEmpty())
+            rules.append(QString::fromUtf8(line.trimmed()));
+    work.insert("firewall", rules);
+    qubes.insert("work", work);
+    state.insert("qubes", qubes);
+    test::RealQubes real;
+    NETMAP_START_REAL_QUBES(real, state);
     const QByteArray path = qgetenv("PATH");
-    qputenv("PATH", NETMAP_TEST_DATA "/fake-bin:" + path);
-    qputenv("FAKE_QVM_LS_MODE", "good");
-    qputenv("FAKE_QVM_LS_FILE", NETMAP_TEST_DATA "/qvm-ls/good-qubes43.txt");
-    qputenv("FAKE_QUBES_PREFS_MODE", "good");
-    qputenv("FAKE_QVM_FIREWALL_MODE", "good");
-    qputenv("FAKE_QVM_FIREWALL_FILE", NETMAP_TEST_DATA "/qvm-firewall/good-mixed.txt");
+    qputenv("PATH", real.path(path));
     {
         MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
         // Never blocks: the window exists before qvm-ls has answered.
         QCOMPARE(window.statusText(), QString("Reading qubes with qvm-ls…"));
-        QTRY_VERIFY_WITH_TIMEOUT(window.scene()->qubeItem("work"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.scene()->qubeItem("work"), 20000);
         QVERIFY2(window.statusText().startsWith("qvm-ls, "), qPrintable(window.statusText()));
         window.inspect("work");
         auto *table = window.inspector()->findChild<QTableWidget *>("firewallTable");
-        QTRY_COMPARE_WITH_TIMEOUT(table->rowCount(), 9, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->rowCount(), 9, 20000);
         auto *summary = window.inspector()->findChild<QLabel *>("firewallSummary");
         QVERIFY2(summary->text().startsWith("Default drop"), qPrintable(summary->text()));
         QCOMPARE(table->item(3, 3)->text(), QString("VPN endpoint (primary)"));
 
-        // A failing qvm-ls on refresh keeps the picture and says why.
-        qputenv("FAKE_QVM_LS_MODE", "fail");
+        // qubesd refusing the list on refresh: the picture stays and the status says why.
+        QJsonObject misbehave {
+            {"error", QJsonObject {{"admin.vm.List", QJsonArray {"QubesException", "down"}}}}};
+        state.insert("misbehave", misbehave);
+        QVERIFY(real.setState(state));
         window.refresh();
-        QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains("qvm-ls failed"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains("qvm-ls failed"), 20000);
         QVERIFY(window.scene()->qubeItem("work"));
     }
     qputenv("PATH", path);
@@ -454,24 +470,28 @@ void tst_MainWindow::liveSourceReadsQubesAndFirewall()
 
 void tst_MainWindow::liveFailureIsNeverTheDemo_data()
 {
-    QTest::addColumn<QByteArray>("path");
-    QTest::addColumn<QByteArray>("mode");
+    QTest::addColumn<bool>("tools");
     QTest::addColumn<QString>("why");
-    QTest::newRow("qvm-ls missing")
-        << QByteArray("/nonexistent") << QByteArray("good") << QString("not found");
-    QTest::newRow("qvm-ls fails") << QByteArray(NETMAP_TEST_DATA "/fake-bin") << QByteArray("fail")
-                                  << QString("qubesd");
+    QTest::newRow("qvm-ls missing") << false << QString("not found");
+    // The real tools, but qubesd does not answer (its socket is gone).
+    QTest::newRow("qvm-ls fails") << true << QString("qubesd");
 }
 
 // Problem 1: without a readable qvm-ls the window once showed the demo network as the user's.
 void tst_MainWindow::liveFailureIsNeverTheDemo()
 {
-    QFETCH(QByteArray, path);
-    QFETCH(QByteArray, mode);
+    QFETCH(bool, tools);
     QFETCH(QString, why);
     const QByteArray oldPath = qgetenv("PATH");
-    qputenv("PATH", path);
-    qputenv("FAKE_QVM_LS_MODE", mode);
+    test::RealQubes real;
+    if (tools) {
+        NETMAP_START_REAL_QUBES(real,
+                                test::RealQubes::load(NETMAP_TEST_DATA "/standin/qubes43.json"));
+        QVERIFY(QFile::remove(real.socketPath()));
+        qputenv("PATH", real.path(oldPath));
+    } else {
+        qputenv("PATH", "/nonexistent");
+    }
     {
         MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
         window.show();

@@ -109,6 +109,8 @@ private slots:
     void noWatchdog();
     void runBlocking();
     void findProgram();
+    void errorLine_data();
+    void errorLine();
     void display_data();
     void display();
     void streamLines_data();
@@ -491,12 +493,52 @@ void tst_CommandRunner::findProgram()
     QVERIFY(CommandRunner::findProgram(QStringLiteral("bin/sh")).isEmpty());
     QVERIFY(CommandRunner::findProgram(QString()).isEmpty());
 
+    // Only the folders of PATH are searched: an executable qvm-ls in a private folder.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString tool = dir.filePath(QStringLiteral("qvm-ls"));
+    QFile f(tool);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("#!/bin/sh\n");
+    f.close();
+    QVERIFY(f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
     const QByteArray oldPath = qgetenv("PATH");
-    qputenv("PATH", NETMAP_TEST_DATA "/fake-bin");
-    const QString fake = CommandRunner::findProgram(QStringLiteral("qvm-ls"));
+    qputenv("PATH", dir.path().toLocal8Bit());
+    const QString found = CommandRunner::findProgram(QStringLiteral("qvm-ls"));
     QVERIFY(CommandRunner::findProgram(QStringLiteral("sh")).isEmpty());
     qputenv("PATH", oldPath);
-    QCOMPARE(fake, QStringLiteral(NETMAP_TEST_DATA "/fake-bin/qvm-ls"));
+    QCOMPARE(found, tool);
+}
+
+void tst_CommandRunner::errorLine_data()
+{
+    QTest::addColumn<QByteArray>("stderrData");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("first line") << QByteArray("\n  qvm-ls: error: no\nmore\n")
+                                << QStringLiteral("qvm-ls: error: no");
+    QTest::newRow("nothing") << QByteArray(" \n\n") << QString();
+    QTest::newRow("control characters")
+        << QByteArray("a\x1b[31mb\xc3\xa9\n") << QStringLiteral("a?[31mb??");
+    // What the real qvm-ls prints when qubesd answers an error (tests/qubes).
+    QTest::newRow("traceback") << QByteArray(
+        "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
+        "    main()\nqubesadmin.exc.QubesException: Got \x1b[31mred\n\n")
+                               << QStringLiteral("qubesadmin.exc.QubesException: Got ?[31mred");
+    // What the real qvm-firewall prints for a qube that does not exist.
+    QTest::newRow("usage") << QByteArray("usage: qvm-firewall [--verbose] [--quiet] [--help]\n"
+                                         "                    VMNAME {add,del,list,reset} ...\n"
+                                         "qvm-firewall: error: no such domain: 'work'\n")
+                           << QStringLiteral("qvm-firewall: error: no such domain: 'work'");
+    QTest::newRow("cut") << QByteArray(200, 'x') << QString(160, u'x') + QStringLiteral("...");
+}
+
+void tst_CommandRunner::errorLine()
+{
+    QFETCH(QByteArray, stderrData);
+    QFETCH(QString, expected);
+    CommandOutput output;
+    output.stderrData = stderrData;
+    QCOMPARE(output.firstErrorLine(), expected);
 }
 
 void tst_CommandRunner::display_data()

@@ -1,9 +1,15 @@
 // The dropped-traffic watch: the exact commands (the self-removal starts before the rule is
-// added), and the watch against a fake qvm-run that records its calls and prints log lines.
+// added), and the watch through the real qvm-run against the qubesd stand-in, whose
+// qrexec-client runs the commands in a scripted network qube (tests/common/scriptednetqube.h)
+// that records them and prints log lines.
 
 #include "live/dropwatcher.h"
 
+#include "realqubes.h"
+#include "scriptednetqube.h"
+
 #include <QFile>
+#include <QJsonArray>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -11,7 +17,7 @@
 using namespace netmap;
 
 namespace {
-const QByteArray fakeBin = NETMAP_TEST_DATA "/live/fake-bin";
+
 const QString kToken = QStringLiteral("0123456789abcdef");
 
 DropWatchPlan plan(int seconds = 60)
@@ -38,6 +44,7 @@ private slots:
 private:
     QByteArray m_path;
     QTemporaryDir m_dir;
+    test::RealQubes m_qubes;
     QString logPath() const { return m_dir.filePath(QStringLiteral("calls.log")); }
     QStringList scripts() const
     {
@@ -46,7 +53,7 @@ private:
             return {};
         QStringList out;
         for (const QString &call : QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts))
-            out << call.section(u'|', -1);
+            out << call.section(u'\t', 1);
         return out;
     }
 };
@@ -55,15 +62,25 @@ void tst_LiveDropWatcher::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     m_path = qgetenv("PATH");
-    qputenv("PATH", fakeBin + ':' + m_path);
-    qputenv("FAKE_QVM_RUN_LOG", logPath().toLocal8Bit());
+    const QString qube = test::writeScriptedNetQube(m_dir.path());
+    QVERIFY(!qube.isEmpty());
+    const QJsonObject state {
+        {QStringLiteral("qubes"),
+         QJsonObject {{QStringLiteral("sys-net"),
+                       QJsonObject {{QStringLiteral("provides_network"), true},
+                                    {QStringLiteral("netvm"), QJsonValue::Null}}},
+                      {QStringLiteral("sys-firewall"),
+                       QJsonObject {{QStringLiteral("provides_network"), true},
+                                    {QStringLiteral("netvm"), QStringLiteral("sys-net")}}}}}};
+    NETMAP_START_REAL_QUBES(m_qubes, state, qube);
+    qputenv("PATH", m_qubes.path(m_path));
 }
 
 void tst_LiveDropWatcher::init()
 {
     QFile::remove(logPath());
-    qunsetenv("FAKE_QVM_RUN_ARM_FAIL");
-    qunsetenv("FAKE_QVM_RUN_LOGLINES");
+    QFile::remove(m_dir.filePath(QStringLiteral("arm-fail")));
+    QFile::remove(m_dir.filePath(QStringLiteral("lines")));
 }
 
 void tst_LiveDropWatcher::cleanupTestCase()
@@ -136,7 +153,7 @@ void tst_LiveDropWatcher::tokens()
 
 void tst_LiveDropWatcher::watchAndStop()
 {
-    QFile lines(m_dir.filePath(QStringLiteral("lines")));
+    QFile lines(m_dir.filePath(QStringLiteral("lines"))); // what the kernel log shows
     QVERIFY(lines.open(QIODevice::WriteOnly | QIODevice::Truncate));
     // Two lines of this watch, one broken line, and two forged ones a process in the qube could
     // write (no token, another watch's token): the forged ones are refused and counted.
@@ -155,7 +172,6 @@ void tst_LiveDropWatcher::watchAndStop()
                 "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 "
                 "WINDOW=64240 RES=0x00 SYN URGP=0 \n");
     lines.close();
-    qputenv("FAKE_QVM_RUN_LOGLINES", lines.fileName().toLocal8Bit());
 
     DropWatcher watcher;
     QSignalSpy started(&watcher, &DropWatcher::started);
@@ -190,7 +206,10 @@ void tst_LiveDropWatcher::watchAndStop()
 
 void tst_LiveDropWatcher::armFailure()
 {
-    qputenv("FAKE_QVM_RUN_ARM_FAIL", "1");
+    QFile fail(m_dir.filePath(QStringLiteral("arm-fail")));
+    QVERIFY(fail.open(QIODevice::WriteOnly));
+    fail.write("no oifgroup 2 drop rule in table ip qubes chain forward\n");
+    fail.close();
     DropWatcher watcher;
     QSignalSpy failed(&watcher, &DropWatcher::failed);
     QSignalSpy started(&watcher, &DropWatcher::started);

@@ -1,5 +1,7 @@
 // ChangeFollower: a qubesd event (from a fake qubesd socket speaking admin.Events framing) leads
-// to one re-read and a change with the evidence carried over; without the socket it polls.
+// to one re-read and a change with the evidence carried over; without the socket it polls. The
+// system is read with the real qvm-ls and qubes-prefs against the qubesd stand-in
+// (tests/common/realqubes.h); the events come from the fake so the test decides when.
 
 #include "live/changefollower.h"
 #include "qubes/livesource.h"
@@ -13,12 +15,12 @@
 
 #include "fakequbesd.h"
 #include "qubesdframe.h"
+#include "realqubes.h"
 
 using namespace netmap;
 
 namespace {
-const QByteArray fakeBin = NETMAP_TEST_DATA "/fake-bin";
-const QString kData = QStringLiteral(NETMAP_TEST_DATA "/live/");
+const QString kData = QStringLiteral(NETMAP_TEST_DATA "/standin/");
 
 QByteArray frame(const QByteArray &subject, const QByteArray &name,
                  const QList<QPair<QByteArray, QByteArray>> &args = {})
@@ -42,8 +44,7 @@ private slots:
 private:
     void use(const char *fixture)
     {
-        QFile::remove(m_listing);
-        QVERIFY(QFile::copy(kData + QString::fromLatin1(fixture), m_listing));
+        QVERIFY(m_qubes.setState(test::RealQubes::load(kData + QString::fromLatin1(fixture))));
     }
     Snapshot read()
     {
@@ -52,23 +53,21 @@ private:
     }
     QByteArray m_path;
     QTemporaryDir m_dir;
-    QString m_listing;
+    test::RealQubes m_qubes;
 };
 
 void tst_LiveFollower::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_listing = m_dir.filePath(QStringLiteral("qvm-ls.txt"));
     m_path = qgetenv("PATH");
-    qputenv("PATH", fakeBin + ':' + m_path);
-    qputenv("FAKE_QVM_LS_MODE", "good");
-    qputenv("FAKE_QVM_LS_FILE", m_listing.toLocal8Bit());
-    qputenv("FAKE_QUBES_PREFS_MODE", "good");
+    NETMAP_START_REAL_QUBES(m_qubes,
+                            test::RealQubes::load(kData + QStringLiteral("network-a.json")));
+    qputenv("PATH", m_qubes.path(m_path));
 }
 
 void tst_LiveFollower::init()
 {
-    use("network-a.txt");
+    use("network-a.json");
 }
 
 void tst_LiveFollower::cleanupTestCase()
@@ -111,7 +110,7 @@ void tst_LiveFollower::eventLeadsToRefresh()
     QVERIFY(changed.isEmpty());
 
     // qvm-prefs work netvm sys-vpn happened: qubesd says so.
-    use("network-b.txt");
+    use("network-b.json");
     qubesd.sendEvent(
         frame("work", "property-set:netvm",
               {{"name", "netvm"}, {"newvalue", "sys-vpn"}, {"oldvalue", "sys-firewall"}}));
@@ -150,7 +149,7 @@ void tst_LiveFollower::pollsWithoutSocket()
     QCOMPARE(follower.description(), QStringLiteral("following changes (polling every 300 ms)"));
     QTRY_VERIFY_WITH_TIMEOUT(unchanged.size() >= 1, 10000);
     QVERIFY(changed.isEmpty());
-    use("network-b.txt");
+    use("network-b.json");
     QTRY_VERIFY_WITH_TIMEOUT(changed.size() >= 1, 10000);
     QCOMPARE(changed.first().at(1).value<SnapshotDiff>().netvmChanged, QStringList {"work"});
     QCOMPARE(follower.mode(), ChangeFollower::Mode::Polling);
@@ -164,7 +163,7 @@ void tst_LiveFollower::pollSeesQubeGo()
     FollowOptions options;
     options.useEvents = false;
     options.pollIntervalMs = 300;
-    use("network-c.txt");
+    use("network-c.json");
     follower.start(options);
     QTRY_VERIFY_WITH_TIMEOUT(changed.size() >= 1, 10000);
     const auto diff = changed.first().at(1).value<SnapshotDiff>();

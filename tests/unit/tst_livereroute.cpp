@@ -1,12 +1,16 @@
 // Re-routing a qube: which netvms are offered, the exact qvm-prefs commands for the change and
-// its undo, the anon-vm warning, and that nothing is changed before apply() is called (a fake
-// qvm-prefs records every call).
+// its undo, the anon-vm warning, and that nothing is changed before apply() is called (the real
+// qvm-prefs against the qubesd stand-in, whose log and state show every change).
 
 #include "io/snapshotyaml.h"
 #include "live/reroute.h"
 #include "model/snapshot.h"
 
+#include "realqubes.h"
+
 #include <QFile>
+#include <QJsonArray>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -16,7 +20,29 @@ using namespace netmap;
 Q_DECLARE_METATYPE(std::optional<QString>)
 
 namespace {
-const QByteArray fakeBin = NETMAP_TEST_DATA "/live/fake-bin";
+// The networked qubes of the demo snapshot, as the stand-in serves them (work uses the default
+// netvm unless a test says otherwise).
+QJsonObject demoState(const QJsonObject &work = {})
+{
+    const auto provider = [](const char *netvm, const char *state = "Running") {
+        return QJsonObject {
+            {QStringLiteral("provides_network"), true},
+            {QStringLiteral("netvm"),
+             netvm ? QJsonValue(QString::fromLatin1(netvm)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("state"), QString::fromLatin1(state)}};
+    };
+    return QJsonObject {
+        {QStringLiteral("globals"),
+         QJsonObject {{QStringLiteral("default_netvm"), QStringLiteral("sys-firewall")}}},
+        {QStringLiteral("qubes"),
+         QJsonObject {
+             {QStringLiteral("sys-net"), provider(nullptr)},
+             {QStringLiteral("sys-firewall"), provider("sys-net")},
+             {QStringLiteral("sys-vpn"), provider("sys-firewall")},
+             {QStringLiteral("sys-whonix"), provider("sys-firewall")},
+             {QStringLiteral("vault"), QJsonObject {{QStringLiteral("netvm"), QJsonValue::Null}}},
+             {QStringLiteral("work"), work}}}};
+}
 
 QString prefsListing(const char *mark, const char *value)
 {
@@ -34,7 +60,8 @@ private slots:
     void cleanupTestCase();
     void candidates_data();
     void candidates();
-    void runningQubeGetsRunningNetvms();
+    void runningQubeOntoHaltedNetvmStartsItFirst();
+    void startsTheNetvmWithTheRealClient();
     void listing_data();
     void listing();
     void plans_data();
@@ -47,30 +74,58 @@ private slots:
 
 private:
     QByteArray m_path;
-    QTemporaryDir m_dir;
-    QString logPath() const { return m_dir.filePath(QStringLiteral("calls.log")); }
-    QStringList calls() const
+    test::RealQubes m_qubes;
+    qsizetype m_seen = 0; // changes() before the test's state
+    void use(const QJsonObject &state)
     {
-        QFile f(logPath());
-        if (!f.open(QIODevice::ReadOnly))
-            return {};
-        return QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
+        QVERIFY(m_qubes.setState(state));
+        m_seen = 0;
+        m_seen = changes().size();
     }
-    void writeListing(const QString &text)
+    // The netvm changes qubesd was asked for since use(): "Set work" (a value, also none) or
+    // "Reset work" (the default).
+    QStringList changes() const
     {
-        QFile f(m_dir.filePath(QStringLiteral("listing")));
-        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-        f.write(text.toUtf8());
+        static const QRegularExpression call(
+            QStringLiteral("call b'admin\\.vm\\.property\\.(Set|Reset)'\\+b'netvm' \\(b'dom0' -> "
+                           "b'([a-z0-9.-]+)'\\)"));
+        QStringList out;
+        for (const QString &line : m_qubes.log().split(u'\n')) {
+            if (const auto m = call.match(line); m.hasMatch())
+                out << m.captured(1) + u' ' + m.captured(2);
+        }
+        return out.mid(m_seen);
+    }
+    QString stateOf(const char *qube) const
+    {
+        return m_qubes.state()
+            .value(QStringLiteral("qubes"))
+            .toObject()
+            .value(QString::fromLatin1(qube))
+            .toObject()
+            .value(QStringLiteral("state"))
+            .toString();
+    }
+    QJsonValue netvmOf(const char *qube) const
+    {
+        const QJsonObject q = m_qubes.state()
+                                  .value(QStringLiteral("qubes"))
+                                  .toObject()
+                                  .value(QString::fromLatin1(qube))
+                                  .toObject();
+        // No netvm (as the test wrote it) or netvm_default (as the stand-in writes it): the
+        // default.
+        const bool isDefault = !q.contains(QStringLiteral("netvm"))
+            || q.value(QStringLiteral("netvm_default")).toBool();
+        return isDefault ? QJsonValue(QStringLiteral("default")) : q.value(QStringLiteral("netvm"));
     }
 };
 
 void tst_LiveReroute::initTestCase()
 {
-    QVERIFY(m_dir.isValid());
     m_path = qgetenv("PATH");
-    qputenv("PATH", fakeBin + ':' + m_path);
-    qputenv("FAKE_QVM_PREFS_LOG", logPath().toLocal8Bit());
-    qputenv("FAKE_QVM_PREFS_LISTING", m_dir.filePath(QStringLiteral("listing")).toLocal8Bit());
+    NETMAP_START_REAL_QUBES(m_qubes, demoState());
+    qputenv("PATH", m_qubes.path(m_path));
 }
 
 void tst_LiveReroute::cleanupTestCase()
@@ -101,17 +156,85 @@ void tst_LiveReroute::candidates()
     QCOMPARE(netvmCandidates(demoSnapshot(), qube), expected);
 }
 
-void tst_LiveReroute::runningQubeGetsRunningNetvms()
+void tst_LiveReroute::runningQubeOntoHaltedNetvmStartsItFirst()
 {
-    // qubesd: "Cannot dynamically attach to stopped qube" (the stand-in refuses the same).
+    // qubesd: "Cannot dynamically attach to stopped qube" (the stand-in refuses the same): a
+    // running qube is still offered a halted netvm, and the plan starts that netvm first.
     Snapshot s = demoSnapshot();
     s.qubes[size_t(s.indexOf(u"sys-vpn"))].state = QStringLiteral("Halted");
     QCOMPARE(netvmCandidates(s, QStringLiteral("work")),
-             QStringList({"sys-firewall", "sys-net", "sys-whonix"}));
-    QVERIFY(!planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-vpn"), std::nullopt));
-    // A halted qube may be connected to a halted netvm.
+             QStringList({"sys-firewall", "sys-net", "sys-vpn", "sys-whonix"}));
+    const auto plan
+        = planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-vpn"), std::nullopt);
+    QVERIFY(plan);
+    QVERIFY(plan->start);
+    QCOMPARE(plan->start->display(), QStringLiteral("qvm-start sys-vpn"));
+    QCOMPARE(plan->apply.display(), QStringLiteral("qvm-prefs work netvm sys-vpn"));
+    QCOMPARE(plan->undo.display(), QStringLiteral("qvm-prefs work netvm sys-firewall"));
+    // A running netvm, or a halted qube: nothing to start.
+    QVERIFY(!planNetvmChange(s, QStringLiteral("work"), QStringLiteral("sys-net"), std::nullopt)
+                 ->start);
+    QVERIFY(!needsNetvmStarted(s, QStringLiteral("vault"), QStringLiteral("sys-vpn")));
+    QVERIFY(!planNetvmChange(s, QStringLiteral("vault"), QStringLiteral("sys-vpn"), std::nullopt)
+                 ->start);
     QCOMPARE(netvmCandidates(s, QStringLiteral("vault")),
              QStringList({"sys-firewall", "sys-net", "sys-vpn", "sys-whonix"}));
+}
+
+void tst_LiveReroute::startsTheNetvmWithTheRealClient()
+{
+    // sys-vpn is halted in qubesd and on the map; work runs.
+    QJsonObject state = demoState();
+    QJsonObject qubes = state.value(QStringLiteral("qubes")).toObject();
+    QJsonObject vpn = qubes.value(QStringLiteral("sys-vpn")).toObject();
+    vpn.insert(QStringLiteral("state"), QStringLiteral("Halted"));
+    qubes.insert(QStringLiteral("sys-vpn"), vpn);
+    state.insert(QStringLiteral("qubes"), qubes);
+    use(state);
+    Snapshot s = demoSnapshot();
+    s.qubes[size_t(s.indexOf(u"sys-vpn"))].state = QStringLiteral("Halted");
+
+    NetvmChanger changer;
+    QSignalSpy prepared(&changer, &NetvmChanger::prepared);
+    QSignalSpy applied(&changer, &NetvmChanger::applied);
+    changer.prepare(s, QStringLiteral("work"), QStringLiteral("sys-vpn"));
+    QVERIFY(prepared.wait(20000));
+    const auto plan = prepared.first().first().value<NetvmChangePlan>();
+    QVERIFY(plan.start);
+    QTest::qWait(100);
+    QCOMPARE(stateOf("sys-vpn"), QStringLiteral("Halted")); // nothing before apply()
+    QVERIFY(!m_qubes.log().contains(QStringLiteral("admin.vm.Start")));
+
+    changer.apply(plan);
+    QVERIFY(applied.wait(20000));
+    QCOMPARE(stateOf("sys-vpn"), QStringLiteral("Running"));
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("sys-vpn")));
+    const QString log = m_qubes.log();
+    const qsizetype started
+        = log.lastIndexOf(QStringLiteral("call b'admin.vm.Start'+b'' (b'dom0' -> b'sys-vpn')"));
+    const qsizetype set = log.lastIndexOf(
+        QStringLiteral("call b'admin.vm.property.Set'+b'netvm' (b'dom0' -> b'work')"));
+    QVERIFY(started > 0);
+    QVERIFY(set > started);
+    QCOMPARE(changes(), QStringList {"Set work"}); // no refused attempt before the start
+    QVERIFY(!log.contains(QStringLiteral("QubesVMNotStartedError")));
+
+    // The start fails: nothing else is changed, and the message is qvm-start's.
+    QJsonObject misbehave {{QStringLiteral("error"),
+                            QJsonObject {{QStringLiteral("admin.vm.Start"),
+                                          QJsonArray {QStringLiteral("QubesException"),
+                                                      QStringLiteral("not enough memory")}}}}};
+    state.insert(QStringLiteral("misbehave"), misbehave);
+    use(state);
+    QSignalSpy failed(&changer, &NetvmChanger::commandFailed);
+    changer.apply(plan);
+    QVERIFY(failed.wait(20000));
+    const QString message = failed.first().at(2).toString();
+    QVERIFY2(message.startsWith(QStringLiteral("qvm-start sys-vpn exited with")),
+             qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("not enough memory")), qPrintable(message));
+    QCOMPARE(changes(), QStringList());
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("default")));
 }
 
 void tst_LiveReroute::listing_data()
@@ -234,56 +357,68 @@ void tst_LiveReroute::anonVmWarning()
 
 void tst_LiveReroute::nothingRunsBeforeApply()
 {
-    QFile::remove(logPath());
-    writeListing(prefsListing("D", "sys-firewall"));
+    use(demoState());
     NetvmChanger changer;
     QSignalSpy prepared(&changer, &NetvmChanger::prepared);
     changer.prepare(demoSnapshot(), QStringLiteral("work"), QStringLiteral("sys-vpn"));
-    QVERIFY(prepared.wait(10000));
+    QVERIFY(prepared.wait(20000));
     const auto plan = prepared.first().first().value<NetvmChangePlan>();
     QCOMPARE(plan.apply.display(), QStringLiteral("qvm-prefs work netvm sys-vpn"));
     QCOMPARE(plan.undo.display(), QStringLiteral("qvm-prefs --default work netvm"));
     QVERIFY(plan.fromDefault);
+    QVERIFY(plan.fromKnown);
     QTest::qWait(100);
-    QCOMPARE(calls(), QStringList {"work"}); // only the read-only listing
+    QCOMPARE(changes(), QStringList()); // only the read-only listing
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("default")));
 }
 
 void tst_LiveReroute::applyAndUndoRunExactly()
 {
-    QFile::remove(logPath());
-    writeListing(prefsListing("-", "sys-firewall"));
+    use(demoState({{QStringLiteral("netvm"), QStringLiteral("sys-firewall")}}));
     NetvmChanger changer;
     QSignalSpy prepared(&changer, &NetvmChanger::prepared);
     QSignalSpy applied(&changer, &NetvmChanger::applied);
     QSignalSpy undone(&changer, &NetvmChanger::undone);
     changer.prepare(demoSnapshot(), QStringLiteral("work"), std::nullopt);
-    QVERIFY(prepared.wait(10000));
+    QVERIFY(prepared.wait(20000));
     const auto plan = prepared.first().first().value<NetvmChangePlan>();
+    QCOMPARE(plan.apply.display(), QStringLiteral("qvm-prefs work netvm ''"));
+    QCOMPARE(plan.undo.display(), QStringLiteral("qvm-prefs work netvm sys-firewall"));
     changer.apply(plan);
-    QVERIFY(applied.wait(10000));
-    QCOMPARE(calls(), (QStringList {"work", "work|netvm|"}));
+    QVERIFY(applied.wait(20000));
+    QCOMPARE(changes(), QStringList {"Set work"});
+    QCOMPARE(netvmOf("work"), QJsonValue(QJsonValue::Null));
     changer.undo(plan);
-    QVERIFY(undone.wait(10000));
-    QCOMPARE(calls(), (QStringList {"work", "work|netvm|", "work|netvm|sys-firewall"}));
+    QVERIFY(undone.wait(20000));
+    QCOMPARE(changes(), (QStringList {"Set work", "Set work"}));
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("sys-firewall")));
 }
 
 void tst_LiveReroute::failureIsReported()
 {
-    QFile::remove(logPath());
-    writeListing(prefsListing("D", "sys-firewall"));
-    qputenv("FAKE_QVM_PREFS_FAIL", "1");
+    // The map still shows sys-vpn running, but it stopped since: qubesd refuses to connect the
+    // running work to it, and the real qvm-prefs says so.
+    QJsonObject state = demoState();
+    QJsonObject qubes = state.value(QStringLiteral("qubes")).toObject();
+    QJsonObject vpn = qubes.value(QStringLiteral("sys-vpn")).toObject();
+    vpn.insert(QStringLiteral("state"), QStringLiteral("Halted"));
+    qubes.insert(QStringLiteral("sys-vpn"), vpn);
+    state.insert(QStringLiteral("qubes"), qubes);
+    use(state);
     NetvmChanger changer;
     QSignalSpy prepared(&changer, &NetvmChanger::prepared);
     QSignalSpy failed(&changer, &NetvmChanger::commandFailed);
-    changer.prepare(demoSnapshot(), QStringLiteral("work"), QStringLiteral("sys-net"));
-    QVERIFY(prepared.wait(10000));
+    changer.prepare(demoSnapshot(), QStringLiteral("work"), QStringLiteral("sys-vpn"));
+    QVERIFY(prepared.wait(20000));
     changer.apply(prepared.first().first().value<NetvmChangePlan>());
-    QVERIFY(failed.wait(10000));
-    qunsetenv("FAKE_QVM_PREFS_FAIL");
+    QVERIFY(failed.wait(20000));
     QCOMPARE(failed.first().at(1).toBool(), false);
     const QString message = failed.first().at(2).toString();
-    QVERIFY(message.startsWith(QStringLiteral("qvm-prefs work netvm sys-net exited with 1")));
-    QVERIFY(message.contains(QStringLiteral("no such domain")));
+    QVERIFY2(message.startsWith(QStringLiteral("qvm-prefs work netvm sys-vpn exited with 1")),
+             qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("Cannot dynamically attach to stopped qube sys-vpn")),
+             qPrintable(message));
+    QCOMPARE(netvmOf("work"), QJsonValue(QStringLiteral("default")));
 }
 
 QTEST_GUILESS_MAIN(tst_LiveReroute)

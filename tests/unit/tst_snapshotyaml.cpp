@@ -12,8 +12,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
+
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace netmap;
 
@@ -23,6 +26,7 @@ class tst_SnapshotYaml : public QObject
 private slots:
     void demoLoads();
     void roundTripIsExact();
+    void whonixGwFeatureRoundTrips();
     void hostileTextRoundTrips();
     void broken_data();
     void broken();
@@ -58,6 +62,35 @@ void tst_SnapshotYaml::roundTripIsExact()
     QVERIFY(*fromFile == demo);
 }
 
+// A gateway renamed away from "sys-whonix", on a renamed template: only the template's
+// whonix-gw feature (read live) says what it is; a saved snapshot keeps that.
+void tst_SnapshotYaml::whonixGwFeatureRoundTrips()
+{
+    Snapshot s = demoSnapshot();
+    Qube &gw = s.qubes[size_t(s.indexOf(u"sys-whonix"))];
+    gw.templ = QubeName::fromUntrusted(u"tor-gw-template");
+    Qube renamed = gw;
+    renamed.name = *QubeName::fromUntrusted(u"sys-tor");
+    renamed.whonixGwFeature = true;
+    QVERIFY(renamed.looksLikeWhonixGateway());
+    s.qubes.push_back(renamed);
+    std::sort(s.qubes.begin(), s.qubes.end(),
+              [](const Qube &a, const Qube &b) { return a.name < b.name; });
+    const QByteArray yaml = snapshotToYaml(s);
+    QCOMPARE(yaml.count("template_whonix_gw: true"), 1);
+    auto loaded = snapshotFromYaml(yaml, QStringLiteral("mem"));
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error().toString()));
+    QVERIFY(loaded->find(u"sys-tor")->whonixGwFeature);
+    QVERIFY(loaded->find(u"sys-tor")->looksLikeWhonixGateway());
+    QVERIFY(!loaded->find(u"sys-vpn")->whonixGwFeature);
+    QVERIFY(*loaded == s);
+    QCOMPARE(snapshotToYaml(*loaded), yaml);
+    // Anything but true or false is refused.
+    QByteArray bad = yaml;
+    bad.replace("template_whonix_gw: true", "template_whonix_gw: yes");
+    QVERIFY(!snapshotFromYaml(bad, QStringLiteral("mem")).ok());
+}
+
 void tst_SnapshotYaml::hostileTextRoundTrips()
 {
     Snapshot s = demoSnapshot();
@@ -75,7 +108,7 @@ void tst_SnapshotYaml::broken_data()
 {
     QTest::addColumn<QString>("path");
     QDir dir(QStringLiteral(NETMAP_TEST_DATA "/snapshots"));
-    const auto files = dir.entryList({ QStringLiteral("bad-*.yaml") }, QDir::Files, QDir::Name);
+    const auto files = dir.entryList({QStringLiteral("bad-*.yaml")}, QDir::Files, QDir::Name);
     QVERIFY(files.size() >= 10);
     for (const QString &f : files)
         QTest::newRow(qPrintable(f)) << dir.filePath(f);
@@ -165,7 +198,8 @@ void tst_SnapshotYaml::jsonOfDemo()
         const QJsonObject q = v.toObject();
         if (q.value(QStringLiteral("name")).toString() == QLatin1String("work-vpn")) {
             QCOMPARE(q.value(QStringLiteral("egress")).toArray().size(), 4);
-            QCOMPARE(q.value(QStringLiteral("external_ip")).toString(), QStringLiteral("198.51.100.23"));
+            QCOMPARE(q.value(QStringLiteral("external_ip")).toString(),
+                     QStringLiteral("198.51.100.23"));
             sawChain = true;
         }
         if (q.value(QStringLiteral("name")).toString() == QLatin1String("dom0"))

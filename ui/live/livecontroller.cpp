@@ -284,7 +284,10 @@ void LiveController::fillQubeMenu(const QString &qube, QMenu *menu)
     connectMenu->setObjectName(QStringLiteral("connectToMenu"));
     connectMenu->menuAction()->setObjectName(QStringLiteral("connectTo"));
     for (const QString &candidate : netvmCandidates(s, qube)) {
-        QAction *a = connectMenu->addAction(candidate); // names hold no '&'
+        // names hold no '&'
+        QAction *a = connectMenu->addAction(needsNetvmStarted(s, qube, candidate)
+                                                ? tr("%1 (halted: started first)").arg(candidate)
+                                                : candidate);
         a->setObjectName(QStringLiteral("connectTo:") + candidate);
         a->setCheckable(true);
         const bool current = q->netvm && q->netvm->toString() == candidate;
@@ -334,7 +337,13 @@ void LiveController::onPrepared(const NetvmChangePlan &plan)
     QString details;
     if (!plan.warning.isEmpty())
         details += tr("Warning: %1\n\n").arg(plan.warning);
-    details += tr("This runs in dom0:\n\n    %1\n\n").arg(plan.apply.display());
+    if (plan.start && plan.to)
+        details += tr("%1 is not running, and qubesd cannot connect a running qube to a halted "
+                      "netvm: it is started first.\n\n")
+                       .arg(plan.to->toString());
+    details += plan.start ? tr("This runs in dom0:\n\n    %1\n    %2\n\n")
+                                .arg(plan.start->display(), plan.apply.display())
+                          : tr("This runs in dom0:\n\n    %1\n\n").arg(plan.apply.display());
     details += plan.to
         ? tr("%1 then leaves through %2 (it now uses %3). Results verified on its "
              "old path will show as stale.\n\n")
@@ -348,15 +357,19 @@ void LiveController::onPrepared(const NetvmChangePlan &plan)
                        .arg(netvmText(plan.from));
     QMessageBox box(m_window);
     box.setObjectName(QStringLiteral("rerouteConfirmation"));
+    const QString connectLabel = plan.start ? tr("Start and connect") : tr("Connect");
     prepareBox(box, question, details,
-               plan.warning.isEmpty() ? (plan.to ? tr("Connect") : tr("Disconnect"))
+               plan.warning.isEmpty() ? (plan.to ? connectLabel : tr("Disconnect"))
                                       : tr("Connect anyway"),
                !plan.warning.isEmpty());
     if (!confirm(box)) {
         message(tr("Nothing was changed."), 4000);
         return;
     }
-    message(tr("Running %1…").arg(plan.apply.display()), 4000);
+    message(tr("Running %1…").arg((plan.start ? *plan.start : plan.apply).display()), 4000);
+    if (plan.start)
+        ActionLog::record(plan.to->toString(), QStringLiteral("start for a re-route (in dom0)"),
+                          plan.start->display());
     ActionLog::record(plan.qube.toString(), QStringLiteral("re-route (qvm-prefs in dom0)"),
                       plan.apply.display());
     m_changer->apply(plan);
