@@ -297,6 +297,9 @@ void CheckController::applyPending()
     for (auto it = m_pendingTunnels.cbegin(); it != m_pendingTunnels.cend(); ++it)
         if (snapshot.find(it.key()))
             snapshot.tunnels.insert(it.key(), it.value());
+    // Where the run's clearnet baselines came from, for the exports.
+    if (m_verifier)
+        snapshot.baselines = m_verifier->snapshot().baselines;
     const QList<CheckResult> arrived = std::exchange(m_pending, {});
     m_pendingTunnels.clear();
     // The same qubes with more evidence: restyled in place, never laid out again.

@@ -24,11 +24,18 @@ nm_has() { command -v "$1" >/dev/null 2>&1; }
 nm_to() { if nm_has timeout; then timeout "$((nm_t + 2))" "$@"; else "$@"; fi; }
 )SH";
 
+// With nm_ca set (a file holding the configured CA certificates), https:// is verified against
+// those CAs only.
 const char *kHttp = R"SH(nm_get() {
-  if nm_has curl; then curl -fsSL --proto '=http,https' --max-time "$nm_t" --max-filesize 65536 "$1"
-  elif nm_has wget; then nm_to wget -q -T "$nm_t" -t 1 -O - "$1"
-  elif nm_has python3; then nm_to python3 -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read(65536).decode("latin-1"))' "$1" "$nm_t"
+  if nm_has curl; then
+    if [ -n "$nm_ca" ]; then curl -fsSL --proto '=http,https' --cacert "$nm_ca" --max-time "$nm_t" --max-filesize 65536 "$1"
+    else curl -fsSL --proto '=http,https' --max-time "$nm_t" --max-filesize 65536 "$1"; fi
+  elif nm_has wget; then
+    if [ -n "$nm_ca" ]; then nm_to wget -q -T "$nm_t" -t 1 --ca-certificate="$nm_ca" -O - "$1"
+    else nm_to wget -q -T "$nm_t" -t 1 -O - "$1"; fi
+  elif nm_has python3; then nm_to python3 -c 'import ssl, sys, urllib.request
+c = ssl.create_default_context(cafile=sys.argv[3] or None)
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]), context=c).read(65536).decode("latin-1"))' "$1" "$nm_t" "$nm_ca"
   else return 127; fi
 }
 if nm_has curl; then nm_http=curl; elif nm_has wget; then nm_http=wget; elif nm_has python3; then nm_http=python3; else nm_http=none; fi
@@ -139,6 +146,19 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
 {
     QString s = lit(kHead);
     s += QStringLiteral("nm_t=%1\n").arg(config.connectTimeoutSeconds);
+    // The configured CA certificates, validated and re-encoded in dom0 (canonicalCaPem): a
+    // quoted here-document of PEM lines (base64 and the two fixed armour lines) only.
+    std::optional<QByteArray> ca;
+    if ((plan.externalIp || plan.tor) && !config.caPem.isEmpty())
+        ca = canonicalCaPem(config.caPem);
+    if (ca) {
+        s += lit("nm_ca=$(mktemp 2>/dev/null) || nm_ca=\n"
+                 "if [ -n \"$nm_ca\" ]; then cat > \"$nm_ca\" <<'NETMAP_CA'\n");
+        s += QString::fromLatin1(*ca);
+        s += lit("NETMAP_CA\nfi\n");
+    } else {
+        s += lit("nm_ca=\n");
+    }
     if (plan.externalIp || plan.tor)
         s += lit(kHttp);
     if (plan.dns)
@@ -196,6 +216,8 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
         // Marks that every background section was started; their answers follow before END.
         s += lit("echo 'NETMAP-STARTED'\nwait\n");
     }
+    if (ca)
+        s += lit("[ -n \"$nm_ca\" ] && rm -f \"$nm_ca\"\n");
     s += lit(kTail);
     return s;
 }

@@ -132,6 +132,7 @@ struct Work
     Expectation expectation;
     EgressKind kind = EgressKind::Clearnet;
     QStringList witnesses; // clearnet baseline witnesses on its uplink
+    QString uplink; // the root of its clearnet path, when it compares with a baseline
     QString provider;
     bool drillPlanned = false; // its kill-switch result waits for the drill
 
@@ -307,10 +308,14 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
     };
 
     QMap<QString, QStringList> witnessesOfRoot;
-    auto witnessesFor = [&](const QString &qube) {
+    auto rootFor = [&](const QString &qube) {
         QString root = t.rootOf(qube);
         if (root.isEmpty() && s.find(qube) && s.find(qube)->providesNetwork)
             root = qube; // a root provider is its own root
+        return root;
+    };
+    auto witnessesFor = [&](const QString &qube) {
+        const QString root = rootFor(qube);
         if (root.isEmpty())
             return QStringList();
         if (!witnessesOfRoot.contains(root))
@@ -446,6 +451,7 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
                     b.plan.dns = true;
             }
             plan.work[name].witnesses = witnesses;
+            plan.work[name].uplink = rootFor(name);
         }
         if (w.checks.contains(CheckKind::Vpn)) {
             const QString provider = vpnProviderOf(s, t, name);
@@ -642,6 +648,16 @@ struct Verifier::Private
     }
 
     int echoCount(const Work &w) const { return request.config.ipEchoFor(w.plan.echoKind).size(); }
+
+    // The plain http:// endpoints of a kind's echo set.
+    QStringList plainHttpEndpoints(const QString &kind) const
+    {
+        QStringList plain;
+        for (const QString &url : request.config.ipEchoFor(kind))
+            if (isPlainHttp(url))
+                plain.append(url);
+        return plain;
+    }
     int drillEchoCount() const { return request.config.ipEchoFor(QStringLiteral("vpn")).size(); }
 
     // Hosts of the echo endpoints a work asks.
@@ -749,6 +765,7 @@ struct Verifier::Private
         QString source;
         QString problem;
         bool disputed = false;
+        QList<BaselineWitness> witnesses; // what each witness said, or why it could not
     };
 
     Baseline baselineOf(const Work &w, bool resolvers) const
@@ -774,38 +791,48 @@ struct Verifier::Private
         }
         QMap<QString, QStringList> said; // value (joined) -> witnesses
         QStringList silent;
+        auto cannotSay = [&](const QString &name, const QString &why) {
+            silent.append(QStringLiteral("%1: %2").arg(name, why));
+            b.witnesses.append({name, {}, why});
+        };
         for (const QString &name : w.witnesses) {
             const Work *x = doneWork(name);
             if (!x) {
                 silent.append(QStringLiteral("%1 did not run").arg(name));
+                b.witnesses.append({name, {}, QStringLiteral("did not run")});
                 continue;
             }
             if (x->problem) {
-                silent.append(QStringLiteral("%1: %2").arg(name, *x->problem));
+                cannotSay(name, *x->problem);
                 continue;
             }
             if (resolvers) {
                 if (x->evidence.resolvers.isEmpty()) {
-                    silent.append(QStringLiteral("%1: the whoami name did not resolve").arg(name));
+                    cannotSay(name, QStringLiteral("the whoami name did not resolve"));
                     continue;
                 }
                 QStringList r = x->evidence.resolvers;
                 r.sort();
                 said[r.join(QStringLiteral(", "))].append(name);
+                b.witnesses.append({name, r, {}});
             } else {
                 const ExitConsensus c
                     = exitConsensus(x->evidence, request.config.ipEchoUrls.size());
                 if (c.state != ExitConsensus::State::Agreed) {
-                    silent.append(QStringLiteral("%1: %2").arg(name, c.why));
+                    cannotSay(name, c.why);
                     continue;
                 }
                 said[c.ip].append(name);
+                b.witnesses.append({name, {c.ip}, {}});
             }
         }
         QStringList claims;
         for (auto it = said.cbegin(); it != said.cend(); ++it)
-            claims.append(QStringLiteral("%1 says %2")
-                              .arg(it.value().join(QStringLiteral(" and ")), it.key()));
+            claims.append(
+                QStringLiteral("%1 %2 %3")
+                    .arg(it.value().join(QStringLiteral(" and ")),
+                         it.value().size() > 1 ? QStringLiteral("say") : QStringLiteral("says"),
+                         it.key()));
         const QString what = resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit");
         if (said.size() > 1) {
             b.disputed = true;
@@ -821,10 +848,60 @@ struct Verifier::Private
                             .arg(what, all.join(QStringLiteral("; ")), how);
             return b;
         }
+        // An answer over plain HTTP can be forged by any network qube on the path, for every
+        // witness behind it alike: such witnesses cannot make a baseline agreed.
+        if (!resolvers) {
+            const QStringList plain = plainHttpEndpoints(QStringLiteral("clearnet"));
+            if (!plain.isEmpty()) {
+                b.problem = QStringLiteral(
+                                "the clearnet exit baseline is unconfirmed: %1 agree on %2, but "
+                                "over plain HTTP (%3), which a network qube on the path can "
+                                "forge for the qubes behind it; use https:// endpoints, or %4")
+                                .arg(said.first().join(QStringLiteral(" and ")), said.firstKey(),
+                                     plain.join(QStringLiteral(", ")), how);
+                return b;
+            }
+        }
         b.values = resolvers ? said.firstKey().split(QStringLiteral(", "))
                              : QStringList {said.firstKey()};
         b.source = QStringLiteral("seen from %1").arg(said.first().join(QStringLiteral(" and ")));
         return b;
+    }
+
+    // Keeps where the baselines of w's uplink came from in the run's snapshot (the JSON export
+    // and the write-up show it), once per uplink and kind.
+    void recordBaselines(const Work &w)
+    {
+        if (w.uplink.isEmpty())
+            return;
+        const bool exits = w.checks.contains(CheckKind::Vpn)
+            || (w.checks.contains(CheckKind::ExternalIp) && w.kind == EgressKind::Clearnet);
+        const bool resolvers = w.checks.contains(CheckKind::DnsLeak);
+        for (const bool res : {false, true}) {
+            if (!(res ? resolvers : exits))
+                continue;
+            const QString what = res ? QStringLiteral("resolvers") : QStringLiteral("exit");
+            const bool known = std::any_of(
+                snapshot.baselines.cbegin(), snapshot.baselines.cend(),
+                [&](const BaselineRecord &r) { return r.uplink == w.uplink && r.what == what; });
+            if (known)
+                continue;
+            const Baseline b = baselineOf(w, res);
+            BaselineRecord r;
+            r.uplink = w.uplink;
+            r.what = what;
+            const bool pinned
+                = !(res ? request.config.baselineResolvers : request.config.baselineExitIps)
+                       .isEmpty();
+            r.state = pinned ? BaselineRecord::State::Pinned
+                : b.values   ? BaselineRecord::State::Agreed
+                : b.disputed ? BaselineRecord::State::Disputed
+                             : BaselineRecord::State::Unconfirmed;
+            r.values = b.values.value_or(QStringList());
+            r.summary = b.values ? b.source : b.problem;
+            r.witnesses = pinned ? QList<BaselineWitness>() : b.witnesses;
+            snapshot.baselines.append(r);
+        }
     }
 
     std::optional<QStringList> anyClearnetExits() const
@@ -937,7 +1014,16 @@ struct Verifier::Private
                                             : QStringLiteral("cannot check: %1").arg(*w.problem);
             return v;
         }
-        return judge(w, kind);
+        Verdict v = judge(w, kind);
+        // Say when the exit came over plain HTTP: a network qube on the path could forge it.
+        if ((kind == CheckKind::ExternalIp || kind == CheckKind::Vpn) && !v.externalIp.isEmpty()) {
+            const QStringList plain = plainHttpEndpoints(w.plan.echoKind);
+            if (!plain.isEmpty())
+                v.reason += QStringLiteral(" (over plain HTTP from %1: a network qube on the path "
+                                           "could forge it)")
+                                .arg(plain.join(QStringLiteral(", ")));
+        }
+        return v;
     }
 
     void emitReady()
@@ -947,6 +1033,8 @@ struct Verifier::Private
             if (!ready(w))
                 continue;
             w.emitted = true;
+            if (!w.cancelledBeforeRun)
+                recordBaselines(w);
             for (CheckKind kind : std::as_const(w.checks)) {
                 if (kind == CheckKind::KillSwitch && w.drillPlanned && !w.cancelledBeforeRun)
                     continue; // comes with the drill
@@ -1124,6 +1212,7 @@ Status Verifier::start(const Snapshot &snapshot, const VerifyRequest &request)
     if (!plan)
         return plan.error();
     d->snapshot = snapshot;
+    d->snapshot.baselines.clear(); // this run's baselines replace the last run's
     d->topology = std::move(topology);
     d->request = request;
     d->request.config.concurrency = qBound(1, request.config.concurrency, 32);

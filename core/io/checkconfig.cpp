@@ -65,12 +65,70 @@ QStringList echoList(const YAML::Node &echo, const QString &key)
     return urls;
 }
 
+// A DER length at data[*pos]; advances *pos past it. -1 when malformed or not minimal enough to
+// be plausible.
+qint64 derLength(const QByteArray &data, qsizetype *pos)
+{
+    if (*pos >= data.size())
+        return -1;
+    const quint8 first = quint8(data[*pos]);
+    ++*pos;
+    if (first < 0x80)
+        return first;
+    const int bytes = first & 0x7f;
+    if (bytes == 0 || bytes > 3)
+        return -1;
+    qint64 length = 0;
+    for (int i = 0; i < bytes; ++i) {
+        if (*pos >= data.size())
+            return -1;
+        length = (length << 8) | quint8(data[*pos]);
+        ++*pos;
+    }
+    return length < 0x80 ? -1 : length;
+}
+
+// A certificate is a SEQUENCE that fills the DER exactly and starts with a SEQUENCE
+// (tbsCertificate) that fits inside it.
+bool plausibleCertificate(const QByteArray &der)
+{
+    qsizetype pos = 0;
+    if (der.size() < 64 || quint8(der[0]) != 0x30)
+        return false;
+    ++pos;
+    const qint64 outer = derLength(der, &pos);
+    if (outer < 0 || pos + outer != der.size() || pos >= der.size() || quint8(der[pos]) != 0x30)
+        return false;
+    ++pos;
+    const qint64 inner = derLength(der, &pos);
+    return inner > 0 && pos + inner <= der.size();
+}
+
+void readCaFile(const YAML::Node &node, CheckConfig &c)
+{
+    const QString path = scalar(node, QStringLiteral("endpoints.ca_file"));
+    if (!path.startsWith(u'/'))
+        throw errorAt(node, QStringLiteral("endpoints.ca_file must be an absolute path"));
+    auto data = readFileCapped(path, kMaxCaFileBytes);
+    if (!data)
+        throw errorAt(node, QStringLiteral("endpoints.ca_file: %1").arg(data.error().message));
+    QString why;
+    const auto pem = canonicalCaPem(*data, &why);
+    if (!pem)
+        throw errorAt(node, QStringLiteral("endpoints.ca_file %1: %2").arg(path, why));
+    c.caFile = path;
+    c.caPem = *pem;
+}
+
 void readEndpoints(const YAML::Node &node, CheckConfig &c)
 {
     requireMap(node, QStringLiteral("endpoints"));
     checkKeys(node, QStringLiteral("endpoints"),
               {QStringLiteral("ip_echo"), QStringLiteral("ip_echo_vpn"),
-               QStringLiteral("ip_echo_tor"), QStringLiteral("tor_check")});
+               QStringLiteral("ip_echo_tor"), QStringLiteral("tor_check"),
+               QStringLiteral("ca_file")});
+    if (const YAML::Node n = node["ca_file"])
+        readCaFile(n, c);
     if (const YAML::Node n = node["ip_echo_vpn"])
         c.ipEchoUrlsVpn = echoList(n, QStringLiteral("endpoints.ip_echo_vpn"));
     if (const YAML::Node n = node["ip_echo_tor"])
@@ -205,6 +263,81 @@ CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
 }
 
 } // namespace
+
+std::optional<QByteArray> canonicalCaPem(const QByteArray &untrusted, QString *why)
+{
+    auto fail = [&](const QString &reason) -> std::optional<QByteArray> {
+        if (why)
+            *why = reason;
+        return std::nullopt;
+    };
+    if (untrusted.size() > kMaxCaFileBytes)
+        return fail(QStringLiteral("larger than %1 KiB").arg(kMaxCaFileBytes >> 10));
+    static const QByteArray begin("-----BEGIN CERTIFICATE-----");
+    static const QByteArray end("-----END CERTIFICATE-----");
+    QByteArray out;
+    QByteArray body;
+    bool inside = false;
+    int count = 0;
+    int lineNo = 0;
+    for (QByteArray line : untrusted.split('\n')) {
+        ++lineNo;
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (!inside) {
+            if (line.isEmpty())
+                continue;
+            if (line != begin)
+                return fail(QStringLiteral("line %1 is neither blank nor the start of a PEM "
+                                           "certificate (only certificates may be in the file)")
+                                .arg(lineNo));
+            inside = true;
+            body.clear();
+            continue;
+        }
+        if (line == end) {
+            const auto der
+                = QByteArray::fromBase64Encoding(body, QByteArray::AbortOnBase64DecodingErrors);
+            if (!der || !plausibleCertificate(der.decoded))
+                return fail(QStringLiteral("the certificate ending on line %1 is not base64 of a "
+                                           "DER certificate")
+                                .arg(lineNo));
+            if (++count > 8)
+                return fail(QStringLiteral("more than 8 certificates"));
+            out += begin + '\n';
+            const QByteArray b64 = der.decoded.toBase64();
+            for (qsizetype i = 0; i < b64.size(); i += 64)
+                out += b64.mid(i, 64) + '\n';
+            out += end + '\n';
+            inside = false;
+            continue;
+        }
+        if (line.isEmpty() || line.size() > 76)
+            return fail(
+                QStringLiteral("line %1 is not a base64 line of a certificate").arg(lineNo));
+        for (char ch : std::as_const(line)) {
+            const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
+                || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=';
+            if (!ok)
+                return fail(
+                    QStringLiteral("line %1 is not a base64 line of a certificate").arg(lineNo));
+        }
+        body += line;
+    }
+    if (inside)
+        return fail(QStringLiteral("a certificate is not closed (no END CERTIFICATE line)"));
+    if (out.size() > kMaxCaPemBytes)
+        return fail(
+            QStringLiteral("the certificates take more than %1 KiB").arg(kMaxCaPemBytes >> 10));
+    if (count == 0)
+        return fail(QStringLiteral("no PEM certificate in it"));
+    return out;
+}
+
+bool isPlainHttp(const QString &url)
+{
+    return url.startsWith(QLatin1String("http://"), Qt::CaseInsensitive);
+}
 
 const QStringList &CheckConfig::ipEchoFor(const QString &kind) const
 {

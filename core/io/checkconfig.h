@@ -9,6 +9,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace netmap {
 
 struct CheckConfig
@@ -22,6 +24,11 @@ struct CheckConfig
     // The set for a kind of exit: "clearnet", "vpn", "tor" (anything else: clearnet).
     const QStringList &ipEchoFor(const QString &kind) const;
     QString torCheckUrl; // validated http(s) URL answering {"IsTor":...}
+    // endpoints.ca_file: the only CAs the qubes trust for https:// endpoints (curl --cacert), for
+    // private endpoints; caPem is its content, validated and re-encoded in dom0 (PEM
+    // certificates only). Empty: the qube's own CA store.
+    QString caFile;
+    QByteArray caPem;
     QString dnsWhoami; // validated DNS name whose A record is the asking resolver
     int timeoutSeconds = 30; // per check, enforced by the runner
     int connectTimeoutSeconds = 8; // curl -m / ping -W inside the qube
@@ -40,6 +47,15 @@ struct CheckConfig
 };
 
 constexpr qint64 kMaxConfigFileBytes = 256 << 10;
+constexpr qint64 kMaxCaFileBytes = 64 << 10;
+constexpr qint64 kMaxCaPemBytes = 16 << 10; // what goes into a probe script
+
+// A CA file as it may go into a probe script: one to eight PEM "CERTIFICATE" blocks and nothing
+// else but blank lines, each strict base64 of one DER-encoded certificate (a SEQUENCE holding a
+// SEQUENCE, lengths exact), re-encoded as 64-column PEM. nullopt with *why otherwise.
+std::optional<QByteArray> canonicalCaPem(const QByteArray &untrusted, QString *why = nullptr);
+// Whether an endpoint URL is plain http:// (a network qube on the path can forge its answer).
+bool isPlainHttp(const QString &url);
 
 // Parses a config file. Keys that are absent keep the shipped default; unknown keys, repeated
 // keys and invalid values are errors with file:line:column. fileName is used in positions only.

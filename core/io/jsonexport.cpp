@@ -142,6 +142,28 @@ QByteArray exportJson(const Snapshot &snapshot)
         findings.append(o);
     }
     root.insert(QStringLiteral("findings"), findings);
+
+    // Where each clearnet baseline of the latest verification run came from.
+    QJsonArray baselines;
+    for (const BaselineRecord &b : snapshot.baselines) {
+        QJsonObject o;
+        o.insert(QStringLiteral("uplink"), text(b.uplink));
+        o.insert(QStringLiteral("what"), text(b.what));
+        o.insert(QStringLiteral("state"), baselineStateId(b.state));
+        o.insert(QStringLiteral("values"), textArray(b.values));
+        o.insert(QStringLiteral("summary"), text(b.summary));
+        QJsonArray witnesses;
+        for (const BaselineWitness &w : b.witnesses) {
+            QJsonObject x;
+            x.insert(QStringLiteral("qube"), text(w.qube));
+            x.insert(QStringLiteral("said"), textArray(w.said));
+            x.insert(QStringLiteral("problem"), orNull(w.problem));
+            witnesses.append(x);
+        }
+        o.insert(QStringLiteral("witnesses"), witnesses);
+        baselines.append(o);
+    }
+    root.insert(QStringLiteral("baselines"), baselines);
     root.insert(QStringLiteral("rejected"), textArray(snapshot.rejected));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }

@@ -277,6 +277,41 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         md += u'\n';
     }
 
+    // Where the clearnet baselines the checks compared with came from.
+    if (!snapshot.baselines.isEmpty()) {
+        md += QStringLiteral("### Clearnet baseline\n\n");
+        md += QStringLiteral(
+            "vpn, dns-leak and clearnet external-ip compare with these. Measured baselines need "
+            "at least two qubes on the clearnet path that agree; a disputed or unconfirmed "
+            "baseline makes those checks errors.\n\n");
+        md += QStringLiteral("| Uplink | Baseline | State | Values | Where from | Witnesses |\n"
+                             "|---|---|---|---|---|---|\n");
+        for (const BaselineRecord &b : snapshot.baselines) {
+            QStringList witnesses;
+            for (const BaselineWitness &w : b.witnesses)
+                witnesses << (w.said.isEmpty()
+                                  ? QStringLiteral("%1: cannot say (%2)")
+                                        .arg(markdownInline(w.qube), markdownInline(w.problem, 160))
+                                  : QStringLiteral("%1 says %2")
+                                        .arg(markdownInline(w.qube),
+                                             markdownInline(w.said.join(QStringLiteral(", ")))));
+            const QString state = baselineStateId(b.state);
+            md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 | %6 |\n")
+                      .arg(markdownInline(b.uplink),
+                           b.what == QLatin1String("exit") ? QStringLiteral("exit address")
+                                                           : QStringLiteral("resolvers"),
+                           b.state == BaselineRecord::State::Agreed
+                                   || b.state == BaselineRecord::State::Pinned
+                               ? state
+                               : QStringLiteral("⚠ %1").arg(state),
+                           b.values.isEmpty() ? dash()
+                                              : markdownInline(b.values.join(QStringLiteral(", "))),
+                           markdownInline(b.summary, 400),
+                           witnesses.isEmpty() ? dash() : witnesses.join(QStringLiteral("; ")));
+        }
+        md += u'\n';
+    }
+
     const std::vector<Finding> findings = computeFindings(snapshot, topology);
     md += QStringLiteral("## Findings\n\n");
     if (findings.empty())

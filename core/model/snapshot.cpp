@@ -4,6 +4,21 @@
 
 namespace netmap {
 
+QString baselineStateId(BaselineRecord::State state)
+{
+    switch (state) {
+    case BaselineRecord::State::Agreed:
+        return QStringLiteral("agreed");
+    case BaselineRecord::State::Pinned:
+        return QStringLiteral("pinned");
+    case BaselineRecord::State::Disputed:
+        return QStringLiteral("disputed");
+    case BaselineRecord::State::Unconfirmed:
+        return QStringLiteral("unconfirmed");
+    }
+    return QStringLiteral("unconfirmed");
+}
+
 const Qube *Snapshot::find(QStringView name) const
 {
     const int i = indexOf(name);

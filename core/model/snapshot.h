@@ -26,6 +26,31 @@ struct Globals
     friend bool operator==(const Globals &, const Globals &) = default;
 };
 
+// Where one clearnet baseline of a verification run came from (docs/ARCHITECTURE.md §4): the
+// clearnet exit or resolvers that vpn, dns-leak and clearnet external-ip compare with.
+struct BaselineWitness
+{
+    QString qube;
+    QStringList said; // the values it measured (empty: it could not say; see problem)
+    QString problem; // why it could not say, in words
+
+    friend bool operator==(const BaselineWitness &, const BaselineWitness &) = default;
+};
+
+struct BaselineRecord
+{
+    enum class State { Agreed, Pinned, Disputed, Unconfirmed };
+    QString uplink; // the network qube at the root of the clearnet path
+    QString what; // "exit" or "resolvers"
+    State state = State::Unconfirmed;
+    QStringList values; // the baseline when Agreed or Pinned
+    QString summary; // where it came from or why there is none, in words
+    QList<BaselineWitness> witnesses; // empty when pinned
+
+    friend bool operator==(const BaselineRecord &, const BaselineRecord &) = default;
+};
+QString baselineStateId(BaselineRecord::State state); // "agreed", "pinned", ...
+
 struct Snapshot
 {
     QString source; // "demo", "qvm-ls", "snapshot"
@@ -36,6 +61,7 @@ struct Snapshot
     QMap<QString, QList<FirewallRule>> firewall; // qube name -> rules, where read
     QMap<QString, QStringList> tunnels; // network qube -> tunnel interfaces seen up in it
     std::vector<CheckResult> checks; // evidence, in the order it arrived
+    QList<BaselineRecord> baselines; // the clearnet baselines the latest verification run used
     QStringList rejected; // rows the source printed that were refused, with the reason
     // The owner's intent (--expect); empty: inferred from the network. Views, exports and
     // verdicts all judge by it (policy/expectations.h: intendedEgress()).

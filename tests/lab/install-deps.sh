@@ -4,8 +4,8 @@
 # starts a service: dnsmasq-base on Debian is the binary without the system resolver unit.
 set -eu
 
-DEBIAN_PACKAGES="iproute2 nftables iptables openvpn dnsmasq-base curl bind9-dnsutils iputils-ping netcat-openbsd python3 python3-yaml util-linux procps"
-FEDORA_PACKAGES="iproute nftables iptables-nft iptables-legacy openvpn dnsmasq curl bind-utils iputils netcat python3 python3-pyyaml util-linux procps-ng"
+DEBIAN_PACKAGES="iproute2 nftables iptables openvpn dnsmasq-base curl bind9-dnsutils iputils-ping netcat-openbsd python3 python3-yaml util-linux procps openssl"
+FEDORA_PACKAGES="iproute nftables iptables-nft iptables-legacy openvpn dnsmasq curl bind-utils iputils netcat python3 python3-pyyaml util-linux procps-ng openssl"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 

@@ -54,7 +54,8 @@ ALLOWED_NETS = [
         "172.20.10.0/28",
     )
 ]
-REQUIRED_TOOLS = ["ip", "nft", "openvpn", "dnsmasq", "setpriv", "sysctl", "curl", "dig", "ping"]
+REQUIRED_TOOLS = ["ip", "nft", "openvpn", "dnsmasq", "setpriv", "sysctl", "curl", "dig", "ping",
+                  "openssl"]
 DEFAULT_SERVICES = {
     "zone": "netmap.test",
     "whoami": "whoami.netmap.test",
@@ -75,7 +76,12 @@ FAULT_TYPES = {
     "halt",
     "nft",
     "exec",
+    "forge-echo",
+    "forge-dns",
 }
+# A lying network qube's forgers: the port each listens on inside the qube.
+FORGE_PORTS = {"forge-echo": 8099, "forge-dns": 5399}
+FORGE_TLS_PORT = 8443
 KNOWN_GLOBALS = [
     "clockvm",
     "default_dispvm",
@@ -315,7 +321,8 @@ def normalize_fault(f):
             if len(parts) > 1:
                 f["qube"] = parts[1]
             if len(parts) > 2:
-                key = {"move": "netvm", "dns-redirect": "to", "exec": "command"}.get(
+                key = {"move": "netvm", "dns-redirect": "to", "exec": "command",
+                       "forge-echo": "says", "forge-dns": "says"}.get(
                     parts[0], "argument"
                 )
                 f[key] = ":".join(parts[2:])
@@ -846,12 +853,13 @@ class Lab:
                 "xid_next": 1,
             }
         )
-        for sub in ("logs", "bin", "keys", "run", "qubes"):
+        for sub in ("logs", "bin", "keys", "run", "qubes", "tls"):
             (state_dir / sub).mkdir(mode=0o755)
         self.enable_netns_logging()
         self.save()
         log(f"run {runid}: state in {state_dir}")
         self.detect_openvpn()
+        self.make_tls()
         self.build_internet()
         self.build_qubes()
         self.start_tunnels()
@@ -892,6 +900,39 @@ class Lab:
             },
         )
         self.ip_batch(name, ["link set lo up"])
+
+    def certificate(self, name, ca, subject, sans):
+        """A server certificate for `sans` (IP addresses) signed by the CA `ca` (tls/<ca>.pem)."""
+        tls = self.state_dir / "tls"
+        ext = tls / f"{name}.ext"
+        ext.write_text("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                       "subjectAltName=" + ",".join(f"IP:{a}" for a in sans) + "\n")
+        self.run([self.tool("openssl"), "req", "-new", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:prime256v1", "-nodes", "-subj", f"/CN={subject}",
+                  "-keyout", str(tls / f"{name}.key"), "-out", str(tls / f"{name}.csr")])
+        self.run([self.tool("openssl"), "x509", "-req", "-days", "2", "-in", str(tls / f"{name}.csr"),
+                  "-CA", str(tls / f"{ca}.pem"), "-CAkey", str(tls / f"{ca}.key"),
+                  "-set_serial", str(int.from_bytes(secrets.token_bytes(8), "big")),
+                  "-extfile", str(ext), "-out", str(tls / f"{name}.pem")])
+        return str(tls / f"{name}.pem"), str(tls / f"{name}.key")
+
+    def make_ca(self, name, subject):
+        tls = self.state_dir / "tls"
+        self.run([self.tool("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", f"/CN={subject}",
+                  "-addext", "basicConstraints=critical,CA:TRUE",
+                  "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                  "-keyout", str(tls / f"{name}.key"), "-out", str(tls / f"{name}.pem")])
+        return str(tls / f"{name}.pem")
+
+    def make_tls(self):
+        """The lab's CA (made at every start, in the run's state directory, gone with it) and the
+        certificate of the internet's HTTPS services, for their addresses."""
+        sv = self.s["services"]
+        ca = self.make_ca("ca", f"netmap lab CA {self.s['runid']}")
+        sans = [e["address"] for e in sv["echo"]] + [sv["tor_check"]["address"]]
+        cert, key = self.certificate("services", "ca", "netmap lab services", sans)
+        self.s["tls"] = {"ca": ca, "cert": cert, "key": key}
 
     def build_internet(self):
         sv = self.s["services"]
@@ -977,6 +1018,7 @@ class Lab:
                 "log": str(logs / "dns-auth.log"),
             },
             "ready": str(self.state_dir / "run" / "internet.ready"),
+            "tls": {"cert": self.s["tls"]["cert"], "key": self.s["tls"]["key"]},
         }
         for e in cfg["echo"]:
             Path(e["log"]).touch()
@@ -1441,6 +1483,63 @@ class Lab:
             self.nft(q["ns"], "".join(r.rstrip("\n") + "\n" for r in rules))
         elif kind == "exec":
             self.nsexec(q["ns"], ["/bin/sh", "-c", f["command"]])
+        elif kind in FORGE_PORTS:
+            self.forge(name, kind, f)
+
+    def forge(self, name, kind, f):
+        """A lying network qube: its echo answers (forge-echo: HTTP to the echo endpoints) or DNS
+        answers (forge-dns: every query to port 53) come from a forger inside the qube that
+        says `says`. scope self: only the qube's own traffic (nat output: what its own probe
+        sees); clients: only what it forwards for the qubes behind it (nat prerouting); all:
+        both. HTTPS to the echo endpoints is forged too: for scope self with a certificate of
+        the lab's CA (the qube lies about its own probe, which it fully controls), otherwise with
+        a certificate of the forger's own CA, which the qubes behind it do not trust."""
+        q = self.qubes[name]
+        ns = q["ns"]
+        says = f.get("says", "192.0.2.99")
+        check_address(says, kind)
+        scope = f.get("scope", "self")
+        if scope not in ("self", "clients", "all"):
+            raise LabError(f"{kind}: scope must be self, clients or all, not {scope!r}")
+        port = FORGE_PORTS[kind]
+        # To the qube's own address, where the forger listens (bound to it, so that its UDP
+        # answers leave from the address conntrack expects; a redirect to 127.0.0.1 loses them).
+        own = q["ip"]
+        if not own:
+            raise LabError(f"{kind}: {name} has no address of its own")
+        label = f"{kind}-{name}"
+        ready = self.state_dir / "run" / f"{label}.ready"
+        tls = []
+        if kind == "forge-echo":
+            sans = [e["address"] for e in self.s["services"]["echo"]]
+            ca = "ca"
+            if scope != "self":
+                ca = f"forger-{name}"
+                self.make_ca(ca, f"forger in {name}")
+            cert, key = self.certificate(label, ca, "forged echo", sans)
+            tls = [str(FORGE_TLS_PORT), cert, key]
+        self.spawn(label, ns, [sys.executable, "-B", "-E", "-S", str(HERE / "services.py"),
+                               "forge", str(ready), kind.split("-")[1], own, str(port), says,
+                               str(self.state_dir / "logs" / f"{label}-requests.log")] + tls)
+        self.wait_for(f"the {kind} forger in {name}", ready.exists)
+        if kind == "forge-echo":
+            echo = ", ".join(e["address"] for e in self.s["services"]["echo"])
+            match = [f"ip daddr {{ {echo} }} tcp dport 80 dnat to {own}:{port}",
+                     f"ip daddr {{ {echo} }} tcp dport 443 dnat to {own}:{FORGE_TLS_PORT}"]
+        else:
+            match = [f"udp dport 53 dnat to {own}:{port}", f"tcp dport 53 dnat to {own}:{port}"]
+        table = "netmap-lab-" + kind
+        text = f"table ip {table} {{\n"
+        hooks = {"self": ["output"], "clients": ["prerouting"], "all": ["output", "prerouting"]}
+        for hook in hooks[scope]:
+            text += (f"   chain {hook} {{\n      type nat hook {hook} priority -150; policy accept;\n"
+                     + "".join(f"      {m}\n" for m in match) + "   }\n")
+        text += "}\n"
+        if scope != "self":  # the forger must be reachable from the clients (custom-input)
+            ports = f"{port}, {FORGE_TLS_PORT}" if kind == "forge-echo" else str(port)
+            text += (f"add rule ip qubes custom-input meta l4proto {{ tcp, udp }} "
+                     f"th dport {{ {ports} }} accept\n")
+        self.nft(ns, text)
 
     # ---- the Qubes tools and program config
 
@@ -1470,13 +1569,14 @@ class Lab:
 
     def write_config(self):
         sv = self.s["services"]
-        echo = ", ".join(f"http://{e['address']}/" for e in sv["echo"])
+        echo = ", ".join(f"https://{e['address']}/" for e in sv["echo"])
         tc = sv["tor_check"]
         text = (
             f"# qubes-netmap check configuration for netmap lab run {self.s['runid']}\n"
             "endpoints:\n"
             f"  ip_echo: [{echo}]\n"
-            f"  tor_check: http://{tc['address']}{tc['path']}\n"
+            f"  tor_check: https://{tc['address']}{tc['path']}\n"
+            f"  ca_file: {self.s['tls']['ca']}\n"
             "dns:\n"
             f"  whoami: {sv['whoami']}\n"
             "checks:\n"

@@ -30,7 +30,8 @@ SKIP = 77
 STATUSES = {"pass", "fail", "error", "skipped", "absent"}
 CASE_KEYS = {"description", "topology", "faults", "needs", "run", "expect"}
 EXPECT_KEYS = {"exit_code", "checks", "reasons", "unchanged", "external_ip", "distinct_colours", "findings",
-               "drill"}
+               "drill", "baselines"}
+BASELINE_KEYS = {"uplink", "what", "state", "values", "witnesses", "said"}
 UNVERIFIED_COLOURS = {"#9e9e9e", "#d62728"}
 
 
@@ -195,6 +196,34 @@ def compare(case, lab, result, exit_code, watch):
                  if all(f.get(k) == v for k, v in want.items())]
         cmp.expect(bool(found), f"a finding {want} (findings: "
                    f"{[(f.get('qube'), f.get('code')) for f in result.get('findings', [])]})")
+    for want in exp.get("baselines") or []:
+        unknown = set(want) - BASELINE_KEYS
+        if not cmp.expect(not unknown, f"baselines: unknown keys {sorted(unknown)}"):
+            continue
+        got = [b for b in result.get("baselines", [])
+               if b.get("uplink") == want.get("uplink") and b.get("what") == want.get("what")]
+        if not cmp.expect(len(got) == 1, f"one {want.get('what')} baseline of {want.get('uplink')} "
+                          f"in the export ({result.get('baselines')})"):
+            continue
+        b = got[0]
+        if "state" in want:
+            cmp.expect(b.get("state") == want["state"],
+                       f"{want['uplink']} {want['what']} baseline: {b.get('state')} (expected "
+                       f"{want['state']}; {b.get('summary')!r})")
+        if "values" in want:
+            values = sorted(resolve_ip(lab, v) for v in want["values"])
+            cmp.expect(sorted(b.get("values") or []) == values,
+                       f"{want['uplink']} {want['what']} baseline values {b.get('values')} "
+                       f"(expected {values})")
+        names = [w.get("qube") for w in b.get("witnesses") or []]
+        for qube in want.get("witnesses") or []:
+            cmp.expect(qube in names, f"{want['uplink']} {want['what']} baseline: {qube} is a "
+                       f"witness ({names})")
+        for qube, says in (want.get("said") or {}).items():
+            said = [w.get("said") for w in b.get("witnesses") or [] if w.get("qube") == qube]
+            want_said = [resolve_ip(lab, v) for v in (says if isinstance(says, list) else [says])]
+            cmp.expect(said == [want_said], f"{want['uplink']} {want['what']} baseline: {qube} "
+                       f"said {said} (expected {want_said})")
     drill = exp.get("drill")
     if drill:
         breaks = watch.intervals() if watch else []

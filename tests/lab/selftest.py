@@ -8,6 +8,7 @@ lab's qubesd and qrexec-client stand-ins, the faults, teardown and stale-run cle
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,6 +51,17 @@ def run_in(lab, qube, command, user=None, timeout=30):
 def exit_ip(lab, qube, endpoint=0):
     e = lab.s["services"]["echo"][endpoint]["address"]
     r = run_in(lab, qube, f"curl -s -m 4 http://{e}/")
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def https_ip(lab, qube, endpoint=0, trust=True):
+    """The exit over HTTPS; trust: with the lab's CA (copied into the qube's own /tmp)."""
+    e = lab.s["services"]["echo"][endpoint]["address"]
+    ca = ""
+    if trust:
+        shutil.copy(lab.s["tls"]["ca"], lab.state_dir / "qubes" / qube / "tmp" / "lab-ca.pem")
+        ca = "--cacert /tmp/lab-ca.pem "
+    r = run_in(lab, qube, f"curl -s -m 4 {ca}https://{e}/")
     return r.stdout.strip() if r.returncode == 0 else None
 
 
@@ -195,6 +207,10 @@ def part_base(topology):
         check(exits["work-vpn"] == (vpn, vpn), "work-vpn leaves by the VPN exit")
         check(exits["anon-whonix"] == (tor, tor), "anon-whonix leaves by the Tor exit")
         check(len({clear, vpn, tor}) == 3, "three distinct exits")
+        check(https_ip(lab, "work", 1) == clear and https_ip(lab, "work-vpn", 0) == vpn,
+              "HTTPS with the lab's CA: the same exits")
+        check(https_ip(lab, "untrusted", 0, trust=False) is None,
+              "HTTPS without the lab's CA: the certificate is refused")
         tc = {q: tor_check(lab, q) for q in ("work", "work-vpn", "anon-whonix")}
         check(tc["anon-whonix"] == {"IsTor": True, "IP": tor}, "Tor check: anon-whonix is Tor",
               tc["anon-whonix"])
@@ -292,6 +308,29 @@ def part_faults(topology):
               "move: the Tor check says not Tor")
         r = tool(lab, "qvm-ls", "--raw-data", "--fields=name,netvm", "anon-whonix")
         check(r.stdout == "anon-whonix|sys-firewall\n", "move: qvm-ls shows the new netvm")
+
+    with labmod.Lab(topology, ["forge-echo:sys-net:192.0.2.99", "forge-dns:sys-net:192.0.2.77"]) as lab:
+        ex = lab.s["exits"]
+        check(exit_ip(lab, "sys-net") == "192.0.2.99", "forge-echo self: sys-net's own echo is forged")
+        check(https_ip(lab, "sys-net") == "192.0.2.99",
+              "forge-echo self: also over HTTPS (a certificate of the lab's CA)")
+        check(whoami(lab, "sys-net") == "192.0.2.77", "forge-dns self: sys-net's own DNS is forged")
+        check(exit_ip(lab, "work") == ex["clearnet"] and https_ip(lab, "work") == ex["clearnet"],
+              "forge self: work behind it sees the real exit")
+        check(whoami(lab, "work") == lab.s["whoami"]["clearnet"],
+              "forge self: work behind it sees the real resolver")
+
+    with labmod.Lab(topology, ["{type: forge-echo, qube: sys-net, scope: clients}",
+                               "{type: forge-dns, qube: sys-net, says: 192.0.2.77, scope: clients}"]) as lab:
+        ex = lab.s["exits"]
+        check(exit_ip(lab, "sys-net") == ex["clearnet"], "forge clients: sys-net's own echo is real")
+        check(exit_ip(lab, "work") == "192.0.2.99", "forge clients: work's plain HTTP is forged")
+        check(https_ip(lab, "work") is None,
+              "forge clients: work's HTTPS fails (the forger's CA is not the lab's)")
+        check(whoami(lab, "work") == "192.0.2.77", "forge clients: work's DNS is forged")
+        check(whoami(lab, "sys-net") == lab.s["whoami"]["clearnet"],
+              "forge clients: sys-net's own DNS is real")
+        check(https_ip(lab, "work-vpn") == ex["vpn"], "forge clients: the tunnel is untouched")
 
     with labmod.Lab(topology, ["tunnel-down:sys-vpn"]) as lab:
         ex = lab.s["exits"]

@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
 """Servers of the lab's fake internet, started inside lab namespaces.
 
-  services.py internet CONFIG.json   IP-echo and Tor-check HTTP endpoints on port 80 and the
-                                     authoritative DNS server of the lab zone (UDP and TCP 53)
+  services.py internet CONFIG.json   IP-echo and Tor-check HTTP endpoints on port 80, the same
+                                     over HTTPS on port 443 (a certificate of the lab's CA) and
+                                     the authoritative DNS server of the lab zone (UDP and TCP 53)
   services.py listen READY PORT...   a service a qube owner opened: accepts TCP connections,
                                      answers one line and closes
+  services.py forge READY KIND BIND PORT ADDRESS LOG [TLSPORT CERT KEY]
+                                     a lying network qube's forger on BIND:PORT (bound to one
+                                     address, so that UDP answers leave from it; echo also over
+                                     HTTPS on TLSPORT with that certificate):
+                                     KIND echo answers every HTTP request with ADDRESS as the
+                                     client's address; KIND dns answers every A query with
+                                     ADDRESS (UDP and TCP)
 
 Every HTTP request and every DNS query is appended to a log file (epoch seconds, client
 address, what was asked) so that tests can prove what did or did not reach the internet.
@@ -12,6 +20,7 @@ address, what was asked) so that tests can prove what did or did not reach the i
 
 import json
 import socket
+import ssl
 import socketserver
 import struct
 import sys
@@ -215,6 +224,29 @@ def serve_dns(zone, address):
 # --------------------------------------------------------------------------- modes
 
 
+class TlsServer(ThreadingHTTPServer):
+    """HTTPS: the handshake runs in the request's own thread, so a stalled client blocks no one."""
+
+    def __init__(self, address, handler, context):
+        super().__init__(address, handler)
+        self.context = context
+
+    def finish_request(self, request, client_address):
+        request.settimeout(10)
+        try:
+            conn = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        self.RequestHandlerClass(conn, client_address, self)
+
+
+def tls_context(cert, key):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
 def run_internet(config_path):
     with open(config_path, encoding="utf-8") as f:
         cfg = json.load(f)
@@ -222,6 +254,10 @@ def run_internet(config_path):
     ThreadingHTTPServer.daemon_threads = True
     http = ThreadingHTTPServer(("0.0.0.0", 80), make_http_handler(cfg))
     threading.Thread(target=http.serve_forever, daemon=True).start()
+    if cfg.get("tls"):
+        context = tls_context(cfg["tls"]["cert"], cfg["tls"]["key"])
+        https = TlsServer(("0.0.0.0", 443), make_http_handler(cfg), context)
+        threading.Thread(target=https.serve_forever, daemon=True).start()
     serve_dns(Zone(cfg["dns"]), cfg["dns"]["address"])
     with open(cfg["ready"], "w", encoding="ascii") as f:
         f.write("ready\n")
@@ -251,11 +287,107 @@ def run_listen(ready, ports):
         time.sleep(3600)
 
 
+class Forger:
+    """Answers every A query with one address, whoever asks and whatever the name."""
+
+    def __init__(self, address, log):
+        self.address = address
+        self.log = log
+
+    def answer(self, data, client):
+        q = parse_query(data)
+        if q is None:
+            return None
+        qid, flags, name, qtype, question = q
+        append_log(self.log, client, "dns", name, qtype)
+        answers = []
+        if qtype in (TYPE_A, TYPE_ANY):
+            answers.append(rr(b"\xc0\x0c", TYPE_A, 0, socket.inet_aton(self.address)))
+        rflags = 0x8000 | 0x0400 | (flags & 0x0100) | 0x0080  # QR, AA, RD copied, RA
+        header = struct.pack(">HHHHHH", qid, rflags, 1, len(answers), 0, 0)
+        return header + question + b"".join(answers)
+
+
+def run_forge(ready, kind, bind, port, address, log, tls=None):
+    socket.inet_aton(address)  # an address, nothing else
+    if kind == "echo":
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+            server_version = "netmap-lab"
+            sys_version = ""
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                append_log(log, self.client_address[0], "echo", self.path[:200].replace(" ", "%20"))
+                data = (address + "\n").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        ThreadingHTTPServer.daemon_threads = True
+        http = ThreadingHTTPServer((bind, port), Handler)
+        threading.Thread(target=http.serve_forever, daemon=True).start()
+        if tls:
+            tls_port, cert, key = tls
+            https = TlsServer((bind, tls_port), Handler, tls_context(cert, key))
+            threading.Thread(target=https.serve_forever, daemon=True).start()
+    elif kind == "dns":
+        forger = Forger(address, log)
+
+        class Udp(socketserver.BaseRequestHandler):
+            def handle(self):
+                data, sock = self.request
+                reply = forger.answer(data, self.client_address[0])
+                if reply:
+                    sock.sendto(reply, self.client_address)
+
+        class Tcp(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.connection.settimeout(5)
+                try:
+                    head = self.rfile.read(2)
+                    if len(head) != 2:
+                        return
+                    (n,) = struct.unpack(">H", head)
+                    reply = forger.answer(self.rfile.read(n), self.client_address[0])
+                    if reply:
+                        self.wfile.write(struct.pack(">H", len(reply)) + reply)
+                except OSError:
+                    pass
+
+        class UdpServer(socketserver.ThreadingUDPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        class TcpServer(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        for s in (UdpServer((bind, port), Udp), TcpServer((bind, port), Tcp)):
+            threading.Thread(target=s.serve_forever, daemon=True).start()
+    else:
+        raise SystemExit(f"forge: unknown kind {kind!r}")
+    with open(ready, "w", encoding="ascii") as f:
+        f.write("ready\n")
+    while True:
+        time.sleep(3600)
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "internet":
         run_internet(argv[1])
     elif len(argv) >= 3 and argv[0] == "listen":
         run_listen(argv[1], [int(p) for p in argv[2:]])
+    elif len(argv) in (7, 10) and argv[0] == "forge":
+        tls = (int(argv[7]), argv[8], argv[9]) if len(argv) == 10 else None
+        run_forge(argv[1], argv[2], argv[3], int(argv[4]), argv[5], argv[6], tls)
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -95,7 +95,7 @@ def main(argv):
                            "expected": expected, "reason": "", "at": None})
 
     def exit_ip(n):
-        ips = [qrun(n, f"curl -s -m 4 {u}").stdout.strip() for u in cfg["echo"]]
+        ips = [qrun(n, f"curl -s -k -m 4 {u}").stdout.strip() for u in cfg["echo"]]
         return ips[0] if ips[0] and IP_RE.match(ips[0]) and len(set(ips)) == 1 else None
 
     def whoami(n):
@@ -132,7 +132,7 @@ def main(argv):
             e = exits.get(n)
             add(n, "vpn", "error" if not e else ("fail" if e == clear_exit else "pass"), e or "")
         if exp == "tor" and "tor" in selected:
-            r = qrun(n, f"curl -s -m 4 {cfg['tor']}")
+            r = qrun(n, f"curl -s -k -m 4 {cfg['tor']}")
             try:
                 is_tor = json.loads(r.stdout).get("IsTor") is True
                 add(n, "tor", "pass" if is_tor else "fail", r.stdout.strip())

@@ -2,6 +2,7 @@
 #include "io/checkconfig.h"
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -18,6 +19,8 @@ private slots:
     void invalid();
     void baselinePinned();
     void fileLookup();
+    void caFile_data();
+    void caFile();
 };
 
 void tst_CheckConfig::shippedDefault()
@@ -201,6 +204,125 @@ void tst_CheckConfig::fileLookup()
     big.write(QByteArray(kMaxConfigFileBytes + 10, '#'));
     big.close();
     QVERIFY(!loadCheckConfig(big.fileName()).ok());
+}
+
+namespace {
+QByteArray testCa()
+{
+    QFile f(QStringLiteral(NETMAP_TEST_DATA "/test-ca.pem"));
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+// Another CA (a second certificate in one file).
+const char kSecondCa[] = "-----BEGIN CERTIFICATE-----\n"
+                         "MIIBpDCCAUmgAwIBAgIUeNloDKRPACCUl8vwmTYffK2vx2QwCgYIKoZIzj0EAwIw\n"
+                         "JjEkMCIGA1UEAwwbcXViZXMtbmV0bWFwIHNlY29uZCB0ZXN0IENBMCAXDTI2MTIw\n"
+                         "NjA0MjUxOFoYDzIxMjYxMTEyMDQyNTE4WjAmMSQwIgYDVQQDDBtxdWJlcy1uZXRt\n"
+                         "YXAgc2Vjb25kIHRlc3QgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATNNiqo\n"
+                         "tPx1lPjuhP9j+bkG3aOrGl2+nn5UwPpNj7XoKGmj+fkI5yqGOlDrmNjxObE6s0j5\n"
+                         "GuOhi8G0a6Lm6WWfo1MwUTAdBgNVHQ4EFgQUySCCbV3kGx2jDWqkoQgaY//wbuMw\n"
+                         "HwYDVR0jBBgwFoAUySCCbV3kGx2jDWqkoQgaY//wbuMwDwYDVR0TAQH/BAUwAwEB\n"
+                         "/zAKBggqhkjOPQQDAgNJADBGAiEAuIjF/rHRvKhenLj65X8l8SWG4/Ja2Zpl9soJ\n"
+                         "dMqaZYkCIQC/0NFhomN+29WCiMcnIa5wIQ6E2difwOiz2MPp/EdTJA==\n"
+                         "-----END CERTIFICATE-----\n";
+} // namespace
+
+// endpoints.ca_file: PEM certificates only, each plausibly DER, re-encoded; anything else in the
+// file (a key, text, a line that could end the here-document in the probe script) is refused.
+void tst_CheckConfig::caFile_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<int>("certificates");
+    const QByteArray ca = testCa();
+    QVERIFY(ca.startsWith("-----BEGIN CERTIFICATE-----\n"));
+    QByteArray crlf = ca;
+    crlf.replace("\n", "\r\n");
+    QByteArray rewrapped; // 76-column lines, as some tools write them
+    {
+        QByteArray body = ca;
+        body.replace("-----BEGIN CERTIFICATE-----", "").replace("-----END CERTIFICATE-----", "");
+        body.replace("\n", "");
+        rewrapped = "-----BEGIN CERTIFICATE-----\n";
+        for (qsizetype i = 0; i < body.size(); i += 76)
+            rewrapped += body.mid(i, 76) + '\n';
+        rewrapped += "-----END CERTIFICATE-----\n";
+    }
+    QTest::newRow("one") << ca << true << 1;
+    QTest::newRow("crlf") << crlf << true << 1;
+    QTest::newRow("76 columns") << rewrapped << true << 1;
+    QTest::newRow("two, blank lines")
+        << QByteArray("\n" + ca + "\n\n" + kSecondCa + "\n") << true << 2;
+    QTest::newRow("empty") << QByteArray() << false << 0;
+    QTest::newRow("text before") << QByteArray("my CA\n" + ca) << false << 0;
+    QTest::newRow("comment after") << QByteArray(ca + "# end\n") << false << 0;
+    QTest::newRow("private key") << QByteArray(
+        "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEH\n"
+        "-----END PRIVATE KEY-----\n")
+                                 << false << 0;
+    QTest::newRow("not closed") << ca.left(ca.indexOf("-----END")) << false << 0;
+    QByteArray injected = ca;
+    injected.insert(injected.indexOf('\n') + 1, "NETMAP_CA\nreboot\n");
+    QTest::newRow("here-document end") << injected << false << 0;
+    QByteArray shell = ca;
+    shell.insert(shell.indexOf('\n') + 1, "$(reboot)\n");
+    QTest::newRow("shell") << shell << false << 0;
+    QTest::newRow("base64 of no certificate")
+        << QByteArray("-----BEGIN CERTIFICATE-----\n" + QByteArray(200, 'A').toBase64()
+                      + "\n-----END CERTIFICATE-----\n")
+        << false << 0;
+    QByteArray cut = ca;
+    cut.remove(cut.indexOf('\n') + 1, 4); // four base64 characters less: a wrong DER length
+    QTest::newRow("truncated DER") << cut << false << 0;
+    QByteArray many;
+    for (int i = 0; i < 9; ++i)
+        many += ca;
+    QTest::newRow("nine") << many << false << 0;
+}
+
+void tst_CheckConfig::caFile()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(bool, valid);
+    QFETCH(int, certificates);
+    QString why;
+    const auto pem = canonicalCaPem(content, &why);
+    QCOMPARE(pem.has_value(), valid);
+    if (!valid) {
+        QVERIFY(!why.isEmpty());
+    } else {
+        QCOMPARE(int(pem->count("-----BEGIN CERTIFICATE-----\n")), certificates);
+        // Only base64 and the armour lines go into a probe script; re-validating changes nothing.
+        for (const QByteArray &line : pem->split('\n'))
+            QVERIFY2(line.isEmpty() || line.startsWith("-----")
+                         || QRegularExpression(QStringLiteral("^[A-Za-z0-9+/=]{1,64}$"))
+                                .match(QString::fromLatin1(line))
+                                .hasMatch(),
+                     line.constData());
+        QCOMPARE(canonicalCaPem(*pem), pem);
+    }
+
+    // Through the configuration file: the path must be absolute and the file valid.
+    QTemporaryDir dir;
+    QFile f(dir.filePath(QStringLiteral("ca.pem")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(content);
+    f.close();
+    const auto c = checkConfigFromYaml(
+        QStringLiteral("endpoints:\n  ca_file: %1\n").arg(f.fileName()).toUtf8(),
+        QStringLiteral("c.yaml"));
+    QCOMPARE(c.ok(), valid);
+    if (valid) {
+        QCOMPARE(c->caFile, f.fileName());
+        QCOMPARE(c->caPem, *pem);
+    } else {
+        QVERIFY2(c.error().toString().contains(QStringLiteral("c.yaml:2")),
+                 qPrintable(c.error().toString()));
+    }
+    QVERIFY(!checkConfigFromYaml("endpoints:\n  ca_file: ca.pem\n", QStringLiteral("c.yaml")).ok());
+    QVERIFY(!checkConfigFromYaml(
+                 QStringLiteral("endpoints:\n  ca_file: %1/missing.pem\n").arg(dir.path()).toUtf8(),
+                 QStringLiteral("c.yaml"))
+                 .ok());
 }
 
 QTEST_GUILESS_MAIN(tst_CheckConfig)

@@ -3,6 +3,7 @@
 #include "checks/checkscripts.h"
 #include "io/checkconfig.h"
 
+#include <QFile>
 #include <QTest>
 
 using namespace netmap;
@@ -18,6 +19,7 @@ private slots:
     void qvmRunArguments_data();
     void qvmRunArguments();
     void drillScripts();
+    void caGoesInAsHereDocument();
 };
 
 void tst_CheckScripts::shellQuoting_data()
@@ -147,4 +149,32 @@ void tst_CheckScripts::drillScripts()
 }
 
 QTEST_GUILESS_MAIN(tst_CheckScripts)
+void tst_CheckScripts::caGoesInAsHereDocument()
+{
+    QFile f(QStringLiteral(NETMAP_TEST_DATA "/test-ca.pem"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const auto pem = canonicalCaPem(f.readAll());
+    QVERIFY(pem);
+    CheckConfig c = CheckConfig::defaults();
+    c.caPem = *pem;
+    ProbePlan p;
+    p.externalIp = true;
+    const QString s = probeScript(p, c);
+    QVERIFY2(s.contains(QStringLiteral("cat > \"$nm_ca\" <<'NETMAP_CA'\n")
+                        + QString::fromLatin1(*pem) + QStringLiteral("NETMAP_CA\n")),
+             qPrintable(s));
+    QVERIFY(s.contains(QStringLiteral("--cacert \"$nm_ca\"")));
+    QVERIFY(s.contains(QStringLiteral("rm -f \"$nm_ca\"")));
+    // No CA configured, or no HTTP probe: nothing of it.
+    ProbePlan dns;
+    dns.dns = true;
+    QVERIFY(!probeScript(dns, c).contains(QStringLiteral("NETMAP_CA")));
+    QVERIFY(!probeScript(p, CheckConfig::defaults()).contains(QStringLiteral("NETMAP_CA")));
+    // Whatever reached the config is validated again before it goes in.
+    c.caPem = *pem + "NETMAP_CA\nreboot\n";
+    const QString bad = probeScript(p, c);
+    QVERIFY(!bad.contains(QStringLiteral("NETMAP_CA")));
+    QVERIFY(!bad.contains(QStringLiteral("reboot")));
+}
+
 #include "tst_checkscripts.moc"

@@ -2,13 +2,21 @@
 // probe scripts run with fake network tools answering from a scenario.
 #include "checks/checkscripts.h"
 #include "checks/verifier.h"
+#include "io/jsonexport.h"
+#include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
 
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -106,6 +114,8 @@ private slots:
     void lyingBaselineQubeIsDisputed();
     void pinnedBaselineOverrulesTheWitnesses();
     void singleWitnessIsUnconfirmed();
+    void baselineOriginInExports();
+    void plainHttpWitnessesCannotAgree();
     void singleQubeFaults_data();
     void singleQubeFaults();
     void concurrencyIsBounded();
@@ -235,6 +245,188 @@ void tst_CheckVerifier::singleWitnessIsUnconfirmed()
     QVERIFY2(vpn->reason.contains(QStringLiteral("unconfirmed")), qPrintable(vpn->reason));
     QVERIFY2(vpn->reason.contains(QStringLiteral("sys-net says 203.0.113.7")),
              qPrintable(vpn->reason));
+}
+
+namespace {
+// The export's baselines by "uplink what".
+QMap<QString, QJsonObject> exportedBaselines(const Snapshot &s)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(exportJson(s), &error);
+    QMap<QString, QJsonObject> out;
+    if (error.error != QJsonParseError::NoError)
+        return out;
+    for (const QJsonValue &v : doc.object().value(QStringLiteral("baselines")).toArray()) {
+        const QJsonObject o = v.toObject();
+        out.insert(o.value(QStringLiteral("uplink")).toString() + u' '
+                       + o.value(QStringLiteral("what")).toString(),
+                   o);
+    }
+    return out;
+}
+
+QString said(const QJsonObject &baseline, const QString &qube)
+{
+    for (const QJsonValue &w : baseline.value(QStringLiteral("witnesses")).toArray()) {
+        const QJsonObject o = w.toObject();
+        if (o.value(QStringLiteral("qube")).toString() == qube) {
+            QStringList values;
+            for (const QJsonValue &x : o.value(QStringLiteral("said")).toArray())
+                values << x.toString();
+            return values.isEmpty() ? QStringLiteral("(cannot say)")
+                                    : values.join(QStringLiteral(", "));
+        }
+    }
+    return {};
+}
+
+// The write-up rendered as GitHub renders it; the cells of the baseline table's rows.
+QList<QStringList> renderedBaselineRows(const QByteArray &markdown)
+{
+    QProcess cmark;
+    cmark.start(QStringLiteral("cmark-gfm"),
+                {QStringLiteral("-e"), QStringLiteral("autolink"), QStringLiteral("-e"),
+                 QStringLiteral("table")});
+    cmark.write(markdown);
+    cmark.closeWriteChannel();
+    if (!cmark.waitForFinished(60000) || cmark.exitCode() != 0)
+        return {};
+    const QString html = QString::fromUtf8(cmark.readAllStandardOutput());
+    const qsizetype header = html.indexOf(QStringLiteral("<th>Uplink</th>"));
+    if (header < 0)
+        return {};
+    const QString table
+        = html.mid(header, html.indexOf(QStringLiteral("</table>"), header) - header);
+    QList<QStringList> rows;
+    const QRegularExpression row(QStringLiteral("<tr>(.*?)</tr>"),
+                                 QRegularExpression::DotMatchesEverythingOption);
+    const QRegularExpression cell(QStringLiteral("<td[^>]*>(.*?)</td>"),
+                                  QRegularExpression::DotMatchesEverythingOption);
+    for (auto it = row.globalMatch(table); it.hasNext();) {
+        QStringList cells;
+        const QString r = it.next().captured(1);
+        for (auto c = cell.globalMatch(r); c.hasNext();)
+            cells << c.next().captured(1);
+        if (!cells.isEmpty())
+            rows << cells;
+    }
+    return rows;
+}
+} // namespace
+
+// The JSON export and the write-up say where each baseline came from: which witnesses said
+// what, whether they agreed, or that the values were pinned.
+void tst_CheckVerifier::baselineOriginInExports()
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("cmark-gfm")).isEmpty())
+        QSKIP("cmark-gfm is missing (packaging/dev.sh installs it)");
+    {
+        Scenario scenario;
+        const Snapshot s = verify(seed(), request());
+        const auto b = exportedBaselines(s);
+        const QJsonObject exit = b.value(QStringLiteral("sys-net exit"));
+        QCOMPARE(exit.value(QStringLiteral("state")).toString(), QStringLiteral("agreed"));
+        QCOMPARE(exit.value(QStringLiteral("values")).toArray(),
+                 QJsonArray {QStringLiteral("203.0.113.7")});
+        QCOMPARE(said(exit, QStringLiteral("sys-net")), QStringLiteral("203.0.113.7"));
+        QCOMPARE(said(exit, QStringLiteral("sys-firewall")), QStringLiteral("203.0.113.7"));
+        QVERIFY2(exit.value(QStringLiteral("summary"))
+                     .toString()
+                     .startsWith(QStringLiteral("seen from sys-net and sys-firewall")),
+                 qPrintable(exit.value(QStringLiteral("summary")).toString()));
+        QCOMPARE(
+            b.value(QStringLiteral("sys-net resolvers")).value(QStringLiteral("state")).toString(),
+            QStringLiteral("agreed"));
+        const auto rows = renderedBaselineRows(exportMarkdown(s));
+        QVERIFY2(rows.size() == 2, qPrintable(QString::number(rows.size())));
+        QCOMPARE(rows[0].mid(0, 4),
+                 (QStringList {QStringLiteral("sys-net"), QStringLiteral("exit address"),
+                               QStringLiteral("agreed"), QStringLiteral("203.0.113.7")}));
+        QVERIFY2(rows[0][5].contains(QStringLiteral("sys-firewall says 203.0.113.7")),
+                 qPrintable(rows[0][5]));
+    }
+    {
+        Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
+        scenario.set(QStringLiteral("sys-net"), QStringLiteral("ip"), "192.0.2.200\n");
+        const Snapshot s = verify(seed(), request());
+        const QJsonObject exit = exportedBaselines(s).value(QStringLiteral("sys-net exit"));
+        QCOMPARE(exit.value(QStringLiteral("state")).toString(), QStringLiteral("disputed"));
+        QCOMPARE(exit.value(QStringLiteral("values")).toArray(), QJsonArray());
+        QCOMPARE(said(exit, QStringLiteral("sys-net")), QStringLiteral("192.0.2.200"));
+        QCOMPARE(said(exit, QStringLiteral("sys-firewall")), QStringLiteral("203.0.113.7"));
+        QVERIFY(exit.value(QStringLiteral("summary"))
+                    .toString()
+                    .contains(QStringLiteral("baseline: {exit_ips")));
+        const auto rows = renderedBaselineRows(exportMarkdown(s));
+        QVERIFY2(!rows.isEmpty() && rows[0].size() == 6, qPrintable(QString::number(rows.size())));
+        QCOMPARE(rows[0][2], QStringLiteral("⚠ disputed"));
+        QCOMPARE(rows[0][3], QStringLiteral("—"));
+        QVERIFY2(rows[0][5].contains(QStringLiteral("sys-net says 192.0.2.200")),
+                 qPrintable(rows[0][5]));
+    }
+    {
+        Scenario scenario({QStringLiteral("vpn-leak"), QStringLiteral("seed")});
+        VerifyRequest r = request();
+        r.config.baselineExitIps = QStringList {QStringLiteral("203.0.113.7")};
+        const Snapshot s = verify(seed(), r);
+        const QJsonObject exit = exportedBaselines(s).value(QStringLiteral("sys-net exit"));
+        QCOMPARE(exit.value(QStringLiteral("state")).toString(), QStringLiteral("pinned"));
+        QCOMPARE(exit.value(QStringLiteral("values")).toArray(),
+                 QJsonArray {QStringLiteral("203.0.113.7")});
+        QCOMPARE(exit.value(QStringLiteral("witnesses")).toArray(), QJsonArray());
+        const auto rows = renderedBaselineRows(exportMarkdown(s));
+        QVERIFY(!rows.isEmpty());
+        QCOMPARE(rows[0][2], QStringLiteral("pinned"));
+        QVERIFY2(rows[0][4].contains(QStringLiteral("pinned in the configuration")),
+                 qPrintable(rows[0][4]));
+    }
+    {
+        Scenario scenario;
+        for (const char *q : {"sys-firewall", "work", "untrusted"})
+            scenario.set(QString::fromLatin1(q), QStringLiteral("ip"), "none\n");
+        const Snapshot s = verify(seed(), request());
+        const QJsonObject exit = exportedBaselines(s).value(QStringLiteral("sys-net exit"));
+        QCOMPARE(exit.value(QStringLiteral("state")).toString(), QStringLiteral("unconfirmed"));
+        QCOMPARE(said(exit, QStringLiteral("sys-firewall")), QStringLiteral("(cannot say)"));
+    }
+}
+
+// A network qube on the path can forge plain HTTP for every witness behind it alike: agreeing
+// witnesses over http:// endpoints do not make a baseline, and verdicts say "plain HTTP".
+void tst_CheckVerifier::plainHttpWitnessesCannotAgree()
+{
+    Scenario scenario;
+    VerifyRequest r = request();
+    r.config.ipEchoUrls
+        = {QStringLiteral("http://a.example/"), QStringLiteral("https://b.example/")};
+    const Snapshot s = verify(seed(), r);
+    const CheckResult *vpn = find(s, "work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn && vpn->status == CheckStatus::Error, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(QStringLiteral("unconfirmed"))
+                 && vpn->reason.contains(QStringLiteral("over plain HTTP (http://a.example/)"))
+                 && vpn->reason.contains(QStringLiteral("https://")),
+             qPrintable(vpn->reason));
+    // external-ip measures the exit without a baseline to compare with, and says how it came.
+    const CheckResult *work = find(s, "work", CheckKind::ExternalIp);
+    QVERIFY2(work
+                 && work->reason.contains(QStringLiteral("over plain HTTP from http://a.example/")),
+             qPrintable(work ? work->reason : describe(s)));
+    const QJsonObject exit = exportedBaselines(s).value(QStringLiteral("sys-net exit"));
+    QCOMPARE(exit.value(QStringLiteral("state")).toString(), QStringLiteral("unconfirmed"));
+    // A Tor qube's exit needs no baseline, but its verdict says it came over plain HTTP.
+    r.config.ipEchoUrlsTor
+        = {QStringLiteral("http://c.example/"), QStringLiteral("http://d.example/")};
+    const Snapshot t = verify(seed(), r);
+    const CheckResult *tor = find(t, "whonix", CheckKind::ExternalIp);
+    QVERIFY2(tor && tor->status == CheckStatus::Pass, qPrintable(describe(t)));
+    QVERIFY2(tor->reason.contains(QStringLiteral("over plain HTTP from http://c.example/")),
+             qPrintable(tor->reason));
+    // With https:// only, the same witnesses agree.
+    r.config.ipEchoUrls
+        = {QStringLiteral("https://a.example/"), QStringLiteral("https://b.example/")};
+    const Snapshot u = verify(seed(), r);
+    QVERIFY2(find(u, "work-vpn", CheckKind::Vpn)->status == CheckStatus::Pass,
+             qPrintable(describe(u)));
 }
 
 void tst_CheckVerifier::unreachableNothingPasses()
