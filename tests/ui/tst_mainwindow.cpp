@@ -6,6 +6,8 @@
 #include "diagram/diagramview.h"
 #include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
+#include "export/diagrampicture.h"
+#include "io/redaction.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
 #include "panels/inspectordock.h"
@@ -21,8 +23,11 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPaintEngine>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -92,6 +97,8 @@ private slots:
     void keyboardReachesQubes();
     void helpDefinesEachStatus();
     void compareWithASavedSnapshot();
+    void redactForSharing();
+    void inspectorSaysWhatToDo();
 };
 
 void tst_MainWindow::initTestCase()
@@ -779,4 +786,176 @@ void tst_MainWindow::compareWithASavedSnapshot()
 }
 
 QTEST_MAIN(tst_MainWindow)
+namespace {
+
+// A paint device that keeps the text drawn on it: what a PNG of the picture would show in words.
+class TextRecorder : public QPaintDevice
+{
+public:
+    QStringList texts() const { return m_engine.texts; }
+    QPaintEngine *paintEngine() const override { return &m_engine; }
+
+protected:
+    int metric(PaintDeviceMetric metric) const override
+    {
+        switch (metric) {
+        case PdmWidth:
+        case PdmHeight:
+            return 8000;
+        case PdmWidthMM:
+        case PdmHeightMM:
+            return 2000;
+        case PdmDpiX:
+        case PdmDpiY:
+        case PdmPhysicalDpiX:
+        case PdmPhysicalDpiY:
+            return 96;
+        case PdmDepth:
+            return 32;
+        case PdmNumColors:
+            return INT_MAX;
+        case PdmDevicePixelRatio:
+            return 1;
+        case PdmDevicePixelRatioScaled:
+            return int(QPaintDevice::devicePixelRatioFScale());
+        }
+        return 0;
+    }
+
+private:
+    class Engine : public QPaintEngine
+    {
+    public:
+        Engine()
+            : QPaintEngine(QPaintEngine::AllFeatures)
+        {
+        }
+        bool begin(QPaintDevice *) override { return true; }
+        bool end() override { return true; }
+        void updateState(const QPaintEngineState &) override { }
+        void drawPixmap(const QRectF &, const QPixmap &, const QRectF &) override { }
+        // The defaults of these call each other: shapes are of no interest here.
+        void drawPolygon(const QPointF *, int, PolygonDrawMode) override { }
+        void drawPath(const QPainterPath &) override { }
+        void drawTextItem(const QPointF &, const QTextItem &item) override { texts << item.text(); }
+        Type type() const override { return QPaintEngine::User; }
+        QStringList texts;
+    };
+    mutable Engine m_engine;
+};
+
+// Whole-word occurrences of name in text (as the redaction reads words).
+bool holdsName(const QString &text, const QString &name)
+{
+    static const QRegularExpression chars(QStringLiteral("[A-Za-z0-9_-]"));
+    qsizetype at = -1;
+    while ((at = text.indexOf(name, at + 1)) >= 0) {
+        const qsizetype end = at + name.size();
+        const bool before
+            = at > 0 && (chars.match(text.mid(at - 1, 1)).hasMatch() || text[at - 1] == u'.');
+        const bool after = end < text.size() && chars.match(text.mid(end, 1)).hasMatch();
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+// Problem 11: nothing could be shared without the owner's addresses and qube names. File ▸
+// Redact for sharing covers Save report (Markdown, JSON) and Export picture (SVG, PNG).
+void tst_MainWindow::redactForSharing()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QAction *ips = window.findChild<QAction *>("redactIpsAction");
+    QAction *names = window.findChild<QAction *>("redactNamesAction");
+    QVERIFY(ips && names);
+    QVERIFY(ips->isCheckable() && !ips->isChecked() && !names->isChecked());
+    QMenu *menu = window.findChild<QMenu *>("redactMenu");
+    QVERIFY(menu);
+    QVERIFY(menu->actions().contains(ips) && menu->actions().contains(names));
+    ips->setChecked(true);
+    names->setChecked(true);
+    QCOMPARE(window.redaction().id(), QStringLiteral("ips,names"));
+
+    const Snapshot &demo = window.snapshot();
+    QStringList originalIps, originalNames;
+    for (const CheckResult &c : demo.checks)
+        if (!c.externalIp.isEmpty() && !originalIps.contains(c.externalIp))
+            originalIps << c.externalIp;
+    for (const Qube &q : demo.qubes)
+        if (!q.name.isDom0())
+            originalNames << q.name.toString();
+    QVERIFY(originalIps.size() >= 3);
+
+    QTemporaryDir dir;
+    QVERIFY(window.saveReportTo(dir.filePath("r.md")));
+    QVERIFY(window.saveReportTo(dir.filePath("r.json")));
+    QVERIFY(window.exportPictureTo(dir.filePath("r.svg")));
+    QVERIFY(window.exportPictureTo(dir.filePath("r.png")));
+    QVERIFY(!QImage(dir.filePath("r.png")).isNull());
+    for (const char *file : {"r.md", "r.json", "r.svg"}) {
+        QFile f(dir.filePath(file));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(f.readAll());
+        for (const QString &ip : std::as_const(originalIps))
+            QVERIFY2(!text.contains(ip), qPrintable(QStringLiteral("%1 in %2").arg(ip, file)));
+        for (const QString &name : std::as_const(originalNames))
+            QVERIFY2(!holdsName(text, name),
+                     qPrintable(QStringLiteral("%1 in %2").arg(name, file)));
+    }
+    // The PNG draws the picture of the redacted snapshot: every word it paints is redacted.
+    const Snapshot shared = redactedSnapshot(demo, window.redaction());
+    const DiagramPicture picture(shared, false, QDateTime::currentDateTimeUtc());
+    TextRecorder recorder;
+    {
+        QPainter painter(&recorder);
+        picture.paint(&painter);
+    }
+    const QString painted = recorder.texts().join(u'\n');
+    QVERIFY2(painted.contains(QStringLiteral("qube-")), qPrintable(painted.left(400)));
+    for (const QString &ip : std::as_const(originalIps))
+        QVERIFY2(!painted.contains(ip), qPrintable(ip));
+    for (const QString &name : std::as_const(originalNames))
+        QVERIFY2(!holdsName(painted, name), qPrintable(name));
+    // The window itself and the saved snapshot keep the real names.
+    QVERIFY(window.snapshot().find(u"work"));
+    QVERIFY(window.saveSnapshotTo(dir.filePath("kept.yaml")));
+    QFile kept(dir.filePath("kept.yaml"));
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QVERIFY(kept.readAll().contains("sys-firewall"));
+    // Off again: the report names the qubes.
+    window.setRedaction({});
+    QVERIFY(window.saveReportTo(dir.filePath("plain.md")));
+    QFile plain(dir.filePath("plain.md"));
+    QVERIFY(plain.open(QIODevice::ReadOnly));
+    QVERIFY(plain.readAll().contains("sys-firewall"));
+}
+
+// Say what to do: a failed check carries its fix, with the commands Qubes documents.
+void tst_MainWindow::inspectorSaysWhatToDo()
+{
+    Snapshot s = demoSnapshot();
+    bool failed = false;
+    for (CheckResult &r : s.checks)
+        if (r.qube.toString() == QStringLiteral("sys-vpn") && r.check == CheckKind::KillSwitch) {
+            r.status = CheckStatus::Fail;
+            r.reason = QStringLiteral("if the tunnel dies, client traffic leaves in the clear");
+            failed = true;
+        }
+    QVERIFY(failed);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(s);
+    window.inspector()->showQube("sys-vpn");
+    QLabel *findings = window.inspector()->findChild<QLabel *>("findings");
+    QVERIFY(findings);
+    QVERIFY2(findings->text().contains(QStringLiteral("What to do: ")),
+             qPrintable(findings->text()));
+    QVERIFY2(findings->text().contains(
+                 QStringLiteral("nft add rule qubes custom-forward oifname eth0 counter drop")),
+             qPrintable(findings->text()));
+    QVERIFY(findings->text().contains(QStringLiteral("/rw/config/qubes-firewall-user-script")));
+    QCOMPARE(findings->textFormat(), Qt::PlainText);
+}
+
 #include "tst_mainwindow.moc"
