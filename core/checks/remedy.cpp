@@ -130,6 +130,17 @@ Remedy remedyFor(const CheckResult &result, const Snapshot &snapshot, const Topo
                                 QStringLiteral("No tunnel is up in %1, yet %2 reaches the "
                                                "internet: start the VPN in %1.")
                                     .arg(vpn, qube));
+        if (const CheckResult *ks = snapshot.latest(vpn, CheckKind::KillSwitch);
+            ks && ks->status == CheckStatus::Pass) {
+            // The kill switch is in place: adding it again would not help.
+            Remedy r;
+            r.advice = QStringLiteral("%1 leaves by the clearnet exit although it is behind %2, "
+                                      "whose kill switch passed: its traffic does not go through "
+                                      "the tunnel in %2. Check that the VPN in %2 is connected "
+                                      "and routes its clients into the tunnel, then check again.")
+                           .arg(qube, vpn);
+            return r;
+        }
         return killSwitchIn(vpn,
                             QStringLiteral("%1 leaves by the clearnet exit although it is "
                                            "behind %2: the VPN in %2 does not carry its "
