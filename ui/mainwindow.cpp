@@ -19,6 +19,7 @@
 #include "model/untrustedtext.h"
 #include "panels/inspectordock.h"
 #include "panels/legendpanel.h"
+#include "panels/resultsdock.h"
 #include "qubes/livesource.h"
 
 #include <QAction>
@@ -174,6 +175,13 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     m_liveController = new LiveController(this);
     // Checks: after the window's own context-menu entries; before restoreSettings() (its dock).
     m_checkController = new CheckController(this);
+    // The evidence dialog's Copy and Save follow File > Redact for sharing, with the mapping the
+    // report and picture of this snapshot use.
+    m_checkController->resultsDock()->setRedactionSource([this]() {
+        const RedactOptions options = redaction();
+        return options.any() ? std::make_shared<const Redaction>(m_scene->snapshot(), options)
+                             : std::shared_ptr<const Redaction>();
+    });
 
     restoreSettings();
     updateBanner();

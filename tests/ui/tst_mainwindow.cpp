@@ -1,6 +1,7 @@
 // The main window: clicking fills the inspector, context menu, find, zoom, shortcuts, settings,
 // and text from qubes shown literally.
 
+#include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramtheme.h"
 #include "diagram/diagramview.h"
@@ -10,13 +11,16 @@
 #include "io/redaction.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
+#include "panels/evidencedialog.h"
 #include "panels/inspectordock.h"
+#include "panels/resultsdock.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QContextMenuEvent>
 #include <QDockWidget>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -30,6 +34,7 @@
 #include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -918,6 +923,39 @@ void tst_MainWindow::redactForSharing()
         QVERIFY2(!painted.contains(ip), qPrintable(ip));
     for (const QString &name : std::as_const(originalNames))
         QVERIFY2(!holdsName(painted, name), qPrintable(name));
+    // The evidence: shown as it is, copied and saved redacted with the report's mapping.
+    ResultsDock *dock = window.checkController()->resultsDock();
+    EvidenceDialog *evidence = nullptr;
+    for (int row = 0; row < dock->view()->model()->rowCount() && !evidence; ++row)
+        if (dock->view()->model()->index(row, 0).data().toString() == "work-vpn"
+            && dock->view()->model()->index(row, 1).data().toString() == "VPN leak")
+            evidence = dock->showEvidence(row);
+    QVERIFY(evidence);
+    QVERIFY(evidence->text().contains(QStringLiteral("work-vpn")));
+    QVERIFY(evidence->findChild<QLabel *>("redactNote")->isVisibleTo(evidence));
+    evidence->copyToClipboard();
+    const QString copied = QGuiApplication::clipboard()->text();
+    QVERIFY(evidence->saveTo(dir.filePath("evidence.txt")));
+    QFile savedEvidence(dir.filePath("evidence.txt"));
+    QVERIFY(savedEvidence.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(savedEvidence.readAll()).trimmed(), copied.trimmed());
+    QVERIFY(
+        copied.contains(QStringLiteral("Qube:      %1").arg(shared.qubes.front().name.toString()))
+        || copied.contains(QStringLiteral("Qube:      vpn-")));
+    for (const QString &ip : std::as_const(originalIps))
+        QVERIFY2(!copied.contains(ip), qPrintable(ip));
+    // (The dialog's own heading says "untrusted", which is also a qube's name in the demo.)
+    QString words = copied;
+    words.remove(QStringLiteral("Output (raw, as the qube printed it; untrusted):"));
+    for (const QString &name : std::as_const(originalNames))
+        QVERIFY2(!holdsName(words, name), qPrintable(name));
+    // The same exit as the report gives it.
+    const QString exitLine = copied.section(QStringLiteral("Exit IP:   "), 1).section(u'\n', 0, 0);
+    QVERIFY2(!exitLine.isEmpty(), qPrintable(copied));
+    QFile report(dir.filePath("r.md"));
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    QVERIFY2(report.readAll().contains(exitLine.toUtf8()), qPrintable(exitLine));
+    evidence->close();
     // The window itself and the saved snapshot keep the real names.
     QVERIFY(window.snapshot().find(u"work"));
     QVERIFY(window.saveSnapshotTo(dir.filePath("kept.yaml")));
