@@ -3,6 +3,7 @@
 #include "interrupts.h"
 
 #include "checks/checkscripts.h"
+#include "checks/remedy.h"
 #include "checks/verifier.h"
 #include "export/diagramexport.h"
 #include "io/checkconfig.h"
@@ -56,7 +57,7 @@ QString suffixOf(const QString &path)
 QString helpText()
 {
     return QStringLiteral(
-        R"(Usage: qubes-netmap [SOURCE] [OPTIONS]
+               R"(Usage: qubes-netmap [SOURCE] [OPTIONS]
 
 Maps your qubes and their NetVM links, checks where each qube really leaves the
 machine, and draws it. With no --export it opens the window.
@@ -95,6 +96,13 @@ Output:
   --export FILE          write FILE and exit, no window; repeatable; the format
                          follows the extension: .svg .png .json .md .yaml
                          (a PNG too big to read becomes an overview with counts)
+  --redact[=WHAT]        for sharing: every export (and the check lines printed)
+                         with IP addresses replaced by documentation addresses
+                         (192.0.2.x, 198.51.100.x, 203.0.113.x, 2001:db8::x), the
+                         same address for the same original in every file; WHAT
+                         is ips (the default), names (qube names to pseudonyms
+                         such as qube-3, vpn-1, net-2; dom0 stays) or ips,names.
+                         Qubes' own 10.137-10.139 addresses stay
   --templates            show templates in the diagram (hidden by default)
   -q, --quiet            say nothing on success
   -h, --help             show this help
@@ -113,6 +121,7 @@ Examples:
   qubes-netmap --snapshot ~/netmap.yaml
   qubes-netmap --verify --export report.md --export netmap.svg
   qubes-netmap --verify=work,work-vpn --checks external-ip,vpn
+  qubes-netmap --snapshot ~/netmap.yaml --redact=ips,names --export share.md
   qubes-netmap --follow
 )")
         .arg(kMaxSnapshotQubes);
@@ -137,17 +146,20 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     const QCommandLineOption autostart(QStringLiteral("autostart"));
     const QCommandLineOption drill(QStringLiteral("drill"));
     const QCommandLineOption follow(QStringLiteral("follow"));
+    const QCommandLineOption redact(QStringLiteral("redact"), QString(), QStringLiteral("WHAT"));
     const QCommandLineOption quiet(QStringList {QStringLiteral("q"), QStringLiteral("quiet")});
     const QCommandLineOption help(QStringList {QStringLiteral("h"), QStringLiteral("help")});
     const QCommandLineOption version(QStringList {QStringLiteral("v"), QStringLiteral("version")});
     parser.addOptions({demo, snapshot, exportOption, templates, quiet, help, version, verify,
-                       checks, expect, config, autostart, drill, follow});
+                       checks, expect, config, autostart, drill, follow, redact});
 
-    // --verify takes an optional value; QCommandLineParser only knows required ones.
+    // --verify and --redact take an optional value; QCommandLineParser only knows required ones.
     QStringList args = arguments;
     for (int i = 1; i < args.size(); ++i) {
         if (args[i] == QLatin1String("--verify") || args[i] == QLatin1String("-verify"))
             args[i] = QStringLiteral("--verify=all");
+        else if (args[i] == QLatin1String("--redact") || args[i] == QLatin1String("-redact"))
+            args[i] = QStringLiteral("--redact=ips");
     }
     if (!parser.parse(args)) {
         printError(parser.errorText() + QStringLiteral(" (see --help)"));
@@ -206,7 +218,7 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
         *exitCode = ExitUsage;
         return false;
     };
-    for (const QCommandLineOption *once : {&verify, &checks, &expect, &config}) {
+    for (const QCommandLineOption *once : {&verify, &checks, &expect, &config, &redact}) {
         if (parser.values(*once).size() > 1)
             return usage(QStringLiteral("--%1 can be given once").arg(once->names().constFirst()));
     }
@@ -236,6 +248,17 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
                         .arg(id.left(64)));
             options->checks.append(id.trimmed());
         }
+    }
+    if (parser.isSet(redact)) {
+        QString why;
+        const auto what = RedactOptions::fromId(parser.value(redact), &why);
+        if (!what || !what->any())
+            return usage(QStringLiteral("--redact: %1; use ips, names or ips,names")
+                             .arg(why.isEmpty() ? QStringLiteral("nothing to redact") : why));
+        if (options->exports.isEmpty())
+            return usage(
+                QStringLiteral("--redact applies to the files written: it needs --export"));
+        options->redact = *what;
     }
     options->expectPath = parser.value(expect);
     options->configPath = parser.value(config);
@@ -415,6 +438,10 @@ int runHeadless(const CliOptions &options)
         }
         snapshot = std::move(verified).value();
     }
+    // For sharing: everything below (the files and the check lines printed) comes from the
+    // redacted snapshot, so each address and name is replaced alike everywhere.
+    if (options.redact.any())
+        snapshot = redactedSnapshot(snapshot, options.redact);
 
     // Every export is attempted: one unwritable file does not cost the others.
     int exportFailures = 0;
@@ -484,6 +511,17 @@ int runHeadless(const CliOptions &options)
                              checkKindId(r.check),
                              r.observed.isEmpty() ? QString() : r.observed + QStringLiteral(" — "),
                              r.reason));
+            // What to do, for a failure that still holds on the current path.
+            if (r.pathAtRun == topology.egressChain(r.qube.toString())) {
+                const Remedy remedy = remedyFor(r, snapshot, topology);
+                if (!remedy.isEmpty()) {
+                    printInfo(QStringLiteral("  what to do: ") + remedy.advice);
+                    if (!remedy.commands.isEmpty())
+                        printInfo(QStringLiteral("  %1:").arg(remedy.where));
+                    for (const QString &command : remedy.commands)
+                        printInfo(QStringLiteral("      ") + command);
+                }
+            }
         }
         if (!options.quiet)
             printInfo(

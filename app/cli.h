@@ -2,6 +2,7 @@
 // The command line: options, the headless path (load, export, exit) and the exit codes.
 
 #include "checks/verifier.h"
+#include "io/redaction.h"
 #include "model/result.h"
 
 #include <QStringList>
@@ -19,6 +20,7 @@ struct CliOptions
     QStringList exports;
     bool showTemplates = false;
     bool quiet = false;
+    RedactOptions redact; // --redact[=ips|names|ips,names]: what every export leaves out
     // Verification (--verify[=all|q1,q2] --checks ... --expect F --config F --autostart --drill).
     bool verify = false;
     QStringList verifyQubes; // empty: every networked qube

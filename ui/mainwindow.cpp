@@ -19,6 +19,7 @@
 #include "model/untrustedtext.h"
 #include "panels/inspectordock.h"
 #include "panels/legendpanel.h"
+#include "panels/resultsdock.h"
 #include "qubes/livesource.h"
 
 #include <QAction>
@@ -174,6 +175,13 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
     m_liveController = new LiveController(this);
     // Checks: after the window's own context-menu entries; before restoreSettings() (its dock).
     m_checkController = new CheckController(this);
+    // The evidence dialog's Copy and Save follow File > Redact for sharing, with the mapping the
+    // report and picture of this snapshot use.
+    m_checkController->resultsDock()->setRedactionSource([this]() {
+        const RedactOptions options = redaction();
+        return options.any() ? std::make_shared<const Redaction>(m_scene->snapshot(), options)
+                             : std::shared_ptr<const Redaction>();
+    });
 
     restoreSettings();
     updateBanner();
@@ -230,6 +238,17 @@ void MainWindow::createActions()
     m_saveReportAction = make(tr("Save &report…"), QStringLiteral("saveReportAction"), QString(),
                               {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
                               tr("Save the write-up as Markdown or JSON"));
+    m_redactIpsAction
+        = make(tr("&IP addresses"), QStringLiteral("redactIpsAction"), QString(), {},
+               tr("Save report and Export picture write documentation addresses (192.0.2.x, "
+                  "198.51.100.x, 203.0.113.x) in place of IP addresses; Qubes' own 10.137-10.139 "
+                  "stay"));
+    m_redactIpsAction->setCheckable(true);
+    m_redactNamesAction
+        = make(tr("&Qube names"), QStringLiteral("redactNamesAction"), QString(), {},
+               tr("Save report and Export picture write pseudonyms (qube-3, vpn-1, net-2) in "
+                  "place of qube names"));
+    m_redactNamesAction->setCheckable(true);
     m_templatesAction = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
                              {}, tr("Show or hide template qubes"));
     m_templatesAction->setCheckable(true);
@@ -426,6 +445,11 @@ void MainWindow::createMenusAndToolBar()
     file->addAction(m_saveSnapshotAction);
     file->addAction(m_saveReportAction);
     file->addAction(m_exportAction);
+    QMenu *redact = file->addMenu(tr("Re&dact for sharing"));
+    redact->setObjectName(QStringLiteral("redactMenu"));
+    redact->setToolTipsVisible(true);
+    redact->addAction(m_redactIpsAction);
+    redact->addAction(m_redactNamesAction);
     file->addSeparator();
     file->addAction(m_refreshAction);
     file->addSeparator();
@@ -717,17 +741,50 @@ Status MainWindow::saveSnapshotTo(const QString &path)
     return written;
 }
 
+RedactOptions MainWindow::redaction() const
+{
+    RedactOptions o;
+    o.ips = m_redactIpsAction->isChecked();
+    o.names = m_redactNamesAction->isChecked();
+    return o;
+}
+
+void MainWindow::setRedaction(RedactOptions options)
+{
+    m_redactIpsAction->setChecked(options.ips);
+    m_redactNamesAction->setChecked(options.names);
+}
+
 Status MainWindow::saveReportTo(const QString &path)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
+    const Snapshot shared = redactedSnapshot(m_scene->snapshot(), redaction());
     const Status written = suffix == QLatin1String("json")
-        ? writeFileAtomically(path, exportJson(m_scene->snapshot()))
-        : writeFileAtomically(path, exportMarkdown(m_scene->snapshot()));
+        ? writeFileAtomically(path, exportJson(shared))
+        : writeFileAtomically(path, exportMarkdown(shared));
     if (!written) {
         showError(tr("The report was not saved"), written.error().toString());
         return written;
     }
-    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 6000);
+    statusBar()->showMessage(redaction().any()
+                                 ? tr("Saved %1 (redacted)").arg(QDir::toNativeSeparators(path))
+                                 : tr("Saved %1").arg(QDir::toNativeSeparators(path)),
+                             6000);
+    return written;
+}
+
+Status MainWindow::exportPictureTo(const QString &path)
+{
+    const Status written = exportDiagram(redactedSnapshot(m_scene->snapshot(), redaction()), path,
+                                         m_scene->showTemplates());
+    if (!written) {
+        showError(tr("The diagram was not exported"), written.error().toString());
+        return written;
+    }
+    statusBar()->showMessage(redaction().any()
+                                 ? tr("Exported %1 (redacted)").arg(QDir::toNativeSeparators(path))
+                                 : tr("Exported %1").arg(QDir::toNativeSeparators(path)),
+                             6000);
     return written;
 }
 
@@ -893,12 +950,7 @@ void MainWindow::exportInteractively()
     if (suffix != QLatin1String("svg") && suffix != QLatin1String("png"))
         path += filter == pngFilter ? QStringLiteral(".png") : QStringLiteral(".svg");
     settings.setValue(kExportFolderKey, QFileInfo(path).absolutePath());
-    const Status written = exportDiagram(m_scene->snapshot(), path, m_scene->showTemplates());
-    if (!written) {
-        showError(tr("The diagram was not exported"), written.error().toString());
-        return;
-    }
-    statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 6000);
+    static_cast<void>(exportPictureTo(path));
 }
 
 void MainWindow::fillQubeMenu(const QString &qube, QMenu *menu)

@@ -1,6 +1,7 @@
 #pragma once
 // MainWindow: the diagram, the inspector, the toolbar and menus, and where the data comes from.
 
+#include "io/redaction.h"
 #include "model/result.h"
 #include "model/snapshot.h"
 
@@ -72,6 +73,12 @@ public:
     // by the file's extension). Errors are shown and returned.
     Status saveSnapshotTo(const QString &path);
     Status saveReportTo(const QString &path);
+    // Export ▸ picture (SVG or PNG, by the file's extension). Errors are shown and returned.
+    Status exportPictureTo(const QString &path);
+    // File ▸ Redact for sharing: what Save report and Export picture leave out (IP addresses,
+    // qube names); the saved snapshot is never redacted.
+    RedactOptions redaction() const;
+    void setRedaction(RedactOptions options);
     // File ▸ Compare with snapshot: what moved, which exits and verdicts changed since the saved
     // one, listed in a dialog; returns the text (empty when the file cannot be read).
     QString compareWith(const QString &path);
@@ -152,6 +159,8 @@ private:
     QAction *m_openDemoAction = nullptr;
     QAction *m_saveSnapshotAction = nullptr;
     QAction *m_saveReportAction = nullptr;
+    QAction *m_redactIpsAction = nullptr;
+    QAction *m_redactNamesAction = nullptr;
     QAction *m_compareAction = nullptr;
     QAction *m_templatesAction = nullptr;
     QAction *m_legendAction = nullptr;

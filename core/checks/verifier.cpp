@@ -596,7 +596,7 @@ struct Verifier::Private
             }
             if (w.rootSpec)
                 commands << w.rootSpec->display();
-            w.command = commands.join(u'\n');
+            w.command = commands.join(QStringLiteral("\n\n")); // a blank line between commands
             if (w.id == 0)
                 startRootPart(w);
             emit q->qubeBusy(w.qube, true);
@@ -1113,7 +1113,7 @@ struct Verifier::Private
         } else {
             c = spec(d.vpn, drillRestoreScript(), true, 64 << 10);
         }
-        d.commands += c.display() + u'\n';
+        d.commands += c.display() + QStringLiteral("\n\n");
         emit q->qubeBusy(client ? d.downstream : d.vpn, true);
         emit q->progress(done, total, QStringLiteral("%1: kill-switch drill").arg(d.vpn));
         drillId = runner.start(c);
@@ -1176,7 +1176,7 @@ struct Verifier::Private
         if (cancelled && v.status == CheckStatus::Error)
             v.reason = QStringLiteral("cancelled during the drill. ") + v.reason;
         CheckResult r = resultFor(w, CheckKind::KillSwitch, v);
-        r.command += u'\n' + d.commands;
+        r.command += QStringLiteral("\n\n") + d.commands.trimmed();
         r.output += u'\n' + untrustedtext::block(untrustedtext::fromUtf8(d.outputs), 16 << 10);
         r.finished = QDateTime::currentDateTimeUtc();
         emitResult(r);

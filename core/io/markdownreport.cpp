@@ -1,6 +1,7 @@
 #include "markdownreport.h"
 
 #include "checks/probeparser.h"
+#include "checks/remedy.h"
 #include "model/checkindex.h"
 #include "model/colouring.h"
 #include "model/findings.h"
@@ -120,6 +121,11 @@ QString utcMinute(const QDateTime &when)
                           : dash();
 }
 
+QString utcSecond(const QDateTime &when)
+{
+    return when.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'"));
+}
+
 // A relative file name as a link target: percent-encoded, nothing that could end the link.
 QString markdownLinkTarget(const QString &path)
 {
@@ -137,13 +143,30 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     for (const ExitInfo &exit : colouring.exits)
         kindOfIp.insert(exit.ip, exit.kind);
 
+    // When the checks ran is the time of their evidence, not when the qubes were read.
+    QDateTime firstCheck, lastCheck;
+    for (const CheckResult &r : snapshot.checks) {
+        if (r.status == CheckStatus::Skipped)
+            continue;
+        const QDateTime from = r.started.isValid() ? r.started : r.finished;
+        const QDateTime to = r.finished.isValid() ? r.finished : r.started;
+        if (from.isValid() && (!firstCheck.isValid() || from < firstCheck))
+            firstCheck = from;
+        if (to.isValid() && (!lastCheck.isValid() || to > lastCheck))
+            lastCheck = to;
+    }
+
     QString md;
     md += QStringLiteral("# Qubes network map\n\n");
-    md += QStringLiteral("Source: %1 · generated %2 UTC\n\n")
+    md += QStringLiteral("Source: %1 · qubes read %2 · %3\n\n")
               .arg(markdownInline(snapshot.source.isEmpty() ? QStringLiteral("unknown")
                                                             : snapshot.source),
-                   markdownInline(
-                       snapshot.generated.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
+                   utcMinute(snapshot.generated),
+                   !firstCheck.isValid() ? QStringLiteral("no checks ran")
+                       : utcMinute(firstCheck) == utcMinute(lastCheck)
+                       ? QStringLiteral("checks ran %1").arg(utcMinute(firstCheck))
+                       : QStringLiteral("checks ran %1 to %2")
+                             .arg(utcMinute(firstCheck), utcMinute(lastCheck)));
 
     // Qubes in NetVM-tree order: each root, then what sits behind it.
     QStringList order;
@@ -202,7 +225,7 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         }
         QString ran = dash();
         if (row.verdict.newest.isValid())
-            ran = oldest == row.verdict.newest
+            ran = utcMinute(oldest) == utcMinute(row.verdict.newest)
                 ? utcMinute(oldest)
                 : QStringLiteral("%1 to %2").arg(utcMinute(oldest), utcMinute(row.verdict.newest));
         md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 |\n")
@@ -253,7 +276,8 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     if (rows.isEmpty()) {
         md += QStringLiteral("No checks have been run.\n\n");
     } else {
-        md += QStringLiteral("| Test | Steps performed | Expected | Result |\n|---|---|---|---|\n");
+        md += QStringLiteral("| Test | Steps performed | Expected | Result | Ran |\n"
+                             "|---|---|---|---|---|\n");
         for (const Row &row : std::as_const(rows)) {
             const CheckResult &r = *row.result;
             const QString qube = markdownInline(r.qube.toString());
@@ -270,9 +294,11 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
                 result += QStringLiteral(" — ") + markdownInline(r.reason, 300);
             if (row.stale)
                 result += QStringLiteral(" (stale: the NetVM path changed since)");
-            md += QStringLiteral("| %1 — %2 | %3 | %4 | %5 |\n")
+            const QDateTime when = r.finished.isValid() ? r.finished : r.started;
+            md += QStringLiteral("| %1 — %2 | %3 | %4 | %5 | %6 |\n")
                       .arg(checkTitle(r.check), qube, checkSteps(r.check, qube),
-                           r.expected.isEmpty() ? dash() : markdownInline(r.expected, 120), result);
+                           r.expected.isEmpty() ? dash() : markdownInline(r.expected, 120), result,
+                           when.isValid() ? utcSecond(when) : dash());
         }
         md += u'\n';
     }
@@ -311,6 +337,26 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         }
         md += u'\n';
     }
+
+    // What to do about each failure that still holds (a stale one is re-checked first).
+    QString todo;
+    for (const Row &row : std::as_const(rows)) {
+        if (row.stale)
+            continue;
+        const Remedy remedy = remedyFor(*row.result, snapshot, topology);
+        if (remedy.isEmpty())
+            continue;
+        todo += QStringLiteral("**%1 — %2**: %3\n\n")
+                    .arg(checkTitle(row.result->check), markdownInline(row.result->qube.toString()),
+                         markdownInline(remedy.advice, 1000));
+        if (!remedy.commands.isEmpty()) {
+            todo += QStringLiteral("Run %1:\n\n").arg(markdownInline(remedy.where, 200));
+            todo += markdownFence(remedy.commands.join(u'\n'), 4096);
+            todo += u'\n';
+        }
+    }
+    if (!todo.isEmpty())
+        md += QStringLiteral("## What to do\n\n") + todo;
 
     const std::vector<Finding> findings = computeFindings(snapshot, topology);
     md += QStringLiteral("## Findings\n\n");

@@ -57,8 +57,10 @@ QString quoteForDisplay(const QString &word)
     for (const QChar c : word) {
         if (c == u'\'')
             out += QStringLiteral("'\\''");
+        else if (c == u'\n' || c == u'\t')
+            out += c; // a script keeps its lines (inside single quotes, as a shell reads it)
         else if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-            out += u'?'; // display only: never show control characters
+            out += u'?'; // display only: never show other control characters
         else
             out += c;
     }

@@ -33,7 +33,9 @@ struct CommandSpec
     // (for NUL-framed streams); stdoutCap then bounds the total bytes streamed.
     bool streamChunks = false;
 
-    // "program arg1 'arg two'" for evidence and confirmations; never executed.
+    // "program arg1 'arg two'" for evidence and confirmations; never executed. A script keeps its
+    // line breaks and tabs (inside the quotes, as a shell would read it); other control
+    // characters show as '?'.
     QString display() const;
 };
 

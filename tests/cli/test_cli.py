@@ -7,7 +7,7 @@ The tests that read the system run the real qvm-ls and qubes-prefs of that relea
 Qubes admin client against the qubesd stand-in (tests/qubes/README.md) serving qubes43.json;
 without the client the whole file is skipped (exit 77; a failure under CI=true).
 """
-import json, os, subprocess, sys, tempfile, unittest
+import json, os, re, shutil, subprocess, sys, tempfile, unittest
 
 BIN = sys.argv.pop(1)
 RELEASE = '4.3'
@@ -141,6 +141,73 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(read(self.out('a.yaml')), read(self.out('b.yaml')))
         self.assertEqual(json.loads(read(self.out('a.json')))['links'], json.loads(read(self.out('b.json')))['links'])
+
+    def test_redact_covers_every_output(self):
+        # A snapshot with public addresses: the demo's exits moved to real-looking ones.
+        r = run('--demo', '--export', self.out('demo.yaml'), '--export', self.out('demo.json'))
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        demo = json.loads(read(self.out('demo.json')))
+        public = {}
+        for n, e in enumerate(sorted({e['ip'] for e in demo['exits']})):
+            public[e] = '93.184.%d.%d' % (216 + n, 34 + n)
+        text = read(self.out('demo.yaml'))
+        for old, new in public.items():
+            text = re.sub(r'(?<![0-9.])' + re.escape(old) + r'(?![0-9])', new, text)
+        with open(self.out('shared.yaml'), 'w', encoding='utf-8') as f:
+            f.write(text)
+        names = [q['name'] for q in demo['qubes'] if q['name'] != 'dom0']
+        outputs = ['r.svg', 'r.png', 'r.json', 'r.md', 'r.yaml']
+        r = run('--snapshot', self.out('shared.yaml'), '--redact=ips,names',
+                *sum((['--export', self.out(o)] for o in outputs), []))
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        for o in outputs:
+            self.assertTrue(os.path.getsize(self.out(o)) > 0, o)
+        with open(self.out('r.png'), 'rb') as f:
+            self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
+        # Grep every output: no original public address, no original name as a word.
+        for o in outputs:
+            with open(self.out(o), 'rb') as f:
+                data = f.read()
+            for ip in public.values():
+                self.assertNotIn(ip.encode(), data, o)
+            if o.endswith('.png'):
+                continue  # a picture: its text is the SVG's (same picture), checked there
+            body = data.decode('utf-8')
+            for name in names:
+                hits = re.findall(r'(?<![A-Za-z0-9_.-])' + re.escape(name) + r'(?![A-Za-z0-9_-])', body)
+                self.assertEqual(hits, [], (o, name))
+        self.assertNotIn(str(self.dir), read(self.out('r.json')))  # the snapshot's path
+        # One mapping for every output: each qube's exit in the JSON is the one the Markdown
+        # summary, the SVG and the YAML give it.
+        doc = json.loads(read(self.out('r.json')))
+        md = read(self.out('r.md'))
+        svg = read(self.out('r.svg'))
+        snap = read(self.out('r.yaml'))
+        exits = {q['name']: q['external_ip'] for q in doc['qubes'] if q['external_ip']}
+        self.assertEqual(len(set(exits.values())), len(public), exits)
+        for qube, ip in exits.items():
+            self.assertTrue(re.match(r'^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+$', ip), ip)
+            self.assertRegex(md, r'\| %s \| [^\n]*\| %s' % (re.escape(qube), re.escape(ip)))
+            self.assertIn('data-exit="%s"' % ip, svg)
+            self.assertIn(ip, snap)
+        # Loaded back, the redacted snapshot is a snapshot like any other.
+        r = run('--snapshot', self.out('r.yaml'), '--export', self.out('again.json'))
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(json.loads(read(self.out('again.json')))['links'], doc['links'])
+        # The Markdown stays Markdown: cmark-gfm reads it with its tables.
+        if shutil.which('cmark-gfm'):
+            html = subprocess.run(['cmark-gfm', '-e', 'autolink', '-e', 'table', self.out('r.md')],
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(html.returncode, 0)
+            self.assertIn('<table>', html.stdout)
+            for ip in exits.values():
+                self.assertIn(ip, html.stdout)
+
+    def test_redact_usage(self):
+        for args in (['--demo', '--redact'], ['--demo', '--redact=macs', '--export', 'x.json']):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn('--redact', r.stderr)
 
     def test_usage_errors(self):
         for args in (['--demo', '--snapshot', 'x.yaml'], ['--export', 'x.txt'], ['--bogus'], ['stray']):

@@ -133,7 +133,7 @@ def markdown_problems(path, checks_expected, pictures=()):
     if p.comments:
         problems.append('Markdown: raw HTML reached the renderer: %r' % p.comments[:3])
     # The verification table: every data row keeps its Result cell, which starts with its mark.
-    checks = [t for t in p.tables if t and t[0] == ['Test', 'Steps performed', 'Expected', 'Result']]
+    checks = [t for t in p.tables if t and t[0] == ['Test', 'Steps performed', 'Expected', 'Result', 'Ran']]
     if len(checks) != 1:
         return problems + ['Markdown: the verification table is missing or broken: %d found' % len(checks)]
     results = checks[0][1:]
@@ -142,6 +142,8 @@ def markdown_problems(path, checks_expected, pictures=()):
     for r in results:
         if not r[3].strip() or r[3].strip()[0] not in '✅❌⚠➖':
             problems.append('Markdown: a table row lost its cells: %r' % [c[:80] for c in r])
+        elif len(r) != 5 or not (r[4].endswith(' UTC') or r[4] == '—'):
+            problems.append('Markdown: a table row lost the time its check ran: %r' % [c[:80] for c in r])
     return problems
 
 

@@ -230,6 +230,7 @@ private slots:
     void resultsFilterAndFollowTheMap();
     void refreshKeepsResultsAndAsksBeforeDiscarding();
     void evidenceCanBeCopiedAndSaved();
+    void evidenceShowsTheScriptLineByLine();
     void rootCommandsAreKeptOnRecord();
     void cleanupTestCase();
 };
@@ -1110,6 +1111,50 @@ void tst_CheckController::evidenceCanBeCopiedAndSaved()
     QVERIFY(saved.open(QIODevice::ReadOnly));
     QCOMPARE(QString::fromUtf8(saved.readAll()).trimmed(), dialog->text().trimmed());
     QVERIFY(dialog->text().contains(u'\n'));
+    dialog->close();
+}
+
+// Problem 10: the command in the evidence showed the probe script as one line with '?' for each
+// newline. It is shown as it runs, one line of the script per line, in a monospace box.
+void tst_CheckController::evidenceShowsTheScriptLineByLine()
+{
+    Scenario scenario;
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QVERIFY(checks->verify({"work"}, {CheckKind::ExternalIp}));
+    QVERIFY(finished.wait(60000));
+    ResultsDock *dock = checks->resultsDock();
+    int row = -1;
+    for (int r = 0; r < dock->view()->model()->rowCount(); ++r)
+        if (dock->view()->model()->index(r, 0).data().toString() == "work"
+            && dock->view()->model()->index(r, 1).data().toString() == "External IP")
+            row = r;
+    QVERIFY(row >= 0);
+    EvidenceDialog *dialog = dock->showEvidence(row);
+    QVERIFY(dialog);
+    const QString text = dialog->text();
+    const QStringList lines = text.split(u'\n');
+    const qsizetype command = lines.indexOf(QStringLiteral("Command:"));
+    QVERIFY2(command >= 0, qPrintable(text));
+    const qsizetype output = lines.indexOf(
+        QStringLiteral("Output (raw, as the qube printed it; untrusted):"), command);
+    QVERIFY2(output > command, qPrintable(text));
+    const QStringList shown = lines.mid(command + 1, output - command - 1);
+    // The command line itself, then the script's own lines (the connect timeout is one of them).
+    QVERIFY2(shown.value(0).contains(QStringLiteral("qvm-run")), qPrintable(text));
+    QVERIFY2(shown.size() > 5, qPrintable(text));
+    bool timeoutLine = false;
+    for (const QString &line : shown) {
+        timeoutLine = timeoutLine || line.startsWith(QStringLiteral("nm_t="));
+        QVERIFY2(!line.contains(QStringLiteral("?nm_")), qPrintable(line));
+    }
+    QVERIFY2(timeoutLine, qPrintable(text));
+    QCOMPARE(dialog->textEdit()->font().family(),
+             QFontDatabase::systemFont(QFontDatabase::FixedFont).family());
     dialog->close();
 }
 

@@ -1,14 +1,19 @@
 // The main window: clicking fills the inspector, context menu, find, zoom, shortcuts, settings,
 // and text from qubes shown literally.
 
+#include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramtheme.h"
 #include "diagram/diagramview.h"
 #include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
+#include "export/diagrampicture.h"
+#include "io/redaction.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
+#include "panels/evidencedialog.h"
 #include "panels/inspectordock.h"
+#include "panels/resultsdock.h"
 
 #include "realqubes.h"
 
@@ -18,6 +23,7 @@
 #include <QContextMenuEvent>
 #include <QDockWidget>
 #include <QFile>
+#include <QGuiApplication>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
@@ -25,10 +31,14 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPaintEngine>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -96,6 +106,8 @@ private slots:
     void keyboardReachesQubes();
     void helpDefinesEachStatus();
     void compareWithASavedSnapshot();
+    void redactForSharing();
+    void inspectorSaysWhatToDo();
 };
 
 void tst_MainWindow::initTestCase()
@@ -799,4 +811,209 @@ void tst_MainWindow::compareWithASavedSnapshot()
 }
 
 QTEST_MAIN(tst_MainWindow)
+namespace {
+
+// A paint device that keeps the text drawn on it: what a PNG of the picture would show in words.
+class TextRecorder : public QPaintDevice
+{
+public:
+    QStringList texts() const { return m_engine.texts; }
+    QPaintEngine *paintEngine() const override { return &m_engine; }
+
+protected:
+    int metric(PaintDeviceMetric metric) const override
+    {
+        switch (metric) {
+        case PdmWidth:
+        case PdmHeight:
+            return 8000;
+        case PdmWidthMM:
+        case PdmHeightMM:
+            return 2000;
+        case PdmDpiX:
+        case PdmDpiY:
+        case PdmPhysicalDpiX:
+        case PdmPhysicalDpiY:
+            return 96;
+        case PdmDepth:
+            return 32;
+        case PdmNumColors:
+            return INT_MAX;
+        case PdmDevicePixelRatio:
+            return 1;
+        case PdmDevicePixelRatioScaled:
+            return int(QPaintDevice::devicePixelRatioFScale());
+        }
+        return 0;
+    }
+
+private:
+    class Engine : public QPaintEngine
+    {
+    public:
+        Engine()
+            : QPaintEngine(QPaintEngine::AllFeatures)
+        {
+        }
+        bool begin(QPaintDevice *) override { return true; }
+        bool end() override { return true; }
+        void updateState(const QPaintEngineState &) override { }
+        void drawPixmap(const QRectF &, const QPixmap &, const QRectF &) override { }
+        // The defaults of these call each other: shapes are of no interest here.
+        void drawPolygon(const QPointF *, int, PolygonDrawMode) override { }
+        void drawPath(const QPainterPath &) override { }
+        void drawTextItem(const QPointF &, const QTextItem &item) override { texts << item.text(); }
+        Type type() const override { return QPaintEngine::User; }
+        QStringList texts;
+    };
+    mutable Engine m_engine;
+};
+
+// Whole-word occurrences of name in text (as the redaction reads words).
+bool holdsName(const QString &text, const QString &name)
+{
+    static const QRegularExpression chars(QStringLiteral("[A-Za-z0-9_-]"));
+    qsizetype at = -1;
+    while ((at = text.indexOf(name, at + 1)) >= 0) {
+        const qsizetype end = at + name.size();
+        const bool before
+            = at > 0 && (chars.match(text.mid(at - 1, 1)).hasMatch() || text[at - 1] == u'.');
+        const bool after = end < text.size() && chars.match(text.mid(end, 1)).hasMatch();
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+// Problem 11: nothing could be shared without the owner's addresses and qube names. File ▸
+// Redact for sharing covers Save report (Markdown, JSON) and Export picture (SVG, PNG).
+void tst_MainWindow::redactForSharing()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QAction *ips = window.findChild<QAction *>("redactIpsAction");
+    QAction *names = window.findChild<QAction *>("redactNamesAction");
+    QVERIFY(ips && names);
+    QVERIFY(ips->isCheckable() && !ips->isChecked() && !names->isChecked());
+    QMenu *menu = window.findChild<QMenu *>("redactMenu");
+    QVERIFY(menu);
+    QVERIFY(menu->actions().contains(ips) && menu->actions().contains(names));
+    ips->setChecked(true);
+    names->setChecked(true);
+    QCOMPARE(window.redaction().id(), QStringLiteral("ips,names"));
+
+    const Snapshot &demo = window.snapshot();
+    QStringList originalIps, originalNames;
+    for (const CheckResult &c : demo.checks)
+        if (!c.externalIp.isEmpty() && !originalIps.contains(c.externalIp))
+            originalIps << c.externalIp;
+    for (const Qube &q : demo.qubes)
+        if (!q.name.isDom0())
+            originalNames << q.name.toString();
+    QVERIFY(originalIps.size() >= 3);
+
+    QTemporaryDir dir;
+    QVERIFY(window.saveReportTo(dir.filePath("r.md")));
+    QVERIFY(window.saveReportTo(dir.filePath("r.json")));
+    QVERIFY(window.exportPictureTo(dir.filePath("r.svg")));
+    QVERIFY(window.exportPictureTo(dir.filePath("r.png")));
+    QVERIFY(!QImage(dir.filePath("r.png")).isNull());
+    for (const char *file : {"r.md", "r.json", "r.svg"}) {
+        QFile f(dir.filePath(file));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(f.readAll());
+        for (const QString &ip : std::as_const(originalIps))
+            QVERIFY2(!text.contains(ip), qPrintable(QStringLiteral("%1 in %2").arg(ip, file)));
+        for (const QString &name : std::as_const(originalNames))
+            QVERIFY2(!holdsName(text, name),
+                     qPrintable(QStringLiteral("%1 in %2").arg(name, file)));
+    }
+    // The PNG draws the picture of the redacted snapshot: every word it paints is redacted.
+    const Snapshot shared = redactedSnapshot(demo, window.redaction());
+    const DiagramPicture picture(shared, false, QDateTime::currentDateTimeUtc());
+    TextRecorder recorder;
+    {
+        QPainter painter(&recorder);
+        picture.paint(&painter);
+    }
+    const QString painted = recorder.texts().join(u'\n');
+    QVERIFY2(painted.contains(QStringLiteral("qube-")), qPrintable(painted.left(400)));
+    for (const QString &ip : std::as_const(originalIps))
+        QVERIFY2(!painted.contains(ip), qPrintable(ip));
+    for (const QString &name : std::as_const(originalNames))
+        QVERIFY2(!holdsName(painted, name), qPrintable(name));
+    // The evidence: shown as it is, copied and saved redacted with the report's mapping.
+    ResultsDock *dock = window.checkController()->resultsDock();
+    EvidenceDialog *evidence = nullptr;
+    for (int row = 0; row < dock->view()->model()->rowCount() && !evidence; ++row)
+        if (dock->view()->model()->index(row, 0).data().toString() == "work-vpn"
+            && dock->view()->model()->index(row, 1).data().toString() == "VPN leak")
+            evidence = dock->showEvidence(row);
+    QVERIFY(evidence);
+    QVERIFY(evidence->text().contains(QStringLiteral("work-vpn")));
+    QVERIFY(evidence->findChild<QLabel *>("redactNote")->isVisibleTo(evidence));
+    evidence->copyToClipboard();
+    const QString copied = QGuiApplication::clipboard()->text();
+    QVERIFY(evidence->saveTo(dir.filePath("evidence.txt")));
+    QFile savedEvidence(dir.filePath("evidence.txt"));
+    QVERIFY(savedEvidence.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(savedEvidence.readAll()).trimmed(), copied.trimmed());
+    QVERIFY(
+        copied.contains(QStringLiteral("Qube:      %1").arg(shared.qubes.front().name.toString()))
+        || copied.contains(QStringLiteral("Qube:      vpn-")));
+    for (const QString &ip : std::as_const(originalIps))
+        QVERIFY2(!copied.contains(ip), qPrintable(ip));
+    // (The dialog's own heading says "untrusted", which is also a qube's name in the demo.)
+    QString words = copied;
+    words.remove(QStringLiteral("Output (raw, as the qube printed it; untrusted):"));
+    for (const QString &name : std::as_const(originalNames))
+        QVERIFY2(!holdsName(words, name), qPrintable(name));
+    // The same exit as the report gives it.
+    const QString exitLine = copied.section(QStringLiteral("Exit IP:   "), 1).section(u'\n', 0, 0);
+    QVERIFY2(!exitLine.isEmpty(), qPrintable(copied));
+    QFile report(dir.filePath("r.md"));
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    QVERIFY2(report.readAll().contains(exitLine.toUtf8()), qPrintable(exitLine));
+    evidence->close();
+    // The window itself and the saved snapshot keep the real names.
+    QVERIFY(window.snapshot().find(u"work"));
+    QVERIFY(window.saveSnapshotTo(dir.filePath("kept.yaml")));
+    QFile kept(dir.filePath("kept.yaml"));
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QVERIFY(kept.readAll().contains("sys-firewall"));
+    // Off again: the report names the qubes.
+    window.setRedaction({});
+    QVERIFY(window.saveReportTo(dir.filePath("plain.md")));
+    QFile plain(dir.filePath("plain.md"));
+    QVERIFY(plain.open(QIODevice::ReadOnly));
+    QVERIFY(plain.readAll().contains("sys-firewall"));
+}
+
+// Say what to do: a failed check carries its fix, with the commands Qubes documents.
+void tst_MainWindow::inspectorSaysWhatToDo()
+{
+    Snapshot s = demoSnapshot();
+    bool failed = false;
+    for (CheckResult &r : s.checks)
+        if (r.qube.toString() == QStringLiteral("sys-vpn") && r.check == CheckKind::KillSwitch) {
+            r.status = CheckStatus::Fail;
+            r.reason = QStringLiteral("if the tunnel dies, client traffic leaves in the clear");
+            failed = true;
+        }
+    QVERIFY(failed);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.setSnapshot(s);
+    window.inspector()->showQube("sys-vpn");
+    QLabel *findings = window.inspector()->findChild<QLabel *>("findings");
+    QVERIFY(findings);
+    QVERIFY2(findings->text().contains(QStringLiteral("What to do: ")),
+             qPrintable(findings->text()));
+    QVERIFY2(findings->text().contains(
+                 QStringLiteral("nft add rule qubes custom-forward oifname eth0 counter drop")),
+             qPrintable(findings->text()));
+    QVERIFY(findings->text().contains(QStringLiteral("/rw/config/qubes-firewall-user-script")));
+    QCOMPARE(findings->textFormat(), Qt::PlainText);
+}
+
 #include "tst_mainwindow.moc"

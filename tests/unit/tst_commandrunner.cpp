@@ -557,8 +557,12 @@ void tst_CommandRunner::display_data()
                            << QStringLiteral("echo 'it'\\''s'");
     QTest::newRow("empty") << QStringLiteral("echo") << QStringList {QString()}
                            << QStringLiteral("echo ''");
-    QTest::newRow("control") << QStringLiteral("echo") << QStringList {QStringLiteral("a\nb\x1b")}
+    QTest::newRow("control") << QStringLiteral("echo") << QStringList {QStringLiteral("a\rb\x1b")}
                              << QStringLiteral("echo 'a?b?'");
+    QTest::newRow("script") << QStringLiteral("qvm-run")
+                            << QStringList {QStringLiteral("work"),
+                                            QStringLiteral("set -u\n\tcurl -m 5 x\n")}
+                            << QStringLiteral("qvm-run work 'set -u\n\tcurl -m 5 x\n'");
 }
 
 void tst_CommandRunner::display()

@@ -18,6 +18,7 @@ private slots:
     void cellEscaping();
     void noChecksYet();
     void summaryFirstAndNoPassNextToALeak();
+    void whenEachCheckRanAndWhatToDo();
 };
 
 void tst_MarkdownReport::demoTables()
@@ -27,20 +28,20 @@ void tst_MarkdownReport::demoTables()
         "## Network flow and egress IP mapping\n\n| Qube | Internal IP | NetVM | External IP |")));
     QVERIFY(md.contains(QStringLiteral(
         "## Security verification tests\n\n| Test | Steps performed | Expected | Result |")));
-    QVERIFY(md.contains(QStringLiteral(
-        "| work | 10.137.0.15 | sys-firewall | 203.0.113.7 (clearnet) |")));
-    QVERIFY(md.contains(QStringLiteral(
-        "| work-vpn | 10.137.0.27 | sys-vpn | 198.51.100.23 (vpn) |")));
-    QVERIFY(md.contains(QStringLiteral(
-        "| whonix | 10.138.38.126 | sys-whonix | 192.0.2.45 (tor) |")));
+    QVERIFY(md.contains(
+        QStringLiteral("| work | 10.137.0.15 | sys-firewall | 203.0.113.7 (clearnet) |")));
+    QVERIFY(
+        md.contains(QStringLiteral("| work-vpn | 10.137.0.27 | sys-vpn | 198.51.100.23 (vpn) |")));
+    QVERIFY(
+        md.contains(QStringLiteral("| whonix | 10.138.38.126 | sys-whonix | 192.0.2.45 (tor) |")));
     QVERIFY(md.contains(QStringLiteral("| Tor — whonix |")));
     QVERIFY(md.contains(QStringLiteral("✅ pass")));
     QVERIFY(md.contains(QStringLiteral("## Findings")));
     // Templates and dom0 are not in the flow table; halted networked qubes are, unverified.
     QVERIFY(!md.contains(QStringLiteral("| dom0 |")));
     QVERIFY(!md.contains(QStringLiteral("| debian-12-xfce |")));
-    QVERIFY(md.contains(QStringLiteral(
-        "| default-dvm | 10.137.0.9 | sys-firewall | — (not verified) |")));
+    QVERIFY(md.contains(
+        QStringLiteral("| default-dvm | 10.137.0.9 | sys-firewall | — (not verified) |")));
 }
 
 void tst_MarkdownReport::hostileEvidenceStaysFenced()
@@ -142,8 +143,8 @@ void tst_MarkdownReport::noChecksYet()
     s.checks.clear();
     const QString md = QString::fromUtf8(exportMarkdown(s));
     QVERIFY(md.contains(QStringLiteral("No checks have been run.")));
-    QVERIFY(md.contains(
-        QStringLiteral("| work | 10.137.0.15 | sys-firewall | — (not verified) |")));
+    QVERIFY(
+        md.contains(QStringLiteral("| work | 10.137.0.15 | sys-firewall | — (not verified) |")));
     QVERIFY(!md.contains(QStringLiteral("## Evidence")));
 }
 
@@ -195,6 +196,55 @@ void tst_MarkdownReport::summaryFirstAndNoPassNextToALeak()
             QVERIFY2(!line.contains(QStringLiteral("❌")), qPrintable(line));
         }
     QVERIFY(errorRow);
+}
+
+// Problem 11: the date was the snapshot's, not when the checks ran; and a failure did not say
+// what to do about it.
+void tst_MarkdownReport::whenEachCheckRanAndWhatToDo()
+{
+    Snapshot s = demoSnapshot();
+    s.generated = QDateTime(QDate(2026, 12, 1), QTime(9, 0), Qt::UTC);
+    bool killSwitch = false;
+    for (CheckResult &r : s.checks) {
+        // The checks ran days after the qubes were read (a snapshot refreshed later, or loaded).
+        r.started = QDateTime(QDate(2026, 12, 5), QTime(22, 10, 3), Qt::UTC);
+        r.finished = r.started.addSecs(4);
+        if (r.qube.toString() == QStringLiteral("sys-vpn") && r.check == CheckKind::KillSwitch) {
+            r.status = CheckStatus::Fail;
+            r.reason = QStringLiteral("if the tunnel dies, client traffic leaves in the clear");
+            r.finished = QDateTime(QDate(2026, 12, 5), QTime(22, 31, 9), Qt::UTC);
+            killSwitch = true;
+        }
+    }
+    QVERIFY(killSwitch);
+    const QString md = QString::fromUtf8(exportMarkdown(s));
+    QVERIFY2(md.contains(QStringLiteral("qubes read 2026-12-01 09:00 UTC · checks ran "
+                                        "2026-12-05 22:10 UTC to 2026-12-05 22:31 UTC")),
+             qPrintable(md.left(300)));
+    QVERIFY(md.contains(QStringLiteral("| Test | Steps performed | Expected | Result | Ran |")));
+    bool row = false;
+    for (const QString &line : md.split(u'\n'))
+        if (line.startsWith(QStringLiteral("| VPN kill switch — sys-vpn |"))) {
+            row = true;
+            QVERIFY2(line.endsWith(QStringLiteral("| 2026-12-05 22:31:09 UTC |")),
+                     qPrintable(line));
+        }
+    QVERIFY(row);
+    // What to do: the kill-switch lines of the Qubes VPN guide, in a fence, for sys-vpn.
+    const qsizetype todo = md.indexOf(QStringLiteral("## What to do"));
+    QVERIFY(todo > 0);
+    QVERIFY(todo < md.indexOf(QStringLiteral("## Findings")));
+    const QString section = md.mid(todo, md.indexOf(QStringLiteral("## Findings")) - todo);
+    QVERIFY2(section.contains(QStringLiteral("**VPN kill switch — sys-vpn**: ")),
+             qPrintable(section));
+    QVERIFY2(section.contains(QStringLiteral("/rw/config/qubes-firewall-user-script")),
+             qPrintable(section));
+    QVERIFY2(section.contains(QStringLiteral("```text\nnft add rule qubes custom-forward oifname "
+                                             "eth0 counter drop\nnft add rule ip6 qubes "
+                                             "custom-forward oifname eth0 counter drop\n```")),
+             qPrintable(section));
+    // A passing check has nothing to do.
+    QVERIFY(!section.contains(QStringLiteral("— work**")));
 }
 
 #include "tst_markdownreport.moc"

@@ -76,6 +76,8 @@ QString EvidenceDialog::evidenceText(const CheckResult &r, const QStringList &cu
 EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &currentChain,
                                QWidget *parent)
     : QDialog(parent)
+    , m_result(result)
+    , m_chain(currentChain)
 {
     setObjectName(QStringLiteral("evidenceDialog"));
     setWindowTitle(tr("Evidence: %1 · %2")
@@ -95,6 +97,12 @@ EvidenceDialog::EvidenceDialog(const CheckResult &result, const QStringList &cur
     m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_text->setPlainText(evidenceText(result, currentChain));
     layout->addWidget(m_text, 1);
+    m_redactNote = new QLabel(this);
+    m_redactNote->setObjectName(QStringLiteral("redactNote"));
+    m_redactNote->setTextFormat(Qt::PlainText);
+    m_redactNote->setWordWrap(true);
+    m_redactNote->hide();
+    layout->addWidget(m_redactNote);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     QPushButton *copy = buttons->addButton(tr("&Copy"), QDialogButtonBox::ActionRole);
     copy->setObjectName(QStringLiteral("copyEvidence"));
@@ -126,14 +134,38 @@ QString EvidenceDialog::text() const
     return m_text->toPlainText();
 }
 
+void EvidenceDialog::setRedaction(std::shared_ptr<const Redaction> redaction)
+{
+    m_redaction = redaction && redaction->options().any() ? std::move(redaction) : nullptr;
+    m_redactNote->setVisible(bool(m_redaction));
+    if (m_redaction)
+        m_redactNote->setText(
+            tr("Copy and Save write this evidence redacted (%1), as File ▸ Redact for sharing is "
+               "set; the window shows it as it is.")
+                .arg(m_redaction->options().names && m_redaction->options().ips
+                         ? tr("IP addresses and qube names")
+                         : m_redaction->options().names ? tr("qube names")
+                                                        : tr("IP addresses")));
+}
+
+QString EvidenceDialog::sharedText() const
+{
+    if (!m_redaction)
+        return text();
+    QStringList chain;
+    for (const QString &hop : m_chain)
+        chain << m_redaction->name(hop);
+    return evidenceText(m_redaction->apply(m_result), chain);
+}
+
 void EvidenceDialog::copyToClipboard() const
 {
-    QApplication::clipboard()->setText(text());
+    QApplication::clipboard()->setText(sharedText());
 }
 
 Status EvidenceDialog::saveTo(const QString &path) const
 {
-    return writeFileAtomically(path, text().toUtf8() + '\n');
+    return writeFileAtomically(path, sharedText().toUtf8() + '\n');
 }
 
 } // namespace netmap

@@ -1,5 +1,7 @@
 #include "inspectordock.h"
 
+#include "checks/remedy.h"
+
 #include "model/checkindex.h"
 #include "model/qubeverdict.h"
 #include "model/untrustedtext.h"
@@ -352,6 +354,8 @@ void InspectorDock::showQube(const QString &name)
         if (!why.isEmpty())
             line += QStringLiteral(" — ") + why;
         findings << line;
+        if (const Remedy remedy = remedyFor(r, m_snapshot, *m_topology); !remedy.isEmpty())
+            findings << tr("What to do: %1").arg(remedy.toText());
     }
     for (const Finding &f : m_findings)
         if (f.qube == m_qube)
@@ -454,6 +458,9 @@ void InspectorDock::showCheckDetails(int row)
         lines << tr("Path when run: %1").arg(r.pathAtRun.join(QStringLiteral(" → ")));
     if (!r.command.isEmpty())
         lines << tr("Command: %1").arg(untrustedtext::block(r.command));
+    if (const Remedy remedy = remedyFor(r, m_snapshot, *m_topology);
+        !remedy.isEmpty() && r.pathAtRun == m_topology->egressChain(r.qube.toString()))
+        lines << tr("What to do: %1").arg(remedy.toText());
     if (r.exitCode >= 0)
         lines << tr("Exit code: %1").arg(r.exitCode);
     if (!r.output.isEmpty())

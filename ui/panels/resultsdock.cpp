@@ -257,6 +257,8 @@ EvidenceDialog *ResultsDock::showEvidence(int viewRow)
     auto *dialog
         = new EvidenceDialog(*result, m_model->currentChain(result->qube.toString()), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (m_redactionSource)
+        dialog->setRedaction(m_redactionSource());
     dialog->open();
     return dialog;
 }

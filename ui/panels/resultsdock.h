@@ -2,10 +2,13 @@
 // ResultsDock: every check result of the snapshot shown (qube, check, status, observed,
 // expected, when) in a sortable table; double-click opens the evidence.
 
+#include "io/redaction.h"
 #include "model/snapshot.h"
 
 #include <QDockWidget>
 
+#include <functional>
+#include <memory>
 #include <optional>
 
 class QComboBox;
@@ -32,6 +35,11 @@ public:
 
     // Opens the evidence of the result shown in this row of the view (sorted order).
     EvidenceDialog *showEvidence(int viewRow);
+    // Where the evidence dialog gets the redaction its Copy and Save apply (none: as shown).
+    void setRedactionSource(std::function<std::shared_ptr<const Redaction>()> source)
+    {
+        m_redactionSource = std::move(source);
+    }
 
     // Filters: by status ("all", "problems", "pass", "fail", "error", "skipped", "stale"),
     // by check (nullopt: all) and by qube name (contains, case-insensitive).
@@ -60,6 +68,7 @@ private:
     bool m_following = false; // selecting a row for the map: no echo back
     QTableView *m_view = nullptr;
     QLabel *m_summary = nullptr;
+    std::function<std::shared_ptr<const Redaction>()> m_redactionSource;
 };
 
 } // namespace netmap
