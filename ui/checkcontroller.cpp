@@ -3,6 +3,7 @@
 #include "actionlog.h"
 
 #include "diagram/diagramscene.h"
+#include "diagram/diagramview.h"
 #include "mainwindow.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
@@ -21,6 +22,8 @@
 #include <QStatusBar>
 #include <QTimer>
 #include <QToolBar>
+
+#include <memory>
 
 namespace netmap {
 
@@ -78,6 +81,36 @@ CheckController::CheckController(MainWindow *window)
     window->addAction(m_cancelAction);
     connect(m_verifyAllAction, &QAction::triggered, this, &CheckController::verifyAll);
     connect(m_cancelAction, &QAction::triggered, this, &CheckController::cancel);
+
+    // Keys for the qube menu's check entries, acting on the selected qube while the map has
+    // the focus: the entry is looked up in that qube's menu and triggered only when enabled
+    // there, so a key does exactly what the menu would (nothing on the demo, a halted qube...).
+    const QList<std::pair<QString, QKeySequence>> keys {
+        {actionName(CheckKind::ExternalIp), QKeySequence(Qt::Key_1)},
+        {actionName(CheckKind::Vpn), QKeySequence(Qt::Key_2)},
+        {actionName(CheckKind::Tor), QKeySequence(Qt::Key_3)},
+        {actionName(CheckKind::DnsLeak), QKeySequence(Qt::Key_4)},
+        {actionName(CheckKind::Isolation), QKeySequence(Qt::Key_5)},
+        {actionName(CheckKind::KillSwitch), QKeySequence(Qt::Key_6)},
+        {QStringLiteral("runAllChecks"), QKeySequence(Qt::Key_R)},
+        {QStringLiteral("killSwitchDrill"), QKeySequence(Qt::Key_D)},
+    };
+    for (const auto &[entry, key] : keys) {
+        auto *action = new QAction(window->view());
+        action->setObjectName(entry + QStringLiteral("Key"));
+        action->setShortcut(key);
+        action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(action, &QAction::triggered, this, [this, name = entry] {
+            const QString qube = m_window->scene()->selectedQube();
+            if (qube.isEmpty())
+                return;
+            const std::unique_ptr<QMenu> menu(m_window->scene()->createContextMenu(qube));
+            if (auto *target = menu->findChild<QAction *>(name); target && target->isEnabled())
+                target->trigger();
+        });
+        window->view()->addAction(action);
+        m_keys.insert(entry, key);
+    }
 
     m_dock = new ResultsDock(window);
     window->addDockWidget(Qt::BottomDockWidgetArea, m_dock);
@@ -559,11 +592,13 @@ void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
             static_cast<void>(verify({qube}, {check}));
         });
         action->setObjectName(actionName(check));
+        action->setShortcut(m_keys.value(action->objectName()));
         action->setEnabled(canRun);
     }
     QAction *all = menu->addAction(tr("Run all checks"), this,
                                    [this, qube] { static_cast<void>(verify({qube}, {})); });
     all->setObjectName(QStringLiteral("runAllChecks"));
+    all->setShortcut(m_keys.value(all->objectName()));
     all->setEnabled(canRun);
 
     if (q->isHalted()) {
@@ -588,6 +623,7 @@ void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
         QAction *drill
             = menu->addAction(tr("Kill-switch drill…"), this, [this, qube] { requestDrill(qube); });
         drill->setObjectName(QStringLiteral("killSwitchDrill"));
+        drill->setShortcut(m_keys.value(drill->objectName()));
         drill->setEnabled(canRun);
         drill->setStatusTip(tr("Break the tunnel for a moment and see whether traffic still "
                                "leaves (asks first, shows what it runs)"));

@@ -6,6 +6,8 @@
 
 #include "checks/verifier.h"
 
+#include <QHash>
+#include <QKeySequence>
 #include <QObject>
 #include <QPointer>
 
@@ -91,6 +93,7 @@ private:
                              bool autostart) const;
 
     MainWindow *m_window;
+    QHash<QString, QKeySequence> m_keys; // menu entry -> its key on the map
     VerifyRequest m_base;
     Verifier *m_verifier = nullptr;
     QList<CheckResult> m_pending; // results not yet drawn (coalesced)

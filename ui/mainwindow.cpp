@@ -4,6 +4,7 @@
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
+#include "diagram/overviewwidget.h"
 #include "diagram/qubeitem.h"
 #include "export/diagramexport.h"
 #include "io/files.h"
@@ -128,6 +129,7 @@ MainWindow::MainWindow(const SourceSpec &source, QWidget *parent)
 
     createActions();
     createMenusAndToolBar();
+    createQubeKeys();
 
     connect(m_scene, &DiagramScene::qubeSelected, this, [this](const QString &qube) {
         m_inspector->showQube(qube);
@@ -249,9 +251,25 @@ void MainWindow::createActions()
                tr("Save report and Export picture write pseudonyms (qube-3, vpn-1, net-2) in "
                   "place of qube names"));
     m_redactNamesAction->setCheckable(true);
+    m_clearComparisonAction
+        = make(tr("Clear &comparison marks"), QStringLiteral("clearComparisonAction"), QString(),
+               {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D)},
+               tr("Remove the rings that mark what changed since the compared snapshot"));
+    m_clearComparisonAction->setEnabled(false);
+    connect(m_clearComparisonAction, &QAction::triggered, this, [this] {
+        m_scene->setComparison({});
+        m_clearComparisonAction->setEnabled(false);
+    });
     m_templatesAction = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
                              {}, tr("Show or hide template qubes"));
     m_templatesAction->setCheckable(true);
+    m_overviewAction = make(tr("&Overview"), QStringLiteral("overviewAction"), QString(),
+                            {QKeySequence(Qt::CTRL | Qt::Key_M)},
+                            tr("A small picture of the whole map while part of it is out of view"));
+    m_overviewAction->setCheckable(true);
+    m_overviewAction->setChecked(true);
+    connect(m_overviewAction, &QAction::toggled, m_view->overview(),
+            &OverviewWidget::setEnabledByUser);
     m_legendAction = m_legendPanel->toggleViewAction();
     m_legendAction->setObjectName(QStringLiteral("legendAction"));
     m_legendAction->setText(tr("&Legend"));
@@ -345,17 +363,41 @@ void MainWindow::createActions()
 QString MainWindow::comparisonText(const Snapshot &saved, const Snapshot &now)
 {
     QStringList lines;
+    compare(saved, now, &lines, nullptr);
+    if (lines.isEmpty())
+        lines << tr("Nothing changed: the same qubes, links, exits and verdicts.");
+    return lines.join(QLatin1Char('\n'));
+}
+
+QHash<QString, QStringList> MainWindow::comparisonMarks(const Snapshot &saved, const Snapshot &now)
+{
+    QHash<QString, QStringList> marks;
+    compare(saved, now, nullptr, &marks);
+    return marks;
+}
+
+void MainWindow::compare(const Snapshot &saved, const Snapshot &now, QStringList *lines,
+                         QHash<QString, QStringList> *marks)
+{
+    QStringList ignored;
+    QHash<QString, QStringList> unused;
+    QStringList &out = lines ? *lines : ignored;
+    QHash<QString, QStringList> &mark = marks ? *marks : unused;
     const SnapshotDiff diff = diffSnapshots(saved, now);
     if (!diff.added.isEmpty())
-        lines << tr("Qubes added: %1").arg(diff.added.join(QStringLiteral(", ")));
+        out << tr("Qubes added: %1").arg(diff.added.join(QStringLiteral(", ")));
+    for (const QString &name : diff.added)
+        mark[name] << tr("new: not in the compared snapshot");
     if (!diff.removed.isEmpty())
-        lines << tr("Qubes removed: %1").arg(diff.removed.join(QStringLiteral(", ")));
+        out << tr("Qubes removed: %1").arg(diff.removed.join(QStringLiteral(", ")));
     const auto netvmOf = [](const Snapshot &s, const QString &name) {
         const Qube *q = s.find(name);
         return q && q->netvm ? q->netvm->toString() : QStringLiteral("(none)");
     };
-    for (const QString &name : diff.netvmChanged)
-        lines << tr("Moved: %1: %2 → %3").arg(name, netvmOf(saved, name), netvmOf(now, name));
+    for (const QString &name : diff.netvmChanged) {
+        out << tr("Moved: %1: %2 → %3").arg(name, netvmOf(saved, name), netvmOf(now, name));
+        mark[name] << tr("moved: %1 → %2").arg(netvmOf(saved, name), netvmOf(now, name));
+    }
     const Topology savedTopology(saved);
     const Topology nowTopology(now);
     const Colouring before = colourPaths(saved, savedTopology);
@@ -370,18 +412,25 @@ QString MainWindow::comparisonText(const Snapshot &saved, const Snapshot &now)
             continue;
         const QString was = before.qubeExitIp.value(name);
         const QString is = after.qubeExitIp.value(name);
-        if (was != is)
-            lines << tr("Exit changed: %1: %2 → %3").arg(name, orNone(was), orNone(is));
+        if (was != is) {
+            out << tr("Exit changed: %1: %2 → %3").arg(name, orNone(was), orNone(is));
+            mark[name] << tr("exit: %1 → %2").arg(orNone(was), orNone(is));
+        }
         const VerdictMark old
             = qubeVerdict(savedChecks, name, savedTopology.egressChain(name)).mark;
-        const VerdictMark mark = qubeVerdict(nowChecks, name, nowTopology.egressChain(name)).mark;
-        if (old != mark)
-            lines << tr("Verdict changed: %1: %2 → %3")
-                         .arg(name, verdictMarkWords(old), verdictMarkWords(mark));
+        const VerdictMark verdict
+            = qubeVerdict(nowChecks, name, nowTopology.egressChain(name)).mark;
+        if (old != verdict) {
+            out << tr("Verdict changed: %1: %2 → %3")
+                       .arg(name, verdictMarkWords(old), verdictMarkWords(verdict));
+            mark[name]
+                << tr("verdict: %1 → %2").arg(verdictMarkWords(old), verdictMarkWords(verdict));
+        }
     }
-    if (lines.isEmpty())
-        lines << tr("Nothing changed: the same qubes, links, exits and verdicts.");
-    return lines.join(QLatin1Char('\n'));
+    // Exits and reasons come from files: one plain line each.
+    for (QStringList &changes : mark)
+        for (QString &line : changes)
+            line = untrustedtext::line(line, 300);
 }
 
 QString MainWindow::compareWith(const QString &path)
@@ -397,6 +446,14 @@ QString MainWindow::compareWith(const QString &path)
                     .arg(loaded.value().generated.toLocalTime().toString(
                         QStringLiteral("yyyy-MM-dd HH:mm")));
     text += QStringLiteral(":\n\n") + comparisonText(loaded.value(), m_scene->snapshot());
+    // Drawn on the map too, until cleared.
+    const QHash<QString, QStringList> marks = comparisonMarks(loaded.value(), m_scene->snapshot());
+    m_scene->setComparison(marks);
+    m_clearComparisonAction->setEnabled(!marks.isEmpty());
+    if (!marks.isEmpty())
+        text += tr("\n\nThe %n changed qube(s) are ringed in purple on the map; View ▸ Clear "
+                   "comparison marks (Ctrl+Shift+D) removes the rings.",
+                   nullptr, int(marks.size()));
     auto *dialog = new QDialog(this);
     dialog->setObjectName(QStringLiteral("compareDialog"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -463,6 +520,8 @@ void MainWindow::createMenusAndToolBar()
     view->addAction(m_findAction);
     view->addAction(m_templatesAction);
     view->addAction(m_legendAction);
+    view->addAction(m_overviewAction);
+    view->addAction(m_clearComparisonAction);
     view->addSeparator();
     view->addAction(m_inspector->toggleViewAction());
     QMenu *help = menuBar()->addMenu(tr("&Help"));
@@ -523,6 +582,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
 
 void MainWindow::setSnapshot(const Snapshot &snapshot)
 {
+    // Comparison marks describe the map they were made on.
+    m_scene->setComparison({});
+    m_clearComparisonAction->setEnabled(false);
     m_scene->setSnapshot(snapshot);
     m_inspector->setSnapshot(snapshot);
     // A view the user has not zoomed stays fitted to the new diagram.
@@ -953,26 +1015,75 @@ void MainWindow::exportInteractively()
     static_cast<void>(exportPictureTo(path));
 }
 
+void MainWindow::createQubeKeys()
+{
+    // Keys that act on the selected qube while the map has the focus; the context menu lists
+    // the same entries with these keys.
+    const auto make = [this](const QString &text, const QString &name, const QKeySequence &key,
+                             std::function<void(const QString &)> run) {
+        auto *action = new QAction(text, m_view);
+        action->setObjectName(name + QStringLiteral("Key"));
+        action->setShortcut(key);
+        action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(action, &QAction::triggered, this, [this, run] {
+            const QString qube = m_scene->selectedQube();
+            if (!qube.isEmpty())
+                run(qube);
+        });
+        m_view->addAction(action);
+        m_qubeKeys.push_back({name, action, std::move(run)});
+    };
+    make(tr("Inspect"), QStringLiteral("inspect"), QKeySequence(Qt::Key_Return),
+         [this](const QString &qube) { inspect(qube); });
+    make(tr("Highlight egress path"), QStringLiteral("highlightEgress"), QKeySequence(Qt::Key_E),
+         [this](const QString &qube) { highlightEgress(qube); });
+    make(tr("Show firewall rules"), QStringLiteral("showFirewall"), QKeySequence(Qt::Key_F),
+         [this](const QString &qube) { showFirewall(qube); });
+    make(tr("Show its clients"), QStringLiteral("showClients"), QKeySequence(Qt::Key_Plus),
+         [this](const QString &qube) { m_scene->showClients(qube); });
+    make(tr("Fold its clients"), QStringLiteral("foldClients"), QKeySequence(Qt::Key_Minus),
+         [this](const QString &qube) {
+             m_scene->foldClients(qube);
+             m_scene->selectQube(qube);
+         });
+    make(tr("Copy name"), QStringLiteral("copyName"), QKeySequence(Qt::CTRL | Qt::Key_C),
+         [](const QString &qube) { QApplication::clipboard()->setText(qube); });
+    make(tr("Copy IP"), QStringLiteral("copyIp"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
+         [this](const QString &qube) {
+             if (const Qube *q = m_scene->snapshot().find(qube); q && !q->ip.isEmpty())
+                 QApplication::clipboard()->setText(q->ip);
+         });
+    // Return is handled by the view itself (it also works with no window around it).
+    m_view->removeAction(m_qubeKeys.front().action);
+}
+
 void MainWindow::fillQubeMenu(const QString &qube, QMenu *menu)
 {
     const Qube *q = m_scene->snapshot().find(qube);
     if (!q)
         return;
-    QAction *inspectAction = menu->addAction(tr("Inspect"), this, [this, qube] { inspect(qube); });
-    inspectAction->setObjectName(QStringLiteral("inspect"));
-    menu->setDefaultAction(inspectAction);
-    menu->addAction(tr("Highlight egress path"), this, [this, qube] { highlightEgress(qube); })
-        ->setObjectName(QStringLiteral("highlightEgress"));
-    menu->addAction(tr("Show firewall rules"), this, [this, qube] { showFirewall(qube); })
-        ->setObjectName(QStringLiteral("showFirewall"));
+    const auto add = [this, menu, &qube](const QString &name) -> QAction * {
+        for (const QubeKey &key : m_qubeKeys) {
+            if (key.name != name)
+                continue;
+            QAction *entry = menu->addAction(key.action->text());
+            entry->setObjectName(name);
+            entry->setShortcut(key.action->shortcut());
+            connect(entry, &QAction::triggered, this, [run = key.run, qube] { run(qube); });
+            return entry;
+        }
+        return nullptr;
+    };
+    menu->setDefaultAction(add(QStringLiteral("inspect")));
+    add(QStringLiteral("highlightEgress"));
+    add(QStringLiteral("showFirewall"));
+    if (m_scene->clusterItem(qube))
+        add(QStringLiteral("showClients"));
+    else if (m_scene->plainClientsOf(qube).size() >= 2)
+        add(QStringLiteral("foldClients"));
     menu->addSeparator();
-    menu->addAction(tr("Copy name"), this, [qube] { QApplication::clipboard()->setText(qube); })
-        ->setObjectName(QStringLiteral("copyName"));
-    const QString ip = q->ip;
-    QAction *copyIp
-        = menu->addAction(tr("Copy IP"), this, [ip] { QApplication::clipboard()->setText(ip); });
-    copyIp->setObjectName(QStringLiteral("copyIp"));
-    copyIp->setEnabled(!ip.isEmpty());
+    add(QStringLiteral("copyName"));
+    add(QStringLiteral("copyIp"))->setEnabled(!q->ip.isEmpty());
 }
 
 void MainWindow::inspect(const QString &qube)
@@ -986,6 +1097,7 @@ void MainWindow::inspect(const QString &qube)
 void MainWindow::highlightEgress(const QString &qube)
 {
     m_scene->selectQube(qube);
+    m_scene->highlightEgress(qube); // again, when it was selected already
 }
 
 void MainWindow::showFirewall(const QString &qube)

@@ -5,6 +5,7 @@
 #include "model/result.h"
 #include "model/snapshot.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QSet>
 
@@ -83,6 +84,8 @@ public:
     // one, listed in a dialog; returns the text (empty when the file cannot be read).
     QString compareWith(const QString &path);
     static QString comparisonText(const Snapshot &saved, const Snapshot &now);
+    // The same by qube, as marked on the map ("moved: sys-firewall → sys-vpn").
+    static QHash<QString, QStringList> comparisonMarks(const Snapshot &saved, const Snapshot &now);
     // Results gathered since the last save (asked about before they are discarded).
     bool hasUnsavedResults() const;
     // How a "discard unsaved results?" question is answered; by default a dialog. Tests set it.
@@ -116,6 +119,9 @@ protected:
 private:
     void createActions();
     void createMenusAndToolBar();
+    void createQubeKeys();
+    static void compare(const Snapshot &saved, const Snapshot &now, QStringList *lines,
+                        QHash<QString, QStringList> *marks);
     void restoreSettings();
     void findNext();
     void onFind(const QString &text);
@@ -125,6 +131,14 @@ private:
     void updateBanner();
     bool confirmDiscard();
     void onLiveFailed(const QString &message);
+
+    struct QubeKey
+    {
+        QString name; // the context menu entry's object name
+        QAction *action = nullptr; // on the view, with the key
+        std::function<void(const QString &)> run;
+    };
+    std::vector<QubeKey> m_qubeKeys;
 
     SourceSpec m_source;
     DiagramScene *m_scene = nullptr;
@@ -164,6 +178,8 @@ private:
     QAction *m_compareAction = nullptr;
     QAction *m_templatesAction = nullptr;
     QAction *m_legendAction = nullptr;
+    QAction *m_overviewAction = nullptr;
+    QAction *m_clearComparisonAction = nullptr;
     LegendPanel *m_legendPanel = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_aboutAction = nullptr;

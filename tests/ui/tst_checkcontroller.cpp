@@ -6,6 +6,7 @@
 #include "actionlog.h"
 #include "checkcontroller.h"
 #include "diagram/diagramscene.h"
+#include "diagram/diagramview.h"
 #include "diagram/legenditem.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
@@ -213,6 +214,7 @@ private slots:
     void windowHasVerifyAllWithProgressAndCancel();
     void contextMenuHoldsTheCheckActions_data();
     void contextMenuHoldsTheCheckActions();
+    void keysRunTheMenuEntries();
     void checksFillTheDockAndRecolourInPlace();
     void singleCheckFromTheMenu();
     void resultsGoStaleWhenTheNetvmChanges();
@@ -336,8 +338,43 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
         QVERIFY2(!actions.contains(name), qPrintable(name));
     if (actions.contains("checkExternalIp"))
         QCOMPARE(actions["checkExternalIp"]->text(), QString("Check external IP"));
+    // Each check entry shows the key that runs it on the selected qube.
+    for (auto it = actions.cbegin(); it != actions.cend(); ++it)
+        if ((it.key().startsWith("check") && !it.key().endsWith("Autostart")
+             && it.key() != "checksUnavailable" && it.key() != "checksOffNote")
+            || it.key() == "runAllChecks" || it.key() == "killSwitchDrill")
+            QVERIFY2(!it.value()->shortcut().isEmpty(), qPrintable(it.key()));
     if (actions.contains("notRunningNote"))
         QVERIFY(actions["notRunningNote"]->text().contains("halted"));
+}
+
+// Problem 9: the checks in a qube's menu had no keys.
+void tst_CheckController::keysRunTheMenuEntries()
+{
+    Scenario scenario;
+    LiveSeed live;
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    CheckController *checks = window.checkController();
+    checks->setBaseRequest(fakeRequest());
+    window.activateWindow();
+    window.view()->setFocus();
+    QTRY_VERIFY(window.view()->hasFocus());
+    // A halted qube: the entry is disabled in its menu, so its key does nothing.
+    window.scene()->selectQube("default-dvm");
+    QTest::keyClick(window.view(), Qt::Key_1);
+    QVERIFY(!checks->isRunning());
+    // A running one: 1 runs its external-IP check, as the menu entry would.
+    window.scene()->selectQube("work");
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    QTest::keyClick(window.view(), Qt::Key_1);
+    QVERIFY(checks->isRunning());
+    QVERIFY(finished.wait(60000));
+    CheckResultsModel *model = checks->resultsDock()->model();
+    QVERIFY(model->rowOf("work", CheckKind::ExternalIp) >= 0);
+    QCOMPARE(model->rowCount(), 1);
 }
 
 void tst_CheckController::checksFillTheDockAndRecolourInPlace()

@@ -2,10 +2,12 @@
 // and text from qubes shown literally.
 
 #include "checkcontroller.h"
+#include "diagram/clusteritem.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramtheme.h"
 #include "diagram/diagramview.h"
 #include "diagram/legenditem.h"
+#include "diagram/overviewwidget.h"
 #include "diagram/qubeitem.h"
 #include "export/diagrampicture.h"
 #include "io/redaction.h"
@@ -17,6 +19,7 @@
 
 #include "realqubes.h"
 
+#include <QAccessible>
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -36,6 +39,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
@@ -108,6 +112,11 @@ private slots:
     void compareWithASavedSnapshot();
     void redactForSharing();
     void inspectorSaysWhatToDo();
+    void largeNetworkFoldsToReadableNames();
+    void overviewShowsAndMovesTheView();
+    void qubesAreAccessibleItems();
+    void contextEntriesHaveWorkingKeys();
+    void darkPaletteIsRespected();
 };
 
 void tst_MainWindow::initTestCase()
@@ -295,9 +304,12 @@ void tst_MainWindow::zoomAndFit()
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     DiagramView *view = window.view();
-    // Fitted: the whole 300-qube diagram is on screen.
+    // Fitted: the whole 300-qube diagram (its large groups of clients folded) is on screen, or
+    // as much of it as fits with readable names.
     const QRectF shown = view->mapToScene(view->viewport()->rect()).boundingRect();
-    QVERIFY(shown.adjusted(-2, -2, 2, 2).contains(window.scene()->diagramRect()));
+    QVERIFY(shown.adjusted(-2, -2, 2, 2).contains(window.scene()->diagramRect())
+            || qFuzzyCompare(view->zoom(), DiagramView::kReadableZoom));
+    QVERIFY(view->zoom() >= DiagramView::kReadableZoom - 1e-9);
     const double fitted = view->zoom();
     QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_Equal));
     QVERIFY(view->zoom() > fitted * 1.1);
@@ -808,6 +820,303 @@ void tst_MainWindow::compareWithASavedSnapshot()
     QCOMPARE(shown->toPlainText(), text);
     QVERIFY(
         MainWindow::comparisonText(demoSnapshot(), demoSnapshot()).startsWith("Nothing changed"));
+    // Drawn on the map: each changed qube carries its changes (a ring and its tool tip).
+    DiagramScene *scene = window.scene();
+    QVERIFY(scene->qubeItem("untrusted")->changes().contains("moved: sys-firewall → sys-vpn"));
+    QVERIFY(scene->qubeItem("untrusted")->changes().contains("exit: 203.0.113.7 → not verified"));
+    QVERIFY(scene->qubeItem("work-vpn")->changes().contains("verdict: pass → fail"));
+    QVERIFY(scene->qubeItem("work-vpn")->toolTip().contains("Changed since the compared snapshot"));
+    QVERIFY(scene->qubeItem("sys-net")->changes().isEmpty());
+    QVERIFY(text.contains("ringed in purple"));
+    // A fold holding a changed qube is marked too.
+    QVERIFY(scene->plainClientsOf("sys-vpn").contains("untrusted"));
+    scene->foldClients("sys-vpn");
+    QVERIFY(scene->clusterItem("sys-vpn") && scene->clusterItem("sys-vpn")->isChanged());
+    scene->showClients("sys-vpn");
+    QVERIFY(!scene->qubeItem("untrusted")->changes().isEmpty());
+    // Cleared on request.
+    auto *clear = window.findChild<QAction *>("clearComparisonAction");
+    QVERIFY(clear && clear->isEnabled());
+    QCOMPARE(clear->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    clear->trigger();
+    for (QubeItem *item : scene->qubeItems())
+        QVERIFY2(item->changes().isEmpty(), qPrintable(item->name()));
+    QVERIFY(!clear->isEnabled());
+}
+
+namespace {
+
+// The first qube whose whole box is in view, or empty.
+QString qubeInView(MainWindow &window)
+{
+    const QRect viewport = window.view()->viewport()->rect();
+    for (QubeItem *item : window.scene()->qubeItems())
+        if (viewport.contains(
+                window.view()->mapFromScene(item->sceneBoundingRect()).boundingRect()))
+            return item->name();
+    return QString();
+}
+
+} // namespace
+
+// Problem 8: at Fit a 314-qube network drew every name at about 1 px. The largest groups of
+// plain clients fold into a count box until names are readable; a click, Right, "+" or Find
+// opens a fold, "-" closes it.
+void tst_MainWindow::largeNetworkFoldsToReadableNames()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/bench-314.yaml"});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.fitDiagram();
+    DiagramScene *scene = window.scene();
+    DiagramView *view = window.view();
+    QCOMPARE(window.snapshot().qubes.size(), std::size_t(314));
+    QVERIFY(view->zoom() >= DiagramView::kReadableZoom - 1e-9);
+    QVERIFY(!qubeInView(window).isEmpty());
+    // Measured as in namesReadableAtFit (a name with an ascender and a descender).
+    view->centerOn(scene->qubeItem("sys-firewall"));
+    const int height = renderedNameHeight(window, "sys-firewall");
+    qInfo("name ink height at fit %d px (zoom %.2f), %d folds", height, view->zoom(),
+          int(scene->clusterItems().size()));
+    QVERIFY2(height >= 9, qPrintable(QString::number(height)));
+
+    ClusterItem *fold = scene->clusterItem("sys-firewall");
+    QVERIFY(fold);
+    const QStringList members = fold->members();
+    QVERIFY(members.size() > 100);
+    QCOMPARE(fold->displayedName(), QString("%1 qubes").arg(members.size()));
+    QVERIFY(!scene->qubeItem(members.first()));
+    QCOMPARE(scene->foldOf(members.first()), QString("sys-firewall"));
+    // A failure among the folded qubes shows on the fold.
+    bool anyFailed = false;
+    for (const CheckResult &r : window.snapshot().checks)
+        anyFailed
+            = anyFailed || (members.contains(r.qube.toString()) && r.status == CheckStatus::Fail);
+    if (anyFailed)
+        QCOMPARE(fold->verdict(), VerdictMark::Fail);
+
+    // A click shows them.
+    view->centerOn(fold);
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {},
+                      view->mapFromScene(fold->sceneBoundingRect().center()));
+    QVERIFY(!scene->clusterItem("sys-firewall"));
+    QVERIFY(scene->qubeItem(members.first()));
+    // "-" on the netvm folds them again, Right shows them and goes to the first.
+    view->setFocus();
+    scene->selectQube("sys-firewall");
+    QTest::keyClick(view, Qt::Key_Minus);
+    QVERIFY(scene->clusterItem("sys-firewall"));
+    QCOMPARE(scene->selectedQube(), QString("sys-firewall"));
+    QTest::keyClick(view, Qt::Key_Right);
+    QVERIFY(!scene->clusterItem("sys-firewall"));
+    QCOMPARE(window.snapshot().find(scene->selectedQube())->netvm->toString(),
+             QString("sys-firewall"));
+    // A fold the user opened stays open through another Fit.
+    window.fitDiagram();
+    QVERIFY(!scene->clusterItem("sys-firewall"));
+
+    // Find reaches a folded qube: the match is counted, Enter opens its fold and selects it.
+    QVERIFY(!scene->clusterItems().isEmpty());
+    const QString netvm = scene->clusterItems().first()->netvm();
+    const QString target = scene->clusterItems().first()->members().last();
+    window.findEdit()->setText(target);
+    QVERIFY(scene->matches().contains(target));
+    QVERIFY(scene->clusterItem(netvm)->isMatched());
+    for (int i = 0; i < scene->matches().size() && scene->selectedQube() != target; ++i)
+        QTest::keyClick(window.findEdit(), Qt::Key_Return);
+    QCOMPARE(scene->selectedQube(), target);
+    QVERIFY(scene->qubeItem(target));
+    QVERIFY(!scene->clusterItem(netvm));
+}
+
+// Problem 8: nothing showed where the view was in a large network, or moved it there.
+void tst_MainWindow::overviewShowsAndMovesTheView()
+{
+    {
+        // A network that fits needs no overview.
+        MainWindow demo(SourceSpec {SourceSpec::Kind::Demo, QString()});
+        demo.resize(1280, 800);
+        demo.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&demo));
+        demo.fitDiagram();
+        QTest::qWait(20);
+        QVERIFY(!demo.view()->overview()->isVisible());
+    }
+    MainWindow window(SourceSpec {SourceSpec::Kind::File, NETMAP_TEST_DATA "/bench-314.yaml"});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    DiagramView *view = window.view();
+    window.scene()->showClients("sys-firewall"); // more than fits at a readable size
+    view->zoomBy(1.5);
+    OverviewWidget *overview = view->overview();
+    QTRY_VERIFY(overview->isVisible());
+    QCOMPARE(overview->accessibleName(), QString("Overview of the map"));
+    QVERIFY(view->viewport()->geometry().contains(overview->geometry()));
+    const QRectF frame = overview->visibleFrame();
+    QVERIFY(!frame.isEmpty());
+    QVERIFY(frame.width() < overview->width() - 8 || frame.height() < overview->height() - 8);
+    // A click moves the view there: the frame follows the click.
+    const QPoint target(overview->width() * 3 / 4, overview->height() * 3 / 4);
+    QVERIFY(!frame.contains(target));
+    QTest::mouseClick(overview, Qt::LeftButton, {}, target);
+    QVERIFY(overview->visibleFrame().adjusted(-2, -2, 2, 2).contains(target));
+    const QPointF centre = view->mapToScene(view->viewport()->rect().center());
+    QVERIFY(view->mapToScene(view->viewport()->rect())
+                .boundingRect()
+                .contains(overview->sceneAt(target)));
+    Q_UNUSED(centre);
+    // Ctrl+M hides it and shows it again.
+    auto *action = window.findChild<QAction *>("overviewAction");
+    QVERIFY(action);
+    QCOMPARE(action->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_M));
+    action->trigger();
+    QVERIFY(!overview->isVisible());
+    action->trigger();
+    QVERIFY(overview->isVisible());
+}
+
+// Problem 9: a screen reader saw one "Network map" and nothing of the qubes on it.
+void tst_MainWindow::qubesAreAccessibleItems()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    DiagramScene *scene = window.scene();
+    QAccessibleInterface *map = QAccessible::queryAccessibleInterface(window.view());
+    QVERIFY(map);
+    QCOMPARE(map->role(), QAccessible::List);
+    QCOMPARE(map->text(QAccessible::Name), QString("Network map"));
+    QCOMPARE(map->childCount(), int(scene->qubeItems().size() + scene->clusterItems().size()));
+    QAccessibleInterface *net = nullptr;
+    QAccessibleInterface *checked = nullptr;
+    for (int i = 0; i < map->childCount(); ++i) {
+        QAccessibleInterface *item = map->child(i);
+        QVERIFY(item && item->isValid());
+        QCOMPARE(item->parent(), map);
+        QCOMPARE(map->indexOfChild(item), i);
+        QCOMPARE(item->role(), QAccessible::ListItem);
+        const QString name = item->text(QAccessible::Name);
+        if (name.startsWith("sys-net, network provider"))
+            net = item;
+        if (name.contains(", checks: "))
+            checked = item;
+    }
+    QVERIFY(net);
+    QVERIFY2(checked, "a checked qube's verdict is said in words");
+    QVERIFY(net->state().focusable);
+    QVERIFY(!net->state().selected);
+    QVERIFY(!net->rect().isEmpty());
+    QVERIFY(map->rect().intersects(net->rect()));
+    // Its actions: press inspects, Shift+F10 is named for the menu.
+    QAccessibleActionInterface *actions = net->actionInterface();
+    QVERIFY(actions);
+    QVERIFY(actions->actionNames().contains(QAccessibleActionInterface::showMenuAction()));
+    actions->doAction(QAccessibleActionInterface::pressAction());
+    QCOMPARE(scene->selectedQube(), QString("sys-net"));
+    QCOMPARE(window.inspector()->currentQube(), QString("sys-net"));
+    QVERIFY(net->state().selected);
+    window.activateWindow();
+    window.view()->setFocus();
+    QTRY_VERIFY(window.view()->hasFocus());
+    QCOMPARE(map->focusChild(), net);
+    QVERIFY(net->state().focused);
+    // The same object for the same qube; gone when its box is.
+    QCOMPARE(map->child(map->indexOfChild(net)), net);
+}
+
+// Problem 9: the qube's context menu listed no keys, and had none.
+void tst_MainWindow::contextEntriesHaveWorkingKeys()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    DiagramScene *scene = window.scene();
+    DiagramView *view = window.view();
+    std::unique_ptr<QMenu> menu(scene->createContextMenu("sys-firewall", &window));
+    QStringList names;
+    for (QAction *action : menu->actions()) {
+        if (action->isSeparator() || action->objectName().isEmpty())
+            continue;
+        names << action->objectName();
+        if (action->menu() == nullptr && action->isEnabled()
+            && QStringList({"inspect", "highlightEgress", "showFirewall", "foldClients",
+                            "showClients", "copyName", "copyIp"})
+                   .contains(action->objectName()))
+            QVERIFY2(!action->shortcut().isEmpty(), qPrintable(action->objectName()));
+    }
+    for (const char *name :
+         {"inspect", "highlightEgress", "showFirewall", "foldClients", "copyName", "copyIp"})
+        QVERIFY2(names.contains(name), name);
+
+    window.activateWindow();
+    view->setFocus();
+    QTRY_VERIFY(view->hasFocus());
+    scene->selectQube("untrusted");
+    QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QApplication::clipboard()->text(), QString("untrusted"));
+    QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(QApplication::clipboard()->text(), window.snapshot().find(u"untrusted")->ip);
+    scene->highlightEgress(QString());
+    QTest::keyClick(view, Qt::Key_E);
+    QCOMPARE(scene->highlightedQube(), QString("untrusted"));
+    QTest::keyClick(view, Qt::Key_F);
+    QCOMPARE(window.inspector()->currentQube(), QString("untrusted"));
+    // Folding from the keyboard, and the menu says how to open the fold.
+    scene->selectQube("sys-firewall");
+    QTest::keyClick(view, Qt::Key_Minus);
+    QVERIFY(scene->clusterItem("sys-firewall"));
+    menu.reset(scene->createContextMenu("sys-firewall", &window));
+    QAction *show = menu->findChild<QAction *>("showClients");
+    QVERIFY(show);
+    QCOMPARE(show->shortcut(), QKeySequence(Qt::Key_Plus));
+    QTest::keyClick(view, Qt::Key_Plus);
+    QVERIFY(!scene->clusterItem("sys-firewall"));
+}
+
+// The map was paper white with dark text under a dark system palette.
+void tst_MainWindow::darkPaletteIsRespected()
+{
+    const QPalette old = QApplication::palette();
+    QPalette dark(QColor(0x35, 0x35, 0x35)); // a dark button colour: a dark palette
+    dark.setColor(QPalette::Base, QColor(0x23, 0x23, 0x23));
+    dark.setColor(QPalette::Text, QColor(0xee, 0xee, 0xee));
+    dark.setColor(QPalette::WindowText, QColor(0xee, 0xee, 0xee));
+    QApplication::setPalette(dark);
+    const auto restore = qScopeGuard([&] { QApplication::setPalette(old); });
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.fitDiagram();
+    QVERIFY(DiagramTheme::isDark(window.scene()->palette()));
+    const QImage image = window.view()->viewport()->grab().toImage();
+    const double ratio = image.devicePixelRatio();
+    const auto grey = [&](const QPoint &p) {
+        return qGray(image.pixel(int(p.x() * ratio), int(p.y() * ratio)));
+    };
+    // The background is the palette's base, not paper white.
+    QVERIFY2(grey(QPoint(3, 3)) < 80, qPrintable(QString::number(grey(QPoint(3, 3)))));
+    // A box: a dark body under light text.
+    QubeItem *item = window.scene()->qubeItem("sys-firewall");
+    QVERIFY(item);
+    const QRectF box = item->boundingRect().adjusted(6, 6, -6, -6);
+    const QPoint body
+        = window.view()->mapFromScene(item->mapToScene(QPointF(box.right() - 8, box.bottom() - 4)));
+    QVERIFY2(grey(body) < 128, qPrintable(QString::number(grey(body))));
+    const QRect name = window.view()
+                           ->mapFromScene(item->mapToScene(
+                               QRectF(box.left() + DiagramTheme::kIconWidth + 4, box.top() + 3,
+                                      box.width() - DiagramTheme::kIconWidth - 20, 22)))
+                           .boundingRect();
+    int brightest = 0;
+    for (int y = name.top(); y <= name.bottom(); ++y)
+        for (int x = name.left(); x <= name.right(); ++x)
+            brightest = std::max(brightest, grey(QPoint(x, y)));
+    QVERIFY2(brightest > 180, qPrintable(QString::number(brightest)));
+    // Exports keep their light colours (they are documents, not the window).
+    QCOMPARE(DiagramTheme::lightColours().paper, DiagramTheme::paper());
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -4,6 +4,7 @@
 #include "model/qubeverdict.h"
 
 #include "busitem.h"
+#include "clusteritem.h"
 #include "diagramtheme.h"
 #include "groupitem.h"
 #include "internetitem.h"
@@ -48,13 +49,68 @@ QColor exitColourOf(const Colouring &colouring, const QString &ip)
     return QColor(Colouring::unverifiedColour());
 }
 
+// The style of a link as rebuild() gives it.
+LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
+{
+    LinkStyle style;
+    if (toInternet) {
+        style.externalIp = colouring.qubeExitIp.value(lower);
+        style.verified = !style.externalIp.isEmpty();
+    } else {
+        const LinkColour c = colouring.links.value(lower);
+        style.externalIp = c.externalIp;
+        style.verified = c.verified;
+        style.failed = c.failed;
+        style.stale = c.stale;
+    }
+    style.colour = style.verified ? exitColourOf(colouring, style.externalIp)
+                                  : QColor(Colouring::unverifiedColour());
+    if (style.failed)
+        style.colour = QColor(Colouring::failedColour());
+    style.exitKind = exitKindOf(colouring, style.externalIp);
+    return style;
+}
+// A netvm's plain clients: no clients of their own, no network to give, not templates.
+QStringList plainClients(const Snapshot &snapshot, const Topology &topology, const QString &netvm)
+{
+    QStringList names;
+    for (const Qube &q : snapshot.qubes) {
+        if (!q.netvm || q.netvm->toString() != netvm || q.providesNetwork || q.isTemplate())
+            continue;
+        const QString name = q.name.toString();
+        const int index = topology.indexOf(name);
+        if (index >= 0 && !topology.childrenOf(index).empty())
+            continue;
+        names << name;
+    }
+    names.sort();
+    return names;
+}
+
+int markWeight(VerdictMark mark)
+{
+    switch (mark) {
+    case VerdictMark::Fail:
+        return 4;
+    case VerdictMark::Error:
+        return 3;
+    case VerdictMark::Stale:
+        return 2;
+    case VerdictMark::Pass:
+        return 1;
+    case VerdictMark::None:
+        break;
+    }
+    return 0;
+}
+
 } // namespace
 
 DiagramScene::DiagramScene(QObject *parent)
     : QGraphicsScene(parent)
     , m_topology(std::make_unique<Topology>(m_snapshot))
 {
-    setBackgroundBrush(DiagramTheme::paper());
+    setBackgroundBrush(DiagramTheme::colours(palette()).paper); // the system's dark palette too
     // Nothing moves once laid out: a static BSP index answers hit tests in log time. Its
     // automatic depth (log2 of the item count) files every long link into thousands of leaves
     // on a big diagram: 10,000 qubes took 4 s and 600 MB to index. 1,024 leaves are plenty.
@@ -140,13 +196,12 @@ void DiagramScene::rebuild()
     m_topology = std::make_unique<Topology>(m_snapshot);
     m_colouring = colourPaths(m_snapshot, *m_topology);
 
-    // A netvm that does not exist is drawn as missing: a ghost box with its name and its
-    // clients under it, not under "No network". Only in the drawing: the snapshot stays as read.
-    Snapshot drawn;
+    // What is drawn may differ from the snapshot (which stays as read): a netvm that does not
+    // exist is drawn as missing (a ghost box with its name and its clients under it, not under
+    // "No network"), and folded clients become one box.
+    Snapshot drawn = m_snapshot;
     QSet<QString> ghosts;
     for (const QubeName &name : missingNetvms(m_snapshot)) {
-        if (ghosts.isEmpty())
-            drawn = m_snapshot;
         ghosts.insert(name.toString());
         Qube ghost;
         ghost.name = name;
@@ -154,16 +209,61 @@ void DiagramScene::rebuild()
         ghost.state = QStringLiteral("Missing");
         drawn.qubes.push_back(ghost);
     }
-    const Snapshot &laidOut = ghosts.isEmpty() ? m_snapshot : drawn;
-    std::unique_ptr<Topology> ghostTopology;
-    if (!ghosts.isEmpty())
-        ghostTopology = std::make_unique<Topology>(drawn);
+    m_clusters.clear();
+    m_foldOf.clear();
+    QHash<QString, QString> foldBox; // the fold's box name -> its netvm
+    QHash<QString, QStringList> foldMembers; // by netvm
+    if (!m_folded.isEmpty()) {
+        const Topology withGhosts(drawn);
+        QStringList netvms(m_folded.cbegin(), m_folded.cend());
+        netvms.sort();
+        for (const QString &netvm : std::as_const(netvms)) {
+            const QStringList members = plainClients(drawn, withGhosts, netvm);
+            if (members.size() < 2)
+                continue;
+            foldMembers.insert(netvm, members);
+            for (const QString &member : members)
+                m_foldOf.insert(member, netvm);
+        }
+        std::erase_if(drawn.qubes,
+                      [this](const Qube &q) { return m_foldOf.contains(q.name.toString()); });
+        // Each fold is laid out as one more client of its netvm, under a name no qube has.
+        int serial = 0;
+        for (const QString &netvm : std::as_const(netvms)) {
+            if (!foldMembers.contains(netvm))
+                continue;
+            std::optional<QubeName> name;
+            do
+                name = QubeName::fromUntrusted(QStringLiteral("fold-%1").arg(++serial));
+            while (name && drawn.find(name->toString()));
+            if (!name)
+                continue;
+            Qube fold;
+            fold.name = *name;
+            fold.klass = QStringLiteral("AppVM");
+            fold.state = QStringLiteral("Running");
+            fold.netvm = QubeName::fromUntrusted(netvm);
+            drawn.qubes.push_back(fold);
+            foldBox.insert(name->toString(), netvm);
+        }
+    }
+    const bool redrawn = !ghosts.isEmpty() || !foldBox.isEmpty();
+    const Snapshot &laidOut = redrawn ? drawn : m_snapshot;
+    std::unique_ptr<Topology> drawnTopology;
+    if (redrawn)
+        drawnTopology = std::make_unique<Topology>(drawn);
+    const CheckIndex checks(m_snapshot);
 
     // Each box asks for its text's width; the layout widens it to its column's.
     std::vector<QSizeF> sizes;
     sizes.reserve(laidOut.qubes.size());
-    for (const Qube &q : laidOut.qubes)
-        sizes.emplace_back(QubeItem::preferredWidth(q), DiagramTheme::kBoxHeight);
+    for (const Qube &q : laidOut.qubes) {
+        const QString fold = foldBox.value(q.name.toString());
+        sizes.emplace_back(fold.isEmpty()
+                               ? QubeItem::preferredWidth(q)
+                               : ClusterItem::preferredWidth(int(foldMembers.value(fold).size())),
+                           DiagramTheme::kBoxHeight);
+    }
 
     TreeLayoutOptions options;
     options.showTemplates = m_showTemplates;
@@ -171,7 +271,7 @@ void DiagramScene::rebuild()
     options.levelGap = 60;
     options.internetSize = QSizeF(128, 66);
     const NetworkLayout layout
-        = TreeLayout(options).layout(laidOut, ghostTopology ? *ghostTopology : *m_topology, sizes);
+        = TreeLayout(options).layout(laidOut, drawnTopology ? *drawnTopology : *m_topology, sizes);
 
     std::vector<QString> boxName(layout.boxes.size());
     for (size_t b = 0; b < layout.boxes.size(); ++b) {
@@ -186,6 +286,21 @@ void DiagramScene::rebuild()
                 item->setExit(ip, exitColourOf(m_colouring, ip));
             addItem(item);
             m_internets << item;
+        } else if (foldBox.contains(boxName[b])) {
+            const QString netvm = foldBox.value(boxName[b]);
+            const QStringList members = foldMembers.value(netvm);
+            VerdictMark worst = VerdictMark::None;
+            for (const QString &member : members) {
+                const VerdictMark mark
+                    = qubeVerdict(checks, member, m_topology->egressChain(member)).mark;
+                if (markWeight(mark) > markWeight(worst))
+                    worst = mark;
+            }
+            auto *item = new ClusterItem(netvm, members, worst, box.rect.width());
+            item->setPos(box.rect.topLeft());
+            item->setZValue(2);
+            addItem(item);
+            m_clusters.insert(netvm, item);
         } else {
             auto *item = new QubeItem(qube, box.rect.width());
             if (ghosts.contains(boxName[b]))
@@ -217,22 +332,25 @@ void DiagramScene::rebuild()
         const QString &lower = boxName[size_t(l.lower)];
         auto *item = new LinkItem(lower, boxName[size_t(l.upper)], toInternet);
         item->setRoute(l.route, l.curveSegment, l.sharedSegments);
-        LinkStyle style;
-        if (toInternet) {
-            style.externalIp = m_colouring.qubeExitIp.value(lower);
-            style.verified = !style.externalIp.isEmpty();
-        } else {
-            const LinkColour c = m_colouring.links.value(lower);
-            style.externalIp = c.externalIp;
-            style.verified = c.verified;
-            style.failed = c.failed;
-            style.stale = c.stale;
+        LinkStyle style = styleOf(m_colouring, lower, toInternet);
+        if (const QString netvm = foldBox.value(lower); !netvm.isEmpty()) {
+            // A fold's link: its members' style when they agree, a failure when one failed,
+            // otherwise unverified.
+            const QStringList members = foldMembers.value(netvm);
+            style = styleOf(m_colouring, members.first(), false);
+            for (const QString &member : members) {
+                const LinkStyle other = styleOf(m_colouring, member, false);
+                if (other.failed) {
+                    style = other;
+                    break;
+                }
+                if (other.colour != style.colour || other.verified != style.verified
+                    || other.stale != style.stale) {
+                    style = LinkStyle();
+                    style.colour = QColor(Colouring::unverifiedColour());
+                }
+            }
         }
-        style.colour = style.verified ? exitColourOf(m_colouring, style.externalIp)
-                                      : QColor(Colouring::unverifiedColour());
-        if (style.failed)
-            style.colour = QColor(Colouring::failedColour());
-        style.exitKind = exitKindOf(m_colouring, style.externalIp);
         item->setLinkStyle(style);
         addItem(item);
         m_links << item;
@@ -311,6 +429,7 @@ void DiagramScene::rebuild()
     m_legend->setVisible(m_legendInScene);
 
     applyVerdicts();
+    applyComparison();
     // Without the legend when the window shows it outside the zoomed scene.
     QRectF drawing;
     for (QGraphicsItem *item : items())
@@ -328,31 +447,73 @@ void DiagramScene::rebuild()
         item->setSelected(true); // highlights again through onSelectionChanged
     else if (!selected.isEmpty())
         emit qubeSelected(QString());
+    emit diagramRebuilt();
+}
+
+void DiagramScene::foldClients(const QString &netvm)
+{
+    m_opened.remove(netvm);
+    if (m_folded.contains(netvm) && m_clusters.contains(netvm))
+        return;
+    m_folded.insert(netvm);
+    rebuild();
+}
+
+void DiagramScene::showClients(const QString &netvm)
+{
+    m_opened.insert(netvm);
+    if (!m_folded.remove(netvm))
+        return;
+    rebuild();
+}
+
+bool DiagramScene::foldLargest()
+{
+    QHash<QString, int> counts;
+    for (const Qube &q : m_snapshot.qubes)
+        if (q.netvm)
+            counts[q.netvm->toString()] += 0; // every netvm named
+    int largest = 0;
+    for (auto it = counts.begin(); it != counts.end(); ++it) {
+        if (m_folded.contains(it.key()) || m_opened.contains(it.key()))
+            continue;
+        it.value() = int(plainClients(m_snapshot, *m_topology, it.key()).size());
+        largest = std::max(largest, it.value());
+    }
+    if (largest < 3)
+        return false;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+        if (it.value() >= 3 && it.value() * 2 >= largest && !m_folded.contains(it.key())
+            && !m_opened.contains(it.key()))
+            m_folded.insert(it.key());
+    rebuild();
+    return true;
+}
+
+ClusterItem *DiagramScene::clusterItem(const QString &netvm) const
+{
+    return m_clusters.value(netvm, nullptr);
+}
+
+QList<ClusterItem *> DiagramScene::clusterItems() const
+{
+    QList<ClusterItem *> items = m_clusters.values();
+    std::sort(items.begin(), items.end(),
+              [](const ClusterItem *a, const ClusterItem *b) { return a->netvm() < b->netvm(); });
+    return items;
+}
+
+QString DiagramScene::foldOf(const QString &qube) const
+{
+    return m_foldOf.value(qube);
+}
+
+QStringList DiagramScene::plainClientsOf(const QString &netvm) const
+{
+    return plainClients(m_snapshot, *m_topology, netvm);
 }
 
 namespace {
-
-// The style of a link as rebuild() gives it.
-LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
-{
-    LinkStyle style;
-    if (toInternet) {
-        style.externalIp = colouring.qubeExitIp.value(lower);
-        style.verified = !style.externalIp.isEmpty();
-    } else {
-        const LinkColour c = colouring.links.value(lower);
-        style.externalIp = c.externalIp;
-        style.verified = c.verified;
-        style.failed = c.failed;
-        style.stale = c.stale;
-    }
-    style.colour = style.verified ? exitColourOf(colouring, style.externalIp)
-                                  : QColor(Colouring::unverifiedColour());
-    if (style.failed)
-        style.colour = QColor(Colouring::failedColour());
-    style.exitKind = exitKindOf(colouring, style.externalIp);
-    return style;
-}
 
 // A moved link, boxes left where they are: an S curve when the netvm is to the left of the
 // qube, otherwise a bracket on the right of both boxes.
@@ -373,6 +534,8 @@ std::vector<QPointF> movedRoute(const QRectF &upper, const QRectF &lower, int *c
 
 bool DiagramScene::updateInPlace(const Snapshot &snapshot)
 {
+    if (!m_clusters.isEmpty())
+        return false; // a fold's members and marks are worked out by the layout
     if (snapshot.qubes.size() != m_snapshot.qubes.size())
         return false;
     QHash<QString, QString> moved; // lower -> new netvm
@@ -466,6 +629,7 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
     }
     updateLegend();
     applyVerdicts();
+    applyComparison();
 
     m_rebuilding = false;
     m_highlighted.clear();
@@ -490,6 +654,24 @@ void DiagramScene::applyVerdicts()
         const QubeVerdict verdict
             = qubeVerdict(checks, it.key(), m_topology->egressChain(it.key()));
         it.value()->setVerdict(verdict.mark, verdictLines(verdict));
+    }
+}
+
+void DiagramScene::setComparison(const QHash<QString, QStringList> &changes)
+{
+    m_comparison = changes;
+    applyComparison();
+}
+
+void DiagramScene::applyComparison()
+{
+    for (auto it = m_qubes.cbegin(); it != m_qubes.cend(); ++it)
+        it.value()->setChanges(m_comparison.value(it.key()));
+    for (ClusterItem *fold : std::as_const(m_clusters)) {
+        bool changed = false;
+        for (const QString &member : fold->members())
+            changed = changed || m_comparison.contains(member);
+        fold->setChanged(changed);
     }
 }
 
@@ -633,6 +815,8 @@ void DiagramScene::highlightEgress(const QString &qube)
         bus->setOpacity(active ? DiagramTheme::kDimmedOpacity : 1.0);
     for (GroupItem *group : std::as_const(m_groups))
         group->setOpacity(active ? 0.5 : 1.0);
+    for (ClusterItem *fold : std::as_const(m_clusters))
+        fold->setOpacity(active ? DiagramTheme::kDimmedOpacity : 1.0);
 }
 
 QStringList DiagramScene::find(const QString &text)
@@ -642,22 +826,38 @@ QStringList DiagramScene::find(const QString &text)
     const auto same = [this](const QString &value) {
         return !value.isEmpty() && value.compare(m_findText, Qt::CaseInsensitive) == 0;
     };
-    for (QubeItem *item : qubeItems()) {
-        // Part of a name, an IP or an exit IP; a whole label, tag or class.
-        const Qube *q = m_snapshot.find(item->name());
-        bool match = !m_findText.isEmpty()
-            && (item->name().contains(m_findText, Qt::CaseInsensitive)
-                || item->ip().contains(m_findText, Qt::CaseInsensitive)
-                || m_colouring.qubeExitIp.value(item->name()).contains(m_findText));
-        if (!match && !m_findText.isEmpty() && q) {
+    // Part of a name, an IP or an exit IP; a whole label, tag or class. Folded qubes too: their
+    // fold is marked, and going to them unfolds it.
+    const auto matches = [&](const QString &name) {
+        if (m_findText.isEmpty())
+            return false;
+        const Qube *q = m_snapshot.find(name);
+        bool match = name.contains(m_findText, Qt::CaseInsensitive)
+            || (q && q->ip.contains(m_findText, Qt::CaseInsensitive))
+            || m_colouring.qubeExitIp.value(name).contains(m_findText);
+        if (!match && q) {
             match = same(q->label) || same(q->klass);
             for (const QString &tag : q->tags)
                 match = match || same(tag);
         }
+        return match;
+    };
+    for (QubeItem *item : qubeItems()) {
+        const bool match = matches(item->name());
         item->setMatched(match);
         if (match)
             m_matches << item->name();
     }
+    for (ClusterItem *fold : std::as_const(m_clusters)) {
+        bool any = false;
+        for (const QString &member : fold->members())
+            if (matches(member)) {
+                m_matches << member;
+                any = true;
+            }
+        fold->setMatched(any);
+    }
+    m_matches.sort();
     return m_matches;
 }
 
@@ -700,12 +900,25 @@ QString DiagramScene::neighbour(const QString &from, Qt::Key key) const
         if (!best.isEmpty())
             return best;
     }
-    // The nearest box in that direction, favouring the same row or column.
+    // The nearest box in that direction, favouring the same row or column; up and down stay
+    // among the qube's siblings (the clients of its netvm) while there are any that way.
     const QPointF c = current->sceneBoundingRect().center();
     QString best;
     double bestScore = 0;
+    const auto sibling = [&](const QubeItem *item) {
+        const Qube *other = m_snapshot.find(item->name());
+        return q && other && other->netvm == q->netvm;
+    };
+    bool siblingsOnly = false;
+    if (key == Qt::Key_Up || key == Qt::Key_Down) {
+        for (QubeItem *item : qubeItems()) {
+            const double dy = item->sceneBoundingRect().center().y() - c.y();
+            if (item != current && sibling(item) && (key == Qt::Key_Up ? -dy : dy) > 1)
+                siblingsOnly = true;
+        }
+    }
     for (QubeItem *item : qubeItems()) {
-        if (item == current)
+        if (item == current || (siblingsOnly && !sibling(item)))
             continue;
         const QPointF d = item->sceneBoundingRect().center() - c;
         double along = 0, across = 0;
@@ -744,6 +957,8 @@ QString DiagramScene::selectedQube() const
 
 void DiagramScene::selectQube(const QString &name)
 {
+    if (!qubeItem(name) && m_foldOf.contains(name))
+        showClients(m_foldOf.value(name));
     QubeItem *item = qubeItem(name);
     if (item && item->isSelected() && selectedItems().size() == 1)
         return;
@@ -795,6 +1010,19 @@ void DiagramScene::contextMenuEvent(QGraphicsSceneContextMenuEvent *event)
         menu->exec(event->screenPos());
     delete menu;
     event->accept();
+}
+
+void DiagramScene::mousePressEvent(QGraphicsSceneMouseEvent *event)
+{
+    if (event->button() == Qt::LeftButton) {
+        for (QGraphicsItem *item : items(event->scenePos()))
+            if (auto *fold = qgraphicsitem_cast<ClusterItem *>(item)) {
+                event->accept();
+                showClients(fold->netvm()); // deletes the fold
+                return;
+            }
+    }
+    QGraphicsScene::mousePressEvent(event);
 }
 
 void DiagramScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent *event)

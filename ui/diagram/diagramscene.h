@@ -17,6 +17,7 @@ class QTimer;
 namespace netmap {
 
 class BusItem;
+class ClusterItem;
 class GroupItem;
 class InternetItem;
 class LegendItem;
@@ -48,6 +49,21 @@ public:
 
     QubeItem *qubeItem(const QString &name) const;
     QList<QubeItem *> qubeItems() const; // sorted by name
+
+    // Level of detail: a netvm's plain clients (no clients of their own, not templates) can be
+    // folded into one ClusterItem ("42 qubes"). Folding and showing survive new snapshots by
+    // the netvm's name; a fold the user opened is never folded again automatically.
+    void foldClients(const QString &netvm);
+    void showClients(const QString &netvm);
+    // Folds the netvms with the most plain clients (all with at least half as many as the
+    // largest, and at least three); false when there is nothing left to fold.
+    bool foldLargest();
+    ClusterItem *clusterItem(const QString &netvm) const;
+    QList<ClusterItem *> clusterItems() const; // sorted by netvm
+    // The netvm whose fold holds the qube, or empty when the qube has its own box.
+    QString foldOf(const QString &qube) const;
+    // The qubes foldClients(netvm) would fold (sorted).
+    QStringList plainClientsOf(const QString &netvm) const;
     QList<LinkItem *> linkItems() const;
     QList<InternetItem *> internetItems() const;
     QList<GroupItem *> groupItems() const;
@@ -74,6 +90,11 @@ public:
     void clearBusy();
     QStringList busyQubes() const; // sorted
 
+    // What changed since a compared snapshot, by qube (moved, exit, verdict, added): marked on
+    // the map until cleared with an empty map. A fold holding a changed qube is marked too.
+    void setComparison(const QHash<QString, QStringList> &changes);
+    const QHash<QString, QStringList> &comparison() const { return m_comparison; }
+
     QString selectedQube() const;
     // The qube the keyboard moves to from this one: left its netvm, right its first client,
     // up and down the nearest box in that direction. From no qube: the first one.
@@ -99,15 +120,18 @@ signals:
     // The snapshot shown changed (a new snapshot, or new evidence on the same one).
     void snapshotChanged();
     void legendChanged(); // the legend's contents changed
+    void diagramRebuilt(); // every item was made again (a new layout)
 
 protected:
     void contextMenuEvent(QGraphicsSceneContextMenuEvent *event) override;
     void mouseDoubleClickEvent(QGraphicsSceneMouseEvent *event) override;
+    void mousePressEvent(QGraphicsSceneMouseEvent *event) override;
 
 private:
     void rebuild();
     void updateLegend();
     void applyVerdicts(); // each checked qube's mark and tool tip
+    void applyComparison();
     void onSelectionChanged();
     QubeItem *qubeAt(const QPointF &scenePos) const;
 
@@ -118,6 +142,10 @@ private:
     bool m_legendInScene = true;
     QDateTime m_exportTime;
     QHash<QString, QubeItem *> m_qubes;
+    QHash<QString, ClusterItem *> m_clusters; // by netvm
+    QHash<QString, QString> m_foldOf; // folded qube -> its netvm
+    QSet<QString> m_folded; // netvms whose plain clients are folded
+    QSet<QString> m_opened; // netvms the user unfolded: never folded automatically
     QList<LinkItem *> m_links;
     QList<InternetItem *> m_internets;
     QList<BusItem *> m_buses;
@@ -130,6 +158,7 @@ private:
     bool m_rebuilding = false;
     QHash<QString, double> m_boxWidths; // for redrawing a box in place
     QHash<QString, QStringList> m_busMembers; // upper qube -> lower qubes sharing its bus
+    QHash<QString, QStringList> m_comparison;
     QSet<QString> m_busy;
     QTimer *m_busyTimer = nullptr;
 };

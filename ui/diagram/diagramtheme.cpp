@@ -1,6 +1,9 @@
 #include "diagramtheme.h"
 
+#include <QGraphicsItem>
+#include <QGraphicsScene>
 #include <QGuiApplication>
+#include <QPalette>
 
 namespace netmap {
 
@@ -30,6 +33,64 @@ QFont baseFont()
 }
 
 } // namespace
+
+namespace {
+
+QColor mix(const QColor &a, const QColor &b, double t) // t of b into a
+{
+    return QColor::fromRgbF(float(a.redF() * (1 - t) + b.redF() * t),
+                            float(a.greenF() * (1 - t) + b.greenF() * t),
+                            float(a.blueF() * (1 - t) + b.blueF() * t));
+}
+
+} // namespace
+
+DiagramTheme::Colours DiagramTheme::lightColours()
+{
+    Colours c;
+    c.paper = paper();
+    c.card = QColor(Qt::white);
+    c.ink = ink();
+    c.mutedInk = mutedInk();
+    c.frame = frame();
+    c.groupFill = QColor(0xf3, 0xf4, 0xf6);
+    return c;
+}
+
+bool DiagramTheme::isDark(const QPalette &palette)
+{
+    return palette.color(QPalette::Base).lightness() < 128
+        && palette.color(QPalette::Text).lightness() > palette.color(QPalette::Base).lightness();
+}
+
+DiagramTheme::Colours DiagramTheme::colours(const QPalette &palette)
+{
+    if (!isDark(palette))
+        return lightColours();
+    const QColor base = palette.color(QPalette::Base);
+    const QColor text = palette.color(QPalette::Text);
+    Colours c;
+    c.dark = true;
+    c.paper = base;
+    c.card = mix(base, text, 0.08);
+    c.ink = text;
+    c.mutedInk = mix(text, base, 0.3);
+    c.frame = mix(base, text, 0.35);
+    c.groupFill = mix(base, text, 0.05);
+    return c;
+}
+
+DiagramTheme::Colours DiagramTheme::colours(const QGraphicsItem *item)
+{
+    const QGraphicsScene *scene = item ? item->scene() : nullptr;
+    return colours(scene ? scene->palette() : QGuiApplication::palette());
+}
+
+QColor DiagramTheme::boxBody(const QColor &label, const Colours &colours)
+{
+    // White under 10 % of the label colour; on a dark card a little more, to be seen.
+    return mix(colours.card, label, colours.dark ? 0.16 : 0.10);
+}
 
 QColor DiagramTheme::labelColour(const QString &untrustedLabel)
 {

@@ -5,6 +5,9 @@
 #include <QFont>
 #include <QString>
 
+class QGraphicsItem;
+class QPalette;
+
 namespace netmap {
 
 class DiagramTheme
@@ -28,7 +31,27 @@ public:
     static QColor frame() { return QColor(0xc9, 0xcc, 0xd1); }
     static QColor findRing() { return QColor(0xff, 0xb3, 0x00); }
     static QColor selectionRing() { return QColor(0x1a, 0x73, 0xe8); }
+    static QColor changeRing() { return QColor(0x8e, 0x24, 0xaa); } // changed since a compare
     static QColor mixedBus() { return QColor(0x6b, 0x6f, 0x76); }
+
+    // The colours behind and around the boxes in the window: the light ones below, or, under a
+    // dark palette, ones taken from it (text, base). Exports always use the light ones.
+    struct Colours
+    {
+        QColor paper; // the background
+        QColor card; // the Internet clouds, the legend
+        QColor ink;
+        QColor mutedInk;
+        QColor frame;
+        QColor groupFill;
+        bool dark = false;
+    };
+    static Colours lightColours();
+    static Colours colours(const QPalette &palette); // lightColours() unless the palette is dark
+    static Colours colours(const QGraphicsItem *item); // by its scene's palette
+    static bool isDark(const QPalette &palette);
+    // A box's body: the card colour under a hint of the label colour.
+    static QColor boxBody(const QColor &label, const Colours &colours);
 
     static constexpr double kBoxHeight = 46;
     static constexpr double kMinBoxWidth = 160;

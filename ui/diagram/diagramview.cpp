@@ -1,11 +1,14 @@
 #include "diagramview.h"
 
+#include "diagramaccessible.h"
 #include "diagramscene.h"
+#include "overviewwidget.h"
 #include "qubeitem.h"
 
 #include <QAccessible>
 #include <QContextMenuEvent>
 #include <QMenu>
+#include <QTimer>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -29,7 +32,17 @@ DiagramView::DiagramView(DiagramScene *scene, QWidget *parent)
     setBackgroundBrush(scene->backgroundBrush());
     setFocusPolicy(Qt::StrongFocus);
     setAccessibleName(tr("Network map"));
+    DiagramAccessible::install(); // each qube is an item of the map's accessible list
     connect(scene, &DiagramScene::qubeSelected, this, &DiagramView::describeSelection);
+    m_overview = new OverviewWidget(this);
+    // Drawn again once per burst of changes (a fit may fold several times).
+    auto *redraw = new QTimer(this);
+    redraw->setSingleShot(true);
+    redraw->setInterval(0);
+    connect(redraw, &QTimer::timeout, m_overview, &OverviewWidget::redraw);
+    connect(scene, &DiagramScene::diagramRebuilt, redraw, qOverload<>(&QTimer::start));
+    connect(scene, &DiagramScene::snapshotChanged, redraw, qOverload<>(&QTimer::start));
+    redraw->start();
 }
 
 void DiagramView::describeSelection(const QString &qube)
@@ -49,6 +62,19 @@ void DiagramView::describeSelection(const QString &qube)
     setAccessibleDescription(text);
     QAccessibleEvent event(this, QAccessible::DescriptionChanged);
     QAccessible::updateAccessibility(&event);
+    // The selected qube is the map's focused item: a screen reader reads it out.
+    if (item && hasFocus() && QAccessible::isActive()) {
+        auto *map = dynamic_cast<DiagramAccessible *>(QAccessible::queryAccessibleInterface(this));
+        const int index = map ? map->indexOfEntry(qube, false) : -1;
+        if (index >= 0) {
+            QAccessibleEvent focus(this, QAccessible::Focus);
+            focus.setChild(index);
+            QAccessible::updateAccessibility(&focus);
+            QAccessibleEvent selection(this, QAccessible::Selection);
+            selection.setChild(index);
+            QAccessible::updateAccessibility(&selection);
+        }
+    }
 }
 
 void DiagramView::focusInEvent(QFocusEvent *event)
@@ -73,6 +99,9 @@ void DiagramView::keyPressEvent(QKeyEvent *event)
     case Qt::Key_Down: {
         if (event->modifiers() & ~Qt::KeypadModifier)
             break; // Ctrl+arrows and friends keep scrolling
+        // Right on a netvm whose clients are folded shows them, as in a tree view.
+        if (event->key() == Qt::Key_Right && diagram->clusterItem(current))
+            diagram->showClients(current);
         const QString next = diagram->neighbour(current, Qt::Key(event->key()));
         if (!next.isEmpty()) {
             diagram->selectQube(next);
@@ -152,6 +181,7 @@ void DiagramView::applyZoom(double factor, ViewportAnchor anchor)
     setTransformationAnchor(anchor);
     scale(target / zoom(), target / zoom());
     setTransformationAnchor(old);
+    m_overview->place();
 }
 
 void DiagramView::zoomBy(double factor)
@@ -162,21 +192,42 @@ void DiagramView::zoomBy(double factor)
 
 void DiagramView::fitDiagram()
 {
+    fitNow();
+    m_overview->place();
+}
+
+void DiagramView::fitNow()
+{
     auto *diagram = qobject_cast<DiagramScene *>(scene());
     const QRectF rect = diagram ? diagram->diagramRect() : sceneRect();
     if (rect.isEmpty() || viewport()->width() < 10 || viewport()->height() < 10)
         return;
     // Stays fitted through window resizes until the user zooms.
     m_fitPending = true;
+    // Level of detail: fold the largest groups of clients until names are readable at fit.
+    const auto fitZoom = [this](const QRectF &r) {
+        return std::min(viewport()->width() / r.width(), viewport()->height() / r.height());
+    };
+    QRectF target = rect;
+    // Only once shown: a hidden view's viewport has no real size yet.
+    while (isVisible() && diagram && fitZoom(target) < kReadableZoom && diagram->foldLargest())
+        target = diagram->diagramRect();
     // Twice: the first fit may hide or show the scroll bars, which resizes the viewport.
-    fitInView(rect, Qt::KeepAspectRatio);
-    fitInView(rect, Qt::KeepAspectRatio);
+    fitInView(target, Qt::KeepAspectRatio);
+    fitInView(target, Qt::KeepAspectRatio);
     // Never blow a small network up beyond its natural size: text stays at its designed size.
-    if (zoom() > 1.0)
+    if (zoom() > 1.0) {
         setTransform(QTransform());
-    else if (zoom() < kMinZoom)
+    } else if (zoom() < kReadableZoom && isVisible()) {
+        // Still too big: readable names from the top left (the overview shows the rest).
+        setTransform(QTransform::fromScale(kReadableZoom, kReadableZoom));
+        const QRectF shown = mapToScene(viewport()->rect()).boundingRect();
+        centerOn(target.topLeft() + QPointF(shown.width() / 2, shown.height() / 2));
+        return;
+    } else if (zoom() < kMinZoom) {
         setTransform(QTransform::fromScale(kMinZoom, kMinZoom));
-    centerOn(rect.center());
+    }
+    centerOn(target.center());
 }
 
 void DiagramView::wheelEvent(QWheelEvent *event)
@@ -197,6 +248,7 @@ void DiagramView::resizeEvent(QResizeEvent *event)
     QGraphicsView::resizeEvent(event);
     if (m_fitPending)
         fitDiagram();
+    m_overview->place();
 }
 
 void DiagramView::showEvent(QShowEvent *event)

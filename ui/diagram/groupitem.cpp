@@ -26,12 +26,13 @@ QRectF GroupItem::boundingRect() const
 void GroupItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *)
 {
     painter->setRenderHint(QPainter::Antialiasing);
-    QPen pen(DiagramTheme::frame(), 1.2);
+    const DiagramTheme::Colours colours = DiagramTheme::colours(this);
+    QPen pen(colours.frame, 1.2);
     pen.setDashPattern({4, 3});
     painter->setPen(pen);
-    painter->setBrush(QColor(0xf3, 0xf4, 0xf6));
+    painter->setBrush(colours.groupFill);
     painter->drawRoundedRect(m_rect, 10, 10);
-    painter->setPen(DiagramTheme::mutedInk());
+    painter->setPen(colours.mutedInk);
     QFont font = DiagramTheme::captionFont();
     font.setWeight(QFont::DemiBold);
     painter->setFont(font);

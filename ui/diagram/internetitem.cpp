@@ -65,12 +65,13 @@ void InternetItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QW
     const QPainterPath path = cloud();
     QColor fill = m_colour;
     fill.setAlphaF(0.14);
-    painter->fillPath(path, Qt::white);
+    const DiagramTheme::Colours colours = DiagramTheme::colours(this);
+    painter->fillPath(path, colours.card);
     painter->fillPath(path, fill);
     painter->strokePath(path, QPen(m_colour.darker(110), 1.6));
 
     const QRectF text = m_rect.adjusted(4, m_rect.height() * 0.42, -4, -2);
-    painter->setPen(DiagramTheme::ink());
+    painter->setPen(colours.ink);
     painter->setFont(DiagramTheme::nameFont());
     const QFontMetricsF name(DiagramTheme::nameFont());
     painter->drawText(
@@ -81,7 +82,7 @@ void InternetItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QW
         const QFontMetricsF detail(DiagramTheme::detailFont());
         const QString shown = detail.elidedText(m_exitIp, Qt::ElideMiddle, text.width());
         painter->setFont(DiagramTheme::detailFont());
-        painter->setPen(DiagramTheme::ink());
+        painter->setPen(colours.ink);
         painter->drawText(
             QPointF(text.center().x() - detail.horizontalAdvance(shown) / 2, text.top() + 26),
             shown);

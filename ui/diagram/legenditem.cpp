@@ -131,8 +131,9 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
 {
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setRenderHint(QPainter::TextAntialiasing);
-    painter->setPen(QPen(DiagramTheme::frame(), 1));
-    painter->setBrush(Qt::white);
+    const DiagramTheme::Colours colours = DiagramTheme::colours(this);
+    painter->setPen(QPen(colours.frame, 1));
+    painter->setBrush(colours.card);
     painter->drawRoundedRect(m_rect, 10, 10);
 
     const double left = m_rect.left() + kPad;
@@ -141,12 +142,12 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
     const QFontMetricsF captionMetrics(DiagramTheme::captionFont());
     double y = m_rect.top() + kPad + 17;
     painter->setFont(DiagramTheme::titleFont());
-    painter->setPen(DiagramTheme::ink());
+    painter->setPen(colours.ink);
     painter->drawText(QPointF(left, y),
                       titleMetrics.elidedText(m_title, Qt::ElideRight, textWidth));
     y += 7;
     painter->setFont(DiagramTheme::captionFont());
-    painter->setPen(DiagramTheme::mutedInk());
+    painter->setPen(colours.mutedInk);
     for (const QString &line : m_details) {
         y += 18;
         painter->drawText(QPointF(left, y),
@@ -164,7 +165,7 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
     bold.setWeight(QFont::DemiBold);
     painter->setFont(bold);
     y += kRow;
-    rowText(QStringLiteral("Exits"), left, y - 6, DiagramTheme::ink());
+    rowText(QStringLiteral("Exits"), left, y - 6, colours.ink);
     painter->setFont(DiagramTheme::captionFont());
 
     const auto swatch = [&](const LinkStyle &style, double rowBottom) {
@@ -180,11 +181,11 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
         style.colour = QColor(exit.colour);
         style.verified = true;
         swatch(style, y);
-        rowText(exitText(exit), left + kSwatch + 10, y - 6, DiagramTheme::ink());
+        rowText(exitText(exit), left + kSwatch + 10, y - 6, colours.ink);
     }
     if (m_exits.isEmpty()) {
         y += kRow;
-        rowText(QStringLiteral("no exit verified yet"), left, y - 6, DiagramTheme::mutedInk());
+        rowText(QStringLiteral("no exit verified yet"), left, y - 6, colours.mutedInk);
     }
 
     y += 6;
@@ -201,7 +202,7 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
     for (int i = 0; i < 3; ++i) {
         y += kRow;
         swatch(styles[i], y);
-        rowText(kStyleTexts[i], left + kSwatch + 10, y - 6, DiagramTheme::ink());
+        rowText(kStyleTexts[i], left + kSwatch + 10, y - 6, colours.ink);
     }
     y += kRow;
     {
@@ -210,7 +211,7 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
         painter->setOpacity(DiagramTheme::kHaltedOpacity);
         painter->fillPath(QubeItem::outline(QubeItem::Kind::App, box), QColor(0x55, 0x57, 0x53));
         painter->restore();
-        rowText(kStyleTexts[3], left + kSwatch + 10, y - 6, DiagramTheme::ink());
+        rowText(kStyleTexts[3], left + kSwatch + 10, y - 6, colours.ink);
     }
 
     y += 6;
@@ -220,7 +221,7 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
         const double rowBottom = y + (i / 2 + 1) * kRow;
         QubeItem::paintVerdictMark(painter, kMarks[i].first, QPointF(x + 12, rowBottom - 10), 7);
         painter->setFont(DiagramTheme::captionFont());
-        rowText(kMarks[i].second, x + 32, rowBottom - 6, DiagramTheme::ink());
+        rowText(kMarks[i].second, x + 32, rowBottom - 6, colours.ink);
     }
     y += 2 * kRow + 6;
     for (int i = 0; i < kKinds.size(); ++i) {
@@ -231,7 +232,7 @@ void LegendItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWid
         painter->fillPath(QubeItem::outline(kKinds[i], box), grey);
         QubeItem::paintIcon(painter, kKinds[i], box, Qt::white);
         painter->setFont(DiagramTheme::captionFont());
-        rowText(QubeItem::kindName(kKinds[i]), x + 32, rowBottom - 6, DiagramTheme::ink());
+        rowText(QubeItem::kindName(kKinds[i]), x + 32, rowBottom - 6, colours.ink);
     }
 }
 

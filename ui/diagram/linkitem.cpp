@@ -136,8 +136,9 @@ void LinkItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidge
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setBrush(Qt::NoBrush);
     if (m_highlighted) {
-        // A white casing keeps the highlighted path readable where it crosses the bus.
-        QPen casing(Qt::white, kHighlightWidth + 3);
+        // A casing of the background keeps the highlighted path readable where it crosses the
+        // bus.
+        QPen casing(DiagramTheme::colours(this).paper, kHighlightWidth + 3);
         casing.setJoinStyle(Qt::RoundJoin);
         painter->setPen(casing);
         painter->drawPath(m_full);

@@ -80,15 +80,6 @@ const BoxShapes &boxShapes(QubeItem::Kind kind, const QRectF &rect)
     return cache.emplace(key, std::move(shapes)).first->second;
 }
 
-// White under 10 % of the label colour, mixed here so the body is a single fill.
-QColor bodyColour(const QColor &label)
-{
-    constexpr double tint = 0.10;
-    return QColor::fromRgbF(float(1 - tint + tint * label.redF()),
-                            float(1 - tint + tint * label.greenF()),
-                            float(1 - tint + tint * label.blueF()));
-}
-
 } // namespace
 
 QubeItem::QubeItem(const Qube &qube, double width, QGraphicsItem *parent)
@@ -357,22 +348,48 @@ void QubeItem::paintIcon(QPainter *painter, Kind kind, const QRectF &rect, const
 
 void QubeItem::setVerdict(VerdictMark mark, const QStringList &lines)
 {
+    m_verdictLines = lines;
     QString tip = m_baseToolTip;
+    tip.chop(int(qstrlen("</qt>")));
     if (!lines.isEmpty()) {
         QStringList escaped;
         for (const QString &line : lines)
             escaped << line.toHtmlEscaped();
-        tip.chop(int(qstrlen("</qt>")));
         tip += QStringLiteral("<br><b>Checks: %1</b><br>")
                    .arg(verdictMarkWords(mark).toHtmlEscaped())
-            + escaped.join(QStringLiteral("<br>")) + QStringLiteral("</qt>");
+            + escaped.join(QStringLiteral("<br>"));
     }
+    if (!m_changes.isEmpty()) {
+        QStringList escaped;
+        for (const QString &line : m_changes)
+            escaped << line.toHtmlEscaped();
+        tip += QStringLiteral("<br><b>Changed since the compared snapshot:</b><br>")
+            + escaped.join(QStringLiteral("<br>"));
+    }
+    tip += QStringLiteral("</qt>");
     if (tip != toolTip())
         setToolTip(tip);
     if (mark == m_verdict)
         return;
     m_verdict = mark;
     update();
+}
+
+void QubeItem::setChanges(const QStringList &changes)
+{
+    if (changes == m_changes)
+        return;
+    m_changes = changes;
+    setVerdict(m_verdict, m_verdictLines); // the tool tip
+    update();
+}
+
+void QubeItem::paintChangeRing(QPainter *painter, const QPainterPath &outline)
+{
+    QPen ring(DiagramTheme::changeRing(), 2.6, Qt::DashLine);
+    ring.setDashPattern({3, 2});
+    ring.setJoinStyle(Qt::RoundJoin);
+    painter->strokePath(outline, ring);
 }
 
 void QubeItem::setMissing()
@@ -452,6 +469,7 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
     const QPainterPath &body = shapes.body;
     const bool selected = option->state & QStyle::State_Selected;
     const double baseOpacity = painter->opacity();
+    const DiagramTheme::Colours colours = DiagramTheme::colours(this);
 
     if (m_matched) {
         QPen ring(DiagramTheme::findRing(), 7);
@@ -463,15 +481,17 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
         ring.setJoinStyle(Qt::RoundJoin);
         painter->strokePath(body, ring);
     }
+    if (!m_changes.isEmpty())
+        paintChangeRing(painter, outline(m_kind, m_rect.adjusted(-4, -4, 4, 4)));
     if (m_missing) {
         // Nothing to fill: a dashed outline, the name, and what is wrong.
-        QPen dashed(DiagramTheme::mutedInk(), 1.6, Qt::DashLine);
+        QPen dashed(colours.mutedInk, 1.6, Qt::DashLine);
         painter->strokePath(body, dashed);
         const double x = m_rect.left() + kTextGap;
-        painter->setPen(DiagramTheme::ink());
+        painter->setPen(colours.ink);
         painter->setFont(DiagramTheme::nameFont());
         painter->drawText(QPointF(x, m_rect.top() + 20), m_shownName);
-        painter->setPen(DiagramTheme::mutedInk());
+        painter->setPen(colours.mutedInk);
         painter->setFont(DiagramTheme::detailFont());
         painter->drawText(QPointF(x, m_rect.top() + 37), m_shownDetail);
         return;
@@ -482,7 +502,7 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
     // Body: paper with a hint of the label colour, and a solid label-coloured band for the icon.
     // Whole shapes rather than a clip: the SVG engine ignores clips, and every save()/restore()
     // costs the SVG a group.
-    painter->fillPath(body, bodyColour(m_labelColour));
+    painter->fillPath(body, DiagramTheme::boxBody(m_labelColour, colours));
     painter->fillPath(shapes.band, m_labelColour);
     const QRectF band(m_rect.left(), m_rect.top(), DiagramTheme::kIconWidth, m_rect.height());
     if (m_busy)
@@ -509,10 +529,10 @@ void QubeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, 
 
     // Text: plain strings drawn with drawText, never interpreted as markup.
     const double x = m_rect.left() + DiagramTheme::kIconWidth + kTextGap;
-    painter->setPen(DiagramTheme::ink());
+    painter->setPen(colours.ink);
     painter->setFont(DiagramTheme::nameFont());
     painter->drawText(QPointF(x, m_rect.top() + 20), m_shownName);
-    painter->setPen(DiagramTheme::mutedInk());
+    painter->setPen(colours.mutedInk);
     painter->setFont(DiagramTheme::detailFont());
     painter->drawText(QPointF(x, m_rect.top() + 37), m_shownDetail);
     if (m_verdict != VerdictMark::None) {

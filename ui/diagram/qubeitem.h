@@ -43,6 +43,11 @@ public:
     // and, in the tool tip, one line per check with the time of its evidence.
     void setVerdict(VerdictMark mark, const QStringList &lines);
     VerdictMark verdict() const { return m_verdict; }
+    // What changed since a compared snapshot ("moved: sys-firewall → sys-vpn"): a dashed ring
+    // around the box and the lines in its tool tip; empty clears.
+    void setChanges(const QStringList &changes);
+    const QStringList &changes() const { return m_changes; }
+    static void paintChangeRing(QPainter *painter, const QPainterPath &outline);
     // A netvm named by a qube but not in the snapshot: drawn as a dashed ghost with its name.
     void setMissing();
     bool isMissing() const { return m_missing; }
@@ -77,6 +82,8 @@ private:
     int m_busyPhase = 0; // spinner step, 0..11
     QRectF m_rect;
     QString m_baseToolTip;
+    QStringList m_verdictLines;
+    QStringList m_changes;
     VerdictMark m_verdict = VerdictMark::None;
     bool m_missing = false;
 };
