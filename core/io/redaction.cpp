@@ -47,6 +47,21 @@ void forEachText(Snapshot &s, F &&f)
         forEachResultText(r, f);
     for (QString &line : s.rejected)
         f(line);
+    // The clearnet baselines: exit addresses and resolvers, and the witnesses' words.
+    for (BaselineRecord &b : s.baselines) {
+        for (QString &v : b.values)
+            f(v);
+        f(b.summary);
+        for (BaselineWitness &w : b.witnesses) {
+            for (QString &v : w.said)
+                f(v);
+            f(w.problem);
+        }
+    }
+    for (auto it = s.intent.byQube.begin(); it != s.intent.byQube.end(); ++it)
+        f(it->why);
+    for (auto &tagged : s.intent.byTag)
+        f(tagged.second.why);
 }
 
 const QRegularExpression &ipv4Pattern()
@@ -384,6 +399,29 @@ Snapshot Redaction::apply(const Snapshot &snapshot) const
     for (auto it = s.tunnels.begin(); it != s.tunnels.end(); ++it)
         tunnels.insert(name(it.key()), *it);
     s.tunnels = tunnels;
+    for (BaselineRecord &b : s.baselines) {
+        b.uplink = name(b.uplink);
+        for (BaselineWitness &w : b.witnesses)
+            w.qube = name(w.qube);
+    }
+    // The owner's intent follows the names, so the redacted map is judged as the original.
+    QMap<QString, Expectation> byQube;
+    for (auto it = s.intent.byQube.begin(); it != s.intent.byQube.end(); ++it) {
+        Expectation e = *it;
+        if (!e.via.isEmpty())
+            e.via = name(e.via);
+        byQube.insert(name(it.key()), e);
+    }
+    s.intent.byQube = byQube;
+    for (auto &tagged : s.intent.byTag)
+        if (!tagged.second.via.isEmpty())
+            tagged.second.via = name(tagged.second.via);
+    QSet<QPair<QString, QString>> reach;
+    for (const auto &pair : std::as_const(s.intent.allowedReach))
+        reach.insert({name(pair.first), name(pair.second)});
+    s.intent.allowedReach = reach;
+    if (!s.intent.sourceFile.isEmpty())
+        s.intent.sourceFile = QFileInfo(s.intent.sourceFile).fileName();
     return s;
 }
 

@@ -7,6 +7,7 @@
 #include "io/snapshotyaml.h"
 #include "model/colouring.h"
 #include "model/topology.h"
+#include "policy/expectations.h"
 
 #include <QRegularExpression>
 #include <QTest>
@@ -25,6 +26,7 @@ private slots:
     void originalsAreNotHandedOut();
     void names();
     void everyOutputOfTheDemo();
+    void baselinesAndIntent();
 };
 
 void tst_Redaction::options_data()
@@ -212,6 +214,38 @@ void tst_Redaction::everyOutputOfTheDemo()
     const auto loaded = snapshotFromYaml(yaml, QStringLiteral("redacted.yaml"));
     QVERIFY2(loaded.ok(), qPrintable(loaded ? QString() : loaded.error().toString()));
     QCOMPARE(loaded.value().qubes.size(), out.qubes.size());
+}
+
+// The clearnet baselines (public exit addresses, resolvers, witnesses) are redacted like the
+// rest, and the owner's intent follows the pseudonyms, so the redacted map is judged the same.
+void tst_Redaction::baselinesAndIntent()
+{
+    Snapshot demo = demoSnapshot();
+    BaselineRecord b;
+    b.uplink = QStringLiteral("sys-net");
+    b.what = QStringLiteral("exit");
+    b.state = BaselineRecord::State::Disputed;
+    b.values = {QStringLiteral("81.2.69.160")};
+    b.summary = QStringLiteral("sys-net says 81.2.69.160, sys-firewall says 81.2.69.161");
+    b.witnesses = {BaselineWitness {QStringLiteral("sys-net"), {QStringLiteral("81.2.69.160")}, {}},
+                   BaselineWitness {QStringLiteral("sys-firewall"), {QStringLiteral("81.2.69.161")}, {}}};
+    demo.baselines = {b};
+    demo.intent = expectationsFromYaml("qubes:\n  work: vpn\n", QStringLiteral("/home/user/x.yaml")).value();
+    const Redaction r(demo, RedactOptions {true, true});
+    const Snapshot out = r.apply(demo);
+    const QString json = QString::fromUtf8(exportJson(out));
+    const QString md = QString::fromUtf8(exportMarkdown(out));
+    for (const QString &text : {json, md}) {
+        QVERIFY(!text.contains(QLatin1String("81.2.69.16")));
+        QVERIFY(!text.contains(QLatin1String("/home/user")));
+    }
+    QCOMPARE(out.baselines.size(), 1);
+    QCOMPARE(out.baselines[0].uplink, r.name(QStringLiteral("sys-net")));
+    QCOMPARE(out.baselines[0].witnesses[1].qube, r.name(QStringLiteral("sys-firewall")));
+    QVERIFY(!out.baselines[0].summary.contains(QLatin1String("sys-firewall")));
+    const Topology t(out);
+    QCOMPARE(intendedEgress(out, t, r.name(QStringLiteral("work"))).egress,
+             Expectation::Egress::Vpn);
 }
 
 QTEST_GUILESS_MAIN(tst_Redaction)
