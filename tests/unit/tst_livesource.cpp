@@ -118,13 +118,13 @@ void tst_LiveSource::sourceErrors_data()
     QTest::newRow("garbage")
         << QByteArray("garbage") << qvmLsListing
         << QStringLiteral("qvm-ls printed no usable rows (3 rejected; first: qvm-ls line 1: "
-                          "expected 14 cells, found 1)");
+                          "expected 17 cells, found 1)");
     QTest::newRow("nothing") << QByteArray("empty") << qvmLsListing
                              << QStringLiteral("qvm-ls printed no usable rows");
     QTest::newRow("only bad rows")
         << QByteArray("good") << QByteArray(NETMAP_TEST_DATA "/prefs/bad-two-lines.txt")
         << QStringLiteral("qvm-ls printed no usable rows (2 rejected; first: qvm-ls line "
-                          "1: expected 14 cells, found 2)");
+                          "1: expected 17 cells, found 5)");
 }
 
 void tst_LiveSource::sourceErrors()

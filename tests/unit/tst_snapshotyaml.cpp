@@ -22,6 +22,7 @@ class tst_SnapshotYaml : public QObject
 private slots:
     void demoLoads();
     void roundTripIsExact();
+    void demoIpv6();
     void hostileTextRoundTrips();
     void broken_data();
     void broken();
@@ -57,6 +58,43 @@ void tst_SnapshotYaml::roundTripIsExact()
     QVERIFY(*fromFile == demo);
 }
 
+void tst_SnapshotYaml::demoIpv6()
+{
+    // One IPv6 path in the demo: sys-net -> sys-firewall -> work; the VPN and Whonix gateways
+    // have the feature off. The fields survive a round trip; a qube without IPv6 writes none of
+    // them (a snapshot without IPv6 is as it always was).
+    const Snapshot demo = demoSnapshot();
+    const Qube *work = demo.find(u"work");
+    QVERIFY(work);
+    QCOMPARE(work->ip6, QStringLiteral("fd09:24ef:4179::a89:f"));
+    QVERIFY(work->hasIpv6());
+    QCOMPARE(demo.find(u"sys-net")->ipv6Feature, std::optional<bool>(true));
+    QCOMPARE(demo.find(u"sys-vpn")->ipv6Feature, std::optional<bool>(false));
+    QVERIFY(!demo.find(u"work-vpn")->hasIpv6());
+    bool on = false;
+    QCOMPARE(demo.ipv6FeatureSource(u"work-vpn", &on)->name.toString(), QStringLiteral("sys-vpn"));
+    QVERIFY(!on);
+    const CheckResult *r = demo.latest(u"work", CheckKind::ExternalIp);
+    QVERIFY(r);
+    QCOMPARE(r->externalIp6, QStringLiteral("2001:db8:7:1::5"));
+
+    Snapshot plain = demo;
+    for (Qube &q : plain.qubes) {
+        q.ip6.clear();
+        q.visibleIp6.clear();
+        q.gateway6.clear();
+        q.ipv6Feature.reset();
+    }
+    for (CheckResult &c : plain.checks)
+        c.externalIp6.clear();
+    const QByteArray yaml = snapshotToYaml(plain);
+    for (const char *key : {"ip6", "gateway6", "ipv6_feature", "external_ip6"})
+        QVERIFY2(!yaml.contains(QByteArray(key) + ':'), key);
+    const auto loaded = snapshotFromYaml(yaml, QStringLiteral("mem"));
+    QVERIFY(loaded.ok());
+    QVERIFY(*loaded == plain);
+}
+
 void tst_SnapshotYaml::hostileTextRoundTrips()
 {
     Snapshot s = demoSnapshot();
@@ -74,7 +112,7 @@ void tst_SnapshotYaml::broken_data()
 {
     QTest::addColumn<QString>("path");
     QDir dir(QStringLiteral(NETMAP_TEST_DATA "/snapshots"));
-    const auto files = dir.entryList({ QStringLiteral("bad-*.yaml") }, QDir::Files, QDir::Name);
+    const auto files = dir.entryList({QStringLiteral("bad-*.yaml")}, QDir::Files, QDir::Name);
     QVERIFY(files.size() >= 10);
     for (const QString &f : files)
         QTest::newRow(qPrintable(f)) << dir.filePath(f);
@@ -121,7 +159,8 @@ void tst_SnapshotYaml::atomicSaveKeepsOldFileOnFailure()
     QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
     Snapshot other;
     auto saved = saveSnapshotFile(other, path);
-    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QFile::setPermissions(dir.path(),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QVERIFY(!saved.ok());
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -148,7 +187,8 @@ void tst_SnapshotYaml::jsonOfDemo()
         const QJsonObject q = v.toObject();
         if (q.value(QStringLiteral("name")).toString() == QLatin1String("work-vpn")) {
             QCOMPARE(q.value(QStringLiteral("egress")).toArray().size(), 4);
-            QCOMPARE(q.value(QStringLiteral("external_ip")).toString(), QStringLiteral("198.51.100.23"));
+            QCOMPARE(q.value(QStringLiteral("external_ip")).toString(),
+                     QStringLiteral("198.51.100.23"));
             sawChain = true;
         }
         if (q.value(QStringLiteral("name")).toString() == QLatin1String("dom0"))
