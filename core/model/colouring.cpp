@@ -175,6 +175,12 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
                      [](const ExitInfo &a, const ExitInfo &b) {
                          if (kindRank(a.kind) != kindRank(b.kind))
                              return kindRank(a.kind) < kindRank(b.kind);
+                         // IPv6 exits after the IPv4 ones of their kind: the IPv4 exits (which
+                         // colour the links) keep the colours they have without IPv6.
+                         const bool a6 = a.ip.contains(u':');
+                         const bool b6 = b.ip.contains(u':');
+                         if (a6 != b6)
+                             return b6;
                          return a.ip < b.ip;
                      });
     QMap<QString, int> usedPerKind;

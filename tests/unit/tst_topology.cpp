@@ -270,6 +270,9 @@ void tst_Topology::colouringIpv6()
     QCOMPARE(exitKey(QStringLiteral("2001:db8:7:1:aaaa:bbbb:cccc:dddd")),
              QStringLiteral("2001:db8:7:1::/64"));
     QCOMPARE(exitKey(QStringLiteral("203.0.113.7")), QStringLiteral("203.0.113.7"));
+    // The IPv4 exits come first in their kind and keep the colours they have without IPv6.
+    QCOMPARE(c.exits.first().ip, QStringLiteral("203.0.113.7"));
+    QCOMPARE(c.exits.first().colour, QStringLiteral("#0072b2"));
 }
 
 void tst_Topology::ipv6FeatureSource()

@@ -570,8 +570,9 @@ QStringList DiagramScene::ipv6Lines(const Snapshot &snapshot, const Topology &to
         const ExitInfo *exit6 = colouring.exitOf(colouring.qubeExitIp6.value(name));
         if (!exit4 || !exit6)
             continue;
-        lines << QStringLiteral("IPv6 leak %1: IPv4 by %2 (%3), IPv6 by %4 (%5)")
-                     .arg(name, exit4->ip, exit4->kind, exit6->ip, exit6->kind);
+        // Two lines: the legend elides a long one, and both exits must stay readable.
+        lines << QStringLiteral("IPv6 leak %1: IPv4 by %2 (%3),").arg(name, exit4->ip, exit4->kind);
+        lines << QStringLiteral("    IPv6 by %1 (%2)").arg(exit6->ip, exit6->kind);
     }
     return lines;
 }
