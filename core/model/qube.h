@@ -31,8 +31,9 @@ struct Qube
     QString visibleIp6;
     QString gateway6;
     QStringList tags; // each a validated tag
-    // The `ipv6` feature as set on this qube itself, read for network providers only: nullopt
-    // when it is not set there (or was not read). Qubes takes any non-empty value as on.
+    // The `ipv6` feature as set on this qube itself, where a snapshot file records it (the live
+    // source does not ask for it: gateway6 says the same for a provider); nullopt when not set or
+    // not known. Qubes takes any non-empty value as on.
     std::optional<bool> ipv6Feature;
     // Its template (a standalone: itself) has the `whonix-gw` feature (read for network
     // providers only; not kept in snapshot files).

@@ -2,8 +2,6 @@
 
 #include "qvmparsers.h"
 
-#include "model/untrustedtext.h"
-
 #include <QCoreApplication>
 #include <QEventLoop>
 
@@ -16,8 +14,7 @@ const QString qubesPrefs = QStringLiteral("qubes-prefs");
 const QString qvmFirewall = QStringLiteral("qvm-firewall");
 const QString qvmFeatures = QStringLiteral("qvm-features");
 const QString featuresRolePrefix = QStringLiteral("features:");
-const QString ipv6RolePrefix = QStringLiteral("ipv6:");
-constexpr int maxFeatureQueries = 32; // distinct templates of network providers; providers
+constexpr int maxFeatureQueries = 32; // distinct templates of network providers
 constexpr qint64 featureCap = 4096;
 const QString firewallRolePrefix = QStringLiteral("firewall:");
 
@@ -147,33 +144,6 @@ Result<QList<FirewallRule>> firewallFromOutput(const CommandOutput &output, int 
     return parseFirewall(output.stdoutData).listed;
 }
 
-// `qvm-features QUBE ipv6`: exit 0 and the value when set on the qube, exit 1 and nothing when
-// not. Qubes takes any non-empty value as on (`qvm-features sys-net ipv6 ''` turns it off).
-// Anything else leaves the feature unknown and says so.
-void applyIpv6Feature(Snapshot &snapshot, const QString &qube, const CommandOutput &out,
-                      int timeoutMs)
-{
-    const int i = snapshot.indexOf(qube);
-    if (i < 0)
-        return;
-    if (out.outcome == CommandOutput::Outcome::Finished && out.exitCode == 1
-        && out.stdoutData.isEmpty())
-        return; // not set on this qube
-    const QString tool = qvmFeatures + u' ' + qube + QStringLiteral(" ipv6");
-    if (const QString failure = failureLine(tool, out, timeoutMs); !failure.isEmpty()) {
-        snapshot.rejected << failure + QStringLiteral(": the ipv6 feature is unknown");
-        return;
-    }
-    const QByteArray value
-        = out.stdoutData.endsWith('\n') ? out.stdoutData.chopped(1) : out.stdoutData;
-    if (value.size() > 64 || value.contains('\n') || !untrustedtext::isPrintableAscii(value)) {
-        snapshot.rejected << tool
-                + QStringLiteral(": not a feature value; the ipv6 feature is unknown");
-        return;
-    }
-    snapshot.qubes[size_t(i)].ipv6Feature = !value.isEmpty();
-}
-
 } // namespace
 
 bool liveSourceAvailable()
@@ -291,48 +261,33 @@ void LiveSource::collect()
         emit failed(snapshot.error().message);
         return;
     }
-    // Features, one qvm-features call each, for network providers only (a handful, never one
-    // per qube): the `whonix-gw` feature of the templates of providers not already known as
-    // Whonix gateways by name (a renamed gateway), and the `ipv6` feature of each provider
-    // (whether its clients get IPv6).
+    // A renamed Whonix gateway: its template's `whonix-gw` feature says what it is. Asked only
+    // for the templates of network providers not already known by name, one call per template.
+    // The `ipv6` feature is not asked: a provider's gateway6 (in the qvm-ls output) is set
+    // exactly when the feature is on along its netvm chain (qubes/vm/mix/net.py gateway6), and
+    // one more process per provider made every refresh slower.
     QStringList templates;
-    QStringList providers;
     for (const Qube &q : snapshot.value().qubes) {
-        if (!q.providesNetwork)
-            continue;
-        providers << q.name.toString();
-        if (q.looksLikeWhonixGateway())
+        if (!q.providesNetwork || q.looksLikeWhonixGateway())
             continue;
         const QString base
             = q.templ ? q.templ->toString() : (q.isStandalone() ? q.name.toString() : QString());
         if (!base.isEmpty() && !templates.contains(base))
             templates << base;
     }
-    if (templates.size() > maxFeatureQueries)
-        templates.clear();
-    if (providers.size() > maxFeatureQueries) {
-        snapshot.value().rejected << QStringLiteral(
-                                         "the ipv6 feature was not read: more than %1 network "
-                                         "providers")
-                                         .arg(maxFeatureQueries);
-        providers.clear();
-    }
-    if ((templates.isEmpty() && providers.isEmpty())
+    if (templates.isEmpty() || templates.size() > maxFeatureQueries
         || CommandRunner::findProgram(qvmFeatures).isEmpty()) {
         emit snapshotReady(snapshot.value());
         return;
     }
     m_assembled = std::move(snapshot).value();
-    const auto ask = [this](const QString &qube, const QString &feature, const QString &role) {
-        CommandSpec spec {qvmFeatures, {qube, feature}, m_options.timeoutMs, featureCap};
-        m_roles.insert(m_runner.start(spec), role);
+    for (const QString &base : std::as_const(templates)) {
+        CommandSpec spec {
+            qvmFeatures, {base, QStringLiteral("whonix-gw")}, m_options.timeoutMs, featureCap};
+        m_roles.insert(m_runner.start(spec), featuresRolePrefix + base);
         ++m_pending;
         ++m_refreshPending;
-    };
-    for (const QString &base : std::as_const(templates))
-        ask(base, QStringLiteral("whonix-gw"), featuresRolePrefix + base);
-    for (const QString &provider : std::as_const(providers))
-        ask(provider, QStringLiteral("ipv6"), ipv6RolePrefix + provider);
+    }
 }
 
 void LiveSource::finishFeatures()
@@ -340,11 +295,6 @@ void LiveSource::finishFeatures()
     Snapshot snapshot = std::move(*m_assembled);
     m_assembled.reset();
     for (auto it = m_outputs.cbegin(); it != m_outputs.cend(); ++it) {
-        if (it.key().startsWith(ipv6RolePrefix)) {
-            applyIpv6Feature(snapshot, it.key().mid(ipv6RolePrefix.size()), it.value(),
-                             m_options.timeoutMs);
-            continue;
-        }
         if (!it.key().startsWith(featuresRolePrefix))
             continue;
         // Exit 1 and no output: the feature is not set. Only "1" (what Whonix sets) counts.
