@@ -12,6 +12,7 @@
 #include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "model/checkindex.h"
+#include "model/colouring.h"
 #include "model/findings.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
@@ -110,7 +111,8 @@ Output:
 
 Exit codes:
   0  all fine
-  1  a check failed or could not be completed, or an expectation is broken
+  1  a check failed or could not be completed, or an expectation is broken, or a
+     qube's IPv4 and IPv6 leave by exits of different kinds (an IPv6 leak)
      (also Ctrl-C/SIGTERM during --verify: checks stopped, nothing written)
   2  bad usage, bad input file, or an output file that cannot be written
   3  the source could not be read (qvm-ls missing or failing)
@@ -487,6 +489,14 @@ int runHeadless(const CliOptions &options)
     for (const Finding &f : computeFindings(snapshot, topology))
         if (f.severity == Finding::Severity::Error)
             ++failures;
+    // A qube whose IPv4 and IPv6 leave by exits of different kinds is drawn as a leak: the
+    // exit code says so too, whatever each check alone said.
+    for (const QString &qube : colourPaths(snapshot, topology).familyLeaks) {
+        printError(QStringLiteral("%1: IPv4 and IPv6 leave by exits of different kinds (an IPv6 "
+                                  "leak)")
+                       .arg(qube));
+        ++failures;
+    }
     for (const Qube &q : snapshot.qubes) {
         const QStringList chain = topology.egressChain(q.name.toString());
         for (CheckKind kind : allCheckKinds()) {

@@ -1,6 +1,7 @@
 #include "rulesetproof.h"
 
 #include <QHash>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -33,9 +34,11 @@ enum class Field {
     NfProto,
     Saddr,
     Daddr,
+    Saddr6,
+    Daddr6,
     Sport,
     Dport,
-    Never, // a match that never holds for an IPv4 packet (ip6 payload, nfproto ipv6)
+    Never, // a match that never holds
     Unknown,
 };
 
@@ -47,12 +50,24 @@ struct Range
     quint32 hi = 0;
 };
 
+__extension__ typedef unsigned __int128 U128; // an IPv6 address, host order
+
+struct Range6
+{
+    U128 lo = 0;
+    U128 hi = 0;
+};
+
 struct Cond
 {
     Field field = Field::Unknown;
     bool negate = false;
     QStringList names; // name patterns ("vif*")
     QList<Range> ranges;
+    QList<Range6> ranges6; // Saddr6, Daddr6
+    // 4 or 6: the match reads the IPv4 (ip ...) or IPv6 (ip6 ..., icmpv6 ...) header and so never
+    // holds for a packet of the other family (nft adds that dependency itself); 0: either.
+    int onlyFamily = 0;
     quint32 ctMask = 0;
     QList<quint32> protoDep; // ports: the packet's l4proto must be one of these
     bool thDep = false; // th sport/dport: raw bytes, unknown for a protocol without ports
@@ -160,6 +175,39 @@ std::optional<quint32> parseIpv4(const QString &s)
         v = (v << 8) | b;
     }
     return v;
+}
+
+std::optional<U128> parseIpv6(const QString &s)
+{
+    if (!s.contains(u':') || s.size() > 45)
+        return std::nullopt;
+    QHostAddress a;
+    if (!a.setAddress(s) || a.protocol() != QAbstractSocket::IPv6Protocol || !a.scopeId().isEmpty())
+        return std::nullopt;
+    const Q_IPV6ADDR b = a.toIPv6Address();
+    U128 v = 0;
+    for (int i = 0; i < 16; ++i)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+QString ip6Text(U128 v)
+{
+    Q_IPV6ADDR b;
+    for (int i = 15; i >= 0; --i) {
+        b[i] = quint8(v & 0xff);
+        v >>= 8;
+    }
+    return QHostAddress(b).toString();
+}
+
+std::optional<Range6> prefixRange6(U128 addr, int len)
+{
+    if (len < 0 || len > 128)
+        return std::nullopt;
+    const U128 all = ~U128(0);
+    const U128 mask = len == 0 ? U128(0) : (all << (128 - len));
+    return Range6 {addr & mask, (addr & mask) | ~mask};
 }
 
 QString ipText(quint32 v)
@@ -413,6 +461,76 @@ public:
         return std::nullopt;
     }
 
+    // An IPv6 address, prefix, range or set of them on the right of an ip6 saddr/daddr match.
+    std::optional<QList<Range6>> addressValues6(const QJsonValue &v, const QString &family,
+                                                const QString &table, int depth = 0)
+    {
+        if (depth > 4)
+            return std::nullopt;
+        QList<Range6> out;
+        const auto list = [&](const QJsonArray &a) -> std::optional<QList<Range6>> {
+            if (a.size() > kMaxSetElements)
+                return std::nullopt;
+            QList<Range6> all;
+            for (const QJsonValue &e : a) {
+                const auto r = addressValues6(e, family, table, depth + 1);
+                if (!r)
+                    return std::nullopt;
+                all += *r;
+            }
+            return all;
+        };
+        if (v.isString()) {
+            const QString s = v.toString();
+            if (s.startsWith(u'@')) {
+                const auto it = sets.constFind(key(family, table, s.mid(1)));
+                if (it == sets.cend() || it->dynamic || it->verdictMap)
+                    return std::nullopt;
+                return list(it->elements);
+            }
+            const auto a = parseIpv6(s);
+            if (!a)
+                return std::nullopt;
+            out.append(Range6 {*a, *a});
+            return out;
+        }
+        if (!v.isObject())
+            return std::nullopt;
+        const QJsonObject o = v.toObject();
+        if (o.contains(QStringLiteral("set"))) {
+            const QJsonValue s = o.value(QStringLiteral("set"));
+            return s.isArray() ? list(s.toArray()) : addressValues6(s, family, table, depth + 1);
+        }
+        if (o.contains(QStringLiteral("elem")))
+            return addressValues6(
+                o.value(QStringLiteral("elem")).toObject().value(QStringLiteral("val")), family,
+                table, depth + 1);
+        if (o.contains(QStringLiteral("prefix"))) {
+            const QJsonObject p = o.value(QStringLiteral("prefix")).toObject();
+            const auto a = parseIpv6(p.value(QStringLiteral("addr")).toString());
+            const QJsonValue len = p.value(QStringLiteral("len"));
+            if (!a || !len.isDouble())
+                return std::nullopt;
+            const auto r = prefixRange6(*a, len.toInt(-1));
+            if (!r)
+                return std::nullopt;
+            out.append(*r);
+            return out;
+        }
+        if (o.contains(QStringLiteral("range"))) {
+            const QJsonArray r = o.value(QStringLiteral("range")).toArray();
+            if (r.size() != 2)
+                return std::nullopt;
+            const auto lo = addressValues6(r.at(0), family, table, depth + 1);
+            const auto hi = addressValues6(r.at(1), family, table, depth + 1);
+            if (!lo || !hi || lo->size() != 1 || hi->size() != 1 || lo->first().lo > hi->first().hi)
+                return std::nullopt;
+            out.append(Range6 {lo->first().lo, hi->first().hi});
+            return out;
+        }
+        return std::nullopt;
+    }
+
     std::optional<QList<Range>> listValues(Field f, const QJsonArray &a, const QString &family,
                                            const QString &table, int depth)
     {
@@ -489,7 +607,8 @@ public:
     }
 
     // The field a match's left side reads, or Unknown (with its name in `what`).
-    static Field leftField(const QJsonObject &left, QList<quint32> *dep, bool *th, QString *what)
+    static Field leftField(const QJsonObject &left, QList<quint32> *dep, bool *th, QString *what,
+                           int *onlyFamily)
     {
         if (left.contains(QStringLiteral("meta"))) {
             const QString k = left.value(QStringLiteral("meta"))
@@ -528,9 +647,17 @@ public:
             const QString proto = p.value(QStringLiteral("protocol")).toString();
             const QString field = p.value(QStringLiteral("field")).toString();
             *what = proto + u' ' + field;
-            if (proto == QLatin1String("ip6") || proto == QLatin1String("icmpv6"))
-                return Field::Never;
+            if (proto == QLatin1String("ip6") || proto == QLatin1String("icmpv6")) {
+                *onlyFamily = 6;
+                if (proto == QLatin1String("ip6") && field == QLatin1String("saddr"))
+                    return Field::Saddr6;
+                if (proto == QLatin1String("ip6") && field == QLatin1String("daddr"))
+                    return Field::Daddr6;
+                // nexthdr is the next header, not always the transport protocol.
+                return Field::Unknown;
+            }
             if (proto == QLatin1String("ip")) {
+                *onlyFamily = 4;
                 if (field == QLatin1String("saddr"))
                     return Field::Saddr;
                 if (field == QLatin1String("daddr"))
@@ -562,7 +689,7 @@ public:
         const QJsonValue right = m.value(QStringLiteral("right"));
         QString what;
         c.field = leftValue.isObject()
-            ? leftField(leftValue.toObject(), &c.protoDep, &c.thDep, &what)
+            ? leftField(leftValue.toObject(), &c.protoDep, &c.thDep, &what, &c.onlyFamily)
             : Field::Unknown;
         c.text = shown(what, 40) + u' '
             + (op == QLatin1String("in") || op == QLatin1String("==") ? QString() : op + u' ')
@@ -605,6 +732,14 @@ public:
                     return unknown();
                 c.ctMask |= bits.value(w);
             }
+            c.negate = ne;
+            return c;
+        }
+        if (c.field == Field::Saddr6 || c.field == Field::Daddr6) {
+            const auto values = addressValues6(right, family, table);
+            if (!values || (!eq && !ne))
+                return unknown();
+            c.ranges6 = *values;
             c.negate = ne;
             return c;
         }
@@ -1105,6 +1240,9 @@ public:
 
 struct Packet
 {
+    int family = 4; // 4 or 6
+    U128 saddr6 = 0; // family 6
+    U128 daddr6 = 0;
     QString iif;
     quint32 proto = 0;
     quint32 sport = 0;
@@ -1122,8 +1260,21 @@ bool inRanges(const QList<Range> &ranges, quint32 v)
     return false;
 }
 
+bool inRanges6(const QList<Range6> &ranges, U128 v)
+{
+    for (const Range6 &r : ranges) {
+        if (v >= r.lo && v <= r.hi)
+            return true;
+    }
+    return false;
+}
+
 Tri evalCond(const Cond &c, const Packet &p)
 {
+    // Before anything, Unknown included: an ip6 match never holds for an IPv4 packet (and an
+    // ip match for an IPv6 one), whatever the operator.
+    if (c.onlyFamily != 0 && c.onlyFamily != p.family)
+        return Tri::False;
     bool hit = false;
     switch (c.field) {
     case Field::Unknown:
@@ -1150,7 +1301,13 @@ Tri evalCond(const Cond &c, const Packet &p)
         hit = inRanges(c.ranges, p.proto);
         break;
     case Field::NfProto:
-        hit = inRanges(c.ranges, 2);
+        hit = inRanges(c.ranges, p.family == 6 ? 10 : 2);
+        break;
+    case Field::Saddr6:
+        hit = inRanges6(c.ranges6, p.saddr6);
+        break;
+    case Field::Daddr6:
+        hit = inRanges6(c.ranges6, p.daddr6);
         break;
     case Field::Saddr:
         hit = inRanges(c.ranges, p.saddr);
@@ -1392,6 +1549,60 @@ QList<quint32> representatives(const QList<Chain> &chains, Field f, QList<Range>
     return reps;
 }
 
+// The same for IPv6 addresses: one address from each class no rule tells apart.
+QList<U128> representatives6(const QList<Chain> &chains, Field f, QList<Range6> *classes)
+{
+    // Cut points: where a range starts and just after it ends (hi + 1 wraps past the top).
+    std::vector<U128> cuts {0};
+    for (const Chain &c : chains)
+        for (const Rule &r : c.rules)
+            for (const Cond &k : r.conds) {
+                if (k.field != f)
+                    continue;
+                for (const Range6 &x : k.ranges6) {
+                    cuts.push_back(x.lo);
+                    if (x.hi != ~U128(0))
+                        cuts.push_back(x.hi + 1);
+                }
+            }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    QList<U128> reps;
+    for (size_t i = 0; i < cuts.size(); ++i) {
+        const U128 end = i + 1 < cuts.size() ? cuts[i + 1] - 1 : ~U128(0);
+        reps.append(cuts[i]);
+        classes->append(Range6 {cuts[i], end});
+    }
+    return reps;
+}
+
+QString rangesText6(const QList<Range6> &ranges)
+{
+    QStringList parts;
+    for (const Range6 &r : ranges) {
+        if (parts.size() >= 6) {
+            parts.append(QStringLiteral("…"));
+            break;
+        }
+        parts.append(r.lo == r.hi ? ip6Text(r.lo)
+                                  : QStringLiteral("%1-%2").arg(ip6Text(r.lo), ip6Text(r.hi)));
+    }
+    return parts.join(QStringLiteral(", "));
+}
+
+QList<Range6> merged6(QList<Range6> r)
+{
+    std::sort(r.begin(), r.end(), [](const Range6 &a, const Range6 &b) { return a.lo < b.lo; });
+    QList<Range6> out;
+    for (const Range6 &x : r) {
+        if (!out.isEmpty() && (out.last().hi == ~U128(0) || out.last().hi + 1 >= x.lo))
+            out.last().hi = qMax(out.last().hi, x.hi);
+        else
+            out.append(x);
+    }
+    return out;
+}
+
 QString rangesText(const QList<Range> &ranges, bool addresses)
 {
     QStringList parts;
@@ -1560,25 +1771,27 @@ QList<PacketFate> fatesOf(const std::optional<QByteArray> &untrustedNftJson,
     return out;
 }
 
-KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJson,
-                                const std::optional<QByteArray> &untrustedLegacySave)
+namespace {
+
+bool chainSeesFamily(const Chain &c, int family)
+{
+    if (c.family == QLatin1String("inet"))
+        return true;
+    if (family == 6)
+        return c.family == QLatin1String("ip6");
+    return c.family == QLatin1String("ip") || c.family == QLatin1String("iptables-legacy");
+}
+
+// The walk of every packet class of one family (4: IPv4, 6: IPv6) through the forward chains
+// that see that family.
+KillSwitchProof proveFamily(const QList<Chain> &chains, const QStringList &taint, int family)
 {
     KillSwitchProof proof;
-    QString fatal;
-    QStringList taint;
-    const QList<Chain> chains
-        = readChains(untrustedNftJson, untrustedLegacySave, &fatal, &proof.notes, &taint);
-    if (!fatal.isEmpty()) {
-        proof.why = fatal;
-        return proof;
-    }
     QList<int> forward;
     QStringList outputOnly;
     for (int i = 0; i < chains.size(); ++i) {
         const Chain &c = chains.at(i);
-        const bool ipv4 = c.family == QLatin1String("ip") || c.family == QLatin1String("inet")
-            || c.family == QLatin1String("iptables-legacy");
-        if (!c.base || !ipv4)
+        if (!c.base || !chainSeesFamily(c, family))
             continue;
         if (c.hook == QLatin1String("forward"))
             forward.append(i);
@@ -1603,13 +1816,23 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
     const QList<quint32> protos = representatives(chains, Field::L4Proto, &protoClasses);
     const QList<quint32> sports = representatives(chains, Field::Sport, &sportClasses);
     const QList<quint32> dports = representatives(chains, Field::Dport, &dportClasses);
-    const QList<quint32> saddrs = representatives(chains, Field::Saddr, &saddrClasses);
-    const QList<quint32> daddrs = representatives(chains, Field::Daddr, &daddrClasses);
+    QList<quint32> saddrs, daddrs;
+    QList<U128> saddrs6, daddrs6;
+    QList<Range6> saddrClasses6, daddrClasses6;
+    if (family == 6) {
+        saddrs6 = representatives6(chains, Field::Saddr6, &saddrClasses6);
+        daddrs6 = representatives6(chains, Field::Daddr6, &daddrClasses6);
+    } else {
+        saddrs = representatives(chains, Field::Saddr, &saddrClasses);
+        daddrs = representatives(chains, Field::Daddr, &daddrClasses);
+    }
+    const int saddrCount = family == 6 ? int(saddrs6.size()) : int(saddrs.size());
+    const int daddrCount = family == 6 ? int(daddrs6.size()) : int(daddrs.size());
     const QStringList iifs = clientInterfaces(chains);
     qint64 portProtos = 0;
     for (quint32 p : protos)
         portProtos += portBearing(p) ? 1 : 0;
-    const qint64 classes = qint64(iifs.size()) * saddrs.size() * daddrs.size()
+    const qint64 classes = qint64(iifs.size()) * saddrCount * daddrCount
         * (portProtos * sports.size() * dports.size() + (protos.size() - portProtos));
     qint64 totalRules = 1;
     for (const Chain &c : chains)
@@ -1642,15 +1865,21 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
             const bool ports = portBearing(protos.at(pi));
             const int ns = ports ? sports.size() : 1;
             const int nd = ports ? dports.size() : 1;
-            for (int si = 0; si < saddrs.size(); ++si)
-                for (int di = 0; di < daddrs.size(); ++di)
+            for (int si = 0; si < saddrCount; ++si)
+                for (int di = 0; di < daddrCount; ++di)
                     for (int sp = 0; sp < ns; ++sp)
                         for (int dp = 0; dp < nd; ++dp) {
                             Packet p;
+                            p.family = family;
                             p.iif = iif;
                             p.proto = protos.at(pi);
-                            p.saddr = saddrs.at(si);
-                            p.daddr = daddrs.at(di);
+                            if (family == 6) {
+                                p.saddr6 = saddrs6.at(si);
+                                p.daddr6 = daddrs6.at(di);
+                            } else {
+                                p.saddr = saddrs.at(si);
+                                p.daddr = daddrs.at(di);
+                            }
                             p.sport = ports ? sports.at(sp) : 0;
                             p.dport = ports ? dports.at(dp) : 0;
                             ++proof.packetClasses;
@@ -1703,9 +1932,11 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
     if (!leaks.isEmpty()) {
         proof.outcome = KillSwitchProof::Outcome::Leaks;
         if (forward.isEmpty())
-            proof.acceptedBy = QStringLiteral(
-                "no chain is hooked at forward in an ip or inet table: the kernel forwards "
-                "everything");
+            proof.acceptedBy = family == 6
+                ? QStringLiteral("no chain is hooked at forward in an ip6 or inet table: the "
+                                 "kernel forwards every IPv6 packet")
+                : QStringLiteral("no chain is hooked at forward in an ip or inet table: the "
+                                 "kernel forwards everything");
         else
             proof.acceptedBy = ev.describe(firstAccept);
         // What leaks, by protocol class; a class leaks fully when every packet of it does.
@@ -1721,7 +1952,7 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
         }
         auto full = [&](int pi) {
             const qint64 n = portBearing(protos.at(pi)) ? qint64(sports.size()) * dports.size() : 1;
-            return byProto.value(pi).size() == n * daddrs.size() * leakPairs.size();
+            return byProto.value(pi).size() == n * daddrCount * leakPairs.size();
         };
         static const QSet<quint32> named {1, 6, 17, 33, 132, 136};
         bool allFull = true;
@@ -1750,6 +1981,7 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
                     : QStringLiteral("ip protocols %1-%2").arg(pr.lo).arg(pr.hi);
                 const bool ports = portBearing(protos.at(it.key()));
                 QList<Range> dp, da;
+                QList<Range6> da6;
                 QSet<int> dpSeen, daSeen;
                 for (const Leak &l : it.value()) {
                     if (ports && !dpSeen.contains(l.dport)) {
@@ -1758,7 +1990,10 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
                     }
                     if (!daSeen.contains(l.daddr)) {
                         daSeen.insert(l.daddr);
-                        da.append(daddrClasses.at(l.daddr));
+                        if (family == 6)
+                            da6.append(daddrClasses6.at(l.daddr));
+                        else
+                            da.append(daddrClasses.at(l.daddr));
                     }
                 }
                 if (ports) {
@@ -1767,8 +2002,9 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
                     else
                         what += QStringLiteral(" to ports %1").arg(rangesText(merged(dp), false));
                 }
-                if (daSeen.size() != daddrs.size())
-                    what += QStringLiteral(" to %1").arg(rangesText(merged(da), true));
+                if (daSeen.size() != daddrCount)
+                    what += QStringLiteral(" to %1").arg(
+                        family == 6 ? rangesText6(merged6(da6)) : rangesText(merged(da), true));
                 parts.append(what);
                 if (parts.size() >= 8) {
                     parts.append(QStringLiteral("…"));
@@ -1776,11 +2012,17 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
                 }
             }
         }
-        if (leakSaddrs.size() != saddrs.size()) {
+        if (leakSaddrs.size() != saddrCount) {
             QList<Range> from;
-            for (int si : std::as_const(leakSaddrs))
-                from.append(saddrClasses.at(si));
-            parts.append(QStringLiteral("from %1").arg(rangesText(merged(from), true)));
+            QList<Range6> from6;
+            for (int si : std::as_const(leakSaddrs)) {
+                if (family == 6)
+                    from6.append(saddrClasses6.at(si));
+                else
+                    from.append(saddrClasses.at(si));
+            }
+            parts.append(QStringLiteral("from %1").arg(
+                family == 6 ? rangesText6(merged6(from6)) : rangesText(merged(from), true)));
         }
         if (leakIifs.size() != iifs.size()) {
             QStringList on;
@@ -1821,6 +2063,67 @@ KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJso
         by.append(ev.describe(rule));
     }
     proof.decidedBy = by.join(QStringLiteral("; "));
+    return proof;
+}
+
+} // namespace
+
+KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJson,
+                                const std::optional<QByteArray> &untrustedLegacySave,
+                                bool ipv6ForClients)
+{
+    KillSwitchProof proof;
+    QString fatal;
+    QStringList taint;
+    QStringList readNotes;
+    const QList<Chain> chains
+        = readChains(untrustedNftJson, untrustedLegacySave, &fatal, &readNotes, &taint);
+    if (!fatal.isEmpty()) {
+        proof.why = fatal;
+        proof.notes = readNotes;
+        return proof;
+    }
+    KillSwitchProof v4 = proveFamily(chains, taint, 4);
+    v4.notes = readNotes + v4.notes;
+    if (!ipv6ForClients)
+        return v4;
+
+    // IPv6 is on for the clients: IPv6 packets take the ip6 and inet chains, and a kill switch
+    // must drop them too. The worse of the two families is the verdict, in words naming IPv6.
+    const KillSwitchProof v6 = proveFamily(chains, taint, 6);
+    using Outcome = KillSwitchProof::Outcome;
+    proof.notes = v4.notes;
+    for (const QString &n : v6.notes)
+        proof.notes.append(QStringLiteral("IPv6: ") + n);
+    proof.packetClasses = v4.packetClasses + v6.packetClasses;
+    if (v4.outcome == Outcome::Leaks || v6.outcome == Outcome::Leaks) {
+        proof.outcome = Outcome::Leaks;
+        QStringList leaks, by;
+        if (v4.outcome == Outcome::Leaks) {
+            leaks.append(QStringLiteral("IPv4: ") + v4.leaks);
+            by.append(QStringLiteral("IPv4 by ") + v4.acceptedBy);
+        }
+        if (v6.outcome == Outcome::Leaks) {
+            leaks.append(QStringLiteral("IPv6: ") + v6.leaks);
+            by.append(QStringLiteral("IPv6 by ") + v6.acceptedBy);
+        }
+        proof.leaks = leaks.join(QStringLiteral("; "));
+        proof.acceptedBy = by.join(QStringLiteral("; "));
+        if (v4.outcome == Outcome::Proven)
+            proof.notes.prepend(QStringLiteral(
+                "IPv6 is on for this qube's clients and the kill switch drops IPv4 only: "
+                "their IPv6 traffic leaves by the uplink"));
+        return proof;
+    }
+    if (v4.outcome == Outcome::CannotProve || v6.outcome == Outcome::CannotProve) {
+        proof.outcome = Outcome::CannotProve;
+        proof.why = v4.outcome == Outcome::CannotProve
+            ? v4.why
+            : QStringLiteral("for IPv6 (on for this qube's clients), %1").arg(v6.why);
+        return proof;
+    }
+    proof.outcome = Outcome::Proven;
+    proof.decidedBy = QStringLiteral("IPv4: %1; IPv6: %2").arg(v4.decidedBy, v6.decidedBy);
     return proof;
 }
 

@@ -4,7 +4,8 @@
 // its protocol, ports and addresses? Reads `nft -j list ruleset` (libnftables JSON) and, where
 // present, `iptables-legacy-save`, both untrusted, and walks every base chain at the forward hook
 // with a finite set of packets that stands for all packets (one per class of packets no rule
-// tells apart). Only the IPv4 (ip, inet) families are judged; ip6 tables are left alone.
+// tells apart). IPv4 packets walk the ip, inet and iptables-legacy chains; when IPv6 is on for
+// the clients, IPv6 packets walk the ip6 and inet chains too (ip6tables-legacy is not read).
 
 #include <QByteArray>
 #include <QList>
@@ -35,9 +36,12 @@ constexpr qsizetype kMaxRulesetJsonBytes = 1 << 20;
 constexpr qsizetype kMaxLegacySaveBytes = 256 << 10;
 
 // nftJson: the output of `nft -j list ruleset` (nullopt when nft is not there);
-// legacySave: the output of `iptables-legacy-save` (nullopt when absent or empty).
+// legacySave: the output of `iptables-legacy-save` (nullopt when absent or empty);
+// ipv6ForClients: Qubes gives the VPN qube's clients IPv6 (the `ipv6` feature on its chain), so
+// IPv6 packets must be dropped too. Without it the verdict is the IPv4 one, as it always was.
 KillSwitchProof proveKillSwitch(const std::optional<QByteArray> &untrustedNftJson,
-                                const std::optional<QByteArray> &untrustedLegacySave);
+                                const std::optional<QByteArray> &untrustedLegacySave,
+                                bool ipv6ForClients = false);
 
 // One packet from a client out of the uplink (eth0, group 1, ct state new), for the
 // differential test that sends real packets through a ruleset.

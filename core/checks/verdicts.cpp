@@ -474,7 +474,7 @@ static QString routingNote()
         "is gone) does not show in a ruleset; only the drill can show it.");
 }
 
-Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
+Verdict judgeKillSwitchStatic(const ProbeEvidence &e, bool ipv6ForClients)
 {
     const QString expected = QStringLiteral("every new packet from a client to the uplink dropped");
     if (e.rulesetTool.isEmpty() || !e.rulesetDone)
@@ -513,7 +513,7 @@ Verdict judgeKillSwitchStatic(const ProbeEvidence &e)
                          expected);
         legacy = legacy ? *legacy + '\n' + e.legacySave : e.legacySave;
     }
-    const KillSwitchProof proof = proveKillSwitch(nft, legacy);
+    const KillSwitchProof proof = proveKillSwitch(nft, legacy, ipv6ForClients);
     const QString notes = proof.notes.isEmpty()
         ? QString()
         : QStringLiteral(" Note: %1.").arg(proof.notes.join(QStringLiteral("; ")));

@@ -103,7 +103,9 @@ struct IsolationTarget
 Verdict judgeIsolation(const ProbeEvidence &evidence, const QList<IsolationTarget> &targets,
                        const QList<int> &ports, const QString &qube);
 
-Verdict judgeKillSwitchStatic(const ProbeEvidence &evidence);
+// ipv6ForClients: Qubes gives the VPN qube's clients IPv6 (its gateway6, the `ipv6` feature on
+// its chain); then a kill switch must drop their IPv6 packets too (rulesetproof.h).
+Verdict judgeKillSwitchStatic(const ProbeEvidence &evidence, bool ipv6ForClients = false);
 
 struct DrillEvidence
 {

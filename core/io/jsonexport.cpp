@@ -82,11 +82,30 @@ QByteArray exportJson(const Snapshot &snapshot)
         o.insert(QStringLiteral("ip"), orNull(q.ip));
         o.insert(QStringLiteral("gateway"), orNull(q.gateway));
         o.insert(QStringLiteral("visible_ip"), orNull(q.visibleIp));
+        o.insert(QStringLiteral("ip6"), orNull(q.ip6));
+        o.insert(QStringLiteral("gateway6"), orNull(q.gateway6));
+        o.insert(QStringLiteral("visible_ip6"), orNull(q.visibleIp6));
+        {
+            // Whether IPv6 is on for the qube, and the `ipv6` feature that says so (null when
+            // no feature was read on its netvm chain).
+            bool on = false;
+            const Qube *source = snapshot.ipv6FeatureSource(name, &on);
+            o.insert(QStringLiteral("ipv6"), q.hasIpv6() || (source && on));
+            QJsonObject feature;
+            if (source) {
+                feature.insert(QStringLiteral("set_on"), source->name.toString());
+                feature.insert(QStringLiteral("on"), on);
+            }
+            o.insert(QStringLiteral("ipv6_feature"),
+                     source ? QJsonValue(feature) : QJsonValue(QJsonValue::Null));
+        }
         o.insert(QStringLiteral("tags"), textArray(q.tags));
         o.insert(QStringLiteral("egress"), textArray(chain));
         o.insert(QStringLiteral("expected_egress"),
                  intendedEgress(snapshot, topology, name).toString());
         o.insert(QStringLiteral("external_ip"), orNull(colouring.qubeExitIp.value(name)));
+        o.insert(QStringLiteral("external_ip6"), orNull(colouring.qubeExitIp6.value(name)));
+        o.insert(QStringLiteral("ipv6_leak"), colouring.familyLeaks.contains(name));
         QJsonArray checks;
         for (CheckKind kind : allCheckKinds()) {
             const CheckResult *r = checkIndex.latest(name, kind);
@@ -98,6 +117,8 @@ QByteArray exportJson(const Snapshot &snapshot)
             c.insert(QStringLiteral("observed"), text(r->observed));
             c.insert(QStringLiteral("expected"), text(r->expected));
             c.insert(QStringLiteral("reason"), text(r->reason));
+            if (!r->externalIp6.isEmpty())
+                c.insert(QStringLiteral("external_ip6"), r->externalIp6);
             c.insert(QStringLiteral("at"), orNull(isoTime(r->finished)));
             c.insert(QStringLiteral("stale"), r->pathAtRun != chain);
             checks.append(c);
@@ -113,6 +134,7 @@ QByteArray exportJson(const Snapshot &snapshot)
         o.insert(QStringLiteral("from"), l.from);
         o.insert(QStringLiteral("to"), l.to);
         o.insert(QStringLiteral("external_ip"), orNull(l.externalIp));
+        o.insert(QStringLiteral("external_ip6"), orNull(l.externalIp6));
         o.insert(QStringLiteral("colour"), text(l.colour));
         o.insert(QStringLiteral("verified"), l.verified);
         o.insert(QStringLiteral("failed"), l.failed);

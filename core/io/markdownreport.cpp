@@ -235,7 +235,21 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
     md += u'\n';
 
     md += QStringLiteral("## Network flow and egress IP mapping\n\n");
-    md += QStringLiteral("| Qube | Internal IP | NetVM | External IP |\n|---|---|---|---|\n");
+    // The IPv6 columns only where some qube has IPv6: a report of an IPv4-only system is as it
+    // always was.
+    const bool ipv6 = snapshot.anyIpv6();
+    md += ipv6
+        ? QStringLiteral("| Qube | Internal IP | Internal IPv6 | NetVM | External IP | External "
+                         "IPv6 |\n|---|---|---|---|---|---|\n")
+        : QStringLiteral("| Qube | Internal IP | NetVM | External IP |\n|---|---|---|---|\n");
+    const auto externalCell = [&](const QString &ip, const QString &kind) {
+        if (ip.isEmpty())
+            return dash() + QStringLiteral(" (not verified)");
+        QString cell = markdownInline(ip);
+        if (!kind.isEmpty() && kind != QLatin1String("unknown"))
+            cell += QStringLiteral(" (%1)").arg(markdownInline(kind));
+        return cell;
+    };
     for (const QString &name : std::as_const(order)) {
         const Qube *q = snapshot.find(name);
         if (!q || q->isAdmin() || (q->isTemplate() && !options.includeTemplates))
@@ -243,17 +257,26 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         if (!q->netvm && !q->providesNetwork)
             continue;
         const QString ip = colouring.qubeExitIp.value(name);
-        QString external = dash() + QStringLiteral(" (not verified)");
-        if (!ip.isEmpty()) {
-            external = markdownInline(ip);
-            const QString kind = kindOfIp.value(ip);
-            if (!kind.isEmpty() && kind != QLatin1String("unknown"))
-                external += QStringLiteral(" (%1)").arg(markdownInline(kind));
+        const QString external = externalCell(ip, kindOfIp.value(ip));
+        const QString internal = q->ip.isEmpty() ? dash() : markdownInline(q->ip);
+        const QString netvm
+            = q->netvm ? markdownInline(q->netvm->toString()) : QStringLiteral("(uplink)");
+        if (!ipv6) {
+            md += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
+                      .arg(markdownInline(name), internal, netvm, external);
+            continue;
         }
-        md += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
-                  .arg(markdownInline(name), q->ip.isEmpty() ? dash() : markdownInline(q->ip),
-                       q->netvm ? markdownInline(q->netvm->toString()) : QStringLiteral("(uplink)"),
-                       external);
+        const QString ip6 = colouring.qubeExitIp6.value(name);
+        const ExitInfo *exit6 = colouring.exitOf(ip6);
+        QString external6 = q->hasIpv6() || !ip6.isEmpty()
+            ? externalCell(ip6, exit6 ? exit6->kind : QString())
+            : QStringLiteral("(IPv6 off)");
+        if (colouring.familyLeaks.contains(name))
+            external6 += QStringLiteral(" ❌ leaves outside the IPv4 path");
+        md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 | %6 |\n")
+                  .arg(markdownInline(name), internal,
+                       q->ip6.isEmpty() ? dash() : markdownInline(q->ip6), netvm, external,
+                       external6);
     }
     md += u'\n';
 

@@ -192,6 +192,39 @@ struct Reader
         return true;
     }
 
+    bool ip6(const YAML::Node &parent, const char *key, QString *out)
+    {
+        QString text;
+        if (!string(parent, key, &text))
+            return false;
+        if (text.isEmpty()) {
+            out->clear();
+            return true;
+        }
+        auto valid = validIpv6(text);
+        if (!valid)
+            return fail(
+                parent[key],
+                QStringLiteral("\"%1\" is not an IPv6 address").arg(QString::fromLatin1(key)));
+        *out = *valid;
+        return true;
+    }
+
+    // Absent or null: not known (nullopt).
+    bool optionalBoolean(const YAML::Node &parent, const char *key, std::optional<bool> *out)
+    {
+        const YAML::Node node = parent[key];
+        if (!node || node.IsNull()) {
+            out->reset();
+            return true;
+        }
+        bool value = false;
+        if (!boolean(parent, key, &value))
+            return false;
+        *out = value;
+        return true;
+    }
+
     bool boolean(const YAML::Node &parent, const char *key, bool *out)
     {
         const YAML::Node node = parent[key];
@@ -292,6 +325,15 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
         emitString(out, "visible_ip", q.visibleIp);
         emitString(out, "gateway", q.gateway);
         emitString(out, "visible_gateway", q.visibleGateway);
+        // IPv6 only where there is some: a snapshot without IPv6 reads as it always did.
+        if (!q.ip6.isEmpty())
+            emitString(out, "ip6", q.ip6);
+        if (!q.visibleIp6.isEmpty())
+            emitString(out, "visible_ip6", q.visibleIp6);
+        if (!q.gateway6.isEmpty())
+            emitString(out, "gateway6", q.gateway6);
+        if (q.ipv6Feature)
+            out << YAML::Key << "ipv6_feature" << YAML::Value << *q.ipv6Feature;
         emitStringList(out, QStringLiteral("tags"), q.tags);
         // Only when set: what tells a renamed Whonix gateway apart (older files lack it).
         if (q.whonixGwFeature)
@@ -327,6 +369,8 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
         emitString(out, "expected", r.expected);
         emitString(out, "reason", r.reason);
         emitString(out, "external_ip", r.externalIp);
+        if (!r.externalIp6.isEmpty())
+            emitString(out, "external_ip6", r.externalIp6);
         emitString(out, "command", r.command);
         out << YAML::Key << "exit_code" << YAML::Value << r.exitCode;
         emitString(out, "output", r.output);
@@ -409,17 +453,24 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
             Qube q;
             std::optional<QubeName> name;
             if (!r.map(node, "a qube")
-                || !r.checkKeys(node, { "name", "class", "state", "label", "template", "netvm",
-                                        "default_dispvm", "provides_network", "ip", "visible_ip",
-                                        "gateway", "visible_gateway", "tags",
-                                        "template_whonix_gw" })
+                || !r.checkKeys(node,
+                                {"name", "class", "state", "label", "template", "netvm",
+                                 "default_dispvm", "provides_network", "ip", "visible_ip",
+                                 "gateway", "visible_gateway", "ip6", "visible_ip6", "gateway6",
+                                 "ipv6_feature", "tags", "template_whonix_gw"})
                 || !r.name(node, "name", &name, true) || !r.token(node, "class", &q.klass, true)
-                || !r.token(node, "state", &q.state, true) || !r.token(node, "label", &q.label, false)
-                || !r.name(node, "template", &q.templ) || !r.name(node, "netvm", &q.netvm)
+                || !r.token(node, "state", &q.state, true)
+                || !r.token(node, "label", &q.label, false) || !r.name(node, "template", &q.templ)
+                || !r.name(node, "netvm", &q.netvm)
                 || !r.name(node, "default_dispvm", &q.defaultDispvm)
-                || !r.boolean(node, "provides_network", &q.providesNetwork) || !r.ip(node, "ip", &q.ip)
-                || !r.ip(node, "visible_ip", &q.visibleIp) || !r.ip(node, "gateway", &q.gateway)
-                || !r.ip(node, "visible_gateway", &q.visibleGateway) || !r.stringList(node, "tags", &q.tags)
+                || !r.boolean(node, "provides_network", &q.providesNetwork)
+                || !r.ip(node, "ip", &q.ip) || !r.ip(node, "visible_ip", &q.visibleIp)
+                || !r.ip(node, "gateway", &q.gateway)
+                || !r.ip(node, "visible_gateway", &q.visibleGateway) || !r.ip6(node, "ip6", &q.ip6)
+                || !r.ip6(node, "visible_ip6", &q.visibleIp6)
+                || !r.ip6(node, "gateway6", &q.gateway6)
+                || !r.optionalBoolean(node, "ipv6_feature", &q.ipv6Feature)
+                || !r.stringList(node, "tags", &q.tags)
                 || !r.boolean(node, "template_whonix_gw", &q.whonixGwFeature))
                 return failed();
             q.name = *name;
@@ -516,15 +567,21 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                 std::optional<QubeName> qube;
                 QString kind, status;
                 if (!r.map(node, "a check result")
-                    || !r.checkKeys(node, { "qube", "check", "status", "observed", "expected", "reason",
-                                            "external_ip", "command", "exit_code", "output", "started",
-                                            "finished", "path" })
+                    || !r.checkKeys(node,
+                                    {"qube", "check", "status", "observed", "expected", "reason",
+                                     "external_ip", "external_ip6", "command", "exit_code",
+                                     "output", "started", "finished", "path"})
                     || !r.name(node, "qube", &qube, true) || !r.token(node, "check", &kind, true)
-                    || !r.token(node, "status", &status, true) || !r.string(node, "observed", &c.observed)
-                    || !r.string(node, "expected", &c.expected) || !r.string(node, "reason", &c.reason)
-                    || !r.ip(node, "external_ip", &c.externalIp) || !r.string(node, "command", &c.command)
-                    || !r.integer(node, "exit_code", &c.exitCode, -1) || !r.string(node, "output", &c.output)
-                    || !r.date(node, "started", &c.started) || !r.date(node, "finished", &c.finished)
+                    || !r.token(node, "status", &status, true)
+                    || !r.string(node, "observed", &c.observed)
+                    || !r.string(node, "expected", &c.expected)
+                    || !r.string(node, "reason", &c.reason)
+                    || !r.ip(node, "external_ip", &c.externalIp)
+                    || !r.ip6(node, "external_ip6", &c.externalIp6)
+                    || !r.string(node, "command", &c.command)
+                    || !r.integer(node, "exit_code", &c.exitCode, -1)
+                    || !r.string(node, "output", &c.output) || !r.date(node, "started", &c.started)
+                    || !r.date(node, "finished", &c.finished)
                     || !r.stringList(node, "path", &c.pathAtRun))
                     return failed();
                 c.qube = *qube;

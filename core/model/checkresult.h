@@ -29,6 +29,9 @@ struct CheckResult
     QString expected; // what the expectations asked for ("vpn", "clearnet", "tor", "no reach")
     QString reason; // plain words: why it passed, failed or could not be checked
     QString externalIp; // the verified exit IP, when this check established one
+    // The verified IPv6 exit, when this check established one (a qube can leave by IPv4 and
+    // IPv6 through different paths: a VPN that tunnels only IPv4).
+    QString externalIp6;
     QString command; // what was run, for the evidence (display only, never executed)
     int exitCode = -1;
     QString output; // capped raw output, control characters removed

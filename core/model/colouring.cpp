@@ -6,6 +6,7 @@
 #include "snapshot.h"
 #include "topology.h"
 
+#include <QHostAddress>
 #include <QSet>
 
 namespace netmap {
@@ -48,7 +49,42 @@ QString paletteColour(const QString &kind, int n)
     return QString::fromLatin1(palette[n % 4]);
 }
 
+bool isLeakPair(const QString &kind4, const QString &kind6)
+{
+    // Different kinds, one of them the clearnet: one family bypasses the VPN or Tor. Two
+    // different anonymous kinds (or an unknown one) are not called a leak here.
+    const bool clear4 = kind4 == QLatin1String("clearnet");
+    const bool clear6 = kind6 == QLatin1String("clearnet");
+    const auto anonymous
+        = [](const QString &k) { return k == QLatin1String("vpn") || k == QLatin1String("tor"); };
+    return (clear4 && anonymous(kind6)) || (clear6 && anonymous(kind4));
+}
+
 } // namespace
+
+QString exitKey(const QString &ip)
+{
+    if (!ip.contains(u':'))
+        return ip;
+    const QHostAddress address(ip);
+    if (address.protocol() != QAbstractSocket::IPv6Protocol)
+        return ip;
+    Q_IPV6ADDR bytes = address.toIPv6Address();
+    for (int i = 8; i < 16; ++i)
+        bytes[i] = 0;
+    return QHostAddress(bytes).toString() + QStringLiteral("/64");
+}
+
+const ExitInfo *Colouring::exitOf(const QString &ip) const
+{
+    if (ip.isEmpty())
+        return nullptr;
+    const QString key = exitKey(ip);
+    for (const ExitInfo &exit : exits)
+        if (exit.ip == key)
+            return &exit;
+    return nullptr;
+}
 
 QString Colouring::unverifiedColour()
 {
@@ -74,6 +110,7 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
         const QStringList chain = topology.egressChain(name);
         // The exit is the newest result that established one, if it still fits the path.
         const CheckResult *exitResult = nullptr;
+        const CheckResult *exitResult6 = nullptr;
         bool torPassed = false;
         bool errorFirst = false; // the newest exit evidence could not be completed
         for (const CheckResult *it : checks.resultsOf(name)) {
@@ -89,6 +126,8 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
                 errorFirst = true;
             if (!exitResult && !errorFirst && !it->externalIp.isEmpty())
                 exitResult = it;
+            if (!exitResult6 && !errorFirst && !it->externalIp6.isEmpty())
+                exitResult6 = it;
             if (it->check == CheckKind::Tor && it->status == CheckStatus::Pass)
                 torPassed = true;
         }
@@ -99,13 +138,24 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
             if (r && r->pathAtRun == chain && r->status == CheckStatus::Fail && isLeakCheck(kind))
                 failedQubes.insert(name);
         }
-        if (!exitResult)
+        if (!exitResult && !exitResult6)
             continue;
-        const QString ip = exitResult->externalIp;
-        colouring.qubeExitIp.insert(name, ip);
-        qubesByIp[ip] << name;
         const Expectation expected = intendedEgress(snapshot, topology, name);
-        kindsByIp[ip].insert(torPassed ? QStringLiteral("tor") : expected.kindId());
+        const QString kind = torPassed ? QStringLiteral("tor") : expected.kindId();
+        if (exitResult) {
+            const QString ip = exitResult->externalIp;
+            colouring.qubeExitIp.insert(name, ip);
+            qubesByIp[ip] << name;
+            kindsByIp[ip].insert(kind);
+        }
+        if (exitResult6) {
+            // IPv6 exits are one exit per /64: privacy addresses rotate inside it.
+            const QString ip6 = exitResult6->externalIp6;
+            colouring.qubeExitIp6.insert(name, ip6);
+            qubesByIp[exitKey(ip6)] << name;
+            // Tor carries no IPv6 exit of its own here: the IPv6 exit takes the path's kind.
+            kindsByIp[exitKey(ip6)].insert(expected.kindId());
+        }
     }
 
     for (auto it = qubesByIp.cbegin(); it != qubesByIp.cend(); ++it) {
@@ -125,6 +175,12 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
                      [](const ExitInfo &a, const ExitInfo &b) {
                          if (kindRank(a.kind) != kindRank(b.kind))
                              return kindRank(a.kind) < kindRank(b.kind);
+                         // IPv6 exits after the IPv4 ones of their kind: the IPv4 exits (which
+                         // colour the links) keep the colours they have without IPv6.
+                         const bool a6 = a.ip.contains(u':');
+                         const bool b6 = b.ip.contains(u':');
+                         if (a6 != b6)
+                             return b6;
                          return a.ip < b.ip;
                      });
     QMap<QString, int> usedPerKind;
@@ -132,6 +188,21 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
     for (ExitInfo &exit : colouring.exits) {
         exit.colour = paletteColour(exit.kind, usedPerKind[exit.kind]++);
         colourByIp.insert(exit.ip, exit.colour);
+    }
+
+    // A qube that leaves by IPv4 one way and by IPv6 another (a VPN that tunnels only IPv4):
+    // its path is a leak, whatever each exit alone would say.
+    QMap<QString, QString> kindOfExit;
+    for (const ExitInfo &exit : std::as_const(colouring.exits))
+        kindOfExit.insert(exit.ip, exit.kind);
+    for (auto it = colouring.qubeExitIp6.cbegin(); it != colouring.qubeExitIp6.cend(); ++it) {
+        const QString ip4 = colouring.qubeExitIp.value(it.key());
+        if (ip4.isEmpty())
+            continue;
+        if (isLeakPair(kindOfExit.value(ip4), kindOfExit.value(exitKey(it.value())))) {
+            colouring.familyLeaks << it.key();
+            failedQubes.insert(it.key());
+        }
     }
 
     for (int i = 0; i < topology.size(); ++i) {
@@ -143,8 +214,10 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
         link.to = topology.nameAt(parent);
         link.externalIp = colouring.qubeExitIp.value(link.from);
         link.verified = !link.externalIp.isEmpty();
-        link.colour = link.verified ? colourByIp.value(link.externalIp)
-                                    : Colouring::unverifiedColour();
+        link.colour
+            = link.verified ? colourByIp.value(link.externalIp) : Colouring::unverifiedColour();
+        link.externalIp6 = colouring.qubeExitIp6.value(link.from);
+        link.familyLeak = colouring.familyLeaks.contains(link.from);
         link.failed = failedQubes.contains(link.from);
         link.stale = !link.verified && staleQubes.contains(link.from);
         colouring.links.insert(link.from, link);

@@ -57,6 +57,25 @@ std::optional<QString> validIpAddress(QStringView untrusted)
     return address.toString();
 }
 
+std::optional<QString> validIpv6(QStringView untrusted)
+{
+    // At most 8 groups of 4 digits and 7 colons (39); "::" and the hexadecimal digits only.
+    if (untrusted.size() < 2 || untrusted.size() > 39)
+        return std::nullopt;
+    for (QChar c : untrusted) {
+        const bool hex = (c >= QLatin1Char('0') && c <= QLatin1Char('9'))
+            || (c >= QLatin1Char('a') && c <= QLatin1Char('f'))
+            || (c >= QLatin1Char('A') && c <= QLatin1Char('F'));
+        if (!hex && c != QLatin1Char(':'))
+            return std::nullopt;
+    }
+    QHostAddress address;
+    if (!address.setAddress(untrusted.toString())
+        || address.protocol() != QAbstractSocket::IPv6Protocol)
+        return std::nullopt;
+    return address.toString();
+}
+
 std::optional<QString> validDnsName(QStringView untrusted)
 {
     QStringView name = untrusted;

@@ -25,7 +25,16 @@ struct Qube
     QString visibleIp;
     QString gateway;
     QString visibleGateway;
+    // IPv6 (Qubes' `ip6`, `visible_ip6`, `gateway6`): a validated IPv6 address or empty. Qubes
+    // gives them only when the `ipv6` feature is on along the qube's netvm chain.
+    QString ip6;
+    QString visibleIp6;
+    QString gateway6;
     QStringList tags; // each a validated tag
+    // The `ipv6` feature as set on this qube itself, where a snapshot file records it (the live
+    // source does not ask for it: gateway6 says the same for a provider); nullopt when not set or
+    // not known. Qubes takes any non-empty value as on.
+    std::optional<bool> ipv6Feature;
     // Its template (a standalone: itself) has the `whonix-gw` feature (read for network
     // providers only; not kept in snapshot files).
     bool whonixGwFeature = false;
@@ -36,6 +45,8 @@ struct Qube
     bool isDisposable() const { return klass == QLatin1String("DispVM"); }
     bool isAdmin() const { return klass == QLatin1String("AdminVM"); }
     bool isStandalone() const { return klass == QLatin1String("StandaloneVM"); }
+    // Qubes gave this qube an IPv6 address (or, for a network provider, an IPv6 gateway).
+    bool hasIpv6() const { return !ip6.isEmpty() || !gateway6.isEmpty(); }
     bool hasTag(QStringView tag) const { return tags.contains(tag.toString()); }
     // A network provider whose template (or, for a standalone, its name) says it is a Whonix
     // gateway, by name or by the template's `whonix-gw` feature.

@@ -46,6 +46,27 @@ const CheckResult *Snapshot::latest(QStringView qube, CheckKind kind) const
     return nullptr;
 }
 
+const Qube *Snapshot::ipv6FeatureSource(QStringView qube, bool *on) const
+{
+    const Qube *q = find(qube);
+    // Bounded by the number of qubes: a netvm loop in bad input ends the walk.
+    for (size_t hops = 0; q && hops <= qubes.size(); ++hops) {
+        if (q->ipv6Feature) {
+            if (on)
+                *on = *q->ipv6Feature;
+            return q;
+        }
+        q = q->netvm ? find(q->netvm->toString()) : nullptr;
+    }
+    return nullptr;
+}
+
+bool Snapshot::anyIpv6() const
+{
+    return std::any_of(qubes.begin(), qubes.end(),
+                       [](const Qube &q) { return q.hasIpv6() || q.ipv6Feature.value_or(false); });
+}
+
 void Snapshot::stamp()
 {
     QDateTime now = QDateTime::currentDateTimeUtc();

@@ -71,6 +71,12 @@ struct Snapshot
     int indexOf(QStringView name) const;
     // The newest result of this check for this qube, or nullptr.
     const CheckResult *latest(QStringView qube, CheckKind kind) const;
+    // Where the `ipv6` feature that governs this qube is set: the first qube on its netvm chain
+    // (itself first) whose feature was read, as Qubes' check_with_netvm looks it up. nullptr
+    // when none was read; *on then says nothing.
+    const Qube *ipv6FeatureSource(QStringView qube, bool *on = nullptr) const;
+    // True when some qube has IPv6 (an address, a gateway, or the feature on).
+    bool anyIpv6() const;
     // Sets generated to now (UTC, whole seconds).
     void stamp();
 

@@ -263,6 +263,9 @@ void LiveSource::collect()
     }
     // A renamed Whonix gateway: its template's `whonix-gw` feature says what it is. Asked only
     // for the templates of network providers not already known by name, one call per template.
+    // The `ipv6` feature is not asked: a provider's gateway6 (in the qvm-ls output) is set
+    // exactly when the feature is on along its netvm chain (qubes/vm/mix/net.py gateway6), and
+    // one more process per provider made every refresh slower.
     QStringList templates;
     for (const Qube &q : snapshot.value().qubes) {
         if (!q.providesNetwork || q.looksLikeWhonixGateway())

@@ -127,6 +127,9 @@ enum class Field {
     VisibleGateway,
     Tags,
     IsPreload,
+    Ip6,
+    VisibleIp6,
+    Gateway6,
     Ignored
 };
 
@@ -147,6 +150,9 @@ Field fieldFromName(const QString &name)
         {QStringLiteral("visible_gateway"), Field::VisibleGateway},
         {QStringLiteral("tags"), Field::Tags},
         {QStringLiteral("is_preload"), Field::IsPreload},
+        {QStringLiteral("ip6"), Field::Ip6},
+        {QStringLiteral("visible_ip6"), Field::VisibleIp6},
+        {QStringLiteral("gateway6"), Field::Gateway6},
     };
     return fields.value(name.toLower(), Field::Ignored);
 }
@@ -175,6 +181,19 @@ std::optional<QString> applyCell(Qube &qube, Field field, const QString &fieldNa
         const auto ip = validIpAddress(latin(untrustedCell));
         if (!ip)
             return QStringLiteral("bad %1 %2: not an IP address")
+                .arg(fieldName, snippet(untrustedCell));
+        target = *ip;
+        return std::nullopt;
+    };
+    // Qubes' ip6 properties are IPv6Address: anything else (IPv4, a zone id) is not its output.
+    const auto address6 = [&](QString &target) -> std::optional<QString> {
+        if (isNoValue(untrustedCell)) {
+            target.clear();
+            return std::nullopt;
+        }
+        const auto ip = validIpv6(latin(untrustedCell));
+        if (!ip)
+            return QStringLiteral("bad %1 %2: not an IPv6 address")
                 .arg(fieldName, snippet(untrustedCell));
         target = *ip;
         return std::nullopt;
@@ -233,6 +252,12 @@ std::optional<QString> applyCell(Qube &qube, Field field, const QString &fieldNa
         return address(qube.gateway);
     case Field::VisibleGateway:
         return address(qube.visibleGateway);
+    case Field::Ip6:
+        return address6(qube.ip6);
+    case Field::VisibleIp6:
+        return address6(qube.visibleIp6);
+    case Field::Gateway6:
+        return address6(qube.gateway6);
     case Field::Tags: {
         // Tags have no length limit in Qubes: a long or unusual tag never drops the qube. What
         // does not fit the caps, or is not a tag Qubes would accept, is left out and noted.
@@ -438,7 +463,10 @@ QStringList qvmLsFields()
             QStringLiteral("gateway"),
             QStringLiteral("visible_gateway"),
             QStringLiteral("tags"),
-            QStringLiteral("is_preload")};
+            QStringLiteral("is_preload"),
+            QStringLiteral("ip6"),
+            QStringLiteral("visible_ip6"),
+            QStringLiteral("gateway6")};
 }
 
 QStringList qvmLsArguments()

@@ -167,6 +167,49 @@ exit $rc
                 self.assertEqual(asked, ["fedora-41", "gw-tmpl"], q.log())
                 self.assertNotIn("UNIMPLEMENTED", q.log())
 
+    def test_ipv6_properties_and_feature(self):
+        # The `ipv6` feature on sys-net turns IPv6 on along the chain (qubes/features.py
+        # check_with_netvm); an empty value on sys-vpn turns it off for its clients. The real
+        # qvm-ls prints ip6, visible_ip6 and gateway6 as qubesd computes them and the program
+        # reads them; whether IPv6 is on comes from them (a provider's gateway6 is set exactly
+        # when the feature is on for it), with no qvm-features call.
+        for release, client in clients(self):
+            state = realqubes.base_state()
+            state["qubes"]["sys-net"]["features"] = {"ipv6": "1"}
+            state["qubes"]["sys-vpn"]["features"] = {"ipv6": ""}
+            state["qubes"]["personal"]["netvm"] = "sys-firewall"
+            state["qubes"]["personal"]["state"] = "Running"
+            with self.subTest(release=release), realqubes.RealQubes(client, state) as q, \
+                    tempfile.TemporaryDirectory() as d:
+                ls = q.tool("qvm-ls", "--raw-data",
+                            "--fields=name,ip,ip6,visible_ip6,gateway6").stdout
+                rows = {l.split("|")[0]: l.split("|") for l in ls.splitlines()}
+                for name in ("sys-net", "sys-firewall", "personal"):
+                    qid = int(rows[name][1].split(".")[-1])
+                    self.assertEqual(rows[name][2], "fd09:24ef:4179::a89:%x" % qid, ls)
+                    self.assertEqual(rows[name][3], rows[name][2], ls)
+                self.assertEqual(rows["sys-net"][4], rows["sys-net"][2], ls)
+                self.assertEqual(rows["personal"][4], "-", ls)  # not a provider
+                for name in ("sys-vpn", "work", "vault", "dom0"):
+                    self.assertEqual(rows[name][2:], ["-", "-", "-"], ls)
+
+                doc, err = export_json(q, d)
+                by = {x["name"]: x for x in doc["qubes"]}
+                for name in ("sys-net", "sys-firewall", "personal"):
+                    self.assertEqual(by[name]["ip6"], rows[name][2], err)
+                    self.assertEqual(by[name]["visible_ip6"], rows[name][2], err)
+                    self.assertTrue(by[name]["ipv6"], name)
+                self.assertEqual(by["sys-firewall"]["gateway6"], rows["sys-firewall"][2])
+                self.assertIsNone(by["personal"]["gateway6"])
+                for name in ("sys-vpn", "work", "vault"):
+                    self.assertIsNone(by[name]["ip6"])
+                    self.assertFalse(by[name]["ipv6"], name)
+                    self.assertIsNone(by[name]["ipv6_feature"])  # not read live
+                # IPv6 comes from qvm-ls alone: no process per qube or per provider for it.
+                self.assertNotIn("admin.vm.feature.Get'+b'ipv6'", q.log())
+                self.assertNotIn("line", err)  # nothing rejected
+                self.assertNotIn("UNIMPLEMENTED", q.log())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

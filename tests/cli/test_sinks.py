@@ -273,7 +273,7 @@ def path_b(name, text, work, env):
     doc['source_detail'] = value[:4096]
     check = {'qube': 'work', 'check': 'external-ip', 'status': 'pass', 'observed': value,
              'expected': value, 'reason': value, 'external_ip': '203.0.113.7',
-             'command': value, 'exit_code': 0, 'output': value,
+             'external_ip6': '2001:db8:7:1::5', 'command': value, 'exit_code': 0, 'output': value,
              'started': '2026-12-01T10:00:00.000Z', 'finished': '2026-12-01T10:00:01.000Z',
              'path': ['work', 'sys-firewall', 'sys-net']}
     doc['checks'] = [check]
@@ -283,6 +283,9 @@ def path_b(name, text, work, env):
                              'template': None, 'netvm': None, 'default_dispvm': None,
                              'provides_network': False, 'ip': '', 'visible_ip': '', 'gateway': '',
                              'visible_gateway': '', 'tags': ['no', 'off', 'true', 'nan']})
+    # IPv6 fields (a lone colon group could read as a number or a time in YAML 1.1).
+    work_qube = next(q for q in doc['qubes'] if q['name'] == 'work')
+    work_qube.update({'ip6': 'fd09:24ef:4179::a89:f', 'visible_ip6': 'fd09:24ef:4179::a89:f'})
     src = os.path.join(work, 'b-in.yaml')
     text = yaml.safe_dump(doc, allow_unicode=False, sort_keys=False, width=1 << 30)
     # PyYAML writes U+0085 and U+00A0 as \N and \_, which yaml-cpp decodes to a lone byte (not
@@ -305,6 +308,25 @@ def path_b(name, text, work, env):
     expected = {k: repaired(value) for k in ('observed', 'expected', 'reason', 'command', 'output')}
     problems += json_problems(out['json'], expected)
     problems += yaml_roundtrip_problems(out['yaml'], work, env, expected)
+    problems += ipv6_problems(out['json'], out['yaml'])
+    return problems
+
+
+def ipv6_problems(json_path, yaml_path):
+    """The IPv6 fields come back as written in the JSON and, through PyYAML, in the YAML."""
+    problems = []
+    with open(json_path, 'rb') as f:
+        work = next(q for q in json.loads(f.read().decode('utf-8'))['qubes'] if q['name'] == 'work')
+    if (work.get('ip6'), work.get('external_ip6'), work.get('ipv6')) != \
+            ('fd09:24ef:4179::a89:f', '2001:db8:7:1::5', True):
+        problems.append('JSON: IPv6 fields of work: %r' % ({k: work.get(k) for k in (
+            'ip6', 'external_ip6', 'ipv6')},))
+    doc = load_yaml(yaml_path)
+    mine = next(q for q in doc['qubes'] if q['name'] == 'work')
+    if (mine.get('ip6'), mine.get('visible_ip6')) != ('fd09:24ef:4179::a89:f',) * 2:
+        problems.append('YAML (PyYAML): ip6 of work reads as %r' % (mine.get('ip6'),))
+    if not any(c.get('external_ip6') == '2001:db8:7:1::5' for c in doc.get('checks', [])):
+        problems.append('YAML (PyYAML): external_ip6 did not come back')
     return problems
 
 

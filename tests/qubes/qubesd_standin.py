@@ -19,7 +19,9 @@ It follows QubesOS/qubes-core-admin (commit 1ad5f9b84dc1eae76d1b885d009f3e84f550
   admin.vm.CurrentState (`mem=… mem_static_max=… cputime=… power_state=…`),
   admin.vm.feature.List/Get/CheckWithTemplate/Set/Remove, admin.vm.Start, admin.Events
   (`connection-established` first, then every event of every qube and of the app).
-- qubes/vm/mix/net.py and qubes/__init__.py (property.__set__/__delete__), qubes/app.py
+- qubes/vm/mix/net.py (ip6, visible_ip6, gateway6, visible_gateway6 from the `ipv6` feature
+  looked up along the netvm chain, qubes/features.py check_with_netvm; the prefix from
+  qubes/config.py qubes_ipv6_prefix) and qubes/__init__.py (property.__set__/__delete__), qubes/app.py
   (default_netvm handlers), qubes/vm/qubesvm.py, qubes/firewall.py, qubes/vm/__init__.py
   (tags): which events a change fires, in which order, with which arguments, and the netvm
   refusals (does not provide network, loops, a running qube onto a halted netvm).
@@ -40,6 +42,7 @@ starts go through the lab, which rewires its namespaces.
 import argparse
 import contextlib
 import fcntl
+import ipaddress
 import json
 import os
 import re
@@ -277,6 +280,36 @@ class State:
         qid -= 1
         return f"{prefix}.{qid // 254}.{qid % 254 + 1}"
 
+    def feature_with_netvm(self, q, feature, default=None):
+        """qubes/features.py check_with_netvm: the qube's own value, else its netvm's, up the
+        chain."""
+        cur = q
+        seen = set()
+        while cur is not None and cur["name"] not in seen:
+            seen.add(cur["name"])
+            if feature in cur["features"]:
+                return cur["features"][feature]
+            nv = self.netvm_of(cur)
+            cur = self.qubes.get(nv) if nv else None
+        return default
+
+    def ip6_of(self, q):
+        """qubes/vm/mix/net.py _default_ip6 and get_ip6_for_vm: Qubes' prefix
+        (qubes/config.py qubes_ipv6_prefix) and the qid in hex, only when the `ipv6` feature is
+        on along the netvm chain (any non-empty value is on)."""
+        if not self.networked(q) or not self.feature_with_netvm(q, "ipv6"):
+            return None
+        if q.get("ip6"):
+            return q["ip6"]
+        kind = "a8a" if q["klass"] == "DispVM" else "a89"
+        return str(ipaddress.IPv6Address(f"fd09:24ef:4179:0000::{kind}:{self.qid(q):x}"))
+
+    def gateway6_of(self, q):
+        """net.py gateway6: the provider's visible_ip6 when the feature is on for it."""
+        if not q["provides_network"] or not self.feature_with_netvm(q, "ipv6"):
+            return None
+        return self.ip6_of(q)
+
     def feature_with_template(self, q, feature):
         cur = q
         seen = set()
@@ -359,8 +392,16 @@ class State:
             return "bool", True, False
         if name in ("ip", "visible_ip"):
             return "str", True, self.ip_of(q)
-        if name in ("ip6", "visible_ip6", "gateway6", "visible_gateway6"):
-            return "str", True, None
+        if name in ("ip6", "visible_ip6"):
+            return "str", True, self.ip6_of(q)
+        if name == "gateway6":
+            return "str", True, self.gateway6_of(q)
+        if name == "visible_gateway6":
+            # net.py visible_gateway6: the netvm's gateway6 when the feature is on for this qube.
+            nv = self.netvm_of(q)
+            nq = self.qubes.get(nv) if nv else None
+            return "str", True, (self.gateway6_of(nq)
+                                 if nq and self.feature_with_netvm(q, "ipv6") else None)
         if name == "gateway":
             return "str", True, self.ip_of(q) if q["provides_network"] else None
         if name == "visible_gateway":

@@ -68,6 +68,7 @@ private slots:
     void markupIsShownLiterally();
     void contextMenuHookAddsEntries();
     void legendCarriesExitsAndSource();
+    void legendSaysIpv6();
 };
 
 void tst_DiagramScene::itemCountsMatchModel_data()
@@ -362,6 +363,27 @@ void tst_DiagramScene::legendCarriesExitsAndSource()
         QVERIFY(!item->sceneBoundingRect().intersects(scene.legend()->sceneBoundingRect()));
     for (GroupItem *group : scene.groupItems())
         QVERIFY(!group->sceneBoundingRect().intersects(scene.legend()->sceneBoundingRect()));
+}
+
+void tst_DiagramScene::legendSaysIpv6()
+{
+    // The demo's one IPv6 path is named; a VPN client whose IPv6 leaves by the clearnet /64 is
+    // drawn as a leak and both its exits are in the legend.
+    Snapshot s = demoSnapshot();
+    DiagramScene plain;
+    plain.setSnapshot(s);
+    QVERIFY(plain.legend()->texts().contains("IPv6 on: work → sys-firewall → sys-net"));
+    for (CheckResult &c : s.checks)
+        if (c.qube.toString() == "work-vpn" && c.check == CheckKind::ExternalIp)
+            c.externalIp6 = "2001:db8:7:1:9::3";
+    DiagramScene scene;
+    scene.setSnapshot(s);
+    const QStringList texts = scene.legend()->texts();
+    QVERIFY2(texts.contains("IPv6 leak work-vpn: IPv4 by 198.51.100.23 (vpn),"),
+             qPrintable(texts.join(" | ")));
+    QVERIFY(texts.contains("    IPv6 by 2001:db8:7:1::/64 (clearnet)"));
+    QVERIFY(scene.colouring().links.value("work-vpn").failed);
+    QVERIFY(!plain.colouring().links.value("work-vpn").failed);
 }
 
 QTEST_MAIN(tst_DiagramScene)

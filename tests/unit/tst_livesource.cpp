@@ -205,7 +205,7 @@ void tst_LiveSource::sourceErrors_data()
                        QJsonArray {QStringLiteral("a|b")});
            })
         << QStringLiteral("qvm-ls printed no usable rows (19 rejected; first: qvm-ls line 1: "
-                          "expected 14 cells, found 15)");
+                          "expected 17 cells, found 18)");
     // A hostile qubesd that lists no qubes at all (not even dom0).
     QTest::newRow("nothing") << systemWith([](QJsonObject &s) {
         QJsonObject misbehave;

@@ -24,24 +24,58 @@ private slots:
 void tst_MarkdownReport::demoTables()
 {
     const QString md = QString::fromUtf8(exportMarkdown(demoSnapshot()));
+    // The demo has one IPv6 path: the flow table has IPv6 columns.
     QVERIFY(md.contains(QStringLiteral(
-        "## Network flow and egress IP mapping\n\n| Qube | Internal IP | NetVM | External IP |")));
+        "## Network flow and egress IP mapping\n\n| Qube | Internal IP | Internal IPv6 | NetVM | "
+        "External IP | External IPv6 |")));
     QVERIFY(md.contains(QStringLiteral(
         "## Security verification tests\n\n| Test | Steps performed | Expected | Result |")));
-    QVERIFY(md.contains(
-        QStringLiteral("| work | 10.137.0.15 | sys-firewall | 203.0.113.7 (clearnet) |")));
     QVERIFY(
-        md.contains(QStringLiteral("| work-vpn | 10.137.0.27 | sys-vpn | 198.51.100.23 (vpn) |")));
-    QVERIFY(
-        md.contains(QStringLiteral("| whonix | 10.138.38.126 | sys-whonix | 192.0.2.45 (tor) |")));
+        md.contains(QStringLiteral("| work | 10.137.0.15 | fd09:24ef:4179::a89:f | sys-firewall "
+                                   "| 203.0.113.7 (clearnet) | 2001:db8:7:1::5 (clearnet) |")));
+    QVERIFY(md.contains(QStringLiteral(
+        "| work-vpn | 10.137.0.27 | — | sys-vpn | 198.51.100.23 (vpn) | (IPv6 off) |")));
+    QVERIFY(md.contains(QStringLiteral(
+        "| whonix | 10.138.38.126 | — | sys-whonix | 192.0.2.45 (tor) | (IPv6 off) |")));
     QVERIFY(md.contains(QStringLiteral("| Tor — whonix |")));
     QVERIFY(md.contains(QStringLiteral("✅ pass")));
     QVERIFY(md.contains(QStringLiteral("## Findings")));
     // Templates and dom0 are not in the flow table; halted networked qubes are, unverified.
     QVERIFY(!md.contains(QStringLiteral("| dom0 |")));
     QVERIFY(!md.contains(QStringLiteral("| debian-12-xfce |")));
-    QVERIFY(md.contains(
-        QStringLiteral("| default-dvm | 10.137.0.9 | sys-firewall | — (not verified) |")));
+    QVERIFY(md.contains(QStringLiteral(
+        "| default-dvm | 10.137.0.9 | — | sys-firewall | — (not verified) | (IPv6 off) |")));
+
+    // Without IPv6 anywhere the table is as it always was.
+    Snapshot plain = demoSnapshot();
+    for (Qube &q : plain.qubes) {
+        q.ip6.clear();
+        q.visibleIp6.clear();
+        q.gateway6.clear();
+        q.ipv6Feature.reset();
+    }
+    for (CheckResult &c : plain.checks)
+        c.externalIp6.clear();
+    const QString md4 = QString::fromUtf8(exportMarkdown(plain));
+    QVERIFY(md4.contains(QStringLiteral(
+        "## Network flow and egress IP mapping\n\n| Qube | Internal IP | NetVM | External IP |")));
+    QVERIFY(!md4.contains(QStringLiteral("Internal IPv6")));
+    QVERIFY(md4.contains(
+        QStringLiteral("| work | 10.137.0.15 | sys-firewall | 203.0.113.7 (clearnet) |")));
+    QVERIFY(
+        md4.contains(QStringLiteral("| work-vpn | 10.137.0.27 | sys-vpn | 198.51.100.23 (vpn) |")));
+
+    // A VPN client whose IPv6 leaves by the clearnet: said in its IPv6 cell.
+    Snapshot leak = demoSnapshot();
+    for (CheckResult &c : leak.checks)
+        if (c.qube.toString() == QLatin1String("work-vpn") && c.check == CheckKind::ExternalIp)
+            c.externalIp6 = QStringLiteral("2001:db8:7:1:9::3");
+    const QString mdLeak = QString::fromUtf8(exportMarkdown(leak));
+    QVERIFY2(
+        mdLeak.contains(QStringLiteral("| work-vpn | 10.137.0.27 | — | sys-vpn | 198.51.100.23 "
+                                       "(vpn) | 2001:db8:7:1:9::3 (clearnet) ❌ leaves "
+                                       "outside the IPv4 path |")),
+        qPrintable(mdLeak));
 }
 
 void tst_MarkdownReport::hostileEvidenceStaysFenced()
@@ -144,7 +178,8 @@ void tst_MarkdownReport::noChecksYet()
     const QString md = QString::fromUtf8(exportMarkdown(s));
     QVERIFY(md.contains(QStringLiteral("No checks have been run.")));
     QVERIFY(
-        md.contains(QStringLiteral("| work | 10.137.0.15 | sys-firewall | — (not verified) |")));
+        md.contains(QStringLiteral("| work | 10.137.0.15 | fd09:24ef:4179::a89:f | sys-firewall "
+                                   "| — (not verified) | — (not verified) |")));
     QVERIFY(!md.contains(QStringLiteral("## Evidence")));
 }
 

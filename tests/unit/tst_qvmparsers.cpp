@@ -8,11 +8,13 @@
 #include <QFile>
 #include <QTest>
 
-// The fixtures hold the fields asked before is_preload (4.2 prints '-' there anyway).
+// The fixtures hold the fields asked before is_preload (4.2 prints '-' there anyway) and the
+// IPv6 fields after it.
 [[maybe_unused]] static QStringList recordedFields()
 {
     QStringList fields = netmap::qvmLsFields();
-    fields.removeAll(QStringLiteral("is_preload"));
+    for (const char *late : {"is_preload", "ip6", "visible_ip6", "gateway6"})
+        fields.removeAll(QLatin1String(late));
     return fields;
 }
 
@@ -78,12 +80,12 @@ QString dumpQube(const Qube &q)
     return QStringLiteral(
                "name=%1 class=%2 state=%3 label=%4 template=%5 netvm=%6 default_dispvm=%7 "
                "provides_network=%8 ip=%9 visible_ip=%10 gateway=%11 visible_gateway=%12 "
-               "tags=[%13]")
+               "tags=[%13] ip6=%14 visible_ip6=%15 gateway6=%16")
         .arg(q.name.toString(), orEmpty(q.klass), orEmpty(q.state), orEmpty(q.label),
              orNone(q.templ), orNone(q.netvm), orNone(q.defaultDispvm),
              q.providesNetwork ? QStringLiteral("true") : QStringLiteral("false"), orEmpty(q.ip))
-        .arg(orEmpty(q.visibleIp), orEmpty(q.gateway), orEmpty(q.visibleGateway),
-             q.tags.join(u','));
+        .arg(orEmpty(q.visibleIp), orEmpty(q.gateway), orEmpty(q.visibleGateway), q.tags.join(u','),
+             orEmpty(q.ip6), orEmpty(q.visibleIp6), orEmpty(q.gateway6));
 }
 
 QString dumpRule(const FirewallRule &r)
@@ -136,6 +138,8 @@ private slots:
     void qvmLsLongTagKeepsQube_data();
     void qvmLsLongTagKeepsQube();
     void qvmLsPreloadedDisposables();
+    void qvmLsIpv6_data();
+    void qvmLsIpv6();
 
     void prefs_data();
     void prefs();
@@ -149,10 +153,11 @@ private slots:
 
 void tst_QvmParsers::arguments()
 {
-    const QStringList expected = {
-        QStringLiteral("--raw-data"),
-        QStringLiteral("--fields=name,class,state,label,template,netvm,default_dispvm,"
-                       "provides_network,ip,visible_ip,gateway,visible_gateway,tags,is_preload")};
+    const QStringList expected
+        = {QStringLiteral("--raw-data"),
+           QStringLiteral("--fields=name,class,state,label,template,netvm,default_dispvm,"
+                          "provides_network,ip,visible_ip,gateway,visible_gateway,tags,is_preload,"
+                          "ip6,visible_ip6,gateway6")};
     QCOMPARE(qvmLsArguments(), expected);
     // Hyphenated property names silently print '-' everywhere.
     for (const QString &field : qvmLsFields())
@@ -360,10 +365,10 @@ void tst_QvmParsers::qvmLsLongTagKeepsQube()
     QFETCH(QByteArray, tags);
     QFETCH(int, kept);
     QFETCH(bool, noted);
-    const QByteArray input = "dom0|AdminVM|Running|black|-|-|-|-|-|-|-|-|-|-\n"
+    const QByteArray input = "dom0|AdminVM|Running|black|-|-|-|-|-|-|-|-|-|-|-|-|-\n"
                              "work|AppVM|Running|blue|fedora-41|sys-firewall|-|False|10.137.0.5|-|"
                              "10.138.0.1|-|"
-        + tags + "|False\n";
+        + tags + "|False|-|-|-\n";
     const QvmLsParse parsed = parseQvmLs(input);
     QVERIFY(parsed.rejected.empty());
     QCOMPARE(int(parsed.qubes.size()), 2);
@@ -381,13 +386,13 @@ void tst_QvmParsers::qvmLsLongTagKeepsQube()
 void tst_QvmParsers::qvmLsPreloadedDisposables()
 {
     // 4.3: a preloaded disposable says is_preload True and stays off the map; 4.2 prints '-'.
-    const QByteArray input = "dom0|AdminVM|Running|black|-|-|-|-|-|-|-|-|-|-\n"
+    const QByteArray input = "dom0|AdminVM|Running|black|-|-|-|-|-|-|-|-|-|-|-|-|-\n"
                              "disp1234|DispVM|Running|red|default-dvm|sys-firewall|-|False|"
-                             "10.138.0.9|-|10.138.0.1|-|-|True\n"
+                             "10.138.0.9|-|10.138.0.1|-|-|True|-|-|-\n"
                              "disp77|DispVM|Running|red|default-dvm|sys-firewall|-|False|"
-                             "10.138.0.10|-|10.138.0.1|-|-|False\n"
-                             "work|AppVM|Running|blue|fedora-41|-|-|False|-|-|-|-|-|-\n"
-                             "bad|AppVM|Running|blue|fedora-41|-|-|False|-|-|-|-|-|yes\n";
+                             "10.138.0.10|-|10.138.0.1|-|-|False|-|-|-\n"
+                             "work|AppVM|Running|blue|fedora-41|-|-|False|-|-|-|-|-|-|-|-|-\n"
+                             "bad|AppVM|Running|blue|fedora-41|-|-|False|-|-|-|-|-|yes|-|-|-\n";
     const QvmLsParse parsed = parseQvmLs(input);
     QCOMPARE(parsed.preloaded, 1);
     QStringList names;
@@ -396,6 +401,70 @@ void tst_QvmParsers::qvmLsPreloadedDisposables()
     QCOMPARE(names, QStringList({"disp77", "dom0", "work"}));
     QCOMPARE(int(parsed.rejected.size()), 1);
     QVERIFY(parsed.rejected.front().reason.contains(QLatin1String("is_preload")));
+}
+
+void tst_QvmParsers::qvmLsIpv6_data()
+{
+    // One cell of `ip6` (or visible_ip6, gateway6) as qvm-ls might print it, and what the
+    // program keeps: the canonical address, or a rejected row naming the field.
+    QTest::addColumn<QByteArray>("field");
+    QTest::addColumn<QByteArray>("cell");
+    QTest::addColumn<QString>("kept"); // empty: the row is rejected
+
+    const QByteArrayList fields = {"ip6", "visible_ip6", "gateway6"};
+    for (const QByteArray &field : fields) {
+        const auto row = [&](const char *tag, const char *cell, const char *kept) {
+            QTest::addRow("%s %s", field.constData(), tag)
+                << field << QByteArray(cell) << QString::fromLatin1(kept);
+        };
+        row("off", "-", "-");
+        row("qubes prefix", "fd09:24ef:4179::a89:5", "fd09:24ef:4179::a89:5");
+        row("uncompressed", "fd09:24ef:4179:0000:0000:0000:0a89:0005", "fd09:24ef:4179::a89:5");
+        row("upper case", "FD09:24EF:4179::A89:5", "fd09:24ef:4179::a89:5");
+        row("documentation", "2001:db8::7", "2001:db8::7");
+        row("ipv4", "10.137.0.5", "");
+        row("zone id", "fe80::1%eth0", "");
+        row("zone id number", "fe80::1%2", "");
+        row("brackets", "[fd09:24ef:4179::5]", "");
+        row("prefix", "fd09:24ef:4179::/48", "");
+        row("dotted tail", "::ffff:10.137.0.5", "");
+        row("two double colons", "fd09::24ef::5", "");
+        row("nine groups", "1:2:3:4:5:6:7:8:9", "");
+        row("long group", "fd09:24ef0:4179::5", "");
+        row("not hex", "fd09:24eg:4179::5", "");
+        row("word", "None", "");
+        row("empty", "", "");
+        row("space", " fd09::5", "");
+        row("markup", "<b>fd09::5</b>", "");
+        row("single colon", ":", "");
+        row("too long", "0000:0000:0000:0000:0000:0000:0000:00001", "");
+    }
+}
+
+void tst_QvmParsers::qvmLsIpv6()
+{
+    QFETCH(QByteArray, field);
+    QFETCH(QByteArray, cell);
+    QFETCH(QString, kept);
+    const QStringList fields
+        = {QStringLiteral("name"), QStringLiteral("class"), QString::fromLatin1(field)};
+    const QvmLsParse parsed = parseQvmLs("work|AppVM|" + cell + "\n", fields);
+    if (kept.isEmpty()) {
+        QCOMPARE(int(parsed.qubes.size()), 0);
+        QCOMPARE(int(parsed.rejected.size()), 1);
+        QVERIFY2(parsed.rejected.front().reason.contains(QString::fromLatin1(field)),
+                 qPrintable(parsed.rejected.front().reason));
+        QVERIFY2(isShortPlainText(parsed.rejected.front().reason),
+                 qPrintable(parsed.rejected.front().reason));
+        return;
+    }
+    QCOMPARE(int(parsed.qubes.size()), 1);
+    const Qube &q = parsed.qubes.front();
+    const QString value = field == "ip6" ? q.ip6
+        : field == "visible_ip6"         ? q.visibleIp6
+                                         : q.gateway6;
+    QCOMPARE(value, kept == QLatin1String("-") ? QString() : kept);
+    QCOMPARE(q.hasIpv6(), kept != QLatin1String("-") && field != "visible_ip6");
 }
 
 void tst_QvmParsers::firewallUnreadableKeepsItsPlace()

@@ -1,6 +1,8 @@
 // The kill-switch proof over real `nft -j list ruleset` (and iptables-legacy-save) output,
 // captured from real nftables in a scratch network namespace (tests/data/killswitch).
+#include "checks/probeparser.h"
 #include "checks/rulesetproof.h"
+#include "checks/verdicts.h"
 
 #include <QFile>
 #include <QTest>
@@ -41,11 +43,105 @@ class tst_RulesetProof : public QObject
 private slots:
     void fixtures_data();
     void fixtures();
+    void ipv6_data();
+    void ipv6();
+    void ipv6VerdictInWords();
     void hostileInput_data();
     void hostileInput();
     void legacyLines_data();
     void legacyLines();
 };
+
+void tst_RulesetProof::ipv6_data()
+{
+    // The same rulesets judged with IPv6 off (the IPv4 verdict, as it always was) and on for the
+    // VPN qube's clients (IPv6 packets walk the ip6 and inet chains too).
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("ipv6");
+    QTest::addColumn<int>("outcome");
+    QTest::addColumn<QStringList>("words"); // all must appear in the description
+    QTest::addColumn<QStringList>("absent"); // none may appear
+    const int proven = int(KillSwitchProof::Outcome::Proven);
+    const int leaks = int(KillSwitchProof::Outcome::Leaks);
+    const QStringList none;
+
+    QTest::newRow("ipv4-only rule, ipv6 off")
+        << "ipv6-killswitch-ipv4-only" << false << proven
+        << QStringList {"table ip qubes, chain custom-forward, rule 1"} << QStringList {"IPv6"};
+    QTest::newRow("ipv4-only rule, ipv6 on")
+        << "ipv6-killswitch-ipv4-only" << true << leaks
+        << QStringList {"IPv6: every packet", "from fd09:24ef:4179::a89:1e",
+                        "IPv6 by table ip6 qubes, chain forward: its policy accept",
+                        "the kill switch drops IPv4 only"}
+        << QStringList {"IPv4:"};
+    QTest::newRow("inet rule, ipv6 on")
+        << "ipv6-killswitch-inet" << true << proven
+        << QStringList {"IPv4: table inet killswitch", "IPv6: table inet killswitch"} << none;
+    QTest::newRow("ip and ip6 rules, ipv6 on")
+        << "ipv6-killswitch-both" << true << proven
+        << QStringList {"IPv4: table ip qubes, chain custom-forward",
+                        "IPv6: table ip6 killswitch6, chain forward"}
+        << none;
+    // qubes-firewall drops every other source; the rule misses the client's own address.
+    QTest::newRow("ip6 rule for another address, ipv6 on")
+        << "ipv6-killswitch-wrong-address" << true << leaks
+        << QStringList {"IPv6: every packet", "from fd09:24ef:4179::a89:1e",
+                        "IPv6 by table ip6 killswitch6"}
+        << QStringList {"a89:1f"};
+    QTest::newRow("ip6 rule for another address, ipv6 off")
+        << "ipv6-killswitch-wrong-address" << false << proven << none << QStringList {"IPv6"};
+    // An inet table that drops only IPv6: IPv4 still leaves, whether IPv6 is on or not.
+    QTest::newRow("inet ip6 only, ipv6 on")
+        << "inet-ip6-only" << true << leaks << QStringList {"IPv4: every packet"}
+        << QStringList {"IPv6: every"};
+    // The base ruleset without any kill switch: both families leave.
+    QTest::newRow("no kill switch, ipv6 on")
+        << "none" << true << leaks << QStringList {"IPv4: every packet", "IPv6: every packet"}
+        << none;
+}
+
+void tst_RulesetProof::ipv6()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, ipv6);
+    QFETCH(int, outcome);
+    QFETCH(QStringList, words);
+    QFETCH(QStringList, absent);
+    const KillSwitchProof p = proveKillSwitch(fixture(name + QStringLiteral(".json")),
+                                              fixture(name + QStringLiteral(".legacy")), ipv6);
+    const QString d = describe(p);
+    QCOMPARE(int(p.outcome), outcome);
+    for (const QString &w : words)
+        QVERIFY2(d.contains(w), qPrintable(QStringLiteral("missing \"%1\" in %2").arg(w, d)));
+    for (const QString &w : absent)
+        QVERIFY2(!d.contains(w), qPrintable(QStringLiteral("unexpected \"%1\" in %2").arg(w, d)));
+    // IPv6 off: exactly the verdict without the parameter.
+    if (!ipv6)
+        QCOMPARE(describe(proveKillSwitch(fixture(name + QStringLiteral(".json")),
+                                          fixture(name + QStringLiteral(".legacy")))),
+                 d);
+}
+
+void tst_RulesetProof::ipv6VerdictInWords()
+{
+    // The check's verdict over the documented IPv4-only kill switch: a pass with IPv6 off, a
+    // failure that names IPv6 when Qubes gives the clients IPv6.
+    ProbeEvidence e;
+    e.rulesetTool = QStringLiteral("nft");
+    e.rulesetDone = true;
+    e.nftJson = *fixture(QStringLiteral("ipv6-killswitch-ipv4-only.json"));
+    e.nftJsonSize = e.nftJson.size();
+    e.rulesetSize = e.nftJson.size();
+    const Verdict off = judgeKillSwitchStatic(e);
+    QCOMPARE(off.status, CheckStatus::Pass);
+    QVERIFY(!off.reason.contains(QLatin1String("IPv6")));
+    const Verdict on = judgeKillSwitchStatic(e, true);
+    QCOMPARE(on.status, CheckStatus::Fail);
+    QVERIFY2(on.reason.contains(QLatin1String("IPv6 is on for this qube's clients and the kill "
+                                              "switch drops IPv4 only")),
+             qPrintable(on.reason));
+    QVERIFY2(on.observed.contains(QLatin1String("IPv6: every packet")), qPrintable(on.observed));
+}
 
 void tst_RulesetProof::fixtures_data()
 {

@@ -27,6 +27,7 @@ private slots:
     void demoLoads();
     void roundTripIsExact();
     void whonixGwFeatureRoundTrips();
+    void demoIpv6();
     void hostileTextRoundTrips();
     void broken_data();
     void broken();
@@ -89,6 +90,43 @@ void tst_SnapshotYaml::whonixGwFeatureRoundTrips()
     QByteArray bad = yaml;
     bad.replace("template_whonix_gw: true", "template_whonix_gw: yes");
     QVERIFY(!snapshotFromYaml(bad, QStringLiteral("mem")).ok());
+}
+
+void tst_SnapshotYaml::demoIpv6()
+{
+    // One IPv6 path in the demo: sys-net -> sys-firewall -> work; the VPN and Whonix gateways
+    // have the feature off. The fields survive a round trip; a qube without IPv6 writes none of
+    // them (a snapshot without IPv6 is as it always was).
+    const Snapshot demo = demoSnapshot();
+    const Qube *work = demo.find(u"work");
+    QVERIFY(work);
+    QCOMPARE(work->ip6, QStringLiteral("fd09:24ef:4179::a89:f"));
+    QVERIFY(work->hasIpv6());
+    QCOMPARE(demo.find(u"sys-net")->ipv6Feature, std::optional<bool>(true));
+    QCOMPARE(demo.find(u"sys-vpn")->ipv6Feature, std::optional<bool>(false));
+    QVERIFY(!demo.find(u"work-vpn")->hasIpv6());
+    bool on = false;
+    QCOMPARE(demo.ipv6FeatureSource(u"work-vpn", &on)->name.toString(), QStringLiteral("sys-vpn"));
+    QVERIFY(!on);
+    const CheckResult *r = demo.latest(u"work", CheckKind::ExternalIp);
+    QVERIFY(r);
+    QCOMPARE(r->externalIp6, QStringLiteral("2001:db8:7:1::5"));
+
+    Snapshot plain = demo;
+    for (Qube &q : plain.qubes) {
+        q.ip6.clear();
+        q.visibleIp6.clear();
+        q.gateway6.clear();
+        q.ipv6Feature.reset();
+    }
+    for (CheckResult &c : plain.checks)
+        c.externalIp6.clear();
+    const QByteArray yaml = snapshotToYaml(plain);
+    for (const char *key : {"ip6", "gateway6", "ipv6_feature", "external_ip6"})
+        QVERIFY2(!yaml.contains(QByteArray(key) + ':'), key);
+    const auto loaded = snapshotFromYaml(yaml, QStringLiteral("mem"));
+    QVERIFY(loaded.ok());
+    QVERIFY(*loaded == plain);
 }
 
 void tst_SnapshotYaml::hostileTextRoundTrips()

@@ -55,6 +55,9 @@ private slots:
     void inference();
     void colouring();
     void largeChainIsLinear();
+    void colouringIpv6_data();
+    void colouringIpv6();
+    void ipv6FeatureSource();
 };
 
 void tst_Topology::chains()
@@ -198,6 +201,96 @@ void tst_Topology::colouring()
     c = colourPaths(moved, tm);
     QVERIFY(!c.links[QStringLiteral("work-vpn")].verified);
     QVERIFY(c.links[QStringLiteral("work-vpn")].stale);
+}
+
+void tst_Topology::colouringIpv6_data()
+{
+    // work is clearnet (behind sys-net), work-vpn behind a VPN qube with its tunnel up. Each row
+    // gives work-vpn's IPv4 and IPv6 exits; work shows the clearnet exits of both families.
+    QTest::addColumn<QString>("ip4");
+    QTest::addColumn<QString>("ip6");
+    QTest::addColumn<bool>("leak");
+    QTest::addColumn<QString>("kind6"); // the kind of work-vpn's IPv6 exit
+
+    QTest::newRow("both tunnelled") << "198.51.100.23"
+                                    << "2001:db8:99::17" << false << "vpn";
+    // A VPN that tunnels only IPv4: IPv6 leaves by the clearnet /64 (another privacy address).
+    QTest::newRow("ipv4 only tunnel") << "198.51.100.23"
+                                      << "2001:db8:7:1:aaaa::9" << true << "clearnet";
+    // The reverse: IPv4 by the clearnet, IPv6 tunnelled.
+    QTest::newRow("ipv6 only tunnel") << "203.0.113.7"
+                                      << "2001:db8:99::17" << true << "vpn";
+    QTest::newRow("no ipv6 exit") << "198.51.100.23"
+                                  << "" << false << "";
+    // Only an IPv6 exit: nothing to compare, no leak called here.
+    QTest::newRow("ipv6 exit only") << ""
+                                    << "2001:db8:7:1::77" << false << "clearnet";
+}
+
+void tst_Topology::colouringIpv6()
+{
+    QFETCH(QString, ip4);
+    QFETCH(QString, ip6);
+    QFETCH(bool, leak);
+    QFETCH(QString, kind6);
+    Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true),
+                       qube("work", "sys-net"), qube("work-vpn", "sys-vpn")});
+    s.tunnels.insert(QStringLiteral("sys-vpn"), {QStringLiteral("tun0")});
+    const Topology t(s);
+    auto result = [&](const char *q, const QString &exit4, const QString &exit6) {
+        CheckResult r;
+        r.qube = n(q);
+        r.check = CheckKind::ExternalIp;
+        r.status = CheckStatus::Pass;
+        r.externalIp = exit4;
+        r.externalIp6 = exit6;
+        r.pathAtRun = t.egressChain(QString::fromLatin1(q));
+        s.checks.push_back(r);
+    };
+    result("work", QStringLiteral("203.0.113.7"), QStringLiteral("2001:db8:7:1::5"));
+    result("work-vpn", ip4, ip6);
+    const Colouring c = colourPaths(s, t);
+
+    QCOMPARE(c.familyLeaks.contains(QStringLiteral("work-vpn")), leak);
+    QCOMPARE(c.links[QStringLiteral("work-vpn")].familyLeak, leak);
+    QCOMPARE(c.links[QStringLiteral("work-vpn")].failed, leak); // drawn as a leak
+    QCOMPARE(c.links[QStringLiteral("work-vpn")].externalIp6, ip6);
+    QVERIFY(!c.links[QStringLiteral("work")].failed);
+    QCOMPARE(c.qubeExitIp6.value(QStringLiteral("work-vpn")), ip6);
+    const ExitInfo *exit6 = c.exitOf(ip6);
+    QCOMPARE(exit6 ? exit6->kind : QString(), kind6);
+    if (exit6) // IPv6 exits are /64s, so a rotating address is the same exit
+        QVERIFY(exit6->ip.endsWith(QLatin1String("::/64")));
+    // Both exits of a leaking qube are in the legend.
+    if (leak) {
+        QVERIFY(c.exitOf(ip4));
+        QVERIFY(c.exitOf(ip6));
+        QVERIFY(c.exitOf(ip4)->kind != c.exitOf(ip6)->kind);
+    }
+    QCOMPARE(exitKey(QStringLiteral("2001:db8:7:1:aaaa:bbbb:cccc:dddd")),
+             QStringLiteral("2001:db8:7:1::/64"));
+    QCOMPARE(exitKey(QStringLiteral("203.0.113.7")), QStringLiteral("203.0.113.7"));
+    // The IPv4 exits come first in their kind and keep the colours they have without IPv6.
+    QCOMPARE(c.exits.first().ip, QStringLiteral("203.0.113.7"));
+    QCOMPARE(c.exits.first().colour, QStringLiteral("#0072b2"));
+}
+
+void tst_Topology::ipv6FeatureSource()
+{
+    // check_with_netvm: the qube itself first, then up its netvm chain; a loop ends the walk.
+    Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
+                       qube("sys-vpn", "sys-firewall", true), qube("work", "sys-firewall"),
+                       qube("work-vpn", "sys-vpn"), qube("a", "b", true), qube("b", "a", true)});
+    s.qubes[size_t(s.indexOf(u"sys-net"))].ipv6Feature = true;
+    s.qubes[size_t(s.indexOf(u"sys-vpn"))].ipv6Feature = false;
+    bool on = false;
+    QCOMPARE(s.ipv6FeatureSource(u"work", &on)->name.toString(), QStringLiteral("sys-net"));
+    QVERIFY(on);
+    QCOMPARE(s.ipv6FeatureSource(u"work-vpn", &on)->name.toString(), QStringLiteral("sys-vpn"));
+    QVERIFY(!on);
+    QVERIFY(!s.ipv6FeatureSource(u"a", &on));
+    QVERIFY(!s.ipv6FeatureSource(u"nobody", &on));
+    QVERIFY(s.anyIpv6());
 }
 
 void tst_Topology::largeChainIsLinear()

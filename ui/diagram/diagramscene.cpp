@@ -697,8 +697,10 @@ void DiagramScene::updateLegend()
                     ? QStringLiteral("%1 qubes shown, %2 templates hidden").arg(shown).arg(hidden)
                     : QStringLiteral("%1 qubes").arg(shown));
     // What failed or could not be told, so that an exported picture says it on its own.
-    if (m_topology)
+    if (m_topology) {
+        details << ipv6Lines(m_snapshot, *m_topology, m_colouring);
         details << problemLines(m_snapshot, *m_topology);
+    }
     m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
     emit legendChanged();
 }
@@ -727,6 +729,33 @@ QStringList DiagramScene::problemLines(const Snapshot &snapshot, const Topology 
     QStringList lines = problems.mid(0, kShown);
     if (problems.size() > kShown)
         lines << QStringLiteral("and %1 more (see the report)").arg(problems.size() - kShown);
+    return lines;
+}
+
+QStringList DiagramScene::ipv6Lines(const Snapshot &snapshot, const Topology &topology,
+                                    const Colouring &colouring)
+{
+    QStringList lines;
+    // A path with IPv6: a qube with an IPv6 address that is no network provider, from it up to
+    // the uplink. Names are validated qube names; addresses validated IPv6 literals.
+    QStringList paths;
+    for (const Qube &q : snapshot.qubes)
+        if (!q.ip6.isEmpty() && !q.providesNetwork)
+            paths << topology.egressChain(q.name.toString()).join(QStringLiteral(" → "));
+    constexpr int kShown = 3;
+    for (const QString &path : paths.mid(0, kShown))
+        lines << QStringLiteral("IPv6 on: %1").arg(path);
+    if (paths.size() > kShown)
+        lines << QStringLiteral("IPv6 on for %1 more qubes").arg(paths.size() - kShown);
+    for (const QString &name : colouring.familyLeaks) {
+        const ExitInfo *exit4 = colouring.exitOf(colouring.qubeExitIp.value(name));
+        const ExitInfo *exit6 = colouring.exitOf(colouring.qubeExitIp6.value(name));
+        if (!exit4 || !exit6)
+            continue;
+        // Two lines: the legend elides a long one, and both exits must stay readable.
+        lines << QStringLiteral("IPv6 leak %1: IPv4 by %2 (%3),").arg(name, exit4->ip, exit4->kind);
+        lines << QStringLiteral("    IPv6 by %1 (%2)").arg(exit6->ip, exit6->kind);
+    }
     return lines;
 }
 

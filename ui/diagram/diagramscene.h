@@ -108,6 +108,10 @@ public:
     // The legend's lines naming what failed or could not be told ("Failed vpn: VPN leak"), at
     // most six and a count of the rest; exports word their legend with it too.
     static QStringList problemLines(const Snapshot &snapshot, const Topology &topology);
+    // The legend's IPv6 lines: each path on which Qubes gives IPv6, and each qube whose IPv4
+    // and IPv6 leave by exits of different kinds (both exits named). Empty without IPv6.
+    static QStringList ipv6Lines(const Snapshot &snapshot, const Topology &topology,
+                                 const Colouring &colouring);
     // The netvms named by a qube but not in the snapshot, drawn as ghost boxes (in first-use
     // order).
     static QList<QubeName> missingNetvms(const Snapshot &snapshot);

@@ -288,6 +288,7 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
     if (m_collapse > 0)
         m_legendDetails << QStringLiteral("Overview: %1 qubes drawn as counts (the SVG has all)")
                                .arg(m_collapsedQubes);
+    m_legendDetails << DiagramScene::ipv6Lines(snapshot, *m_topology, m_colouring);
     m_legendDetails << DiagramScene::problemLines(snapshot, *m_topology);
     LegendItem legend;
     legend.setContents(m_legendTitle, m_legendDetails, m_colouring.exits);

@@ -6,8 +6,8 @@
 #include "diagram/qubeitem.h"
 #include "diagrampicture.h"
 #include "model/qubeverdict.h"
-#include "model/untrustedtext.h"
 #include "model/topology.h"
+#include "model/untrustedtext.h"
 
 #include <QFontMetricsF>
 #include <QHash>
@@ -379,11 +379,20 @@ QString Writer::qubeTitle(const Qube &q, int box) const
         lines << QStringLiteral("IP %1").arg(q.ip);
     if (!q.visibleIp.isEmpty() && q.visibleIp != q.ip)
         lines << QStringLiteral("visible IP %1").arg(q.visibleIp);
+    if (!q.ip6.isEmpty())
+        lines << QStringLiteral("IPv6 %1").arg(q.ip6);
+    if (!q.gateway6.isEmpty())
+        lines << QStringLiteral("IPv6 gateway %1").arg(q.gateway6);
     if (q.netvm)
         lines << QStringLiteral("netvm %1").arg(q.netvm->toString());
     const QString exit = m_p.colouring().qubeExitIp.value(name);
     if (!exit.isEmpty())
         lines << QStringLiteral("exit %1").arg(exit);
+    const QString exit6 = m_p.colouring().qubeExitIp6.value(name);
+    if (!exit6.isEmpty())
+        lines << QStringLiteral("IPv6 exit %1").arg(exit6);
+    if (m_p.colouring().familyLeaks.contains(name))
+        lines << QStringLiteral("IPv6 leak: IPv4 and IPv6 leave by exits of different kinds");
     // The verdict and each check's result with the time of its evidence, as the tool tip has it.
     const VerdictMark mark = m_p.verdictMark(box);
     if (mark != VerdictMark::None) {

@@ -124,7 +124,8 @@ InspectorDock::InspectorDock(QWidget *parent)
         {QStringLiteral("class"), tr("Class")},       {QStringLiteral("state"), tr("State")},
         {QStringLiteral("label"), tr("Label")},       {QStringLiteral("template"), tr("Template")},
         {QStringLiteral("netvm"), tr("NetVM")},       {QStringLiteral("ip"), tr("IP")},
-        {QStringLiteral("gateway"), tr("Gateway")},   {QStringLiteral("exit"), tr("Exit IP")},
+        {QStringLiteral("gateway"), tr("Gateway")},   {QStringLiteral("ipv6"), tr("IPv6")},
+        {QStringLiteral("exit"), tr("Exit IP")},      {QStringLiteral("exit6"), tr("Exit IPv6")},
         {QStringLiteral("expected"), tr("Expected")}, {QStringLiteral("verdict"), tr("Checks")},
     };
     for (const auto &[key, caption] : fields) {
@@ -199,6 +200,26 @@ InspectorDock::InspectorDock(QWidget *parent)
 }
 
 InspectorDock::~InspectorDock() = default;
+
+QString InspectorDock::ipv6Text(const Qube &qube) const
+{
+    // The addresses are validated IPv6 literals; the qube names validated names.
+    QStringList parts;
+    if (!qube.ip6.isEmpty())
+        parts << qube.ip6;
+    if (!qube.visibleIp6.isEmpty() && qube.visibleIp6 != qube.ip6)
+        parts << tr("visible %1").arg(qube.visibleIp6);
+    if (!qube.gateway6.isEmpty())
+        parts << tr("gateway %1 for its clients").arg(qube.gateway6);
+    QString text = parts.isEmpty() ? tr("off") : parts.join(QStringLiteral(", "));
+    bool on = false;
+    if (const Qube *source = m_snapshot.ipv6FeatureSource(qube.name.toString(), &on))
+        text += source->name == qube.name
+            ? tr(" (ipv6 feature %1 here)").arg(on ? tr("on") : tr("off"))
+            : tr(" (ipv6 feature %1 on %2)")
+                  .arg(on ? tr("on") : tr("off"), source->name.toString());
+    return text;
+}
 
 void InspectorDock::setSnapshot(const Snapshot &snapshot)
 {
@@ -278,6 +299,7 @@ void InspectorDock::showQube(const QString &name)
     m_values[QStringLiteral("netvm")]->setText(netvm);
     m_values[QStringLiteral("ip")]->setText(orNone(qube->ip));
     m_values[QStringLiteral("gateway")]->setText(orNone(qube->gateway));
+    m_values[QStringLiteral("ipv6")]->setText(ipv6Text(*qube));
     const QString exitIp = m_colouring.qubeExitIp.value(m_qube);
     const QubeVerdict verdict
         = qubeVerdict(CheckIndex(m_snapshot), m_qube, m_topology->egressChain(m_qube));
@@ -290,6 +312,16 @@ void InspectorDock::showQube(const QString &name)
     if (exitIp.isEmpty() && verdict.leak)
         exitText = tr("leaks: a check failed");
     m_values[QStringLiteral("exit")]->setText(exitText);
+    const QString exitIp6 = m_colouring.qubeExitIp6.value(m_qube);
+    QString exit6Text = qube->hasIpv6() ? tr("not verified") : tr("none (IPv6 off)");
+    if (const ExitInfo *exit6 = m_colouring.exitOf(exitIp6)) {
+        exit6Text = tr("%1 (%2, %3, verified)").arg(exitIp6, exit6->ip, exit6->kind);
+        const ExitInfo *exit4 = m_colouring.exitOf(exitIp);
+        if (m_colouring.familyLeaks.contains(m_qube) && exit4)
+            exit6Text = tr("leaks: IPv6 leaves by the %1 exit %2, IPv4 by the %3 exit %4")
+                            .arg(exit6->kind, exit6->ip, exit4->kind, exit4->ip);
+    }
+    m_values[QStringLiteral("exit6")]->setText(exit6Text);
     QString verdictText = verdictMarkWords(verdict.mark);
     if (verdict.newest.isValid())
         verdictText

@@ -64,6 +64,7 @@ private:
     QLabel *m_hint = nullptr;
     QWidget *m_body = nullptr;
     QHash<QString, QLabel *> m_values;
+    QString ipv6Text(const Qube &qube) const;
     QListWidget *m_egress = nullptr;
     QLabel *m_firewallSummary = nullptr;
     QLabel *m_firewallNote = nullptr;

@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")"
 for src in *.nft *.sh; do
-  case $src in qubes-base.nft|make-fixtures.sh) continue ;; esac
+  case $src in qubes-base.nft|qubes-base6.nft|make-fixtures.sh) continue ;; esac
   name=${src%.*}
   ns=netmap-ksfix-$$
   ip netns add "$ns"
