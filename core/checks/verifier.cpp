@@ -980,8 +980,12 @@ struct Verifier::Private
         }
         case CheckKind::Isolation:
             return judgeIsolation(w.evidence, w.targets, request.config.isolationPorts, w.qube);
-        case CheckKind::KillSwitch:
-            return judgeKillSwitchStatic(w.evidence);
+        case CheckKind::KillSwitch: {
+            // Qubes gives the VPN qube's clients IPv6 exactly when it has a gateway6 for them
+            // (the `ipv6` feature on its chain): then their IPv6 packets must be dropped too.
+            const Qube *vpn = snapshot.find(w.qube);
+            return judgeKillSwitchStatic(w.evidence, vpn && !vpn->gateway6.isEmpty());
+        }
         }
         return {};
     }

@@ -36,7 +36,7 @@ struct Qube
     // not known. Qubes takes any non-empty value as on.
     std::optional<bool> ipv6Feature;
     // Its template (a standalone: itself) has the `whonix-gw` feature (read for network
-    // providers only; not kept in snapshot files).
+    // providers only; kept in snapshot files as template_whonix_gw).
     bool whonixGwFeature = false;
 
     bool isRunning() const { return state == QLatin1String("Running"); }

@@ -118,6 +118,7 @@ private slots:
     void plainHttpWitnessesCannotAgree();
     void singleQubeFaults_data();
     void singleQubeFaults();
+    void killSwitchJudgesIpv6WhenClientsHaveIt();
     void concurrencyIsBounded();
     void probesOfDifferentExitsNeverShareAMoment();
     void timeoutStopsAHang();
@@ -614,6 +615,27 @@ void tst_CheckVerifier::singleQubeFaults()
         QVERIFY(result->externalIp.isEmpty() || CheckKind(kind) != CheckKind::ExternalIp
                 || status == int(CheckStatus::Fail));
     QVERIFY(result->output.size() <= 20 << 10);
+}
+
+// The kill switch of a VPN qube that gives its clients IPv6 (a gateway6 for them) must drop their
+// IPv6 packets too: the Qubes documentation's IPv4 rule alone passes without IPv6 and fails with.
+void tst_CheckVerifier::killSwitchJudgesIpv6WhenClientsHaveIt()
+{
+    for (const bool ipv6 : {false, true}) {
+        Scenario scenario;
+        scenario.set("sys-vpn", "nft.json", fixture("killswitch/ipv6-killswitch-ipv4-only.json"));
+        Snapshot system = seed();
+        Qube &vpn = system.qubes[size_t(system.indexOf(u"sys-vpn"))];
+        vpn.gateway6 = ipv6 ? QStringLiteral("fd09:24ef:4179::a89:1a") : QString();
+        VerifyRequest r = request();
+        r.qubes = QStringList {"sys-vpn"};
+        r.checks = QList<CheckKind> {CheckKind::KillSwitch};
+        const Snapshot s = verify(system, r);
+        const CheckResult *result = s.latest(u"sys-vpn", CheckKind::KillSwitch);
+        QVERIFY2(result, qPrintable(describe(s)));
+        QCOMPARE(result->status, ipv6 ? CheckStatus::Fail : CheckStatus::Pass);
+        QCOMPARE(result->reason.contains(QLatin1String("drops IPv4 only")), ipv6);
+    }
 }
 
 void tst_CheckVerifier::probesOfDifferentExitsNeverShareAMoment()
