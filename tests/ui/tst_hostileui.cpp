@@ -17,6 +17,7 @@
 #include "io/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
+#include "model/untrustedtext.h"
 #include "panels/checkresultsmodel.h"
 #include "panels/evidencedialog.h"
 #include "panels/inspectordock.h"
@@ -246,6 +247,24 @@ void tst_HostileUi::inspector()
     // Nothing in the dock became wider than a screen.
     QVERIFY2(window.inspector()->minimumSizeHint().width() < 1600,
              qPrintable(QString::number(window.inspector()->minimumSizeHint().width())));
+
+    // A failed check puts its reason among the findings: one cleaned line, no hidden character
+    // (once the reason was only cut and simplified there, keeping escapes and bidi overrides).
+    Snapshot failed = hostileSnapshot(text);
+    for (CheckResult &r : failed.checks)
+        if (r.qube.toString() == QLatin1String("work"))
+            r.status = CheckStatus::Fail;
+    window.setSnapshot(failed);
+    window.inspect(QStringLiteral("work"));
+    bool reasonSeen = false;
+    for (QLabel *label : window.inspector()->findChildren<QLabel *>()) {
+        for (const QString &line : label->text().split(u'\n')) {
+            QVERIFY2(!untrustedtext::hasHidden(line),
+                     qPrintable(label->objectName() + QStringLiteral(": ") + line.toHtmlEscaped()));
+            reasonSeen = reasonSeen || line.contains(piece(text));
+        }
+    }
+    QVERIFY(reasonSeen);
 }
 
 // Results table: cells show the text as data (item views never parse DisplayRole), capped to

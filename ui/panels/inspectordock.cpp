@@ -382,12 +382,12 @@ void InspectorDock::showQube(const QString &name)
         QString line = tr("%1: %2 check").arg(what, checkKindTitle(r.check));
         if (r.status == CheckStatus::Fail && isLeakCheck(r.check))
             line += tr(" (leak)");
-        const QString why = r.reason.left(200).simplified();
+        const QString why = untrustedtext::line(r.reason, 200); // a qube's words, one line
         if (!why.isEmpty())
             line += QStringLiteral(" — ") + why;
         findings << line;
         if (const Remedy remedy = remedyFor(r, m_snapshot, *m_topology); !remedy.isEmpty())
-            findings << tr("What to do: %1").arg(remedy.toText());
+            findings << tr("What to do: %1").arg(untrustedtext::block(remedy.toText(), 2000));
     }
     for (const Finding &f : m_findings)
         if (f.qube == m_qube)
