@@ -30,6 +30,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -43,11 +44,17 @@ using namespace netmap;
 
 namespace {
 
+// The peak resident size of this process image (VmHWM). Not getrusage's ru_maxrss: that keeps
+// the parent's peak across fork and exec, so the scenario's own growth stayed invisible below it.
 qint64 peakRssKiB()
 {
-    rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss; // KiB on Linux
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    return -1;
 }
 
 bool hasControl(const QString &text, bool allowNewlines)
