@@ -185,7 +185,8 @@ class Zone:
         return header + question + b"".join(answers) + b"".join(authority)
 
 
-def serve_dns(zone, address):
+def serve_dns(zone, address, port=53):
+    """DNS over UDP and TCP on address:port, answered by zone.answer(query, client address)."""
     class Udp(socketserver.BaseRequestHandler):
         def handle(self):
             data, sock = self.request
@@ -215,7 +216,7 @@ def serve_dns(zone, address):
         allow_reuse_address = True
         daemon_threads = True
 
-    servers = [UdpServer((address, 53), Udp), TcpServer((address, 53), Tcp)]
+    servers = [UdpServer((address, port), Udp), TcpServer((address, port), Tcp)]
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     return servers
@@ -339,39 +340,7 @@ def run_forge(ready, kind, bind, port, address, log, tls=None):
             https = TlsServer((bind, tls_port), Handler, tls_context(cert, key))
             threading.Thread(target=https.serve_forever, daemon=True).start()
     elif kind == "dns":
-        forger = Forger(address, log)
-
-        class Udp(socketserver.BaseRequestHandler):
-            def handle(self):
-                data, sock = self.request
-                reply = forger.answer(data, self.client_address[0])
-                if reply:
-                    sock.sendto(reply, self.client_address)
-
-        class Tcp(socketserver.StreamRequestHandler):
-            def handle(self):
-                self.connection.settimeout(5)
-                try:
-                    head = self.rfile.read(2)
-                    if len(head) != 2:
-                        return
-                    (n,) = struct.unpack(">H", head)
-                    reply = forger.answer(self.rfile.read(n), self.client_address[0])
-                    if reply:
-                        self.wfile.write(struct.pack(">H", len(reply)) + reply)
-                except OSError:
-                    pass
-
-        class UdpServer(socketserver.ThreadingUDPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-        class TcpServer(socketserver.ThreadingTCPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-        for s in (UdpServer((bind, port), Udp), TcpServer((bind, port), Tcp)):
-            threading.Thread(target=s.serve_forever, daemon=True).start()
+        serve_dns(Forger(address, log), bind, port)
     else:
         raise SystemExit(f"forge: unknown kind {kind!r}")
     with open(ready, "w", encoding="ascii") as f:
