@@ -98,6 +98,20 @@ sanitizer_tests() {
         ctest --output-on-failure -j "$jobs" --timeout 900 -L 'unit|ui')
 }
 
+# The core alone, as a dom0 script or a headless build would have it: configured with
+# -DNETMAP_BUILD_UI=OFF (no Qt Gui, Widgets or Svg found at all), built with -Werror, and its
+# unit tests run. NETMAP_HEADLESS_TESTS=0 skips it.
+headless_tests() {
+    [ "${NETMAP_HEADLESS_TESTS:-1}" = 1 ] || { say "core-only build skipped (NETMAP_HEADLESS_TESTS=0)"; return 0; }
+    local core="${NETMAP_CORE_BUILD_DIR:-$here/build-core}"
+    say "core-only build (-DNETMAP_BUILD_UI=OFF) in $core"
+    cmake -S "$here" -B "$core" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETMAP_BUILD_UI=OFF \
+        -DNETMAP_WERROR=ON -DNETMAP_BUILD_BENCH=OFF >/dev/null
+    cmake --build "$core" -j "$jobs"
+    say "running the unit tests of the core-only build"
+    (cd "$core" && ctest --output-on-failure -j "$jobs" --timeout 900 -L unit)
+}
+
 # A few seconds of each libFuzzer target (tests/fuzz, CTest label fuzz) in a clang build dir
 # of the core only. Skipped, with the reason, where clang or its fuzzer runtime is missing.
 # Warnings are not errors here: the gcc build above holds the -Werror line.
@@ -153,6 +167,7 @@ test)
     cd "$build"
     ctest --output-on-failure -j "$jobs" --timeout 900
     sanitizer_tests
+    headless_tests
     fuzz_smoke
     ;;
 *)

@@ -1,6 +1,6 @@
 #include "checkconfig.h"
 
-#include "checks/yamlsupport_p.h"
+#include "io/yamlsupport_p.h"
 #include "files.h"
 #include "model/ipv4.h"
 

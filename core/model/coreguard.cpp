@@ -1,7 +1,5 @@
-// Compile-time guard: netmap_core must never see Qt Gui or Widgets.
+// Compile-time guard: netmap_core must never be built with Qt Gui, Widgets or Svg. Includes of
+// their headers are refused by the layer check (core/checklayers.py) before compiling.
 #if defined(QT_GUI_LIB) || defined(QT_WIDGETS_LIB) || defined(QT_SVG_LIB)
 #error "netmap_core must not depend on Qt Gui, Widgets or Svg"
-#endif
-#if __has_include(<QtGui/qtguiglobal.h>) && defined(NETMAP_REQUIRE_NO_GUI_HEADERS)
-#error "Qt Gui headers are reachable from netmap_core"
 #endif

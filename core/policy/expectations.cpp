@@ -1,6 +1,6 @@
 #include "expectations.h"
 
-#include "checks/yamlsupport_p.h"
+#include "io/yamlsupport_p.h"
 #include "io/files.h"
 #include "model/qubename.h"
 #include "model/snapshot.h"

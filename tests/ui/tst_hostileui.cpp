@@ -14,7 +14,7 @@
 #include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
 #include "export/diagramexport.h"
-#include "io/markdownreport.h"
+#include "report/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "mainwindow.h"
 #include "model/untrustedtext.h"

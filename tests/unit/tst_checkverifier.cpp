@@ -2,8 +2,8 @@
 // probe scripts run with fake network tools answering from a scenario.
 #include "checks/checkscripts.h"
 #include "checks/verifier.h"
-#include "io/jsonexport.h"
-#include "io/markdownreport.h"
+#include "report/jsonexport.h"
+#include "report/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
 

@@ -1,7 +1,7 @@
 // The expectations YAML and how it falls back to inference.
-#include "io/jsonexport.h"
+#include "report/jsonexport.h"
 #include "io/snapshotyaml.h"
-#include "model/colouring.h"
+#include "policy/colouring.h"
 #include "model/snapshotdiff.h"
 #include "model/topology.h"
 #include "policy/expectations.h"

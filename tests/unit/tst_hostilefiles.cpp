@@ -3,7 +3,7 @@
 // one line of plain text and a position, without exhausting the stack or memory.
 
 #include "io/checkconfig.h"
-#include "io/markdownreport.h"
+#include "report/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "model/ipv4.h"
 #include "model/untrustedtext.h"

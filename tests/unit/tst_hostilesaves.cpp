@@ -8,7 +8,7 @@
 // folder (which root would ignore).
 
 #include "io/files.h"
-#include "io/jsonexport.h"
+#include "report/jsonexport.h"
 #include "io/snapshotyaml.h"
 #include "skips.h"
 

@@ -1,5 +1,5 @@
 // The Markdown write-up: both tables from evidence, and nothing a qube printed becomes markup.
-#include "io/markdownreport.h"
+#include "report/markdownreport.h"
 #include "io/snapshotyaml.h"
 #include "model/untrustedtext.h"
 

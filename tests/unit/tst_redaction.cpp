@@ -1,11 +1,11 @@
 // Redaction for sharing: addresses to documentation addresses and names to pseudonyms, the same
 // everywhere, in every field of a snapshot; what the map reads from names survives.
 
-#include "io/jsonexport.h"
-#include "io/markdownreport.h"
+#include "report/jsonexport.h"
+#include "report/markdownreport.h"
 #include "io/redaction.h"
 #include "io/snapshotyaml.h"
-#include "model/colouring.h"
+#include "policy/colouring.h"
 #include "model/topology.h"
 #include "policy/expectations.h"
 

@@ -1,4 +1,4 @@
-#include "io/jsonexport.h"
+#include "report/jsonexport.h"
 #include "io/snapshotyaml.h"
 #include "model/topology.h"
 

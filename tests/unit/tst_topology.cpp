@@ -1,5 +1,5 @@
-#include "model/colouring.h"
-#include "model/findings.h"
+#include "policy/colouring.h"
+#include "policy/findings.h"
 #include "model/topology.h"
 #include "policy/inference.h"
 

@@ -1,7 +1,7 @@
 #pragma once
 // DiagramScene: the NetVM diagram of one snapshot: qubes, links, Internet ends, groups, legend.
 
-#include "model/colouring.h"
+#include "policy/colouring.h"
 #include "model/snapshot.h"
 
 #include <QDateTime>

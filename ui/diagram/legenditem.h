@@ -2,7 +2,7 @@
 // LegendItem: the key inside the scene (exit IP -> colour -> kind, link and box styles, where the
 // data came from and when), so that every export carries it.
 
-#include "model/colouring.h"
+#include "policy/colouring.h"
 
 #include <QGraphicsItem>
 

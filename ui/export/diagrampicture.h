@@ -4,7 +4,7 @@
 
 #include "diagram/linkitem.h"
 #include "layout/treelayout.h"
-#include "model/colouring.h"
+#include "policy/colouring.h"
 #include "model/qubeverdict.h"
 #include "model/snapshot.h"
 

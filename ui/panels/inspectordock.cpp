@@ -9,7 +9,7 @@
 #include <algorithm>
 
 #include "diagram/diagramtheme.h"
-#include "model/findings.h"
+#include "policy/findings.h"
 #include "model/topology.h"
 #include "policy/expectations.h"
 

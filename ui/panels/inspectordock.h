@@ -2,7 +2,7 @@
 // InspectorDock: everything known about one qube, in plain text: properties, egress path,
 // firewall rules in words, findings and check evidence.
 
-#include "model/colouring.h"
+#include "policy/colouring.h"
 #include "model/finding.h"
 #include "model/snapshot.h"
 

@@ -1,9 +1,9 @@
 #include "findings.h"
 
-#include "checkindex.h"
+#include "model/checkindex.h"
 #include "policy/inference.h"
-#include "snapshot.h"
-#include "topology.h"
+#include "model/snapshot.h"
+#include "model/topology.h"
 
 namespace netmap {
 

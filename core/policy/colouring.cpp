@@ -1,10 +1,10 @@
 #include "colouring.h"
 
-#include "checkindex.h"
+#include "model/checkindex.h"
 #include "policy/expectations.h"
-#include "qubeverdict.h"
-#include "snapshot.h"
-#include "topology.h"
+#include "model/qubeverdict.h"
+#include "model/snapshot.h"
+#include "model/topology.h"
 
 #include <QHostAddress>
 #include <QSet>

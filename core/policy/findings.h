@@ -1,7 +1,7 @@
 #pragma once
 // Findings computed from a snapshot and its topology (never hand-entered).
 
-#include "finding.h"
+#include "model/finding.h"
 
 #include <vector>
 

@@ -1,8 +1,8 @@
 #include "jsonexport.h"
 
 #include "model/checkindex.h"
-#include "model/colouring.h"
-#include "model/findings.h"
+#include "policy/colouring.h"
+#include "policy/findings.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
