@@ -1,16 +1,16 @@
 #include "expectations.h"
 
-#include "checks/yamlsupport_p.h"
 #include "io/files.h"
 #include "model/qubename.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
+#include "yaml/strictyaml_p.h"
 
 #include <QRegularExpression>
 
 namespace netmap {
 
-using namespace yamlsupport;
+using namespace strictyaml;
 
 std::optional<Expectation> parseEgress(QStringView untrusted)
 {
@@ -37,6 +37,9 @@ std::optional<Expectation> parseEgress(QStringView untrusted)
 }
 
 namespace {
+
+// One entry per qube, tag or allowed pair: 100,000 values are far above any real system.
+constexpr YamlLimits kLimits {kMaxExpectationsFileBytes, 16, 100000, kMaxExpectationsFileBytes};
 
 // Tags follow Qubes' rules for tag names: letters, digits, '_', '-', '.', ':'.
 bool validTag(const QString &tag)
@@ -70,7 +73,7 @@ Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
 {
     Expectations x;
     x.sourceFile = fileName;
-    const YAML::Node root = loadDocument(untrustedYaml);
+    const YAML::Node root = loadDocument(untrustedYaml, kLimits);
     if (root.IsNull())
         return x;
     requireMap(root, QStringLiteral("the expectations file"));

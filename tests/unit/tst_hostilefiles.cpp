@@ -250,7 +250,7 @@ void tst_HostileFiles::configErrorsArePlainText_data()
 
 // Found by fuzz_checkconfig and fuzz_expectations: like the snapshot reader, the config and
 // expectations readers quoted yaml-cpp's messages and unknown keys raw into the error line.
-// Protection: yamlsupport::plainMessage() (removing it fails every row).
+// Protection: strictyaml::plainMessage() (removing it fails every row).
 void tst_HostileFiles::configErrorsArePlainText()
 {
     QFETCH(QString, kind);
