@@ -3,6 +3,7 @@
 #include "files.h"
 #include "model/ipv4.h"
 #include "model/untrustedtext.h"
+#include "policy/expectationsyaml_p.h"
 #include "qubes/qvmparsers.h"
 #include "yaml/strictyaml_p.h"
 
@@ -14,7 +15,7 @@ namespace netmap {
 
 namespace {
 
-constexpr const char *kSchema = "qubes-netmap-snapshot/1";
+constexpr QLatin1StringView kSchemaPrefix("qubes-netmap-snapshot/");
 constexpr qsizetype kMaxChecks = 200000;
 // The file cap of readFileCapped(); 2,000,000 values hold the largest snapshot (2,000 qubes) with
 // tens of thousands of check results, and bound yaml-cpp's tree to a few hundred MB.
@@ -304,6 +305,106 @@ struct Reader
     }
 };
 
+// Format steps (docs/ARCHITECTURE.md §5). Each migration turns a document of format N into one
+// of format N + 1, in the tree before the reader of the current format sees it; kMigrations[N-1]
+// is the step from N. Throws strictyaml::YamlError.
+using Migration = void (*)(YAML::Node &root);
+
+// Format 1 had no intent: a snapshot of it is judged by inference, which is what format 2 reads
+// when "intent" is absent. An "intent" key was unknown to format 1, so it is refused as then.
+void migrate1to2(YAML::Node &root)
+{
+    const YAML::Node &constRoot = root;
+    for (const auto &entry : constRoot)
+        if (entry.first.IsScalar() && entry.first.Scalar() == "intent")
+            throw strictyaml::errorAt(
+                entry.first, QStringLiteral("unknown key \"intent\" in snapshot format 1"));
+    root["schema"] = "qubes-netmap-snapshot/2";
+}
+
+constexpr Migration kMigrations[] = {migrate1to2};
+static_assert(std::size(kMigrations) == kSnapshotFormat - 1, "one migration per format step");
+
+// The format a document declares, after "qubes-netmap-snapshot/"; 0 when it is not one.
+int declaredFormat(const QString &schema)
+{
+    if (!schema.startsWith(kSchemaPrefix))
+        return 0;
+    const QString number = schema.mid(kSchemaPrefix.size());
+    bool ok = false;
+    const int n = number.toInt(&ok);
+    if (!ok || n < 1 || number != QString::number(n))
+        return 0;
+    return n;
+}
+
+// The schema line, then the migrations from the declared format up to the current one. A newer
+// format is refused naming both: this program cannot know what its new keys mean.
+void migrate(YAML::Node &root)
+{
+    const YAML::Node &constRoot = root;
+    const YAML::Node schemaNode = constRoot["schema"];
+    if (!schemaNode || schemaNode.IsNull())
+        throw strictyaml::errorAt(root, QStringLiteral("missing \"schema\""));
+    const QString schema = strictyaml::scalar(schemaNode, QStringLiteral("\"schema\""));
+    const int format = declaredFormat(schema);
+    if (format == 0)
+        throw strictyaml::errorAt(schemaNode,
+                                  QStringLiteral("unknown schema, expected %1%2")
+                                      .arg(kSchemaPrefix)
+                                      .arg(kSnapshotFormat));
+    if (format > kSnapshotFormat)
+        throw strictyaml::errorAt(
+            schemaNode,
+            QStringLiteral("snapshot format %1 is newer than this program reads (%2)")
+                .arg(format)
+                .arg(kSnapshotFormat));
+    for (int step = format; step < kSnapshotFormat; ++step)
+        kMigrations[step - 1](root);
+}
+
+void emitIntent(YAML::Emitter &out, const Expectations &intent)
+{
+    out << YAML::Key << "intent" << YAML::Value << YAML::BeginMap;
+    if (!intent.sourceFile.isEmpty())
+        emitString(out, "file", intent.sourceFile);
+    if (!intent.byQube.isEmpty()) {
+        out << YAML::Key << "qubes" << YAML::Value << YAML::BeginMap;
+        for (auto it = intent.byQube.cbegin(); it != intent.byQube.cend(); ++it) {
+            out << YAML::Key;
+            emitText(out, it.key());
+            out << YAML::Value;
+            emitText(out, it.value().toString());
+        }
+        out << YAML::EndMap;
+    }
+    if (!intent.byTag.isEmpty()) {
+        // In file order: the first tag a qube carries wins.
+        out << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
+        for (const auto &[tag, expectation] : intent.byTag) {
+            out << YAML::Key;
+            emitText(out, tag);
+            out << YAML::Value;
+            emitText(out, expectation.toString());
+        }
+        out << YAML::EndMap;
+    }
+    if (!intent.allowedReach.isEmpty()) {
+        QList<QPair<QString, QString>> pairs(intent.allowedReach.cbegin(),
+                                             intent.allowedReach.cend());
+        std::sort(pairs.begin(), pairs.end());
+        out << YAML::Key << "allow" << YAML::Value << YAML::BeginSeq;
+        for (const auto &[from, to] : pairs) {
+            out << YAML::Flow << YAML::BeginSeq;
+            emitText(out, from);
+            emitText(out, to);
+            out << YAML::EndSeq;
+        }
+        out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+}
+
 } // namespace
 
 QByteArray snapshotToYaml(const Snapshot &snapshot)
@@ -315,7 +416,8 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
     out.SetOutputCharset(YAML::EscapeNonAscii);
     out << YAML::Comment("qubes-netmap snapshot");
     out << YAML::BeginMap;
-    out << YAML::Key << "schema" << YAML::Value << kSchema;
+    out << YAML::Key << "schema" << YAML::Value
+        << utf8(kSchemaPrefix + QString::number(kSnapshotFormat));
     emitString(out, "source", snapshot.source);
     emitString(out, "source_detail", snapshot.sourceDetail);
     emitString(out, "generated", dateText(snapshot.generated, false));
@@ -403,6 +505,9 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
     for (const QString &r : snapshot.rejected)
         out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(r));
     out << YAML::EndSeq;
+    // Only when there is one: no intent means inferred, as in format 1.
+    if (!snapshot.intent.isEmpty() || !snapshot.intent.sourceFile.isEmpty())
+        emitIntent(out, snapshot.intent);
     out << YAML::EndMap;
     QByteArray bytes(out.c_str(), qsizetype(out.size()));
     bytes += '\n';
@@ -427,18 +532,15 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                              1);
         if (!r.map(root, "the snapshot"))
             return failed();
+        try {
+            migrate(root);
+        } catch (const strictyaml::YamlError &e) {
+            return strictyaml::toError(e, fileName);
+        }
         if (!r.checkKeys(root,
                          {"schema", "source", "source_detail", "generated", "globals", "qubes",
-                          "firewall", "tunnels", "checks", "rejected"}))
+                          "firewall", "tunnels", "checks", "rejected", "intent"}))
             return failed();
-        QString schema;
-        if (!r.string(root, "schema", &schema, true))
-            return failed();
-        if (schema != QLatin1String(kSchema)) {
-            r.fail(root["schema"],
-                   QStringLiteral("unknown schema, expected %1").arg(QLatin1String(kSchema)));
-            return failed();
-        }
         if (!r.token(root, "source", &s.source, false)
             || !r.string(root, "source_detail", &s.sourceDetail)
             || !r.date(root, "generated", &s.generated))
@@ -637,6 +739,16 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         }
         if (!r.stringList(root, "rejected", &s.rejected))
             return failed();
+        if (const YAML::Node intent = root["intent"]; intent && !intent.IsNull()) {
+            try {
+                s.intent = expectationsFromNode(intent, QStringLiteral("intent"),
+                                                {QStringLiteral("file")});
+            } catch (const strictyaml::YamlError &e) {
+                return strictyaml::toError(e, fileName);
+            }
+            if (!r.string(intent, "file", &s.intent.sourceFile))
+                return failed();
+        }
     } catch (const YAML::Exception &e) {
         return makeError(Error::Code::Input, yamlMessage(e), fileName,
                          e.mark.is_null() ? 0 : e.mark.line + 1,
