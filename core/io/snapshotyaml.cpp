@@ -17,9 +17,11 @@ namespace {
 
 constexpr QLatin1StringView kSchemaPrefix("qubes-netmap-snapshot/");
 constexpr qsizetype kMaxChecks = 200000;
-// The file cap of readFileCapped(); 2,000,000 values hold the largest snapshot (2,000 qubes) with
-// tens of thousands of check results, and bound yaml-cpp's tree to a few hundred MB.
-constexpr YamlLimits kLimits {kMaxInputFileBytes, 64, 2000000, 32 << 20};
+// The file cap of readFileCapped(). A saved snapshot holds about one value per 16 bytes, so
+// 1,000,000 values is what a real 16 MiB file holds (2,000 qubes with some 25,000 check
+// results); a file of one-letter values needs ~500 MB to load at this cap, four times that at
+// the file cap alone.
+constexpr YamlLimits kLimits {kMaxInputFileBytes, 64, 1000000, 32 << 20};
 
 std::string utf8(const QString &s)
 {
