@@ -8,9 +8,9 @@
 #include "export/diagramexport.h"
 #include "io/checkconfig.h"
 #include "io/files.h"
-#include "report/jsonexport.h"
-#include "report/markdownreport.h"
-#include "io/snapshotyaml.h"
+#include "formats/jsonexport.h"
+#include "formats/markdownreport.h"
+#include "formats/snapshotyaml.h"
 #include "model/checkindex.h"
 #include "policy/colouring.h"
 #include "policy/findings.h"
@@ -67,7 +67,8 @@ Source (default: the live system through qvm-ls; when it cannot be read the
 window says why and offers the demo or a snapshot, never shows one instead):
   --demo                 the built-in demo network (recorded check results)
   --snapshot FILE        a snapshot saved with --export FILE.yaml (at most %1
-                         qubes and 16 MiB; YAML anchors and aliases are refused)
+                         qubes and 16 MiB; YAML anchors, aliases, tags and
+                         repeated keys are refused)
 
 Checks (run inside the qubes with qvm-run; read-only unless --drill):
   --verify[=all|Q1,Q2]   check all networked qubes, or the ones named (live

@@ -14,16 +14,17 @@ import re
 import sys
 
 # Floor of each folder, lowest first: readers of untrusted input near the bottom, the
-# reports that need policy and check results at the top.
+# documents (JSON, Markdown, snapshot YAML) that need policy and check results at the top.
 FLOORS = {
     "model": 0,
     "qubes": 1,
     "layout": 1,
+    "yaml": 1,
     "io": 2,
     "policy": 3,
     "checks": 4,
     "live": 4,
-    "report": 5,
+    "formats": 5,
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

@@ -1,8 +1,8 @@
 #include "checkconfig.h"
 
-#include "io/yamlsupport_p.h"
 #include "files.h"
 #include "model/ipv4.h"
+#include "yaml/strictyaml_p.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -12,11 +12,14 @@
 
 namespace netmap {
 
-using namespace yamlsupport;
+using namespace strictyaml;
 
 namespace {
 
 const QString kDefaultResource = QStringLiteral(":/netmap/config.yaml");
+
+// A config file is a few dozen values; these caps leave room for comments and long URL lists.
+constexpr YamlLimits kLimits {kMaxConfigFileBytes, 16, 10000, kMaxConfigFileBytes};
 
 // Values used when even the shipped resource is unreadable (it is compiled in, so only a broken
 // build gets here); they equal resources/config.yaml.
@@ -244,7 +247,7 @@ void readBaseline(const YAML::Node &node, CheckConfig &c)
 
 CheckConfig parse(const QByteArray &untrustedYaml, CheckConfig c)
 {
-    const YAML::Node root = loadDocument(untrustedYaml);
+    const YAML::Node root = loadDocument(untrustedYaml, kLimits);
     if (root.IsNull())
         return c; // an empty file keeps every default
     requireMap(root, QStringLiteral("the config file"));

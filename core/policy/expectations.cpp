@@ -1,16 +1,17 @@
 #include "expectations.h"
+#include "expectationsyaml_p.h"
 
-#include "io/yamlsupport_p.h"
 #include "io/files.h"
 #include "model/qubename.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
+#include "yaml/strictyaml_p.h"
 
 #include <QRegularExpression>
 
 namespace netmap {
 
-using namespace yamlsupport;
+using namespace strictyaml;
 
 std::optional<Expectation> parseEgress(QStringView untrusted)
 {
@@ -37,6 +38,9 @@ std::optional<Expectation> parseEgress(QStringView untrusted)
 }
 
 namespace {
+
+// One entry per qube, tag or allowed pair: 100,000 values are far above any real system.
+constexpr YamlLimits kLimits {kMaxExpectationsFileBytes, 16, 100000, kMaxExpectationsFileBytes};
 
 // Tags follow Qubes' rules for tag names: letters, digits, '_', '-', '.', ':'.
 bool validTag(const QString &tag)
@@ -66,17 +70,17 @@ QString qubeAt(const YAML::Node &node, const QString &what)
     return name->toString();
 }
 
-Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
+} // namespace
+
+Expectations expectationsFromNode(const YAML::Node &root, const QString &where,
+                                  const QSet<QString> &moreKeys)
 {
     Expectations x;
-    x.sourceFile = fileName;
-    const YAML::Node root = loadDocument(untrustedYaml);
-    if (root.IsNull())
-        return x;
-    requireMap(root, QStringLiteral("the expectations file"));
-    checkKeys(root, QStringLiteral("expectations"),
-              {QStringLiteral("qubes"), QStringLiteral("tags"), QStringLiteral("allow")});
-
+    requireMap(root, where);
+    checkKeys(
+        root, where,
+        QSet<QString> {QStringLiteral("qubes"), QStringLiteral("tags"), QStringLiteral("allow")}
+            .unite(moreKeys));
     if (const YAML::Node qubes = root["qubes"]) {
         if (!qubes.IsNull()) {
             requireMap(qubes, QStringLiteral("qubes"));
@@ -137,6 +141,21 @@ Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
             }
         }
     }
+    return x;
+}
+
+namespace {
+
+Expectations parse(const QByteArray &untrustedYaml, const QString &fileName)
+{
+    const YAML::Node root = loadDocument(untrustedYaml, kLimits);
+    if (root.IsNull()) {
+        Expectations x;
+        x.sourceFile = fileName;
+        return x;
+    }
+    Expectations x = expectationsFromNode(root, QStringLiteral("expectations"));
+    x.sourceFile = fileName;
     return x;
 }
 

@@ -14,7 +14,7 @@
 
 #include "checks/verifier.h"
 #include "diagram/diagramscene.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

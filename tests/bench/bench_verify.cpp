@@ -17,7 +17,7 @@
 #endif
 
 #include "checks/verifier.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -263,6 +263,19 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(self.out('alias.yaml') + ':2:', r.stderr)
         self.assertIn('anchors', r.stderr)
+        # A newer snapshot format: refused naming both numbers, exit 2; an older one is read.
+        with open(self.out('newer.yaml'), 'w') as f:
+            f.write('schema: qubes-netmap-snapshot/99\nsource: snapshot\nqubes: []\nnew_key: 1\n')
+        r = run('--snapshot', self.out('newer.yaml'), '--export', self.out('x.json'))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(self.out('newer.yaml') + ':1:9: snapshot format 99 is newer than this program'
+                      ' reads (2)', r.stderr)
+        self.assertFalse(os.path.exists(self.out('x.json')))
+        r = run('--snapshot', os.path.join(DATA, 'snapshots', 'format-1.yaml'),
+                '--export', self.out('old.json'))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.out('old.json'), encoding='utf-8') as f:
+            self.assertEqual(json.load(f)['schema'], 'qubes-netmap/1')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 // Fuzz target: a snapshot YAML file (--snapshot FILE), which may come from another machine.
 
 #include "fuzzcheck.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 
 #include <QByteArray>
 

@@ -10,7 +10,7 @@
 #include "diagram/legenditem.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "loadscale.h"
 #include "mainwindow.h"
 #include "panels/checkresultsmodel.h"

@@ -9,7 +9,7 @@
 #include "export/diagramexport.h"
 #include "export/diagrampicture.h"
 #include "export/svgwriter.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "model/topology.h"
 #include "skips.h"
 

@@ -7,7 +7,7 @@
 #include "diagram/legenditem.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "model/topology.h"
 
 #include <QMenu>

@@ -11,7 +11,7 @@
 #include "diagram/qubeitem.h"
 #include "export/diagrampicture.h"
 #include "io/redaction.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "mainwindow.h"
 #include "panels/evidencedialog.h"
 #include "panels/inspectordock.h"

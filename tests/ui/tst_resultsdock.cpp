@@ -2,7 +2,7 @@
 // marks, stale rows when a qube's path changed, sorting, the evidence on double-click, and text
 // from qubes kept plain.
 
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "panels/checkresultsmodel.h"
 #include "panels/evidencedialog.h"
 #include "panels/resultsdock.h"

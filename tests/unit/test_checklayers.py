@@ -50,7 +50,7 @@ class CheckLayers(unittest.TestCase):
         self.assertEqual(run(self.core).returncode, 0)
 
     def test_upward_include(self):
-        self.assertRefused("model/qube.h", '#include "report/jsonexport.h"', "report/ is above model/")
+        self.assertRefused("model/qube.h", '#include "formats/jsonexport.h"', "formats/ is above model/")
 
     def test_same_floor(self):
         self.assertRefused("checks/verifier.cpp", '#include "live/reroute.h"', "on the same floor as")
@@ -59,7 +59,7 @@ class CheckLayers(unittest.TestCase):
         self.assertRefused("io/files.cpp", "#include <QtGui/QColor>", "no Qt Gui")
 
     def test_widgets_include(self):
-        self.assertRefused("report/jsonexport.cpp", '#  include "QtWidgets/QWidget"', "no Qt Gui")
+        self.assertRefused("formats/jsonexport.cpp", '#  include "QtWidgets/QWidget"', "no Qt Gui")
 
     def test_folder_without_floor(self):
         self.plant("extra/thing.h", "#pragma once")
@@ -68,7 +68,7 @@ class CheckLayers(unittest.TestCase):
         self.assertIn("core/extra has no floor", result.stderr)
 
     def test_downward_include_allowed(self):
-        self.plant("report/jsonexport.cpp", '#include "model/qube.h"')
+        self.plant("formats/jsonexport.cpp", '#include "model/qube.h"')
         self.plant("checks/verifier.cpp", '#include "policy/inference.h"')
         self.assertEqual(run(self.core).returncode, 0)
 

@@ -2,9 +2,9 @@
 // probe scripts run with fake network tools answering from a scenario.
 #include "checks/checkscripts.h"
 #include "checks/verifier.h"
-#include "report/jsonexport.h"
-#include "report/markdownreport.h"
-#include "io/snapshotyaml.h"
+#include "formats/jsonexport.h"
+#include "formats/markdownreport.h"
+#include "formats/snapshotyaml.h"
 #include "model/topology.h"
 
 #include <QDir>

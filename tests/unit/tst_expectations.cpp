@@ -1,6 +1,6 @@
 // The expectations YAML and how it falls back to inference.
-#include "report/jsonexport.h"
-#include "io/snapshotyaml.h"
+#include "formats/jsonexport.h"
+#include "formats/snapshotyaml.h"
 #include "policy/colouring.h"
 #include "model/snapshotdiff.h"
 #include "model/topology.h"

@@ -3,8 +3,8 @@
 // one line of plain text and a position, without exhausting the stack or memory.
 
 #include "io/checkconfig.h"
-#include "report/markdownreport.h"
-#include "io/snapshotyaml.h"
+#include "formats/markdownreport.h"
+#include "formats/snapshotyaml.h"
 #include "model/ipv4.h"
 #include "model/untrustedtext.h"
 #include "policy/expectations.h"
@@ -250,7 +250,7 @@ void tst_HostileFiles::configErrorsArePlainText_data()
 
 // Found by fuzz_checkconfig and fuzz_expectations: like the snapshot reader, the config and
 // expectations readers quoted yaml-cpp's messages and unknown keys raw into the error line.
-// Protection: yamlsupport::plainMessage() (removing it fails every row).
+// Protection: strictyaml::plainMessage() (removing it fails every row).
 void tst_HostileFiles::configErrorsArePlainText()
 {
     QFETCH(QString, kind);

@@ -7,7 +7,7 @@
 
 #include "checks/checkscripts.h"
 #include "checks/verifier.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "model/qubename.h"
 #include "policy/expectations.h"
 #include "qubes/qvmparsers.h"

@@ -23,7 +23,7 @@
 //   - sanitizeEvidence() / the stderr line filter: the escape rows fail on control characters.
 
 #include "checks/verifier.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "qubes/livesource.h"
 #include "realqubes.h"
 #include "sanitizer.h"

@@ -8,8 +8,8 @@
 // folder (which root would ignore).
 
 #include "io/files.h"
-#include "report/jsonexport.h"
-#include "io/snapshotyaml.h"
+#include "formats/jsonexport.h"
+#include "formats/snapshotyaml.h"
 #include "skips.h"
 
 #include <QDir>

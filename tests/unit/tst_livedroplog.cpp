@@ -1,7 +1,7 @@
 // The kernel log lines of the dropped-traffic watch: good lines in both formats (journalctl -o
 // cat and dmesg), and hostile ones a compromised network qube could print.
 
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "live/droplog.h"
 #include "model/snapshot.h"
 

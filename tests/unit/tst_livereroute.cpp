@@ -2,7 +2,7 @@
 // its undo, the anon-vm warning, and that nothing is changed before apply() is called (the real
 // qvm-prefs against the qubesd stand-in, whose log and state show every change).
 
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "live/reroute.h"
 #include "model/snapshot.h"
 

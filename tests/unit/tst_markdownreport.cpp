@@ -1,6 +1,6 @@
 // The Markdown write-up: both tables from evidence, and nothing a qube printed becomes markup.
-#include "report/markdownreport.h"
-#include "io/snapshotyaml.h"
+#include "formats/markdownreport.h"
+#include "formats/snapshotyaml.h"
 #include "model/untrustedtext.h"
 
 #include <QRegularExpression>

@@ -1,4 +1,4 @@
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "model/snapshotdiff.h"
 #include "qubes/qubesdevents.h"
 

@@ -1,10 +1,10 @@
 // Redaction for sharing: addresses to documentation addresses and names to pseudonyms, the same
 // everywhere, in every field of a snapshot; what the map reads from names survives.
 
-#include "report/jsonexport.h"
-#include "report/markdownreport.h"
+#include "formats/jsonexport.h"
+#include "formats/markdownreport.h"
 #include "io/redaction.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "policy/colouring.h"
 #include "model/topology.h"
 #include "policy/expectations.h"

@@ -1,7 +1,7 @@
 // What to do after a failed check: plain words and only the commands Qubes documents.
 
 #include "checks/remedy.h"
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "model/topology.h"
 
 #include <QTest>

@@ -1,6 +1,7 @@
-#include "report/jsonexport.h"
-#include "io/snapshotyaml.h"
+#include "formats/jsonexport.h"
+#include "formats/snapshotyaml.h"
 #include "model/topology.h"
+#include "policy/expectations.h"
 
 #include <QDir>
 #include <QFile>
@@ -34,6 +35,11 @@ private slots:
     void missingFile();
     void atomicSaveKeepsOldFileOnFailure();
     void jsonOfDemo();
+    void formatOneMigrates();
+    void formatOneHasNoIntent();
+    void otherFormatsRefused_data();
+    void otherFormatsRefused();
+    void intentRoundTrips();
 };
 
 void tst_SnapshotYaml::demoLoads()
@@ -196,7 +202,9 @@ void tst_SnapshotYaml::atomicSaveKeepsOldFileOnFailure()
     old.close();
     QVERIFY(before.size() > 4096);
 
-    struct rlimit saved {};
+    struct rlimit saved
+    {
+    };
     QCOMPARE(getrlimit(RLIMIT_FSIZE, &saved), 0);
     struct rlimit small = saved;
     small.rlim_cur = 1024; // smaller than the snapshot: its write fails with EFBIG
@@ -213,7 +221,8 @@ void tst_SnapshotYaml::atomicSaveKeepsOldFileOnFailure()
     QFile after(path);
     QVERIFY(after.open(QIODevice::ReadOnly));
     QCOMPARE(after.readAll(), before);
-    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList {QStringLiteral("s.yaml")});
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+             QStringList {QStringLiteral("s.yaml")});
 }
 
 void tst_SnapshotYaml::jsonOfDemo()
@@ -245,6 +254,122 @@ void tst_SnapshotYaml::jsonOfDemo()
     }
     QVERIFY(sawChain);
     QVERIFY(root.value(QStringLiteral("findings")).isArray());
+}
+
+// A file written by the format-1 program (tests/data/snapshots/format-1.yaml: --demo --export,
+// before the intent was saved) loads through migrate1to2() as the same network, with no intent.
+void tst_SnapshotYaml::formatOneMigrates()
+{
+    const QString path = QStringLiteral(NETMAP_TEST_DATA "/snapshots/format-1.yaml");
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().contains("\nschema: qubes-netmap-snapshot/1\n"));
+    auto loaded = loadSnapshotFile(path);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error().toString()));
+    const Snapshot demo = demoSnapshot();
+    QVERIFY(loaded->intent.isEmpty());
+    QVERIFY(loaded->qubes == demo.qubes);
+    QVERIFY(loaded->checks == demo.checks);
+    QVERIFY(loaded->firewall == demo.firewall);
+    QVERIFY(*loaded == demo);
+    // Saved again, it is written in the current format.
+    QVERIFY(snapshotToYaml(*loaded).contains(QByteArray("\nschema: qubes-netmap-snapshot/")
+                                             + QByteArray::number(kSnapshotFormat) + '\n'));
+}
+
+// Format 1 knew no "intent": the migration refuses one as the format-1 reader did, instead of
+// reading a key that file could not have meant.
+void tst_SnapshotYaml::formatOneHasNoIntent()
+{
+    const QByteArray yaml(
+        "schema: qubes-netmap-snapshot/1\nqubes: []\nintent:\n  qubes: {work: vpn}\n");
+    auto loaded = snapshotFromYaml(yaml, QStringLiteral("old.yaml"));
+    QVERIFY(!loaded.ok());
+    QCOMPARE(loaded.error().toString(),
+             QStringLiteral("old.yaml:3:1: unknown key \"intent\" in snapshot format 1"));
+    QCOMPARE(loaded.error().exitCode(), 2);
+    // The same document in format 2 loads with its intent.
+    QByteArray current = yaml;
+    current.replace("snapshot/1", "snapshot/2");
+    auto now = snapshotFromYaml(current, QStringLiteral("new.yaml"));
+    QVERIFY2(now.ok(), qPrintable(now.ok() ? QString() : now.error().toString()));
+    QCOMPARE(now->intent.byQube.value(QStringLiteral("work")).egress, Expectation::Egress::Vpn);
+}
+
+void tst_SnapshotYaml::otherFormatsRefused_data()
+{
+    QTest::addColumn<QByteArray>("schema");
+    QTest::addColumn<QString>("error");
+    const QString newer = QStringLiteral("in.yaml:1:9: snapshot format %1 is newer than this "
+                                         "program reads (%2)");
+    const QString unknown
+        = QStringLiteral("in.yaml:1:9: unknown schema, expected qubes-netmap-snapshot/%1")
+              .arg(kSnapshotFormat);
+    QTest::newRow("next") << QByteArray::number(kSnapshotFormat + 1)
+                          << newer.arg(kSnapshotFormat + 1).arg(kSnapshotFormat);
+    QTest::newRow("far") << QByteArray("99") << newer.arg(99).arg(kSnapshotFormat);
+    QTest::newRow("zero") << QByteArray("0") << unknown;
+    QTest::newRow("negative") << QByteArray("-1") << unknown;
+    QTest::newRow("leading zero") << QByteArray("02") << unknown;
+    QTest::newRow("plus") << QByteArray("+2") << unknown;
+    QTest::newRow("suffix") << QByteArray("2x") << unknown;
+    QTest::newRow("none") << QByteArray("") << unknown;
+    QTest::newRow("huge") << QByteArray("99999999999999999999") << unknown;
+}
+
+// A newer format is refused naming both numbers (exit code 2), before its keys are read: a key
+// this program does not know would otherwise be reported, or worse, one whose meaning changed
+// would be read the old way.
+void tst_SnapshotYaml::otherFormatsRefused()
+{
+    QFETCH(QByteArray, schema);
+    QFETCH(QString, error);
+    const QByteArray yaml
+        = "schema: qubes-netmap-snapshot/" + schema + "\nqubes: []\nsomething_new: {a: 1}\n";
+    auto loaded = snapshotFromYaml(yaml, QStringLiteral("in.yaml"));
+    QVERIFY(!loaded.ok());
+    QCOMPARE(loaded.error().toString(), error);
+    QCOMPARE(loaded.error().exitCode(), 2);
+}
+
+// The intent (--expect) is saved: a reopened snapshot gives the same expected egress in the JSON
+// (and so in the colours, the inspector and the verdicts, which read Snapshot::intent through
+// intendedEgress() as the JSON does).
+void tst_SnapshotYaml::intentRoundTrips()
+{
+    Snapshot s = demoSnapshot();
+    auto x = expectationsFromYaml("qubes:\n  work: vpn\n  untrusted: via sys-vpn\n  \"yes\": none\n"
+                                  "tags:\n  anon-vm: tor\n  audio: clearnet\n"
+                                  "allow:\n  - [work, personal]\n  - [dev, dev-db]\n",
+                                  QStringLiteral("/home/user/expect.yaml"));
+    QVERIFY2(x.ok(), qPrintable(x.ok() ? QString() : x.error().toString()));
+    const Topology t(s);
+    QCOMPARE(intendedEgress(s, t, u"work").egress, Expectation::Egress::Clearnet);
+    s.intent = *x;
+
+    const QByteArray yaml = snapshotToYaml(s);
+    auto loaded = snapshotFromYaml(yaml, QStringLiteral("s.yaml"));
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error().toString()));
+    QCOMPARE(loaded->intent.byQube, s.intent.byQube);
+    QCOMPARE(loaded->intent.byTag, s.intent.byTag);
+    QCOMPARE(loaded->intent.allowedReach, s.intent.allowedReach);
+    QCOMPARE(loaded->intent.sourceFile, s.intent.sourceFile);
+    QVERIFY(*loaded == s);
+    QCOMPARE(snapshotToYaml(*loaded), yaml);
+
+    auto expected = [](const Snapshot &snapshot, const QString &qube) {
+        const QJsonObject root = QJsonDocument::fromJson(exportJson(snapshot)).object();
+        for (const QJsonValue &v : root.value(QStringLiteral("qubes")).toArray())
+            if (v.toObject().value(QStringLiteral("name")).toString() == qube)
+                return v.toObject().value(QStringLiteral("expected_egress")).toString();
+        return QStringLiteral("absent");
+    };
+    QCOMPARE(expected(*loaded, QStringLiteral("work")), QStringLiteral("vpn"));
+    QCOMPARE(expected(*loaded, QStringLiteral("untrusted")), QStringLiteral("via sys-vpn"));
+    QCOMPARE(exportJson(*loaded), exportJson(s));
+
+    // No intent: no "intent" key, and a reopened snapshot is judged by inference again.
+    QVERIFY(!snapshotToYaml(demoSnapshot()).contains("\nintent:"));
 }
 
 QTEST_GUILESS_MAIN(tst_SnapshotYaml)

@@ -1,6 +1,6 @@
 // Tidy tree layout of the NetVM forest: determinism, no overlaps, no crossings, groups, size.
 
-#include "io/snapshotyaml.h"
+#include "formats/snapshotyaml.h"
 #include "layout/treelayout.h"
 #include "model/topology.h"
 

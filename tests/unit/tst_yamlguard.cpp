@@ -5,8 +5,8 @@
 
 #include "io/checkconfig.h"
 #include "io/files.h"
-#include "io/snapshotyaml.h"
-#include "io/yamlguard.h"
+#include "formats/snapshotyaml.h"
+#include "yaml/yamlguard.h"
 #include "policy/expectations.h"
 
 #include <QElapsedTimer>
@@ -95,7 +95,7 @@ void tst_YamlGuard::anchorsRefused_data()
                                << 1 << "anchors";
 }
 
-// Protection: refuseUnsafeYaml() in snapshotFromYaml() and yamlsupport::loadDocument(); without
+// Protection: refuseUnsafeYaml() in snapshotFromYaml() and strictyaml::loadDocument(); without
 // it each row fails (loaded, or refused with another message or no position).
 void tst_YamlGuard::anchorsRefused()
 {

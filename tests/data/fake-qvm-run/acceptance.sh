@@ -2,7 +2,7 @@
 # Issue 4 acceptance: runs the built qubes-netmap on the seed-like system with the real qvm-run
 # of the Qubes admin client (RELEASE 4.3 or 4.2), served by the qubesd stand-in (the qubes of
 # seed.yaml) and the qrexec-client stand-in, which plays each qube with ./qube-shell.
-#   acceptance.sh QUBES_NETMAP CASE [RELEASE]     CASE: seed | vpn-leak | unreachable
+#   acceptance.sh QUBES_NETMAP CASE [RELEASE]     CASE: seed | vpn-leak | unreachable | intent
 # Exit 0 when the case holds, 1 when it does not, 77 (skipped) without python3 / PyYAML or
 # without that release of the client (a failure under CI=true).
 set -u
@@ -28,11 +28,20 @@ case $case in
   seed) export NETMAP_FAKE_QVM="$here/seed" ;;
   vpn-leak) export NETMAP_FAKE_QVM="$here/vpn-leak:$here/seed" ;;
   unreachable) export NETMAP_FAKE_QVM="$here/unreachable:$here/seed" ;;
+  intent) export NETMAP_FAKE_QVM="$here/seed" ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac
 
-netmap --verify --export "$work/report.md" --export "$work/map.json" \
-       --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
+if [ "$case" = intent ]; then
+  # work is meant to leave by a VPN; on the seed it leaves by the clearnet.
+  printf 'qubes:\n  work: vpn\n  "yes": via sys-firewall\ntags:\n  anon-vm: tor\nallow:\n  - [work, untrusted]\n' \
+      > "$work/expect.yaml"
+  netmap --verify=work --expect "$work/expect.yaml" --export "$work/map.json" \
+         --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
+else
+  netmap --verify --export "$work/report.md" --export "$work/map.json" \
+         --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
+fi
 rc=$?
 cat "$work/stderr"
 [ $rc -eq 77 ] && exit 77
@@ -94,6 +103,34 @@ case $case in
   unreachable)
     [ $rc -ne 0 ] || fail "exit 0 although no qube could be reached"
     json_check || exit 1
+    ;;
+  intent)
+    [ $rc -eq 1 ] || fail "exit $rc, expected 1 (work breaks its expectation)"
+    # The saved snapshot keeps the intent: reopened, it expects the same egress everywhere the
+    # first run did, and judges the same checks the same way.
+    "$bin" --snapshot "$work/map.yaml" --export "$work/reloaded.json" -q
+    rc=$?
+    [ $rc -eq 1 ] || fail "reopened: exit $rc, expected 1 (the saved failure still counts)"
+    python3 - "$work/map.yaml" "$work/map.json" "$work/reloaded.json" <<'PY' || exit 1
+import json, sys, yaml
+saved = yaml.safe_load(open(sys.argv[1]))
+first, again = (json.load(open(f)) for f in sys.argv[2:])
+def need(cond, what):
+    if not cond:
+        print("FAIL (intent): %s" % what); sys.exit(1)
+need(saved.get("intent") == {"file": sys.argv[1].replace("map.yaml", "expect.yaml"),
+                             "qubes": {"work": "vpn", "yes": "via sys-firewall"},
+                             "tags": {"anon-vm": "tor"}, "allow": [["work", "untrusted"]]},
+     "map.yaml saves the intent as PyYAML reads it: %r" % saved.get("intent"))
+expected = lambda doc: {q["name"]: q["expected_egress"] for q in doc["qubes"]}
+checks = lambda doc: {q["name"]: [(c["check"], c["status"], c["expected"]) for c in q["checks"]] for q in doc["qubes"]}
+need(expected(again)["work"] == "vpn", "reopened, work is expected on a VPN: %s" % expected(again)["work"])
+need(expected(again) == expected(first), "the reopened snapshot expects the same egress")
+need(checks(again) == checks(first), "the reopened snapshot holds the same verdicts")
+need([c[:2] for c in checks(again)["work"] if c[0] == "vpn"] == [("vpn", "fail")],
+     "work's vpn check failed: %s" % checks(again)["work"])
+need([l["failed"] for l in again["links"] if l["from"] == "work"] == [True], "work's link shows the failure")
+PY
     ;;
 esac
 echo "PASS ($case)"

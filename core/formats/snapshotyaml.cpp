@@ -1,10 +1,11 @@
 #include "snapshotyaml.h"
 
-#include "files.h"
+#include "io/files.h"
 #include "model/ipv4.h"
 #include "model/untrustedtext.h"
+#include "policy/expectationsyaml_p.h"
 #include "qubes/qvmparsers.h"
-#include "yamlguard.h"
+#include "yaml/strictyaml_p.h"
 
 #include <QFile>
 
@@ -14,9 +15,13 @@ namespace netmap {
 
 namespace {
 
-constexpr const char *kSchema = "qubes-netmap-snapshot/1";
-constexpr int kMaxFlowDepth = 64;
+constexpr QLatin1StringView kSchemaPrefix("qubes-netmap-snapshot/");
 constexpr qsizetype kMaxChecks = 200000;
+// The file cap of readFileCapped(). A saved snapshot holds about one value per 16 bytes, so
+// 1,000,000 values is what a real 16 MiB file holds (2,000 qubes with some 25,000 check
+// results); a file of one-letter values needs ~500 MB to load at this cap, four times that at
+// the file cap alone.
+constexpr YamlLimits kLimits {kMaxInputFileBytes, 64, 1000000, 32 << 20};
 
 std::string utf8(const QString &s)
 {
@@ -88,23 +93,25 @@ struct Reader
         if (!error) {
             const YAML::Mark mark = node.Mark();
             error = makeError(Error::Code::Input, plainMessage(message), file,
-                              mark.is_null() ? 0 : mark.line + 1, mark.is_null() ? 0 : mark.column + 1);
+                              mark.is_null() ? 0 : mark.line + 1,
+                              mark.is_null() ? 0 : mark.column + 1);
         }
         return false;
     }
 
+    // Unknown keys are refused with the shared reader's rule and message (repeated keys never
+    // get here: strictyaml::loadDocument() refuses them).
     bool checkKeys(const YAML::Node &map, std::initializer_list<const char *> allowed)
     {
-        for (const auto &entry : map) {
-            if (!entry.first.IsScalar())
-                return fail(entry.first, QStringLiteral("a key must be plain text"));
-            const std::string key = entry.first.Scalar();
-            bool known = false;
-            for (const char *a : allowed)
-                known = known || key == a;
-            if (!known)
-                return fail(entry.first,
-                            QStringLiteral("unknown key \"%1\"").arg(QString::fromStdString(key).left(40)));
+        QSet<QString> known;
+        for (const char *a : allowed)
+            known.insert(QString::fromLatin1(a));
+        try {
+            strictyaml::checkKeys(map, QStringLiteral("the snapshot"), known);
+        } catch (const strictyaml::YamlError &e) {
+            if (!error)
+                error = strictyaml::toError(e, file);
+            return false;
         }
         return true;
     }
@@ -112,7 +119,8 @@ struct Reader
     bool map(const YAML::Node &node, const char *what)
     {
         if (!node.IsMap())
-            return fail(node, QStringLiteral("%1 must be a mapping").arg(QString::fromLatin1(what)));
+            return fail(node,
+                        QStringLiteral("%1 must be a mapping").arg(QString::fromLatin1(what)));
         return true;
     }
 
@@ -146,12 +154,14 @@ struct Reader
         if (!string(parent, key, out, required))
             return false;
         if (out->size() > 32)
-            return fail(parent[key], QStringLiteral("\"%1\" is too long").arg(QString::fromLatin1(key)));
+            return fail(parent[key],
+                        QStringLiteral("\"%1\" is too long").arg(QString::fromLatin1(key)));
         for (QChar c : *out)
             if (!c.isLetterOrNumber() || c.unicode() > 127)
                 if (c != QLatin1Char('-') && c != QLatin1Char('_'))
                     return fail(parent[key],
-                                QStringLiteral("\"%1\" must be a plain word").arg(QString::fromLatin1(key)));
+                                QStringLiteral("\"%1\" must be a plain word")
+                                    .arg(QString::fromLatin1(key)));
         return true;
     }
 
@@ -164,7 +174,8 @@ struct Reader
         // A required name is never empty: callers read *out (an empty one was read as a
         // disengaged optional, undefined behaviour).
         if (text.isEmpty() && required)
-            return fail(parent[key], QStringLiteral("\"%1\" must not be empty").arg(QString::fromLatin1(key)));
+            return fail(parent[key],
+                        QStringLiteral("\"%1\" must not be empty").arg(QString::fromLatin1(key)));
         if (text.isEmpty()) {
             out->reset();
             return true;
@@ -172,7 +183,8 @@ struct Reader
         QString why;
         *out = QubeName::fromUntrusted(text, &why);
         if (!*out)
-            return fail(parent[key], QStringLiteral("\"%1\": %2").arg(QString::fromLatin1(key), why));
+            return fail(parent[key],
+                        QStringLiteral("\"%1\": %2").arg(QString::fromLatin1(key), why));
         return true;
     }
 
@@ -187,7 +199,9 @@ struct Reader
         }
         auto valid = validIpAddress(text);
         if (!valid)
-            return fail(parent[key], QStringLiteral("\"%1\" is not an IP address").arg(QString::fromLatin1(key)));
+            return fail(
+                parent[key],
+                QStringLiteral("\"%1\" is not an IP address").arg(QString::fromLatin1(key)));
         *out = *valid;
         return true;
     }
@@ -233,7 +247,8 @@ struct Reader
             return true;
         }
         if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false"))
-            return fail(node, QStringLiteral("\"%1\" must be true or false").arg(QString::fromLatin1(key)));
+            return fail(
+                node, QStringLiteral("\"%1\" must be true or false").arg(QString::fromLatin1(key)));
         *out = node.Scalar() == "true";
         return true;
     }
@@ -248,7 +263,9 @@ struct Reader
         bool ok = false;
         const int v = node.IsScalar() ? QString::fromStdString(node.Scalar()).toInt(&ok) : 0;
         if (!ok)
-            return fail(node, QStringLiteral("\"%1\" must be a whole number").arg(QString::fromLatin1(key)));
+            return fail(
+                node,
+                QStringLiteral("\"%1\" must be a whole number").arg(QString::fromLatin1(key)));
         *out = v;
         return true;
     }
@@ -264,7 +281,9 @@ struct Reader
         }
         QDateTime t = QDateTime::fromString(text, Qt::ISODateWithMs);
         if (!t.isValid())
-            return fail(parent[key], QStringLiteral("\"%1\" must be an ISO 8601 time").arg(QString::fromLatin1(key)));
+            return fail(
+                parent[key],
+                QStringLiteral("\"%1\" must be an ISO 8601 time").arg(QString::fromLatin1(key)));
         *out = t.toUTC();
         return true;
     }
@@ -279,12 +298,114 @@ struct Reader
             return false;
         for (const auto &item : node) {
             if (!item.IsScalar())
-                return fail(item, QStringLiteral("\"%1\" must list plain text").arg(QString::fromLatin1(key)));
+                return fail(
+                    item,
+                    QStringLiteral("\"%1\" must list plain text").arg(QString::fromLatin1(key)));
             *out << QString::fromStdString(item.Scalar());
         }
         return true;
     }
 };
+
+// Format steps (docs/ARCHITECTURE.md §5). Each migration turns a document of format N into one
+// of format N + 1, in the tree before the reader of the current format sees it; kMigrations[N-1]
+// is the step from N. Throws strictyaml::YamlError.
+using Migration = void (*)(YAML::Node &root);
+
+// Format 1 had no intent: a snapshot of it is judged by inference, which is what format 2 reads
+// when "intent" is absent. An "intent" key was unknown to format 1, so it is refused as then.
+void migrate1to2(YAML::Node &root)
+{
+    const YAML::Node &constRoot = root;
+    for (const auto &entry : constRoot)
+        if (entry.first.IsScalar() && entry.first.Scalar() == "intent")
+            throw strictyaml::errorAt(
+                entry.first, QStringLiteral("unknown key \"intent\" in snapshot format 1"));
+    root["schema"] = "qubes-netmap-snapshot/2";
+}
+
+constexpr Migration kMigrations[] = {migrate1to2};
+static_assert(std::size(kMigrations) == kSnapshotFormat - 1, "one migration per format step");
+
+// The format a document declares, after "qubes-netmap-snapshot/"; 0 when it is not one.
+int declaredFormat(const QString &schema)
+{
+    if (!schema.startsWith(kSchemaPrefix))
+        return 0;
+    const QString number = schema.mid(kSchemaPrefix.size());
+    bool ok = false;
+    const int n = number.toInt(&ok);
+    if (!ok || n < 1 || number != QString::number(n))
+        return 0;
+    return n;
+}
+
+// The schema line, then the migrations from the declared format up to the current one. A newer
+// format is refused naming both: this program cannot know what its new keys mean.
+void migrate(YAML::Node &root)
+{
+    const YAML::Node &constRoot = root;
+    const YAML::Node schemaNode = constRoot["schema"];
+    if (!schemaNode || schemaNode.IsNull())
+        throw strictyaml::errorAt(root, QStringLiteral("missing \"schema\""));
+    const QString schema = strictyaml::scalar(schemaNode, QStringLiteral("\"schema\""));
+    const int format = declaredFormat(schema);
+    if (format == 0)
+        throw strictyaml::errorAt(schemaNode,
+                                  QStringLiteral("unknown schema, expected %1%2")
+                                      .arg(kSchemaPrefix)
+                                      .arg(kSnapshotFormat));
+    if (format > kSnapshotFormat)
+        throw strictyaml::errorAt(
+            schemaNode,
+            QStringLiteral("snapshot format %1 is newer than this program reads (%2)")
+                .arg(format)
+                .arg(kSnapshotFormat));
+    for (int step = format; step < kSnapshotFormat; ++step)
+        kMigrations[step - 1](root);
+}
+
+void emitIntent(YAML::Emitter &out, const Expectations &intent)
+{
+    out << YAML::Key << "intent" << YAML::Value << YAML::BeginMap;
+    if (!intent.sourceFile.isEmpty())
+        emitString(out, "file", intent.sourceFile);
+    if (!intent.byQube.isEmpty()) {
+        out << YAML::Key << "qubes" << YAML::Value << YAML::BeginMap;
+        for (auto it = intent.byQube.cbegin(); it != intent.byQube.cend(); ++it) {
+            out << YAML::Key;
+            emitText(out, it.key());
+            out << YAML::Value;
+            emitText(out, it.value().toString());
+        }
+        out << YAML::EndMap;
+    }
+    if (!intent.byTag.isEmpty()) {
+        // In file order: the first tag a qube carries wins.
+        out << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
+        for (const auto &[tag, expectation] : intent.byTag) {
+            out << YAML::Key;
+            emitText(out, tag);
+            out << YAML::Value;
+            emitText(out, expectation.toString());
+        }
+        out << YAML::EndMap;
+    }
+    if (!intent.allowedReach.isEmpty()) {
+        QList<QPair<QString, QString>> pairs(intent.allowedReach.cbegin(),
+                                             intent.allowedReach.cend());
+        std::sort(pairs.begin(), pairs.end());
+        out << YAML::Key << "allow" << YAML::Value << YAML::BeginSeq;
+        for (const auto &[from, to] : pairs) {
+            out << YAML::Flow << YAML::BeginSeq;
+            emitText(out, from);
+            emitText(out, to);
+            out << YAML::EndSeq;
+        }
+        out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+}
 
 } // namespace
 
@@ -297,7 +418,8 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
     out.SetOutputCharset(YAML::EscapeNonAscii);
     out << YAML::Comment("qubes-netmap snapshot");
     out << YAML::BeginMap;
-    out << YAML::Key << "schema" << YAML::Value << kSchema;
+    out << YAML::Key << "schema" << YAML::Value
+        << utf8(kSchemaPrefix + QString::number(kSnapshotFormat));
     emitString(out, "source", snapshot.source);
     emitString(out, "source_detail", snapshot.sourceDetail);
     emitString(out, "generated", dateText(snapshot.generated, false));
@@ -385,6 +507,9 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
     for (const QString &r : snapshot.rejected)
         out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(r));
     out << YAML::EndSeq;
+    // Only when there is one: no intent means inferred, as in format 1.
+    if (!snapshot.intent.isEmpty() || !snapshot.intent.sourceFile.isEmpty())
+        emitIntent(out, snapshot.intent);
     out << YAML::EndMap;
     QByteArray bytes(out.c_str(), qsizetype(out.size()));
     bytes += '\n';
@@ -393,44 +518,42 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
 
 Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName)
 {
-    if (auto refused = refuseUnsafeYaml(untrustedYaml, kMaxFlowDepth))
-        return makeError(Error::Code::Input, refused->message, fileName, refused->line,
-                         refused->column);
     YAML::Node root;
     try {
-        root = YAML::Load(untrustedYaml.toStdString());
-    } catch (const YAML::Exception &e) {
-        return makeError(Error::Code::Input, yamlMessage(e), fileName,
-                         e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1);
+        root = strictyaml::loadDocument(untrustedYaml, kLimits);
+    } catch (const strictyaml::YamlError &e) {
+        return strictyaml::toError(e, fileName);
     }
 
-    Reader r { fileName, {} };
+    Reader r {fileName, {}};
     Snapshot s;
     auto failed = [&r]() -> Result<Snapshot> { return *r.error; };
     try {
         if (!root || root.IsNull())
-            return makeError(Error::Code::Input, QStringLiteral("the file is empty"), fileName, 1, 1);
+            return makeError(Error::Code::Input, QStringLiteral("the file is empty"), fileName, 1,
+                             1);
         if (!r.map(root, "the snapshot"))
             return failed();
-        if (!r.checkKeys(root, { "schema", "source", "source_detail", "generated", "globals", "qubes",
-                                 "firewall", "tunnels", "checks", "rejected" }))
-            return failed();
-        QString schema;
-        if (!r.string(root, "schema", &schema, true))
-            return failed();
-        if (schema != QLatin1String(kSchema)) {
-            r.fail(root["schema"], QStringLiteral("unknown schema, expected %1").arg(QLatin1String(kSchema)));
-            return failed();
+        try {
+            migrate(root);
+        } catch (const strictyaml::YamlError &e) {
+            return strictyaml::toError(e, fileName);
         }
-        if (!r.token(root, "source", &s.source, false) || !r.string(root, "source_detail", &s.sourceDetail)
+        if (!r.checkKeys(root,
+                         {"schema", "source", "source_detail", "generated", "globals", "qubes",
+                          "firewall", "tunnels", "checks", "rejected", "intent"}))
+            return failed();
+        if (!r.token(root, "source", &s.source, false)
+            || !r.string(root, "source_detail", &s.sourceDetail)
             || !r.date(root, "generated", &s.generated))
             return failed();
 
         if (const YAML::Node g = root["globals"]; g && !g.IsNull()) {
             if (!r.map(g, "globals")
-                || !r.checkKeys(g, { "default_netvm", "updatevm", "clockvm", "default_dispvm" })
+                || !r.checkKeys(g, {"default_netvm", "updatevm", "clockvm", "default_dispvm"})
                 || !r.name(g, "default_netvm", &s.globals.defaultNetvm)
-                || !r.name(g, "updatevm", &s.globals.updatevm) || !r.name(g, "clockvm", &s.globals.clockvm)
+                || !r.name(g, "updatevm", &s.globals.updatevm)
+                || !r.name(g, "clockvm", &s.globals.clockvm)
                 || !r.name(g, "default_dispvm", &s.globals.defaultDispvm))
                 return failed();
         }
@@ -476,16 +599,20 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
             q.name = *name;
             for (const QString &tag : q.tags) {
                 const bool ok = !tag.isEmpty() && tag.size() <= 64
-                        && std::all_of(tag.begin(), tag.end(), [](QChar c) {
-                               return c.unicode() < 128 && (c.isLetterOrNumber() || c == QLatin1Char('-') || c == QLatin1Char('_'));
-                           });
+                    && std::all_of(tag.begin(), tag.end(), [](QChar c) {
+                           return c.unicode() < 128
+                               && (c.isLetterOrNumber() || c == QLatin1Char('-')
+                                   || c == QLatin1Char('_'));
+                       });
                 if (!ok) {
-                    r.fail(node["tags"], QStringLiteral("a tag may hold only letters, digits, '-' and '_'"));
+                    r.fail(node["tags"],
+                           QStringLiteral("a tag may hold only letters, digits, '-' and '_'"));
                     return failed();
                 }
             }
             if (seen.contains(q.name.toString())) {
-                r.fail(node["name"], QStringLiteral("qube %1 is listed twice").arg(q.name.toString()));
+                r.fail(node["name"],
+                       QStringLiteral("qube %1 is listed twice").arg(q.name.toString()));
                 return failed();
             }
             seen.insert(q.name.toString());
@@ -499,7 +626,8 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                 return failed();
             for (const auto &entry : fw) {
                 QString why;
-                auto qube = QubeName::fromUntrusted(QString::fromStdString(entry.first.Scalar()), &why);
+                auto qube
+                    = QubeName::fromUntrusted(QString::fromStdString(entry.first.Scalar()), &why);
                 if (!qube) {
                     r.fail(entry.first, QStringLiteral("firewall: %1").arg(why));
                     return failed();
@@ -512,12 +640,14 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                         r.fail(line, QStringLiteral("a firewall rule must be text"));
                         return failed();
                     }
-                    const FirewallParse parsed = parseFirewall(QByteArray::fromStdString(line.Scalar()));
+                    const FirewallParse parsed
+                        = parseFirewall(QByteArray::fromStdString(line.Scalar()));
                     // One rule per entry; "# cannot be read: ..." is a rule saved as unreadable.
                     if (!parsed.rejected.empty() || parsed.listed.size() != 1) {
-                        r.fail(line, QStringLiteral("bad firewall rule: %1")
-                                             .arg(parsed.rejected.empty() ? QStringLiteral("empty")
-                                                                          : parsed.rejected.front().reason));
+                        r.fail(line,
+                               QStringLiteral("bad firewall rule: %1")
+                                   .arg(parsed.rejected.empty() ? QStringLiteral("empty")
+                                                                : parsed.rejected.front().reason));
                         return failed();
                     }
                     rules << parsed.listed.front();
@@ -531,7 +661,8 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                 return failed();
             for (const auto &entry : tunnels) {
                 QString why;
-                auto qube = QubeName::fromUntrusted(QString::fromStdString(entry.first.Scalar()), &why);
+                auto qube
+                    = QubeName::fromUntrusted(QString::fromStdString(entry.first.Scalar()), &why);
                 if (!qube) {
                     r.fail(entry.first, QStringLiteral("tunnels: %1").arg(why));
                     return failed();
@@ -540,11 +671,14 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                 if (!r.seq(entry.second, "the tunnel interfaces"))
                     return failed();
                 for (const auto &i : entry.second) {
-                    const QString iface = i.IsScalar() ? QString::fromStdString(i.Scalar()) : QString();
+                    const QString iface
+                        = i.IsScalar() ? QString::fromStdString(i.Scalar()) : QString();
                     const bool ok = !iface.isEmpty() && iface.size() <= 15
-                            && std::all_of(iface.begin(), iface.end(), [](QChar c) {
-                                   return c.unicode() < 128 && (c.isLetterOrNumber() || c == QLatin1Char('-') || c == QLatin1Char('_') || c == QLatin1Char('.'));
-                               });
+                        && std::all_of(iface.begin(), iface.end(), [](QChar c) {
+                               return c.unicode() < 128
+                                   && (c.isLetterOrNumber() || c == QLatin1Char('-')
+                                       || c == QLatin1Char('_') || c == QLatin1Char('.'));
+                           });
                     if (!ok) {
                         r.fail(i, QStringLiteral("not an interface name"));
                         return failed();
@@ -607,9 +741,20 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         }
         if (!r.stringList(root, "rejected", &s.rejected))
             return failed();
+        if (const YAML::Node intent = root["intent"]; intent && !intent.IsNull()) {
+            try {
+                s.intent = expectationsFromNode(intent, QStringLiteral("intent"),
+                                                {QStringLiteral("file")});
+            } catch (const strictyaml::YamlError &e) {
+                return strictyaml::toError(e, fileName);
+            }
+            if (!r.string(intent, "file", &s.intent.sourceFile))
+                return failed();
+        }
     } catch (const YAML::Exception &e) {
         return makeError(Error::Code::Input, yamlMessage(e), fileName,
-                         e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1);
+                         e.mark.is_null() ? 0 : e.mark.line + 1,
+                         e.mark.is_null() ? 0 : e.mark.column + 1);
     }
     return s;
 }

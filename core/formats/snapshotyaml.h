@@ -13,6 +13,11 @@ namespace netmap {
 // export (the SVG above all) stays within reasonable memory. A file with more is refused.
 constexpr qsizetype kMaxSnapshotQubes = 2000;
 
+// The snapshot format this program writes ("schema: qubes-netmap-snapshot/2"). Older formats
+// load through one migration per step; a newer one is refused, naming both numbers. 1: the
+// first; 2: adds "intent" (docs/ARCHITECTURE.md §5).
+constexpr int kSnapshotFormat = 2;
+
 QByteArray snapshotToYaml(const Snapshot &snapshot);
 // fileName is only used in error positions.
 Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName);

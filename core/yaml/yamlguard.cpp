@@ -3,8 +3,10 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace netmap {
 
@@ -104,13 +106,19 @@ struct Refused
     YamlRefusal refusal;
 };
 
-// Walks the parser's events without building a tree: the first anchor or alias, or scalars
-// past the byte cap, end the walk.
+QString keyText(const std::string &key)
+{
+    return QString::fromUtf8(key.data(), qsizetype(std::min<size_t>(key.size(), 64)));
+}
+
+// Walks the parser's events without building a tree and stops at the first thing refused.
+// Throwing from an event handler ends yaml-cpp's recursion at once, so the depth cap also bounds
+// the parser's own stack (block nesting such as "- - - -" is not seen by the text pre-scan).
 class Guard : public YAML::EventHandler
 {
 public:
-    explicit Guard(qint64 maxScalarBytes)
-        : m_maxScalarBytes(maxScalarBytes)
+    explicit Guard(const YamlLimits &limits)
+        : m_limits(limits)
     {
     }
 
@@ -118,66 +126,131 @@ public:
     void OnDocumentEnd() override { }
     void OnNull(const YAML::Mark &mark, YAML::anchor_t anchor) override
     {
-        checkAnchor(mark, anchor);
+        node(mark, anchor, "?");
+        if (isKey())
+            refuse(mark, QStringLiteral("a key must be plain text, not empty"));
+        valueDone();
     }
     void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override
     {
         refuse(mark, QStringLiteral("aliases (*name) are not accepted"));
     }
-    void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
+    void OnScalar(const YAML::Mark &mark, const std::string &tag, YAML::anchor_t anchor,
                   const std::string &value) override
     {
-        checkAnchor(mark, anchor);
+        node(mark, anchor, tag);
         m_bytes += qint64(value.size());
-        if (m_bytes > m_maxScalarBytes)
+        if (m_bytes > m_limits.maxScalarBytes)
             refuse(mark,
                    QStringLiteral("the document holds more than %1 MiB of text")
-                       .arg(m_maxScalarBytes >> 20));
+                       .arg(m_limits.maxScalarBytes >> 20));
+        if (isKey()) {
+            Frame &map = m_frames.back();
+            const auto [it, inserted] = map.keys.emplace(value, mark.line + 1);
+            if (!inserted)
+                refuse(mark,
+                       QStringLiteral("key \"%1\" appears twice (first on line %2)")
+                           .arg(keyText(value))
+                           .arg(it->second));
+        }
+        valueDone();
     }
-    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
+    void OnSequenceStart(const YAML::Mark &mark, const std::string &tag, YAML::anchor_t anchor,
                          YAML::EmitterStyle::value) override
     {
-        checkAnchor(mark, anchor);
+        open(mark, anchor, tag, false);
     }
-    void OnSequenceEnd() override { }
-    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark &mark, const std::string &tag, YAML::anchor_t anchor,
                     YAML::EmitterStyle::value) override
     {
-        checkAnchor(mark, anchor);
+        open(mark, anchor, tag, true);
     }
-    void OnMapEnd() override { }
+    void OnMapEnd() override { close(); }
     void OnAnchor(const YAML::Mark &mark, const std::string &) override
     {
         refuse(mark, QStringLiteral("anchors (&name) are not accepted"));
     }
 
 private:
-    void checkAnchor(const YAML::Mark &mark, YAML::anchor_t anchor)
+    struct Frame
+    {
+        bool isMap = false;
+        bool expectKey = true; // in a mapping: the next node is a key
+        std::map<std::string, int> keys; // key -> its line, in a mapping
+    };
+
+    bool isKey() const
+    {
+        return !m_frames.empty() && m_frames.back().isMap && m_frames.back().expectKey;
+    }
+
+    // After a whole node (a scalar, or a collection at its end): a mapping's key is followed by
+    // its value and the value by the next key.
+    void valueDone()
+    {
+        if (!m_frames.empty() && m_frames.back().isMap)
+            m_frames.back().expectKey = !m_frames.back().expectKey;
+    }
+
+    // Every node: counted, and neither anchored nor tagged. yaml-cpp reports "?" for an untagged
+    // plain node and "!" for a quoted scalar (or the bare non-specific tag "!", which also means
+    // a string); anything else is a tag written in the file (!!str, !foo, %TAG shorthands).
+    void node(const YAML::Mark &mark, YAML::anchor_t anchor, const std::string &tag)
     {
         if (anchor != YAML::NullAnchor)
             refuse(mark, QStringLiteral("anchors (&name) are not accepted"));
+        if (!tag.empty() && tag != "?" && tag != "!")
+            refuse(mark, QStringLiteral("tags (!name) are not accepted"));
+        if (++m_nodes > m_limits.maxNodes)
+            refuse(mark,
+                   QStringLiteral("the document holds more than %1 values").arg(m_limits.maxNodes));
     }
+
+    void open(const YAML::Mark &mark, YAML::anchor_t anchor, const std::string &tag, bool isMap)
+    {
+        node(mark, anchor, tag);
+        if (isKey())
+            refuse(mark,
+                   QStringLiteral("a key must be plain text, not %1")
+                       .arg(isMap ? QStringLiteral("a mapping") : QStringLiteral("a list")));
+        if (int(m_frames.size()) >= m_limits.maxDepth)
+            refuse(mark, QStringLiteral("nesting is deeper than %1 levels").arg(m_limits.maxDepth));
+        m_frames.push_back(Frame {isMap, true, {}});
+    }
+
+    void close()
+    {
+        if (!m_frames.empty())
+            m_frames.pop_back();
+        valueDone();
+    }
+
     [[noreturn]] void refuse(const YAML::Mark &mark, const QString &message)
     {
         throw Refused {YamlRefusal {message, mark.is_null() ? 0 : mark.line + 1,
                                     mark.is_null() ? 0 : mark.column + 1}};
     }
 
-    qint64 m_maxScalarBytes;
+    YamlLimits m_limits;
     qint64 m_bytes = 0;
+    qint64 m_nodes = 0;
+    std::vector<Frame> m_frames;
 };
 
 } // namespace
 
-std::optional<YamlRefusal> refuseUnsafeYaml(QByteArrayView untrustedYaml, int maxFlowDepth,
-                                            qint64 maxScalarBytes)
+std::optional<YamlRefusal> refuseUnsafeYaml(QByteArrayView untrustedYaml, const YamlLimits &limits)
 {
-    if (auto deep = flowTooDeep(untrustedYaml, maxFlowDepth))
+    if (untrustedYaml.size() > limits.maxBytes)
+        return YamlRefusal {
+            QStringLiteral("the document is larger than %1 KiB").arg(limits.maxBytes >> 10), 1, 1};
+    if (auto deep = flowTooDeep(untrustedYaml, limits.maxDepth))
         return deep;
     std::istringstream stream(std::string(untrustedYaml.data(), size_t(untrustedYaml.size())));
     try {
         YAML::Parser parser(stream);
-        Guard guard(maxScalarBytes);
+        Guard guard(limits);
         // The loaders read the first document only (YAML::Load), so only that one is guarded.
         // yaml-cpp 0.7 can also go on handing out documents from a broken stream for ever, so
         // looping until it says there are none would hang on a few hundred bytes.

@@ -1,10 +1,14 @@
 #pragma once
-// Private helpers for the strict YAML readers of the config and expectations files (yaml-cpp
-// stays inside .cpp files; include this from .cpp files only).
+// The one strict YAML reader of the program: the snapshot (formats/snapshotyaml), the check
+// configuration (io/checkconfig) and the expectations file (policy/expectations) load through
+// loadDocument() and read with these helpers, so that all three refuse the same things the same
+// way (yaml/yamlguard.h: anchors, aliases, tags, repeated keys, the caps; checkKeys(): unknown
+// keys) and every error is one line "file:line:column: message". yaml-cpp stays inside .cpp
+// files: include this from .cpp files only.
 
-#include "io/yamlguard.h"
 #include "model/result.h"
 #include "model/untrustedtext.h"
+#include "yaml/yamlguard.h"
 
 #include <QSet>
 #include <QString>
@@ -13,7 +17,7 @@
 
 #include <string>
 
-namespace netmap::yamlsupport {
+namespace netmap::strictyaml {
 
 // A thrown position-carrying error, turned into an Error at the API boundary.
 struct YamlError
@@ -91,10 +95,10 @@ inline int integer(const YAML::Node &node, const QString &what, int min, int max
     return n;
 }
 
-// Refuses unknown and repeated keys (yaml-cpp keeps duplicates silently).
+// Refuses keys that are not in `known` (repeated keys never get here: loadDocument() refuses
+// them in every mapping of the document). An empty `known` accepts any plain key.
 inline void checkKeys(const YAML::Node &map, const QString &where, const QSet<QString> &known)
 {
-    QSet<QString> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
         if (!it->first.IsScalar())
             throw errorAt(it->first, QStringLiteral("%1: keys must be plain names").arg(where));
@@ -102,17 +106,14 @@ inline void checkKeys(const YAML::Node &map, const QString &where, const QSet<QS
         if (!known.isEmpty() && !known.contains(key))
             throw errorAt(it->first,
                           QStringLiteral("%1: unknown key \"%2\"").arg(where, key.left(64)));
-        if (seen.contains(key))
-            throw errorAt(it->first,
-                          QStringLiteral("%1: key \"%2\" appears twice").arg(where, key.left(64)));
-        seen.insert(key);
     }
 }
 
-// Loads one YAML document; parse errors become YamlError with the position.
-inline YAML::Node loadDocument(const QByteArray &untrustedYaml)
+// Loads the first YAML document after yaml/yamlguard.h has passed it within `limits`; what it
+// refuses and parse errors become YamlError with the position.
+inline YAML::Node loadDocument(const QByteArray &untrustedYaml, const YamlLimits &limits = {})
 {
-    if (auto refused = refuseUnsafeYaml(untrustedYaml))
+    if (auto refused = refuseUnsafeYaml(untrustedYaml, limits))
         throw YamlError {refused->message, refused->line, refused->column};
     try {
         return YAML::Load(std::string(untrustedYaml.constData(), size_t(untrustedYaml.size())));
@@ -138,4 +139,4 @@ inline Error toError(const YamlError &e, const QString &fileName)
     return makeError(Error::Code::Input, plainMessage(e.message), fileName, e.line, e.column);
 }
 
-} // namespace netmap::yamlsupport
+} // namespace netmap::strictyaml
