@@ -31,7 +31,10 @@ case $case in
   *) echo "unknown case $case"; exit 2 ;;
 esac
 
-netmap --verify --export "$work/report.md" --export "$work/map.json" \
+# The unique-name method (dns-leak cannot pass without it); the fake curl plays the zone's service.
+printf 'dns:\n  zone: probe.example.org\n  zone_service: https://zone.example.org/resolvers\n' \
+    > "$work/config.yaml"
+netmap --verify --config "$work/config.yaml" --export "$work/report.md" --export "$work/map.json" \
        --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
 rc=$?
 cat "$work/stderr"
