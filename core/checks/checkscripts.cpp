@@ -4,6 +4,7 @@
 #include "model/ipv4.h"
 #include "rulesetproof.h"
 
+#include <QRandomGenerator>
 #include <QRegularExpression>
 
 namespace netmap {
@@ -50,18 +51,49 @@ nm_tor() {
 }
 )SH";
 
-const char *kDns = R"SH(nm_dns() {
-  if nm_has dig; then nm_dt=dig; elif nm_has getent; then nm_dt=getent; elif nm_has python3; then nm_dt=python3; else nm_dt=none; fi
+// nm_res NAME prints the addresses NAME resolves to, one a line, through the qube's resolver.
+const char *kDns
+    = R"SH(if nm_has dig; then nm_dt=dig; elif nm_has getent; then nm_dt=getent; elif nm_has python3; then nm_dt=python3; else nm_dt=none; fi
+nm_res() {
   { case $nm_dt in
     dig) nm_to dig +short +time="$nm_t" +tries=1 A "$1" ;;
     getent) nm_to getent ahostsv4 "$1" ;;
     python3) nm_to python3 -c 'import socket, sys
 print("\n".join(socket.gethostbyname_ex(sys.argv[1])[2]))' "$1" ;;
   esac; } 2>/dev/null | head -n 32 | while read -r nm_a nm_rest; do
-    case $nm_a in ''|*[!0-9a-fA-F.:]*) ;; *) printf 'NETMAP-DNS %s\n' "$nm_a" ;; esac
+    case $nm_a in ''|*[!0-9a-fA-F.:]*) ;; *) printf '%s\n' "$nm_a" ;; esac
   done
+}
+nm_dns() {
+  nm_res "$1" | while read -r nm_a; do printf 'NETMAP-DNS %s\n' "$nm_a"; done
   echo "NETMAP-DNS-DONE $nm_dt"
 }
+)SH";
+
+// The unique-name method: resolve every name (at once), then ask the zone's service (the first
+// argument) over HTTPS which resolvers asked for them. A subshell, so that its wait waits for
+// its own lookups only.
+const char *kZone = R"SH(nm_zname() {
+  nm_za=$(nm_res "$2" | head -n 1)
+  if [ -n "$nm_za" ]; then printf 'NETMAP-ZNAME %s ok %s\n' "$1" "$nm_za"; else printf 'NETMAP-ZNAME %s none\n' "$1"; fi
+}
+nm_zone() (
+  nm_zu=$1; shift
+  nm_zi=0
+  if [ "$nm_dt" != none ]; then
+    for nm_zn in "$@"; do nm_zname "$nm_zi" "$nm_zn" & nm_zi=$((nm_zi + 1)); done
+    wait
+  fi
+  nm_zb=
+  if [ "$nm_http" != none ]; then nm_zb=$(nm_get "$nm_zu" 2>/dev/null | head -c 4096 | tr -d '\r'); fi
+  if [ -n "$nm_zb" ]; then
+    echo 'NETMAP-ZSVC ok'
+    printf '%s\n' "$nm_zb" | head -n 40 | while IFS= read -r nm_zl; do printf 'NETMAP-ZQ %s\n' "$nm_zl"; done
+  else
+    echo 'NETMAP-ZSVC none'
+  fi
+  echo "NETMAP-ZONE-DONE $nm_dt"
+)
 )SH";
 
 const char *kIsolation = R"SH(if nm_has ping; then nm_ping=ping; else nm_ping=none; fi
@@ -126,6 +158,47 @@ const char *kTail = R"SH(echo 'NETMAP-END'
 
 } // namespace
 
+QStringList newZoneLabels()
+{
+    QStringList labels;
+    for (int i = 0; i < kZoneLabels; ++i) {
+        QString label;
+        while (label.size() < kZoneLabelHexDigits)
+            label += QStringLiteral("%1").arg(QRandomGenerator::system()->generate(), 8, 16,
+                                              QLatin1Char('0'));
+        labels.append(label.left(kZoneLabelHexDigits));
+    }
+    return labels;
+}
+
+bool isZoneLabel(QStringView text)
+{
+    if (text.size() != kZoneLabelHexDigits)
+        return false;
+    for (QChar ch : text) {
+        if (!((ch >= u'0' && ch <= u'9') || (ch >= u'a' && ch <= u'f')))
+            return false;
+    }
+    return true;
+}
+
+QString zoneServiceQuery(const QString &service, const QStringList &labels)
+{
+    if (labels.isEmpty() || labels.size() > kZoneLabels)
+        return {};
+    for (const QString &label : labels) {
+        if (!isZoneLabel(label))
+            return {};
+    }
+    const auto base = validHttpUrl(service);
+    if (!base || !base->startsWith(QLatin1String("https://"), Qt::CaseInsensitive)
+        || base->contains(u'#') || base->contains(u'?'))
+        return {};
+    const QString query = *base + QStringLiteral("?names=") + labels.join(u',');
+    const auto valid = validHttpUrl(query);
+    return valid ? *valid : QString();
+}
+
 QString shellQuote(const QString &value)
 {
     QString quoted = value;
@@ -148,8 +221,24 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
     s += QStringLiteral("nm_t=%1\n").arg(config.connectTimeoutSeconds);
     // The configured CA certificates, validated and re-encoded in dom0 (canonicalCaPem): a
     // quoted here-document of PEM lines (base64 and the two fixed armour lines) only.
+    // The unique-name method, when the zone is configured and the names are valid.
+    QStringList zoneNames;
+    QString zoneQuery;
+    if (plan.dns && config.hasDnsZone() && !plan.zoneLabels.isEmpty()) {
+        zoneQuery = zoneServiceQuery(config.dnsZoneService, plan.zoneLabels);
+        const auto zone = validDnsName(config.dnsZone);
+        for (const QString &label : plan.zoneLabels) {
+            const auto name = zone ? validDnsName(label + u'.' + *zone) : std::nullopt;
+            if (name)
+                zoneNames.append(shellQuote(*name));
+        }
+        if (zoneQuery.isEmpty() || zoneNames.size() != plan.zoneLabels.size())
+            zoneNames.clear(); // left out: the parser reports the missing answer
+    }
+    const bool zone = plan.dns && config.hasDnsZone() && !plan.zoneLabels.isEmpty();
+    const bool http = plan.externalIp || plan.tor || zone;
     std::optional<QByteArray> ca;
-    if ((plan.externalIp || plan.tor) && !config.caPem.isEmpty())
+    if (http && !config.caPem.isEmpty())
         ca = canonicalCaPem(config.caPem);
     if (ca) {
         s += lit("nm_ca=$(mktemp 2>/dev/null) || nm_ca=\n"
@@ -159,10 +248,12 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
     } else {
         s += lit("nm_ca=\n");
     }
-    if (plan.externalIp || plan.tor)
+    if (http)
         s += lit(kHttp);
     if (plan.dns)
         s += lit(kDns);
+    if (zone)
+        s += lit(kZone);
     if (!plan.isolationTargets.isEmpty())
         s += lit(kIsolation);
 
@@ -189,7 +280,11 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
             s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_tor %1 & fi\n")
                      .arg(shellQuote(*url));
     }
-    if (plan.dns) {
+    if (zone) {
+        if (!zoneNames.isEmpty())
+            s += QStringLiteral("nm_zone %1 %2 &\n")
+                     .arg(shellQuote(zoneQuery), zoneNames.join(u' '));
+    } else if (plan.dns) {
         if (const auto name = validDnsName(config.dnsWhoami))
             s += QStringLiteral("nm_dns %1 &\n").arg(shellQuote(*name));
     }

@@ -22,7 +22,11 @@ struct ProbePlan
     bool externalIp = false; // ask every ip_echo endpoint of echoKind's set
     QString echoKind = QStringLiteral("clearnet"); // clearnet | vpn | tor: which endpoint set
     bool tor = false; // ask the Tor check endpoint
-    bool dns = false; // resolve the whoami name
+    bool dns = false; // resolve the whoami name, or the zone names below
+    // With dns and a configured zone (CheckConfig::hasDnsZone): resolve LABEL.ZONE for each of
+    // these fresh labels, then ask the zone's service over HTTPS which resolvers asked for them
+    // (the unique-name method); the whoami name is not used then.
+    QStringList zoneLabels;
     QStringList isolationTargets; // validated IPv4 addresses to ping and TCP-connect
     bool interfaces = false; // list network interfaces (tunnels)
     bool ruleset = false; // nft list ruleset (text and JSON), iptables-legacy-save (needs root)
@@ -52,6 +56,17 @@ struct ProbePlan
 constexpr int kMaxIsolationTargets = 64;
 constexpr int kRulesetCapBytes = 256 << 10;
 constexpr int kRulesetJsonCapBytes = 1 << 20; // equals kMaxRulesetJsonBytes
+
+// The unique-name method: kZoneLabels fresh labels of kZoneLabelHexDigits lowercase hex digits
+// each (80 bits from the system's random source), so that no resolver can have a cached answer
+// and no one on the path can guess them in advance.
+constexpr int kZoneLabels = 3;
+constexpr int kZoneLabelHexDigits = 20;
+QStringList newZoneLabels();
+bool isZoneLabel(QStringView text);
+// What the probe asks the zone's service: SERVICE?names=L1,L2,L3 (SERVICE has no query of its
+// own); empty when a label, SERVICE or the result is not valid.
+QString zoneServiceQuery(const QString &service, const QStringList &labels);
 
 // 'value' with every ' written as '\'' (the values are validated before; this is belt and braces).
 QString shellQuote(const QString &value);

@@ -119,6 +119,19 @@ public:
             e.legacySave.append('\n');
             return;
         }
+        // The zone service's answer is judged by parseZoneServiceAnswer, which refuses odd bytes.
+        if (tag == "NETMAP-ZQ") {
+            if (!e.zoneServiceAnswered || e.zoneTool.size()) {
+                problem(QStringLiteral("a zone service line outside its answer"));
+                return;
+            }
+            if (e.zoneServiceLines.size() >= kMaxZoneServiceLines) {
+                problem(QStringLiteral("the zone service's answer has too many lines"));
+                return;
+            }
+            e.zoneServiceLines.append(rest.toByteArray());
+            return;
+        }
         // Only the answers themselves may hold odd bytes; the protocol words never do.
         if (!isPrintableAscii(raw) && tag != "NETMAP-IP" && tag != "NETMAP-TOR") {
             problem(QStringLiteral("line %1 holds characters the protocol never uses").arg(number));
@@ -211,6 +224,38 @@ public:
             }
             if (once(tagText))
                 e.dnsTool = latin(f[0]);
+        } else if (tag == "NETMAP-ZNAME") {
+            bool ok = false;
+            const int index = f.isEmpty() ? -1 : latin(f[0]).toInt(&ok);
+            std::optional<QString> ip;
+            if (f.size() == 3 && f[1] == "ok")
+                ip = validIpAddress(latin(f[2]));
+            const bool none = f.size() == 2 && f[1] == "none";
+            if (!ok || index < 0 || index >= kZoneLabels || latin(f[0]) != QString::number(index)
+                || (!ip && !none)) {
+                problem(QStringLiteral("malformed zone name line"));
+                return;
+            }
+            if (once(QStringLiteral("zone name %1").arg(index)))
+                e.zoneNames.insert(index, ip.value_or(QString()));
+        } else if (tag == "NETMAP-ZSVC") {
+            if (rest != "ok" && rest != "none") {
+                problem(QStringLiteral("malformed zone service line"));
+                return;
+            }
+            if (!once(tagText))
+                return;
+            e.zoneServiceReported = true;
+            e.zoneServiceAnswered = rest == "ok";
+        } else if (tag == "NETMAP-ZONE-DONE") {
+            static const QSet<QString> tools {QStringLiteral("dig"), QStringLiteral("getent"),
+                                              QStringLiteral("python3"), QStringLiteral("none")};
+            if (f.size() != 1 || !tools.contains(latin(f[0])) || !e.zoneServiceReported) {
+                problem(QStringLiteral("malformed zone end line"));
+                return;
+            }
+            if (once(tagText))
+                e.zoneTool = latin(f[0]);
         } else if (tag == "NETMAP-REACH") {
             static const QRegularExpression probeRe(QStringLiteral("^(icmp|tcp/[1-9][0-9]{0,4})$"));
             const auto ip = f.size() == 3 ? validIpv4(latin(f[0])) : std::nullopt;
@@ -339,6 +384,51 @@ ProbeEvidence parseProbeOutput(const QByteArray &untrustedStdout)
     if (!r.e.begun)
         r.e.problems.prepend(QStringLiteral("the qube printed no begin marker"));
     return r.e;
+}
+
+std::optional<QMap<QString, QStringList>>
+parseZoneServiceAnswer(const QList<QByteArray> &untrustedLines, const QStringList &labels,
+                       QString *why)
+{
+    auto fail = [why](const QString &reason) -> std::optional<QMap<QString, QStringList>> {
+        if (why)
+            *why = reason;
+        return std::nullopt;
+    };
+    if (untrustedLines.isEmpty() || untrustedLines.first() != "netmap-resolvers 1")
+        return fail(QStringLiteral("it does not start with \"netmap-resolvers 1\""));
+    if (untrustedLines.size() > kMaxZoneServiceLines)
+        return fail(QStringLiteral("it has more than %1 lines").arg(kMaxZoneServiceLines));
+    QMap<QString, QStringList> asked;
+    for (const QString &label : labels)
+        asked.insert(label, {});
+    bool ended = false;
+    for (qsizetype i = 1; i < untrustedLines.size(); ++i) {
+        const QByteArray &line = untrustedLines.at(i);
+        if (ended)
+            return fail(QStringLiteral("line %1 follows its \"end\" line").arg(i + 1));
+        if (line == "end") {
+            ended = true;
+            continue;
+        }
+        if (line.size() > 100 || !isPrintableAscii(line))
+            return fail(QStringLiteral("line %1 is not a \"NAME ADDRESS\" line").arg(i + 1));
+        const QList<QByteArray> parts = line.split(' ');
+        const auto ip = parts.size() == 2 ? validIpAddress(latin(parts[1])) : std::nullopt;
+        if (!ip || parts[0].isEmpty())
+            return fail(QStringLiteral("line %1 is not a \"NAME ADDRESS\" line").arg(i + 1));
+        const QString label = latin(parts[0]);
+        if (!asked.contains(label))
+            return fail(QStringLiteral("line %1 names a probe name that was not asked about "
+                                       "(an answer for someone else, or a replay)")
+                            .arg(i + 1));
+        QStringList &resolvers = asked[label];
+        if (!resolvers.contains(*ip))
+            resolvers.append(*ip);
+    }
+    if (!ended)
+        return fail(QStringLiteral("it has no \"end\" line (cut short)"));
+    return asked;
 }
 
 std::optional<QString> parseIpEchoValue(QByteArrayView untrusted)

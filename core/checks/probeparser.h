@@ -56,6 +56,12 @@ struct ProbeEvidence
     QString torProblem; // why the answer did not parse
     QString dnsTool; // dig | getent | python3 | none | empty when the section did not finish
     QStringList resolvers; // validated, unique, in order
+    // The unique-name method (checkscripts.h, ProbePlan::zoneLabels).
+    QMap<int, QString> zoneNames; // probe name index -> first address it resolved to, "" for none
+    bool zoneServiceReported = false; // NETMAP-ZSVC seen
+    bool zoneServiceAnswered = false; // the zone's service answered something over HTTPS
+    QList<QByteArray> zoneServiceLines; // its answer, line by line (untrusted, at most 40 lines)
+    QString zoneTool; // like dnsTool, set when the section finished (NETMAP-ZONE-DONE)
     QString pingTool; // ping | none
     QString tcpTool; // bash | nc | python3 | none
     QList<ReachProbe> reaches;
@@ -77,6 +83,16 @@ struct ProbeEvidence
 
 // Parses a probe script's stdout. Never throws; every defect lands in problems.
 ProbeEvidence parseProbeOutput(const QByteArray &untrustedStdout);
+
+// The zone service's answer to SERVICE?names=L1,L2,L3: the line "netmap-resolvers 1", then any
+// number of "LABEL ADDRESS" lines (a resolver at ADDRESS asked for LABEL.ZONE; LABEL one of the
+// labels asked about, ADDRESS an IPv4/IPv6 address, one space between), then "end" and nothing
+// after it. At most 40 lines of at most 100 characters. Returns label -> resolvers (unique, in
+// order; every asked label present, possibly empty); nullopt with *why otherwise.
+std::optional<QMap<QString, QStringList>>
+parseZoneServiceAnswer(const QList<QByteArray> &untrustedLines, const QStringList &labels,
+                       QString *why = nullptr);
+constexpr int kMaxZoneServiceLines = 40;
 
 // One IP echo answer: optional surrounding blanks, then exactly one IPv4/IPv6 address.
 std::optional<QString> parseIpEchoValue(QByteArrayView untrusted);

@@ -158,6 +158,19 @@ Remedy remedyFor(const CheckResult &result, const Snapshot &snapshot, const Topo
             return r;
         }
     case CheckKind::DnsLeak:
+        if (result.reason.startsWith(QLatin1String("intercepted:"))) {
+            // Not a resolver to change: something on the path answers the DNS itself.
+            Remedy r;
+            const QStringList path = topology.egressChain(qube).mid(1);
+            r.advice = QStringLiteral("%1's DNS is answered on its way by something other than a "
+                                      "resolver (names nobody asked the zone for resolved): "
+                                      "look for DNS redirection in the network qubes it goes "
+                                      "through (%2) before trusting any DNS in %1.")
+                           .arg(qube,
+                                path.isEmpty() ? QStringLiteral("none")
+                                               : path.join(QStringLiteral(", ")));
+            return r;
+        }
         if (!whonix.isEmpty()) {
             Remedy r;
             r.advice = QStringLiteral("%1's DNS is answered by the clearnet resolver although it "

@@ -85,9 +85,30 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &context);
 
 Verdict judgeTor(const ProbeEvidence &evidence);
 
+// What the unique-name method shows about one qube's DNS (checkscripts.h, ProbePlan::zoneLabels).
+struct ZoneResolvers
+{
+    enum class State {
+        Asked, // the zone's service names the resolvers that asked for the qube's names
+        Intercepted, // a name resolved in the qube, yet no resolver asked the zone for it
+        CannotTell, // the lookups or the service's answer are missing or malformed
+    };
+    State state = State::CannotTell;
+    QStringList resolvers; // Asked: the resolvers that asked, sorted, unique
+    QString why; // Intercepted / CannotTell: in plain words
+    QString observed; // what the qube saw, for the result's "observed"
+    QString method; // "unique names under ZONE, resolvers reported by SERVICE over HTTPS"
+};
+// labels: the probe's labels; zone and service: the configured zone and its service (words only).
+ZoneResolvers zoneResolvers(const ProbeEvidence &evidence, const QStringList &labels,
+                            const QString &zone, const QString &service);
+
 struct DnsContext
 {
     EgressKind kind = EgressKind::Vpn;
+    // Set when the unique-name method ran (a zone is configured): it decides. Without it, the
+    // whoami A record can find a leak but never pass (any network qube on the path can forge it).
+    std::optional<ZoneResolvers> zone;
     std::optional<QStringList> baselineResolvers;
     QString baselineQube;
     QString baselineProblem;

@@ -90,7 +90,8 @@ QStringList evidencePrefixes(CheckKind kind)
     case CheckKind::Tor:
         return {QStringLiteral("NETMAP-TOOL http"), QStringLiteral("NETMAP-TOR")};
     case CheckKind::DnsLeak:
-        return {QStringLiteral("NETMAP-DNS")};
+        return {QStringLiteral("NETMAP-DNS"), QStringLiteral("NETMAP-TOOL http"),
+                QStringLiteral("NETMAP-Z")};
     case CheckKind::Isolation:
         return {QStringLiteral("NETMAP-TOOL ping"), QStringLiteral("NETMAP-TOOL tcp"),
                 QStringLiteral("NETMAP-REACH")};
@@ -478,6 +479,14 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
         }
     }
 
+    // The unique-name method: fresh names for every qube that looks at its DNS, in every run.
+    if (r.config.hasDnsZone()) {
+        for (Work &w : plan.work) {
+            if (w.plan.dns)
+                w.plan.zoneLabels = newZoneLabels();
+        }
+    }
+
     // Queue: baselines first (others compare with them), then VPN qubes, then the rest by name.
     QStringList baselines;
     for (const QStringList &w : std::as_const(witnessesOfRoot))
@@ -664,6 +673,9 @@ struct Verifier::Private
     QSet<QString> echoHosts(const Work &w) const
     {
         QSet<QString> hosts;
+        // The zone's service sees the exit that asks it and the resolvers: one service too.
+        if (!w.plan.zoneLabels.isEmpty())
+            hosts.insert(QUrl(request.config.dnsZoneService).host().toLower());
         if (!w.plan.externalIp)
             return hosts;
         for (const QString &u : request.config.ipEchoFor(w.plan.echoKind))
@@ -671,8 +683,8 @@ struct Verifier::Private
         return hosts;
     }
 
-    // Probes of different kinds of exit are never sent to the same echo service at the same
-    // moment (the service could link them by their timing).
+    // Probes of different kinds of exit are never sent to the same echo service (or the zone's
+    // service) at the same moment (the service could link them by their timing).
     bool collides(const Work &w) const
     {
         const QSet<QString> mine = echoHosts(w);
@@ -757,6 +769,12 @@ struct Verifier::Private
         return true;
     }
 
+    ZoneResolvers zoneOf(const Work &w) const
+    {
+        return zoneResolvers(w.evidence, w.plan.zoneLabels, request.config.dnsZone,
+                             request.config.dnsZoneService);
+    }
+
     // The clearnet baseline of a qube's uplink: pinned in the configuration, or at least two
     // witnesses that agree; disputed or unconfirmed otherwise (then *why says so, naming them).
     struct Baseline
@@ -791,6 +809,7 @@ struct Verifier::Private
         }
         QMap<QString, QStringList> said; // value (joined) -> witnesses
         QStringList silent;
+        QStringList intercepted; // witnesses whose DNS is answered on the path (unique names)
         auto cannotSay = [&](const QString &name, const QString &why) {
             silent.append(QStringLiteral("%1: %2").arg(name, why));
             b.witnesses.append({name, {}, why});
@@ -807,11 +826,28 @@ struct Verifier::Private
                 continue;
             }
             if (resolvers) {
-                if (x->evidence.resolvers.isEmpty()) {
-                    cannotSay(name, QStringLiteral("the whoami name did not resolve"));
-                    continue;
+                QStringList r;
+                if (request.config.hasDnsZone()) {
+                    const ZoneResolvers z = zoneOf(*x);
+                    if (z.state == ZoneResolvers::State::Intercepted) {
+                        // A qube on the clearnet path makes up DNS answers: no witness behind
+                        // it can be believed, whatever the others say.
+                        intercepted.append(QStringLiteral("%1: %2").arg(name, z.why));
+                        b.witnesses.append({name, {}, QStringLiteral("intercepted: ") + z.why});
+                        continue;
+                    }
+                    if (z.state != ZoneResolvers::State::Asked) {
+                        cannotSay(name, z.why);
+                        continue;
+                    }
+                    r = z.resolvers;
+                } else {
+                    if (x->evidence.resolvers.isEmpty()) {
+                        cannotSay(name, QStringLiteral("the whoami name did not resolve"));
+                        continue;
+                    }
+                    r = x->evidence.resolvers;
                 }
-                QStringList r = x->evidence.resolvers;
                 r.sort();
                 said[r.join(QStringLiteral(", "))].append(name);
                 b.witnesses.append({name, r, {}});
@@ -834,6 +870,13 @@ struct Verifier::Private
                          it.value().size() > 1 ? QStringLiteral("say") : QStringLiteral("says"),
                          it.key()));
         const QString what = resolvers ? QStringLiteral("resolvers") : QStringLiteral("exit");
+        if (!intercepted.isEmpty()) {
+            b.disputed = true;
+            b.problem = QStringLiteral("the clearnet resolvers baseline is disputed: %1; a qube "
+                                       "on the clearnet path intercepts DNS; %2")
+                            .arg(intercepted.join(QStringLiteral("; ")), how);
+            return b;
+        }
         if (said.size() > 1) {
             b.disputed = true;
             b.problem = QStringLiteral("the clearnet %1 baseline is disputed: %2; a qube on the "
@@ -972,6 +1015,8 @@ struct Verifier::Private
         case CheckKind::DnsLeak: {
             DnsContext c;
             c.kind = w.kind;
+            if (request.config.hasDnsZone())
+                c.zone = zoneOf(w);
             const Baseline res = baselineOf(w, true);
             c.baselineQube = res.source;
             c.baselineProblem = res.problem;

@@ -64,9 +64,11 @@ QString checkSteps(CheckKind kind, const QString &qube)
                    "In %1: asked the Tor check service whether the traffic comes from Tor")
             .arg(qube);
     case CheckKind::DnsLeak:
-        return QStringLiteral("In %1: resolved a whoami name (the answer is the resolver's "
-                              "address) and compared "
-                              "with the clearnet baseline")
+        return QStringLiteral("In %1: resolved fresh random names under the configured zone and "
+                              "asked the zone's service over HTTPS which resolvers asked for "
+                              "them (without a zone: a whoami name, whose plain answer can "
+                              "show a leak but never pass), and compared with the clearnet "
+                              "baseline")
             .arg(qube);
     case CheckKind::Isolation:
         return QStringLiteral(

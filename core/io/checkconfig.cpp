@@ -165,7 +165,8 @@ void readEndpoints(const YAML::Node &node, CheckConfig &c)
 void readDns(const YAML::Node &node, CheckConfig &c)
 {
     requireMap(node, QStringLiteral("dns"));
-    checkKeys(node, QStringLiteral("dns"), {QStringLiteral("whoami")});
+    checkKeys(node, QStringLiteral("dns"),
+              {QStringLiteral("whoami"), QStringLiteral("zone"), QStringLiteral("zone_service")});
     if (const YAML::Node whoami = node["whoami"]) {
         const QString value = scalar(whoami, QStringLiteral("dns.whoami"));
         const auto valid = validDnsName(value);
@@ -173,6 +174,32 @@ void readDns(const YAML::Node &node, CheckConfig &c)
             throw errorAt(
                 whoami, QStringLiteral("dns.whoami must be a DNS name such as whoami.akamai.net"));
         c.dnsWhoami = *valid;
+    }
+    const YAML::Node zone = node["zone"];
+    const YAML::Node service = node["zone_service"];
+    if (bool(zone) != bool(service))
+        throw errorAt(node,
+                      QStringLiteral("dns.zone and dns.zone_service go together: give both "
+                                     "or neither"));
+    if (zone) {
+        const QString value = scalar(zone, QStringLiteral("dns.zone"));
+        const auto valid = validDnsName(value);
+        // Room for a 20-character probe label and its dot within the 253 of a DNS name.
+        if (!valid || !valid->contains(u'.') || valid->size() > 200)
+            throw errorAt(zone,
+                          QStringLiteral("dns.zone must be a DNS name of at most 200 "
+                                         "characters such as dnsleak.example.org"));
+        c.dnsZone = valid->toLower();
+        const QString u = url(service, QStringLiteral("dns.zone_service"));
+        // Its answer decides which resolvers asked: over plain HTTP a network qube on the path
+        // could forge it as easily as the DNS answer the method replaces.
+        if (!u.startsWith(QLatin1String("https://"), Qt::CaseInsensitive) || u.contains(u'#')
+            || u.contains(u'?') || u.size() > 400)
+            throw errorAt(service,
+                          QStringLiteral("dns.zone_service must be an https:// URL of at "
+                                         "most 400 characters without ?query or "
+                                         "#fragment (the probe adds ?names=...)"));
+        c.dnsZoneService = u;
     }
 }
 

@@ -30,6 +30,12 @@ struct CheckConfig
     QString caFile;
     QByteArray caPem;
     QString dnsWhoami; // validated DNS name whose A record is the asking resolver
+    // The unique-name method (dns.zone, dns.zone_service): probes resolve never-seen names under
+    // dnsZone, then ask dnsZoneService (https:// only) which resolvers asked for them. Both set
+    // or both empty; empty: only the whoami A record, which can fail a check but never pass it.
+    QString dnsZone;
+    QString dnsZoneService;
+    bool hasDnsZone() const { return !dnsZone.isEmpty() && !dnsZoneService.isEmpty(); }
     int timeoutSeconds = 30; // per check, enforced by the runner
     int connectTimeoutSeconds = 8; // curl -m / ping -W inside the qube
     int concurrency = 4;

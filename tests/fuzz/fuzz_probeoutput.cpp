@@ -50,8 +50,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(fuzz::isOneLinePlainText(t));
     for (const QString &w : e.drillEvents)
         FUZZ_CHECK(fuzz::isOneLinePlainText(w));
-    for (const QString *tool : {&e.httpTool, &e.dnsTool, &e.pingTool, &e.tcpTool, &e.rulesetTool})
+    for (const QString *tool :
+         {&e.httpTool, &e.dnsTool, &e.zoneTool, &e.pingTool, &e.tcpTool, &e.rulesetTool})
         FUZZ_CHECK(tool->size() <= 16 && fuzz::isOneLinePlainText(*tool));
+    // The unique-name method: the names' answers and the zone service's answer (its labels are
+    // the ones the probe made, so the fuzzer's own bytes cannot match them by chance; fixed ones
+    // stand in).
+    for (const QString &a : e.zoneNames)
+        FUZZ_CHECK(a.isEmpty() || isAddress(a));
+    FUZZ_CHECK(e.zoneServiceLines.size() <= kMaxZoneServiceLines);
+    const QStringList labels {QStringLiteral("0123456789abcdef0001"),
+                              QStringLiteral("0123456789abcdef0002")};
+    QString why;
+    if (const auto asked = parseZoneServiceAnswer(e.zoneServiceLines, labels, &why)) {
+        FUZZ_CHECK(asked->keys() == labels);
+        for (const QStringList &resolvers : *asked) {
+            for (const QString &r : resolvers)
+                FUZZ_CHECK(isAddress(r));
+        }
+    } else {
+        FUZZ_CHECK(!why.isEmpty() && fuzz::isOneLinePlainText(why));
+    }
     // The kill-switch proof reads the JSON ruleset and the legacy rules (the qube's own text).
     const KillSwitchProof proof = proveKillSwitch(e.nftJson, e.legacySave);
     FUZZ_CHECK(proof.outcome != KillSwitchProof::Outcome::Proven || !proof.decidedBy.isEmpty());

@@ -66,6 +66,12 @@ DEFAULT_SERVICES = {
     "tor_check": {"address": "192.0.2.80", "path": "/api/ip"},
     "dns_auth": "203.0.113.55",
     "isp_resolver": "203.0.113.53",
+    # The unique-name method: names under probe_zone (inside the lab zone, so every lab resolver
+    # forwards them to dns_auth, which answers probe_answer and keeps who asked); the zone's
+    # service reports the askers over HTTPS at https://probe_service/resolvers.
+    "probe_zone": "probe.netmap.test",
+    "probe_service": "203.0.113.56",
+    "probe_answer": "203.0.113.57",
 }
 FAULT_TYPES = {
     "tunnel-down",
@@ -344,6 +350,10 @@ def build_model(topo):
     check_address(services["tor_check"]["address"], "tor_check")
     check_address(services["dns_auth"], "dns_auth")
     check_address(services["isp_resolver"], "isp_resolver")
+    check_address(services["probe_service"], "probe_service")
+    check_address(services["probe_answer"], "probe_answer")
+    if not services["probe_zone"].endswith("." + services["zone"]):
+        raise LabError("probe_zone must lie inside the lab zone (its resolvers forward only that)")
 
     routers = {}
     for name, r in (net.get("routers") or {}).items():
@@ -930,7 +940,8 @@ class Lab:
         certificate of the internet's HTTPS services, for their addresses."""
         sv = self.s["services"]
         ca = self.make_ca("ca", f"netmap lab CA {self.s['runid']}")
-        sans = [e["address"] for e in sv["echo"]] + [sv["tor_check"]["address"]]
+        sans = [e["address"] for e in sv["echo"]] + [sv["tor_check"]["address"],
+                                                      sv["probe_service"]]
         cert, key = self.certificate("services", "ca", "netmap lab services", sans)
         self.s["tls"] = {"ca": ca, "cert": cert, "key": key}
 
@@ -938,7 +949,8 @@ class Lab:
         sv = self.s["services"]
         inet = self.ns("inet")
         self.new_ns(inet, [sv["isp_resolver"]])
-        addrs = {sv["isp_resolver"], sv["dns_auth"], sv["tor_check"]["address"]}
+        addrs = {sv["isp_resolver"], sv["dns_auth"], sv["tor_check"]["address"],
+                 sv["probe_service"]}
         addrs |= {e["address"] for e in sv["echo"]}
         lines = [f"addr add {a}/32 dev lo" for a in sorted(addrs)]
         index = 0
@@ -1016,6 +1028,12 @@ class Lab:
                 "address": sv["dns_auth"],
                 "hosts": hosts,
                 "log": str(logs / "dns-auth.log"),
+                "probe": {
+                    "zone": sv["probe_zone"],
+                    "answer": sv["probe_answer"],
+                    "service": sv["probe_service"],
+                    "log": str(logs / "probe-service.log"),
+                },
             },
             "ready": str(self.state_dir / "run" / "internet.ready"),
             "tls": {"cert": self.s["tls"]["cert"], "key": self.s["tls"]["key"]},
@@ -1024,11 +1042,13 @@ class Lab:
             Path(e["log"]).touch()
         Path(cfg["tor_check"]["log"]).touch()
         Path(cfg["dns"]["log"]).touch()
+        Path(cfg["dns"]["probe"]["log"]).touch()
         write_json_atomic(self.state_dir / "internet.json", cfg)
         self.s["logs"] = {
             "echo": {e["name"]: e["log"] for e in cfg["echo"]},
             "torcheck": cfg["tor_check"]["log"],
             "dns_auth": cfg["dns"]["log"],
+            "probe_service": cfg["dns"]["probe"]["log"],
         }
         self.spawn(
             "internet",
@@ -1579,6 +1599,8 @@ class Lab:
             f"  ca_file: {self.s['tls']['ca']}\n"
             "dns:\n"
             f"  whoami: {sv['whoami']}\n"
+            f"  zone: {sv['probe_zone']}\n"
+            f"  zone_service: https://{sv['probe_service']}/resolvers\n"
             "checks:\n"
             "  timeout_seconds: 20\n"
             "  connect_timeout_seconds: 4\n"

@@ -8,6 +8,7 @@ lab's qubesd and qrexec-client stand-ins, the faults, teardown and stale-run cle
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -68,6 +69,22 @@ def https_ip(lab, qube, endpoint=0, trust=True):
 def whoami(lab, qube):
     r = run_in(lab, qube, f"dig +short +time=2 +tries=1 {lab.s['services']['whoami']}")
     return r.stdout.strip() if r.returncode == 0 else None
+
+
+def zone_asked(lab, qube):
+    """The unique-name method by hand: resolve a fresh name under the probe zone in QUBE, then
+    ask the zone's service over HTTPS (the lab's CA) who asked. (answer, [resolvers])."""
+    sv = lab.s["services"]
+    label = secrets.token_hex(10)
+    r = run_in(lab, qube, f"dig +short +time=2 +tries=1 {label}.{sv['probe_zone']}")
+    answer = r.stdout.strip() if r.returncode == 0 else None
+    shutil.copy(lab.s["tls"]["ca"], lab.state_dir / "qubes" / qube / "tmp" / "lab-ca.pem")
+    r = run_in(lab, qube, f"curl -s -m 4 --cacert /tmp/lab-ca.pem "
+                          f"https://{sv['probe_service']}/resolvers?names={label}")
+    lines = r.stdout.splitlines()
+    if r.returncode != 0 or lines[:1] != ["netmap-resolvers 1"] or lines[-1:] != ["end"]:
+        return answer, None
+    return answer, [line.split(" ")[1] for line in lines[1:-1] if line.startswith(label + " ")]
 
 
 def tor_check(lab, qube):
@@ -222,6 +239,13 @@ def part_base(topology):
         check(w["work-vpn"] == lab.s["whoami"]["vpn"], "whoami: work-vpn asks the VPN resolver")
         check(w["anon-whonix"] == lab.s["whoami"]["tor"], "whoami: anon-whonix asks the Tor resolver")
         check(len(set(w.values())) == 3, "whoami differs per path")
+        z = {q: zone_asked(lab, q) for q in ("work", "work-vpn", "anon-whonix")}
+        print(f"      zone: {z}")
+        answer = lab.s["services"]["probe_answer"]
+        check(z["work"] == (answer, [lab.s["whoami"]["clearnet"]]) and
+              z["work-vpn"] == (answer, [lab.s["whoami"]["vpn"]]) and
+              z["anon-whonix"] == (answer, [lab.s["whoami"]["tor"]]),
+              "zone's service: reports over HTTPS the resolver that asked on each path")
         check(len(echo_entries(lab, clear)) >= 4 and len(echo_entries(lab, vpn)) >= 2,
               "echo logs record every request with the client address")
 
@@ -315,6 +339,8 @@ def part_faults(topology):
         check(https_ip(lab, "sys-net") == "192.0.2.99",
               "forge-echo self: also over HTTPS (a certificate of the lab's CA)")
         check(whoami(lab, "sys-net") == "192.0.2.77", "forge-dns self: sys-net's own DNS is forged")
+        check(zone_asked(lab, "sys-net") == ("192.0.2.77", []),
+              "forge-dns self: its probe names resolve, yet no resolver asked the zone")
         check(exit_ip(lab, "work") == ex["clearnet"] and https_ip(lab, "work") == ex["clearnet"],
               "forge self: work behind it sees the real exit")
         check(whoami(lab, "work") == lab.s["whoami"]["clearnet"],

@@ -2,8 +2,12 @@
 """Servers of the lab's fake internet, started inside lab namespaces.
 
   services.py internet CONFIG.json   IP-echo and Tor-check HTTP endpoints on port 80, the same
-                                     over HTTPS on port 443 (a certificate of the lab's CA) and
-                                     the authoritative DNS server of the lab zone (UDP and TCP 53)
+                                     over HTTPS on port 443 (a certificate of the lab's CA), the
+                                     authoritative DNS server of the lab zone (UDP and TCP 53)
+                                     and the zone's service of the unique-name method: it keeps
+                                     the address of every resolver that asks for a name under
+                                     the probe zone and reports them over HTTPS
+                                     (GET /resolvers?names=L1,L2,L3)
   services.py listen READY PORT...   a service a qube owner opened: accepts TCP connections,
                                      answers one line and closes
   services.py forge READY KIND BIND PORT ADDRESS LOG [TLSPORT CERT KEY]
@@ -19,6 +23,7 @@ address, what was asked) so that tests can prove what did or did not reach the i
 """
 
 import json
+import re
 import socket
 import ssl
 import socketserver
@@ -41,8 +46,9 @@ def append_log(path, *fields):
 # --------------------------------------------------------------------------- HTTP
 
 
-def make_http_handler(cfg):
+def make_http_handler(cfg, zone=None):
     echo = {e["address"]: e for e in cfg["echo"]}
+    probe = cfg["dns"].get("probe") or {}
     tor = cfg["tor_check"]
     tor_exits = set(cfg["tor_exits"])
 
@@ -71,6 +77,15 @@ def make_http_handler(cfg):
             if local in echo:
                 append_log(echo[local]["log"], client, self.command, path)
                 self.reply(200, client + "\n")
+            elif zone is not None and local == probe.get("service"):
+                append_log(probe["log"], client, self.command, path)
+                base, _, query = self.path.partition("?")
+                labels = query[len("names="):].split(",") if query.startswith("names=") else []
+                if base != "/resolvers" or not 1 <= len(labels) <= 3 or not all(
+                        PROBE_LABEL.fullmatch(label) for label in labels):
+                    self.reply(404, "not found\n")
+                else:
+                    self.reply(200, zone.report(labels))
             elif local == tor["address"]:
                 append_log(tor["log"], client, self.command, path)
                 if self.path.split("?")[0] == tor["path"]:
@@ -90,6 +105,7 @@ def make_http_handler(cfg):
 # --------------------------------------------------------------------------- DNS
 
 TYPE_A, TYPE_NS, TYPE_SOA, TYPE_TXT, TYPE_ANY = 1, 2, 6, 16, 255
+PROBE_LABEL = re.compile(r"[0-9a-f]{20}")
 
 
 def encode_name(name):
@@ -137,6 +153,20 @@ class Zone:
         self.hosts = {k.lower(): v for k, v in cfg["hosts"].items()}
         self.ns_addr = cfg["address"]
         self.log = cfg["log"]
+        # The unique-name method: LABEL.PROBE-ZONE answers probe["answer"]; who asked is kept.
+        probe = cfg.get("probe") or {}
+        self.probe_zone = (probe.get("zone") or "").lower().strip(".")
+        self.probe_answer = probe.get("answer")
+        self.asked = {}  # label -> resolver addresses in order
+        self.asked_lock = threading.Lock()
+
+    def report(self, labels):
+        """The zone service's answer (the protocol README.md and the program's parser define)."""
+        lines = ["netmap-resolvers 1"]
+        with self.asked_lock:
+            for label in labels:
+                lines += [f"{label} {a}" for a in self.asked.get(label, [])]
+        return "\n".join(lines + ["end"]) + "\n"
 
     def soa(self):
         rdata = (
@@ -154,8 +184,21 @@ class Zone:
         append_log(self.log, client, name, qtype)
         answers, authority, rcode = [], [], 0
         in_zone = name == self.zone or name.endswith("." + self.zone)
+        probe_label = None
+        if self.probe_zone and name.endswith("." + self.probe_zone):
+            head = name[: -len(self.probe_zone) - 1]
+            probe_label = head if PROBE_LABEL.fullmatch(head) else None
         if not in_zone:
             rcode = 5  # REFUSED: this server is authoritative for the lab zone only
+        elif probe_label:
+            with self.asked_lock:
+                seen = self.asked.setdefault(probe_label, [])
+                if client not in seen and len(seen) < 16:
+                    seen.append(client)
+            if qtype in (TYPE_A, TYPE_ANY):
+                answers.append(rr(b"\xc0\x0c", TYPE_A, 0, socket.inet_aton(self.probe_answer)))
+            else:
+                authority.append(self.soa())
         elif name == self.whoami or name.endswith("." + self.whoami):
             if qtype in (TYPE_A, TYPE_ANY):
                 answers.append(rr(b"\xc0\x0c", TYPE_A, 0, socket.inet_aton(client)))
@@ -253,13 +296,15 @@ def run_internet(config_path):
         cfg = json.load(f)
     ThreadingHTTPServer.allow_reuse_address = True
     ThreadingHTTPServer.daemon_threads = True
+    zone = Zone(cfg["dns"])
     http = ThreadingHTTPServer(("0.0.0.0", 80), make_http_handler(cfg))
     threading.Thread(target=http.serve_forever, daemon=True).start()
     if cfg.get("tls"):
         context = tls_context(cfg["tls"]["cert"], cfg["tls"]["key"])
-        https = TlsServer(("0.0.0.0", 443), make_http_handler(cfg), context)
+        # The zone's service answers over HTTPS only, as the program requires.
+        https = TlsServer(("0.0.0.0", 443), make_http_handler(cfg, zone), context)
         threading.Thread(target=https.serve_forever, daemon=True).start()
-    serve_dns(Zone(cfg["dns"]), cfg["dns"]["address"])
+    serve_dns(zone, cfg["dns"]["address"])
     with open(cfg["ready"], "w", encoding="ascii") as f:
         f.write("ready\n")
     while True:

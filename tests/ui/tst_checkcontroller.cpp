@@ -138,6 +138,10 @@ VerifyRequest fakeRequest(int concurrency = 4, int timeoutSeconds = 20)
     r.config.timeoutSeconds = timeoutSeconds;
     r.config.connectTimeoutSeconds = 2;
     r.config.concurrency = concurrency;
+    // The unique-name method, as a configured system has it (the fake curl plays the zone's
+    // service); without it dns-leak can never pass.
+    r.config.dnsZone = QStringLiteral("probe.example.org");
+    r.config.dnsZoneService = QStringLiteral("https://zone.example.org/resolvers");
     return r;
 }
 

@@ -32,6 +32,9 @@ void tst_CheckConfig::shippedDefault()
         (QStringList {"https://api.ipify.org", "https://icanhazip.com", "https://ifconfig.me/ip"}));
     QCOMPARE(c.torCheckUrl, QStringLiteral("https://check.torproject.org/api/ip"));
     QCOMPARE(c.dnsWhoami, QStringLiteral("whoami.akamai.net"));
+    // No public service speaks the unique-name protocol: none is assumed (dns-leak then can
+    // find a leak but never pass).
+    QVERIFY(!c.hasDnsZone());
     QCOMPARE(c.timeoutSeconds, 30);
     QCOMPARE(c.connectTimeoutSeconds, 8);
     QCOMPARE(c.concurrency, 4);
@@ -63,6 +66,7 @@ void tst_CheckConfig::valid_data()
     QTest::newRow("lab") << QByteArray(
         "endpoints:\n  ip_echo: [http://198.51.100.80/ip, http://203.0.113.80/ip]\n"
         "  tor_check: http://192.0.2.80/api/ip\ndns:\n  whoami: whoami.lab.example\n"
+        "  zone: Probe.Lab.Example\n  zone_service: https://203.0.113.56/resolvers\n"
         "checks:\n  timeout_seconds: 10\n  connect_timeout_seconds: 2\n  concurrency: 8\n"
         "  isolation_ports: [22]\n")
                          << 8 << 2;
@@ -80,6 +84,13 @@ void tst_CheckConfig::valid()
     QCOMPARE(c->concurrency, concurrency);
     QCOMPARE(c->ipEchoUrls.size(), echoes);
     QCOMPARE(c->sourceFile, QStringLiteral("c.yaml"));
+    if (yaml.contains("zone:")) {
+        QCOMPARE(c->dnsZone, QStringLiteral("probe.lab.example"));
+        QCOMPARE(c->dnsZoneService, QStringLiteral("https://203.0.113.56/resolvers"));
+        QVERIFY(c->hasDnsZone());
+    } else {
+        QVERIFY(!c->hasDnsZone());
+    }
 }
 
 void tst_CheckConfig::invalid_data()
@@ -119,6 +130,23 @@ void tst_CheckConfig::invalid_data()
                               << 14 << "single value";
     QTest::newRow("bad dns") << QByteArray("dns:\n  whoami: \"who ami\"\n") << 2 << 11
                              << "DNS name";
+    QTest::newRow("zone without service")
+        << QByteArray("dns:\n  zone: probe.example.org\n") << 2 << 3 << "go together";
+    QTest::newRow("zone service plain http")
+        << QByteArray("dns:\n  zone: probe.example.org\n  zone_service: http://z.example/r\n") << 3
+        << 17 << "https://";
+    QTest::newRow("zone service with query")
+        << QByteArray("dns:\n  zone: probe.example.org\n  zone_service: https://z.example/r?a=1\n")
+        << 3 << 17 << "?query";
+    QTest::newRow("zone service shell") << QByteArray(
+        "dns:\n  zone: probe.example.org\n  zone_service: \"https://z.example/$(id)\"\n")
+                                        << 3 << 17 << "URL";
+    QTest::newRow("zone not a name")
+        << QByteArray("dns:\n  zone: \"probe example\"\n  zone_service: https://z.example/r\n") << 2
+        << 9 << "dns.zone must be a DNS name";
+    QTest::newRow("zone not dotted")
+        << QByteArray("dns:\n  zone: localhost\n  zone_service: https://z.example/r\n") << 2 << 9
+        << "dns.zone must be a DNS name";
     QTest::newRow("dns not dotted")
         << QByteArray("dns:\n  whoami: localhost\n") << 2 << 11 << "DNS name";
     QTest::newRow("timeout zero") << QByteArray("checks:\n  timeout_seconds: 0\n") << 2 << 20

@@ -140,6 +140,30 @@ void tst_CheckParsers::protocol_data()
     QTest::newRow("huge line") << "NETMAP-BEGIN 1\nNETMAP-IP 0 ok " + QByteArray(10000, '1')
             + "\nNETMAP-END\n" << false
                                << 0;
+    const QByteArray zone = "NETMAP-BEGIN 1\nNETMAP-ZNAME 0 ok 192.0.2.1\nNETMAP-ZNAME 1 none\n"
+                            "NETMAP-ZSVC ok\nNETMAP-ZQ netmap-resolvers 1\nNETMAP-ZQ end\n"
+                            "NETMAP-ZONE-DONE dig\nNETMAP-END\n";
+    QTest::newRow("zone clean") << zone << true << 0;
+    // The service's answer is judged later (parseZoneServiceAnswer): odd bytes in it are not a
+    // protocol error that would hide the rest of the probe.
+    QTest::newRow("zone service odd bytes")
+        << QByteArray(zone).replace("NETMAP-ZQ end", "NETMAP-ZQ \xff<b>") << true << 0;
+    QTest::newRow("zone name index out of range")
+        << QByteArray(zone).replace("NETMAP-ZNAME 1 none", "NETMAP-ZNAME 3 none") << false << 0;
+    QTest::newRow("zone name not an address")
+        << QByteArray(zone).replace("ok 192.0.2.1", "ok evil.example") << false << 0;
+    QTest::newRow("zone name twice")
+        << QByteArray(zone).replace("NETMAP-ZNAME 1 none", "NETMAP-ZNAME 0 ok 192.0.2.2") << false
+        << 0;
+    QTest::newRow("zone service line without answer")
+        << QByteArray(zone).replace("NETMAP-ZSVC ok", "NETMAP-ZSVC none") << false << 0;
+    QTest::newRow("zone service line after done")
+        << QByteArray(zone).replace("NETMAP-END", "NETMAP-ZQ late\nNETMAP-END") << false << 0;
+    QTest::newRow("zone done before service")
+        << QByteArray("NETMAP-BEGIN 1\nNETMAP-ZONE-DONE dig\nNETMAP-END\n") << false << 0;
+    QTest::newRow("zone service too long") << "NETMAP-BEGIN 1\nNETMAP-ZSVC ok\n"
+            + QByteArray("NETMAP-ZQ x\n").repeated(41) + "NETMAP-ZONE-DONE dig\nNETMAP-END\n"
+                                           << false << 0;
     QTest::newRow("answer not an ip is not a protocol error")
         << QByteArray("NETMAP-BEGIN 1\nNETMAP-IP 0 ok <b>hi</b>\nNETMAP-END\n") << true << 1;
 }

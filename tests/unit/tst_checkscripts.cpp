@@ -4,6 +4,7 @@
 #include "io/checkconfig.h"
 
 #include <QFile>
+#include <QSet>
 #include <QTest>
 
 using namespace netmap;
@@ -20,6 +21,7 @@ private slots:
     void qvmRunArguments();
     void drillScripts();
     void caGoesInAsHereDocument();
+    void zoneNamesAreFreshAndValidated();
 };
 
 void tst_CheckScripts::shellQuoting_data()
@@ -175,6 +177,63 @@ void tst_CheckScripts::caGoesInAsHereDocument()
     const QString bad = probeScript(p, c);
     QVERIFY(!bad.contains(QStringLiteral("NETMAP_CA")));
     QVERIFY(!bad.contains(QStringLiteral("reboot")));
+}
+
+// The unique-name method: fresh unguessable labels in every plan, the names under the
+// configured zone and the service's query built from validated parts only.
+void tst_CheckScripts::zoneNamesAreFreshAndValidated()
+{
+    QSet<QString> seen;
+    for (int round = 0; round < 50; ++round) {
+        const QStringList labels = newZoneLabels();
+        QCOMPARE(labels.size(), kZoneLabels);
+        for (const QString &label : labels) {
+            QVERIFY2(isZoneLabel(label), qPrintable(label));
+            QVERIFY2(!seen.contains(label), "a label came twice");
+            seen.insert(label);
+        }
+    }
+    QVERIFY(!isZoneLabel(u"0123456789ABCDEF0123")); // lowercase only
+    QVERIFY(!isZoneLabel(u"0123456789abcdef012"));
+    QVERIFY(!isZoneLabel(u"0123456789abcdef012g"));
+
+    CheckConfig c = CheckConfig::defaults();
+    c.dnsZone = QStringLiteral("probe.example.org");
+    c.dnsZoneService = QStringLiteral("https://zone.example.org/resolvers");
+    const QStringList labels {QStringLiteral("0123456789abcdef0001"),
+                              QStringLiteral("0123456789abcdef0002"),
+                              QStringLiteral("0123456789abcdef0003")};
+    QCOMPARE(zoneServiceQuery(c.dnsZoneService, labels),
+             QStringLiteral("https://zone.example.org/resolvers?names=0123456789abcdef0001,"
+                            "0123456789abcdef0002,0123456789abcdef0003"));
+    QVERIFY(zoneServiceQuery(QStringLiteral("http://zone.example.org/r"), labels).isEmpty());
+    QVERIFY(zoneServiceQuery(QStringLiteral("https://zone.example.org/r?x=1"), labels).isEmpty());
+    QVERIFY(zoneServiceQuery(c.dnsZoneService, {QStringLiteral("$(id)")}).isEmpty());
+
+    ProbePlan p;
+    p.dns = true;
+    p.zoneLabels = labels;
+    const QString s = probeScript(p, c);
+    QVERIFY2(s.contains(QStringLiteral("nm_zone 'https://zone.example.org/resolvers?names="
+                                       "0123456789abcdef0001,0123456789abcdef0002,"
+                                       "0123456789abcdef0003' '0123456789abcdef0001.probe."
+                                       "example.org' '0123456789abcdef0002.probe.example.org' "
+                                       "'0123456789abcdef0003.probe.example.org' &\n")),
+             qPrintable(s));
+    QVERIFY(!s.contains(QStringLiteral("nm_dns '"))); // the whoami answer decides nothing here
+    QVERIFY(s.contains(QStringLiteral("nm_get()"))); // the service is asked over HTTPS
+    // No zone configured: the whoami name, as before.
+    const QString whoami = probeScript(p, CheckConfig::defaults());
+    QVERIFY(whoami.contains(QStringLiteral("nm_dns 'whoami.akamai.net' &")));
+    QVERIFY(!whoami.contains(QStringLiteral("nm_zone '")));
+    // A label that is not one of ours, or a zone that is not a name: nothing is asked.
+    ProbePlan bad = p;
+    bad.zoneLabels = {QStringLiteral("x;reboot"), labels.at(1), labels.at(2)};
+    QVERIFY(!probeScript(bad, c).contains(QStringLiteral("nm_zone '")));
+    c.dnsZone = QStringLiteral("probe$(id).example");
+    const QString badZone = probeScript(p, c);
+    QVERIFY(!badZone.contains(QStringLiteral("nm_zone '")));
+    QVERIFY(!badZone.contains(QStringLiteral("$(id)")));
 }
 
 #include "tst_checkscripts.moc"

@@ -37,6 +37,8 @@ private slots:
     void vpn();
     void dnsLeak_data();
     void dnsLeak();
+    void zoneDnsLeak_data();
+    void zoneDnsLeak();
     void transport_data();
     void transport();
     void exitOneSaysWhich_data();
@@ -208,8 +210,9 @@ void tst_CheckVerdicts::dnsLeak_data()
     QTest::addColumn<QStringList>("baseline");
     QTest::addColumn<int>("status");
     const QStringList clear {QStringLiteral("203.0.113.53")};
+    // The whoami A record alone never passes: a network qube on the path can forge it.
     QTest::newRow("own resolver") << QByteArray("NETMAP-DNS 198.51.100.53\nNETMAP-DNS-DONE dig\n")
-                                  << clear << int(CheckStatus::Pass);
+                                  << clear << int(CheckStatus::Error);
     QTest::newRow("leak") << QByteArray(
         "NETMAP-DNS 198.51.100.53\nNETMAP-DNS 203.0.113.53\nNETMAP-DNS-DONE dig\n")
                           << clear << int(CheckStatus::Fail);
@@ -234,6 +237,120 @@ void tst_CheckVerdicts::dnsLeak()
     if (!baseline.isEmpty())
         ctx.baselineResolvers = baseline;
     QCOMPARE(int(judgeDnsLeak(evidence(lines), ctx).status), status);
+}
+
+namespace {
+const QStringList kLabels {QStringLiteral("0123456789abcdef0001"),
+                           QStringLiteral("0123456789abcdef0002"),
+                           QStringLiteral("0123456789abcdef0003")};
+
+// The zone section's lines: each name's answer ("-" for none), then the service's answer
+// (empty: it did not answer).
+QByteArray zoneLines(const QStringList &answers, const QByteArray &service,
+                     const char *tool = "dig")
+{
+    QByteArray out;
+    for (int i = 0; i < answers.size(); ++i) {
+        out += "NETMAP-ZNAME " + QByteArray::number(i)
+            + (answers.at(i) == u'-' ? QByteArray(" none\n")
+                                     : " ok " + answers.at(i).toLatin1() + '\n');
+    }
+    if (service.isEmpty()) {
+        out += "NETMAP-ZSVC none\n";
+    } else {
+        out += "NETMAP-ZSVC ok\n";
+        for (const QByteArray &line : service.split('\n'))
+            out += "NETMAP-ZQ " + line + '\n';
+    }
+    return out + "NETMAP-ZONE-DONE " + tool + '\n';
+}
+
+QByteArray asked(const QStringList &resolvers, int labels = 3)
+{
+    QByteArray out = "netmap-resolvers 1\n";
+    for (int i = 0; i < labels; ++i) {
+        for (const QString &r : resolvers)
+            out += kLabels.at(i).toLatin1() + ' ' + r.toLatin1() + '\n';
+    }
+    return out + "end";
+}
+} // namespace
+
+void tst_CheckVerdicts::zoneDnsLeak_data()
+{
+    QTest::addColumn<QByteArray>("lines");
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("reason");
+    const QStringList ok {QStringLiteral("192.0.2.1"), QStringLiteral("192.0.2.1"),
+                          QStringLiteral("192.0.2.1")};
+    const int vpn = int(EgressKind::Vpn);
+    const int pass = int(CheckStatus::Pass);
+    const int fail = int(CheckStatus::Fail);
+    const int err = int(CheckStatus::Error);
+    QTest::newRow("vpn resolver asked")
+        << zoneLines(ok, asked({QStringLiteral("198.51.100.10")})) << vpn << pass
+        << "method: unique names under probe.example.org";
+    QTest::newRow("clearnet resolver asked")
+        << zoneLines(ok, asked({QStringLiteral("203.0.113.53")})) << vpn << fail << "leak";
+    QTest::newRow("one of two resolvers is clearnet")
+        << zoneLines(ok, asked({QStringLiteral("198.51.100.10"), QStringLiteral("203.0.113.53")}))
+        << vpn << fail << "leak: resolver 203.0.113.53";
+    QTest::newRow("tor leaks too") << zoneLines(ok, asked({QStringLiteral("203.0.113.53")}))
+                                   << int(EgressKind::Tor) << fail << "leak";
+    // A forger on the path answers every name itself: the zone saw no ask.
+    QTest::newRow("answered, nobody asked")
+        << zoneLines(ok, asked({})) << vpn << fail << "intercepted";
+    QTest::newRow("one name made up")
+        << zoneLines(ok, asked({QStringLiteral("198.51.100.10")}, 2)) << vpn << fail
+        << "0123456789abcdef0003.probe.example.org resolved to 192.0.2.1";
+    QTest::newRow("service down") << zoneLines(ok, {}) << vpn << err << "did not answer over HTTPS";
+    QTest::newRow("nothing resolved, nobody asked")
+        << zoneLines({"-", "-", "-"}, asked({})) << vpn << err << "did not resolve";
+    QTest::newRow("nothing resolved, but asked")
+        << zoneLines({"-", "-", "-"}, asked({QStringLiteral("203.0.113.53")})) << vpn << fail
+        << "leak";
+    QTest::newRow("no lookup tool")
+        << zoneLines({}, asked({}), "none") << vpn << err << "dig missing";
+    QTest::newRow("not finished") << QByteArray("NETMAP-ZNAME 0 ok 192.0.2.1\n") << vpn << err
+                                  << "did not finish";
+    QTest::newRow("answer without end")
+        << zoneLines(ok, "netmap-resolvers 1\n0123456789abcdef0001 198.51.100.10") << vpn << err
+        << "no \"end\" line";
+    QTest::newRow("answer for another name")
+        << zoneLines(ok, "netmap-resolvers 1\nffffffffffffffffffff 198.51.100.10\nend") << vpn
+        << err << "not asked about";
+    QTest::newRow("answer not an address")
+        << zoneLines(ok, "netmap-resolvers 1\n0123456789abcdef0001 resolver.example\nend") << vpn
+        << err << "not a \"NAME ADDRESS\" line";
+    QTest::newRow("answer wrong header")
+        << zoneLines(ok, "<html>\n0123456789abcdef0001 198.51.100.10\nend") << vpn << err
+        << "netmap-resolvers 1";
+    QTest::newRow("line after end")
+        << zoneLines(ok, asked({QStringLiteral("198.51.100.10")}) + "\nextra") << vpn << err
+        << "follows";
+}
+
+void tst_CheckVerdicts::zoneDnsLeak()
+{
+    QFETCH(QByteArray, lines);
+    QFETCH(int, kind);
+    QFETCH(int, status);
+    QFETCH(QString, reason);
+    const ProbeEvidence e = evidence(lines);
+    QVERIFY2(e.problems.isEmpty(), qPrintable(e.problems.join(u'\n')));
+    DnsContext ctx;
+    ctx.kind = EgressKind(kind);
+    ctx.baselineQube = QStringLiteral("seen from sys-net and sys-firewall");
+    ctx.baselineResolvers = QStringList {QStringLiteral("203.0.113.53")};
+    ctx.zone = zoneResolvers(e, kLabels, QStringLiteral("probe.example.org"),
+                             QStringLiteral("https://zone.example.org/resolvers"));
+    const Verdict v = judgeDnsLeak(e, ctx);
+    QVERIFY2(int(v.status) == status, qPrintable(v.reason));
+    QVERIFY2(v.reason.contains(reason), qPrintable(v.reason));
+    // Whatever decided, the words say which method it was (or why none could).
+    QVERIFY2(v.reason.contains(QStringLiteral("method:")) || v.status == CheckStatus::Error,
+             qPrintable(v.reason));
 }
 
 void tst_CheckVerdicts::transport_data()

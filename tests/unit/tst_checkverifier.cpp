@@ -47,6 +47,8 @@ VerifyRequest request()
     r.qvmLs = kFake + QStringLiteral("/qvm-ls-state");
     r.config.timeoutSeconds = 10;
     r.config.connectTimeoutSeconds = 2;
+    r.config.dnsZone = QStringLiteral("probe.example.org");
+    r.config.dnsZoneService = QStringLiteral("https://zone.example.org/resolvers");
     return r;
 }
 
@@ -112,6 +114,8 @@ private slots:
     void vpnLeakTurnsExactlyTheVpnCheckRed();
     void unreachableNothingPasses();
     void lyingBaselineQubeIsDisputed();
+    void consistentDnsForgerIsCaught();
+    void whoamiAloneNeverPasses();
     void pinnedBaselineOverrulesTheWitnesses();
     void singleWitnessIsUnconfirmed();
     void baselineOriginInExports();
@@ -217,6 +221,66 @@ void tst_CheckVerifier::lyingBaselineQubeIsDisputed()
         if (r.check == CheckKind::ExternalIp && r.qube.toString() == QStringLiteral("work"))
             QVERIFY2(r.status == CheckStatus::Error, qPrintable(describe(s)));
     }
+}
+
+// sys-net answers every DNS query itself, the same way for everyone (192.0.2.77), the probe
+// names included, while work-vpn's DNS leaks through the tunnel to the clearnet resolver. The
+// witnesses' whoami answers agree, so by them alone the leak passed; the unique names show that
+// no resolver asked the zone for the witnesses' names: the baseline is disputed, never a pass.
+void tst_CheckVerifier::consistentDnsForgerIsCaught()
+{
+    Scenario scenario;
+    for (const char *q : {"_default", "sys-net", "sys-firewall"}) {
+        scenario.set(QString::fromLatin1(q), QStringLiteral("resolvers"), "192.0.2.77\n");
+        scenario.set(QString::fromLatin1(q), QStringLiteral("zone-asked"), "");
+    }
+    scenario.set(QStringLiteral("work-vpn"), QStringLiteral("resolvers"), "203.0.113.53\n");
+    scenario.set(QStringLiteral("work-vpn"), QStringLiteral("zone-asked"), "203.0.113.53\n");
+    const Snapshot s = verify(seed(), request());
+    const CheckResult *dns = find(s, "work-vpn", CheckKind::DnsLeak);
+    QVERIFY2(dns, qPrintable(describe(s)));
+    QVERIFY2(dns->status == CheckStatus::Error, qPrintable(describe(s)));
+    for (const char *words : {"disputed", "sys-net: ", "no resolver asked the zone",
+                              "intercepts DNS", "baseline: {resolvers"})
+        QVERIFY2(dns->reason.contains(QString::fromLatin1(words)), qPrintable(dns->reason));
+    QCOMPARE(dns->observed, QString());
+    const auto record = std::find_if(s.baselines.cbegin(), s.baselines.cend(),
+                                     [](const BaselineRecord &r) { return r.what == "resolvers"; });
+    QVERIFY(record != s.baselines.cend());
+    QCOMPARE(int(record->state), int(BaselineRecord::State::Disputed));
+    // The same run with the whoami A record only: the forged answers agree, yet nothing passes.
+    VerifyRequest r = request();
+    r.config.dnsZone.clear();
+    r.config.dnsZoneService.clear();
+    const Snapshot w = verify(seed(), r);
+    const CheckResult *whoami = find(w, "work-vpn", CheckKind::DnsLeak);
+    QVERIFY2(whoami && whoami->status == CheckStatus::Error, qPrintable(describe(w)));
+    QVERIFY2(whoami->reason.contains(QStringLiteral("plain DNS answer")),
+             qPrintable(whoami->reason));
+}
+
+// Without a zone, the whoami A record still finds a leak but never passes a check.
+void tst_CheckVerifier::whoamiAloneNeverPasses()
+{
+    VerifyRequest r = request();
+    r.config.dnsZone.clear();
+    r.config.dnsZoneService.clear();
+    {
+        Scenario scenario;
+        const Snapshot s = verify(seed(), r);
+        for (const char *q : {"work-vpn", "whonix"}) {
+            const CheckResult *dns = find(s, q, CheckKind::DnsLeak);
+            QVERIFY2(dns && dns->status == CheckStatus::Error, qPrintable(describe(s)));
+            QVERIFY2(dns->reason.contains(QStringLiteral("dns.zone")), qPrintable(dns->reason));
+        }
+    }
+    Scenario scenario;
+    scenario.set(QStringLiteral("work-vpn"), QStringLiteral("resolvers"), "203.0.113.53\n");
+    const Snapshot s = verify(seed(), r);
+    const CheckResult *dns = find(s, "work-vpn", CheckKind::DnsLeak);
+    QVERIFY2(dns && dns->status == CheckStatus::Fail, qPrintable(describe(s)));
+    QVERIFY2(dns->reason.contains(QStringLiteral("method: the whoami A record")),
+             qPrintable(dns->reason));
 }
 
 void tst_CheckVerifier::pinnedBaselineOverrulesTheWitnesses()
@@ -547,6 +611,13 @@ void tst_CheckVerifier::singleQubeFaults_data()
     QTest::newRow("dns no answer")
         << "work-vpn"
         << "resolvers" << QByteArray("") << int(CheckKind::DnsLeak) << err << "did not resolve";
+    QTest::newRow("dns made up on the path")
+        << "work-vpn"
+        << "zone-asked" << QByteArray("") << int(CheckKind::DnsLeak) << fail << "intercepted";
+    QTest::newRow("dns zone service down")
+        << "work-vpn"
+        << "zone-asked" << QByteArray("none") << int(CheckKind::DnsLeak) << err
+        << "did not answer over HTTPS";
     QTest::newRow("isolation broken") << "work"
                                       << "reach" << QByteArray("10.137.0.16 tcp/22\n")
                                       << int(CheckKind::Isolation) << fail << "work → untrusted";

@@ -14,6 +14,7 @@ class tst_Remedy : public QObject
 private slots:
     void remedy_data();
     void remedy();
+    void interceptedDns();
 };
 
 void tst_Remedy::remedy_data()
@@ -122,6 +123,29 @@ void tst_Remedy::remedy()
     QVERIFY2(remedy.advice.contains(advice), qPrintable(remedy.advice));
     if (!commands.isEmpty())
         QVERIFY(remedy.toText().contains(commands.first()));
+}
+
+// DNS answered on the path is not fixed by another resolver or a kill switch: the advice points
+// at the network qubes on the way, and runs nothing.
+void tst_Remedy::interceptedDns()
+{
+    const Snapshot s = demoSnapshot();
+    const Topology topology(s);
+    CheckResult r;
+    r.qube = *QubeName::fromUntrusted(QStringLiteral("work-vpn"));
+    r.check = CheckKind::DnsLeak;
+    r.status = CheckStatus::Fail;
+    r.pathAtRun = topology.egressChain(QStringLiteral("work-vpn"));
+    r.reason = QStringLiteral("leak: resolver 203.0.113.53 also answers for the clearnet baseline");
+    const Remedy leak = remedyFor(r, s, topology);
+    QVERIFY2(leak.advice.contains(QStringLiteral("clearnet resolver")), qPrintable(leak.advice));
+    r.reason = QStringLiteral("intercepted: x.probe.example.org resolved to 192.0.2.77 ...");
+    const Remedy intercepted = remedyFor(r, s, topology);
+    QVERIFY(intercepted.commands.isEmpty());
+    QVERIFY2(intercepted.advice.contains(QStringLiteral("DNS redirection")),
+             qPrintable(intercepted.advice));
+    QVERIFY2(intercepted.advice.contains(QStringLiteral("sys-vpn")),
+             qPrintable(intercepted.advice));
 }
 
 QTEST_GUILESS_MAIN(tst_Remedy)

@@ -32,14 +32,17 @@ case $case in
   *) echo "unknown case $case"; exit 2 ;;
 esac
 
+# The unique-name method (dns-leak cannot pass without it); the fake curl plays the zone's service.
+printf 'dns:\n  zone: probe.example.org\n  zone_service: https://zone.example.org/resolvers\n' \
+    > "$work/config.yaml"
 if [ "$case" = intent ]; then
   # work is meant to leave by a VPN; on the seed it leaves by the clearnet.
   printf 'qubes:\n  work: vpn\n  "yes": via sys-firewall\ntags:\n  anon-vm: tor\nallow:\n  - [work, untrusted]\n' \
       > "$work/expect.yaml"
-  netmap --verify=work --expect "$work/expect.yaml" --export "$work/map.json" \
-         --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
+  netmap --verify=work --config "$work/config.yaml" --expect "$work/expect.yaml" \
+         --export "$work/map.json" --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
 else
-  netmap --verify --export "$work/report.md" --export "$work/map.json" \
+  netmap --verify --config "$work/config.yaml" --export "$work/report.md" --export "$work/map.json" \
          --export "$work/map.yaml" > "$work/stdout" 2> "$work/stderr"
 fi
 rc=$?
