@@ -26,27 +26,34 @@ nm_to() { if nm_has timeout; then timeout "$((nm_t + 2))" "$@"; else "$@"; fi; }
 )SH";
 
 // With nm_ca set (a file holding the configured CA certificates), https:// is verified against
-// those CAs only.
+// those CAs only. nm_get FAMILY URL: FAMILY 4 or 6 asks over that IP version only (an echo
+// endpoint with both must not answer the other family's address), anything else over either.
 const char *kHttp = R"SH(nm_get() {
+  case $1 in 4) nm_f=-4 ;; 6) nm_f=-6 ;; *) nm_f= ;; esac
   if nm_has curl; then
-    if [ -n "$nm_ca" ]; then curl -fsSL --proto '=http,https' --cacert "$nm_ca" --max-time "$nm_t" --max-filesize 65536 "$1"
-    else curl -fsSL --proto '=http,https' --max-time "$nm_t" --max-filesize 65536 "$1"; fi
+    if [ -n "$nm_ca" ]; then curl -fsSLg $nm_f --proto '=http,https' --cacert "$nm_ca" --max-time "$nm_t" --max-filesize 65536 "$2"
+    else curl -fsSLg $nm_f --proto '=http,https' --max-time "$nm_t" --max-filesize 65536 "$2"; fi
   elif nm_has wget; then
-    if [ -n "$nm_ca" ]; then nm_to wget -q -T "$nm_t" -t 1 --ca-certificate="$nm_ca" -O - "$1"
-    else nm_to wget -q -T "$nm_t" -t 1 -O - "$1"; fi
-  elif nm_has python3; then nm_to python3 -c 'import ssl, sys, urllib.request
+    if [ -n "$nm_ca" ]; then nm_to wget -q $nm_f -T "$nm_t" -t 1 --ca-certificate="$nm_ca" -O - "$2"
+    else nm_to wget -q $nm_f -T "$nm_t" -t 1 -O - "$2"; fi
+  elif nm_has python3; then nm_to python3 -c 'import socket, ssl, sys, urllib.request
+f = {"-4": socket.AF_INET, "-6": socket.AF_INET6}.get(sys.argv[4])
+if f:
+    g = socket.getaddrinfo
+    socket.getaddrinfo = lambda h, p, family=0, *a, **k: g(h, p, f, *a, **k)
 c = ssl.create_default_context(cafile=sys.argv[3] or None)
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]), context=c).read(65536).decode("latin-1"))' "$1" "$nm_t" "$nm_ca"
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]), context=c).read(65536).decode("latin-1"))' "$2" "$nm_t" "$nm_ca" "$nm_f"
   else return 127; fi
 }
 if nm_has curl; then nm_http=curl; elif nm_has wget; then nm_http=wget; elif nm_has python3; then nm_http=python3; else nm_http=none; fi
 echo "NETMAP-TOOL http $nm_http"
 nm_ip() {
-  nm_b=$(nm_get "$2" 2>/dev/null | head -c 256 | tr -d '\r' | head -n 1)
-  if [ -n "$nm_b" ]; then printf 'NETMAP-IP %s ok %s\n' "$1" "$nm_b"; else printf 'NETMAP-IP %s none\n' "$1"; fi
+  if [ "$1" = 6 ]; then nm_g=NETMAP-IP6; else nm_g=NETMAP-IP; fi
+  nm_b=$(nm_get "$1" "$3" 2>/dev/null | head -c 256 | tr -d '\r' | head -n 1)
+  if [ -n "$nm_b" ]; then printf '%s %s ok %s\n' "$nm_g" "$2" "$nm_b"; else printf '%s %s none\n' "$nm_g" "$2"; fi
 }
 nm_tor() {
-  nm_b=$(nm_get "$1" 2>/dev/null | head -c 4097 | tr -d '\r\n')
+  nm_b=$(nm_get any "$1" 2>/dev/null | head -c 4097 | tr -d '\r\n')
   if [ -n "$nm_b" ]; then printf 'NETMAP-TOR ok %s\n' "$nm_b"; else echo 'NETMAP-TOR none'; fi
 }
 )SH";
@@ -270,7 +277,15 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
         const QStringList &echo = config.ipEchoFor(plan.echoKind);
         for (int i = 0; i < echo.size(); ++i) {
             if (const auto url = validHttpUrl(echo.at(i)))
-                s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip %1 %2 & fi\n")
+                s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip 4 %1 %2 & fi\n")
+                         .arg(i)
+                         .arg(shellQuote(*url));
+        }
+        // IPv6 always, whatever qvm-ls says: sys-net or a VPN can give a qube IPv6 that Qubes
+        // does not manage. No answer at all means no IPv6 egress.
+        for (int i = 0; i < config.ipEchoUrls6.size(); ++i) {
+            if (const auto url = validHttpUrl(config.ipEchoUrls6.at(i)))
+                s += QStringLiteral("if [ \"$nm_http\" != none ]; then nm_ip 6 %1 %2 & fi\n")
                          .arg(i)
                          .arg(shellQuote(*url));
         }
@@ -291,7 +306,7 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
     if (!plan.isolationTargets.isEmpty()) {
         QStringList targets;
         for (const QString &t : plan.isolationTargets.mid(0, kMaxIsolationTargets)) {
-            if (const auto ip = validIpv4(t))
+            if (const auto ip = validIpAddress(t))
                 targets.append(shellQuote(*ip));
         }
         QStringList ports;

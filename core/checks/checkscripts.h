@@ -19,7 +19,7 @@ struct CheckConfig;
 // one call (each qvm-run is a Python start in dom0).
 struct ProbePlan
 {
-    bool externalIp = false; // ask every ip_echo endpoint of echoKind's set
+    bool externalIp = false; // ask every ip_echo endpoint of echoKind's set, and ip_echo6
     QString echoKind = QStringLiteral("clearnet"); // clearnet | vpn | tor: which endpoint set
     bool tor = false; // ask the Tor check endpoint
     bool dns = false; // resolve the whoami name, or the zone names below
@@ -27,7 +27,7 @@ struct ProbePlan
     // these fresh labels, then ask the zone's service over HTTPS which resolvers asked for them
     // (the unique-name method); the whoami name is not used then.
     QStringList zoneLabels;
-    QStringList isolationTargets; // validated IPv4 addresses to ping and TCP-connect
+    QStringList isolationTargets; // validated IPv4/IPv6 addresses to ping and TCP-connect
     bool interfaces = false; // list network interfaces (tunnels)
     bool ruleset = false; // nft list ruleset (text and JSON), iptables-legacy-save (needs root)
 

@@ -133,7 +133,8 @@ public:
             return;
         }
         // Only the answers themselves may hold odd bytes; the protocol words never do.
-        if (!isPrintableAscii(raw) && tag != "NETMAP-IP" && tag != "NETMAP-TOR") {
+        if (!isPrintableAscii(raw) && tag != "NETMAP-IP" && tag != "NETMAP-IP6"
+            && tag != "NETMAP-TOR") {
             problem(QStringLiteral("line %1 holds characters the protocol never uses").arg(number));
             return;
         }
@@ -171,7 +172,8 @@ public:
                 e.tcpTool = tool;
             else
                 e.rulesetTool = tool;
-        } else if (tag == "NETMAP-IP") {
+        } else if (tag == "NETMAP-IP" || tag == "NETMAP-IP6") {
+            const bool v6 = tag == "NETMAP-IP6";
             bool ok = false;
             const int index = f.isEmpty() ? -1 : latin(f[0]).toInt(&ok);
             if (!ok || index < 0 || index > 7 || f.size() < 2
@@ -179,7 +181,9 @@ public:
                 problem(QStringLiteral("malformed IP answer line"));
                 return;
             }
-            if (!once(QStringLiteral("IP answer %1").arg(index)))
+            if (!once(QStringLiteral("%1 answer %2")
+                          .arg(v6 ? QStringLiteral("IPv6") : QStringLiteral("IP"))
+                          .arg(index)))
                 return;
             IpEchoAnswer a;
             if (f[1] == "none" && f.size() == 2) {
@@ -187,12 +191,13 @@ public:
             } else if (f[1] == "ok" && f.size() >= 3) {
                 a.answered = true;
                 const QByteArrayView value = rest.sliced(f[0].size() + 4); // "N ok "
-                a.ip = parseIpEchoValue(value).value_or(QString());
+                a.ip = (v6 ? parseIpv6EchoValue(value) : parseIpEchoValue(value))
+                           .value_or(QString());
             } else {
                 problem(QStringLiteral("malformed IP answer line"));
                 return;
             }
-            e.ipEcho.insert(index, a);
+            (v6 ? e.ipEcho6 : e.ipEcho).insert(index, a);
         } else if (tag == "NETMAP-TOR") {
             if (!once(tagText))
                 return;
@@ -258,7 +263,7 @@ public:
                 e.zoneTool = latin(f[0]);
         } else if (tag == "NETMAP-REACH") {
             static const QRegularExpression probeRe(QStringLiteral("^(icmp|tcp/[1-9][0-9]{0,4})$"));
-            const auto ip = f.size() == 3 ? validIpv4(latin(f[0])) : std::nullopt;
+            const auto ip = f.size() == 3 ? validIpAddress(latin(f[0])) : std::nullopt;
             const bool portOk
                 = f.size() == 3 && (f[1] == "icmp" || latin(f[1]).mid(4).toInt() <= 65535);
             if (!ip || !probeRe.match(latin(f[1])).hasMatch() || !portOk
@@ -437,6 +442,14 @@ std::optional<QString> parseIpEchoValue(QByteArrayView untrusted)
     if (trimmed.isEmpty() || trimmed.size() > 45 || !isPrintableAscii(trimmed))
         return std::nullopt;
     return validIpAddress(latin(trimmed));
+}
+
+std::optional<QString> parseIpv6EchoValue(QByteArrayView untrusted)
+{
+    const QByteArrayView trimmed = untrusted.trimmed();
+    if (trimmed.isEmpty() || trimmed.size() > 45 || !isPrintableAscii(trimmed))
+        return std::nullopt;
+    return validIpv6(latin(trimmed));
 }
 
 std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *why)

@@ -50,6 +50,7 @@ struct ProbeEvidence
 
     QString httpTool; // curl | wget | python3 | none | empty when not reported
     QMap<int, IpEchoAnswer> ipEcho; // endpoint index -> answer
+    QMap<int, IpEchoAnswer> ipEcho6; // ip_echo6 endpoint index -> answer (an IPv6 address only)
     bool torReported = false;
     bool torAnswered = false;
     std::optional<TorAnswer> tor; // set when the answer parsed
@@ -96,6 +97,8 @@ constexpr int kMaxZoneServiceLines = 40;
 
 // One IP echo answer: optional surrounding blanks, then exactly one IPv4/IPv6 address.
 std::optional<QString> parseIpEchoValue(QByteArrayView untrusted);
+// The same for an endpoint asked over IPv6: an IPv6 address only.
+std::optional<QString> parseIpv6EchoValue(QByteArrayView untrusted);
 // The Tor check JSON: an object, at most 4 KiB, "IsTor" a boolean, "IP" optional but valid.
 std::optional<TorAnswer> parseTorCheck(QByteArrayView untrustedJson, QString *why = nullptr);
 

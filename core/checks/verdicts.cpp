@@ -4,6 +4,9 @@
 #include "qubes/commandrunner.h"
 #include "rulesetproof.h"
 
+#include "model/ipv4.h"
+
+#include <QHostAddress>
 #include <QSet>
 
 namespace netmap {
@@ -143,9 +146,14 @@ std::optional<QString> transportProblem(const CommandOutput &output, bool autost
     return std::nullopt;
 }
 
-ExitConsensus exitConsensus(const ProbeEvidence &e, int endpointCount)
+namespace {
+
+// At least two endpoints answer and agree on key(answer); v6 words the texts for IPv6.
+ExitConsensus consensusOf(const ProbeEvidence &e, const QMap<int, IpEchoAnswer> &answers,
+                          int endpointCount, bool v6)
 {
     ExitConsensus c;
+    const QString kind = v6 ? QStringLiteral("IPv6 ") : QString();
     if (e.httpTool == QLatin1String("none")) {
         c.why = httpToolMissing();
         return c;
@@ -155,47 +163,86 @@ ExitConsensus exitConsensus(const ProbeEvidence &e, int endpointCount)
         return c;
     }
     if (endpointCount < 2) {
-        c.why = QStringLiteral("cannot check: fewer than two IP echo endpoints are configured");
+        c.why = QStringLiteral("cannot check: fewer than two %1IP echo endpoints are configured")
+                    .arg(kind);
         return c;
     }
     QSet<QString> distinct;
+    QString first;
     int answered = 0;
     for (int i = 0; i < endpointCount; ++i) {
-        const auto it = e.ipEcho.constFind(i);
-        if (it == e.ipEcho.cend()) {
-            c.why = QStringLiteral("cannot check: endpoint %1 gave no report").arg(i + 1);
+        const auto it = answers.constFind(i);
+        if (it == answers.cend()) {
+            c.why
+                = QStringLiteral("cannot check: %1endpoint %2 gave no report").arg(kind).arg(i + 1);
             return c;
         }
         if (!it->answered)
             continue;
-        if (it->ip.isEmpty()) {
-            c.why = QStringLiteral(
-                        "cannot check: endpoint %1 answered something that is not an IP address")
-                        .arg(i + 1);
+        // An IPv6 answer is compared by its /64 (privacy addresses rotate within it).
+        const QString key = v6 ? ipv6Prefix64(it->ip).value_or(QString()) : it->ip;
+        if (key.isEmpty()) {
+            c.why = QStringLiteral("cannot check: %1endpoint %2 answered something that is not an "
+                                   "%3 address")
+                        .arg(kind)
+                        .arg(i + 1)
+                        .arg(v6 ? QStringLiteral("IPv6") : QStringLiteral("IP"));
             return c;
         }
         ++answered;
-        distinct.insert(it->ip);
-        c.seen.append(QStringLiteral("%1 (endpoint %2)").arg(it->ip).arg(i + 1));
+        if (distinct.isEmpty()) {
+            first = key;
+            c.address = it->ip;
+        }
+        distinct.insert(key);
+        c.seen.append(QStringLiteral("%1 (%2endpoint %3)").arg(it->ip, kind).arg(i + 1));
     }
     if (answered == 0) {
         c.state = ExitConsensus::State::NoEgress;
-        c.why = QStringLiteral("none of the %1 IP echo endpoints answered").arg(endpointCount);
+        c.why = QStringLiteral("none of the %1 %2IP echo endpoints answered")
+                    .arg(endpointCount)
+                    .arg(kind);
         return c;
     }
     if (distinct.size() > 1) {
         c.state = ExitConsensus::State::Disagreed;
-        c.why = QStringLiteral("the endpoints disagree: %1").arg(c.seen.join(QStringLiteral(", ")));
+        c.why = QStringLiteral("the %1endpoints disagree%2: %3")
+                    .arg(kind, v6 ? QStringLiteral(" on the /64") : QString(),
+                         c.seen.join(QStringLiteral(", ")));
         return c;
     }
     if (answered < 2) {
-        c.why = QStringLiteral("cannot check: only one endpoint answered (%1); two must agree")
-                    .arg(c.seen.join(QString()));
+        c.why = QStringLiteral("cannot check: only one %1endpoint answered (%2); two must agree")
+                    .arg(kind, c.seen.join(QString()));
         return c;
     }
     c.state = ExitConsensus::State::Agreed;
-    c.ip = *distinct.cbegin();
+    c.ip = first;
     return c;
+}
+
+} // namespace
+
+ExitConsensus exitConsensus(const ProbeEvidence &e, int endpointCount)
+{
+    return consensusOf(e, e.ipEcho, endpointCount, false);
+}
+
+ExitConsensus exitConsensus6(const ProbeEvidence &e, int endpointCount)
+{
+    return consensusOf(e, e.ipEcho6, endpointCount, true);
+}
+
+std::optional<QString> ipv6Prefix64(const QString &address)
+{
+    const auto valid = validIpv6(address);
+    if (!valid)
+        return std::nullopt;
+    const QHostAddress a(*valid);
+    Q_IPV6ADDR bytes = a.toIPv6Address();
+    for (int i = 8; i < 16; ++i)
+        bytes[i] = 0;
+    return QHostAddress(bytes).toString() + QStringLiteral("/64");
 }
 
 Verdict judgeExternalIp(const ExitConsensus &consensus, const ExternalIpContext &ctx)
@@ -322,6 +369,162 @@ Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &ctx)
     v.status = CheckStatus::Pass;
     v.reason = QStringLiteral("exit %1 differs from the clearnet exit %2 (%3)%4")
                    .arg(consensus.ip, clearnetText, ctx.baselineQube, tunnel);
+    return v;
+}
+
+namespace {
+
+// The part every IPv6 judgement shares: no egress, cannot check, endpoints that disagree.
+std::optional<Ipv6Part> ipv6Unagreed(const ExitConsensus &c6, bool disagreementFails)
+{
+    Ipv6Part p;
+    switch (c6.state) {
+    case ExitConsensus::State::NoEgress:
+        p.state = Ipv6Part::State::NoEgress; // the observed exit stays the IPv4 one
+        p.text = QStringLiteral("no IPv6 egress: no IPv6 verdict");
+        return p;
+    case ExitConsensus::State::CannotCheck:
+        p.state = Ipv6Part::State::CannotTell;
+        p.text = QStringLiteral("IPv6: %1").arg(c6.why);
+        return p;
+    case ExitConsensus::State::Disagreed:
+        p.state = disagreementFails ? Ipv6Part::State::Fail : Ipv6Part::State::CannotTell;
+        p.observed = QStringLiteral("IPv6 %1").arg(c6.seen.join(QStringLiteral(", ")));
+        p.text = disagreementFails ? QStringLiteral("IPv6: %1").arg(c6.why)
+                                   : QStringLiteral("IPv6: cannot check: %1").arg(c6.why);
+        return p;
+    case ExitConsensus::State::Agreed:
+        break;
+    }
+    return std::nullopt;
+}
+
+Ipv6Part ipv6Verdict(Ipv6Part::State state, const ExitConsensus &c6, QString text)
+{
+    Ipv6Part p;
+    p.state = state;
+    p.observed = QStringLiteral("IPv6 %1").arg(c6.ip);
+    p.text = std::move(text);
+    p.exitAddress = c6.address;
+    return p;
+}
+
+} // namespace
+
+Ipv6Part judgeExternalIpv6(const ExitConsensus &c6, const ExternalIpContext &ctx,
+                           const Ipv6Context &v6)
+{
+    if (auto p = ipv6Unagreed(c6, true))
+        return *p;
+    const QString &prefix = c6.ip;
+    const bool clearnetPrefix = v6.clearnetPrefixes && v6.clearnetPrefixes->contains(prefix);
+    using S = Ipv6Part::State;
+    switch (ctx.kind) {
+    case EgressKind::None:
+        return ipv6Verdict(S::Fail, c6,
+                           QStringLiteral("IPv6: reaches the internet through %1 although no "
+                                          "egress is expected")
+                               .arg(prefix));
+    case EgressKind::Vpn:
+    case EgressKind::Tor:
+        if (clearnetPrefix)
+            return ipv6Verdict(S::Fail, c6,
+                               QStringLiteral("IPv6 leaves in the clear: %1 is the clearnet IPv6 "
+                                              "exit (%2)")
+                                   .arg(prefix, v6.baselineSource));
+        break;
+    case EgressKind::Clearnet:
+        if (ctx.expectation.egress == Expectation::Egress::Via && v6.viaPrefix
+            && *v6.viaPrefix != prefix)
+            return ipv6Verdict(S::Fail, c6,
+                               QStringLiteral("IPv6: exit %1 is not %2's IPv6 exit %3")
+                                   .arg(prefix, ctx.expectation.via, *v6.viaPrefix));
+        if (v6.clearnetHasNoIpv6)
+            return ipv6Verdict(S::Fail, c6,
+                               QStringLiteral("IPv6: exit %1 although the clearnet path has no "
+                                              "IPv6 egress (%2)")
+                                   .arg(prefix, v6.baselineSource));
+        if (v6.clearnetPrefixes && !v6.clearnetPrefixes->isEmpty() && !clearnetPrefix)
+            return ipv6Verdict(S::Fail, c6,
+                               QStringLiteral("IPv6: exit %1 is not the clearnet IPv6 exit %2 (%3)")
+                                   .arg(prefix, v6.clearnetPrefixes->join(QStringLiteral(", ")),
+                                        v6.baselineSource));
+        break;
+    }
+    return ipv6Verdict(
+        S::Pass, c6,
+        QStringLiteral("IPv6: %1 endpoints agree on %2%3")
+            .arg(c6.seen.size())
+            .arg(prefix,
+                 clearnetPrefix && ctx.kind == EgressKind::Clearnet
+                     ? QStringLiteral(", the clearnet IPv6 exit (%1)").arg(v6.baselineSource)
+                     : QString()));
+}
+
+Ipv6Part judgeVpnIpv6(const ExitConsensus &c6, const Ipv6Context &v6, bool ipv4Tunnelled)
+{
+    if (auto p = ipv6Unagreed(c6, false))
+        return *p;
+    const QString &prefix = c6.ip;
+    using S = Ipv6Part::State;
+    if (v6.clearnetPrefixes && v6.clearnetPrefixes->contains(prefix))
+        return ipv6Verdict(
+            S::Fail, c6,
+            ipv4Tunnelled
+                ? QStringLiteral("leak: IPv6 leaves in the clear while IPv4 is tunnelled: the "
+                                 "IPv6 exit %1 is the clearnet one (%2)")
+                      .arg(prefix, v6.baselineSource)
+                : QStringLiteral("leak: the IPv6 exit %1 is the clearnet one (%2)")
+                      .arg(prefix, v6.baselineSource));
+    if (v6.clearnetHasNoIpv6)
+        return ipv6Verdict(S::Pass, c6,
+                           QStringLiteral("IPv6 exit %1, and the clearnet path has no IPv6 "
+                                          "egress (%2)")
+                               .arg(prefix, v6.baselineSource));
+    if (v6.clearnetPrefixes && !v6.clearnetPrefixes->isEmpty())
+        return ipv6Verdict(
+            S::Pass, c6,
+            QStringLiteral("IPv6 exit %1 differs from the clearnet IPv6 exit %2 (%3)")
+                .arg(prefix, v6.clearnetPrefixes->join(QStringLiteral(", ")), v6.baselineSource));
+    return ipv6Verdict(S::CannotTell, c6,
+                       QStringLiteral("IPv6: cannot tell whether the IPv6 exit %1 is the clearnet "
+                                      "one: no clearnet IPv6 baseline (%2)")
+                           .arg(prefix,
+                                v6.baselineProblem.isEmpty()
+                                    ? QStringLiteral("no clearnet baseline qube")
+                                    : v6.baselineProblem));
+}
+
+Verdict combineIpv6(const Verdict &ipv4, const Ipv6Part &p)
+{
+    Verdict v = ipv4;
+    v.externalIp6 = p.exitAddress;
+    if (!p.observed.isEmpty())
+        v.observed = v.observed.isEmpty() ? p.observed
+                                          : QStringLiteral("%1; %2").arg(v.observed, p.observed);
+    const QString ipv4Reason = QStringLiteral("IPv4: %1").arg(ipv4.reason);
+    switch (p.state) {
+    case Ipv6Part::State::NoEgress:
+    case Ipv6Part::State::Pass:
+        v.reason = QStringLiteral("%1; %2").arg(ipv4.reason, p.text);
+        return v;
+    case Ipv6Part::State::Fail:
+        // A proven IPv6 leak fails the check whatever IPv4 says; its words come first.
+        v.status = CheckStatus::Fail;
+        v.reason = ipv4.status == CheckStatus::Fail
+            ? QStringLiteral("%1; %2").arg(ipv4.reason, p.text)
+            : QStringLiteral("%1 (%2)").arg(p.text, ipv4Reason);
+        return v;
+    case Ipv6Part::State::CannotTell:
+        // Never a pass on IPv4 alone while the qube's IPv6 egress is unjudged.
+        if (ipv4.status == CheckStatus::Fail) {
+            v.reason = QStringLiteral("%1; %2").arg(ipv4.reason, p.text);
+        } else {
+            v.status = CheckStatus::Error;
+            v.reason = QStringLiteral("%1 (%2)").arg(p.text, ipv4Reason);
+        }
+        return v;
+    }
     return v;
 }
 

@@ -23,6 +23,7 @@ struct Verdict
     QString expected;
     QString reason;
     QString externalIp; // set when the check verified an exit IP
+    QString externalIp6; // set when the IPv6 echo endpoints agreed on an exit (one address of it)
     bool filtersNothing = false; // kill switch: the ruleset lets every client packet through
 };
 
@@ -50,13 +51,20 @@ struct ExitConsensus
 {
     enum class State { Agreed, Disagreed, NoEgress, CannotCheck };
     State state = State::CannotCheck;
-    QString ip; // when Agreed
+    QString ip; // when Agreed (for IPv6: the /64)
+    QString address; // when Agreed: the first address seen (for IPv6, one address of the /64)
     QStringList seen; // "198.51.100.7 (endpoint 1)" for every valid answer
     QString why; // plain words for Disagreed / CannotCheck
 };
 // At least two endpoints must answer and agree; any non-address answer or missing report is
 // CannotCheck; no answer at all (with a working HTTP tool) is NoEgress.
 ExitConsensus exitConsensus(const ProbeEvidence &evidence, int endpointCount);
+// The same for the IPv6 echo endpoints (ipEcho6), where agreeing means the same /64: a qube's
+// privacy addresses rotate within its prefix. ip is then the prefix ("2001:db8:1:2::/64"), seen
+// the full addresses. NoEgress: no IPv6 endpoint answered (the qube has no IPv6 egress).
+ExitConsensus exitConsensus6(const ProbeEvidence &evidence, int endpointCount);
+// The /64 an IPv6 address lies in, "2001:db8:1:2::/64"; nullopt for anything else.
+std::optional<QString> ipv6Prefix64(const QString &address);
 
 struct ExternalIpContext
 {
@@ -82,6 +90,34 @@ struct VpnContext
     QString providerProblem;
 };
 Verdict judgeVpn(const ExitConsensus &consensus, const VpnContext &context);
+
+// The IPv6 side of an exit check (external-ip, vpn), judged apart from IPv4 and then combined
+// with the IPv4 verdict (combineIpv6): a qube with no IPv6 egress gets no IPv6 verdict, and a
+// proven IPv6 leak fails the check whatever IPv4 says.
+struct Ipv6Context
+{
+    // The clearnet path's IPv6 /64s: pinned (the IPv6 entries of baseline.exit_ips) or every
+    // /64 a clearnet witness saw; empty with clearnetHasNoIpv6 when at least two witnesses agree
+    // that the clearnet path has no IPv6 egress; nullopt when unknown (baselineProblem says why).
+    std::optional<QStringList> clearnetPrefixes;
+    bool clearnetHasNoIpv6 = false;
+    QString baselineSource;
+    QString baselineProblem;
+    std::optional<QString> viaPrefix; // the via qube's IPv6 /64, when it has one
+};
+struct Ipv6Part
+{
+    enum class State { NoEgress, Pass, Fail, CannotTell };
+    State state = State::CannotTell;
+    QString observed; // "IPv6 2001:db8:1:2::/64"; empty when there is no IPv6 egress
+    QString text; // plain words, beginning with "IPv6" or "no IPv6 egress"
+    QString exitAddress; // the agreed IPv6 exit (one address of its /64), empty when none
+};
+Ipv6Part judgeExternalIpv6(const ExitConsensus &consensus6, const ExternalIpContext &context,
+                           const Ipv6Context &v6);
+// ipv4Tunnelled: the IPv4 exit was judged to leave by the VPN (the IPv4 verdict passed).
+Ipv6Part judgeVpnIpv6(const ExitConsensus &consensus6, const Ipv6Context &v6, bool ipv4Tunnelled);
+Verdict combineIpv6(const Verdict &ipv4, const Ipv6Part &ipv6);
 
 Verdict judgeTor(const ProbeEvidence &evidence);
 

@@ -386,11 +386,15 @@ Result<Plan> makePlan(const Snapshot &s, const Topology &t, const VerifyRequest 
                     continue;
                 if (t.egressChain(other).contains(name))
                     continue; // its own clients: a netvm reaches them by design
+                const bool allowed = reachAllowed(r.expectations, name, other);
                 const auto ip = validIpv4(o.ip);
-                if (!ip || *ip == q.gateway || *ip == q.ip)
-                    continue;
-                targets.append(
-                    IsolationTarget {*ip, other, reachAllowed(r.expectations, name, other)});
+                if (ip && *ip != q.gateway && *ip != q.ip)
+                    targets.append(IsolationTarget {*ip, other, allowed});
+                // Its IPv6 address too, where Qubes gives it one: isolation must hold for both.
+                const auto ip6 = validIpv6(o.ip6);
+                if (ip6 && *ip6 != validIpv6(q.gateway6).value_or(QString())
+                    && *ip6 != validIpv6(q.ip6).value_or(QString()))
+                    targets.append(IsolationTarget {*ip6, other, allowed});
             }
             if (targets.isEmpty()) {
                 applicable.removeAll(CheckKind::Isolation);
@@ -667,6 +671,71 @@ struct Verifier::Private
                 plain.append(url);
         return plain;
     }
+    int echoCount6() const { return request.config.ipEchoUrls6.size(); }
+
+    // The clearnet path's IPv6 exits for w: the IPv6 entries pinned in baseline.exit_ips, or
+    // every /64 a clearnet witness other than w saw (a lying witness can only add prefixes, which
+    // never makes a leak pass), or "no IPv6 egress" when at least two witnesses, all that could
+    // be read, have none.
+    Ipv6Context ipv6ContextOf(const Work &w) const
+    {
+        Ipv6Context c;
+        QStringList pinned;
+        for (const QString &ip : request.config.baselineExitIps) {
+            if (const auto prefix = ipv6Prefix64(ip); prefix && !pinned.contains(*prefix))
+                pinned.append(*prefix);
+        }
+        if (!pinned.isEmpty()) {
+            c.clearnetPrefixes = pinned;
+            c.baselineSource = QStringLiteral("pinned in the configuration (baseline.exit_ips)");
+            return c;
+        }
+        QStringList prefixes, saw, none, silent;
+        for (const QString &name : w.witnesses) {
+            if (name == w.qube)
+                continue;
+            const Work *x = doneWork(name);
+            if (!x || x->problem) {
+                silent.append(QStringLiteral("%1: %2").arg(
+                    name, !x ? QStringLiteral("did not run") : *x->problem));
+                continue;
+            }
+            const ExitConsensus c6 = exitConsensus6(x->evidence, echoCount6());
+            if (c6.state == ExitConsensus::State::Agreed) {
+                if (!prefixes.contains(c6.ip))
+                    prefixes.append(c6.ip);
+                saw.append(name);
+            } else if (c6.state == ExitConsensus::State::NoEgress) {
+                none.append(name);
+            } else {
+                silent.append(QStringLiteral("%1: %2").arg(name, c6.why));
+            }
+        }
+        if (!prefixes.isEmpty()) {
+            c.clearnetPrefixes = prefixes;
+            c.baselineSource
+                = QStringLiteral("seen from %1").arg(saw.join(QStringLiteral(" and ")));
+            return c;
+        }
+        if (none.size() >= 2 && silent.isEmpty()) {
+            c.clearnetPrefixes = QStringList();
+            c.clearnetHasNoIpv6 = true;
+            c.baselineSource
+                = QStringLiteral("%1 have no IPv6 egress").arg(none.join(QStringLiteral(" and ")));
+            return c;
+        }
+        QStringList all = silent;
+        for (const QString &n : std::as_const(none))
+            all.append(QStringLiteral("%1: no IPv6 egress").arg(n));
+        c.baselineProblem = all.isEmpty()
+            ? QStringLiteral("no running qube on the clearnet path to compare with; pin the "
+                             "clearnet IPv6 address in baseline.exit_ips")
+            : QStringLiteral("the clearnet IPv6 baseline is unconfirmed (%1); pin the clearnet "
+                             "IPv6 address in baseline.exit_ips")
+                  .arg(all.join(QStringLiteral("; ")));
+        return c;
+    }
+
     int drillEchoCount() const { return request.config.ipEchoFor(QStringLiteral("vpn")).size(); }
 
     // Hosts of the echo endpoints a work asks.
@@ -679,6 +748,8 @@ struct Verifier::Private
         if (!w.plan.externalIp)
             return hosts;
         for (const QString &u : request.config.ipEchoFor(w.plan.echoKind))
+            hosts.insert(QUrl(u).host().toLower());
+        for (const QString &u : request.config.ipEchoUrls6)
             hosts.insert(QUrl(u).host().toLower());
         return hosts;
     }
@@ -989,7 +1060,16 @@ struct Verifier::Private
                         c.viaExit = vc.ip;
                 }
             }
-            return judgeExternalIp(consensus, c);
+            Ipv6Context v6 = ipv6ContextOf(w);
+            if (w.expectation.egress == Expectation::Egress::Via) {
+                if (const Work *via = doneWork(w.expectation.via); via && !via->problem) {
+                    const ExitConsensus vc = exitConsensus6(via->evidence, echoCount6());
+                    if (vc.state == ExitConsensus::State::Agreed)
+                        v6.viaPrefix = vc.ip;
+                }
+            }
+            const ExitConsensus consensus6 = exitConsensus6(w.evidence, echoCount6());
+            return combineIpv6(judgeExternalIp(consensus, c), judgeExternalIpv6(consensus6, c, v6));
         }
         case CheckKind::Vpn: {
             VpnContext c;
@@ -1008,7 +1088,10 @@ struct Verifier::Private
                 else
                     c.providerTunnels = p->evidence.upTunnels();
             }
-            return judgeVpn(consensus, c);
+            const Verdict ipv4 = judgeVpn(consensus, c);
+            const ExitConsensus consensus6 = exitConsensus6(w.evidence, echoCount6());
+            return combineIpv6(
+                ipv4, judgeVpnIpv6(consensus6, ipv6ContextOf(w), ipv4.status == CheckStatus::Pass));
         }
         case CheckKind::Tor:
             return judgeTor(w.evidence);
@@ -1044,6 +1127,7 @@ struct Verifier::Private
             = verdict.expected.isEmpty() ? expectedText(kind, w.expectation) : verdict.expected;
         r.reason = verdict.reason;
         r.externalIp = verdict.externalIp;
+        r.externalIp6 = verdict.externalIp6;
         r.command = w.command;
         r.exitCode = w.output.outcome == CommandOutput::Outcome::Finished ? w.output.exitCode : -1;
         const int cap = kind == CheckKind::KillSwitch ? (64 << 10) : (16 << 10);
@@ -1066,7 +1150,12 @@ struct Verifier::Private
         Verdict v = judge(w, kind);
         // Say when the exit came over plain HTTP: a network qube on the path could forge it.
         if ((kind == CheckKind::ExternalIp || kind == CheckKind::Vpn) && !v.externalIp.isEmpty()) {
-            const QStringList plain = plainHttpEndpoints(w.plan.echoKind);
+            QStringList plain = plainHttpEndpoints(w.plan.echoKind);
+            if (exitConsensus6(w.evidence, echoCount6()).state == ExitConsensus::State::Agreed) {
+                for (const QString &url : request.config.ipEchoUrls6)
+                    if (isPlainHttp(url))
+                        plain.append(url);
+            }
             if (!plain.isEmpty())
                 v.reason += QStringLiteral(" (over plain HTTP from %1: a network qube on the path "
                                            "could forge it)")

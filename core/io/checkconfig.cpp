@@ -29,6 +29,9 @@ CheckConfig builtInValues()
     c.ipEchoUrls
         = {QStringLiteral("https://api.ipify.org"), QStringLiteral("https://icanhazip.com"),
            QStringLiteral("https://ifconfig.me/ip")};
+    c.ipEchoUrls6
+        = {QStringLiteral("https://api6.ipify.org"), QStringLiteral("https://ipv6.icanhazip.com"),
+           QStringLiteral("https://v6.ident.me")};
     c.torCheckUrl = QStringLiteral("https://check.torproject.org/api/ip");
     c.dnsWhoami = QStringLiteral("whoami.akamai.net");
     c.sourceFile = kDefaultResource;
@@ -128,14 +131,25 @@ void readEndpoints(const YAML::Node &node, CheckConfig &c)
     requireMap(node, QStringLiteral("endpoints"));
     checkKeys(node, QStringLiteral("endpoints"),
               {QStringLiteral("ip_echo"), QStringLiteral("ip_echo_vpn"),
-               QStringLiteral("ip_echo_tor"), QStringLiteral("tor_check"),
-               QStringLiteral("ca_file")});
+               QStringLiteral("ip_echo_tor"), QStringLiteral("ip_echo6"),
+               QStringLiteral("tor_check"), QStringLiteral("ca_file")});
     if (const YAML::Node n = node["ca_file"])
         readCaFile(n, c);
     if (const YAML::Node n = node["ip_echo_vpn"])
         c.ipEchoUrlsVpn = echoList(n, QStringLiteral("endpoints.ip_echo_vpn"));
     if (const YAML::Node n = node["ip_echo_tor"])
         c.ipEchoUrlsTor = echoList(n, QStringLiteral("endpoints.ip_echo_tor"));
+    if (const YAML::Node n = node["ip_echo6"]) {
+        c.ipEchoUrls6 = echoList(n, QStringLiteral("endpoints.ip_echo6"));
+        // Asked over IPv6 only: an IPv4 literal could never answer.
+        for (qsizetype i = 0; i < c.ipEchoUrls6.size(); ++i) {
+            if (validIpv4(QUrl(c.ipEchoUrls6.at(i)).host()))
+                throw errorAt(n[std::size_t(i)],
+                              QStringLiteral("endpoints.ip_echo6: %1 is an IPv4 address; these "
+                                             "endpoints are asked over IPv6 only")
+                                  .arg(QUrl(c.ipEchoUrls6.at(i)).host()));
+        }
+    }
     if (const YAML::Node echo = node["ip_echo"]) {
         requireSequence(echo, QStringLiteral("endpoints.ip_echo"));
         if (echo.size() < 2 || echo.size() > 8)

@@ -20,6 +20,10 @@ struct CheckConfig
     // one machine's clearnet, VPN and Tor exits; empty: ipEchoUrls.
     QStringList ipEchoUrlsVpn;
     QStringList ipEchoUrlsTor;
+    // IPv6 echo endpoints (endpoints.ip_echo6), asked over IPv6 only by every qube whose exit is
+    // checked, whatever qvm-ls says about its IPv6: 2 to 8 validated URLs on distinct hosts, none
+    // an IPv4 literal. The IPv4 sets above are asked over IPv4 only.
+    QStringList ipEchoUrls6;
 
     // The set for a kind of exit: "clearnet", "vpn", "tor" (anything else: clearnet).
     const QStringList &ipEchoFor(const QString &kind) const;

@@ -52,8 +52,11 @@ ALLOWED_NETS = [
         "10.138.0.0/16",
         "10.139.0.0/16",
         "172.20.10.0/28",
+        "2001:db8::/32",  # the fake internet's IPv6 (documentation prefix)
+        "fd09:24ef:4179::/48",  # Qubes' IPv6 prefix inside (qubes/config.py qubes_ipv6_prefix)
     )
 ]
+QUBES_IPV6_PREFIX = "fd09:24ef:4179::"
 REQUIRED_TOOLS = ["ip", "nft", "openvpn", "dnsmasq", "setpriv", "sysctl", "curl", "dig", "ping",
                   "openssl"]
 DEFAULT_SERVICES = {
@@ -62,6 +65,12 @@ DEFAULT_SERVICES = {
     "echo": [
         {"name": "a", "address": "203.0.113.80"},
         {"name": "b", "address": "198.51.100.80"},
+    ],
+    # IPv6 echo services: served only where the lab has IPv6 on; always in the configuration
+    # (the program always asks them; with IPv6 off nothing answers).
+    "echo6": [
+        {"name": "a6", "address": "2001:db8:80::a"},
+        {"name": "b6", "address": "2001:db8:80::b"},
     ],
     "tor_check": {"address": "192.0.2.80", "path": "/api/ip"},
     "dns_auth": "203.0.113.55",
@@ -122,13 +131,27 @@ def check_address(value, what):
     try:
         addr = ipaddress.ip_interface(value).ip
     except ValueError as e:
-        raise LabError(f"{what}: not an IPv4 address: {value!r}") from e
-    if addr.version != 4 or not any(addr in n for n in ALLOWED_NETS):
+        raise LabError(f"{what}: not an IP address: {value!r}") from e
+    if not any(addr.version == n.version and addr in n for n in ALLOWED_NETS):
         raise LabError(
             f"{what}: {value} is outside the lab's address ranges "
-            "(documentation ranges, 10.137-139/16, 172.20.10.0/28)"
+            "(documentation ranges, 10.137-139/16, 172.20.10.0/28, fd09:24ef:4179::/48)"
         )
     return str(addr)
+
+
+def check_address6(value, what):
+    """An IPv6 address (or address/prefix) in the lab's ranges, as str."""
+    if ipaddress.ip_interface(value).version != 6:
+        raise LabError(f"{what}: not an IPv6 address: {value!r}")
+    check_address(value, what)
+    return str(ipaddress.ip_interface(value).ip)
+
+
+def xor1(address):
+    """The other end of a point-to-point link: the address with its last bit flipped."""
+    a = ipaddress.ip_address(address)
+    return str(ipaddress.ip_address(int(a) ^ 1))
 
 
 def qubes_release():
@@ -347,6 +370,8 @@ def build_model(topo):
     services = deep_merge(DEFAULT_SERVICES, net.get("services") or {})
     for e in services["echo"]:
         check_address(e["address"], f"echo {e['name']}")
+    for e in services["echo6"]:
+        check_address6(e["address"], f"echo6 {e['name']}")
     check_address(services["tor_check"]["address"], "tor_check")
     check_address(services["dns_auth"], "dns_auth")
     check_address(services["isp_resolver"], "isp_resolver")
@@ -366,6 +391,13 @@ def build_model(topo):
             "lan_ip": str(lan.ip),
             "public": check_address(r["public"], f"router {name} public"),
         }
+        # IPv6 (optional): the router routes its LAN's /64 (no NAT66, like a home router).
+        if r.get("lan6") or r.get("public6"):
+            lan6 = ipaddress.ip_interface(r["lan6"])
+            check_address6(r["lan6"], f"router {name} lan6")
+            routers[name]["lan6"] = str(lan6)
+            routers[name]["lan6_ip"] = str(lan6.ip)
+            routers[name]["public6"] = check_address6(r["public6"], f"router {name} public6")
     providers = {}
     for name, p in (net.get("providers") or {}).items():
         tunnel = p.get("tunnel") or []
@@ -380,6 +412,17 @@ def build_model(topo):
             "tunnel": [check_address(t, f"provider {name} tunnel") for t in tunnel],
             "port": int(p.get("port", 1194)),
         }
+        # IPv6 (optional): the provider's own IPv6 exit, and whether its tunnel carries IPv6
+        # (tunnel6: [provider end, client end]); a provider without tunnel6 tunnels IPv4 only.
+        if p.get("public6"):
+            providers[name]["public6"] = check_address6(p["public6"], f"provider {name} public6")
+        tunnel6 = p.get("tunnel6") or []
+        if tunnel6:
+            if len(tunnel6) != 2 or not p.get("public6"):
+                raise LabError(f"provider {name}: tunnel6 lists [provider end, client end] and "
+                               "needs public6")
+            providers[name]["tunnel6"] = [check_address6(t, f"provider {name} tunnel6")
+                                          for t in tunnel6]
     publics = [r["public"] for r in routers.values()] + [p["public"] for p in providers.values()]
     if len(set(publics)) != len(publics):
         raise LabError("routers and providers need distinct public addresses")
@@ -418,6 +461,9 @@ def build_model(topo):
             "qubes_firewall": bool(q.get("qubes_firewall", True)),
             "startup": list(q.get("startup") or []),
             "prefs": dict(q.get("prefs") or {}),
+            # qvm-features (the qubesd stand-in serves them); `ipv6` gives the qube and its
+            # clients IPv6, looked up along the netvm chain as Qubes does.
+            "features": {str(k): str(v) for k, v in (q.get("features") or {}).items()},
             "netvm_default": "netvm" not in q,
             "default_dispvm_default": "default_dispvm" not in q,
         }
@@ -488,6 +534,15 @@ def build_model(topo):
             if iface.network != ipaddress.ip_interface(r["lan"]).network:
                 raise LabError(f"{name}: uplink {up['address']} not in router lan {r['lan']}")
             q["uplink"] = {"router": up["router"], "address": str(iface), "gateway": r["lan_ip"]}
+            if up.get("address6"):
+                if "lan6" not in r:
+                    raise LabError(f"{name}: uplink address6 but router {up['router']} has no lan6")
+                check_address6(up["address6"], f"{name} uplink address6")
+                iface6 = ipaddress.ip_interface(up["address6"])
+                if iface6.network != ipaddress.ip_interface(r["lan6"]).network:
+                    raise LabError(f"{name}: uplink {up['address6']} not in router lan6 {r['lan6']}")
+                q["uplink"]["address6"] = str(iface6)
+                q["uplink"]["gateway6"] = r["lan6_ip"]
             if not q["dns"]:
                 q["dns"] = [r["lan_ip"]]
         if q["tunnel"]:
@@ -541,8 +596,26 @@ def build_model(topo):
         "default_dispvm_default": True,
         "firewall": [],
         "ip": None,
+        "ip6": None,
+        "features": {},
         "qid": 0,
     }
+    # IPv6 inside (qubes-core-admin net.py): a qube has ip6 when the `ipv6` feature is on along
+    # its netvm chain (its own value first); Qubes' prefix and the qid in hex, as the qubesd
+    # stand-in computes it (tests/qubes/qubesd_standin.py ip6_of).
+    for name in order:
+        q = qubes[name]
+        q["ip6"] = None
+        cur, seen, value = name, set(), None
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            if "ipv6" in qubes[cur]["features"]:
+                value = qubes[cur]["features"]["ipv6"]
+                break
+            cur = qubes[cur]["netvm"]
+        if q["ip"] and value:
+            kind = "a8a" if q["klass"] == "DispVM" else "a89"
+            q["ip6"] = str(ipaddress.IPv6Address(f"{QUBES_IPV6_PREFIX}{kind}:{q['qid']:x}"))
     faults = [normalize_fault(f) for f in (topo.get("faults") or [])]
     return {
         "name": topo.get("name", "lab"),
@@ -618,6 +691,111 @@ def qubes_table(q):
     return text
 
 
+def qubes_table6(q):
+    """`table ip6 qubes` as qubes-core-agent-linux loads it when IPv6 is on (network/qubes-ipv6.nft),
+    and for a network qube the `ip6 qubes-firewall` table the qubes-firewall service starts with
+    (qubesagent/firewall.py NftablesWorker.init)."""
+    custom_input = ""
+    if q["listen"]:
+        ports = ", ".join(str(p) for p in q["listen"])
+        custom_input = f"      icmpv6 type echo-request accept\n      tcp dport {{ {ports} }} accept\n"
+    text = (
+        "table ip6 qubes {\n"
+        "   chain postrouting {\n"
+        "      type nat hook postrouting priority srcnat; policy accept;\n"
+        "      oifgroup 2 accept\n"
+        "      oif lo accept\n"
+        "      masquerade\n"
+        "   }\n"
+        "   chain _icmpv6 {\n"
+        "      meta l4proto != ipv6-icmp counter reject with icmpv6 type admin-prohibited\n"
+        "      icmpv6 type { nd-router-advert, nd-redirect } counter drop\n"
+        "      accept\n"
+        "   }\n"
+        "   chain input {\n"
+        "      type filter hook input priority filter; policy drop;\n"
+        "      jump custom-input\n"
+        "      ct state invalid counter drop\n"
+        "      ct state related,established accept\n"
+        "      iifgroup 2 goto _icmpv6\n"
+        "      iif lo accept\n"
+        "      meta l4proto udp ip6 saddr fe80::/64 ip6 daddr fe80::/64 udp dport 546 accept\n"
+        "      meta l4proto ipv6-icmp accept\n"
+        "      counter\n"
+        "   }\n"
+        "   chain forward {\n"
+        "      type filter hook forward priority filter; policy accept;\n"
+        "      jump custom-forward\n"
+        "      ct state invalid counter drop\n"
+        "      ct state related,established accept\n"
+        "      oifgroup 2 counter drop\n"
+        "   }\n"
+        "   chain custom-input {\n" + custom_input + "   }\n"
+        "   chain custom-forward {\n"
+        "   }\n"
+        "}\n"
+    )
+    if q["provides_network"] and q["qubes_firewall"]:
+        text += (
+            "table ip6 qubes-firewall {\n"
+            "   chain qubes-forward {\n"
+            "   }\n"
+            "   chain forward {\n"
+            "      type filter hook forward priority filter; policy drop;\n"
+            "      ct state established,related accept\n"
+            '      meta iifname != "vif*" accept\n'
+            "      jump qubes-forward\n"
+            "   }\n"
+            "   chain prerouting {\n"
+            "      type filter hook prerouting priority raw; policy accept;\n"
+            "   }\n"
+            "   chain postrouting {\n"
+            "      type filter hook postrouting priority raw; policy accept;\n"
+            "   }\n"
+            "}\n"
+        )
+    return text
+
+
+def qbs_rules6(rules):
+    """The IPv6 chain of one client, as qubes-firewall's prepare_rules builds it for family 6:
+    a dst4 rule (or a host name, which the lab resolves to IPv4 only) makes the rule set
+    unusable, and then everything is rejected, as the service does."""
+    out = []
+    try:
+        for rule in list(rules) + [{"action": "drop"}]:
+            if rule.get("expire") and int(rule["expire"]) < time.time():
+                continue
+            if "dst4" in rule or "dsthost" in rule:
+                raise LabError("IPv4 rule found for IPv6 address")
+            nft = ""
+            action = ("accept" if rule["action"] == "accept"
+                      else "reject with icmpv6 type admin-prohibited")
+            if "proto" in rule:
+                nft += " ip6 nexthdr " + ("icmpv6" if rule["proto"] == "icmp" else rule["proto"])
+            if "dst6" in rule:
+                nft += f" ip6 daddr {rule['dst6']}"
+            dstports = None
+            if "dstports" in rule:
+                a, b = rule["dstports"].split("-")
+                dstports = a if a == b else rule["dstports"]
+            if rule.get("specialtarget") == "dns":
+                continue  # the lab has no IPv6 resolvers: the dns-addr set is empty
+            if "icmptype" in rule:
+                nft += f" icmpv6 type {rule['icmptype']}"
+            if dstports is not None:
+                if "proto" not in rule:
+                    out.append(f"{nft} tcp dport {dstports} {action}")
+                    out.append(f"{nft} udp dport {dstports} {action}")
+                else:
+                    out.append(f"{nft} {rule['proto']} dport {dstports} {action}")
+            else:
+                out.append(f"{nft} {action}")
+    except LabError:
+        out = [" reject with icmpv6 type admin-prohibited"]
+    return [r.strip() for r in out]
+
+
 def dnat_dns_chain(dns):
     d1 = dns[0]
     d2 = dns[1] if len(dns) > 1 else dns[0]
@@ -632,7 +810,8 @@ def dnat_dns_chain(dns):
 
 
 def qbs_chain_name(ip):
-    return "qbs-" + ip.replace(".", "-")
+    """qubesagent/firewall.py chain_for_addr."""
+    return "qbs-" + ip.replace(".", "-").replace(":", "-")
 
 
 def qbs_rules(rules, dns, hosts):
@@ -911,6 +1090,30 @@ class Lab:
         )
         self.ip_batch(name, ["link set lo up"])
 
+    def enable_ipv6(self, ns):
+        """IPv6 on in one namespace (the lab has it off everywhere else): no router
+        advertisements, no duplicate address detection (addresses are usable at once),
+        forwarding on (the namespaces that are no router drop it again, as for IPv4)."""
+        self.sysctl(
+            ns,
+            {
+                "net.ipv6.conf.all.disable_ipv6": 0,
+                "net.ipv6.conf.default.disable_ipv6": 0,
+                "net.ipv6.conf.lo.disable_ipv6": 0,
+                "net.ipv6.conf.all.accept_ra": 0,
+                "net.ipv6.conf.default.accept_ra": 0,
+                "net.ipv6.conf.all.accept_dad": 0,
+                "net.ipv6.conf.default.accept_dad": 0,
+                "net.ipv6.conf.all.forwarding": 1,
+            },
+        )
+
+    @property
+    def has_ipv6(self):
+        """Whether anything in the lab has IPv6 (then the internet serves it too)."""
+        return any("public6" in x for x in list(self.s["routers"].values())
+                   + list(self.s["providers"].values()))
+
     def certificate(self, name, ca, subject, sans):
         """A server certificate for `sans` (IP addresses) signed by the CA `ca` (tls/<ca>.pem)."""
         tls = self.state_dir / "tls"
@@ -940,8 +1143,8 @@ class Lab:
         certificate of the internet's HTTPS services, for their addresses."""
         sv = self.s["services"]
         ca = self.make_ca("ca", f"netmap lab CA {self.s['runid']}")
-        sans = [e["address"] for e in sv["echo"]] + [sv["tor_check"]["address"],
-                                                      sv["probe_service"]]
+        sans = [e["address"] for e in sv["echo"] + sv["echo6"]] + [sv["tor_check"]["address"],
+                                                                   sv["probe_service"]]
         cert, key = self.certificate("services", "ca", "netmap lab services", sans)
         self.s["tls"] = {"ca": ca, "cert": cert, "key": key}
 
@@ -949,10 +1152,15 @@ class Lab:
         sv = self.s["services"]
         inet = self.ns("inet")
         self.new_ns(inet, [sv["isp_resolver"]])
+        ipv6 = self.has_ipv6
+        if ipv6:
+            self.enable_ipv6(inet)
         addrs = {sv["isp_resolver"], sv["dns_auth"], sv["tor_check"]["address"],
                  sv["probe_service"]}
         addrs |= {e["address"] for e in sv["echo"]}
         lines = [f"addr add {a}/32 dev lo" for a in sorted(addrs)]
+        if ipv6:
+            lines += [f"addr add {e['address']}/128 dev lo" for e in sv["echo6"]]
         index = 0
         for kind, table in (("r", self.s["routers"]), ("p", self.s["providers"])):
             for name, item in table.items():
@@ -962,6 +1170,8 @@ class Lab:
                 ns = self.ns(kind, name)
                 resolvers = [sv["isp_resolver"]] if kind == "r" else [item["resolver"]]
                 self.new_ns(ns, resolvers)
+                if "public6" in item:
+                    self.enable_ipv6(ns)
                 ifname = f"up{index}"
                 index += 1
                 lines += [
@@ -969,6 +1179,13 @@ class Lab:
                     f"addr add {peer}/31 dev {ifname}",
                     f"link set {ifname} up",
                 ]
+                if "public6" in item:
+                    # A /127 link; a router's LAN /64 is routed to it (no NAT66).
+                    item["inet_side6"] = xor1(item["public6"])
+                    lines.append(f"addr add {item['inet_side6']}/127 dev {ifname}")
+                    if kind == "r":
+                        lines.append(f"route add {ipaddress.ip_interface(item['lan6']).network} "
+                                     f"via {item['public6']} dev {ifname}")
                 if kind == "p":
                     lines.append(f"route add {item['resolver']}/32 via {item['public']} dev {ifname}")
                 item["ns"] = ns
@@ -980,7 +1197,9 @@ class Lab:
                     f"addr add {r['public']}/31 dev wan",
                     "link set wan up",
                     f"route add default via {r['inet_side']} dev wan",
-                ],
+                ]
+                + ([f"addr add {r['public6']}/127 dev wan",
+                    f"route add default via {r['inet_side6']} dev wan"] if "public6" in r else []),
             )
             self.nft(
                 r["ns"],
@@ -996,7 +1215,9 @@ class Lab:
                     f"addr add {p['resolver']}/32 dev lo",
                     "link set wan up",
                     f"route add default via {p['inet_side']} dev wan",
-                ],
+                ]
+                + ([f"addr add {p['public6']}/127 dev wan",
+                    f"route add default via {p['inet_side6']} dev wan"] if "public6" in p else []),
             )
             self.nft(
                 p["ns"],
@@ -1004,6 +1225,14 @@ class Lab:
                 "  type nat hook postrouting priority srcnat; policy accept;\n"
                 '  oifname "wan" masquerade\n }\n}\n',
             )
+            if "public6" in p:
+                # The provider's own IPv6 exit for what comes through its tunnel.
+                self.nft(
+                    p["ns"],
+                    "table ip6 nat {\n chain postrouting {\n"
+                    "  type nat hook postrouting priority srcnat; policy accept;\n"
+                    '  oifname "wan" masquerade\n }\n}\n',
+                )
         # Services of the internet.
         logs = self.state_dir / "logs"
         tor_exits = [p["public"] for p in self.s["providers"].values() if p["tor"]]
@@ -1014,8 +1243,9 @@ class Lab:
         cfg = {
             "echo": [
                 {"name": e["name"], "address": e["address"], "log": str(logs / f"echo-{e['name']}.log")}
-                for e in sv["echo"]
+                for e in sv["echo"] + (sv["echo6"] if ipv6 else [])
             ],
+            "ipv6": ipv6,
             "tor_check": {
                 "address": sv["tor_check"]["address"],
                 "path": sv["tor_check"]["path"],
@@ -1068,6 +1298,12 @@ class Lab:
         # Which resolver address the authoritative server sees on each path.
         self.s["exits"] = {r["exit"]: r["public"] for r in self.s["routers"].values()}
         self.s["exits"].update({p["exit"]: p["public"] for p in self.s["providers"].values()})
+        # IPv6 exits (one /64 each): a router's LAN (sys-net masquerades onto its address
+        # there), a provider's own address.
+        self.s["exits6"] = {r["exit"]: str(ipaddress.ip_interface(r["lan6"]).network)
+                            for r in self.s["routers"].values() if "lan6" in r}
+        self.s["exits6"].update({p["exit"]: str(ipaddress.ip_interface(p["public6"] + "/64").network)
+                                 for p in self.s["providers"].values() if "public6" in p})
         self.s["whoami"] = {r["exit"]: sv["isp_resolver"] for r in self.s["routers"].values()}
         self.s["whoami"].update({p["exit"]: p["public"] for p in self.s["providers"].values()})
 
@@ -1145,6 +1381,8 @@ class Lab:
             p["key"] = str(key)
             args = self.openvpn_common(key, 0, "tun0", p["tunnel"][0], p["tunnel"][1], f"provider-{pname}-vpn")
             args += ["--local", p["public"], "--lport", str(p["port"]), "--float"]
+            if "tunnel6" in p:
+                args += ["--ifconfig-ipv6", p["tunnel6"][0] + "/64", p["tunnel6"][1]]
             self.spawn(f"provider-{pname}-vpn", p["ns"], args)
 
     def topo_order(self):
@@ -1168,8 +1406,13 @@ class Lab:
         # A VPN client points the qube's own resolver at the tunnel's DNS; sys-net at the uplink's.
         resolvers = q["dns"] if (q["uplink"] or q["tunnel"]) else DNS_VIRTUAL
         self.new_ns(ns, resolvers)
+        ipv6 = bool(q.get("ip6")) or bool((q["uplink"] or {}).get("address6"))
+        if ipv6:
+            self.enable_ipv6(ns)
         if not q["provides_network"]:
             self.sysctl(ns, {"net.ipv4.ip_forward": 0})
+            if ipv6:
+                self.sysctl(ns, {"net.ipv6.conf.all.forwarding": 0})
         # A qube has its own /run and /tmp: qvm-run mounts these over the host's.
         root = self.state_dir / "qubes" / name
         for sub, mode in (("run", 0o755), ("tmp", 0o1777)):
@@ -1182,6 +1425,8 @@ class Lab:
             target.write_text("".join(f"nameserver {r}\n" for r in resolvers))
         if q["ip"] or q["provides_network"]:
             self.nft(ns, qubes_table(q))
+        if ipv6:
+            self.nft(ns, qubes_table6(q))
         if q["listen"]:
             ready = self.state_dir / "run" / f"listen-{name}.ready"
             self.spawn(
@@ -1213,6 +1458,10 @@ class Lab:
                 f"route add default via {q['uplink']['gateway']} dev eth0",
             ],
         )
+        if q["uplink"].get("address6"):
+            self.ip_batch(r["ns"], [f"addr add {r['lan6']} dev lan"])
+            self.ip_batch(ns, [f"addr add {q['uplink']['address6']} dev eth0",
+                               f"route add default via {q['uplink']['gateway6']} dev eth0"])
 
     def connect(self, name):
         """Attach a running qube to its running netvm as Qubes does (vif-route-qubes, setup-ip)."""
@@ -1242,6 +1491,15 @@ class Lab:
             p = self.s["providers"][q["tunnel"]["provider"]]
             lines.append(f"route add {p['public']}/32 via {gw} dev eth0 onlink")
         self.ip_batch(q["ns"], lines)
+        gw6 = nv.get("ip6")
+        if q.get("ip6") and gw6:
+            # IPv6 as setup-ip and vif-route-qubes add it: a /128 each side, a host route to the
+            # gateway and the default route through it.
+            self.ip_batch(nv["ns"], [f"addr add {gw6}/128 dev {vif} nodad",
+                                     f"route add {q['ip6']}/128 dev {vif} metric {metric}"])
+            self.ip_batch(q["ns"], [f"addr add {q['ip6']}/128 dev eth0 nodad",
+                                    f"route add {gw6}/128 dev eth0",
+                                    f"route add default via {gw6} dev eth0 onlink"])
         if nv["qubes_firewall"]:
             self.install_client_firewall(q["netvm"], name)
 
@@ -1270,6 +1528,15 @@ class Lab:
             f"add rule ip qubes-firewall forward ip saddr {q['ip']} jump {chain}\n"
         )
         text += "".join(f"add rule ip qubes-firewall {chain} {r}\n" for r in rules)
+        if q.get("ip6") and self.qubes[netvm].get("ip6"):
+            chain6 = qbs_chain_name(q["ip6"])
+            text += (
+                f"add chain ip6 qubes-firewall {chain6}\n"
+                f"flush chain ip6 qubes-firewall {chain6}\n"
+                f"add rule ip6 qubes-firewall qubes-forward ip6 saddr {q['ip6']} jump {chain6}\n"
+            )
+            text += "".join(f"add rule ip6 qubes-firewall {chain6} {r}\n"
+                            for r in qbs_rules6(q["firewall"]))
         self.nft(self.qubes[netvm]["ns"], text)
         self.update_antispoof(netvm)
 
@@ -1284,6 +1551,17 @@ class Lab:
                 handle = line.rsplit("# handle", 1)[1].strip()
                 self.nft(ns, f"delete rule ip qubes-firewall forward handle {handle}\n")
         self.nft(ns, f"flush chain ip qubes-firewall {chain}\ndelete chain ip qubes-firewall {chain}\n")
+        ip6 = self.qubes[client].get("ip6")
+        if ip6 and self.qubes[netvm].get("ip6"):
+            chain6 = qbs_chain_name(ip6)
+            out = self.nsexec(ns, [self.tool("nft"), "-a", "list", "chain", "ip6", "qubes-firewall",
+                                   "qubes-forward"], check=False).stdout
+            for line in out.splitlines():
+                if f"jump {chain6} " in line + " " and "# handle" in line:
+                    handle = line.rsplit("# handle", 1)[1].strip()
+                    self.nft(ns, f"delete rule ip6 qubes-firewall qubes-forward handle {handle}\n")
+            self.nft(ns, f"flush chain ip6 qubes-firewall {chain6}\n"
+                         f"delete chain ip6 qubes-firewall {chain6}\n")
         self.update_antispoof(netvm, exclude=client)
 
     def update_antispoof(self, netvm, exclude=None):
@@ -1293,6 +1571,15 @@ class Lab:
             s = "{ " + ", ".join(ips) + " }"
             text += f'add rule ip qubes-firewall prerouting iifname != "vif*" ip saddr {s} drop\n'
             text += f'add rule ip qubes-firewall postrouting oifname != "vif*" ip daddr {s} drop\n'
+        if self.qubes[netvm].get("ip6") and self.qubes[netvm]["qubes_firewall"]:
+            text += ("flush chain ip6 qubes-firewall prerouting\n"
+                     "flush chain ip6 qubes-firewall postrouting\n")
+            ips6 = [self.qubes[c]["ip6"] for c in self.clients_of(netvm)
+                    if c != exclude and self.qubes[c].get("ip6")]
+            if ips6:
+                s6 = "{ " + ", ".join(ips6) + " }"
+                text += f'add rule ip6 qubes-firewall prerouting iifname != "vif*" ip6 saddr {s6} drop\n'
+                text += f'add rule ip6 qubes-firewall postrouting oifname != "vif*" ip6 daddr {s6} drop\n'
         self.nft(self.qubes[netvm]["ns"], text)
 
     def start_tunnels(self):
@@ -1313,6 +1600,11 @@ class Lab:
             "--route", "0.0.0.0", "128.0.0.0",
             "--route", "128.0.0.0", "128.0.0.0",
         ]
+        if "tunnel6" in p:
+            # IPv6 through the tunnel too, the same def1 way; without tunnel6 the provider
+            # tunnels IPv4 only and the qube's IPv6 keeps leaving by eth0.
+            args += ["--ifconfig-ipv6", p["tunnel6"][1] + "/64", p["tunnel6"][0],
+                     "--route-ipv6", "::/1", "--route-ipv6", "8000::/1"]
         self.spawn(f"tunnel-{name}", q["ns"], args)
 
     def tunnel_up(self, name):
@@ -1590,11 +1882,13 @@ class Lab:
     def write_config(self):
         sv = self.s["services"]
         echo = ", ".join(f"https://{e['address']}/" for e in sv["echo"])
+        echo6 = ", ".join(f"'https://[{e['address']}]/'" for e in sv["echo6"])
         tc = sv["tor_check"]
         text = (
             f"# qubes-netmap check configuration for netmap lab run {self.s['runid']}\n"
             "endpoints:\n"
             f"  ip_echo: [{echo}]\n"
+            f"  ip_echo6: [{echo6}]\n"
             f"  tor_check: https://{tc['address']}{tc['path']}\n"
             f"  ca_file: {self.s['tls']['ca']}\n"
             "dns:\n"

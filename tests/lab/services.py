@@ -284,6 +284,22 @@ class TlsServer(ThreadingHTTPServer):
         self.RequestHandlerClass(conn, client_address, self)
 
 
+class Http6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
+class Tls6Server(TlsServer):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
 def tls_context(cert, key):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -304,6 +320,13 @@ def run_internet(config_path):
         # The zone's service answers over HTTPS only, as the program requires.
         https = TlsServer(("0.0.0.0", 443), make_http_handler(cfg, zone), context)
         threading.Thread(target=https.serve_forever, daemon=True).start()
+    if cfg.get("ipv6"):
+        # The IPv6 echo services (when the lab has IPv6 on): the same answers over IPv6 only.
+        http6 = Http6Server(("::", 80), make_http_handler(cfg))
+        threading.Thread(target=http6.serve_forever, daemon=True).start()
+        if cfg.get("tls"):
+            https6 = Tls6Server(("::", 443), make_http_handler(cfg), context)
+            threading.Thread(target=https6.serve_forever, daemon=True).start()
     serve_dns(zone, cfg["dns"]["address"])
     with open(cfg["ready"], "w", encoding="ascii") as f:
         f.write("ready\n")

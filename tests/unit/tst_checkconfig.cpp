@@ -126,6 +126,17 @@ void tst_CheckConfig::invalid_data()
     QTest::newRow("quote in url") << QByteArray(
         "endpoints:\n  tor_check: \"https://a.example/'x\"\n")
                                   << 2 << 14 << "URL";
+    QTest::newRow("one ipv6 echo")
+        << QByteArray("endpoints:\n  ip_echo6: [https://a.example]\n") << 2 << 13 << "2 to 8";
+    QTest::newRow("ipv6 echo same host") << QByteArray(
+        "endpoints:\n  ip_echo6: [\"https://[2001:db8::80]/\", \"http://[2001:db8::80]/ip\"]\n")
+                                         << 2 << 41 << "independent";
+    QTest::newRow("ipv6 echo on an ipv4 address")
+        << QByteArray("endpoints:\n  ip_echo6: [https://203.0.113.80/, https://v6.example/]\n") << 2
+        << 14 << "IPv6 only";
+    QTest::newRow("shell in ipv6 url") << QByteArray(
+        "endpoints:\n  ip_echo6: [\"https://v6.example/$(reboot)\", https://b.example]\n")
+                                       << 2 << 14 << "URL";
     QTest::newRow("tor list") << QByteArray("endpoints:\n  tor_check: [https://a.example]\n") << 2
                               << 14 << "single value";
     QTest::newRow("bad dns") << QByteArray("dns:\n  whoami: \"who ami\"\n") << 2 << 11
@@ -198,6 +209,13 @@ void tst_CheckConfig::baselinePinned()
     QVERIFY(e.ok());
     QCOMPARE(e->ipEchoFor(QStringLiteral("vpn")).size(), 2);
     QCOMPARE(e->ipEchoFor(QStringLiteral("tor")), e->ipEchoUrls);
+    auto six = checkConfigFromYaml(
+        "endpoints:\n  ip_echo6: [\"https://[2001:db8::80]/\", https://v6.example/ip]\n",
+        QStringLiteral("c.yaml"));
+    QVERIFY2(six.ok(), qPrintable(six.ok() ? QString() : six.error().toString()));
+    QCOMPARE(six->ipEchoUrls6, (QStringList {"https://[2001:db8::80]/", "https://v6.example/ip"}));
+    QCOMPARE(six->ipEchoUrls, CheckConfig::defaults().ipEchoUrls);
+    QCOMPARE(CheckConfig::defaults().ipEchoUrls6.size(), 3);
     QVERIFY(!checkConfigFromYaml("endpoints:\n  ip_echo_tor: [https://a.example/]\n",
                                  QStringLiteral("c.yaml"))
                  .ok());

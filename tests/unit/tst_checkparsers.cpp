@@ -14,6 +14,10 @@ class tst_CheckParsers : public QObject
 private slots:
     void ipEchoValue_data();
     void ipEchoValue();
+    void ipv6EchoValue_data();
+    void ipv6EchoValue();
+    void ipv6Protocol_data();
+    void ipv6Protocol();
     void torCheck_data();
     void torCheck();
     void protocol_data();
@@ -52,6 +56,76 @@ void tst_CheckParsers::ipEchoValue()
     QFETCH(QString, expected);
     const auto parsed = parseIpEchoValue(input);
     QCOMPARE(parsed.value_or(QString()), expected);
+}
+
+void tst_CheckParsers::ipv6EchoValue_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected"); // empty: refused
+    QTest::newRow("plain") << QByteArray("2001:db8:5:1::42") << "2001:db8:5:1::42";
+    QTest::newRow("blanks") << QByteArray(" 2001:db8::1\t") << "2001:db8::1";
+    QTest::newRow("upper case, canonical") << QByteArray("2001:DB8:0:0::1") << "2001:db8::1";
+    QTest::newRow("ipv4 over ipv6 is a lie") << QByteArray("203.0.113.7") << "";
+    QTest::newRow("mapped ipv4") << QByteArray("::ffff:203.0.113.7") << "";
+    QTest::newRow("zone") << QByteArray("fe80::1%eth0") << "";
+    QTest::newRow("brackets") << QByteArray("[2001:db8::1]") << "";
+    QTest::newRow("prefix") << QByteArray("2001:db8::/64") << "";
+    QTest::newRow("two") << QByteArray("2001:db8::1 2001:db8::2") << "";
+    QTest::newRow("ansi") << QByteArray("\x1b[31m2001:db8::1") << "";
+    QTest::newRow("too long") << QByteArray(60, ':') << "";
+}
+
+void tst_CheckParsers::ipv6EchoValue()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    QCOMPARE(parseIpv6EchoValue(input).value_or(QString()), expected);
+}
+
+void tst_CheckParsers::ipv6Protocol_data()
+{
+    QTest::addColumn<QByteArray>("lines");
+    QTest::addColumn<bool>("clean");
+    QTest::addColumn<int>("answers"); // ipEcho6 entries
+    QTest::addColumn<QString>("first"); // endpoint 0's validated address
+    QTest::addColumn<int>("ipv4Answers"); // ipEcho entries: the families never mix
+    QTest::newRow("both families")
+        << QByteArray("NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP6 0 ok 2001:db8:5:1::42\n"
+                      "NETMAP-IP6 1 none\n")
+        << true << 2 << "2001:db8:5:1::42" << 1;
+    QTest::newRow("ipv4 answer over ipv6 is no address")
+        << QByteArray("NETMAP-IP6 0 ok 203.0.113.7\n") << true << 1 << "" << 0;
+    QTest::newRow("twice") << QByteArray("NETMAP-IP6 0 ok 2001:db8::1\nNETMAP-IP6 0 none\n")
+                           << false << 1 << "2001:db8::1" << 0;
+    QTest::newRow("same index, other family is no repeat")
+        << QByteArray("NETMAP-IP 0 none\nNETMAP-IP6 0 none\n") << true << 1 << "" << 1;
+    QTest::newRow("bad index") << QByteArray("NETMAP-IP6 8 ok 2001:db8::1\n") << false << 0 << ""
+                               << 0;
+    QTest::newRow("garbage word") << QByteArray("NETMAP-IP6 0 maybe 2001:db8::1\n") << false << 0
+                                  << "" << 0;
+    QTest::newRow("reach over ipv6")
+        << QByteArray("NETMAP-REACH fd09:24ef:4179::a89:10 tcp/22 yes\n") << true << 0 << "" << 0;
+    QTest::newRow("reach with a zone")
+        << QByteArray("NETMAP-REACH fe80::1%eth0 icmp yes\n") << false << 0 << "" << 0;
+}
+
+void tst_CheckParsers::ipv6Protocol()
+{
+    QFETCH(QByteArray, lines);
+    QFETCH(bool, clean);
+    QFETCH(int, answers);
+    QFETCH(QString, first);
+    QFETCH(int, ipv4Answers);
+    const ProbeEvidence e = parseProbeOutput("NETMAP-BEGIN 1\n" + lines + "NETMAP-END\n");
+    QCOMPARE(e.begun && e.ended && e.problems.isEmpty(), clean);
+    QCOMPARE(int(e.ipEcho6.size()), answers);
+    QCOMPARE(int(e.ipEcho.size()), ipv4Answers);
+    if (answers > 0)
+        QCOMPARE(e.ipEcho6.value(0).ip, first);
+    if (lines.startsWith("NETMAP-REACH") && clean) {
+        QCOMPARE(e.reaches.size(), 1);
+        QCOMPARE(e.reaches.first().ip, QStringLiteral("fd09:24ef:4179::a89:10"));
+    }
 }
 
 void tst_CheckParsers::torCheck_data()

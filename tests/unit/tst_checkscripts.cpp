@@ -55,10 +55,17 @@ void tst_CheckScripts::onlyValidatedValuesGoIn()
     p.externalIp = true;
     p.tor = true;
     p.dns = true;
-    p.isolationTargets = {QStringLiteral("10.137.0.16"), QStringLiteral("10.137.0.1;reboot"),
-                          QStringLiteral("$(id)")};
+    c.ipEchoUrls6 = {QStringLiteral("https://[2001:db8::80]/"),
+                     QStringLiteral("https://v6.example/$(reboot)")};
+    p.isolationTargets = {QStringLiteral("10.137.0.16"),  QStringLiteral("10.137.0.1;reboot"),
+                          QStringLiteral("$(id)"),        QStringLiteral("fd09:24ef:4179::a89:10"),
+                          QStringLiteral("fd09::1%eth0"), QStringLiteral("[fd09::1]")};
     const QString s = probeScript(p, c);
-    QVERIFY(s.contains(QStringLiteral("nm_ip 0 'https://good.example/ip'")));
+    QVERIFY(s.contains(QStringLiteral("nm_ip 4 0 'https://good.example/ip'")));
+    QVERIFY(s.contains(QStringLiteral("nm_ip 6 0 'https://[2001:db8::80]/'")));
+    QVERIFY(s.contains(QStringLiteral("'fd09:24ef:4179::a89:10'")));
+    QVERIFY(!s.contains(QStringLiteral("eth0'")));
+    QVERIFY(!s.contains(QStringLiteral("[fd09::1]")));
     QVERIFY(!s.contains(QStringLiteral("reboot")));
     QVERIFY(!s.contains(QStringLiteral("rm -rf")));
     QVERIFY(!s.contains(QStringLiteral("javascript")));
@@ -74,7 +81,10 @@ void tst_CheckScripts::sectionsFollowThePlan()
     ProbePlan ip;
     ip.externalIp = true;
     const QString s = probeScript(ip, c);
-    QCOMPARE(s.count(QStringLiteral("then nm_ip ")), c.ipEchoUrls.size());
+    // IPv4 endpoints over IPv4 only, and the IPv6 ones over IPv6 only, always.
+    QCOMPARE(s.count(QStringLiteral("then nm_ip 4 ")), c.ipEchoUrls.size());
+    QCOMPARE(s.count(QStringLiteral("then nm_ip 6 ")), c.ipEchoUrls6.size());
+    QVERIFY(c.ipEchoUrls6.size() >= 2);
     QVERIFY(!s.contains(QStringLiteral("nft list ruleset")));
     QVERIFY(!s.contains(QStringLiteral("nm_dns '")));
     QVERIFY(s.contains(QStringLiteral("nm_t=%1\n").arg(c.connectTimeoutSeconds)));

@@ -31,6 +31,12 @@ class tst_CheckVerdicts : public QObject
 private slots:
     void consensus_data();
     void consensus();
+    void consensus6_data();
+    void consensus6();
+    void externalIpv6_data();
+    void externalIpv6();
+    void vpnIpv6_data();
+    void vpnIpv6();
     void externalIp_data();
     void externalIp();
     void vpn_data();
@@ -86,6 +92,218 @@ void tst_CheckVerdicts::consensus()
     QCOMPARE(c.ip, ip);
     if (c.state != ExitConsensus::State::Agreed)
         QVERIFY(!c.why.isEmpty());
+}
+
+void tst_CheckVerdicts::consensus6_data()
+{
+    QTest::addColumn<QByteArray>("lines");
+    QTest::addColumn<int>("state");
+    QTest::addColumn<QString>("prefix");
+    using S = ExitConsensus::State;
+    const QByteArray curl = "NETMAP-TOOL http curl\n";
+    QTest::newRow("same address") << curl
+            + "NETMAP-IP6 0 ok 2001:db8:5:1::42\nNETMAP-IP6 1 ok 2001:db8:5:1::42\n"
+                                  << int(S::Agreed) << "2001:db8:5:1::/64";
+    // Privacy addresses rotate: two addresses in one /64 are one exit.
+    QTest::newRow("privacy addresses in one /64")
+        << curl + "NETMAP-IP6 0 ok 2001:db8:5:1:a::1\nNETMAP-IP6 1 ok 2001:db8:5:1:b::2\n"
+        << int(S::Agreed) << "2001:db8:5:1::/64";
+    // A lying qube (or a forging network qube) that reports an address in another /64 to one
+    // endpoint: never an agreed exit.
+    QTest::newRow("lying: another /64")
+        << curl + "NETMAP-IP6 0 ok 2001:db8:5:1::42\nNETMAP-IP6 1 ok 2001:db8:7:1::42\n"
+        << int(S::Disagreed) << "";
+    QTest::newRow("neighbouring /64")
+        << curl + "NETMAP-IP6 0 ok 2001:db8:5:1::42\nNETMAP-IP6 1 ok 2001:db8:5:2::42\n"
+        << int(S::Disagreed) << "";
+    QTest::newRow("no ipv6 egress") << curl + "NETMAP-IP6 0 none\nNETMAP-IP6 1 none\n"
+                                    << int(S::NoEgress) << "";
+    QTest::newRow("one answer") << curl + "NETMAP-IP6 0 ok 2001:db8:5:1::42\nNETMAP-IP6 1 none\n"
+                                << int(S::CannotCheck) << "";
+    QTest::newRow("ipv4 answer over ipv6")
+        << curl + "NETMAP-IP6 0 ok 203.0.113.7\nNETMAP-IP6 1 ok 203.0.113.7\n"
+        << int(S::CannotCheck) << "";
+    QTest::newRow("report missing") << curl + "NETMAP-IP6 0 ok 2001:db8:5:1::42\n"
+                                    << int(S::CannotCheck) << "";
+    // The IPv4 answers say nothing about IPv6.
+    QTest::newRow("only ipv4 answers")
+        << curl + "NETMAP-IP 0 ok 203.0.113.7\nNETMAP-IP 1 ok 203.0.113.7\n"
+        << int(S::CannotCheck) << "";
+    QTest::newRow("no tool") << QByteArray("NETMAP-TOOL http none\n") << int(S::CannotCheck) << "";
+}
+
+void tst_CheckVerdicts::consensus6()
+{
+    QFETCH(QByteArray, lines);
+    QFETCH(int, state);
+    QFETCH(QString, prefix);
+    const ExitConsensus c = exitConsensus6(evidence(lines), 2);
+    QCOMPARE(int(c.state), state);
+    QCOMPARE(c.ip, prefix);
+    if (c.state != ExitConsensus::State::Agreed)
+        QVERIFY(!c.why.isEmpty());
+    QCOMPARE(ipv6Prefix64(QStringLiteral("2001:db8:5:1:ffff:1:2:3")).value_or(QString()),
+             QStringLiteral("2001:db8:5:1::/64"));
+    QVERIFY(!ipv6Prefix64(QStringLiteral("203.0.113.7")));
+}
+
+namespace {
+
+ExitConsensus agreed6(const QString &prefix)
+{
+    ExitConsensus c;
+    if (prefix == QLatin1String("none")) {
+        c.state = ExitConsensus::State::NoEgress;
+        c.why = QStringLiteral("none of the 2 IPv6 IP echo endpoints answered");
+    } else if (prefix == QLatin1String("disagree")) {
+        c.state = ExitConsensus::State::Disagreed;
+        c.seen = {QStringLiteral("2001:db8:5:1::42 (IPv6 endpoint 1)"),
+                  QStringLiteral("2001:db8:7:1::42 (IPv6 endpoint 2)")};
+        c.why = QStringLiteral("the IPv6 endpoints disagree on the /64");
+    } else if (prefix == QLatin1String("cannot")) {
+        c.why = QStringLiteral("cannot check: only one IPv6 endpoint answered");
+    } else {
+        c.state = ExitConsensus::State::Agreed;
+        c.ip = prefix;
+        c.seen = {prefix, prefix};
+    }
+    return c;
+}
+
+// "2001:db8:10::/64" or "none" (the clearnet path has no IPv6 egress) or "" (unknown).
+Ipv6Context context6(const QString &clearnet)
+{
+    Ipv6Context v6;
+    if (clearnet == QLatin1String("none")) {
+        v6.clearnetPrefixes = QStringList();
+        v6.clearnetHasNoIpv6 = true;
+    } else if (!clearnet.isEmpty()) {
+        v6.clearnetPrefixes = QStringList {clearnet};
+    } else {
+        v6.baselineProblem = QStringLiteral("the clearnet IPv6 baseline is unconfirmed");
+    }
+    v6.baselineSource = QStringLiteral("seen from sys-net and work");
+    return v6;
+}
+
+Verdict ipv4Verdict(int status)
+{
+    Verdict v;
+    v.status = CheckStatus(status);
+    v.observed = QStringLiteral("198.51.100.10");
+    v.reason = QStringLiteral("the IPv4 words");
+    return v;
+}
+
+} // namespace
+
+void tst_CheckVerdicts::externalIpv6_data()
+{
+    QTest::addColumn<QString>("expect");
+    QTest::addColumn<QString>("v6"); // the qube's IPv6 consensus
+    QTest::addColumn<QString>("clearnet"); // the clearnet IPv6 baseline
+    QTest::addColumn<int>("ipv4");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("words");
+    const int pass = int(CheckStatus::Pass), fail = int(CheckStatus::Fail),
+              error = int(CheckStatus::Error);
+    const QString c = QStringLiteral("2001:db8:10::/64"), vpn = QStringLiteral("2001:db8:20::/64");
+    QTest::newRow("no ipv6 egress: no ipv6 verdict")
+        << "clearnet"
+        << "none" << c << pass << pass << "no IPv6 egress: no IPv6 verdict";
+    QTest::newRow("no ipv6 egress keeps an ipv4 fail")
+        << "clearnet"
+        << "none" << c << fail << fail << "no IPv6 egress: no IPv6 verdict";
+    QTest::newRow("clearnet ipv6 is the clearnet one")
+        << "clearnet" << c << c << pass << pass << "the clearnet IPv6 exit";
+    QTest::newRow("clearnet ipv6 elsewhere")
+        << "clearnet" << vpn << c << pass << fail << "is not the clearnet IPv6 exit";
+    QTest::newRow("clearnet ipv6 though the path has none")
+        << "clearnet" << vpn << "none" << pass << fail << "has no IPv6 egress";
+    QTest::newRow("clearnet ipv6, baseline unknown")
+        << "clearnet" << c << "" << pass << pass << "endpoints agree";
+    QTest::newRow("vpn ipv6 in the clear")
+        << "vpn" << c << c << pass << fail << "IPv6 leaves in the clear";
+    QTest::newRow("vpn ipv6 elsewhere") << "vpn" << vpn << c << pass << pass << "endpoints agree";
+    QTest::newRow("no egress expected, ipv6 egress")
+        << "none" << vpn << c << pass << fail << "although no egress is expected";
+    QTest::newRow("ipv6 endpoints disagree")
+        << "clearnet"
+        << "disagree" << c << pass << fail << "disagree on the /64";
+    QTest::newRow("ipv6 unreadable never passes")
+        << "clearnet"
+        << "cannot" << c << pass << error << "only one IPv6 endpoint";
+    QTest::newRow("ipv6 unreadable keeps an ipv4 fail")
+        << "clearnet"
+        << "cannot" << c << fail << fail << "only one IPv6 endpoint";
+    QTest::newRow("an ipv6 leak fails an ipv4 error")
+        << "vpn" << c << c << error << fail << "IPv6 leaves in the clear";
+}
+
+void tst_CheckVerdicts::externalIpv6()
+{
+    QFETCH(QString, expect);
+    QFETCH(QString, v6);
+    QFETCH(QString, clearnet);
+    QFETCH(int, ipv4);
+    QFETCH(int, status);
+    QFETCH(QString, words);
+    ExternalIpContext ctx;
+    ctx.expectation = *parseEgress(expect);
+    ctx.kind = expect == QLatin1String("none") ? EgressKind::None
+        : expect == QLatin1String("vpn")       ? EgressKind::Vpn
+                                               : EgressKind::Clearnet;
+    const Verdict v
+        = combineIpv6(ipv4Verdict(ipv4), judgeExternalIpv6(agreed6(v6), ctx, context6(clearnet)));
+    QCOMPARE(int(v.status), status);
+    QVERIFY2(v.reason.contains(words), qPrintable(v.reason));
+    QVERIFY2(v.reason.contains(QLatin1String("the IPv4 words")), qPrintable(v.reason));
+    QCOMPARE(v.externalIp, QString()); // the IPv4 exit stays the IPv4 verdict's
+    // No IPv6 egress leaves the observed exit alone; an IPv6 exit seen is shown next to it.
+    const bool seen6 = v6 != QLatin1String("none") && v6 != QLatin1String("cannot");
+    QCOMPARE(v.observed.startsWith(QLatin1String("198.51.100.10; IPv6 ")), seen6);
+    QCOMPARE(v.observed == QLatin1String("198.51.100.10"), !seen6);
+}
+
+void tst_CheckVerdicts::vpnIpv6_data()
+{
+    QTest::addColumn<QString>("v6");
+    QTest::addColumn<QString>("clearnet");
+    QTest::addColumn<int>("ipv4");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("words");
+    const int pass = int(CheckStatus::Pass), fail = int(CheckStatus::Fail),
+              error = int(CheckStatus::Error);
+    const QString c = QStringLiteral("2001:db8:10::/64"), vpn = QStringLiteral("2001:db8:20::/64");
+    QTest::newRow("both tunnelled") << vpn << c << pass << pass << "differs from the clearnet IPv6";
+    QTest::newRow("ipv6 in the clear while ipv4 is tunnelled")
+        << c << c << pass << fail << "IPv6 leaves in the clear while IPv4 is tunnelled";
+    QTest::newRow("both in the clear") << c << c << fail << fail << "the IPv6 exit";
+    QTest::newRow("no ipv6 egress: no ipv6 verdict")
+        << "none" << c << pass << pass << "no IPv6 egress: no IPv6 verdict";
+    QTest::newRow("clearnet has no ipv6") << vpn << "none" << pass << pass << "no IPv6 egress";
+    QTest::newRow("no clearnet ipv6 baseline: cannot tell")
+        << vpn << "" << pass << error << "cannot tell";
+    QTest::newRow("ipv6 endpoints disagree: cannot tell")
+        << "disagree" << c << pass << error << "cannot check";
+    QTest::newRow("ipv6 leak fails an ipv4 error") << c << c << error << fail << "clearnet one";
+    // A lying witness that claims the VPN's /64 for the clearnet: a false alarm at worst, never a
+    // pass.
+    QTest::newRow("witness claims the vpn's /64") << vpn << vpn << pass << fail << "clearnet one";
+}
+
+void tst_CheckVerdicts::vpnIpv6()
+{
+    QFETCH(QString, v6);
+    QFETCH(QString, clearnet);
+    QFETCH(int, ipv4);
+    QFETCH(int, status);
+    QFETCH(QString, words);
+    const Verdict v = combineIpv6(
+        ipv4Verdict(ipv4),
+        judgeVpnIpv6(agreed6(v6), context6(clearnet), ipv4 == int(CheckStatus::Pass)));
+    QCOMPARE(int(v.status), status);
+    QVERIFY2(v.reason.contains(words), qPrintable(v.reason));
 }
 
 void tst_CheckVerdicts::externalIp_data()

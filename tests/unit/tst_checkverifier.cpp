@@ -123,6 +123,9 @@ private slots:
     void singleQubeFaults_data();
     void singleQubeFaults();
     void killSwitchJudgesIpv6WhenClientsHaveIt();
+    void ipv6Exits_data();
+    void ipv6Exits();
+    void isolationProbesIpv6Addresses();
     void concurrencyIsBounded();
     void probesOfDifferentExitsNeverShareAMoment();
     void timeoutStopsAHang();
@@ -706,6 +709,90 @@ void tst_CheckVerifier::killSwitchJudgesIpv6WhenClientsHaveIt()
         QVERIFY2(result, qPrintable(describe(s)));
         QCOMPARE(result->status, ipv6 ? CheckStatus::Fail : CheckStatus::Pass);
         QCOMPARE(result->reason.contains(QLatin1String("drops IPv4 only")), ipv6);
+    }
+}
+
+void tst_CheckVerifier::ipv6Exits_data()
+{
+    // The IPv6 echo answers: of the clearnet qubes (the witnesses sys-net, sys-firewall and
+    // untrusted among them), of untrusted alone and of work-vpn; empty: no IPv6 egress.
+    QTest::addColumn<QByteArray>("clearnet6");
+    QTest::addColumn<QByteArray>("untrusted6");
+    QTest::addColumn<QByteArray>("vpn6");
+    QTest::addColumn<int>("vpnStatus");
+    QTest::addColumn<QString>("words");
+    QTest::addColumn<QString>("exit6"); // work-vpn's external_ip6
+    const QByteArray clear = "2001:db8:10::5\n", tunnel = "2001:db8:20::77\n";
+    QTest::newRow("no ipv6 anywhere") << QByteArray() << QByteArray() << QByteArray()
+                                      << int(CheckStatus::Pass) << "no IPv6 egress: no IPv6 verdict"
+                                      << "";
+    QTest::newRow("both families tunnelled")
+        << clear << clear << tunnel << int(CheckStatus::Pass)
+        << "IPv6 exit 2001:db8:20::/64 differs from the clearnet IPv6 exit 2001:db8:10::/64"
+        << "2001:db8:20::77";
+    QTest::newRow("ipv6 in the clear while ipv4 is tunnelled")
+        << clear << clear << QByteArray("2001:db8:10::99\n") << int(CheckStatus::Fail)
+        << "IPv6 leaves in the clear while IPv4 is tunnelled"
+        << "2001:db8:10::99";
+    // A lying witness claims the VPN's /64 as its clearnet IPv6 exit: the vpn check fails (a
+    // false alarm, which the owner can see in the evidence), never passes on the lie.
+    QTest::newRow("lying witness claims the vpn's /64")
+        << clear << QByteArray("2001:db8:20::1\n") << tunnel << int(CheckStatus::Fail)
+        << "is the clearnet one"
+        << "2001:db8:20::77";
+}
+
+void tst_CheckVerifier::ipv6Exits()
+{
+    QFETCH(QByteArray, clearnet6);
+    QFETCH(QByteArray, untrusted6);
+    QFETCH(QByteArray, vpn6);
+    QFETCH(int, vpnStatus);
+    QFETCH(QString, words);
+    QFETCH(QString, exit6);
+    Scenario scenario;
+    if (!clearnet6.isEmpty())
+        scenario.set("_default", "ip6", clearnet6);
+    if (!untrusted6.isEmpty())
+        scenario.set("untrusted", "ip6", untrusted6);
+    scenario.set("work-vpn", "ip6", vpn6.isEmpty() ? QByteArray("none\n") : vpn6);
+    scenario.set("sys-vpn", "ip6", vpn6.isEmpty() ? QByteArray("none\n") : vpn6);
+    VerifyRequest r = request();
+    r.qubes = QStringList {"work-vpn"};
+    r.checks = QList<CheckKind> {CheckKind::Vpn, CheckKind::ExternalIp};
+    const Snapshot s = verify(seed(), r);
+    const CheckResult *vpn = s.latest(u"work-vpn", CheckKind::Vpn);
+    QVERIFY2(vpn, qPrintable(describe(s)));
+    QVERIFY2(int(vpn->status) == vpnStatus, qPrintable(describe(s)));
+    QVERIFY2(vpn->reason.contains(words), qPrintable(vpn->reason));
+    QCOMPARE(vpn->externalIp, QStringLiteral("198.51.100.23")); // IPv4 judged as before
+    QCOMPARE(vpn->externalIp6, exit6);
+    if (vpnStatus == int(CheckStatus::Pass) && exit6.isEmpty())
+        QCOMPARE(vpn->observed, QStringLiteral("198.51.100.23"));
+}
+
+void tst_CheckVerifier::isolationProbesIpv6Addresses()
+{
+    // untrusted reaches work over IPv6 only: its IPv4 isolation holds, the IPv6 one does not.
+    for (const bool reach6 : {false, true}) {
+        Scenario scenario;
+        Snapshot system = seed();
+        Qube &work = system.qubes[size_t(system.indexOf(u"work"))];
+        work.ip6 = QStringLiteral("fd09:24ef:4179::a89:f");
+        if (reach6)
+            scenario.set("untrusted", "reach", "fd09:24ef:4179::a89:f\n");
+        VerifyRequest r = request();
+        r.qubes = QStringList {"untrusted"};
+        r.checks = QList<CheckKind> {CheckKind::Isolation};
+        const Snapshot s = verify(system, r);
+        const CheckResult *iso = s.latest(u"untrusted", CheckKind::Isolation);
+        QVERIFY2(iso, qPrintable(describe(s)));
+        QCOMPARE(iso->status, reach6 ? CheckStatus::Fail : CheckStatus::Pass);
+        QVERIFY(iso->command.contains(QLatin1String("'fd09:24ef:4179::a89:f'")));
+        if (reach6)
+            QVERIFY2(
+                iso->reason.contains(QStringLiteral("untrusted → work (fd09:24ef:4179::a89:f")),
+                qPrintable(iso->reason));
     }
 }
 
