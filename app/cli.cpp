@@ -6,7 +6,7 @@
 #include "checks/remedy.h"
 #include "checks/verifier.h"
 #include "export/diagramexport.h"
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "io/files.h"
 #include "formats/jsonexport.h"
 #include "formats/markdownreport.h"
@@ -17,6 +17,7 @@
 #include "model/topology.h"
 #include "model/untrustedtext.h"
 #include "qubes/livesource.h"
+#include "qubes/updatespolicy.h"
 
 #include <QCommandLineParser>
 #include <QDir>
@@ -69,6 +70,9 @@ window says why and offers the demo or a snapshot, never shows one instead):
   --snapshot FILE        a snapshot saved with --export FILE.yaml (at most %1
                          qubes and 16 MiB; YAML anchors, aliases, tags and
                          repeated keys are refused)
+  --policy-dir DIR       the dom0 qrexec policy folder read (never written) for
+                         where templates' updates go (qubes.UpdatesProxy);
+                         default /run/qubes/policy.d, then /etc/qubes/policy.d
 
 Checks (run inside the qubes with qvm-run; read-only unless --drill):
   --verify[=all|Q1,Q2]   check all networked qubes, or the ones named (live
@@ -142,6 +146,8 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     const QCommandLineOption exportOption(QStringLiteral("export"), QString(),
                                           QStringLiteral("FILE"));
     const QCommandLineOption templates(QStringLiteral("templates"));
+    const QCommandLineOption policyDir(QStringLiteral("policy-dir"), QString(),
+                                       QStringLiteral("DIR"));
     const QCommandLineOption verify(QStringLiteral("verify"), QString(), QStringLiteral("QUBES"));
     const QCommandLineOption checks(QStringLiteral("checks"), QString(), QStringLiteral("LIST"));
     const QCommandLineOption expect(QStringLiteral("expect"), QString(), QStringLiteral("FILE"));
@@ -154,7 +160,7 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
     const QCommandLineOption help(QStringList {QStringLiteral("h"), QStringLiteral("help")});
     const QCommandLineOption version(QStringList {QStringLiteral("v"), QStringLiteral("version")});
     parser.addOptions({demo, snapshot, exportOption, templates, quiet, help, version, verify,
-                       checks, expect, config, autostart, drill, follow, redact});
+                       checks, expect, config, autostart, drill, follow, redact, policyDir});
 
     // --verify and --redact take an optional value; QCommandLineParser only knows required ones.
     QStringList args = arguments;
@@ -221,9 +227,17 @@ bool parseCommandLine(const QStringList &arguments, CliOptions *options, int *ex
         *exitCode = ExitUsage;
         return false;
     };
-    for (const QCommandLineOption *once : {&verify, &checks, &expect, &config, &redact}) {
+    for (const QCommandLineOption *once :
+         {&verify, &checks, &expect, &config, &redact, &policyDir}) {
         if (parser.values(*once).size() > 1)
             return usage(QStringLiteral("--%1 can be given once").arg(once->names().constFirst()));
+    }
+    if (parser.isSet(policyDir)) {
+        options->policyDir = parser.value(policyDir);
+        if (!QFileInfo(options->policyDir).isDir())
+            return usage(QStringLiteral("--policy-dir: %1 is not a folder")
+                             .arg(options->policyDir.left(200)));
+        setPolicyDirs({options->policyDir});
     }
     options->verify = parser.isSet(verify);
     if (options->verify) {

@@ -19,6 +19,7 @@ struct CliOptions
     QString snapshotPath;
     QStringList exports;
     bool showTemplates = false;
+    QString policyDir; // --policy-dir: the qrexec policy folder (empty: qrexec's own)
     bool quiet = false;
     RedactOptions redact; // --redact[=ips|names|ips,names]: what every export leaves out
     // Verification (--verify[=all|q1,q2] --checks ... --expect F --config F --autostart --drill).

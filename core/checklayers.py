@@ -17,10 +17,10 @@ import sys
 # documents (JSON, Markdown, snapshot YAML) that need policy and check results at the top.
 FLOORS = {
     "model": 0,
-    "qubes": 1,
-    "layout": 1,
+    "io": 1,
     "yaml": 1,
-    "io": 2,
+    "layout": 1,
+    "qubes": 2,
     "policy": 3,
     "checks": 4,
     "live": 4,

@@ -77,6 +77,8 @@ CheckController::CheckController(MainWindow *window)
     m_cancelAction
         = new QAction(QIcon::fromTheme(QStringLiteral("process-stop")), tr("&Cancel checks"), this);
     m_cancelAction->setObjectName(QStringLiteral("cancelChecksAction"));
+    m_cancelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_cancelAction->setShortcutContext(Qt::WindowShortcut);
     m_cancelAction->setEnabled(false);
     window->addAction(m_cancelAction);
     connect(m_verifyAllAction, &QAction::triggered, this, &CheckController::verifyAll);
@@ -94,6 +96,8 @@ CheckController::CheckController(MainWindow *window)
         {actionName(CheckKind::KillSwitch), QKeySequence(Qt::Key_6)},
         {QStringLiteral("runAllChecks"), QKeySequence(Qt::Key_R)},
         {QStringLiteral("killSwitchDrill"), QKeySequence(Qt::Key_D)},
+        // Start a halted qube and run all its checks (the "Start QUBE and check" submenu).
+        {QStringLiteral("runAllChecksAutostart"), QKeySequence(Qt::SHIFT | Qt::Key_R)},
     };
     for (const auto &[entry, key] : keys) {
         auto *action = new QAction(window->view());
@@ -105,7 +109,10 @@ CheckController::CheckController(MainWindow *window)
             if (qube.isEmpty())
                 return;
             const std::unique_ptr<QMenu> menu(m_window->scene()->createContextMenu(qube));
-            if (auto *target = menu->findChild<QAction *>(name); target && target->isEnabled())
+            auto *target = menu->findChild<QAction *>(name);
+            // In a submenu ("Start QUBE and check"), only while that submenu is enabled.
+            const auto *within = target ? qobject_cast<QMenu *>(target->parent()) : nullptr;
+            if (target && target->isEnabled() && (!within || within->isEnabled()))
                 target->trigger();
         });
         window->view()->addAction(action);
@@ -124,7 +131,12 @@ CheckController::CheckController(MainWindow *window)
     m_checksMenu->addAction(m_verifyAllAction);
     m_checksMenu->addAction(m_cancelAction);
     m_checksMenu->addSeparator();
-    m_checksMenu->addAction(m_dock->toggleViewAction());
+    QAction *resultsAction = m_dock->toggleViewAction();
+    resultsAction->setObjectName(QStringLiteral("resultsAction"));
+    resultsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
+    resultsAction->setShortcutContext(Qt::WindowShortcut);
+    window->addAction(resultsAction);
+    m_checksMenu->addAction(resultsAction);
     const QList<QAction *> menus = window->menuBar()->actions();
     // Before Help, the last menu.
     window->menuBar()->insertMenu(menus.isEmpty() ? nullptr : menus.last(), m_checksMenu);
@@ -606,6 +618,8 @@ void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
         QMenu *start = menu->addMenu(tr("Start %1 and check").arg(qube));
         start->setObjectName(QStringLiteral("startAndCheckMenu"));
         start->menuAction()->setObjectName(QStringLiteral("startAndCheck"));
+        // Its key starts the qube and runs all its checks, as the entry at its end does.
+        start->menuAction()->setShortcut(m_keys.value(QStringLiteral("runAllChecksAutostart")));
         start->setEnabled(!running);
         for (CheckKind check : std::as_const(checks))
             start
@@ -618,6 +632,8 @@ void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
             ->addAction(tr("Run all checks"), this,
                         [this, qube] { static_cast<void>(verify({qube}, {}, true)); })
             ->setObjectName(QStringLiteral("runAllChecksAutostart"));
+        start->actions().constLast()->setShortcut(
+            m_keys.value(QStringLiteral("runAllChecksAutostart")));
     }
     if (vpn) {
         QAction *drill

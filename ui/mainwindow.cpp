@@ -227,7 +227,8 @@ void MainWindow::createActions()
         = make(tr("&Open snapshot…"), QStringLiteral("openSnapshotAction"),
                QStringLiteral("document-open"), {QKeySequence(Qt::CTRL | Qt::Key_O)},
                tr("Show a snapshot saved earlier (checks stay off)"));
-    m_openDemoAction = make(tr("Open the &demo"), QStringLiteral("openDemoAction"), QString(), {},
+    m_openDemoAction = make(tr("Open the &demo"), QStringLiteral("openDemoAction"), QString(),
+                            {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)},
                             tr("Show the built-in demo network (invented qubes)"));
     m_saveSnapshotAction
         = make(tr("&Save snapshot…"), QStringLiteral("saveSnapshotAction"),
@@ -241,13 +242,15 @@ void MainWindow::createActions()
                               {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
                               tr("Save the write-up as Markdown or JSON"));
     m_redactIpsAction
-        = make(tr("&IP addresses"), QStringLiteral("redactIpsAction"), QString(), {},
+        = make(tr("&IP addresses"), QStringLiteral("redactIpsAction"), QString(),
+               {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_I)},
                tr("Save report and Export picture write documentation addresses (192.0.2.x, "
                   "198.51.100.x, 203.0.113.x) in place of IP addresses; Qubes' own 10.137-10.139 "
                   "stay"));
     m_redactIpsAction->setCheckable(true);
     m_redactNamesAction
-        = make(tr("&Qube names"), QStringLiteral("redactNamesAction"), QString(), {},
+        = make(tr("&Qube names"), QStringLiteral("redactNamesAction"), QString(),
+               {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_N)},
                tr("Save report and Export picture write pseudonyms (qube-3, vpn-1, net-2) in "
                   "place of qube names"));
     m_redactNamesAction->setCheckable(true);
@@ -260,9 +263,16 @@ void MainWindow::createActions()
         m_scene->setComparison({});
         m_clearComparisonAction->setEnabled(false);
     });
-    m_templatesAction = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
-                             {}, tr("Show or hide template qubes"));
+    m_templatesAction
+        = make(tr("Show &templates"), QStringLiteral("templatesAction"), QString(),
+               {QKeySequence(Qt::CTRL | Qt::Key_T)}, tr("Show or hide template qubes"));
     m_templatesAction->setCheckable(true);
+    m_sidePathsAction = make(
+        tr("Show &update and disposable paths"), QStringLiteral("sidePathsAction"), QString(),
+        {QKeySequence(Qt::CTRL | Qt::Key_U)},
+        tr("Where templates' updates go (dom0's qubes.UpdatesProxy policy) and where each qube's "
+           "disposables leave, as dashed lines; shows the templates too"));
+    m_sidePathsAction->setCheckable(true);
     m_overviewAction = make(tr("&Overview"), QStringLiteral("overviewAction"), QString(),
                             {QKeySequence(Qt::CTRL | Qt::Key_M)},
                             tr("A small picture of the whole map while part of it is out of view"));
@@ -276,10 +286,16 @@ void MainWindow::createActions()
     m_legendAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     m_legendAction->setShortcutContext(Qt::WindowShortcut);
     addAction(m_legendAction);
+    QAction *inspectorAction = m_inspector->toggleViewAction();
+    inspectorAction->setObjectName(QStringLiteral("inspectorAction"));
+    inspectorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    inspectorAction->setShortcutContext(Qt::WindowShortcut);
+    addAction(inspectorAction);
     m_quitAction
         = make(tr("&Quit"), QStringLiteral("quitAction"), QStringLiteral("application-exit"),
                {QKeySequence(Qt::CTRL | Qt::Key_Q)}, tr("Quit"));
-    m_aboutAction = make(tr("&About"), QStringLiteral("aboutAction"), QString(), {}, QString());
+    m_aboutAction = make(tr("&About"), QStringLiteral("aboutAction"), QString(),
+                         {QKeySequence(Qt::CTRL | Qt::Key_F1)}, QString());
     m_statusHelpAction = make(tr("What the &results mean"), QStringLiteral("statusHelpAction"),
                               QStringLiteral("help-contents"), {QKeySequence(Qt::Key_F1)},
                               tr("Pass, fail, cannot tell, disputed, stale and skipped in words"));
@@ -347,6 +363,13 @@ void MainWindow::createActions()
         m_scene->setShowTemplates(show);
         QSettings().setValue(kTemplatesKey, show);
         updateStatus();
+    });
+    connect(m_sidePathsAction, &QAction::toggled, this, [this](bool show) {
+        // Update paths start at templates: drawing them needs the templates drawn.
+        if (show && !m_templatesAction->isChecked())
+            m_templatesAction->setChecked(true);
+        m_scene->setShowSidePaths(show);
+        m_inspector->setSidePathsShown(show);
     });
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_aboutAction, &QAction::triggered, this, [this] {
@@ -519,6 +542,7 @@ void MainWindow::createMenusAndToolBar()
     view->addSeparator();
     view->addAction(m_findAction);
     view->addAction(m_templatesAction);
+    view->addAction(m_sidePathsAction);
     view->addAction(m_legendAction);
     view->addAction(m_overviewAction);
     view->addAction(m_clearComparisonAction);
@@ -838,7 +862,7 @@ Status MainWindow::saveReportTo(const QString &path)
 Status MainWindow::exportPictureTo(const QString &path)
 {
     const Status written = exportDiagram(redactedSnapshot(m_scene->snapshot(), redaction()), path,
-                                         m_scene->showTemplates());
+                                         m_scene->showTemplates(), m_scene->showSidePaths());
     if (!written) {
         showError(tr("The diagram was not exported"), written.error().toString());
         return written;

@@ -177,6 +177,7 @@ private:
     QAction *m_redactNamesAction = nullptr;
     QAction *m_compareAction = nullptr;
     QAction *m_templatesAction = nullptr;
+    QAction *m_sidePathsAction = nullptr;
     QAction *m_legendAction = nullptr;
     QAction *m_overviewAction = nullptr;
     QAction *m_clearComparisonAction = nullptr;

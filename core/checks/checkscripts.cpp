@@ -1,6 +1,6 @@
 #include "checkscripts.h"
 
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "model/ipv4.h"
 #include "rulesetproof.h"
 

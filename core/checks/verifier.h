@@ -4,7 +4,7 @@
 // it, one qvm-run per qube for the checks that can share it — and turns the answers into
 // CheckResults. verifySnapshot() is the blocking form for the command line.
 
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "model/checkresult.h"
 #include "model/result.h"
 #include "model/snapshot.h"

@@ -100,6 +100,26 @@ QByteArray exportJson(const Snapshot &snapshot)
                      source ? QJsonValue(feature) : QJsonValue(QJsonValue::Null));
         }
         o.insert(QStringLiteral("tags"), textArray(q.tags));
+        // Where its updates go (templates: dom0's qubes.UpdatesProxy policy), null when not read.
+        if (const UpdatesRoute *u = snapshot.updatesRoute(name)) {
+            QJsonObject updates;
+            updates.insert(QStringLiteral("route"), updatesKindId(u->kind));
+            updates.insert(QStringLiteral("via"), orNull(u->via));
+            updates.insert(QStringLiteral("rule"), orNull(u->rule));
+            updates.insert(QStringLiteral("reason"), orNull(u->reason));
+            o.insert(QStringLiteral("updates"), updates);
+        } else {
+            o.insert(QStringLiteral("updates"), QJsonValue(QJsonValue::Null));
+        }
+        // Where disposables opened from it leave: its default_dispvm's netvm ("" when that has
+        // none; null when it has no default_dispvm or that is not on the map).
+        {
+            QString dvm;
+            const auto exit = snapshot.disposablesNetvm(name, &dvm);
+            o.insert(QStringLiteral("default_dispvm"), orNull(dvm));
+            o.insert(QStringLiteral("disposables_netvm"),
+                     exit ? QJsonValue(exit->toString()) : QJsonValue(QJsonValue::Null));
+        }
         o.insert(QStringLiteral("egress"), textArray(chain));
         o.insert(QStringLiteral("expected_egress"),
                  intendedEgress(snapshot, topology, name).toString());

@@ -503,6 +503,22 @@ QByteArray snapshotToYaml(const Snapshot &snapshot)
     }
     out << YAML::EndSeq;
 
+    // Where templates' updates go, only when read: older files read as they always did.
+    if (!snapshot.updates.isEmpty()) {
+        out << YAML::Key << "updates" << YAML::Value << YAML::BeginSeq;
+        for (const UpdatesRoute &u : snapshot.updates) {
+            out << YAML::BeginMap;
+            out << YAML::Key << "template" << YAML::Value;
+            emitText(out, u.templ.toString());
+            out << YAML::Key << "route" << YAML::Value << utf8(updatesKindId(u.kind));
+            emitOptionalName(out, "via", u.via);
+            emitString(out, "rule", u.rule);
+            emitString(out, "reason", u.reason);
+            out << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+    }
+
     out << YAML::Key << "rejected" << YAML::Value << YAML::BeginSeq;
     for (const QString &r : snapshot.rejected)
         out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(r));
@@ -541,7 +557,7 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         }
         if (!r.checkKeys(root,
                          {"schema", "source", "source_detail", "generated", "globals", "qubes",
-                          "firewall", "tunnels", "checks", "rejected", "intent"}))
+                          "firewall", "tunnels", "checks", "updates", "rejected", "intent"}))
             return failed();
         if (!r.token(root, "source", &s.source, false)
             || !r.string(root, "source_detail", &s.sourceDetail)
@@ -737,6 +753,47 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                         return failed();
                     }
                 s.checks.push_back(std::move(c));
+            }
+        }
+        if (const YAML::Node updates = root["updates"]; updates && !updates.IsNull()) {
+            if (!r.seq(updates, "updates"))
+                return failed();
+            if (updates.size() > size_t(kMaxSnapshotQubes)) {
+                r.fail(updates, QStringLiteral("more than %1 update routes").arg(kMaxSnapshotQubes));
+                return failed();
+            }
+            QSet<QString> templates;
+            for (const auto &node : updates) {
+                UpdatesRoute u;
+                std::optional<QubeName> templ;
+                QString kind;
+                if (!r.map(node, "an update route")
+                    || !r.checkKeys(node, {"template", "route", "via", "rule", "reason"})
+                    || !r.name(node, "template", &templ, true)
+                    || !r.token(node, "route", &kind, true) || !r.name(node, "via", &u.via)
+                    || !r.string(node, "rule", &u.rule) || !r.string(node, "reason", &u.reason))
+                    return failed();
+                const auto k = updatesKindFromId(kind);
+                if (!k) {
+                    r.fail(node["route"], QStringLiteral("unknown route \"%1\"; use proxy, denied, ask or unknown").arg(kind));
+                    return failed();
+                }
+                if (*k == UpdatesRoute::Kind::Proxy && !u.via) {
+                    r.fail(node, QStringLiteral("a proxy route needs \"via\""));
+                    return failed();
+                }
+                if (u.rule.size() > 300 || u.reason.size() > 2000) {
+                    r.fail(node, QStringLiteral("an update route's rule or reason is too long"));
+                    return failed();
+                }
+                u.templ = *templ;
+                u.kind = *k;
+                if (templates.contains(u.templ.toString())) {
+                    r.fail(node["template"], QStringLiteral("template %1 has two update routes").arg(u.templ.toString()));
+                    return failed();
+                }
+                templates.insert(u.templ.toString());
+                s.updates << u;
             }
         }
         if (!r.stringList(root, "rejected", &s.rejected))

@@ -58,6 +58,8 @@ void forEachText(Snapshot &s, F &&f)
             f(w.problem);
         }
     }
+    for (UpdatesRoute &u : s.updates)
+        f(u.reason);
     for (auto it = s.intent.byQube.begin(); it != s.intent.byQube.end(); ++it)
         f(it->why);
     for (auto &tagged : s.intent.byTag)
@@ -217,6 +219,10 @@ Redaction::Redaction(const Snapshot &snapshot, RedactOptions options)
         }
         for (auto it = snapshot.tunnels.begin(); it != snapshot.tunnels.end(); ++it)
             all.insert(it.key());
+        for (const UpdatesRoute &u : snapshot.updates) {
+            all.insert(u.templ.toString());
+            add(u.via);
+        }
         for (auto it = snapshot.firewall.begin(); it != snapshot.firewall.end(); ++it)
             all.insert(it.key());
         all.remove(QString());
@@ -399,6 +405,14 @@ Snapshot Redaction::apply(const Snapshot &snapshot) const
     for (auto it = s.tunnels.begin(); it != s.tunnels.end(); ++it)
         tunnels.insert(name(it.key()), *it);
     s.tunnels = tunnels;
+    for (UpdatesRoute &u : s.updates) {
+        if (const auto renamed = QubeName::fromUntrusted(name(u.templ.toString())))
+            u.templ = *renamed;
+        rename(u.via);
+        // A reason quotes the policy file's words, which may name qubes.
+        if (u.reason.contains(u'"'))
+            u.reason = QStringLiteral("(withheld: it quotes the policy, which may name qubes)");
+    }
     for (BaselineRecord &b : s.baselines) {
         b.uplink = name(b.uplink);
         for (BaselineWitness &w : b.witnesses)

@@ -19,6 +19,53 @@ QString baselineStateId(BaselineRecord::State state)
     return QStringLiteral("unconfirmed");
 }
 
+QString updatesKindId(UpdatesRoute::Kind kind)
+{
+    switch (kind) {
+    case UpdatesRoute::Kind::Proxy:
+        return QStringLiteral("proxy");
+    case UpdatesRoute::Kind::Denied:
+        return QStringLiteral("denied");
+    case UpdatesRoute::Kind::Ask:
+        return QStringLiteral("ask");
+    case UpdatesRoute::Kind::Unknown:
+        return QStringLiteral("unknown");
+    }
+    return QStringLiteral("unknown");
+}
+
+std::optional<UpdatesRoute::Kind> updatesKindFromId(QStringView id)
+{
+    for (auto kind : {UpdatesRoute::Kind::Proxy, UpdatesRoute::Kind::Denied,
+                      UpdatesRoute::Kind::Ask, UpdatesRoute::Kind::Unknown})
+        if (updatesKindId(kind) == id)
+            return kind;
+    return std::nullopt;
+}
+
+const UpdatesRoute *Snapshot::updatesRoute(QStringView templ) const
+{
+    for (const UpdatesRoute &route : updates)
+        if (route.templ.toString() == templ)
+            return &route;
+    return nullptr;
+}
+
+std::optional<QubeName> Snapshot::disposablesNetvm(QStringView qube, QString *dispvm) const
+{
+    const Qube *q = find(qube);
+    if (!q || !q->defaultDispvm)
+        return std::nullopt;
+    // The source prints default_dispvm as Qubes resolves it (the global default included), so
+    // none here means none: no disposables, and nothing is borrowed from the global.
+    if (dispvm)
+        *dispvm = q->defaultDispvm->toString();
+    const Qube *dvm = find(q->defaultDispvm->toString());
+    if (!dvm)
+        return std::nullopt;
+    return dvm->netvm ? *dvm->netvm : QubeName();
+}
+
 const Qube *Snapshot::find(QStringView name) const
 {
     const int i = indexOf(name);

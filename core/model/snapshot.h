@@ -51,6 +51,27 @@ struct BaselineRecord
 };
 QString baselineStateId(BaselineRecord::State state); // "agreed", "pinned", ...
 
+// Where one template's updates go: the qubes.UpdatesProxy rule of dom0's qrexec policy that
+// applies to it (qubes/updatespolicy.h). Not `updatevm`, which is dom0's own.
+struct UpdatesRoute
+{
+    enum class Kind {
+        Proxy, // allowed, through the qube in `via`
+        Denied, // the policy refuses it (no proxy: the template cannot update this way)
+        Ask, // dom0 asks each time; `via` is the suggested qube, if any
+        Unknown, // cannot tell: `reason` says why
+    };
+    QubeName templ;
+    Kind kind = Kind::Unknown;
+    std::optional<QubeName> via;
+    QString rule; // the deciding rule as "file:line" (file name only); empty when none decided
+    QString reason; // in words: why it cannot tell, or how it was denied
+
+    friend bool operator==(const UpdatesRoute &, const UpdatesRoute &) = default;
+};
+QString updatesKindId(UpdatesRoute::Kind kind); // "proxy", "denied", "ask", "unknown"
+std::optional<UpdatesRoute::Kind> updatesKindFromId(QStringView id);
+
 struct Snapshot
 {
     QString source; // "demo", "qvm-ls", "snapshot"
@@ -63,6 +84,9 @@ struct Snapshot
     std::vector<CheckResult> checks; // evidence, in the order it arrived
     QList<BaselineRecord> baselines; // the clearnet baselines the latest verification run used
     QStringList rejected; // rows the source printed that were refused, with the reason
+    // Where each template's updates go (live: dom0's qrexec policy), by template name; empty
+    // when the policy was not read (older snapshot files, a source without it).
+    QList<UpdatesRoute> updates;
     // The owner's intent (--expect); empty: inferred from the network. Views, exports and
     // verdicts all judge by it (policy/expectations.h: intendedEgress()).
     Expectations intent;
@@ -71,6 +95,14 @@ struct Snapshot
     int indexOf(QStringView name) const;
     // The newest result of this check for this qube, or nullptr.
     const CheckResult *latest(QStringView qube, CheckKind kind) const;
+    // The route of this template's updates, or nullptr when none was read for it.
+    const UpdatesRoute *updatesRoute(QStringView templ) const;
+    // Where disposables opened from this qube leave: the netvm of its default_dispvm (a
+    // disposable's netvm defaults to its disposable template's). nullopt when the qube has no
+    // default_dispvm or it is not in the snapshot; *dispvm (if given) is set to the
+    // default_dispvm whenever there is one. A disposable template without netvm gives
+    // QubeName() (disposables without network).
+    std::optional<QubeName> disposablesNetvm(QStringView qube, QString *dispvm = nullptr) const;
     // Where the `ipv6` feature that governs this qube is set: the first qube on its netvm chain
     // (itself first) whose feature was read, as Qubes' check_with_netvm looks it up. nullptr
     // when none was read; *on then says nothing.

@@ -65,20 +65,31 @@ std::vector<Finding> computeFindings(const Snapshot &snapshot, const Topology &t
                                                    "Whonix gateway.")
                                         .arg(name)));
 
-        // A disposable opened from this qube leaves through the disposable template's netvm.
-        const auto dispvm = q.defaultDispvm ? q.defaultDispvm : snapshot.globals.defaultDispvm;
-        // Network qubes are left out: nobody browses from them, and they would only add noise.
-        if (q.netvm && dispvm && !q.isAdmin() && !q.isTemplate() && !q.providesNetwork
-            && *dispvm != q.name) {
-            const Qube *dvm = snapshot.find(dispvm->toString());
-            if (dvm && dvm->netvm != q.netvm)
-                findings.push_back(
-                    make(S::Warning, name, "dispvm-netvm-differs",
-                         QStringLiteral("Disposables opened from %1 use %2, whose netvm is %3, not "
-                                        "%4: links opened there leave another way.")
-                             .arg(name, dispvm->toString(),
-                                  dvm->netvm ? dvm->netvm->toString() : QStringLiteral("none"),
-                                  q.netvm->toString())));
+        // Disposables opened from this qube leave through its default_dispvm's netvm (a
+        // disposable's netvm defaults to its disposable template's), not the qube's own. The
+        // source prints default_dispvm as Qubes resolves it, so none means no disposables:
+        // nothing is borrowed from the global. Network qubes are left out: nobody browses from
+        // them, and they would only add noise.
+        if (!q.isAdmin() && !q.isTemplate() && !q.providesNetwork) {
+            QString dispvm;
+            const auto exit = snapshot.disposablesNetvm(name, &dispvm);
+            // A disposable template without network opens disposables without network: no
+            // egress at all, so nothing hidden.
+            if (exit && !exit->isNull() && dispvm != name) {
+                if (q.netvm && *exit != *q.netvm)
+                    findings.push_back(
+                        make(S::Warning, name, "dispvm-netvm-differs",
+                             QStringLiteral("Disposables opened from %1 use %2, whose netvm is "
+                                            "%3, not %4: links opened there leave another way.")
+                                 .arg(name, dispvm, exit->toString(), q.netvm->toString())));
+                else if (!q.netvm)
+                    findings.push_back(
+                        make(S::Info, name, "dispvm-networked",
+                             QStringLiteral("%1 has no network, but disposables opened from it "
+                                            "use %2, whose netvm is %3: links opened there "
+                                            "leave by %3.")
+                                 .arg(name, dispvm, exit->toString())));
+            }
         }
 
         // A qube on a VPN path whose VPN qube has no verified kill switch.

@@ -1,6 +1,7 @@
 #include "livesource.h"
 
 #include "qvmparsers.h"
+#include "updatespolicy.h"
 
 #include <QCoreApplication>
 #include <QEventLoop>
@@ -277,7 +278,7 @@ void LiveSource::collect()
     }
     if (templates.isEmpty() || templates.size() > maxFeatureQueries
         || CommandRunner::findProgram(qvmFeatures).isEmpty()) {
-        emit snapshotReady(snapshot.value());
+        emitReady(std::move(snapshot).value());
         return;
     }
     m_assembled = std::move(snapshot).value();
@@ -309,6 +310,13 @@ void LiveSource::finishFeatures()
                 q.whonixGwFeature = true;
     }
     m_outputs.clear();
+    emitReady(std::move(snapshot));
+}
+
+void LiveSource::emitReady(Snapshot snapshot)
+{
+    // Where templates' updates go: dom0's qrexec policy, read from files (no process).
+    snapshot.updates = resolveUpdatesRoutes(snapshot);
     emit snapshotReady(snapshot);
 }
 

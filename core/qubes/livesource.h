@@ -1,6 +1,6 @@
 #pragma once
-// Reading the live system: one qvm-ls call plus the globals from qubes-prefs; firewall rules on
-// demand with qvm-firewall.
+// Reading the live system: one qvm-ls call plus the globals from qubes-prefs, and where templates'
+// updates go from dom0's qrexec policy files; firewall rules on demand with qvm-firewall.
 
 #include "commandrunner.h"
 #include "model/result.h"
@@ -45,6 +45,7 @@ private:
     void onFinished(CommandRunner::Id id, const CommandOutput &output);
     void collect();
     void finishFeatures();
+    void emitReady(Snapshot snapshot);
     CommandRunner m_runner;
     int m_pending = 0; // every command still running (refresh and firewall reads)
     int m_refreshPending = 0; // commands of the refresh in progress

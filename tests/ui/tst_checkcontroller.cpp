@@ -346,8 +346,12 @@ void tst_CheckController::contextMenuHoldsTheCheckActions()
     for (auto it = actions.cbegin(); it != actions.cend(); ++it)
         if ((it.key().startsWith("check") && !it.key().endsWith("Autostart")
              && it.key() != "checksUnavailable" && it.key() != "checksOffNote")
-            || it.key() == "runAllChecks" || it.key() == "killSwitchDrill")
+            || it.key() == "runAllChecks" || it.key() == "killSwitchDrill"
+            || it.key() == "startAndCheck" || it.key() == "runAllChecksAutostart")
             QVERIFY2(!it.value()->shortcut().isEmpty(), qPrintable(it.key()));
+    // "Start QUBE and check" lists the key that starts the qube and runs all its checks.
+    if (actions.contains("startAndCheck"))
+        QCOMPARE(actions["startAndCheck"]->shortcut(), QKeySequence(Qt::SHIFT | Qt::Key_R));
     if (actions.contains("notRunningNote"))
         QVERIFY(actions["notRunningNote"]->text().contains("halted"));
 }

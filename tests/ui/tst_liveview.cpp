@@ -275,6 +275,12 @@ void tst_LiveView::connectMenuOffersProvidersOnly()
              QStringList({"connectTo:sys-firewall (current)", "connectTo:sys-net",
                           "connectTo:sys-whonix", "connectTo:none"}));
     QVERIFY(menu->findChild<QAction *>(QStringLiteral("watchDrops")));
+    // Both list their keys; the keys act on the selected qube from the map.
+    QCOMPARE(connectTo->menuAction()->shortcut(), QKeySequence(Qt::Key_C));
+    QCOMPARE(menu->findChild<QAction *>(QStringLiteral("watchDrops"))->shortcut(),
+             QKeySequence(Qt::Key_W));
+    QVERIFY(w.view()->findChild<QAction *>(QStringLiteral("connectToKey")));
+    QVERIFY(w.view()->findChild<QAction *>(QStringLiteral("watchDropsKey")));
     std::unique_ptr<QMenu> work(w.scene()->createContextMenu("work"));
     QVERIFY(!work->findChild<QAction *>(QStringLiteral("watchDrops"))); // not a provider
     std::unique_ptr<QMenu> dom0(w.scene()->createContextMenu("dom0"));

@@ -48,6 +48,9 @@
 #include <QTest>
 #include <QTimer>
 
+#include <functional>
+#include <memory>
+
 using namespace netmap;
 
 namespace {
@@ -117,6 +120,8 @@ private slots:
     void qubesAreAccessibleItems();
     void contextEntriesHaveWorkingKeys();
     void darkPaletteIsRespected();
+    void everyMenuEntryHasItsOwnKey();
+    void userFoldsSurviveAGrowingNetwork();
 };
 
 void tst_MainWindow::initTestCase()
@@ -1117,6 +1122,146 @@ void tst_MainWindow::darkPaletteIsRespected()
     QVERIFY2(brightest > 180, qPrintable(QString::number(brightest)));
     // Exports keep their light colours (they are documents, not the window).
     QCOMPARE(DiagramTheme::lightColours().paper, DiagramTheme::paper());
+}
+
+// Every entry of the menu bar's menus and of a qube's menu lists a key, and no key does two
+// things. Documented exceptions: disabled notes (they say why something is off) and the
+// "Redact for sharing" submenu title (its entries have keys; the menu bar's menus open with
+// their mnemonics).
+void tst_MainWindow::everyMenuEntryHasItsOwnKey()
+{
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    QStringList missing;
+    QHash<QString, QString> windowKeys; // key -> the action's name
+    QStringList clashes;
+    const auto claim = [&clashes](QHash<QString, QString> &keys, QAction *a) {
+        for (const QKeySequence &k : a->shortcuts()) {
+            const QString key = k.toString();
+            const QString name = a->objectName().isEmpty() ? a->text() : a->objectName();
+            if (keys.contains(key) && keys[key] != name)
+                clashes << QStringLiteral("%1: %2 and %3").arg(key, keys[key], name);
+            keys.insert(key, name);
+        }
+    };
+    std::function<void(QMenu *)> walk = [&](QMenu *menu) {
+        for (QAction *a : menu->actions()) {
+            if (a->isSeparator() || !a->isVisible())
+                continue;
+            if (a->menu()) {
+                walk(a->menu());
+                continue;
+            }
+            if (a->shortcut().isEmpty() && a->isEnabled())
+                missing << a->objectName() + " (" + a->text() + ")";
+        }
+    };
+    for (QAction *top : window.menuBar()->actions())
+        if (top->menu())
+            walk(top->menu());
+    // The Checks menu's note is disabled on the demo; Cancel checks is disabled until checks run
+    // but must have its key.
+    auto *cancel = window.findChild<QAction *>("cancelChecksAction");
+    QVERIFY(cancel);
+    QVERIFY(!cancel->shortcut().isEmpty());
+    QVERIFY2(missing.isEmpty(), qPrintable(missing.join(", ")));
+    // The names the issue lists, by object name.
+    for (const char *name : {"openDemoAction", "templatesAction", "aboutAction", "sidePathsAction",
+                             "redactIpsAction", "redactNamesAction", "inspectorAction"}) {
+        auto *a = window.findChild<QAction *>(name);
+        QVERIFY2(a && !a->shortcut().isEmpty(), name);
+    }
+    // Window-wide keys: every action the window answers to (menus, toolbar, docks).
+    for (QAction *a : window.findChildren<QAction *>())
+        if (!a->shortcuts().isEmpty() && a->associatedObjects().contains(&window))
+            claim(windowKeys, a);
+    // Keys on the map act on the selected qube; none may also be a window key.
+    QHash<QString, QString> mapKeys = windowKeys;
+    for (QAction *a : window.view()->actions())
+        if (!a->shortcuts().isEmpty())
+            claim(mapKeys, a);
+    // A qube's menu: every entry lists a key, and each is the key of the map's action.
+    for (const QString qube : {"work", "sys-firewall", "sys-vpn"}) {
+        std::unique_ptr<QMenu> menu(window.scene()->createContextMenu(qube));
+        QHash<QString, QString> inMenu;
+        std::function<void(QMenu *)> walkMenu = [&](QMenu *m) {
+            for (QAction *a : m->actions()) {
+                if (a->isSeparator() || !a->isEnabled())
+                    continue;
+                if (a->menu())
+                    walkMenu(a->menu());
+                if (a->shortcut().isEmpty())
+                    missing << qube + ": " + a->objectName();
+                claim(inMenu, a);
+                const QString key = a->shortcut().toString();
+                if (!key.isEmpty() && windowKeys.contains(key))
+                    clashes << qube + ": " + key + " is also " + windowKeys[key];
+            }
+        };
+        walkMenu(menu.get());
+    }
+    QVERIFY2(missing.isEmpty(), qPrintable(missing.join(", ")));
+    QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join("; ")));
+}
+
+// A fold the user made stays folded, and one the user opened stays open, when a refresh brings
+// more qubes (and the view, fitted, folds what it needs to for readable names).
+void tst_MainWindow::userFoldsSurviveAGrowingNetwork()
+{
+    const auto network = [](int perGroup) {
+        Snapshot s;
+        s.source = "qvm-ls";
+        const auto add = [&s](const QString &name, const char *netvm, bool provides) {
+            Qube q;
+            q.name = *QubeName::fromUntrusted(name);
+            q.klass = "AppVM";
+            q.state = "Running";
+            q.label = "blue";
+            if (netvm)
+                q.netvm = QubeName::fromUntrusted(QString::fromLatin1(netvm));
+            q.providesNetwork = provides;
+            s.qubes.push_back(q);
+        };
+        add("sys-net", nullptr, true);
+        add("sys-firewall", "sys-net", true);
+        for (const char *gw : {"sys-a", "sys-b", "sys-c"})
+            add(QString::fromLatin1(gw), "sys-firewall", true);
+        for (int i = 0; i < perGroup; ++i) {
+            add(QString("a-%1").arg(i), "sys-a", false);
+            add(QString("b-%1").arg(i), "sys-b", false);
+        }
+        for (int i = 0; i < 3 + perGroup / 20; ++i)
+            add(QString("c-%1").arg(i), "sys-c", false);
+        std::sort(s.qubes.begin(), s.qubes.end(),
+                  [](const Qube &x, const Qube &y) { return x.name < y.name; });
+        s.stamp();
+        return s;
+    };
+    MainWindow window(SourceSpec {SourceSpec::Kind::Demo, QString()});
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.setSnapshot(network(40));
+    window.fitDiagram();
+    DiagramScene *scene = window.scene();
+    // The user opens sys-b's fold and folds sys-c's clients (too few to fold by themselves),
+    // as the qube menu's entries do.
+    scene->foldClients("sys-c");
+    QVERIFY(scene->clusterItem("sys-c"));
+    scene->showClients("sys-b");
+    QVERIFY(!scene->clusterItem("sys-b"));
+    QVERIFY(scene->qubeItem("b-0"));
+    window.fitDiagram();
+    QVERIFY(!scene->clusterItem("sys-b"));
+
+    // A refresh brings more qubes behind every gateway: the view is still fitted.
+    window.setSnapshot(network(80));
+    window.fitDiagram();
+    QVERIFY2(scene->clusterItem("sys-c"), "the fold the user made was opened by a refresh");
+    QCOMPARE(scene->clusterItem("sys-c")->members().size(), 7); // new qubes join it
+    QVERIFY2(!scene->clusterItem("sys-b"), "the fold the user opened was folded by a refresh");
+    QVERIFY(scene->qubeItem("b-79"));
+    // sys-a, neither folded nor opened by the user, is the view's to fold for readable names.
+    QVERIFY(scene->clusterItem("sys-a"));
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -1,5 +1,5 @@
 // The check config YAML: shipped default, strict validation, errors with line and column.
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 
 #include <QFile>
 #include <QRegularExpression>

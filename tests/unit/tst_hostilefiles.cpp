@@ -2,7 +2,7 @@
 // sequences into the error line, that are huge, deeply nested or of the wrong types, fail with
 // one line of plain text and a position, without exhausting the stack or memory.
 
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "formats/markdownreport.h"
 #include "formats/snapshotyaml.h"
 #include "model/ipv4.h"

@@ -3,11 +3,13 @@
 // hostile qubesd makes the real tools print (the state's "misbehave", tests/qubes/README.md).
 
 #include "qubes/livesource.h"
+#include "qubes/updatespolicy.h"
 
 #include "realqubes.h"
 
 #include <QFile>
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -98,6 +100,7 @@ private slots:
     void cleanupTestCase();
 
     void readsListingAndGlobals();
+    void readsWhereTemplatesUpdate();
     void keepsGoodRowsAndListsRejected();
     void sourceErrors_data();
     void sourceErrors();
@@ -154,6 +157,35 @@ void tst_LiveSource::readsListingAndGlobals()
     QCOMPARE(nameOf(s.globals.updatevm), QStringLiteral("sys-whonix"));
     QCOMPARE(nameOf(s.globals.clockvm), QStringLiteral("sys-net"));
     QCOMPARE(nameOf(s.globals.defaultDispvm), QStringLiteral("default-dvm"));
+}
+
+// The live read carries where each template's updates go, from the policy folder it is given
+// (dom0's qrexec policy; never updatevm).
+void tst_LiveSource::readsWhereTemplatesUpdate()
+{
+    QTemporaryDir policy;
+    QFile f(policy.filePath(QStringLiteral("90-default.policy")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("qubes.UpdatesProxy * @type:TemplateVM @default allow target=sys-net\n"
+            "qubes.UpdatesProxy * @anyvm @anyvm deny\n");
+    f.close();
+    setPolicyDirs({policy.path()});
+    const auto restore = qScopeGuard([] { setPolicyDirs({}); });
+    const Result<Snapshot> result = readLiveSnapshot();
+    QVERIFY2(result.ok(), qPrintable(result.ok() ? QString() : result.error().message));
+    const Snapshot &s = result.value();
+    int templates = 0;
+    for (const Qube &q : s.qubes)
+        if (q.isTemplate()) {
+            ++templates;
+            const UpdatesRoute *route = s.updatesRoute(q.name.toString());
+            QVERIFY(route);
+            QCOMPARE(route->kind, UpdatesRoute::Kind::Proxy);
+            QCOMPARE(route->via->toString(), QStringLiteral("sys-net"));
+            QCOMPARE(route->rule, QStringLiteral("90-default.policy:1"));
+        }
+    QVERIFY(templates > 0);
+    QCOMPARE(s.updates.size(), templates);
 }
 
 void tst_LiveSource::keepsGoodRowsAndListsRejected()

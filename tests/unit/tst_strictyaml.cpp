@@ -3,7 +3,7 @@
 // keys, unknown keys, anchors, aliases, tags, non-text keys, and documents past the size, depth
 // and count caps) with one error line "file:line:column: message".
 
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "formats/snapshotyaml.h"
 #include "policy/expectations.h"
 

@@ -52,6 +52,8 @@ private slots:
     void loopIsAFindingNotAHang();
     void dangling();
     void findings();
+    void disposablesEgress_data();
+    void disposablesEgress();
     void inference();
     void colouring();
     void largeChainIsLinear();
@@ -135,6 +137,60 @@ void tst_Topology::findings()
     QVERIFY(hasFinding(f, QStringLiteral("work"), "dispvm-netvm-differs"));
     QVERIFY(hasFinding(f, QString(), "dangling-global"));
     QVERIFY(!hasFinding(f, QStringLiteral("anon-whonix"), "netvm-halted"));
+}
+
+void tst_Topology::disposablesEgress_data()
+{
+    QTest::addColumn<QString>("netvm"); // the qube's own ("" none)
+    QTest::addColumn<QString>("dispvm"); // its default_dispvm ("" none)
+    QTest::addColumn<QString>("globalDispvm");
+    QTest::addColumn<QString>("exit"); // Snapshot::disposablesNetvm ("-" nullopt, "" no network)
+    QTest::addColumn<QString>("finding"); // the code expected, or ""
+
+    QTest::newRow("same-netvm") << "sys-firewall" << "default-dvm" << "" << "sys-firewall" << "";
+    QTest::newRow("vpn-client-clearnet-dvm")
+            << "sys-vpn" << "default-dvm" << "" << "sys-firewall" << "dispvm-netvm-differs";
+    QTest::newRow("vpn-dvm") << "sys-vpn" << "vpn-dvm" << "" << "sys-vpn" << "";
+    // default_dispvm none (as qvm-ls prints a resolved none): no disposables, and the global
+    // is not borrowed.
+    QTest::newRow("none-not-global") << "sys-vpn" << "" << "default-dvm" << "-" << "";
+    // A disposable template without network: disposables have none, nothing leaves.
+    QTest::newRow("offline-dvm") << "sys-vpn" << "offline-dvm" << "" << "" << "";
+    // An offline qube whose disposables have network: they leave where the qube cannot.
+    QTest::newRow("offline-qube") << "" << "default-dvm" << "" << "sys-firewall"
+                                  << "dispvm-networked";
+    QTest::newRow("offline-both") << "" << "offline-dvm" << "" << "" << "";
+    QTest::newRow("dvm-not-on-map") << "sys-vpn" << "gone-dvm" << "" << "-" << "";
+}
+
+void tst_Topology::disposablesEgress()
+{
+    QFETCH(QString, netvm);
+    QFETCH(QString, dispvm);
+    QFETCH(QString, globalDispvm);
+    QFETCH(QString, exit);
+    QFETCH(QString, finding);
+
+    Qube q = qube("mine", nullptr);
+    if (!netvm.isEmpty())
+        q.netvm = QubeName::fromUntrusted(netvm);
+    if (!dispvm.isEmpty())
+        q.defaultDispvm = QubeName::fromUntrusted(dispvm);
+    Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
+                       qube("sys-vpn", "sys-firewall", true), qube("default-dvm", "sys-firewall"),
+                       qube("vpn-dvm", "sys-vpn"), qube("offline-dvm", nullptr), q});
+    if (!globalDispvm.isEmpty())
+        s.globals.defaultDispvm = QubeName::fromUntrusted(globalDispvm);
+    const auto got = s.disposablesNetvm(u"mine");
+    QCOMPARE(got ? got->toString() : QStringLiteral("-"), exit);
+    const Topology t(s);
+    const auto f = computeFindings(s, t);
+    for (const char *code : {"dispvm-netvm-differs", "dispvm-networked"})
+        QCOMPARE(hasFinding(f, QStringLiteral("mine"), code), finding == QLatin1String(code));
+    // Only the qube itself: its disposable templates and the network qubes say nothing.
+    for (const Finding &x : f)
+        if (x.code.startsWith(QLatin1String("dispvm")))
+            QCOMPARE(x.qube, QStringLiteral("mine"));
 }
 
 void tst_Topology::inference()

@@ -3,7 +3,7 @@
 // bounded memory, the flow-depth pre-scan not blinded by a quote, the qube cap of a snapshot, and
 // size messages that say the real limit.
 
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "io/files.h"
 #include "formats/snapshotyaml.h"
 #include "yaml/yamlguard.h"

@@ -14,6 +14,7 @@
 #include "model/topology.h"
 #include "model/untrustedtext.h"
 #include "qubeitem.h"
+#include "sidepathitem.h"
 
 #include <QGraphicsSceneContextMenuEvent>
 #include <QGraphicsSceneMouseEvent>
@@ -150,6 +151,43 @@ void DiagramScene::setShowTemplates(bool show)
     rebuild();
 }
 
+void DiagramScene::setShowSidePaths(bool show)
+{
+    if (m_showSidePaths == show)
+        return;
+    m_showSidePaths = show;
+    rebuild();
+}
+
+void DiagramScene::placeSidePaths()
+{
+    for (SidePathItem *item : std::as_const(m_sidePaths)) {
+        removeItem(item);
+        delete item;
+    }
+    m_sidePaths.clear();
+    if (!m_showSidePaths)
+        return;
+    // The box a qube is drawn in: its own, or the fold that holds it; none when hidden.
+    const auto boxOf = [this](const QString &name) -> QRectF {
+        if (const QubeItem *item = m_qubes.value(name))
+            return QRectF(item->pos(),
+                          QSizeF(m_boxWidths.value(name, DiagramTheme::kMinBoxWidth),
+                                 DiagramTheme::kBoxHeight));
+        if (const ClusterItem *fold = m_clusters.value(m_foldOf.value(name)))
+            return fold->sceneBoundingRect();
+        return {};
+    };
+    for (const SidePath &path : sidePaths(m_snapshot)) {
+        const QRectF from = boxOf(path.from), to = boxOf(path.to);
+        if (from.isNull() || to.isNull() || from == to)
+            continue;
+        auto *item = new SidePathItem(path, from, to);
+        addItem(item);
+        m_sidePaths << item;
+    }
+}
+
 void DiagramScene::setExportTime(const QDateTime &time)
 {
     m_exportTime = time;
@@ -190,6 +228,7 @@ void DiagramScene::rebuild()
     m_buses.clear();
     m_groups.clear();
     m_legend = nullptr;
+    m_sidePaths.clear();
     m_boxWidths.clear();
     m_busMembers.clear();
 
@@ -430,6 +469,7 @@ void DiagramScene::rebuild()
 
     applyVerdicts();
     applyComparison();
+    placeSidePaths();
     // Without the legend when the window shows it outside the zoomed scene.
     QRectF drawing;
     for (QGraphicsItem *item : items())
@@ -630,6 +670,7 @@ bool DiagramScene::updateInPlace(const Snapshot &snapshot)
     updateLegend();
     applyVerdicts();
     applyComparison();
+    placeSidePaths(); // the boxes stayed; what they say may have changed
 
     m_rebuilding = false;
     m_highlighted.clear();
@@ -701,6 +742,8 @@ void DiagramScene::updateLegend()
         details << ipv6Lines(m_snapshot, *m_topology, m_colouring);
         details << problemLines(m_snapshot, *m_topology);
     }
+    if (m_showSidePaths)
+        details << sidePathLegend(m_snapshot);
     m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
     emit legendChanged();
 }

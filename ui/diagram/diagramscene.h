@@ -23,6 +23,7 @@ class InternetItem;
 class LegendItem;
 class LinkItem;
 class QubeItem;
+class SidePathItem;
 class Topology;
 
 class DiagramScene : public QGraphicsScene
@@ -44,6 +45,11 @@ public:
     const Colouring &colouring() const { return m_colouring; }
     void setShowTemplates(bool show);
     bool showTemplates() const { return m_showTemplates; }
+    // Side paths (View ▸ Show update and disposable paths): where templates' updates go and
+    // where disposables leave, as dashed edges between the boxes drawn; off by default.
+    void setShowSidePaths(bool show);
+    bool showSidePaths() const { return m_showSidePaths; }
+    QList<SidePathItem *> sidePathItems() const { return m_sidePaths; }
     // Shown in the legend as "Exported ..." (exports set it; the window does not).
     void setExportTime(const QDateTime &time);
 
@@ -136,6 +142,7 @@ private:
     void updateLegend();
     void applyVerdicts(); // each checked qube's mark and tool tip
     void applyComparison();
+    void placeSidePaths();
     void onSelectionChanged();
     QubeItem *qubeAt(const QPointF &scenePos) const;
 
@@ -143,6 +150,8 @@ private:
     std::unique_ptr<Topology> m_topology;
     Colouring m_colouring;
     bool m_showTemplates = false;
+    bool m_showSidePaths = false;
+    QList<SidePathItem *> m_sidePaths;
     bool m_legendInScene = true;
     QDateTime m_exportTime;
     QHash<QString, QubeItem *> m_qubes;

@@ -99,14 +99,15 @@ QSize pngSize(const QSizeF &pictureSize)
                  int(std::ceil(pictureSize.height() * scale)));
 }
 
-Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates)
+Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates,
+                     bool sidePaths)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix != QLatin1String("svg") && suffix != QLatin1String("png"))
         return exportError(
             path, QStringLiteral("unknown image format \"%1\"; use .svg or .png").arg(suffix));
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    auto picture = std::make_unique<DiagramPicture>(snapshot, showTemplates, now);
+    auto picture = std::make_unique<DiagramPicture>(snapshot, showTemplates, now, 0, sidePaths);
     if (suffix == QLatin1String("svg"))
         return writeSvgFile(*picture, path);
 
@@ -117,7 +118,8 @@ Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTem
             return exportError(path,
                                QStringLiteral("the map is too big for a legible PNG even "
                                               "as an overview; export an SVG instead"));
-        picture = std::make_unique<DiagramPicture>(snapshot, showTemplates, now, collapse);
+        picture
+            = std::make_unique<DiagramPicture>(snapshot, showTemplates, now, collapse, sidePaths);
     }
     Result<QByteArray> data = renderPng(*picture);
     if (!data)

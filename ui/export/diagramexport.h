@@ -16,7 +16,9 @@ namespace netmap {
 // A PNG always has legible names: when the whole map cannot be drawn with names of at least
 // kMinNamePixels within kMaxPngPixels, it is the overview (qubes collapsed into counts) and the
 // legend says so.
-Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates = false);
+// sidePaths: where templates' updates go and disposables leave, as the window shows them.
+Status exportDiagram(const Snapshot &snapshot, const QString &path, bool showTemplates = false,
+                     bool sidePaths = false);
 
 constexpr double kMaxPngPixels = 30e6; // about 120 MB of RGBA
 constexpr double kMinNamePixels = 9;

@@ -7,6 +7,7 @@
 #include "diagram/internetitem.h"
 #include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
+#include "diagram/sidepathitem.h"
 #include "model/checkindex.h"
 #include "model/topology.h"
 
@@ -85,7 +86,7 @@ void paintSummary(QPainter *painter, const QRectF &rect, const QString &text)
 } // namespace
 
 DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
-                               const QDateTime &exportTime, int collapse)
+                               const QDateTime &exportTime, int collapse, bool sidePaths)
     : m_snapshot(&snapshot)
     , m_topology(std::make_unique<Topology>(snapshot))
     , m_colouring(colourPaths(snapshot, *m_topology))
@@ -265,6 +266,23 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
         m_buses.push_back(std::move(bus));
     }
 
+    if (sidePaths) {
+        const auto boxOf = [this](const QString &name) -> QRectF {
+            const int q = drawnSnapshot().indexOf(name);
+            if (q < 0 || size_t(q) >= m_layout.boxOfQube.size())
+                return {};
+            const int b = m_layout.boxOfQube[size_t(q)];
+            if (b < 0 || isSummary(b))
+                return {};
+            return m_layout.boxes[size_t(b)].rect;
+        };
+        for (const SidePath &path : netmap::sidePaths(snapshot)) {
+            const QRectF from = boxOf(path.from), to = boxOf(path.to);
+            if (!from.isNull() && !to.isNull() && from != to)
+                m_sides.push_back({path, SidePathItem::route(from, to)});
+        }
+    }
+
     // The legend, as DiagramScene::updateLegend() words it.
     m_legendTitle = QStringLiteral("Qubes network map");
     m_legendDetails << QStringLiteral("Source: %1").arg(DiagramScene::sourceDescription(snapshot));
@@ -290,6 +308,8 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
                                .arg(m_collapsedQubes);
     m_legendDetails << DiagramScene::ipv6Lines(snapshot, *m_topology, m_colouring);
     m_legendDetails << DiagramScene::problemLines(snapshot, *m_topology);
+    if (sidePaths)
+        m_legendDetails << sidePathLegend(snapshot);
     LegendItem legend;
     legend.setContents(m_legendTitle, m_legendDetails, m_colouring.exits);
     const QRectF legendBounds = legend.boundingRect();
@@ -325,6 +345,8 @@ DiagramPicture::DiagramPicture(const Snapshot &snapshot, bool showTemplates,
     }
     for (const LayoutGroup &g : m_layout.groups)
         r |= g.rect.adjusted(-1, -1, 1, 1);
+    for (const Side &side : m_sides)
+        r |= side.route.boundingRect().adjusted(-3, -3, 3, 3);
     m_rect = r.adjusted(-kMargin, -kMargin, kMargin, kMargin);
 }
 
@@ -393,6 +415,8 @@ void DiagramPicture::paint(QPainter *painter) const
         item.setLinkStyle(m_linkStyles[l]);
         item.paint(painter, &option, nullptr);
     }
+    for (const Side &side : m_sides)
+        SidePathItem::paintPath(painter, side.route, side.path.kind);
     for (size_t b = 0; b < m_layout.boxes.size(); ++b) {
         const LayoutBox &box = m_layout.boxes[b];
         painter->save();

@@ -6,6 +6,7 @@
 #include "layout/treelayout.h"
 #include "policy/colouring.h"
 #include "model/qubeverdict.h"
+#include "model/sidepaths.h"
 #include "model/snapshot.h"
 
 #include <QDateTime>
@@ -42,8 +43,10 @@ public:
 
     // collapse 0 draws every qube; collapse k >= 1 draws the overview in which every subtree
     // whose height is below k (leaves: height 0) is a count under its parent.
+    // sidePaths draws where templates' updates go and where disposables leave, as the window
+    // does while View ▸ Show update and disposable paths is on.
     DiagramPicture(const Snapshot &snapshot, bool showTemplates, const QDateTime &exportTime,
-                   int collapse = 0);
+                   int collapse = 0, bool sidePaths = false);
     ~DiagramPicture();
 
     const Snapshot &snapshot() const { return *m_snapshot; }
@@ -60,6 +63,13 @@ public:
     const std::vector<LinkStyle> &linkStyles() const { return m_linkStyles; } // per layout link
     bool linkToInternet(int link) const;
     const std::vector<Bus> &buses() const { return m_buses; }
+    // The side paths drawn (empty unless asked for), with their routes in layout coordinates.
+    struct Side
+    {
+        SidePath path;
+        QPainterPath route;
+    };
+    const std::vector<Side> &sides() const { return m_sides; }
     // A box of the layout stands for a qube (index < qube count) or a summary.
     bool isSummary(int box) const;
     const Summary &summary(int box) const;
@@ -87,6 +97,7 @@ private:
     std::vector<LinkStyle> m_linkStyles;
     std::vector<Bus> m_buses;
     std::vector<Summary> m_summaries;
+    std::vector<Side> m_sides;
     QString m_legendTitle;
     QStringList m_legendDetails;
     QPointF m_legendPos;

@@ -4,6 +4,7 @@
 #include "diagram/diagramtheme.h"
 #include "diagram/internetitem.h"
 #include "diagram/qubeitem.h"
+#include "diagram/sidepathitem.h"
 #include "diagrampicture.h"
 #include "model/qubeverdict.h"
 #include "model/topology.h"
@@ -283,6 +284,7 @@ private:
     void writeInternet(int box);
     void writeSummary(int box);
     void writeLinks();
+    void writeSides();
     void writeLegend();
     QString qubeTitle(const Qube &q, int box) const;
 
@@ -657,6 +659,39 @@ void Writer::writeLinks()
     newline();
 }
 
+void Writer::writeSides()
+{
+    // Where templates' updates go and where disposables leave: only when the window shows them.
+    if (m_p.sides().empty())
+        return;
+    m_xml.writeStartElement(QStringLiteral("g"));
+    m_xml.writeAttribute(QStringLiteral("id"), QStringLiteral("side-paths"));
+    m_xml.writeAttribute(QStringLiteral("fill"), QStringLiteral("none"));
+    m_xml.writeAttribute(QStringLiteral("stroke-width"), QStringLiteral("2.2"));
+    newline();
+    for (const DiagramPicture::Side &side : m_p.sides()) {
+        const bool updates = side.path.kind == SidePath::Kind::Updates;
+        m_xml.writeStartElement(QStringLiteral("path"));
+        m_xml.writeAttribute(QStringLiteral("class"),
+                             updates ? QStringLiteral("side updates")
+                                     : QStringLiteral("side disposables"));
+        attr(QStringLiteral("data-from"), side.path.from);
+        attr(QStringLiteral("data-to"), side.path.to);
+        m_xml.writeAttribute(QStringLiteral("stroke"),
+                             SidePathItem::colourFor(side.path.kind).name());
+        m_xml.writeAttribute(QStringLiteral("stroke-dasharray"),
+                             SidePathItem::dashArray(side.path.kind));
+        m_xml.writeAttribute(QStringLiteral("d"), pathData(side.route));
+        m_xml.writeStartElement(QStringLiteral("title"));
+        m_xml.writeCharacters(xmlSafe(untrustedtext::line(side.path.text, 300)));
+        m_xml.writeEndElement();
+        m_xml.writeEndElement();
+        newline();
+    }
+    m_xml.writeEndElement();
+    newline();
+}
+
 void Writer::writeLegend()
 {
     // LegendItem::paint(), element for element.
@@ -870,6 +905,7 @@ void Writer::write()
     newline();
 
     writeLinks();
+    writeSides();
 
     m_xml.writeStartElement(QStringLiteral("g"));
     m_xml.writeAttribute(QStringLiteral("id"), QStringLiteral("qubes"));

@@ -3,6 +3,7 @@
 #include "actionlog.h"
 
 #include "diagram/diagramscene.h"
+#include "diagram/diagramview.h"
 #include "diagram/qubeitem.h"
 #include "droppedflowitem.h"
 #include "mainwindow.h"
@@ -12,6 +13,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QCursor>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -20,6 +22,8 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolButton>
+
+#include <memory>
 
 namespace netmap {
 
@@ -102,6 +106,9 @@ LiveController::LiveController(MainWindow *window)
     m_followAction->setStatusTip(
         tr("Update the map when qubes or their netvms change (qubesd events, or qvm-ls polling)"));
     m_followAction->setEnabled(m_live);
+    m_followAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    m_followAction->setShortcutContext(Qt::WindowShortcut);
+    window->addAction(m_followAction);
     m_undoAction = new QAction(tr("&Undo netvm change"), this);
     m_undoAction->setObjectName(QStringLiteral("undoRerouteAction"));
     m_undoAction->setShortcut(QKeySequence::Undo);
@@ -111,11 +118,36 @@ LiveController::LiveController(MainWindow *window)
     if (QMenu *view = window->viewMenu()) {
         view->addSeparator();
         view->addAction(m_followAction);
-        view->addAction(m_dock->toggleViewAction());
+        QAction *dropsAction = m_dock->toggleViewAction();
+        dropsAction->setObjectName(QStringLiteral("droppedFlowsAction"));
+        dropsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
+        dropsAction->setShortcutContext(Qt::WindowShortcut);
+        window->addAction(dropsAction);
+        view->addAction(dropsAction);
         m_editMenu = new QMenu(tr("&Edit"), window);
         m_editMenu->setObjectName(QStringLiteral("editMenu"));
         m_editMenu->addAction(m_undoAction);
         window->menuBar()->insertMenu(view->menuAction(), m_editMenu);
+    }
+
+    // Keys for the qube menu's entries, acting on the selected qube while the map has the focus:
+    // the entry is looked up in that qube's menu and used only when enabled there. "Connect to"
+    // opens its list of netvms at the qube.
+    const QList<std::pair<QString, QKeySequence>> keys {
+        {QStringLiteral("connectTo"), QKeySequence(Qt::Key_C)},
+        {QStringLiteral("watchDrops"), QKeySequence(Qt::Key_W)},
+        {QStringLiteral("stopWatchDrops"), QKeySequence(Qt::Key_W)},
+    };
+    for (const auto &[entry, key] : keys) {
+        m_keys.insert(entry, key);
+        if (entry == QLatin1String("stopWatchDrops"))
+            continue; // the same key as watchDrops: one menu holds one of them
+        auto *action = new QAction(window->view());
+        action->setObjectName(entry + QStringLiteral("Key"));
+        action->setShortcut(key);
+        action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(action, &QAction::triggered, this, [this] { qubeKey(); });
+        window->view()->addAction(action);
     }
 
     connect(m_followAction, &QAction::toggled, this, [this](bool on) {
@@ -283,6 +315,7 @@ void LiveController::fillQubeMenu(const QString &qube, QMenu *menu)
     QMenu *connectMenu = menu->addMenu(tr("Connect to"));
     connectMenu->setObjectName(QStringLiteral("connectToMenu"));
     connectMenu->menuAction()->setObjectName(QStringLiteral("connectTo"));
+    connectMenu->menuAction()->setShortcut(m_keys.value(QStringLiteral("connectTo")));
     for (const QString &candidate : netvmCandidates(s, qube)) {
         // names hold no '&'
         QAction *a = connectMenu->addAction(needsNetvmStarted(s, qube, candidate)
@@ -306,16 +339,43 @@ void LiveController::fillQubeMenu(const QString &qube, QMenu *menu)
 
     if (q->providesNetwork) {
         if (isWatching(qube)) {
-            menu->addAction(tr("Stop watching dropped traffic"), this,
-                            [this, qube] { stopWatch(qube); })
-                ->setObjectName(QStringLiteral("stopWatchDrops"));
+            QAction *stop = menu->addAction(tr("Stop watching dropped traffic"), this,
+                                            [this, qube] { stopWatch(qube); });
+            stop->setObjectName(QStringLiteral("stopWatchDrops"));
+            stop->setShortcut(m_keys.value(stop->objectName()));
         } else {
             QAction *watch = menu->addAction(tr("Watch dropped traffic…"), this,
                                              [this, qube] { requestWatch(qube); });
             watch->setObjectName(QStringLiteral("watchDrops"));
+            watch->setShortcut(m_keys.value(watch->objectName()));
             watch->setEnabled(m_live && q->isRunning());
         }
     }
+}
+
+void LiveController::qubeKey()
+{
+    auto *key = qobject_cast<QAction *>(sender());
+    const QString qube = m_window->scene()->selectedQube();
+    if (!key || qube.isEmpty())
+        return;
+    const std::unique_ptr<QMenu> menu(m_window->scene()->createContextMenu(qube));
+    if (key->shortcut() == m_keys.value(QStringLiteral("connectTo"))) {
+        auto *list = menu->findChild<QMenu *>(QStringLiteral("connectToMenu"));
+        if (!list || !list->isEnabled())
+            return;
+        QPoint at = QCursor::pos();
+        if (QubeItem *item = m_window->scene()->qubeItem(qube))
+            at = m_window->view()->viewport()->mapToGlobal(
+                m_window->view()->mapFromScene(item->sceneBoundingRect().bottomLeft()));
+        list->exec(at);
+        return;
+    }
+    for (const QString &name : {QStringLiteral("watchDrops"), QStringLiteral("stopWatchDrops")})
+        if (auto *target = menu->findChild<QAction *>(name); target && target->isEnabled()) {
+            target->trigger();
+            return;
+        }
 }
 
 // ---- re-route

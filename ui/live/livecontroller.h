@@ -10,6 +10,7 @@
 #include "live/reroute.h"
 
 #include <QHash>
+#include <QKeySequence>
 #include <QObject>
 #include <QPointer>
 
@@ -81,6 +82,8 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
+    void qubeKey(); // a key of the qube menu's entries, on the selected qube
+    QHash<QString, QKeySequence> m_keys; // qube menu entry -> its key
     bool confirm(QMessageBox &box);
     void onPrepared(const NetvmChangePlan &plan);
     void onApplied(const NetvmChangePlan &plan);

@@ -10,6 +10,7 @@
 
 #include "diagram/diagramtheme.h"
 #include "policy/findings.h"
+#include "model/sidepaths.h"
 #include "model/topology.h"
 #include "policy/expectations.h"
 
@@ -171,6 +172,14 @@ InspectorDock::InspectorDock(QWidget *parent)
     m_firewall->setObjectName(QStringLiteral("firewallTable"));
     body->addWidget(m_firewall);
 
+    m_sideTitle = sectionLabel(m_body, tr("Updates and disposables"));
+    body->addWidget(m_sideTitle);
+    m_sideLabel = plainLabel(m_body);
+    m_sideLabel->setObjectName(QStringLiteral("sidePaths"));
+    body->addWidget(m_sideLabel);
+    m_sideTitle->setVisible(false);
+    m_sideLabel->setVisible(false);
+
     body->addWidget(sectionLabel(m_body, tr("Findings")));
     m_findingsLabel = plainLabel(m_body);
     m_findingsLabel->setObjectName(QStringLiteral("findings"));
@@ -228,6 +237,13 @@ void InspectorDock::setSnapshot(const Snapshot &snapshot)
     m_colouring = colourPaths(m_snapshot, *m_topology);
     m_findings = computeFindings(m_snapshot, *m_topology);
     showQube(m_snapshot.find(m_qube) ? m_qube : QString());
+}
+
+void InspectorDock::setSidePathsShown(bool shown)
+{
+    m_sidePathsShown = shown;
+    m_sideTitle->setVisible(shown && !m_qube.isEmpty());
+    m_sideLabel->setVisible(shown && !m_qube.isEmpty());
 }
 
 void InspectorDock::setFirewallReadable(bool readable)
@@ -370,6 +386,13 @@ void InspectorDock::showQube(const QString &name)
         m_firewall->hide();
         m_readFirewall->setVisible(m_firewallReadable && qube->name.isRunnable());
     }
+
+    // Where its updates go and where its disposables leave (qube names and policy file
+    // positions, already validated; one label of plain text).
+    const QStringList side = sidePathLines(m_snapshot, m_qube);
+    m_sideLabel->setText(side.isEmpty() ? tr("Nothing to say.") : side.join(QLatin1Char('\n')));
+    m_sideTitle->setVisible(m_sidePathsShown);
+    m_sideLabel->setVisible(m_sidePathsShown);
 
     QStringList findings;
     // Failed checks first, in words: a finding list that says "None." above failed checks

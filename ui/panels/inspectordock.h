@@ -34,6 +34,8 @@ public:
     const QString &currentQube() const { return m_qube; }
     // Whether firewall rules can be read on request (the live source); shows a "Read" button.
     void setFirewallReadable(bool readable);
+    // View ▸ Show update and disposable paths: the inspector lists them for the qube too.
+    void setSidePathsShown(bool shown);
 
     bool hasFirewallRules(const QString &qube) const { return m_snapshot.firewall.contains(qube); }
     void setFirewallPending(const QString &qube);
@@ -71,6 +73,9 @@ private:
     QPushButton *m_readFirewall = nullptr;
     QTableWidget *m_firewall = nullptr;
     QLabel *m_findingsLabel = nullptr;
+    QLabel *m_sideTitle = nullptr;
+    QLabel *m_sideLabel = nullptr;
+    bool m_sidePathsShown = false;
     QTableWidget *m_checks = nullptr;
     QPlainTextEdit *m_checkDetails = nullptr;
 };

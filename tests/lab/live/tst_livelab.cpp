@@ -8,7 +8,7 @@
 #include "diagram/diagramview.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
-#include "io/checkconfig.h"
+#include "checks/checkconfig.h"
 #include "live/droppedflowitem.h"
 #include "live/livecontroller.h"
 #include "mainwindow.h"

@@ -1,6 +1,6 @@
 #include "checkconfig.h"
 
-#include "files.h"
+#include "io/files.h"
 #include "model/ipv4.h"
 #include "yaml/strictyaml_p.h"
 
