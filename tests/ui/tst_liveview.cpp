@@ -24,6 +24,7 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextEdit>
 
 #include "realqubes.h"
 #include "scriptednetqube.h"
@@ -57,14 +58,19 @@ struct Asked
     QStringList texts;
     QStringList confirmLabels;
     QList<QMessageBox::Icon> icons;
+    QList<int> heights; // of the box as it would open
+    QList<bool> detailsShown;
     bool answer = false;
     LiveController::ConfirmHandler handler()
     {
         return [this](QMessageBox &box) {
-            texts << box.text() + u'\n' + box.informativeText();
+            texts << box.text() + u'\n' + box.informativeText() + u'\n' + box.detailedText();
             const auto *yes = box.findChild<QPushButton *>(QStringLiteral("confirmButton"));
             confirmLabels << (yes ? yes->text() : QString());
             icons << box.icon();
+            heights << box.sizeHint().height();
+            const auto *details = box.findChild<QTextEdit *>();
+            detailsShown << (details && details->isVisibleTo(&box));
             // Plain text: qube names and commands show literally.
             for (const QLabel *label : box.findChildren<QLabel *>())
                 if (!label->text().isEmpty() && label->pixmap().isNull()
@@ -403,6 +409,10 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     QCOMPARE(asked.texts.size(), 1);
     QVERIFY(asked.texts[0].startsWith(
         QStringLiteral("Watch the traffic sys-firewall drops for 10 minutes?")));
+    // The commands are in the box's details, open from the start, and the box fits a laptop
+    // screen (inline, the commands made it taller than 800 px, its buttons out of reach).
+    QVERIFY(asked.detailsShown[0]);
+    QVERIFY2(asked.heights[0] < 700, qPrintable(QString::number(asked.heights[0])));
     // It says which drops it sees and where it hooks, and what it cannot see.
     for (const char *said :
          {"It sees:", "in front of \"oifgroup 2 drop\" in table ip qubes, chain forward",

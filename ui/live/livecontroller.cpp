@@ -9,6 +9,7 @@
 #include "model/untrustedtext.h"
 #include "panels/droppedflowsdock.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -51,13 +52,13 @@ void makePlain(QMessageBox &box)
 
 // Confirmation boxes: plain text only, the question first, Cancel the default.
 void prepareBox(QMessageBox &box, const QString &question, const QString &details,
-                const QString &yesText, bool warning, qsizetype detailsCap = 4096)
+                const QString &yesText, bool warning)
 {
     box.setIcon(warning ? QMessageBox::Warning : QMessageBox::Question);
     box.setWindowTitle(QStringLiteral("Qubes Network Map"));
     box.setTextFormat(Qt::PlainText);
     box.setText(untrustedtext::block(question, 2000));
-    box.setInformativeText(untrustedtext::block(details, detailsCap));
+    box.setInformativeText(untrustedtext::block(details, 4096));
     makePlain(box);
     QPushButton *yes = box.addButton(yesText, QMessageBox::YesRole);
     yes->setObjectName(QStringLiteral("confirmButton"));
@@ -466,17 +467,24 @@ void LiveController::requestWatch(const QString &qube)
              "20 packets a second.\n\n"
              "The rules remove themselves in %1 after %2, even if this program stops; stopping "
              "the watch, quitting or closing the window removes them at once.\n\n"
-             "Runs in dom0, one after the other:\n\n"
-             "1. Start the rules' removal timer in %1, then add the rules:\n%3\n\n"
-             "2. Follow the kernel log:\n%4\n\n"
-             "3. When the watch stops:\n%5")
-              .arg(qube, duration(seconds), plan.arm.display(), plan.stream.display(),
-                   plan.disarm.display());
+             "Runs in dom0, one after the other, the commands below.")
+              .arg(qube, duration(seconds));
+    const QString commands
+        = tr("1. Start the rules' removal timer in %1, then add the rules:\n"
+             "%2\n\n"
+             "2. Follow the kernel log:\n%3\n\n"
+             "3. When the watch stops:\n%4")
+              .arg(qube, plan.arm.display(), plan.stream.display(), plan.disarm.display());
     QMessageBox box(m_window);
     box.setObjectName(QStringLiteral("watchConfirmation"));
-    // The commands are shown whole: they are what runs as root in the qube.
     prepareBox(box, tr("Watch the traffic %1 drops for %2?").arg(qube, duration(seconds)), details,
-               tr("Watch"), false, 12000);
+               tr("Watch"), false);
+    // The commands whole, shown from the start, in the box's scrolling details: inline they
+    // made the question taller than a laptop screen, its buttons out of reach.
+    box.setDetailedText(untrustedtext::block(commands, 12000));
+    for (QAbstractButton *button : box.buttons())
+        if (box.buttonRole(button) == QMessageBox::ActionRole)
+            button->click(); // "Show Details..."
     if (!confirm(box)) {
         message(tr("Nothing was changed."), 4000);
         return;
@@ -528,14 +536,14 @@ void LiveController::requestWatch(const QString &qube)
                 [this](const QString &qube, const QString &why) {
                     updateWatchStatus();
                     message(why.isEmpty()
-                                ? tr("Stopped watching %1; its logging rule is removed").arg(qube)
+                                ? tr("Stopped watching %1; its logging rules are removed").arg(qube)
                                 : tr("Stopped watching %1: %2").arg(qube, why),
                             10000);
                     emit watchStopped(qube);
                 });
     }
     ActionLog::record(plan.qube.toString(),
-                      QStringLiteral("drop watch: add a logging rule (as root)"),
+                      QStringLiteral("drop watch: add logging rules (as root)"),
                       plan.arm.display());
     watcher->start(plan);
     updateWatchStatus();
@@ -577,14 +585,14 @@ void LiveController::updateWatchStatus()
             continue;
         switch (w->state()) {
         case DropWatcher::State::Arming:
-            watching << tr("adding the logging rule in %1…").arg(it.key());
+            watching << tr("adding the logging rules in %1…").arg(it.key());
             break;
         case DropWatcher::State::Watching:
-            watching << tr("watching %1 (rule %2, expires by itself)")
+            watching << tr("watching %1 (rules %2, expire by themselves)")
                             .arg(it.key(), w->plan().ruleComment());
             break;
         case DropWatcher::State::Disarming:
-            watching << tr("removing the logging rule in %1…").arg(it.key());
+            watching << tr("removing the logging rules in %1…").arg(it.key());
             break;
         case DropWatcher::State::Idle:
             break;

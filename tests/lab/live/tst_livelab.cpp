@@ -154,7 +154,7 @@ void tst_LiveLab::droppedPingIsShown()
     LiveController *live = w.liveController();
     QStringList asked;
     live->setConfirmHandler([&asked](QMessageBox &box) {
-        asked << box.text() + u'\n' + box.informativeText();
+        asked << box.text() + u'\n' + box.informativeText() + u'\n' + box.detailedText();
         return true;
     });
     QSignalSpy started(live, &LiveController::watchStarted);
@@ -248,7 +248,7 @@ void tst_LiveLab::reroutingChangesExit()
     LiveController *live = w.liveController();
     QStringList asked;
     live->setConfirmHandler([&asked](QMessageBox &box) {
-        asked << box.text() + u'\n' + box.informativeText();
+        asked << box.text() + u'\n' + box.informativeText() + u'\n' + box.detailedText();
         return true;
     });
     QSignalSpy rerouted(live, &LiveController::rerouted);
