@@ -247,7 +247,8 @@ void tst_CheckController::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName("qubes-netmap-tests");
-    QCoreApplication::setApplicationName("tst_checkcontroller");
+    // Its own settings and action log per release: CTest runs the two at the same time.
+    QCoreApplication::setApplicationName("tst_checkcontroller-" + test::RealQubes::release());
 }
 
 void tst_CheckController::init()
