@@ -144,6 +144,11 @@ QByteArray dropLogPrefix(QByteArrayView token)
     return QByteArray(kDropLogPrefix) + token.toByteArray() + ": ";
 }
 
+QByteArray firewallRejectLogPrefix(QByteArrayView token)
+{
+    return QByteArray(kDropLogPrefix) + token.toByteArray() + "-fw: ";
+}
+
 std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QByteArrayView token,
                                               QString *why)
 {
@@ -178,13 +183,15 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QByt
         return std::nullopt;
     }
     const QByteArray prefix = dropLogPrefix(token);
-    if (token.isEmpty() || !line.startsWith(prefix)) {
+    const QByteArray firewallPrefix = firewallRejectLogPrefix(token);
+    const bool byFirewall = !token.isEmpty() && line.startsWith(firewallPrefix);
+    if (token.isEmpty() || (!byFirewall && !line.startsWith(prefix))) {
         fail(why,
              line.startsWith(QByteArrayView(kDropLogPrefix)) ? "a line with another watch's token"
                                                              : "a line without this watch's token");
         return std::nullopt;
     }
-    line = line.sliced(prefix.size());
+    line = line.sliced(byFirewall ? firewallPrefix.size() : prefix.size());
     while (line.endsWith(' '))
         line.chop(1); // the kernel ends its lines with a space
 
@@ -209,6 +216,7 @@ std::optional<DroppedPacket> parseDropLogLine(QByteArrayView untrustedLine, QByt
     bool laterFragment = false; // FRAG:N with N > 0: no transport header in this packet
 
     DroppedPacket packet;
+    packet.rejectedByQubeFirewall = byFirewall;
     QSet<QByteArray> seen;
     bool haveIn = false, haveOut = false, haveSrc = false, haveDst = false, haveProto = false;
     int tokens = 0;

@@ -1,9 +1,10 @@
 #pragma once
 // Dropped traffic: a strict parser for the kernel log lines of the program's nftables logging
-// rule ("netmap-drop-TOKEN: IN=… OUT=… SRC=… DST=… PROTO=…"), and mapping their addresses to
-// qubes. TOKEN is the watch's random token: a line without it, or with another watch's, is not
-// this watch's. Root in the watched qube can still write lines with the token (it can read the
-// rule): what the log says is the qube's word.
+// rules ("netmap-drop-TOKEN: IN=… OUT=… SRC=… DST=… PROTO=…" in front of the drop of new traffic
+// to qubes, "netmap-drop-TOKEN-fw: …" in front of a reject of the qubes-firewall service), and
+// mapping their addresses to qubes. TOKEN is the watch's random token: a line without it, or with
+// another watch's, is not this watch's. Root in the watched qube can still write lines with the
+// token (it can read the rule): what the log says is the qube's word.
 
 #include <QByteArrayView>
 #include <QDateTime>
@@ -18,8 +19,11 @@ struct Snapshot;
 // The fixed start of the logging rule's prefix; the watch's token and ": " follow, and the kernel
 // writes "IN=" right after.
 inline constexpr char kDropLogPrefix[] = "netmap-drop-";
-// The whole prefix of one watch: "netmap-drop-<token>: ".
+// The whole prefix of one watch: "netmap-drop-<token>: " (the drop of new traffic to qubes in
+// table ip qubes), and "netmap-drop-<token>-fw: " (a reject in a per-client chain of table ip
+// qubes-firewall, i.e. the client's qvm-firewall rules).
 QByteArray dropLogPrefix(QByteArrayView token);
+QByteArray firewallRejectLogPrefix(QByteArrayView token);
 // Longest log line accepted; a kernel netfilter log line is well under 400 bytes.
 inline constexpr qsizetype kMaxDropLogLine = 1024;
 
@@ -35,6 +39,9 @@ struct DroppedPacket
     int destinationPort = -1;
     int icmpType = -1; // ICMP only
     int icmpCode = -1;
+    // Logged in front of a reject of the qubes-firewall service: the sending qube's own
+    // qvm-firewall rules refused it (not the isolation between qubes).
+    bool rejectedByQubeFirewall = false;
 
     // "TCP 443", "UDP 53", "ICMP echo-request", "ICMP type 3 code 1", "47"
     QString describeService() const;

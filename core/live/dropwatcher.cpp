@@ -9,24 +9,43 @@ namespace {
 
 // The scripts run in the network qube as root. They are fixed; %SECONDS%, %TOKEN% and %LIMIT%
 // are replaced by validated values only. One line each, so that the confirmation shows them
-// exactly as they run.
+// exactly as they run. Table and chain names as the Qubes network qube has them
+// (qubes-core-agent-linux: network/qubes-ipv4.nft, qubesagent/firewall.py).
 //
-// arm: find the inter-qube drop ("oifgroup 2 … drop" in table ip qubes, chain forward), start a
-// detached timer that deletes every rule carrying this watch's comment, then insert the logging
-// rule right before the drop. The timer runs before the rule exists, so the rule cannot outlive
-// it even if dom0 goes away.
+// arm: find the drop of new traffic to qubes ("oifgroup 2 … drop" in table ip qubes, chain
+// forward); start a detached timer that deletes every rule carrying this watch's comment, in
+// that chain and in every chain of table ip qubes-firewall; then, in each per-client chain of
+// qubes-firewall (qbs-10-137-0-12, ...), put a logging rule with the same match in front of
+// every `reject` (what a qube's qvm-firewall rules refuse; at most 500, in one atomic nft
+// batch; where nft refuses the batch nothing of it is added and the watch goes on without);
+// finally insert the logging rule right before the drop. The timer runs before any rule exists,
+// so no rule can outlive it even if dom0 goes away. It prints "netmap-armed HANDLE N", N the
+// qubes-firewall logging rules added (or "refused").
 const char kArmScript[]
-    = "set -eu; "
-      "h=$(nft -a list chain ip qubes forward | awk '/oifgroup 2 / && / drop/ && /# handle "
-      "[0-9]+$/ {print $NF; exit}'); "
-      "[ -n \"$h\" ] || { echo 'no oifgroup 2 drop rule in table ip qubes chain forward' >&2; "
-      "exit 3; }; "
-      "setsid sh -c 'sleep %SECONDS%; for r in $(nft -a list chain ip qubes forward | awk "
-      "\"/netmap-watch-%TOKEN%/ {print \\$NF}\"); do nft delete rule ip qubes forward handle $r; "
-      "done' </dev/null >/dev/null 2>&1 & "
-      "nft insert rule ip qubes forward position \"$h\" oifgroup 2 limit rate %LIMIT%/second "
-      "log prefix '\"netmap-drop-%TOKEN%: \"' level info comment '\"netmap-watch-%TOKEN%\"'; "
-      "echo \"netmap-armed $h\"";
+    = R"SH(set -eu; )SH"
+      R"SH(h=$(nft -a list chain ip qubes forward | awk '/oifgroup 2 / && / drop/ && /# handle )SH"
+      R"SH([0-9]+$/ {print $NF; )SH"
+      R"SH(exit}'); )SH"
+      R"SH([ -n "$h" ] || { echo 'no oifgroup 2 drop rule in table ip qubes chain forward' >&2; )SH"
+      R"SH(exit 3; }; setsid sh -c 'sleep %SECONDS%; )SH"
+      R"SH(for r in $(nft -a list chain ip qubes forward | awk "/netmap-watch-%TOKEN%/ {print )SH"
+      R"SH(\$NF}"); )SH"
+      R"SH(do nft delete rule ip qubes forward handle $r; done; )SH"
+      R"SH(nft -a list table ip qubes-firewall 2>/dev/null | awk "\$1 == \"chain\" {c = \$2} )SH"
+      R"SH(/netmap-watch-%TOKEN%/ {print c, \$NF}" | while read -r c r; )SH"
+      R"SH(do nft delete rule ip qubes-firewall $c handle $r; )SH"
+      R"SH(done' </dev/null >/dev/null 2>&1 & f=$(nft -a list table ip qubes-firewall 2>/dev/null )SH"
+      R"SH(| awk '$1 == "chain" {c = $2 ~ /^qbs-[0-9a-f-]+$/ ? $2 : ""} $1 == "}" {c = ""} c != "" )SH"
+      R"SH(&& /[ \t]reject( |$)/ && /# handle [0-9]+$/ && n < 500 {m = $0; )SH"
+      R"SH(sub(/^[ \t]+/, "", m); sub(/ *reject( .*)?$/, "", m); n++; )SH"
+      R"SH(printf "insert rule ip qubes-firewall %s position %s %s limit rate %LIMIT%/second log )SH"
+      R"SH(prefix \"netmap-drop-%TOKEN%-fw: \" level info comment \"netmap-watch-%TOKEN%\"\n", c, )SH"
+      R"SH($NF, m}' || true); )SH"
+      R"SH(n=0; if [ -n "$f" ]; then if printf '%s\n' "$f" | nft -f - >&2; )SH"
+      R"SH(then n=$(printf '%s\n' "$f" | wc -l); else n=refused; fi; fi; )SH"
+      R"SH(nft insert rule ip qubes forward position "$h" oifgroup 2 limit rate %LIMIT%/second log )SH"
+      R"SH(prefix '"netmap-drop-%TOKEN%: "' level info comment '"netmap-watch-%TOKEN%"'; )SH"
+      R"SH(echo "netmap-armed $h $n")SH";
 
 // stream: the kernel log from now on, bounded in time as well.
 const char kStreamScript[]
@@ -34,10 +53,17 @@ const char kStreamScript[]
       "then exec timeout %SECONDS% journalctl -k -f -n 0 -o cat --grep netmap-drop; "
       "else exec timeout %SECONDS% dmesg -W; fi";
 
-// disarm: delete this watch's rule (nothing when it already expired).
+// disarm: delete this watch's rules (nothing when they already expired), then make sure none is
+// left anywhere in the ruleset.
 const char kDisarmScript[]
-    = "for r in $(nft -a list chain ip qubes forward | awk '/netmap-watch-%TOKEN%/ {print $NF}'); "
-      "do nft delete rule ip qubes forward handle \"$r\"; done; echo netmap-disarmed";
+    = R"SH(for r in $(nft -a list chain ip qubes forward | awk '/netmap-watch-%TOKEN%/ {print )SH"
+      R"SH($NF}'); )SH"
+      R"SH(do nft delete rule ip qubes forward handle "$r"; done; )SH"
+      R"SH(nft -a list table ip qubes-firewall 2>/dev/null | awk '$1 == "chain" {c = $2} )SH"
+      R"SH(/netmap-watch-%TOKEN%/ {print c, $NF}' | while read -r c r; )SH"
+      R"SH(do nft delete rule ip qubes-firewall "$c" handle "$r"; done; )SH"
+      R"SH(if nft list ruleset | grep -q netmap-watch-%TOKEN%; )SH"
+      R"SH(then echo 'a logging rule is still there' >&2; exit 1; fi; echo netmap-disarmed)SH";
 
 constexpr int kLogRateLimit = 20; // log lines a second at most, whatever floods the qube
 constexpr qint64 kStreamTotalCap = 8 << 20;
@@ -146,6 +172,7 @@ void DropWatcher::start(const DropWatchPlan &plan)
         return;
     m_plan = plan;
     m_refused = 0;
+    m_firewallRules = 0;
     m_stopReason.clear();
     m_state = State::Arming;
     m_armId = m_runner.start(m_plan.arm);
@@ -219,6 +246,12 @@ void DropWatcher::onFinished(CommandRunner::Id id, const CommandOutput &output)
             emit failed(qube, failure(QStringLiteral("adding the logging rule"), output));
             return;
         }
+        // "netmap-armed HANDLE N": N logging rules in front of qubes-firewall rejects, or
+        // "refused" (nft took none of them).
+        const QList<QByteArray> words = output.stdoutData.trimmed().split(' ');
+        bool counted = false;
+        const int rules = words.size() == 3 ? words[2].toInt(&counted) : 0;
+        m_firewallRules = counted && rules >= 0 && rules <= 500 ? rules : -1;
         m_state = State::Watching;
         m_streamId = m_runner.start(m_plan.stream);
         m_expiry.start(m_plan.seconds * 1000);

@@ -1,6 +1,8 @@
 #pragma once
-// Watching what a network qube's firewall drops: a logging rule in front of the inter-qube drop
-// that removes itself after a while, and the kernel log followed through qvm-run.
+// Watching what a network qube's firewall drops: logging rules that remove themselves after a
+// while, in front of the drop of new traffic to qubes (table ip qubes, chain forward) and in
+// front of each reject of the qubes-firewall service (the qubes' qvm-firewall rules), and the
+// kernel log followed through qvm-run.
 
 #include "droplog.h"
 #include "model/qubename.h"
@@ -20,9 +22,9 @@ struct DropWatchPlan
     QubeName qube;
     int seconds = 600; // the rule deletes itself in the qube after this long
     QString token; // 16 hex digits: the rule's comment is "netmap-watch-<token>"
-    CommandSpec arm; // starts the self-removal timer in the qube, then inserts the rule
+    CommandSpec arm; // starts the self-removal timer in the qube, then inserts the rules
     CommandSpec stream; // follows the kernel log (journalctl, or dmesg where it cannot)
-    CommandSpec disarm; // deletes the rule now
+    CommandSpec disarm; // deletes the rules now, and fails if one is left
 
     QString ruleComment() const { return QStringLiteral("netmap-watch-") + token; }
 };
@@ -56,6 +58,10 @@ public:
     bool isActive() const { return m_state != State::Idle; }
     const DropWatchPlan &plan() const { return m_plan; }
     int refusedLines() const { return m_refused; }
+    // How many qubes-firewall rejects got a logging rule in front (once started): 0 where the
+    // qube has none (no qubes-firewall service, or no client with a reject rule), -1 where nft
+    // refused them (the watch then sees only the drop of new traffic to qubes).
+    int firewallLogRules() const { return m_firewallRules; }
 
 signals:
     void started(const QString &qube);
@@ -80,6 +86,7 @@ private:
     QString m_stopReason;
     QTimer m_expiry;
     int m_refused = 0;
+    int m_firewallRules = 0;
 };
 
 } // namespace netmap

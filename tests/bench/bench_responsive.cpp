@@ -43,7 +43,7 @@ constexpr int kWatchMs = 3000;
 
 Snapshot system()
 {
-    auto loaded = loadSnapshotFile(QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run/seed.yaml"));
+    auto loaded = loadSnapshotFile(QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes/seed.yaml"));
     if (!loaded)
         die(loaded.error().toString());
     Snapshot s = std::move(loaded).value();

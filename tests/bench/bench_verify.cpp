@@ -1,6 +1,6 @@
 // netmap-bench-verify: does verify-all keep the allowed number of checks running?
 //
-// 24 running networked qubes (the seed system of tests/data/fake-qvm-run plus app qubes), every
+// 24 running networked qubes (the seed system of tests/data/scripted-qubes plus app qubes), every
 // check, against a fake qvm-run that takes a fixed extra delay per call. Runs once with the
 // configured concurrency and once with concurrency 1, and compares the wall time with the ideal
 // schedule: the work (sum of the qvm-run call durations, as the fake logged them) divided by the
@@ -50,7 +50,7 @@ QTextStream &out()
 // The seed system with app qubes added under sys-firewall until kQubes qubes can be checked.
 Snapshot benchSystem()
 {
-    auto loaded = loadSnapshotFile(QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run/seed.yaml"));
+    auto loaded = loadSnapshotFile(QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes/seed.yaml"));
     if (!loaded)
         die(loaded.error().toString());
     Snapshot s = std::move(loaded).value();
@@ -143,8 +143,8 @@ int main(int argc, char **argv)
     if (!scratch.isValid())
         die(QStringLiteral("no temporary directory"));
     qputenv("NETMAP_BENCH_QVM_DELAY", parser.value(delay).toLatin1());
-    qputenv("NETMAP_BENCH_SCRIPTED_QVM_RUN", NETMAP_TEST_DATA "/fake-qvm-run/qvm-run");
-    qputenv("NETMAP_FAKE_QVM", NETMAP_TEST_DATA "/fake-qvm-run/seed");
+    qputenv("NETMAP_BENCH_QUBE_SHELL", NETMAP_TEST_DATA "/scripted-qubes/qube-shell");
+    qputenv("NETMAP_FAKE_QVM", NETMAP_TEST_DATA "/scripted-qubes/seed");
     qputenv("NETMAP_FAKE_STATE", (scratch.path() + QStringLiteral("/state")).toLocal8Bit());
     const QString log = scratch.path() + QStringLiteral("/calls.log");
     qputenv("NETMAP_BENCH_QVM_LOG", log.toLocal8Bit());

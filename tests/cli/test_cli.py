@@ -233,7 +233,7 @@ class Cli(unittest.TestCase):
 
     def test_verify_needs_the_live_system(self):
         # Checks on the demo or a snapshot would run in local qubes that share a name.
-        snap = os.path.join(DATA, 'fake-qvm-run', 'seed.yaml')
+        snap = os.path.join(DATA, 'scripted-qubes', 'seed.yaml')
         for args in (['--demo', '--verify'], ['--snapshot', snap, '--verify=work'],
                      ['--demo', '--verify', '--export', self.out('x.json')]):
             r = run(*args)

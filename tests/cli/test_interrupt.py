@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Ctrl-C of a headless --verify: the real qvm-run of each release (its qrexec-client plays the
-qube with tests/data/fake-qvm-run/qube-shell, here in its `hang` mode) runs in its own process
+qube with tests/data/scripted-qubes/qube-shell, here in its `hang` mode) runs in its own process
 group, out of reach of the terminal's SIGINT. The program must stop those groups itself, exit
 promptly with 1 and write nothing."""
 import os, signal, subprocess, sys, tempfile, time, unittest
@@ -13,7 +13,7 @@ import realqubes  # noqa: E402
 
 clients = realqubes.clients
 
-SHELL = os.path.join(HERE, "..", "data", "fake-qvm-run", "qube-shell")
+SHELL = os.path.join(HERE, "..", "data", "scripted-qubes", "qube-shell")
 
 
 def processes():

@@ -104,8 +104,8 @@ class RealClient(unittest.TestCase):
         # exits 1 and says nothing (--pass-io); the program asks the real qvm-ls for the state of
         # that one qube and says which. A wrapper around the real qvm-ls changes the state just
         # after the program's first read.
-        shell = os.path.join(HERE, "..", "data", "fake-qvm-run", "qube-shell")
-        seed = os.path.join(HERE, "..", "data", "fake-qvm-run", "seed")
+        shell = os.path.join(HERE, "..", "data", "scripted-qubes", "qube-shell")
+        seed = os.path.join(HERE, "..", "data", "scripted-qubes", "seed")
         for release, client in clients(self):
             for state, says in (("Paused", "the qube is paused (exit 1; a fresh state query "
                                  "says Paused)"),

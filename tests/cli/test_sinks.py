@@ -26,7 +26,7 @@ sys.path.insert(0, HERE)
 import test_terminal  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
-FAKE = os.path.join(HERE, '..', 'data', 'fake-qvm-run')
+FAKE = os.path.join(HERE, '..', 'data', 'scripted-qubes')
 
 CORPUS = [
     ('controls', b'a\x01\x02\x07\x08\x0b\x0c\x7f\x1cb'),
@@ -341,7 +341,7 @@ def main():
         return 77
     only = sys.argv[2:]  # row names, for a quick run of a few
     work = tempfile.mkdtemp(prefix='netmap-sinks.')
-    env = {'PATH': FAKE + ':/usr/bin:/bin', 'QT_QPA_PLATFORM': 'offscreen', 'HOME': work,
+    env = {'PATH': '/usr/bin:/bin', 'QT_QPA_PLATFORM': 'offscreen', 'HOME': work,
            'LANG': 'C.UTF-8', 'TERM': 'xterm-256color'}
     try:
         return run_rows(work, env, only)

@@ -17,7 +17,7 @@ import json, os, shutil, subprocess, sys, tempfile, time
 
 BIN = os.path.abspath(sys.argv[1]) if __name__ == '__main__' else None
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAKE = os.path.join(HERE, '..', 'data', 'fake-qvm-run')
+FAKE = os.path.join(HERE, '..', 'data', 'scripted-qubes')
 SOCKET = 'netmap-terminal-%d' % os.getpid()
 WITH_STANDIN = os.path.join(HERE, '..', 'qubes', 'with_standin.py')
 
@@ -56,7 +56,7 @@ def hostile_scenario(folder, text):
 
 
 def live_args(work, args):
-    """args run on the live system served from the seed (as tests/data/fake-qvm-run/acceptance.sh
+    """args run on the live system served from the seed (as tests/data/scripted-qubes/acceptance.sh
     does)."""
     return [sys.executable, WITH_STANDIN, '--release', '4.3', '--snapshot',
             os.path.join(FAKE, 'seed.yaml'), '--fixture', os.path.join(FAKE, 'qube-shell'), '--log',

@@ -2,8 +2,9 @@
 // Test helper: a network qube for the real qvm-run (tests/common/realqubes.h), run by the
 // qrexec-client stand-in as `qube.sh QUBE USER CMD` (qrexec_client.py --fixture). It plays the
 // drop watch's side in the qube: it notes each command in DIR/calls.log ("QUBE USER<TAB>CMD",
-// the command on one line) and answers by what it is: arm ("netmap-armed 7", or exit 3 with
-// the text of DIR/arm-fail), the kernel log stream (DIR/lines with %TOKEN% filled in, then an
+// the command on one line) and answers by what it is: arm ("netmap-armed 7 2": the rule before
+// handle 7 and 2 qubes-firewall logging rules; DIR/arm-out instead where it exists; or exit 3
+// with the text of DIR/arm-fail), the kernel log stream (DIR/lines with %TOKEN% filled in, then an
 // empty line every 0.2 s until qrexec-client goes away, as a follow of the kernel log waits),
 // disarm. DIR is baked in: the real qvm-run passes no environment of the test through.
 
@@ -20,7 +21,7 @@ printf '%s %s\t%s\n' "$1" "$2" "$(printf %s "$3" | tr '\n' ' ')" >> "$dir/calls.
 case "$3" in
 *"nft insert rule"*)
     if [ -e "$dir/arm-fail" ]; then cat "$dir/arm-fail" >&2; exit 3; fi
-    echo "netmap-armed 7" ;;
+    if [ -e "$dir/arm-out" ]; then cat "$dir/arm-out"; else echo "netmap-armed 7 2"; fi ;;
 *journalctl*)
     token=$(grep -o 'netmap-drop-[0-9a-f]*' "$dir/calls.log" | tail -n 1 | sed 's/^netmap-drop-//')
     [ -e "$dir/lines" ] && sed "s/%TOKEN%/$token/g" "$dir/lines"

@@ -674,11 +674,16 @@ def qubes_table(q):
     text += "}\n"
     if q["provides_network"] and q["qubes_firewall"]:
         text += (
+            # As qubes-core-agent-linux's qubesagent/firewall.py (NftablesWorker.init) makes it:
+            # each client's chain is jumped to from qubes-forward.
             "table ip qubes-firewall {\n"
+            "   chain qubes-forward {\n"
+            "   }\n"
             "   chain forward {\n"
             "      type filter hook forward priority filter; policy drop;\n"
             "      ct state established,related accept\n"
             '      meta iifname != "vif*" accept\n'
+            "      jump qubes-forward\n"
             "   }\n"
             "   chain prerouting {\n"
             "      type filter hook prerouting priority raw; policy accept;\n"
@@ -1525,7 +1530,7 @@ class Lab:
         text = (
             f"add chain ip qubes-firewall {chain}\n"
             f"flush chain ip qubes-firewall {chain}\n"
-            f"add rule ip qubes-firewall forward ip saddr {q['ip']} jump {chain}\n"
+            f"add rule ip qubes-firewall qubes-forward ip saddr {q['ip']} jump {chain}\n"
         )
         text += "".join(f"add rule ip qubes-firewall {chain} {r}\n" for r in rules)
         if q.get("ip6") and self.qubes[netvm].get("ip6"):
@@ -1544,12 +1549,12 @@ class Lab:
         ns = self.qubes[netvm]["ns"]
         ip = self.qubes[client]["ip"]
         chain = qbs_chain_name(ip)
-        out = self.nsexec(ns, [self.tool("nft"), "-a", "list", "chain", "ip", "qubes-firewall", "forward"],
-                          check=False).stdout
+        out = self.nsexec(ns, [self.tool("nft"), "-a", "list", "chain", "ip", "qubes-firewall",
+                               "qubes-forward"], check=False).stdout
         for line in out.splitlines():
             if f"jump {chain} " in line + " " and "# handle" in line:
                 handle = line.rsplit("# handle", 1)[1].strip()
-                self.nft(ns, f"delete rule ip qubes-firewall forward handle {handle}\n")
+                self.nft(ns, f"delete rule ip qubes-firewall qubes-forward handle {handle}\n")
         self.nft(ns, f"flush chain ip qubes-firewall {chain}\ndelete chain ip qubes-firewall {chain}\n")
         ip6 = self.qubes[client].get("ip6")
         if ip6 and self.qubes[netvm].get("ip6"):

@@ -24,7 +24,7 @@ Where the command runs:
                      `sh` reading the command from stdin as qubes.VMShell does. The program's
                      kernel-log stream (dropped-traffic watch) is answered from /dev/kmsg,
                      keeping only the lines of that qube's interfaces.
-  --fixture PROG     `PROG QUBE USER CMD` plays the qube (tests/data/fake-qvm-run/qube-shell).
+  --fixture PROG     `PROG QUBE USER CMD` plays the qube (tests/data/scripted-qubes/qube-shell).
 """
 
 import os

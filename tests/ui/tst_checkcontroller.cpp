@@ -1,7 +1,8 @@
-// The checks in the window, against the scripted fake qvm-run (tests/data/fake-qvm-run): the
-// context menu, results filling the dock and recolouring the links in place, busy markers,
-// Cancel, a responsive event loop while checks hang, and the drill only after confirmation.
-// The system is read with the real Qubes tools against the qubesd stand-in (LiveSeed).
+// The checks in the window: the context menu, results filling the dock and recolouring the links
+// in place, busy markers, Cancel, a responsive event loop while checks hang, and the drill only
+// after confirmation. The system is read and the checks run with the real Qubes tools (qvm-ls,
+// qvm-run, ...) against the qubesd stand-in (LiveSeed), whose qrexec-client plays each qube
+// with tests/data/scripted-qubes/qube-shell from the test's scenario.
 
 #include "actionlog.h"
 #include "checkcontroller.h"
@@ -50,13 +51,13 @@ using namespace netmap;
 
 namespace {
 
-const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run");
+const QString kFake = QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes");
 const QString kSeedState = QStringLiteral(NETMAP_TEST_DATA "/standin/seed.json");
 
 // Checks run only on the live source: the seed system is read live, with the real qvm-ls and
 // qubes-prefs against the qubesd stand-in holding the qubes of seed.yaml (one stand-in for the
-// whole test, started by the first LiveSeed; each LiveSeed puts the seed back). The checks
-// themselves run through the scripted qvm-run of the check engine (fakeRequest()).
+// whole test, started by the first LiveSeed; each LiveSeed puts the seed back). The checks run
+// through the real qvm-run (fakeRequest()), the qubes answering from the Scenario.
 class LiveSeed
 {
 public:
@@ -65,7 +66,8 @@ public:
     {
         test::RealQubes &qubes = shared();
         if (qubes.statePath().isEmpty())
-            m_outcome = qubes.start(test::RealQubes::load(kSeedState));
+            m_outcome = qubes.start(test::RealQubes::load(kSeedState),
+                                    kFake + QStringLiteral("/qube-shell"));
         else if (!qubes.setState(test::RealQubes::load(kSeedState)))
             m_outcome = test::RealQubes::Outcome::Failed;
         if (m_outcome == test::RealQubes::Outcome::Started)
@@ -133,8 +135,7 @@ private:
 
 VerifyRequest fakeRequest(int concurrency = 4, int timeoutSeconds = 20)
 {
-    VerifyRequest r;
-    r.qvmRun = kFake + QStringLiteral("/qvm-run");
+    VerifyRequest r; // the real qvm-run from PATH (LiveSeed)
     r.config.timeoutSeconds = timeoutSeconds;
     r.config.connectTimeoutSeconds = 2;
     r.config.concurrency = concurrency;
@@ -250,7 +251,8 @@ void tst_CheckController::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName("qubes-netmap-tests");
-    QCoreApplication::setApplicationName("tst_checkcontroller");
+    // Its own settings and action log per release: CTest runs the two at the same time.
+    QCoreApplication::setApplicationName("tst_checkcontroller-" + test::RealQubes::release());
 }
 
 void tst_CheckController::init()
@@ -574,6 +576,16 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
     Scenario scenario;
     scenario.set("_default", "mode", "hang\n");
     LIVE_SEED(live);
+    {
+        // qubesd knows the twenty qubes too, so qvm-run reaches them and they hang.
+        QJsonObject state = test::RealQubes::load(kSeedState);
+        QJsonObject qubes = state.value("qubes").toObject();
+        for (int i = 0; i < 20; ++i)
+            qubes.insert(QStringLiteral("app%1").arg(i, 2, 10, QLatin1Char('0')),
+                         QJsonObject {{"netvm", "sys-net"}, {"label", "blue"}});
+        state.insert("qubes", qubes);
+        QVERIFY(LiveSeed::shared().setState(state));
+    }
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
     window.setSnapshot(manyQubes(20)); // as a live read of a larger system would show it
@@ -596,11 +608,20 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
         lateness << std::max<qint64>(0, now - last - 10);
         last = now;
     });
+    const QString calls = scenario.logPath(); // each qube notes when its command starts
+    const auto hanging = [&calls] {
+        QFile f(calls);
+        return f.open(QIODevice::ReadOnly) ? int(f.readAll().count("start ")) : 0;
+    };
     clock.start();
     probe.start(10);
     checks->verifyAll();
     QTRY_COMPARE_WITH_TIMEOUT(window.scene()->busyQubes().size(), 21, 10000);
-    QTest::qWait(100); // the starts are done
+    // The starts are done once every qube runs its command: the real qvm-run and its
+    // qrexec-client are two Python programs each, whose start-up alone keeps a small machine
+    // busy for seconds. From then on, only the program's own event loop is measured.
+    QTRY_VERIFY_WITH_TIMEOUT(hanging() >= 21, 120000);
+    QTest::qWait(300);
     const qint64 startWorst
         = lateness.isEmpty() ? 0 : *std::max_element(lateness.cbegin(), lateness.cend());
     qInfo("while starting 21 qvm-run processes: worst lateness %lld ms", startWorst);

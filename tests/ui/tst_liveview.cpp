@@ -24,6 +24,7 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextEdit>
 
 #include "realqubes.h"
 #include "scriptednetqube.h"
@@ -57,14 +58,19 @@ struct Asked
     QStringList texts;
     QStringList confirmLabels;
     QList<QMessageBox::Icon> icons;
+    QList<int> heights; // of the box as it would open
+    QList<bool> detailsShown;
     bool answer = false;
     LiveController::ConfirmHandler handler()
     {
         return [this](QMessageBox &box) {
-            texts << box.text() + u'\n' + box.informativeText();
+            texts << box.text() + u'\n' + box.informativeText() + u'\n' + box.detailedText();
             const auto *yes = box.findChild<QPushButton *>(QStringLiteral("confirmButton"));
             confirmLabels << (yes ? yes->text() : QString());
             icons << box.icon();
+            heights << box.sizeHint().height();
+            const auto *details = box.findChild<QTextEdit *>();
+            detailsShown << (details && details->isVisibleTo(&box));
             // Plain text: qube names and commands show literally.
             for (const QLabel *label : box.findChildren<QLabel *>())
                 if (!label->text().isEmpty() && label->pixmap().isNull()
@@ -385,6 +391,9 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     QFile lines(m_dir.filePath(QStringLiteral("lines")));
     QVERIFY(lines.open(QIODevice::WriteOnly | QIODevice::Truncate));
     lines.write(
+        // work's own firewall rules reject its mail to the internet (the oldest line).
+        "[ 4.900000] netmap-drop-%TOKEN%-fw: IN=vif3.0 OUT=eth0 SRC=10.137.0.15 DST=192.0.2.10 "
+        "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=3 DF PROTO=TCP SPT=40001 DPT=25 SYN URGP=0 \n"
         "[ 5.000001] netmap-drop-%TOKEN%: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
         "LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=1 DF PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 \n"
         "[ 5.100000] netmap-drop-%TOKEN%: IN=vif4.0 OUT=vif3.0 SRC=10.137.0.99 DST=10.137.0.15 "
@@ -405,7 +414,20 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     watch->trigger(); // declined
     QCOMPARE(asked.texts.size(), 1);
     QVERIFY(asked.texts[0].startsWith(
-        QStringLiteral("Watch the traffic sys-firewall drops between qubes for 10 minutes?")));
+        QStringLiteral("Watch the traffic sys-firewall drops for 10 minutes?")));
+    // The commands are in the box's details, open from the start, and the box fits a laptop
+    // screen (inline, the commands made it taller than 800 px, its buttons out of reach).
+    QVERIFY(asked.detailsShown[0]);
+    QVERIFY2(asked.heights[0] < 700, qPrintable(QString::number(asked.heights[0])));
+    // It says which drops it sees and where it hooks, and what it cannot see.
+    for (const char *said :
+         {"It sees:", "in front of \"oifgroup 2 drop\" in table ip qubes, chain forward",
+          "its own firewall rules (qvm-firewall) reject",
+          "in front of each reject in the qube's chain (qbs-10-137-0-12, ...) of table ip "
+          "qubes-firewall",
+          "It does not see: drops by rules added in sys-firewall itself (chain custom-forward",
+          "IPv6", "remove themselves in sys-firewall after 10 minutes"})
+        QVERIFY2(asked.texts[0].contains(QLatin1String(said)), said);
     QTest::qWait(200);
     QVERIFY(ran().isEmpty());
 
@@ -414,7 +436,7 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     watch->trigger();
     QVERIFY(started.wait(10000));
     DroppedFlowsDock *dock = live->dock();
-    QTRY_COMPARE_WITH_TIMEOUT(dock->rowCount(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dock->rowCount(), 3, 10000);
     // The question held the very command that ran in the qube, as root.
     const QStringList commands = ran();
     QVERIFY(commands.size() >= 1);
@@ -433,6 +455,9 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
         << commands[0].section(u'\t', 1);
     QVERIFY(asked.texts[1].contains(arm.display()));
     QVERIFY(arm.arguments.last().contains(QStringLiteral("nft insert rule")));
+    QVERIFY(arm.arguments.last().contains(QStringLiteral("insert rule ip qubes-firewall")));
+    // The whole command, and the disarm after it, not cut short.
+    QVERIFY(asked.texts[1].contains(QStringLiteral("echo netmap-disarmed")));
 
     // Newest first; an address no qube has is shown as such; the hostile line is refused.
     QCOMPARE(dock->cellText(0, DroppedFlowsDock::From), QStringLiteral("10.137.0.99 (no qube)"));
@@ -442,6 +467,14 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
     QCOMPARE(dock->cellText(1, DroppedFlowsDock::From), QStringLiteral("work"));
     QCOMPARE(dock->cellText(1, DroppedFlowsDock::To), QStringLiteral("untrusted"));
     QCOMPARE(dock->cellText(1, DroppedFlowsDock::Port), QStringLiteral("echo-request"));
+    QCOMPARE(dock->cellText(1, DroppedFlowsDock::Why),
+             QStringLiteral("qubes kept apart (no new traffic into a qube)"));
+    // The reject of work's own firewall rules says so.
+    QCOMPARE(dock->cellText(2, DroppedFlowsDock::From), QStringLiteral("work"));
+    QCOMPARE(dock->cellText(2, DroppedFlowsDock::To), QStringLiteral("192.0.2.10 (no qube)"));
+    QCOMPARE(dock->cellText(2, DroppedFlowsDock::Port), QStringLiteral("25"));
+    QCOMPARE(dock->cellText(2, DroppedFlowsDock::Why),
+             QStringLiteral("rejected by work's firewall rules"));
     QTRY_VERIFY(dock->findChild<QLabel *>(QStringLiteral("dropCounts"))
                     ->text()
                     .contains(QStringLiteral("1 line(s) refused")));
@@ -451,7 +484,7 @@ void tst_LiveView::watchAsksListsDrawsAndCloses()
         arrows << item->from() + u'>' + item->to();
     arrows.sort();
     // The unknown sender is drawn from the network qube that dropped it.
-    QCOMPARE(arrows, QStringList({"sys-firewall>work", "work>untrusted"}));
+    QCOMPARE(arrows, QStringList({"sys-firewall>work", "work>sys-firewall", "work>untrusted"}));
     std::unique_ptr<QMenu> again(w->scene()->createContextMenu("sys-firewall"));
     QVERIFY(again->findChild<QAction *>(QStringLiteral("stopWatchDrops")));
 

@@ -90,12 +90,12 @@ int runScenario(const QString &name)
         report("CONTROL",
                hasControl(message, false) ? QStringLiteral("yes") : QStringLiteral("no"));
     } else {
-        // A qube answering through the checks' scripted fake qvm-run (tests/data/fake-qvm-run).
+        // A qube answering a check through the real qvm-run, its qrexec-client playing the qube
+        // with tests/data/scripted-qubes/qube-shell.
         VerifyRequest request;
         request.qubes = {QStringLiteral("work")};
         request.checks = {CheckKind::ExternalIp};
         request.config.timeoutSeconds = 2;
-        request.qvmRun = QStringLiteral(NETMAP_TEST_DATA "/fake-qvm-run/qvm-run");
         const auto verified = verifySnapshot(demoSnapshot(), request);
         if (!verified.ok()) {
             report("OUTCOME", QStringLiteral("error"));
@@ -146,7 +146,8 @@ QJsonObject hostileState(const QString &scenario)
 {
     QJsonObject qubes {{QStringLiteral("sys-net"),
                         QJsonObject {{QStringLiteral("provides_network"), true},
-                                     {QStringLiteral("netvm"), QJsonValue::Null}}}};
+                                     {QStringLiteral("netvm"), QJsonValue::Null}}},
+                       {QStringLiteral("work"), QJsonObject {}}};
     QJsonObject misbehave;
     const auto withTag = [](qsizetype bytes) {
         return QJsonObject {{QStringLiteral("tags"), QJsonArray {QString(bytes, u't')}}};
@@ -179,8 +180,9 @@ void tst_HostileProcesses::initTestCase()
 {
     QVERIFY(m_scenarios.isValid());
     m_path = qgetenv("PATH");
-    NETMAP_START_REAL_QUBES(m_qubes, hostileState(QString()));
-    // Scenario folders for the fake qvm-run: every qube behaves per its "mode" file.
+    NETMAP_START_REAL_QUBES(m_qubes, hostileState(QString()),
+                            QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes/qube-shell"));
+    // Scenario folders for the scripted qubes: every qube behaves per its "mode" file.
     for (const char *mode : {"flood", "endless", "hang", "garbage"}) {
         const QString dir
             = m_scenarios.filePath(QString::fromLatin1(mode) + QStringLiteral("/_default"));
@@ -237,10 +239,9 @@ void tst_HostileProcesses::scenario()
 
     QProcess child;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    if (name.startsWith(QLatin1String("live-"))) {
-        QVERIFY(m_qubes.setState(hostileState(name.mid(5))));
-        env.insert(QStringLiteral("PATH"), QString::fromLocal8Bit(m_qubes.path(m_path)));
-    }
+    QVERIFY(m_qubes.setState(
+        hostileState(name.startsWith(QLatin1String("live-")) ? name.mid(5) : QString())));
+    env.insert(QStringLiteral("PATH"), QString::fromLocal8Bit(m_qubes.path(m_path)));
     if (name.startsWith(QLatin1String("qube-")))
         env.insert(QStringLiteral("NETMAP_FAKE_QVM"), m_scenarios.filePath(name.mid(5)));
     env.insert(QStringLiteral("NETMAP_FAKE_STATE"), m_scenarios.filePath(QStringLiteral("state")));
@@ -272,7 +273,7 @@ void tst_HostileProcesses::scenario()
           qPrintable(got.value(QStringLiteral("PEAKRSS"))));
 
     // Never a pass on hostile output (the garbage row may pass only on the real answer, which
-    // the fake still gives; it must then have the address, not the garbage).
+    // the scripted qube still gives; it must then have the address, not the garbage).
     if (!outcome.isEmpty())
         QCOMPARE(got.value(QStringLiteral("OUTCOME")), outcome);
     else

@@ -38,6 +38,8 @@ private slots:
     void good();
     void hostile_data();
     void hostile();
+    void firewallRejects_data();
+    void firewallRejects();
     void describeService();
     void mapsAddressesToQubes();
 };
@@ -97,8 +99,9 @@ void tst_LiveDropLog::good_data()
                                 << "10.137.0.16"
                                 << "TCP" << 40000 << 65535 << -1;
     // What nf_log_ipv4 prints for fragments, IPsec, UDP-Lite and truncated packets.
-    const QByteArray head = "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
-                            "LEN=1500 TOS=0x00 PREC=0x00 TTL=63 ID=4242 ";
+    const QByteArray head
+        = "netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 DST=10.137.0.16 "
+          "LEN=1500 TOS=0x00 PREC=0x00 TTL=63 ID=4242 ";
     const auto row = [](const char *tag, const QByteArray &line, const char *proto, int spt,
                         int dpt, int type) {
         QTest::newRow(tag) << line << "vif3.0"
@@ -131,6 +134,48 @@ void tst_LiveDropLog::good()
     QTEST(packet->sourcePort, "spt");
     QTEST(packet->destinationPort, "dpt");
     QTEST(packet->icmpType, "icmpType");
+}
+
+// The two logging rules of a watch: in front of the drop of new traffic to qubes, and in front
+// of a reject of the qubes-firewall service ("-fw" after the token). Protection: the
+// firewall-prefix branch of parseDropLogLine() (without it the "-fw" rows are refused, or, with
+// the prefix check loosened, read as isolation drops).
+void tst_LiveDropLog::firewallRejects_data()
+{
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<bool>("parsed");
+    QTest::addColumn<bool>("byFirewall");
+    const QByteArray uplink = "IN=vif5.0 OUT=eth0 SRC=10.137.0.16 DST=192.0.2.10 LEN=60 TOS=0x00 "
+                              "PREC=0x00 TTL=63 ID=1 DF PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 "
+                              "RES=0x00 SYN URGP=0 ";
+    QTest::newRow("isolation drop") << kTcp << true << false;
+    QTest::newRow("qubes-firewall reject, journalctl")
+        << "netmap-drop-0123456789abcdef-fw: " + uplink << true << true;
+    QTest::newRow("qubes-firewall reject, dmesg")
+        << "[ 2733.629786] netmap-drop-0123456789abcdef-fw: " + uplink << true << true;
+    QTest::newRow("another watch's reject")
+        << "netmap-drop-fedcba9876543210-fw: " + uplink << false << false;
+    QTest::newRow("another suffix")
+        << "netmap-drop-0123456789abcdef-fx: " + uplink << false << false;
+    QTest::newRow("suffix twice") << "netmap-drop-0123456789abcdef-fw-fw: " + uplink << false
+                                  << false;
+    QTest::newRow("suffix without the colon")
+        << "netmap-drop-0123456789abcdef-fw " + uplink << false << false;
+}
+
+void tst_LiveDropLog::firewallRejects()
+{
+    QFETCH(QByteArray, line);
+    QFETCH(bool, parsed);
+    QFETCH(bool, byFirewall);
+    QString why;
+    const auto packet = parseDropLogLine(line, kToken, &why);
+    QCOMPARE(bool(packet), parsed);
+    if (!packet) {
+        QVERIFY2(why.contains(QLatin1String("token")), qPrintable(why));
+        return;
+    }
+    QCOMPARE(packet->rejectedByQubeFirewall, byFirewall);
 }
 
 void tst_LiveDropLog::hostile_data()

@@ -10,6 +10,7 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -39,6 +40,8 @@ private slots:
     void tokens();
     void watchAndStop();
     void armFailure();
+    void firewallRulesCounted_data();
+    void firewallRulesCounted();
     void stopBlocking();
 
 private:
@@ -80,6 +83,7 @@ void tst_LiveDropWatcher::init()
 {
     QFile::remove(logPath());
     QFile::remove(m_dir.filePath(QStringLiteral("arm-fail")));
+    QFile::remove(m_dir.filePath(QStringLiteral("arm-out")));
     QFile::remove(m_dir.filePath(QStringLiteral("lines")));
 }
 
@@ -100,7 +104,8 @@ void tst_LiveDropWatcher::commands()
         QCOMPARE(spec->arguments.size(), 9);
         const QString script = spec->arguments.last();
         QVERIFY(!script.contains(u'\n')); // one line: the confirmation shows it as it runs
-        QVERIFY(!script.contains(u'%')); // every placeholder filled
+        // Every placeholder filled (printf's own %s stays).
+        QVERIFY(!script.contains(QRegularExpression(QStringLiteral("%[A-Z]+%"))));
     }
     const QString arm = p.arm.arguments.last();
     // The removal timer is started before the rule is inserted, and it deletes this watch's rule.
@@ -118,8 +123,24 @@ void tst_LiveDropWatcher::commands()
     QVERIFY(p.stream.arguments.last().contains(QStringLiteral("timeout 90 journalctl -k -f")));
     QVERIFY(p.stream.arguments.last().contains(QStringLiteral("timeout 90 dmesg -W")));
     QVERIFY(p.stream.timeoutMs > 90000);
-    QVERIFY(p.disarm.arguments.last().contains(QStringLiteral("/netmap-watch-0123456789abcdef/")));
-    QVERIFY(p.disarm.arguments.last().contains(QStringLiteral("nft delete rule ip qubes forward")));
+    // In front of each reject of the qubes-firewall service (the per-client chains qbs-…), after
+    // the timer, which removes those too; with their own prefix, so a reject is told from an
+    // isolation drop.
+    const qsizetype rejects = arm.indexOf(QStringLiteral("insert rule ip qubes-firewall %s"));
+    QVERIFY(rejects > timer);
+    QVERIFY(rejects < insert);
+    QVERIFY(arm.indexOf(QStringLiteral("nft delete rule ip qubes-firewall"), timer) < rejects);
+    QVERIFY(arm.contains(QStringLiteral("/^qbs-[0-9a-f-]+$/")));
+    QVERIFY(arm.contains(QStringLiteral("/[ \\t]reject( |$)/")));
+    QVERIFY(arm.contains(QStringLiteral("log prefix \\\"netmap-drop-0123456789abcdef-fw: \\\"")));
+    QVERIFY(arm.contains(QStringLiteral("| nft -f -")));
+    const QString disarm = p.disarm.arguments.last();
+    QVERIFY(disarm.contains(QStringLiteral("/netmap-watch-0123456789abcdef/")));
+    QVERIFY(disarm.contains(QStringLiteral("nft delete rule ip qubes forward")));
+    QVERIFY(disarm.contains(QStringLiteral("nft delete rule ip qubes-firewall \"$c\"")));
+    // It fails when any rule of this watch is left, wherever it is.
+    QVERIFY(disarm.contains(
+        QStringLiteral("if nft list ruleset | grep -q netmap-watch-0123456789abcdef; then")));
     QCOMPARE(p.ruleComment(), QStringLiteral("netmap-watch-0123456789abcdef"));
 }
 
@@ -170,7 +191,10 @@ void tst_LiveDropWatcher::watchAndStop()
                 "[ 10.5] netmap-drop-0123456789abcdef: IN=vif3.0 OUT=vif4.0 SRC=10.137.0.15 "
                 "DST=10.137.0.16 "
                 "LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=2 DF PROTO=TCP SPT=40000 DPT=22 "
-                "WINDOW=64240 RES=0x00 SYN URGP=0 \n");
+                "WINDOW=64240 RES=0x00 SYN URGP=0 \n"
+                "[ 10.6] netmap-drop-0123456789abcdef-fw: IN=vif3.0 OUT=eth0 SRC=10.137.0.15 "
+                "DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=3 DF PROTO=TCP SPT=40001 "
+                "DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0 \n");
     lines.close();
 
     DropWatcher watcher;
@@ -182,7 +206,8 @@ void tst_LiveDropWatcher::watchAndStop()
     QCOMPARE(watcher.state(), DropWatcher::State::Arming);
     QVERIFY(started.wait(10000));
     QCOMPARE(watcher.state(), DropWatcher::State::Watching);
-    QTRY_COMPARE_WITH_TIMEOUT(dropped.size(), 2, 10000);
+    QCOMPARE(watcher.firewallLogRules(), 2); // "netmap-armed 7 2"
+    QTRY_COMPARE_WITH_TIMEOUT(dropped.size(), 3, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(refused.size(), 3, 5000); // other kernel messages are ignored
     QCOMPARE(watcher.refusedLines(), 3);
     QCOMPARE(refused.at(1).at(1).toString(), QStringLiteral("a line without this watch's token"));
@@ -191,6 +216,10 @@ void tst_LiveDropWatcher::watchAndStop()
     QCOMPARE(first.protocol, QStringLiteral("ICMP"));
     const auto second = dropped.at(1).at(1).value<DroppedPacket>();
     QCOMPARE(second.destinationPort, 22);
+    QVERIFY(!second.rejectedByQubeFirewall);
+    const auto third = dropped.at(2).at(1).value<DroppedPacket>();
+    QVERIFY(third.rejectedByQubeFirewall);
+    QCOMPARE(third.destination, QStringLiteral("192.0.2.10"));
     QCOMPARE(dropped.at(0).at(0).toString(), QStringLiteral("sys-firewall"));
 
     watcher.stop();
@@ -221,6 +250,37 @@ void tst_LiveDropWatcher::armFailure()
     QVERIFY(started.isEmpty());
     QCOMPARE(watcher.state(), DropWatcher::State::Idle);
     QCOMPARE(scripts().size(), 1); // no stream was started
+}
+
+// What the arm prints about the qubes-firewall rejects: how many got a logging rule, or that
+// nft refused them (the watch goes on with the isolation drop alone).
+void tst_LiveDropWatcher::firewallRulesCounted_data()
+{
+    QTest::addColumn<QByteArray>("out");
+    QTest::addColumn<int>("rules");
+    QTest::newRow("three") << QByteArray("netmap-armed 7 3\n") << 3;
+    QTest::newRow("none") << QByteArray("netmap-armed 7 0\n") << 0;
+    QTest::newRow("refused") << QByteArray("netmap-armed 7 refused\n") << -1;
+    QTest::newRow("not said") << QByteArray("netmap-armed 7\n") << -1;
+    QTest::newRow("absurd") << QByteArray("netmap-armed 7 99999\n") << -1;
+}
+
+void tst_LiveDropWatcher::firewallRulesCounted()
+{
+    QFETCH(QByteArray, out);
+    QFETCH(int, rules);
+    QFile f(m_dir.filePath(QStringLiteral("arm-out")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(out);
+    f.close();
+    DropWatcher watcher;
+    QSignalSpy started(&watcher, &DropWatcher::started);
+    QSignalSpy stopped(&watcher, &DropWatcher::stopped);
+    watcher.start(plan());
+    QVERIFY(started.wait(10000));
+    QCOMPARE(watcher.firewallLogRules(), rules);
+    watcher.stop();
+    QVERIFY(stopped.wait(10000));
 }
 
 void tst_LiveDropWatcher::stopBlocking()

@@ -10,6 +10,7 @@
 #include "model/untrustedtext.h"
 #include "panels/droppedflowsdock.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -508,21 +509,42 @@ void LiveController::requestWatch(const QString &qube)
     }
     const DropWatchPlan &plan = planned.value();
     const QString details
-        = tr("This adds a logging rule to the firewall of %1 (as root, with qvm-run), in front "
-             "of the rule that drops traffic between qubes, and reads its kernel log. The rule "
-             "removes itself in %1 after %2, even if this program stops; stopping the watch, "
-             "quitting or closing the window removes it at once.\n\n"
-             "Runs in dom0, one after the other:\n\n"
-             "1. Start the rule's removal timer in %1, then add the rule:\n%3\n\n"
-             "2. Follow the kernel log:\n%4\n\n"
-             "3. When the watch stops:\n%5")
-              .arg(qube, duration(seconds), plan.arm.display(), plan.stream.display(),
-                   plan.disarm.display());
+        = tr("This adds logging rules to the firewall of %1 (as root, with qvm-run) and reads "
+             "its kernel log.\n\n"
+             "It sees:\n"
+             "- new traffic %1 would forward into a qube, which it drops to keep qubes apart "
+             "(one qube reaching another, or anything from outside reaching a qube): a rule in "
+             "front of \"oifgroup 2 drop\" in table ip qubes, chain forward;\n"
+             "- what a qube connected to %1 sends and its own firewall rules (qvm-firewall) "
+             "reject, to the internet or to another qube: a rule in front of each reject in the "
+             "qube's chain (qbs-10-137-0-12, ...) of table ip qubes-firewall, as the rules are "
+             "when the watch starts.\n\n"
+             "It does not see: drops by rules added in %1 itself (chain custom-forward, e.g. a "
+             "VPN kill switch, or a qubes-firewall-user-script), traffic with an invalid "
+             "connection state or a spoofed source address, traffic to %1 itself (chain "
+             "input), IPv6, and the firewall rules of a qube that connects or changes them "
+             "after the watch started (until it is started again). Each rule logs at most "
+             "20 packets a second.\n\n"
+             "The rules remove themselves in %1 after %2, even if this program stops; stopping "
+             "the watch, quitting or closing the window removes them at once.\n\n"
+             "Runs in dom0, one after the other, the commands below.")
+              .arg(qube, duration(seconds));
+    const QString commands
+        = tr("1. Start the rules' removal timer in %1, then add the rules:\n"
+             "%2\n\n"
+             "2. Follow the kernel log:\n%3\n\n"
+             "3. When the watch stops:\n%4")
+              .arg(qube, plan.arm.display(), plan.stream.display(), plan.disarm.display());
     QMessageBox box(m_window);
     box.setObjectName(QStringLiteral("watchConfirmation"));
-    prepareBox(box,
-               tr("Watch the traffic %1 drops between qubes for %2?").arg(qube, duration(seconds)),
-               details, tr("Watch"), false);
+    prepareBox(box, tr("Watch the traffic %1 drops for %2?").arg(qube, duration(seconds)), details,
+               tr("Watch"), false);
+    // The commands whole, shown from the start, in the box's scrolling details: inline they
+    // made the question taller than a laptop screen, its buttons out of reach.
+    box.setDetailedText(untrustedtext::block(commands, 12000));
+    for (QAbstractButton *button : box.buttons())
+        if (box.buttonRole(button) == QMessageBox::ActionRole)
+            button->click(); // "Show Details..."
     if (!confirm(box)) {
         message(tr("Nothing was changed."), 4000);
         return;
@@ -531,11 +553,24 @@ void LiveController::requestWatch(const QString &qube)
     if (!watcher) {
         watcher = new DropWatcher(this);
         m_watchers.insert(qube, watcher);
-        connect(watcher, &DropWatcher::started, this, [this](const QString &qube) {
+        connect(watcher, &DropWatcher::started, this, [this, watcher](const QString &qube) {
             updateWatchStatus();
             m_dock->show();
             m_dock->raise();
-            message(tr("Watching the traffic %1 drops").arg(qube));
+            const int rejects = watcher->firewallLogRules();
+            message(rejects > 0
+                        ? tr("Watching the traffic %1 drops, and what %2 qubes-firewall rule(s) "
+                             "reject")
+                              .arg(qube)
+                              .arg(rejects)
+                        : rejects == 0 ? tr("Watching the traffic %1 drops (no qubes-firewall "
+                                            "reject rules in it to log)")
+                                             .arg(qube)
+                                       : tr("Watching the traffic %1 drops; nft refused the "
+                                            "logging rules for its qubes-firewall rejects, so "
+                                            "those are not shown")
+                                             .arg(qube),
+                    10000);
             emit watchStarted(qube);
         });
         connect(watcher, &DropWatcher::packetDropped, this, &LiveController::onPacket);
@@ -561,14 +596,14 @@ void LiveController::requestWatch(const QString &qube)
                 [this](const QString &qube, const QString &why) {
                     updateWatchStatus();
                     message(why.isEmpty()
-                                ? tr("Stopped watching %1; its logging rule is removed").arg(qube)
+                                ? tr("Stopped watching %1; its logging rules are removed").arg(qube)
                                 : tr("Stopped watching %1: %2").arg(qube, why),
                             10000);
                     emit watchStopped(qube);
                 });
     }
     ActionLog::record(plan.qube.toString(),
-                      QStringLiteral("drop watch: add a logging rule (as root)"),
+                      QStringLiteral("drop watch: add logging rules (as root)"),
                       plan.arm.display());
     watcher->start(plan);
     updateWatchStatus();
@@ -610,14 +645,14 @@ void LiveController::updateWatchStatus()
             continue;
         switch (w->state()) {
         case DropWatcher::State::Arming:
-            watching << tr("adding the logging rule in %1…").arg(it.key());
+            watching << tr("adding the logging rules in %1…").arg(it.key());
             break;
         case DropWatcher::State::Watching:
-            watching << tr("watching %1 (rule %2, expires by itself)")
+            watching << tr("watching %1 (rules %2, expire by themselves)")
                             .arg(it.key(), w->plan().ruleComment());
             break;
         case DropWatcher::State::Disarming:
-            watching << tr("removing the logging rule in %1…").arg(it.key());
+            watching << tr("removing the logging rules in %1…").arg(it.key());
             break;
         case DropWatcher::State::Idle:
             break;
@@ -650,7 +685,9 @@ void LiveController::showFlow(const DroppedFlow &flow)
     if (!a || !b || a == b)
         return;
     const QString key = from + u'>' + to;
-    const QString label = flow.packet.describeService();
+    const QString label = flow.packet.rejectedByQubeFirewall
+        ? tr("%1 (firewall rules)").arg(flow.packet.describeService())
+        : flow.packet.describeService();
     QPointer<DroppedFlowItem> item = m_flows.value(key);
     if (item && item->scene() == scene) {
         item->flash(label);

@@ -40,6 +40,15 @@ QString portText(const DroppedPacket &p)
     return QStringLiteral("—");
 }
 
+// Which of the watch's rules logged it.
+QString whyText(const DroppedFlow &flow)
+{
+    if (!flow.packet.rejectedByQubeFirewall)
+        return DroppedFlowsDock::tr("qubes kept apart (no new traffic into a qube)");
+    return DroppedFlowsDock::tr("rejected by %1's firewall rules")
+        .arg(flow.fromQube.isEmpty() ? flow.packet.source : flow.fromQube);
+}
+
 } // namespace
 
 DroppedFlowsDock::DroppedFlowsDock(QWidget *parent)
@@ -79,8 +88,8 @@ DroppedFlowsDock::DroppedFlowsDock(QWidget *parent)
     layout->addWidget(note);
 
     m_model = new QStandardItemModel(0, ColumnCount, this);
-    m_model->setHorizontalHeaderLabels(
-        {tr("Time"), tr("From"), tr("To"), tr("Protocol"), tr("Port"), tr("Dropped in")});
+    m_model->setHorizontalHeaderLabels({tr("Time"), tr("From"), tr("To"), tr("Protocol"),
+                                        tr("Port"), tr("Dropped in"), tr("Why")});
     m_table = new QTableView(body);
     m_table->setObjectName(QStringLiteral("droppedFlowsTable"));
     m_table->setModel(m_model);
@@ -119,6 +128,10 @@ void DroppedFlowsDock::addFlow(const DroppedFlow &flow)
         cell(p.protocol),
         cell(portText(p)),
         cell(flow.watchedQube, QStringLiteral("IN=%1 OUT=%2").arg(p.inInterface, p.outInterface)),
+        cell(whyText(flow),
+             p.rejectedByQubeFirewall
+                 ? tr("Logged in front of a reject in table ip qubes-firewall (qvm-firewall)")
+                 : tr("Logged in front of \"oifgroup 2 drop\" in table ip qubes, chain forward")),
     };
     m_model->insertRow(0, row); // newest first
     while (m_model->rowCount() > kMaxRows)

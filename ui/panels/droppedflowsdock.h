@@ -1,6 +1,7 @@
 #pragma once
-// DroppedFlowsDock: the dropped-traffic log: time, from, to, protocol, port, and which network
-// qube dropped it; a line on what is being watched and a button to stop.
+// DroppedFlowsDock: the dropped-traffic log: time, from, to, protocol, port, which network qube
+// dropped it and why (the isolation of qubes, or the sender's own firewall rules); a line on
+// what is being watched and a button to stop.
 
 #include "live/droplog.h"
 
@@ -26,7 +27,7 @@ public:
     int rowCount() const;
     // The text of a cell as shown (plain text), for tests and copying.
     QString cellText(int row, int column) const;
-    enum Column { Time, From, To, Protocol, Port, SeenIn, ColumnCount };
+    enum Column { Time, From, To, Protocol, Port, SeenIn, Why, ColumnCount };
 
     // "Watching sys-firewall until 14:42" or "Not watching"; the Stop button follows.
     void setWatchStatus(const QString &text, bool watching);

@@ -1,6 +1,7 @@
 // The live view against the lab (tests/lab): a netvm change made outside the program shows up
-// without a refresh; a blocked inter-qube ping appears in the Dropped traffic dock and on the
-// diagram; the logging rule removes itself; re-routing a qube from the window changes its
+// without a refresh; a blocked inter-qube ping, and a connection a qube's own firewall rules
+// reject, appear in the Dropped traffic dock and on the diagram; the logging rules remove
+// themselves; re-routing a qube from the window changes its
 // verified exit, and Undo brings it back. Run through run_live.py (CTest label `lab`).
 
 #include "checks/verifier.h"
@@ -49,6 +50,12 @@ QStringList qvmRun(const QString &qube, bool root)
 QByteArray forwardChain(const QString &qube)
 {
     return run(qvmRun(qube, true) << "nft -a list chain ip qubes forward").stdoutData;
+}
+
+// Every rule of the network qube, in every table.
+QByteArray ruleset(const QString &qube)
+{
+    return run(qvmRun(qube, true) << "nft -a list ruleset").stdoutData;
 }
 
 QString netvmOf(const MainWindow &w, const QString &qube)
@@ -147,7 +154,7 @@ void tst_LiveLab::droppedPingIsShown()
     LiveController *live = w.liveController();
     QStringList asked;
     live->setConfirmHandler([&asked](QMessageBox &box) {
-        asked << box.text() + u'\n' + box.informativeText();
+        asked << box.text() + u'\n' + box.informativeText() + u'\n' + box.detailedText();
         return true;
     });
     QSignalSpy started(live, &LiveController::watchStarted);
@@ -155,8 +162,15 @@ void tst_LiveLab::droppedPingIsShown()
     live->requestWatch("sys-firewall");
     QCOMPARE(asked.size(), 1);
     QVERIFY(asked.first().contains("nft insert rule ip qubes forward"));
+    QVERIFY(asked.first().contains("table ip qubes-firewall"));
     QVERIFY(started.wait(30000));
     QVERIFY(forwardChain("sys-firewall").contains("netmap-drop"));
+    // In front of the reject of untrusted's own rules (qbs-10-137-0-16), with its own prefix.
+    const QByteArray untrustedChain
+        = run(qvmRun("sys-firewall", true) << "nft list chain ip qubes-firewall qbs-10-137-0-16")
+              .stdoutData;
+    QVERIFY2(untrustedChain.contains("log prefix \"netmap-drop-"), untrustedChain.constData());
+    QVERIFY(untrustedChain.contains("-fw: \""));
 
     // work pings untrusted: sys-firewall drops it (oifgroup 2 drop) and logs it first.
     const CommandOutput ping = run(qvmRun("work", false) << "ping -c 3 -i 0.3 -W 1 10.137.0.16");
@@ -169,24 +183,41 @@ void tst_LiveLab::droppedPingIsShown()
     QCOMPARE(dock->cellText(0, DroppedFlowsDock::Protocol), QStringLiteral("ICMP"));
     QCOMPARE(dock->cellText(0, DroppedFlowsDock::Port), QStringLiteral("echo-request"));
     QCOMPARE(dock->cellText(0, DroppedFlowsDock::SeenIn), QStringLiteral("sys-firewall"));
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::Why),
+             QStringLiteral("qubes kept apart (no new traffic into a qube)"));
     bool drawn = false;
     for (const DroppedFlowItem *item : live->flowItems())
         drawn = drawn || (item->from() == "work" && item->to() == "untrusted");
     QVERIFY(drawn);
 
+    // untrusted may reach TCP 80 and 443 only: its mail to the internet is rejected by its own
+    // rules (reject with icmp admin-prohibited in sys-firewall), and the kernel logs it first.
+    const int before = dock->rowCount();
+    const CommandOutput mail = run(qvmRun("untrusted", false) << "nc -z -w 3 203.0.113.10 25");
+    QVERIFY(mail.outcome == CommandOutput::Outcome::Finished && mail.exitCode != 0);
+    QTRY_VERIFY_WITH_TIMEOUT(dock->rowCount() > before, 15000);
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::From), QStringLiteral("untrusted"));
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::To), QStringLiteral("203.0.113.10 (no qube)"));
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::Protocol), QStringLiteral("TCP"));
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::Port), QStringLiteral("25"));
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::SeenIn), QStringLiteral("sys-firewall"));
+    QCOMPARE(dock->cellText(0, DroppedFlowsDock::Why),
+             QStringLiteral("rejected by untrusted's firewall rules"));
+
     live->stopWatch("sys-firewall");
     QVERIFY(stopped.wait(30000));
     QCOMPARE(stopped.first().first().toString(), QStringLiteral("sys-firewall"));
-    QVERIFY(!forwardChain("sys-firewall").contains("netmap"));
+    QVERIFY2(!ruleset("sys-firewall").contains("netmap"), ruleset("sys-firewall").constData());
     QVERIFY(forwardChain("sys-firewall").contains("oifgroup 2")); // the drop itself stays
+    QVERIFY(ruleset("sys-firewall").contains("reject with icmp")); // and untrusted's rules
 
     // Closing the window while watching removes the rule too.
     started.clear();
     live->requestWatch("sys-firewall");
     QVERIFY(started.wait(30000));
-    QVERIFY(forwardChain("sys-firewall").contains("netmap-drop"));
+    QVERIFY(ruleset("sys-firewall").contains("-fw: "));
     w.close();
-    QVERIFY(!forwardChain("sys-firewall").contains("netmap"));
+    QVERIFY(!ruleset("sys-firewall").contains("netmap"));
 }
 
 void tst_LiveLab::ruleExpiresByItself()
@@ -198,9 +229,14 @@ void tst_LiveLab::ruleExpiresByItself()
     const CommandOutput armed = CommandRunner::runBlocking(plan->arm);
     QVERIFY2(armed.finishedOk(), armed.stderrData.constData());
     QVERIFY(armed.stdoutData.startsWith("netmap-armed "));
+    // Clients' rejects got rules too (work's and untrusted's chains end in a reject).
+    QVERIFY2(!armed.stdoutData.endsWith(" 0\n") && !armed.stdoutData.contains("refused"),
+             armed.stdoutData.constData());
     QVERIFY(forwardChain("sys-firewall").contains(plan->ruleComment().toUtf8()));
-    QTRY_VERIFY_WITH_TIMEOUT(!forwardChain("sys-firewall").contains(plan->ruleComment().toUtf8()),
-                             25000);
+    const QByteArray comment = plan->ruleComment().toUtf8();
+    QVERIFY(run(qvmRun("sys-firewall", true) << "nft list table ip qubes-firewall")
+                .stdoutData.contains(comment));
+    QTRY_VERIFY_WITH_TIMEOUT(!ruleset("sys-firewall").contains(comment), 25000);
 }
 
 void tst_LiveLab::reroutingChangesExit()
@@ -212,7 +248,7 @@ void tst_LiveLab::reroutingChangesExit()
     LiveController *live = w.liveController();
     QStringList asked;
     live->setConfirmHandler([&asked](QMessageBox &box) {
-        asked << box.text() + u'\n' + box.informativeText();
+        asked << box.text() + u'\n' + box.informativeText() + u'\n' + box.detailedText();
         return true;
     });
     QSignalSpy rerouted(live, &LiveController::rerouted);
