@@ -92,7 +92,7 @@ nm_zone() (
     wait
   fi
   nm_zb=
-  if [ "$nm_http" != none ]; then nm_zb=$(nm_get "$nm_zu" 2>/dev/null | head -c 4096 | tr -d '\r'); fi
+  if [ "$nm_http" != none ]; then nm_zb=$(nm_get any "$nm_zu" 2>/dev/null | head -c 4096 | tr -d '\r'); fi
   if [ -n "$nm_zb" ]; then
     echo 'NETMAP-ZSVC ok'
     printf '%s\n' "$nm_zb" | head -n 40 | while IFS= read -r nm_zl; do printf 'NETMAP-ZQ %s\n' "$nm_zl"; done

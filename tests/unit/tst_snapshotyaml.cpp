@@ -266,12 +266,29 @@ void tst_SnapshotYaml::formatOneMigrates()
     QVERIFY(file.readAll().contains("\nschema: qubes-netmap-snapshot/1\n"));
     auto loaded = loadSnapshotFile(path);
     QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error().toString()));
+    // The demo has grown since (tags, default_dispvm, update routes), so compare the network
+    // the file describes: the same qubes on the same links with the same addresses, the same
+    // checks and firewall rules.
     const Snapshot demo = demoSnapshot();
     QVERIFY(loaded->intent.isEmpty());
-    QVERIFY(loaded->qubes == demo.qubes);
+    QCOMPARE(loaded->qubes.size(), demo.qubes.size());
+    for (const Qube &q : loaded->qubes) {
+        const Qube *d = demo.find(q.name.toString());
+        QVERIFY2(d, qPrintable(q.name.toString()));
+        QCOMPARE(q.netvm, d->netvm);
+        QCOMPARE(q.templ, d->templ);
+        QCOMPARE(q.klass, d->klass);
+        QCOMPARE(q.label, d->label);
+        QCOMPARE(q.ip, d->ip);
+        QCOMPARE(q.ip6, d->ip6);
+    }
     QVERIFY(loaded->checks == demo.checks);
     QVERIFY(loaded->firewall == demo.firewall);
-    QVERIFY(*loaded == demo);
+    QVERIFY(loaded->updates.isEmpty());
+    // Saved again and read back, nothing changes.
+    auto again = snapshotFromYaml(snapshotToYaml(*loaded), QStringLiteral("again.yaml"));
+    QVERIFY2(again.ok(), qPrintable(again.ok() ? QString() : again.error().toString()));
+    QVERIFY(*again == *loaded);
     // Saved again, it is written in the current format.
     QVERIFY(snapshotToYaml(*loaded).contains(QByteArray("\nschema: qubes-netmap-snapshot/")
                                              + QByteArray::number(kSnapshotFormat) + '\n'));
