@@ -339,7 +339,8 @@ private:
                 QString why;
                 if (!validServiceArgument(params[0], params[1], &why))
                     return fail(QStringLiteral("%1: %2").arg(where, why));
-                return include(where, params[2], depth, QPair {params[0], params[1]});
+                return include(where, params[2], depth,
+                               QPair<QString, QString> {params[0], params[1]});
             }
             if (directive == u"!compat-4.0" && params.isEmpty()) {
                 rules << Rule {where,
