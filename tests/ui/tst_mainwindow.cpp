@@ -128,7 +128,9 @@ void tst_MainWindow::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName("qubes-netmap-tests");
-    QCoreApplication::setApplicationName("tst_mainwindow");
+    // Its own settings per Qubes release: CTest runs the two at the same time, and
+    // geometryPersists() reads back what it saved.
+    QCoreApplication::setApplicationName("tst_mainwindow-" + test::RealQubes::release());
 }
 
 void tst_MainWindow::init()
