@@ -190,23 +190,18 @@ struct Reader
 
     bool ip(const YAML::Node &parent, const char *key, QString *out)
     {
-        QString text;
-        if (!string(parent, key, &text))
-            return false;
-        if (text.isEmpty()) {
-            out->clear();
-            return true;
-        }
-        auto valid = validIpAddress(text);
-        if (!valid)
-            return fail(
-                parent[key],
-                QStringLiteral("\"%1\" is not an IP address").arg(QString::fromLatin1(key)));
-        *out = *valid;
-        return true;
+        return address(parent, key, out, validIpAddress, "an IP address");
     }
 
     bool ip6(const YAML::Node &parent, const char *key, QString *out)
+    {
+        return address(parent, key, out, validIpv6, "an IPv6 address");
+    }
+
+    // An address field: empty means none; otherwise VALID's normal form, or refused as not WHAT.
+    template<typename Validator>
+    bool address(const YAML::Node &parent, const char *key, QString *out, Validator valid,
+                 const char *what)
     {
         QString text;
         if (!string(parent, key, &text))
@@ -215,12 +210,11 @@ struct Reader
             out->clear();
             return true;
         }
-        auto valid = validIpv6(text);
-        if (!valid)
-            return fail(
-                parent[key],
-                QStringLiteral("\"%1\" is not an IPv6 address").arg(QString::fromLatin1(key)));
-        *out = *valid;
+        const auto normal = valid(text);
+        if (!normal)
+            return fail(parent[key], QStringLiteral("\"%1\" is not %2")
+                                         .arg(QString::fromLatin1(key), QLatin1String(what)));
+        *out = *normal;
         return true;
     }
 

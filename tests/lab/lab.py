@@ -673,27 +673,31 @@ def qubes_table(q):
         text += dnat_dns_chain(q["dns"])
     text += "}\n"
     if q["provides_network"] and q["qubes_firewall"]:
-        text += (
-            # As qubes-core-agent-linux's qubesagent/firewall.py (NftablesWorker.init) makes it:
-            # each client's chain is jumped to from qubes-forward.
-            "table ip qubes-firewall {\n"
-            "   chain qubes-forward {\n"
-            "   }\n"
-            "   chain forward {\n"
-            "      type filter hook forward priority filter; policy drop;\n"
-            "      ct state established,related accept\n"
-            '      meta iifname != "vif*" accept\n'
-            "      jump qubes-forward\n"
-            "   }\n"
-            "   chain prerouting {\n"
-            "      type filter hook prerouting priority raw; policy accept;\n"
-            "   }\n"
-            "   chain postrouting {\n"
-            "      type filter hook postrouting priority raw; policy accept;\n"
-            "   }\n"
-            "}\n"
-        )
+        text += qubes_firewall_table("ip")
     return text
+
+
+def qubes_firewall_table(family):
+    """`table FAMILY qubes-firewall` as qubes-core-agent-linux's qubesagent/firewall.py
+    (NftablesWorker.init) makes it: each client's chain is jumped to from qubes-forward."""
+    return (
+        f"table {family} qubes-firewall {{\n"
+        "   chain qubes-forward {\n"
+        "   }\n"
+        "   chain forward {\n"
+        "      type filter hook forward priority filter; policy drop;\n"
+        "      ct state established,related accept\n"
+        '      meta iifname != "vif*" accept\n'
+        "      jump qubes-forward\n"
+        "   }\n"
+        "   chain prerouting {\n"
+        "      type filter hook prerouting priority raw; policy accept;\n"
+        "   }\n"
+        "   chain postrouting {\n"
+        "      type filter hook postrouting priority raw; policy accept;\n"
+        "   }\n"
+        "}\n"
+    )
 
 
 def qubes_table6(q):
@@ -741,24 +745,7 @@ def qubes_table6(q):
         "}\n"
     )
     if q["provides_network"] and q["qubes_firewall"]:
-        text += (
-            "table ip6 qubes-firewall {\n"
-            "   chain qubes-forward {\n"
-            "   }\n"
-            "   chain forward {\n"
-            "      type filter hook forward priority filter; policy drop;\n"
-            "      ct state established,related accept\n"
-            '      meta iifname != "vif*" accept\n'
-            "      jump qubes-forward\n"
-            "   }\n"
-            "   chain prerouting {\n"
-            "      type filter hook prerouting priority raw; policy accept;\n"
-            "   }\n"
-            "   chain postrouting {\n"
-            "      type filter hook postrouting priority raw; policy accept;\n"
-            "   }\n"
-            "}\n"
-        )
+        text += qubes_firewall_table("ip6")
     return text
 
 
