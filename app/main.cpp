@@ -1,6 +1,6 @@
 // qubes-netmap: the only place that decides between the window and the headless path.
 
-#include "checkcontroller.h"
+#include "checks/checkcontroller.h"
 #include "cli.h"
 #include "follow.h"
 #include "mainwindow.h"

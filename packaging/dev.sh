@@ -23,8 +23,8 @@ fedora_packages=(cmake ninja-build gcc-c++ pkgconf qt6-qtbase-devel qt6-qtsvg-de
                  boost-devel yaml-cpp-devel)
 # Tests also use these (the lab brings its own list): tmux is the real terminal the CLI's output
 # is read back from; xmllint, cmark-gfm and PyYAML are the real consumers of the exports.
-debian_test_packages=(python3 python3-yaml tmux libxml2-utils cmark-gfm)
-fedora_test_packages=(python3 python3-pyyaml tmux libxml2 cmark-gfm)
+debian_test_packages=(python3 python3-yaml tmux libxml2-utils cmark-gfm clang-format)
+fedora_test_packages=(python3 python3-pyyaml tmux libxml2 cmark-gfm clang-tools-extra)
 # tests/packaging: desktop entry, AppStream, RPM spec, man page and icon validators.
 debian_test_packages+=(desktop-file-utils appstream appstream-util rpm groff-base man-db mandoc
                        librsvg2-bin)

@@ -235,7 +235,7 @@ QString probeScript(const ProbePlan &plan, const CheckConfig &config)
         zoneQuery = zoneServiceQuery(config.dnsZoneService, plan.zoneLabels);
         const auto zone = validDnsName(config.dnsZone);
         for (const QString &label : plan.zoneLabels) {
-            const auto name = zone ? validDnsName(label + u'.' + *zone) : std::nullopt;
+            const auto name = zone ? validDnsName(QString(label + u'.' + *zone)) : std::nullopt;
             if (name)
                 zoneNames.append(shellQuote(*name));
         }

@@ -1,8 +1,8 @@
 #pragma once
-// Verifier: runs the checks of docs/ARCHITECTURE.md §4 in qubes through qvm-run — bounded concurrency, a
-// per-check timeout, cancel, progress, the clearnet baseline before the checks that compare with
-// it, one qvm-run per qube for the checks that can share it — and turns the answers into
-// CheckResults. verifySnapshot() is the blocking form for the command line.
+// Verifier: runs the checks of docs/ARCHITECTURE.md §4 in qubes through qvm-run — bounded
+// concurrency, a per-check timeout, cancel, progress, the clearnet baseline before the checks that
+// compare with it, one qvm-run per qube for the checks that can share it — and turns the answers
+// into CheckResults. verifySnapshot() is the blocking form for the command line.
 
 #include "checks/checkconfig.h"
 #include "model/checkresult.h"

@@ -1,12 +1,12 @@
 #include "jsonexport.h"
 
 #include "model/checkindex.h"
-#include "policy/colouring.h"
-#include "policy/findings.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
+#include "policy/colouring.h"
 #include "policy/expectations.h"
+#include "policy/findings.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

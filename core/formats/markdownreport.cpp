@@ -3,12 +3,12 @@
 #include "checks/probeparser.h"
 #include "checks/remedy.h"
 #include "model/checkindex.h"
-#include "policy/colouring.h"
-#include "policy/findings.h"
 #include "model/qubeverdict.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
+#include "policy/colouring.h"
+#include "policy/findings.h"
 
 #include <QSet>
 #include <QUrl>
@@ -244,7 +244,7 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
         ? QStringLiteral("| Qube | Internal IP | Internal IPv6 | NetVM | External IP | External "
                          "IPv6 |\n|---|---|---|---|---|---|\n")
         : QStringLiteral("| Qube | Internal IP | NetVM | External IP |\n|---|---|---|---|\n");
-    const auto externalCell = [&](const QString &ip, const QString &kind) {
+    const auto externalCell = [&](const QString &ip, const QString &kind) -> QString {
         if (ip.isEmpty())
             return dash() + QStringLiteral(" (not verified)");
         QString cell = markdownInline(ip);

@@ -199,7 +199,7 @@ struct Reader
     }
 
     // An address field: empty means none; otherwise VALID's normal form, or refused as not WHAT.
-    template<typename Validator>
+    template <typename Validator>
     bool address(const YAML::Node &parent, const char *key, QString *out, Validator valid,
                  const char *what)
     {
@@ -212,8 +212,9 @@ struct Reader
         }
         const auto normal = valid(text);
         if (!normal)
-            return fail(parent[key], QStringLiteral("\"%1\" is not %2")
-                                         .arg(QString::fromLatin1(key), QLatin1String(what)));
+            return fail(parent[key],
+                        QStringLiteral("\"%1\" is not %2")
+                            .arg(QString::fromLatin1(key), QLatin1String(what)));
         *out = *normal;
         return true;
     }
@@ -753,7 +754,8 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
             if (!r.seq(updates, "updates"))
                 return failed();
             if (updates.size() > size_t(kMaxSnapshotQubes)) {
-                r.fail(updates, QStringLiteral("more than %1 update routes").arg(kMaxSnapshotQubes));
+                r.fail(updates,
+                       QStringLiteral("more than %1 update routes").arg(kMaxSnapshotQubes));
                 return failed();
             }
             QSet<QString> templates;
@@ -769,7 +771,9 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                     return failed();
                 const auto k = updatesKindFromId(kind);
                 if (!k) {
-                    r.fail(node["route"], QStringLiteral("unknown route \"%1\"; use proxy, denied, ask or unknown").arg(kind));
+                    r.fail(node["route"],
+                           QStringLiteral("unknown route \"%1\"; use proxy, denied, ask or unknown")
+                               .arg(kind));
                     return failed();
                 }
                 if (*k == UpdatesRoute::Kind::Proxy && !u.via) {
@@ -783,7 +787,9 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
                 u.templ = *templ;
                 u.kind = *k;
                 if (templates.contains(u.templ.toString())) {
-                    r.fail(node["template"], QStringLiteral("template %1 has two update routes").arg(u.templ.toString()));
+                    r.fail(node["template"],
+                           QStringLiteral("template %1 has two update routes")
+                               .arg(u.templ.toString()));
                     return failed();
                 }
                 templates.insert(u.templ.toString());

@@ -24,7 +24,8 @@ Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return makeError(Error::Code::Input, QStringLiteral("cannot read: %1").arg(file.errorString()), path);
+        return makeError(Error::Code::Input,
+                         QStringLiteral("cannot read: %1").arg(file.errorString()), path);
     if (!file.isSequential() && file.size() > cap)
         return makeError(Error::Code::Input,
                          QStringLiteral("file is larger than %1").arg(sizeText(cap)), path);
@@ -33,7 +34,8 @@ Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
         return makeError(Error::Code::Input,
                          QStringLiteral("file is larger than %1").arg(sizeText(cap)), path);
     if (file.error() != QFileDevice::NoError)
-        return makeError(Error::Code::Input, QStringLiteral("cannot read: %1").arg(file.errorString()), path);
+        return makeError(Error::Code::Input,
+                         QStringLiteral("cannot read: %1").arg(file.errorString()), path);
     return data;
 }
 
@@ -41,7 +43,8 @@ Status writeFileAtomically(const QString &path, const QByteArray &data)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
-        return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(file.errorString()), path);
+        return makeError(Error::Code::Io,
+                         QStringLiteral("cannot write: %1").arg(file.errorString()), path);
     if (file.write(data) != data.size()) {
         const QString why = file.errorString();
         file.cancelWriting();
@@ -55,7 +58,8 @@ Status writeFileAtomically(const QString &path, const QByteArray &data)
         return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(why), path);
     }
     if (!file.commit())
-        return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(file.errorString()), path);
+        return makeError(Error::Code::Io,
+                         QStringLiteral("cannot write: %1").arg(file.errorString()), path);
     return Ok {};
 }
 

@@ -11,9 +11,9 @@ struct KindName
     const char *id;
 };
 constexpr KindName kKinds[] = {
-    { CheckKind::ExternalIp, "external-ip" }, { CheckKind::Vpn, "vpn" },
-    { CheckKind::KillSwitch, "kill-switch" }, { CheckKind::Tor, "tor" },
-    { CheckKind::DnsLeak, "dns-leak" },       { CheckKind::Isolation, "isolation" },
+    {CheckKind::ExternalIp, "external-ip"}, {CheckKind::Vpn, "vpn"},
+    {CheckKind::KillSwitch, "kill-switch"}, {CheckKind::Tor, "tor"},
+    {CheckKind::DnsLeak, "dns-leak"},       {CheckKind::Isolation, "isolation"},
 };
 struct StatusName
 {
@@ -21,10 +21,10 @@ struct StatusName
     const char *id;
 };
 constexpr StatusName kStatuses[] = {
-    { CheckStatus::Pass, "pass" },
-    { CheckStatus::Fail, "fail" },
-    { CheckStatus::Error, "error" },
-    { CheckStatus::Skipped, "skipped" },
+    {CheckStatus::Pass, "pass"},
+    {CheckStatus::Fail, "fail"},
+    {CheckStatus::Error, "error"},
+    {CheckStatus::Skipped, "skipped"},
 };
 } // namespace
 

@@ -45,8 +45,8 @@ std::optional<QString> validIpAddress(QStringView untrusted)
         return std::nullopt;
     for (QChar c : untrusted) {
         const bool hex = (c >= QLatin1Char('0') && c <= QLatin1Char('9'))
-                || (c >= QLatin1Char('a') && c <= QLatin1Char('f'))
-                || (c >= QLatin1Char('A') && c <= QLatin1Char('F'));
+            || (c >= QLatin1Char('a') && c <= QLatin1Char('f'))
+            || (c >= QLatin1Char('A') && c <= QLatin1Char('F'));
         if (!hex && c != QLatin1Char(':') && c != QLatin1Char('.'))
             return std::nullopt;
     }
@@ -93,9 +93,9 @@ std::optional<QString> validDnsName(QStringView untrusted)
             continue;
         }
         const bool ok = (c >= QLatin1Char('a') && c <= QLatin1Char('z'))
-                || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'))
-                || (c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('-')
-                || c == QLatin1Char('_');
+            || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'))
+            || (c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('-')
+            || c == QLatin1Char('_');
         if (!ok)
             return std::nullopt;
         if (labelLength == 0 && c == QLatin1Char('-'))
@@ -121,7 +121,8 @@ std::optional<QString> validHttpUrl(QStringView untrusted)
             return std::nullopt;
     }
     const QUrl url(untrusted.toString(), QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+    if (!url.isValid()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
         || !url.userInfo().isEmpty() || url.host().isEmpty())
         return std::nullopt;
     if (!validIpAddress(url.host()) && !validDnsName(url.host()))

@@ -7,7 +7,7 @@ namespace {
 bool isAsciiLetter(QChar c)
 {
     return (c >= QLatin1Char('a') && c <= QLatin1Char('z'))
-            || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'));
+        || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'));
 }
 
 bool isAsciiDigit(QChar c)

@@ -27,7 +27,10 @@ public:
     friend bool operator<(const QubeName &a, const QubeName &b) { return a.m_name < b.m_name; }
 
 private:
-    explicit QubeName(QString name) : m_name(std::move(name)) { }
+    explicit QubeName(QString name)
+        : m_name(std::move(name))
+    {
+    }
     QString m_name;
 };
 

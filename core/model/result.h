@@ -29,12 +29,18 @@ struct Error
     int exitCode() const { return code == Code::Io ? 2 : static_cast<int>(code); }
 };
 
-template<typename T>
+template <typename T>
 class [[nodiscard]] Result
 {
 public:
-    Result(T value) : m_data(std::move(value)) { }
-    Result(Error error) : m_data(std::move(error)) { }
+    Result(T value)
+        : m_data(std::move(value))
+    {
+    }
+    Result(Error error)
+        : m_data(std::move(error))
+    {
+    }
 
     bool ok() const { return std::holds_alternative<T>(m_data); }
     explicit operator bool() const { return ok(); }
@@ -58,7 +64,7 @@ using Status = Result<Ok>;
 inline Error makeError(Error::Code code, QString message, QString file = {}, int line = 0,
                        int column = 0)
 {
-    return Error { code, std::move(message), std::move(file), line, column };
+    return Error {code, std::move(message), std::move(file), line, column};
 }
 
 } // namespace netmap

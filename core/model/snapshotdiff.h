@@ -16,10 +16,14 @@ struct SnapshotDiff
 
     bool isEmpty() const
     {
-        return added.isEmpty() && removed.isEmpty() && netvmChanged.isEmpty() && otherChanged.isEmpty();
+        return added.isEmpty() && removed.isEmpty() && netvmChanged.isEmpty()
+            && otherChanged.isEmpty();
     }
     // Topology changed: a qube came, went or moved.
-    bool changesLinks() const { return !added.isEmpty() || !removed.isEmpty() || !netvmChanged.isEmpty(); }
+    bool changesLinks() const
+    {
+        return !added.isEmpty() || !removed.isEmpty() || !netvmChanged.isEmpty();
+    }
 };
 
 SnapshotDiff diffSnapshots(const Snapshot &older, const Snapshot &newer);

@@ -20,7 +20,8 @@ struct Topology::Data
     std::vector<char> inLoop;
 };
 
-Topology::Topology(const Snapshot &snapshot) : d(std::make_unique<Data>())
+Topology::Topology(const Snapshot &snapshot)
+    : d(std::make_unique<Data>())
 {
     const int n = int(snapshot.qubes.size());
     d->graph = Graph(size_t(n));

@@ -1,10 +1,10 @@
 #include "colouring.h"
 
 #include "model/checkindex.h"
-#include "policy/expectations.h"
 #include "model/qubeverdict.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
+#include "policy/expectations.h"
 
 #include <QHostAddress>
 #include <QSet>
@@ -14,10 +14,10 @@ namespace netmap {
 namespace {
 
 // Colour-blind-friendly families per kind; further exits of one kind take the next shade.
-const char *const kClearnet[] = { "#0072b2", "#56b4e9", "#004c7a", "#3d8fd1" };
-const char *const kVpn[] = { "#009e73", "#7ccf5b", "#006b4e", "#33c9a0" };
-const char *const kTor[] = { "#8e44ad", "#cc79a7", "#5e2a75", "#b07cc6" };
-const char *const kUnknown[] = { "#e69f00", "#a6761d", "#f0c05a", "#7a5a00" };
+const char *const kClearnet[] = {"#0072b2", "#56b4e9", "#004c7a", "#3d8fd1"};
+const char *const kVpn[] = {"#009e73", "#7ccf5b", "#006b4e", "#33c9a0"};
+const char *const kTor[] = {"#8e44ad", "#cc79a7", "#5e2a75", "#b07cc6"};
+const char *const kUnknown[] = {"#e69f00", "#a6761d", "#f0c05a", "#7a5a00"};
 
 int kindRank(const QString &kind)
 {
@@ -162,14 +162,14 @@ Colouring colourPaths(const Snapshot &snapshot, const Topology &topology)
         const QSet<QString> &kinds = kindsByIp[it.key()];
         // A clearnet qube seeing this IP makes it the clearnet exit, whatever else claims it.
         QString kind = QStringLiteral("unknown");
-        for (const char *k : { "clearnet", "tor", "vpn" })
+        for (const char *k : {"clearnet", "tor", "vpn"})
             if (kinds.contains(QString::fromLatin1(k))) {
                 kind = QString::fromLatin1(k);
                 break;
             }
         QStringList qubes = it.value();
         qubes.sort();
-        colouring.exits.append(ExitInfo { it.key(), kind, QString(), qubes });
+        colouring.exits.append(ExitInfo {it.key(), kind, QString(), qubes});
     }
     std::stable_sort(colouring.exits.begin(), colouring.exits.end(),
                      [](const ExitInfo &a, const ExitInfo &b) {

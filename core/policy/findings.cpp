@@ -1,9 +1,9 @@
 #include "findings.h"
 
 #include "model/checkindex.h"
-#include "policy/inference.h"
 #include "model/snapshot.h"
 #include "model/topology.h"
+#include "policy/inference.h"
 
 namespace netmap {
 

@@ -198,7 +198,8 @@ private:
         }
         const QString real = info.canonicalFilePath();
         const QString top = QFileInfo(m_top).canonicalFilePath();
-        if (real.isEmpty() || top.isEmpty() || !(real + u'/').startsWith(top + u'/')) {
+        if (real.isEmpty() || top.isEmpty()
+            || !QString(real + u'/').startsWith(QString(top + u'/'))) {
             *outside = true;
             return {};
         }
@@ -235,7 +236,7 @@ private:
                             .arg(where, quoted(included)));
         const QString real = QFileInfo(dir).canonicalFilePath();
         const QString top = QFileInfo(m_top).canonicalFilePath();
-        outside = real.isEmpty() || !(real + u'/').startsWith(top + u'/');
+        outside = real.isEmpty() || !QString(real + u'/').startsWith(QString(top + u'/'));
         if (outside) {
             rules << Rule {where,
                            {},

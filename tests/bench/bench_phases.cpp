@@ -8,13 +8,13 @@
 
 #include "diagram/diagramscene.h"
 #include "export/diagramexport.h"
-#include "io/files.h"
 #include "formats/jsonexport.h"
 #include "formats/snapshotyaml.h"
+#include "io/files.h"
 #include "layout/treelayout.h"
+#include "model/topology.h"
 #include "policy/colouring.h"
 #include "policy/findings.h"
-#include "model/topology.h"
 #include "qubes/qvmparsers.h"
 
 #include <QApplication>

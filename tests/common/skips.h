@@ -34,7 +34,7 @@ inline int exitCodeFor(int failures)
         __VA_ARGS__                                                                                \
         TestObject tc;                                                                             \
         QTEST_SET_MAIN_SOURCE_PATH                                                                 \
-        return ::netmap::testing::exitCodeFor(QTest::qExec(&tc, argc, argv));                     \
+        return ::netmap::testing::exitCodeFor(QTest::qExec(&tc, argc, argv));                      \
     }
 
 // QTEST_MAIN and QTEST_GUILESS_MAIN, with skips reported.

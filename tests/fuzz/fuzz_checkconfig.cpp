@@ -1,7 +1,7 @@
 // Fuzz target: the check configuration YAML (--config FILE or the user's file).
 
-#include "fuzzcheck.h"
 #include "checks/checkconfig.h"
+#include "fuzzcheck.h"
 
 #include <QByteArray>
 #include <QUrl>

@@ -22,9 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(rule.action == QLatin1String("accept")
                        || rule.action == QLatin1String("drop"));
             // Ports start at 0; a rule without dstports has -1 for both.
-            FUZZ_CHECK(rule.hasPorts()
-                           ? rule.portFrom <= rule.portTo && rule.portTo <= 65535
-                           : rule.portTo == -1);
+            FUZZ_CHECK(rule.hasPorts() ? rule.portFrom <= rule.portTo && rule.portTo <= 65535
+                                       : rule.portTo == -1);
         } else {
             // An unreadable line keeps its place, with a reason in plain words.
             FUZZ_CHECK(fuzz::isOneLinePlainText(rule.unreadable));

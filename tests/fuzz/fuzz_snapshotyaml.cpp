@@ -1,7 +1,7 @@
 // Fuzz target: a snapshot YAML file (--snapshot FILE), which may come from another machine.
 
-#include "fuzzcheck.h"
 #include "formats/snapshotyaml.h"
+#include "fuzzcheck.h"
 
 #include <QByteArray>
 

@@ -5,20 +5,20 @@
 // with tests/data/scripted-qubes/qube-shell from the test's scenario.
 
 #include "actionlog.h"
-#include "checkcontroller.h"
+#include "checks/checkcontroller.h"
+#include "checks/checkresultsmodel.h"
+#include "checks/drilldialog.h"
+#include "checks/evidencedialog.h"
+#include "checks/resultsdock.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
 #include "diagram/legenditem.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
 #include "formats/snapshotyaml.h"
+#include "inspector/inspectordock.h"
 #include "loadscale.h"
 #include "mainwindow.h"
-#include "panels/checkresultsmodel.h"
-#include "panels/drilldialog.h"
-#include "panels/evidencedialog.h"
-#include "panels/inspectordock.h"
-#include "panels/resultsdock.h"
 
 #include "realqubes.h"
 

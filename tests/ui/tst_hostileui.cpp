@@ -10,17 +10,17 @@
 // in the qube tooltip (the tooltip markup rows fail); the legend's kMaxWidth (the long rows fail on
 // width); untrustedtext::markdownInline()/markdownFence() (the Markdown rows fail).
 
+#include "checks/checkresultsmodel.h"
+#include "checks/evidencedialog.h"
 #include "diagram/diagramscene.h"
 #include "diagram/legenditem.h"
 #include "diagram/qubeitem.h"
 #include "export/diagramexport.h"
 #include "formats/markdownreport.h"
 #include "formats/snapshotyaml.h"
+#include "inspector/inspectordock.h"
 #include "mainwindow.h"
 #include "model/untrustedtext.h"
-#include "panels/checkresultsmodel.h"
-#include "panels/evidencedialog.h"
-#include "panels/inspectordock.h"
 
 #include <QApplication>
 #include <QLabel>

@@ -4,11 +4,11 @@
 // answers (rows inserted where announced, parents and indexes consistent, data types sane) and
 // fails the test on the first inconsistency.
 
+#include "checks/checkresultsmodel.h"
+#include "checks/resultsdock.h"
 #include "formats/snapshotyaml.h"
 #include "live/droplog.h"
-#include "panels/checkresultsmodel.h"
-#include "panels/droppedflowsdock.h"
-#include "panels/resultsdock.h"
+#include "live/droppedflowsdock.h"
 
 #include <QAbstractItemModelTester>
 #include <QSortFilterProxyModel>

@@ -10,9 +10,9 @@
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
 #include "live/droppedflowitem.h"
+#include "live/droppedflowsdock.h"
 #include "live/livecontroller.h"
 #include "mainwindow.h"
-#include "panels/droppedflowsdock.h"
 
 #include <QAction>
 #include <QFile>

@@ -1,7 +1,9 @@
 // The main window: clicking fills the inspector, context menu, find, zoom, shortcuts, settings,
 // and text from qubes shown literally.
 
-#include "checkcontroller.h"
+#include "checks/checkcontroller.h"
+#include "checks/evidencedialog.h"
+#include "checks/resultsdock.h"
 #include "diagram/clusteritem.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramtheme.h"
@@ -10,12 +12,10 @@
 #include "diagram/overviewwidget.h"
 #include "diagram/qubeitem.h"
 #include "export/diagrampicture.h"
-#include "io/redaction.h"
 #include "formats/snapshotyaml.h"
+#include "inspector/inspectordock.h"
+#include "io/redaction.h"
 #include "mainwindow.h"
-#include "panels/evidencedialog.h"
-#include "panels/inspectordock.h"
-#include "panels/resultsdock.h"
 
 #include "realqubes.h"
 

@@ -2,10 +2,10 @@
 // marks, stale rows when a qube's path changed, sorting, the evidence on double-click, and text
 // from qubes kept plain.
 
+#include "checks/checkresultsmodel.h"
+#include "checks/evidencedialog.h"
+#include "checks/resultsdock.h"
 #include "formats/snapshotyaml.h"
-#include "panels/checkresultsmodel.h"
-#include "panels/evidencedialog.h"
-#include "panels/resultsdock.h"
 
 #include <QLabel>
 #include <QPlainTextEdit>

@@ -7,8 +7,8 @@
 #include "diagram/sidepathitem.h"
 #include "export/diagramexport.h"
 #include "export/diagrampicture.h"
+#include "inspector/inspectordock.h"
 #include "mainwindow.h"
-#include "panels/inspectordock.h"
 
 #include <QAction>
 #include <QFile>

@@ -1,7 +1,7 @@
 // The scripts that run inside a qube: fixed templates, only validated values, single-quoted; the
 // qvm-run argument list as QUBES-FACTS.md says.
-#include "checks/checkscripts.h"
 #include "checks/checkconfig.h"
+#include "checks/checkscripts.h"
 
 #include <QFile>
 #include <QSet>

@@ -1,5 +1,5 @@
-// Code scan (docs/ARCHITECTURE.md §6, issue 8): the dom0 program never hands a string to a shell and only
-// CommandRunner starts processes. Scans every C++ file of app/, core/ and ui/:
+// Code scan (docs/ARCHITECTURE.md §6, issue 8): the dom0 program never hands a string to a shell
+// and only CommandRunner starts processes. Scans every C++ file of app/, core/ and ui/:
 //   - calls: system(), popen(), exec*(), fork(), posix_spawn(), wordexp() nowhere;
 //   - QProcess nowhere but core/qubes/commandrunner.*;
 //   - string literals: no shell as a program ("sh", "/bin/bash", ...) and no "sh -c" / "bash -c",

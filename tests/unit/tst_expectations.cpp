@@ -1,9 +1,9 @@
 // The expectations YAML and how it falls back to inference.
 #include "formats/jsonexport.h"
 #include "formats/snapshotyaml.h"
-#include "policy/colouring.h"
 #include "model/snapshotdiff.h"
 #include "model/topology.h"
+#include "policy/colouring.h"
 #include "policy/expectations.h"
 
 #include <QFile>

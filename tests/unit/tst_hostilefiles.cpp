@@ -1,6 +1,6 @@
-// Hostile input files (issue 8, docs/ARCHITECTURE.md §6): snapshot files that try to smuggle control
-// sequences into the error line, that are huge, deeply nested or of the wrong types, fail with
-// one line of plain text and a position, without exhausting the stack or memory.
+// Hostile input files (issue 8, docs/ARCHITECTURE.md §6): snapshot files that try to smuggle
+// control sequences into the error line, that are huge, deeply nested or of the wrong types, fail
+// with one line of plain text and a position, without exhausting the stack or memory.
 
 #include "checks/checkconfig.h"
 #include "formats/markdownreport.h"

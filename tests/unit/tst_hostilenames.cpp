@@ -1,6 +1,7 @@
-// Names are validated before any use (docs/ARCHITECTURE.md §6): a qube name that could be an option, a shell
-// word, markup or a look-alike never becomes a QubeName, so it never reaches qvm-run, qvm-prefs,
-// qvm-firewall, the diagram or a file. Every way a name enters the program is tried here.
+// Names are validated before any use (docs/ARCHITECTURE.md §6): a qube name that could be an
+// option, a shell word, markup or a look-alike never becomes a QubeName, so it never reaches
+// qvm-run, qvm-prefs, qvm-firewall, the diagram or a file. Every way a name enters the program is
+// tried here.
 //
 // Protection: QubeName::fromUntrusted (core/model/qubename.cpp). Removed once locally (letting a
 // leading '-', spaces and ';' through): the option, shell-word and every "... refuses" row fail.

@@ -1,15 +1,15 @@
-// Saves that cannot succeed (docs/ARCHITECTURE.md §6: exports and snapshot saves are atomic): a full disk
-// and a read-only folder. Each must fail with one clear line naming the file and leave the old
-// file exactly as it was, with no temporary file left behind.
+// Saves that cannot succeed (docs/ARCHITECTURE.md §6: exports and snapshot saves are atomic): a
+// full disk and a read-only folder. Each must fail with one clear line naming the file and leave
+// the old file exactly as it was, with no temporary file left behind.
 //
 // Staging needs root: the test moves itself into a private mount namespace (unshare(2)) and
 // mounts a 64 KiB tmpfs, filled to the last byte or remounted read-only. Without root the
 // full-disk rows are SKIPPED with the reason; the read-only rows fall back to a chmod 0555
 // folder (which root would ignore).
 
-#include "io/files.h"
 #include "formats/jsonexport.h"
 #include "formats/snapshotyaml.h"
+#include "io/files.h"
 #include "skips.h"
 
 #include <QDir>

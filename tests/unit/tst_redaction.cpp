@@ -3,10 +3,10 @@
 
 #include "formats/jsonexport.h"
 #include "formats/markdownreport.h"
-#include "io/redaction.h"
 #include "formats/snapshotyaml.h"
-#include "policy/colouring.h"
+#include "io/redaction.h"
 #include "model/topology.h"
+#include "policy/colouring.h"
 #include "policy/expectations.h"
 
 #include <QRegularExpression>
@@ -227,10 +227,12 @@ void tst_Redaction::baselinesAndIntent()
     b.state = BaselineRecord::State::Disputed;
     b.values = {QStringLiteral("81.2.69.160")};
     b.summary = QStringLiteral("sys-net says 81.2.69.160, sys-firewall says 81.2.69.161");
-    b.witnesses = {BaselineWitness {QStringLiteral("sys-net"), {QStringLiteral("81.2.69.160")}, {}},
-                   BaselineWitness {QStringLiteral("sys-firewall"), {QStringLiteral("81.2.69.161")}, {}}};
+    b.witnesses
+        = {BaselineWitness {QStringLiteral("sys-net"), {QStringLiteral("81.2.69.160")}, {}},
+           BaselineWitness {QStringLiteral("sys-firewall"), {QStringLiteral("81.2.69.161")}, {}}};
     demo.baselines = {b};
-    demo.intent = expectationsFromYaml("qubes:\n  work: vpn\n", QStringLiteral("/home/user/x.yaml")).value();
+    demo.intent = expectationsFromYaml("qubes:\n  work: vpn\n", QStringLiteral("/home/user/x.yaml"))
+                      .value();
     const Redaction r(demo, RedactOptions {true, true});
     const Snapshot out = r.apply(demo);
     const QString json = QString::fromUtf8(exportJson(out));

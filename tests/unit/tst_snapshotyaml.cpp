@@ -129,7 +129,7 @@ void tst_SnapshotYaml::demoIpv6()
         c.externalIp6.clear();
     const QByteArray yaml = snapshotToYaml(plain);
     for (const char *key : {"ip6", "gateway6", "ipv6_feature", "external_ip6"})
-        QVERIFY2(!yaml.contains(QByteArray(key) + ':'), key);
+        QVERIFY2(!yaml.contains(QByteArray(QByteArray(key) + ':')), key);
     const auto loaded = snapshotFromYaml(yaml, QStringLiteral("mem"));
     QVERIFY(loaded.ok());
     QVERIFY(*loaded == plain);
@@ -290,8 +290,9 @@ void tst_SnapshotYaml::formatOneMigrates()
     QVERIFY2(again.ok(), qPrintable(again.ok() ? QString() : again.error().toString()));
     QVERIFY(*again == *loaded);
     // Saved again, it is written in the current format.
-    QVERIFY(snapshotToYaml(*loaded).contains(QByteArray("\nschema: qubes-netmap-snapshot/")
-                                             + QByteArray::number(kSnapshotFormat) + '\n'));
+    const QByteArray schemaLine
+        = "\nschema: qubes-netmap-snapshot/" + QByteArray::number(kSnapshotFormat) + '\n';
+    QVERIFY(snapshotToYaml(*loaded).contains(schemaLine));
 }
 
 // Format 1 knew no "intent": the migration refuses one as the format-1 reader did, instead of

@@ -1,6 +1,6 @@
+#include "model/topology.h"
 #include "policy/colouring.h"
 #include "policy/findings.h"
-#include "model/topology.h"
 #include "policy/inference.h"
 
 #include <QTest>
@@ -31,7 +31,8 @@ Snapshot make(std::vector<Qube> qubes)
 {
     Snapshot s;
     s.qubes = std::move(qubes);
-    std::sort(s.qubes.begin(), s.qubes.end(), [](const Qube &a, const Qube &b) { return a.name < b.name; });
+    std::sort(s.qubes.begin(), s.qubes.end(),
+              [](const Qube &a, const Qube &b) { return a.name < b.name; });
     return s;
 }
 
@@ -64,13 +65,13 @@ private slots:
 
 void tst_Topology::chains()
 {
-    const Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
-                              qube("work", "sys-firewall"), qube("untrusted", "sys-firewall"),
-                              qube("vault", nullptr) });
+    const Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
+                             qube("work", "sys-firewall"), qube("untrusted", "sys-firewall"),
+                             qube("vault", nullptr)});
     const Topology t(s);
-    QCOMPARE(t.egressChain(u"work"), QStringList({ "work", "sys-firewall", "sys-net" }));
+    QCOMPARE(t.egressChain(u"work"), QStringList({"work", "sys-firewall", "sys-net"}));
     QCOMPARE(t.rootOf(u"work"), QStringLiteral("sys-net"));
-    QCOMPARE(t.egressChain(u"vault"), QStringList({ "vault" }));
+    QCOMPARE(t.egressChain(u"vault"), QStringList({"vault"}));
     QCOMPARE(t.rootOf(u"vault"), QString());
     const int fw = t.indexOf(u"sys-firewall");
     QCOMPARE(t.childrenOf(fw).size(), size_t(2));
@@ -78,13 +79,13 @@ void tst_Topology::chains()
     QStringList roots;
     for (int r : t.roots())
         roots << t.nameAt(r);
-    QCOMPARE(roots, QStringList({ "sys-net", "vault" }));
+    QCOMPARE(roots, QStringList({"sys-net", "vault"}));
 }
 
 void tst_Topology::loopIsAFindingNotAHang()
 {
-    const Snapshot s = make({ qube("a", "b", true), qube("b", "c", true), qube("c", "a", true),
-                              qube("d", "b") });
+    const Snapshot s
+        = make({qube("a", "b", true), qube("b", "c", true), qube("c", "a", true), qube("d", "b")});
     const Topology t(s);
     QVERIFY(t.isInLoop(t.indexOf(u"a")));
     QVERIFY(t.isInLoop(t.indexOf(u"c")));
@@ -96,19 +97,19 @@ void tst_Topology::loopIsAFindingNotAHang()
     QVERIFY(hasFinding(findings, QStringLiteral("a"), "netvm-loop"));
     QVERIFY(!hasFinding(findings, QStringLiteral("d"), "netvm-loop"));
     // Self loop.
-    const Snapshot self = make({ qube("x", "x", true) });
+    const Snapshot self = make({qube("x", "x", true)});
     const Topology ts(self);
-    QCOMPARE(ts.egressChain(u"x"), QStringList({ "x" }));
+    QCOMPARE(ts.egressChain(u"x"), QStringList({"x"}));
     QVERIFY(ts.isInLoop(0));
 }
 
 void tst_Topology::dangling()
 {
-    const Snapshot s = make({ qube("work", "sys-gone") });
+    const Snapshot s = make({qube("work", "sys-gone")});
     const Topology t(s);
     QVERIFY(t.isDangling(0));
     QCOMPARE(t.parentOf(0), -1);
-    QCOMPARE(t.egressChain(u"work"), QStringList({ "work" }));
+    QCOMPARE(t.egressChain(u"work"), QStringList({"work"}));
     QVERIFY(hasFinding(computeFindings(s, t), QStringLiteral("work"), "dangling-netvm"));
 }
 
@@ -125,8 +126,8 @@ void tst_Topology::findings()
     Qube dvm = qube("default-dvm", "sys-net", false, "Halted");
     Qube vpnClient = qube("work", "sys-vpn");
     vpnClient.defaultDispvm = n("default-dvm");
-    Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true, "Halted"), tmpl, gw,
-                        anonOk, anonBad, dvm, vpnClient });
+    Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true, "Halted"),
+                       tmpl, gw, anonOk, anonBad, dvm, vpnClient});
     s.globals.defaultNetvm = n("sys-firewall");
     const Topology t(s);
     const auto f = computeFindings(s, t);
@@ -147,20 +148,50 @@ void tst_Topology::disposablesEgress_data()
     QTest::addColumn<QString>("exit"); // Snapshot::disposablesNetvm ("-" nullopt, "" no network)
     QTest::addColumn<QString>("finding"); // the code expected, or ""
 
-    QTest::newRow("same-netvm") << "sys-firewall" << "default-dvm" << "" << "sys-firewall" << "";
-    QTest::newRow("vpn-client-clearnet-dvm")
-            << "sys-vpn" << "default-dvm" << "" << "sys-firewall" << "dispvm-netvm-differs";
-    QTest::newRow("vpn-dvm") << "sys-vpn" << "vpn-dvm" << "" << "sys-vpn" << "";
+    QTest::newRow("same-netvm") << "sys-firewall"
+                                << "default-dvm"
+                                << ""
+                                << "sys-firewall"
+                                << "";
+    QTest::newRow("vpn-client-clearnet-dvm") << "sys-vpn"
+                                             << "default-dvm"
+                                             << ""
+                                             << "sys-firewall"
+                                             << "dispvm-netvm-differs";
+    QTest::newRow("vpn-dvm") << "sys-vpn"
+                             << "vpn-dvm"
+                             << ""
+                             << "sys-vpn"
+                             << "";
     // default_dispvm none (as qvm-ls prints a resolved none): no disposables, and the global
     // is not borrowed.
-    QTest::newRow("none-not-global") << "sys-vpn" << "" << "default-dvm" << "-" << "";
+    QTest::newRow("none-not-global") << "sys-vpn"
+                                     << ""
+                                     << "default-dvm"
+                                     << "-"
+                                     << "";
     // A disposable template without network: disposables have none, nothing leaves.
-    QTest::newRow("offline-dvm") << "sys-vpn" << "offline-dvm" << "" << "" << "";
+    QTest::newRow("offline-dvm") << "sys-vpn"
+                                 << "offline-dvm"
+                                 << ""
+                                 << ""
+                                 << "";
     // An offline qube whose disposables have network: they leave where the qube cannot.
-    QTest::newRow("offline-qube") << "" << "default-dvm" << "" << "sys-firewall"
+    QTest::newRow("offline-qube") << ""
+                                  << "default-dvm"
+                                  << ""
+                                  << "sys-firewall"
                                   << "dispvm-networked";
-    QTest::newRow("offline-both") << "" << "offline-dvm" << "" << "" << "";
-    QTest::newRow("dvm-not-on-map") << "sys-vpn" << "gone-dvm" << "" << "-" << "";
+    QTest::newRow("offline-both") << ""
+                                  << "offline-dvm"
+                                  << ""
+                                  << ""
+                                  << "";
+    QTest::newRow("dvm-not-on-map") << "sys-vpn"
+                                    << "gone-dvm"
+                                    << ""
+                                    << "-"
+                                    << "";
 }
 
 void tst_Topology::disposablesEgress()
@@ -197,14 +228,16 @@ void tst_Topology::inference()
 {
     Qube gw = qube("sys-whonix", "sys-firewall", true);
     gw.templ = n("whonix-gateway-17");
-    Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
-                        qube("sys-vpn", "sys-firewall", true), gw, qube("work", "sys-firewall"),
-                        qube("work-vpn", "sys-vpn"), qube("anon", "sys-whonix"), qube("vault", nullptr),
-                        qube("vpn-over-tor", "tunnel"), qube("tunnel", "sys-whonix", true) });
-    s.tunnels.insert(QStringLiteral("sys-vpn"), { QStringLiteral("tun0") });
-    s.tunnels.insert(QStringLiteral("tunnel"), { QStringLiteral("wg0") });
+    Snapshot s
+        = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
+                qube("sys-vpn", "sys-firewall", true), gw, qube("work", "sys-firewall"),
+                qube("work-vpn", "sys-vpn"), qube("anon", "sys-whonix"), qube("vault", nullptr),
+                qube("vpn-over-tor", "tunnel"), qube("tunnel", "sys-whonix", true)});
+    s.tunnels.insert(QStringLiteral("sys-vpn"), {QStringLiteral("tun0")});
+    s.tunnels.insert(QStringLiteral("tunnel"), {QStringLiteral("wg0")});
     const Topology t(s);
-    auto kind = [&](const char *q) { return inferExpectation(s, t, QString::fromLatin1(q)).kindId(); };
+    auto kind
+        = [&](const char *q) { return inferExpectation(s, t, QString::fromLatin1(q)).kindId(); };
     QCOMPARE(kind("work"), QStringLiteral("clearnet"));
     QCOMPARE(kind("work-vpn"), QStringLiteral("vpn"));
     QCOMPARE(kind("anon"), QStringLiteral("tor"));
@@ -217,9 +250,10 @@ void tst_Topology::inference()
 
 void tst_Topology::colouring()
 {
-    Snapshot s = make({ qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true),
-                        qube("work", "sys-net"), qube("work-vpn", "sys-vpn"), qube("other", "sys-net") });
-    s.tunnels.insert(QStringLiteral("sys-vpn"), { QStringLiteral("tun0") });
+    Snapshot s
+        = make({qube("sys-net", nullptr, true), qube("sys-vpn", "sys-net", true),
+                qube("work", "sys-net"), qube("work-vpn", "sys-vpn"), qube("other", "sys-net")});
+    s.tunnels.insert(QStringLiteral("sys-vpn"), {QStringLiteral("tun0")});
     const Topology t(s);
     auto result = [&](const char *q, const char *ip, CheckStatus status = CheckStatus::Pass) {
         CheckResult r;
@@ -360,7 +394,8 @@ void tst_Topology::largeChainIsLinear()
         q.state = QStringLiteral("Running");
         q.providesNetwork = true;
         if (i > 0)
-            q.netvm = *QubeName::fromUntrusted(QStringLiteral("q%1").arg(i - 1, 5, 10, QLatin1Char('0')));
+            q.netvm = *QubeName::fromUntrusted(
+                QStringLiteral("q%1").arg(i - 1, 5, 10, QLatin1Char('0')));
         qubes.push_back(q);
     }
     Snapshot s = make(std::move(qubes));

@@ -82,9 +82,11 @@ void tst_UntrustedText::line_data()
     QTest::newRow("trailing ESC") << "ab\x1b"
                                   << "ab";
     // ESC before half of a pair must not leave the other half alone (found by fuzz_untrustedtext).
-    QTest::newRow("ESC before a pair") << QString::fromUtf8("a\x1b\U0001F600b")
-                                       << QString::fromUtf8("a\U0001F600b");
-    QTest::newRow("ESC before a control") << QString::fromUtf8("a\x1b\x01" "b") << "ab";
+    QTest::newRow("ESC before a pair")
+        << QString::fromUtf8("a\x1b\U0001F600b") << QString::fromUtf8("a\U0001F600b");
+    QTest::newRow("ESC before a control") << QString::fromUtf8("a\x1b\x01"
+                                                               "b")
+                                          << "ab";
     QTest::newRow("NUL") << QString::fromUtf8("a\0b", 3) << "ab";
     QTest::newRow("C1 CSI") << QString::fromUtf8("a\xc2\x9b"
                                                  "2Jb")

@@ -2,8 +2,8 @@
 // "cannot tell" for whatever the reader does not understand.
 
 #include "formats/jsonexport.h"
-#include "io/redaction.h"
 #include "formats/snapshotyaml.h"
+#include "io/redaction.h"
 #include "qubes/updatespolicy.h"
 
 #include <QDir>

@@ -4,10 +4,10 @@
 // size messages that say the real limit.
 
 #include "checks/checkconfig.h"
-#include "io/files.h"
 #include "formats/snapshotyaml.h"
-#include "yaml/yamlguard.h"
+#include "io/files.h"
 #include "policy/expectations.h"
+#include "yaml/yamlguard.h"
 
 #include <QElapsedTimer>
 #include <QFile>

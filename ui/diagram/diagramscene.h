@@ -1,8 +1,8 @@
 #pragma once
 // DiagramScene: the NetVM diagram of one snapshot: qubes, links, Internet ends, groups, legend.
 
-#include "policy/colouring.h"
 #include "model/snapshot.h"
+#include "policy/colouring.h"
 
 #include <QDateTime>
 #include <QGraphicsScene>

@@ -4,10 +4,10 @@
 
 #include "diagram/linkitem.h"
 #include "layout/treelayout.h"
-#include "policy/colouring.h"
 #include "model/qubeverdict.h"
 #include "model/sidepaths.h"
 #include "model/snapshot.h"
+#include "policy/colouring.h"
 
 #include <QDateTime>
 #include <QPainterPath>

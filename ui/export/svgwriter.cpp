@@ -201,7 +201,8 @@ void writeVerdictMark(QXmlStreamWriter &xml, VerdictMark mark, const QPointF &c,
     xml.writeAttribute(QStringLiteral("stroke-width"), num(r * 0.22));
     const double s = r * 0.45;
     QString d;
-    const auto pt = [](double x, double y) { return num(x) + QLatin1Char(' ') + num(y); };
+    const auto pt
+        = [](double x, double y) -> QString { return num(x) + QLatin1Char(' ') + num(y); };
     switch (mark) {
     case VerdictMark::Pass:
         d = QLatin1Char('M') + pt(-s, 0) + QLatin1Char('L') + pt(-s * 0.25, s * 0.75)

@@ -6,9 +6,9 @@
 #include "diagram/diagramview.h"
 #include "diagram/qubeitem.h"
 #include "droppedflowitem.h"
+#include "live/droppedflowsdock.h"
 #include "mainwindow.h"
 #include "model/untrustedtext.h"
-#include "panels/droppedflowsdock.h"
 
 #include <QAbstractButton>
 #include <QAction>

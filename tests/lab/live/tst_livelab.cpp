@@ -4,16 +4,16 @@
 // themselves; re-routing a qube from the window changes its
 // verified exit, and Undo brings it back. Run through run_live.py (CTest label `lab`).
 
+#include "checks/checkconfig.h"
 #include "checks/verifier.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
 #include "diagram/linkitem.h"
 #include "diagram/qubeitem.h"
-#include "checks/checkconfig.h"
 #include "live/droppedflowitem.h"
+#include "live/droppedflowsdock.h"
 #include "live/livecontroller.h"
 #include "mainwindow.h"
-#include "panels/droppedflowsdock.h"
 #include "qubes/commandrunner.h"
 
 #include <QAction>

@@ -247,9 +247,9 @@ QVariant CheckResultsModel::data(const QModelIndex &index, int role) const
             QString text = untrustedtext::line(r.observed, 200);
             if ((r.status == CheckStatus::Error || r.status == CheckStatus::Skipped)
                 && !r.reason.isEmpty())
-                text = text.isEmpty() ? untrustedtext::line(r.reason, 200)
-                                      : text + QStringLiteral(" — ")
-                        + untrustedtext::line(r.reason, 200);
+                text = text.isEmpty()
+                    ? untrustedtext::line(r.reason, 200)
+                    : text + QStringLiteral(" — ") + untrustedtext::line(r.reason, 200);
             return text;
         }
         case ExpectedColumn:

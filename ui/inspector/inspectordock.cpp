@@ -9,10 +9,10 @@
 #include <algorithm>
 
 #include "diagram/diagramtheme.h"
-#include "policy/findings.h"
 #include "model/sidepaths.h"
 #include "model/topology.h"
 #include "policy/expectations.h"
+#include "policy/findings.h"
 
 #include <QFormLayout>
 #include <QHeaderView>

@@ -2,9 +2,9 @@
 // InspectorDock: everything known about one qube, in plain text: properties, egress path,
 // firewall rules in words, findings and check evidence.
 
-#include "policy/colouring.h"
 #include "model/finding.h"
 #include "model/snapshot.h"
+#include "policy/colouring.h"
 
 #include <QDockWidget>
 

@@ -1,15 +1,15 @@
-#include "checkcontroller.h"
+#include "checks/checkcontroller.h"
 
 #include "actionlog.h"
 
+#include "checks/drilldialog.h"
+#include "checks/resultsdock.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
+#include "inspector/inspectordock.h"
 #include "mainwindow.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
-#include "panels/drilldialog.h"
-#include "panels/inspectordock.h"
-#include "panels/resultsdock.h"
 #include "policy/inference.h"
 
 #include <QAction>
