@@ -145,7 +145,7 @@ class Cli(unittest.TestCase):
     def test_redact_covers_every_output(self):
         # A snapshot with public addresses: the demo's exits moved to real-looking ones.
         r = run('--demo', '--export', self.out('demo.yaml'), '--export', self.out('demo.json'))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
         demo = json.loads(read(self.out('demo.json')))
         public = {}
         for n, e in enumerate(sorted({e['ip'] for e in demo['exits'] if ':' not in e['ip']})):
@@ -159,7 +159,7 @@ class Cli(unittest.TestCase):
         outputs = ['r.svg', 'r.png', 'r.json', 'r.md', 'r.yaml']
         r = run('--snapshot', self.out('shared.yaml'), '--redact=ips,names',
                 *sum((['--export', self.out(o)] for o in outputs), []))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
         for o in outputs:
             self.assertTrue(os.path.getsize(self.out(o)) > 0, o)
         with open(self.out('r.png'), 'rb') as f:
@@ -192,7 +192,7 @@ class Cli(unittest.TestCase):
             self.assertIn(ip, snap)
         # Loaded back, the redacted snapshot is a snapshot like any other.
         r = run('--snapshot', self.out('r.yaml'), '--export', self.out('again.json'))
-        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(read(self.out('again.json')))['links'], doc['links'])
         # The Markdown stays Markdown: cmark-gfm reads it with its tables.
         if shutil.which('cmark-gfm'):
