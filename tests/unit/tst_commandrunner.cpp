@@ -1,5 +1,6 @@
 // CommandRunner: argument lists, closed stdin, caps, watchdog, exactly one finished() per start.
 
+#include "peakmemory.h"
 #include "qubes/commandrunner.h"
 #include "sanitizer.h"
 #include "skips.h"
@@ -43,19 +44,6 @@ CommandOutput runOne(const CommandSpec &s, int *signalCount = nullptr)
     if (args.at(0).value<CommandRunner::Id>() != id)
         return {};
     return args.at(1).value<CommandOutput>();
-}
-
-// Peak resident memory of this process in KiB (Linux).
-qint64 peakRssKiB()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
 }
 
 // Alive and not a zombie (an orphan may wait for a reaper that never comes in a container).
@@ -230,7 +218,8 @@ void tst_CommandRunner::stdoutCapStopsProcess()
 
 void tst_CommandRunner::hugeStdoutStaysBounded()
 {
-    const qint64 before = peakRssKiB();
+    QVERIFY2(test::resetPeak(), "cannot reset the peak resident size (/proc/self/clear_refs)");
+    const qint64 before = test::peakKiB();
     CommandSpec s
         = spec(QStringLiteral("head"),
                {QStringLiteral("-c"), QStringLiteral("60000000"), QStringLiteral("/dev/zero")});
@@ -238,7 +227,7 @@ void tst_CommandRunner::hugeStdoutStaysBounded()
     const CommandOutput out = runOne(s);
     QCOMPARE(out.outcome, Outcome::OutputCapped);
     QCOMPARE(out.stdoutData.size(), 1 << 20);
-    const qint64 after = peakRssKiB();
+    const qint64 after = test::peakKiB();
     if (before < 0 || after < 0)
         NETMAP_SKIP("no /proc/self/status to measure memory");
     QVERIFY2(!kMeasuresMemory || after - before < 24 * 1024,
@@ -247,7 +236,8 @@ void tst_CommandRunner::hugeStdoutStaysBounded()
 
 void tst_CommandRunner::hugeStderrStaysBounded()
 {
-    const qint64 before = peakRssKiB();
+    QVERIFY2(test::resetPeak(), "cannot reset the peak resident size (/proc/self/clear_refs)");
+    const qint64 before = test::peakKiB();
     CommandSpec s
         = spec(QStringLiteral("sh"),
                {QStringLiteral("-c"), QStringLiteral("head -c 60000000 /dev/zero >&2; echo done")});
@@ -259,7 +249,7 @@ void tst_CommandRunner::hugeStderrStaysBounded()
     QCOMPARE(out.stdoutData, QByteArray("done\n"));
     QVERIFY(out.stderrTruncated);
     QCOMPARE(out.stderrData, QByteArray(4096, '\0'));
-    const qint64 after = peakRssKiB();
+    const qint64 after = test::peakKiB();
     if (before < 0 || after < 0)
         NETMAP_SKIP("no /proc/self/status to measure memory");
     QVERIFY2(!kMeasuresMemory || after - before < 24 * 1024,
