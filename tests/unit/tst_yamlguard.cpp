@@ -9,7 +9,6 @@
 #include "policy/expectations.h"
 #include "yaml/yamlguard.h"
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -128,15 +127,11 @@ void tst_YamlGuard::aliasBomb()
         yaml += "  - *c\n";
     QVERIFY(yaml.size() > 3 << 20);
     const qint64 before = peakKiB();
-    QElapsedTimer timer;
-    timer.start();
     const auto loaded = snapshotFromYaml(yaml, QStringLiteral("bomb.yaml"));
-    const qint64 ms = timer.elapsed();
     QVERIFY(!loaded.ok());
     QVERIFY2(loaded.error().message.contains(QLatin1String("anchors")),
              qPrintable(loaded.error().toString()));
     QCOMPARE(loaded.error().line, 5);
-    QVERIFY2(ms < 10000, qPrintable(QString::number(ms)));
     if (before > 0)
         QVERIFY2(peakKiB() - before < 256 * 1024,
                  qPrintable(QStringLiteral("peak grew by %1 KiB").arg(peakKiB() - before)));
