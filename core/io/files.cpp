@@ -18,7 +18,35 @@ QString sizeText(qint64 bytes)
     return QStringLiteral("%1 bytes").arg(bytes);
 }
 
+class SaveFileTarget final : public AtomicWriteTarget
+{
+public:
+    explicit SaveFileTarget(const QString &path)
+        : m_file(path)
+    {
+    }
+    QIODevice &device() override { return m_file; }
+    bool open() override { return m_file.open(QIODevice::WriteOnly); }
+    bool flush() override { return m_file.flush(); }
+    bool commit() override { return m_file.commit(); }
+    void cancel() override { m_file.cancelWriting(); }
+
+private:
+    QSaveFile m_file;
+};
+
+AtomicWriteTargetFactory &targetFactory()
+{
+    static AtomicWriteTargetFactory factory;
+    return factory;
+}
+
 } // namespace
+
+void setAtomicWriteTargetFactory(AtomicWriteTargetFactory factory)
+{
+    targetFactory() = std::move(factory);
+}
 
 Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
 {
@@ -41,23 +69,25 @@ Result<QByteArray> readFileCapped(const QString &path, qint64 cap)
 
 Status writeFileAtomically(const QString &path, const QByteArray &data)
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
+    const std::unique_ptr<AtomicWriteTarget> target
+        = targetFactory() ? targetFactory()(path) : std::make_unique<SaveFileTarget>(path);
+    QIODevice &file = target->device();
+    if (!target->open())
         return makeError(Error::Code::Io,
                          QStringLiteral("cannot write: %1").arg(file.errorString()), path);
     if (file.write(data) != data.size()) {
         const QString why = file.errorString();
-        file.cancelWriting();
+        target->cancel();
         return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(why), path);
     }
     // Qt 6.4's commit() does not report a failed flush of the write buffer: on a full disk a
     // small file was "saved" as an empty one in place of the old. Flush first and check.
-    if (!file.flush()) {
+    if (!target->flush()) {
         const QString why = file.errorString();
-        file.cancelWriting();
+        target->cancel();
         return makeError(Error::Code::Io, QStringLiteral("cannot write: %1").arg(why), path);
     }
-    if (!file.commit())
+    if (!target->commit())
         return makeError(Error::Code::Io,
                          QStringLiteral("cannot write: %1").arg(file.errorString()), path);
     return Ok {};

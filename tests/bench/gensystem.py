@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthetic Qubes systems of N qubes for the benchmarks, written three ways from one model.
+"""Synthetic Qubes systems of N qubes for the benchmarks, written four ways from one model.
 
     gensystem.py N OUTDIR [--seed S] [--no-checks] [--shape SHAPE]
 
@@ -7,11 +7,14 @@ writes into OUTDIR:
   qvm-ls.txt     what `qvm-ls --raw-data --fields=name,class,state,label,template,netvm,
                  default_dispvm,provides_network,ip,visible_ip,gateway,visible_gateway,tags`
                  prints for the system (no header, '|' cells, '-' for no value, sorted by name,
-                 dom0 included); fake-bin/qvm-ls serves it
+                 dom0 included); netmap-bench-phases parses it
   snapshot.yaml  the same qubes as a snapshot (format of resources/demo.yaml) with the evidence of
                  recorded checks (about 1.3 per qube), so findings and colouring work at scale
   forest.dot     the same forest for Graphviz: the boxes our diagram draws (templates hidden), the
                  same edges and the same box text, left to right like ours
+  state.json     the same qubes as the state of the qubesd stand-in (tests/qubes/README.md), so
+                 the real qvm-ls and qubes-prefs of the Qubes admin client serve the system to
+                 the whole program
 
 The shape follows real installs, scaled: two uplinks (sys-net, sys-net-wwan) each with a
 firewall, VPN qubes (one per ~250 qubes), sys-whonix with a VPN behind Tor (sys-vpn-tor) and Tor
@@ -31,6 +34,7 @@ sys-whonix, the first VPN, templates):
 """
 
 import argparse
+import json
 import os
 import random
 
@@ -284,6 +288,26 @@ class System:
                        q["tags"]]
                 f.write("|".join(cell(v) for v in row) + "\n")
 
+    def write_state(self, path):
+        """The qubesd stand-in's state: every property explicit (netvm too), qids in name order."""
+        qubes = {}
+        for qid, name in enumerate(sorted(n for n in self.qubes if n != "dom0"), start=1):
+            q = self.qubes[name]
+            entry = {"klass": q["class"], "label": q["label"], "state": q["state"],
+                     "provides_network": bool(q["provides_network"]), "netvm": q["netvm"],
+                     "default_dispvm": q["default_dispvm"], "tags": q["tags"], "qid": qid}
+            if q["template"]:
+                entry["template"] = q["template"]
+            if q["ip"]:
+                entry["ip"] = q["ip"]
+            qubes[name] = entry
+        state = {"globals": {"default_netvm": "sys-firewall", "updatevm": "sys-firewall",
+                             "clockvm": "sys-net", "default_dispvm": "default-dvm"},
+                 "qubes": qubes}
+        with open(path, "w") as f:
+            json.dump(state, f, indent=0, sort_keys=True)
+            f.write("\n")
+
     def write_snapshot(self, path, with_checks):
         def s(v):
             return "'%s'" % v if v else "''"
@@ -419,6 +443,7 @@ def main():
     system.write_qvm_ls(os.path.join(args.outdir, "qvm-ls.txt"))
     system.write_snapshot(os.path.join(args.outdir, "snapshot.yaml"), not args.no_checks)
     system.write_dot(os.path.join(args.outdir, "forest.dot"))
+    system.write_state(os.path.join(args.outdir, "state.json"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A qubesd stand-in with the real Qubes tools, for a test program that starts it itself
-(tests/common/realqubes.h).
+(tests/support/realqubes.h).
 
     serve.py --release 4.3|4.2 --state FILE --dir DIR [--fixture PROG]
 

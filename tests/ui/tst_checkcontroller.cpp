@@ -17,14 +17,13 @@
 #include "diagram/qubeitem.h"
 #include "formats/snapshotyaml.h"
 #include "inspector/inspectordock.h"
-#include "loadscale.h"
 #include "mainwindow.h"
+#include "snapshots.h"
 
 #include "realqubes.h"
 
 #include <QAction>
 #include <QClipboard>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFontDatabase>
 #include <QGuiApplication>
@@ -44,8 +43,6 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolBar>
-
-#include <sys/resource.h>
 
 using namespace netmap;
 
@@ -168,43 +165,6 @@ QMap<QString, QAction *> menuActions(MainWindow &window, const QString &qube)
                     found.insert(sub->objectName(), sub);
     }
     return found;
-}
-
-// CPU time of this process (user + system), in ms.
-qint64 cpuMs()
-{
-    rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    return qint64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
-        + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000;
-}
-
-Snapshot manyQubes(int n)
-{
-    Snapshot s;
-    s.source = QStringLiteral("snapshot");
-    Qube net;
-    net.name = *QubeName::fromUntrusted(u"sys-net");
-    net.klass = QStringLiteral("AppVM");
-    net.state = QStringLiteral("Running");
-    net.label = QStringLiteral("red");
-    net.providesNetwork = true;
-    net.ip = QStringLiteral("10.137.0.5");
-    s.qubes.push_back(net);
-    for (int i = 0; i < n; ++i) {
-        Qube q;
-        q.name = *QubeName::fromUntrusted(QStringLiteral("app%1").arg(i, 2, 10, QLatin1Char('0')));
-        q.klass = QStringLiteral("AppVM");
-        q.state = QStringLiteral("Running");
-        q.label = QStringLiteral("blue");
-        q.netvm = net.name;
-        q.ip = QStringLiteral("10.137.0.%1").arg(20 + i);
-        q.gateway = QStringLiteral("10.137.0.5");
-        s.qubes.push_back(q);
-    }
-    std::sort(s.qubes.begin(), s.qubes.end(),
-              [](const Qube &a, const Qube &b) { return a.name.toString() < b.name.toString(); });
-    return s;
 }
 
 } // namespace
@@ -516,9 +476,7 @@ void tst_CheckController::resultsGoStaleWhenTheNetvmChanges()
 
     // work moves behind sys-vpn (as following changes shows it): its evidence is now stale.
     Snapshot moved = window.snapshot();
-    for (Qube &q : moved.qubes)
-        if (q.name.toString() == "work")
-            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    test::setNetvm(moved, "work", "sys-vpn");
     window.showFollowedSnapshot(moved);
     QVERIFY(model->isStale(row));
     QVERIFY(
@@ -549,11 +507,10 @@ void tst_CheckController::cancelStopsAndSaysCancelled()
     QTRY_VERIFY(!window.scene()->busyQubes().isEmpty());
     QTest::qWait(200);
     QVERIFY(checks->isRunning());
-    QElapsedTimer clock;
-    clock.start();
     QTest::mouseClick(checks->cancelButton(), Qt::LeftButton);
-    QVERIFY(finished.count() == 1 || finished.wait(10000));
-    QVERIFY2(clock.elapsed() < 10000, "cancel is prompt, not the 120 s timeout");
+    // The wait only guards against a hang; the reasons below say the cancel, not the 120 s
+    // timeout, ended the checks.
+    QVERIFY(finished.count() == 1 || finished.wait(60000));
     QCOMPARE(finished.first().first().toBool(), true);
     QVERIFY2(checks->lastMessage().contains("cancelled"), qPrintable(checks->lastMessage()));
     QVERIFY(window.scene()->busyQubes().isEmpty());
@@ -588,74 +545,44 @@ void tst_CheckController::eventLoopTurnsWhileChecksHang()
     }
     MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
     QVERIFY(waitLoaded(window));
-    window.setSnapshot(manyQubes(20)); // as a live read of a larger system would show it
+    window.setSnapshot(test::fanOut(20)); // as a live read of a larger system would show it
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     CheckController *checks = window.checkController();
     checks->setBaseRequest(fakeRequest(32, 120));
     QSignalSpy finished(checks, &CheckController::runFinished);
 
-    // A 10 ms timer measures how late the event loop serves it while 20 checks hang, and the
-    // process's CPU time says whether the UI thread itself is busy (on a loaded machine the
-    // scheduler alone can delay a tick now and then).
-    QElapsedTimer clock;
-    qint64 last = 0;
-    QList<qint64> lateness;
+    // How late the event loop is while checks hang is a benchmark (tests/bench,
+    // netmap-bench-responsive); here: the timer keeps firing, and the window answers.
+    int ticks = 0;
     QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    connect(&probe, &QTimer::timeout, this, [&] {
-        const qint64 now = clock.elapsed();
-        lateness << std::max<qint64>(0, now - last - 10);
-        last = now;
-    });
+    connect(&probe, &QTimer::timeout, this, [&ticks] { ++ticks; });
     const QString calls = scenario.logPath(); // each qube notes when its command starts
     const auto hanging = [&calls] {
         QFile f(calls);
         return f.open(QIODevice::ReadOnly) ? int(f.readAll().count("start ")) : 0;
     };
-    clock.start();
     probe.start(10);
     checks->verifyAll();
-    QTRY_COMPARE_WITH_TIMEOUT(window.scene()->busyQubes().size(), 21, 10000);
-    // The starts are done once every qube runs its command: the real qvm-run and its
-    // qrexec-client are two Python programs each, whose start-up alone keeps a small machine
-    // busy for seconds. From then on, only the program's own event loop is measured.
+    QTRY_COMPARE_WITH_TIMEOUT(window.scene()->busyQubes().size(), 21, 30000);
+    // Every qube runs its command (the real qvm-run and its qrexec-client are two Python
+    // programs each: the generous limit only guards against a hang).
     QTRY_VERIFY_WITH_TIMEOUT(hanging() >= 21, 120000);
-    QTest::qWait(300);
-    const qint64 startWorst
-        = lateness.isEmpty() ? 0 : *std::max_element(lateness.cbegin(), lateness.cend());
-    qInfo("while starting 21 qvm-run processes: worst lateness %lld ms", startWorst);
-    lateness.clear();
-    const qint64 cpuBefore = cpuMs();
-    const qint64 wallBefore = clock.elapsed();
-    QTest::qWait(1500);
-    const qint64 cpu = cpuMs() - cpuBefore;
-    const qint64 wall = clock.elapsed() - wallBefore;
+    // While all 21 hang, the event loop keeps serving the timer.
+    const int ticksBefore = ticks;
+    QTRY_VERIFY_WITH_TIMEOUT(ticks >= ticksBefore + 20, 60000);
     QVERIFY(checks->isRunning());
     // Nothing came back (only the checks skipped by plan, e.g. sys-net's isolation).
     CheckResultsModel *model = checks->resultsDock()->model();
     QCOMPARE(model->count(CheckStatus::Pass) + model->count(CheckStatus::Fail)
                  + model->count(CheckStatus::Error),
              0);
-    std::sort(lateness.begin(), lateness.end());
-    // Bounds for an idle machine, scaled by the load of a shared one (tests/common/loadscale.h).
-    const double load = testing::loadFactor();
-    QVERIFY(lateness.size() > 50 / load);
-    const qint64 median = lateness[lateness.size() / 2];
-    const qint64 p95 = lateness[lateness.size() * 95 / 100];
-    const qint64 worst = lateness.last();
-    qInfo("20 checks hanging: %lld ticks, lateness median %lld ms, p95 %lld ms, worst %lld ms; "
-          "CPU %lld ms in %lld ms",
-          qint64(lateness.size()), median, p95, worst, cpu, wall);
-    QVERIFY2(p95 < 50 * load, qPrintable(QString("event loop late by %1 ms (p95)").arg(p95)));
-    QVERIFY2(worst < 250 * load, qPrintable(QString("event loop stalled %1 ms").arg(worst)));
-    QVERIFY2(cpu < wall / 2, "the UI thread is busy while it only waits");
     // The window still answers meanwhile: the menu opens, the dock sorts.
     QVERIFY(menuActions(window, "app03").contains("checkExternalIp"));
     checks->resultsDock()->view()->sortByColumn(CheckResultsModel::StatusColumn,
                                                 Qt::DescendingOrder);
     checks->cancel();
-    QVERIFY(finished.wait(10000));
+    QVERIFY(finished.wait(60000));
 }
 
 void tst_CheckController::hostileOutputShownLiterally()
@@ -1004,9 +931,7 @@ void tst_CheckController::verdictMarksCarryTheirAge()
 
     // Moved behind another netvm: stale.
     Snapshot moved = window.snapshot();
-    for (Qube &q : moved.qubes)
-        if (q.name.toString() == "work")
-            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    test::setNetvm(moved, "work", "sys-vpn");
     window.showFollowedSnapshot(moved);
     QCOMPARE(window.scene()->qubeItem("work")->verdict(), VerdictMark::Stale);
     QVERIFY(window.scene()->qubeItem("work")->toolTip().contains("stale"));

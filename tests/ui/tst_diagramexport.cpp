@@ -12,6 +12,7 @@
 #include "formats/snapshotyaml.h"
 #include "model/topology.h"
 #include "skips.h"
+#include "snapshots.h"
 
 #include <QFile>
 #include <QImage>
@@ -128,9 +129,7 @@ Snapshot checkedWithGhost()
     failed.finished = QDateTime(QDate(2026, 11, 28), QTime(14, 3), Qt::UTC);
     failed.pathAtRun = topology.egressChain(u"work-vpn");
     s.checks.push_back(failed);
-    for (Qube &q : s.qubes)
-        if (q.name.toString() == "vault")
-            q.netvm = *QubeName::fromUntrusted(u"sys-gone");
+    test::setNetvm(s, "vault", "sys-gone");
     return s;
 }
 
@@ -403,9 +402,7 @@ void tst_DiagramExport::svgSurvivesMarkupInData()
     Snapshot s = demoSnapshot();
     s.source = "snapshot";
     s.sourceDetail = "<b>&amp; \"quoted\" 'x' </svg>";
-    for (Qube &q : s.qubes)
-        if (q.name.toString() == "work")
-            q.state = "<img src=x>";
+    test::findQube(s, "work")->state = "<img src=x>";
     const QString path = m_dir.filePath("markup.svg");
     QVERIFY(exportDiagram(s, path).ok());
     const SvgContent svg = readSvg(path);
@@ -458,14 +455,8 @@ void tst_DiagramExport::bigPngIsALegibleOverview()
     Snapshot s;
     s.source = "demo";
     const auto add = [&](const QString &name, const QString &netvm, bool provides) {
-        Qube q;
-        q.name = *QubeName::fromUntrusted(name);
-        q.klass = "AppVM";
-        q.state = "Running";
+        Qube q = test::makeQube(name, netvm, provides);
         q.label = "blue";
-        q.providesNetwork = provides;
-        if (!netvm.isEmpty())
-            q.netvm = QubeName::fromUntrusted(netvm);
         s.qubes.push_back(q);
     };
     add("sys-net", QString(), true);

@@ -9,6 +9,7 @@
 #include "diagram/qubeitem.h"
 #include "formats/snapshotyaml.h"
 #include "model/topology.h"
+#include "snapshots.h"
 
 #include <QMenu>
 #include <QSignalSpy>
@@ -40,13 +41,7 @@ QString shownToolTip(const QString &toolTip)
     return doc.toPlainText();
 }
 
-Qube *findQube(Snapshot &snapshot, const QString &name)
-{
-    for (Qube &q : snapshot.qubes)
-        if (q.name.toString() == name)
-            return &q;
-    return nullptr;
-}
+using test::findQube;
 
 } // namespace
 
@@ -391,9 +386,7 @@ QTEST_MAIN(tst_DiagramScene)
 void tst_DiagramScene::missingNetvmIsAGhost()
 {
     Snapshot s = demoSnapshot();
-    for (Qube &q : s.qubes)
-        if (q.name.toString() == "work")
-            q.netvm = *QubeName::fromUntrusted(u"sys-gone");
+    test::setNetvm(s, "work", "sys-gone");
     DiagramScene scene;
     scene.setSnapshot(s);
     QubeItem *ghost = scene.qubeItem("sys-gone");

@@ -1,10 +1,11 @@
 // The window following a change made with the real qvm-prefs, through qubesd's events, with
 // polling switched off. Run by tests/qubes/with_standin.py, or in the network lab by
 // tests/lab/live/run_follow.py: both put the real Qubes tools (4.3 or 4.2) on PATH and name the
-// qubesd stand-in's socket in NETMAP_QUBESD_SOCKET.
+// qubesd stand-in's socket in NETMAP_QUBESD_SOCKET. How soon the window shows the change is the
+// lab's measurement: run_follow.py sets NETMAP_FOLLOW_WITHIN_MS (2 s, load-scaled); without it
+// the test proves only that the change arrives, through events (polling is off).
 
 #include "live/livecontroller.h"
-#include "loadscale.h"
 #include "mainwindow.h"
 #include "qubes/commandrunner.h"
 
@@ -64,10 +65,10 @@ void tst_FollowReal::windowFollowsRealQvmPrefs()
     QVERIFY2(out.finishedOk(), qPrintable(out.describe() + u' ' + out.firstErrorLine()));
     QElapsedTimer sinceChange;
     sinceChange.start();
-    // 2 s on an idle machine; the refresh runs the real (Python) qvm-ls, so a machine busy with
-    // other tests gets the bound scaled by its load (polling is off: any update at all came
-    // through the event stream).
-    const int bound = int(testing::loadScaled(2000));
+    // Polling is off: any update at all came through the event stream. The lab asks for a
+    // bound; elsewhere a generous one only keeps a lost event from hanging the test.
+    const int within = qEnvironmentVariableIntValue("NETMAP_FOLLOW_WITHIN_MS");
+    const int bound = within > 0 ? within : 60000;
     QTRY_COMPARE_WITH_TIMEOUT(netvmOf(w, "work"), after, bound);
     qInfo("the window showed the change %lld ms after qvm-prefs returned (bound %d ms)",
           qint64(sinceChange.elapsed()), bound);

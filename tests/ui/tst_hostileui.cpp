@@ -21,6 +21,7 @@
 #include "inspector/inspectordock.h"
 #include "mainwindow.h"
 #include "model/untrustedtext.h"
+#include "snapshots.h"
 
 #include <QApplication>
 #include <QLabel>
@@ -64,9 +65,7 @@ Snapshot hostileSnapshot(const QString &text)
     Snapshot s = demoSnapshot();
     s.source = QStringLiteral("snapshot");
     s.sourceDetail = text;
-    for (Qube &q : s.qubes)
-        if (q.name.toString() == QLatin1String("work"))
-            q.state = text;
+    test::findQube(s, QStringLiteral("work"))->state = text;
     FirewallRule rule;
     rule.action = QStringLiteral("accept");
     rule.comment = text;

@@ -1,9 +1,9 @@
 // The live view in the window, with the real Qubes tools against the qubesd stand-in
-// (tests/common/realqubes.h): a qubesd event updates the diagram in place; every change to a
+// (tests/support/realqubes.h): a qubesd event updates the diagram in place; every change to a
 // qube asks first and the question holds the exact command; nothing runs when the answer is
 // no; dropped traffic is listed and drawn; closing the window removes the logging rule. The
 // stand-in's log shows every change qubesd was asked for, and the scripted network qube
-// (tests/common/scriptednetqube.h) every command that ran in it.
+// (tests/support/scriptednetqube.h) every command that ran in it.
 
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"

@@ -16,6 +16,7 @@
 #include "inspector/inspectordock.h"
 #include "io/redaction.h"
 #include "mainwindow.h"
+#include "snapshots.h"
 
 #include "realqubes.h"
 
@@ -55,13 +56,7 @@ using namespace netmap;
 
 namespace {
 
-Qube *findQube(Snapshot &snapshot, const QString &name)
-{
-    for (Qube &q : snapshot.qubes)
-        if (q.name.toString() == name)
-            return &q;
-    return nullptr;
-}
+using test::findQube;
 
 QString value(const MainWindow &window, const QString &key)
 {
@@ -808,9 +803,7 @@ void tst_MainWindow::compareWithASavedSnapshot()
     const QString saved = dir.filePath("before.yaml");
     QVERIFY(saveSnapshotFile(demoSnapshot(), saved));
     Snapshot now = demoSnapshot();
-    for (Qube &q : now.qubes)
-        if (q.name.toString() == "untrusted")
-            q.netvm = *QubeName::fromUntrusted(u"sys-vpn");
+    test::setNetvm(now, "untrusted", "sys-vpn");
     for (CheckResult &r : now.checks)
         if (r.qube.toString() == "work-vpn" && r.check == CheckKind::Vpn)
             r.status = CheckStatus::Fail;
@@ -1213,14 +1206,8 @@ void tst_MainWindow::userFoldsSurviveAGrowingNetwork()
         Snapshot s;
         s.source = "qvm-ls";
         const auto add = [&s](const QString &name, const char *netvm, bool provides) {
-            Qube q;
-            q.name = *QubeName::fromUntrusted(name);
-            q.klass = "AppVM";
-            q.state = "Running";
+            Qube q = test::makeQube(name, netvm ? QString::fromLatin1(netvm) : QString(), provides);
             q.label = "blue";
-            if (netvm)
-                q.netvm = QubeName::fromUntrusted(QString::fromLatin1(netvm));
-            q.providesNetwork = provides;
             s.qubes.push_back(q);
         };
         add("sys-net", nullptr, true);

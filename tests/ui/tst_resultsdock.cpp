@@ -6,6 +6,7 @@
 #include "checks/evidencedialog.h"
 #include "checks/resultsdock.h"
 #include "formats/snapshotyaml.h"
+#include "snapshots.h"
 
 #include <QLabel>
 #include <QPlainTextEdit>
@@ -18,13 +19,7 @@ using namespace netmap;
 
 namespace {
 
-Qube *findQube(Snapshot &snapshot, const QString &name)
-{
-    for (Qube &q : snapshot.qubes)
-        if (q.name.toString() == name)
-            return &q;
-    return nullptr;
-}
+using test::findQube;
 
 CheckResult result(const QString &qube, CheckKind kind, CheckStatus status, const QStringList &path,
                    const QString &observed = {}, int minute = 0)
@@ -43,9 +38,7 @@ CheckResult result(const QString &qube, CheckKind kind, CheckStatus status, cons
 
 Snapshot base()
 {
-    Snapshot s = demoSnapshot();
-    s.checks.clear();
-    return s;
+    return test::demoWithoutChecks();
 }
 
 const QStringList kWorkPath {"work", "sys-firewall", "sys-net"};

@@ -1,5 +1,5 @@
 // The Verifier end to end through the real qvm-run and qvm-ls of the Qubes admin client against
-// the qubesd stand-in holding the seed system (tests/common/realqubes.h), whose qrexec-client
+// the qubesd stand-in holding the seed system (tests/support/realqubes.h), whose qrexec-client
 // plays each qube with tests/data/scripted-qubes/qube-shell: the real probe scripts run with
 // fake network tools answering from a scenario. Whether a qube exists or runs is the stand-in's
 // state (Scenario::set with the file "state").
@@ -9,11 +9,11 @@
 #include "formats/markdownreport.h"
 #include "formats/snapshotyaml.h"
 #include "model/topology.h"
+#include "snapshots.h"
 
 #include "realqubes.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -48,8 +48,7 @@ QByteArray fixture(const char *name)
 
 Snapshot seed()
 {
-    Snapshot s = demoSnapshot();
-    s.checks.clear();
+    Snapshot s = test::demoWithoutChecks();
     s.tunnels.clear();
     return s;
 }
@@ -716,14 +715,13 @@ void tst_CheckVerifier::singleQubeFaults()
     r.qubes = QStringList {qube};
     r.checks = QList<CheckKind> {CheckKind(kind)};
     r.config.timeoutSeconds = 5;
-    QElapsedTimer clock;
-    clock.start();
+    // Each fault ends in its own verdict: the reason says which (a cap, an exit code, a missing
+    // marker); a fault that stopped the verification for good would hang the test instead.
     const Snapshot s = verify(seed(), r);
     const CheckResult *result = s.latest(qube, CheckKind(kind));
     QVERIFY2(result, qPrintable(describe(s)));
     QVERIFY2(int(result->status) == status, qPrintable(describe(s)));
     QVERIFY2(result->reason.contains(reason), qPrintable(result->reason));
-    QVERIFY(clock.elapsed() < 15000);
     if (result->status != CheckStatus::Pass)
         QVERIFY(result->externalIp.isEmpty() || CheckKind(kind) != CheckKind::ExternalIp
                 || status == int(CheckStatus::Fail));
@@ -940,14 +938,13 @@ void tst_CheckVerifier::timeoutStopsAHang()
     // loaded machine; the hang would last an hour.
     r.config.timeoutSeconds = 6;
     r.config.connectTimeoutSeconds = 1;
-    QElapsedTimer clock;
-    clock.start();
     const Snapshot s = verify(seed(), r);
-    QVERIFY(clock.elapsed() < 20000);
+    // The timeout ended the hang (not the qube: it stays silent for an hour), and said so.
     const CheckResult *hung = s.latest(u"work", CheckKind::ExternalIp);
     QVERIFY(hung);
     QCOMPARE(hung->status, CheckStatus::Error);
-    QVERIFY2(hung->reason.contains(QStringLiteral("in time")), qPrintable(hung->reason));
+    QVERIFY2(hung->reason.contains(QStringLiteral("no answer in time")), qPrintable(hung->reason));
+    QVERIFY2(hung->reason.contains(QStringLiteral("stopped from dom0")), qPrintable(hung->reason));
     const CheckResult *other = s.latest(u"untrusted", CheckKind::ExternalIp);
     QVERIFY2(other->status == CheckStatus::Pass, qPrintable(other->reason));
 }
@@ -964,15 +961,18 @@ void tst_CheckVerifier::cancelStopsEverything()
     QVERIFY(verifier.start(seed(), r).ok());
     QTest::qWait(500);
     QVERIFY(verifier.isRunning());
-    QElapsedTimer clock;
-    clock.start();
     verifier.cancel();
-    QVERIFY(finished.wait(5000) || finished.size() == 1);
-    QVERIFY(clock.elapsed() < 4000);
+    // The wait only keeps a broken cancel from hanging the test: what ended the checks is in
+    // their reasons (the cancel, not the 10 s timeout: none says "in time").
+    QVERIFY(finished.wait(60000) || finished.size() == 1);
     QVERIFY(!verifier.isRunning());
     QCOMPARE(verifier.done(), verifier.total());
-    for (const CheckResult &c : verifier.snapshot().checks)
+    for (const CheckResult &c : verifier.snapshot().checks) {
         QVERIFY(c.status == CheckStatus::Error || c.status == CheckStatus::Skipped);
+        QVERIFY2(!c.reason.contains(QStringLiteral("in time")), qPrintable(c.reason));
+        if (c.status == CheckStatus::Error)
+            QVERIFY2(c.reason.contains(QStringLiteral("cancelled")), qPrintable(c.reason));
+    }
     QCOMPARE(int(results.size()), verifier.total());
 }
 
@@ -980,9 +980,7 @@ void tst_CheckVerifier::haltedQubesAreSkipped()
 {
     Scenario scenario;
     Snapshot s = seed();
-    for (Qube &q : s.qubes)
-        if (q.name.toString() == QLatin1String("untrusted"))
-            q.state = QStringLiteral("Halted");
+    test::findQube(s, QStringLiteral("untrusted"))->state = QStringLiteral("Halted");
     VerifyRequest r = request();
     r.qubes = QStringList {QStringLiteral("untrusted")};
     const Snapshot out = verify(s, r);

@@ -4,7 +4,7 @@
 // are reported as timeouts.
 //
 // qvm-ls is the real one of the Qubes admin client against a hostile qubesd stand-in
-// (tests/common/realqubes.h): what it prints is what qubesd hands it (huge tags, an error full
+// (tests/support/realqubes.h): what it prints is what qubesd hands it (huge tags, an error full
 // of escape sequences) or nothing at all (qubesd never answers). The real qvm-ls prints only
 // once it has everything, so "prints for ever" cannot happen with it; the qubes' endless
 // output is covered through qvm-run below.
@@ -202,31 +202,35 @@ void tst_HostileProcesses::scenario_data()
     QTest::addColumn<QString>("outcome"); // what the scenario must end in
     QTest::addColumn<QString>("says"); // a piece of the message, or empty
     QTest::addColumn<int>("maxGrowthMiB"); // peak RSS growth allowed
-    QTest::addColumn<int>("maxSeconds");
 
+    // What ended each scenario is in its message: the output cap ("printed more than", "far
+    // more", and OUTPUTLEN counts what was kept) or the timeout ("did not answer within", "no
+    // answer in time"); no row depends on how long it took.
     // qvm-ls (the command-line read of the live system, readLiveSnapshot).
     QTest::newRow("qvm-ls prints 18 MB of rows") << "live-flood"
                                                  << "error"
-                                                 << "printed more than" << 110 << 20;
+                                                 << "printed more than" << 110;
     QTest::newRow("qvm-ls prints one 20 MB line") << "live-lines"
                                                   << "error"
-                                                  << "printed more than" << 110 << 20;
+                                                  << "printed more than" << 110;
     QTest::newRow("qvm-ls hangs") << "live-hang"
                                   << "error"
-                                  << "did not answer within" << 40 << 15;
+                                  << "did not answer within" << 40;
     QTest::newRow("qvm-ls answers with escape sequences") << "live-escapes"
                                                           << "error"
-                                                          << "exited with 1" << 40 << 15;
+                                                          << "exited with 1" << 40;
     // A qube answering a check (verifySnapshot through qvm-run).
     QTest::newRow("qube prints 50 MB") << "qube-flood"
-                                       << "error" << QString() << 60 << 30;
+                                       << "error"
+                                       << "far more than any answer needs" << 60;
     QTest::newRow("qube never ends") << "qube-endless"
-                                     << "error" << QString() << 60 << 30;
+                                     << "error"
+                                     << "far more than any answer needs" << 60;
     QTest::newRow("qube hangs") << "qube-hang"
                                 << "error"
-                                << "no answer in time" << 40 << 30;
+                                << "no answer in time" << 40;
     QTest::newRow("qube answers with escapes and markup")
-        << "qube-garbage" << QString() << QString() << 40 << 30;
+        << "qube-garbage" << QString() << QString() << 40;
 }
 
 void tst_HostileProcesses::scenario()
@@ -235,7 +239,6 @@ void tst_HostileProcesses::scenario()
     QFETCH(QString, outcome);
     QFETCH(QString, says);
     QFETCH(int, maxGrowthMiB);
-    QFETCH(int, maxSeconds);
 
     QProcess child;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -247,14 +250,14 @@ void tst_HostileProcesses::scenario()
     env.insert(QStringLiteral("NETMAP_FAKE_STATE"), m_scenarios.filePath(QStringLiteral("state")));
     child.setProcessEnvironment(env);
     child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    QElapsedTimer timer;
-    timer.start();
     child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--scenario"), name});
     QVERIFY(child.waitForStarted());
-    if (!child.waitForFinished(maxSeconds * 1000 + 30000)) {
+    // Only keeps a scenario that never ends from hanging the test (every cap and timeout in
+    // the scenarios is seconds).
+    if (!child.waitForFinished(180000)) {
         child.kill();
         child.waitForFinished();
-        QFAIL(qPrintable(QStringLiteral("the scenario did not end in %1 s").arg(maxSeconds + 30)));
+        QFAIL("the scenario did not end in 180 s");
     }
     QCOMPARE(child.exitStatus(), QProcess::NormalExit);
     QCOMPARE(child.exitCode(), 0);
@@ -290,8 +293,6 @@ void tst_HostileProcesses::scenario()
     if (kMeasuresMemory)
         QVERIFY2(growth < qint64(maxGrowthMiB) * 1024,
                  qPrintable(QStringLiteral("peak RSS grew by %1 MiB").arg(growth / 1024)));
-    QVERIFY2(got.value(QStringLiteral("ELAPSEDMS")).toLongLong() < maxSeconds * 1000,
-             qPrintable(QStringLiteral("took %1 ms").arg(got.value(QStringLiteral("ELAPSEDMS")))));
     if (got.contains(QStringLiteral("OUTPUTLEN")))
         QVERIFY2(got.value(QStringLiteral("OUTPUTLEN")).toInt()
                      <= (16 << 10) + 64, // + the cut marker

@@ -1,12 +1,17 @@
-// Saves that cannot succeed (docs/ARCHITECTURE.md §6: exports and snapshot saves are atomic): a
-// full disk and a read-only folder. Each must fail with one clear line naming the file and leave
-// the old file exactly as it was, with no temporary file left behind.
+// Saves that cannot succeed (docs/ARCHITECTURE.md §6: exports and snapshot saves are atomic),
+// without root: every writeFileAtomically() of the process goes to a device that fails where it
+// is told (tests/support/failingdevice.h): at the open (a read-only folder), after N bytes of
+// the write (a disk that fills up), at the flush (Qt 6.4's commit() does not report a failed
+// flush of its write buffer) or at the commit (the rename over the old file). Each save must
+// fail with one clear line naming the file, cancel what it wrote, never commit, and leave the
+// old file as it was. tst_fulldisk shows the same on a real full tmpfs (root only).
 //
-// Staging needs root: the test moves itself into a private mount namespace (unshare(2)) and
-// mounts a 64 KiB tmpfs, filled to the last byte or remounted read-only. Without root the
-// full-disk rows are SKIPPED with the reason; the read-only rows fall back to a chmod 0555
-// folder (which root would ignore).
+// Protections, each removed once and seen failing here: the size check of the write in
+// writeFileAtomically() (the "write" rows: without it the save commits a truncated file), the
+// flush check (the "flush" rows), the commit check (the "commit" rows), and saveSnapshotFile()
+// returning the status of its write (every "snapshot" row).
 
+#include "failingdevice.h"
 #include "formats/jsonexport.h"
 #include "formats/snapshotyaml.h"
 #include "io/files.h"
@@ -17,28 +22,29 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <cerrno>
-#include <cstring>
-#include <sched.h>
-#include <sys/mount.h>
-#include <unistd.h>
-
 using namespace netmap;
+using At = test::FailingSaves::At;
 
 namespace {
 
 const QByteArray kOldContent("# the previous save, which must survive\nold: true\n");
 
-Status save(const QString &writer, const QString &path)
+QByteArray bytesOf(const QString &writer)
 {
     const Snapshot demo = demoSnapshot();
     if (writer == QLatin1String("snapshot"))
-        return saveSnapshotFile(demo, path);
-    if (writer == QLatin1String("small"))
-        return writeFileAtomically(path, QByteArray("small: true\n"));
+        return snapshotToYaml(demo);
     if (writer == QLatin1String("json"))
-        return writeFileAtomically(path, exportJson(demo));
-    return makeError(Error::Code::Usage, QStringLiteral("unknown writer"));
+        return exportJson(demo);
+    return QByteArray("small: true\n");
+}
+
+// The save the program makes for each writer, through its own entry point.
+Status save(const QString &writer, const QString &path)
+{
+    if (writer == QLatin1String("snapshot"))
+        return saveSnapshotFile(demoSnapshot(), path);
+    return writeFileAtomically(path, bytesOf(writer));
 }
 
 } // namespace
@@ -47,155 +53,104 @@ class tst_HostileSaves : public QObject
 {
     Q_OBJECT
 private slots:
-    void initTestCase();
-    void cleanup();
-    void fullDisk_data() { writers(); }
-    void fullDisk();
-    void readOnlyFolder_data() { writers(); }
-    void readOnlyFolder();
+    void initTestCase() { QVERIFY(m_tmp.isValid()); }
+    void failingSave_data();
+    void failingSave();
+    void successCommitsEverything_data();
+    void successCommitsEverything();
+    void realFilesAgainAfterwards();
 
 private:
-    void writers();
-    QString mountTmpfs(); // empty on failure (reason in m_why)
-    void checkRefusal(const Status &status, const QString &path, const QString &dir,
-                      const QStringList &expectedEntries);
-
-    bool m_mounts = false;
-    QString m_why;
     QTemporaryDir m_tmp;
-    QStringList m_mounted;
     int m_count = 0;
 };
 
-void tst_HostileSaves::initTestCase()
-{
-    QVERIFY(m_tmp.isValid());
-    if (geteuid() != 0) {
-        m_why = QStringLiteral("needs root to mount a tmpfs in a private mount namespace");
-        return;
-    }
-    if (unshare(CLONE_NEWNS) != 0) {
-        m_why = QStringLiteral("unshare(CLONE_NEWNS) failed: %1")
-                    .arg(QString::fromLocal8Bit(strerror(errno)));
-        return;
-    }
-    // Nothing mounted here reaches the rest of the system.
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-        m_why = QStringLiteral("cannot make / private: %1")
-                    .arg(QString::fromLocal8Bit(strerror(errno)));
-        return;
-    }
-    m_mounts = true;
-}
-
-void tst_HostileSaves::cleanup()
-{
-    for (const QString &dir : std::as_const(m_mounted))
-        umount2(QFile::encodeName(dir).constData(), MNT_DETACH);
-    m_mounted.clear();
-}
-
-void tst_HostileSaves::writers()
+void tst_HostileSaves::failingSave_data()
 {
     QTest::addColumn<QString>("writer");
-    QTest::newRow("snapshot save (.yaml)") << QStringLiteral("snapshot");
-    QTest::newRow("JSON export") << QStringLiteral("json");
-    // Below Qt's 16 KiB write buffer: only the flush in commit() meets the full disk.
-    QTest::newRow("small file") << QStringLiteral("small");
-}
-
-QString tst_HostileSaves::mountTmpfs()
-{
-    const QString dir = m_tmp.filePath(QStringLiteral("mnt%1").arg(++m_count));
-    if (!QDir().mkpath(dir))
-        return {};
-    if (mount("tmpfs", QFile::encodeName(dir).constData(), "tmpfs", MS_NOSUID | MS_NODEV,
-              "size=64k,mode=0755")
-        != 0) {
-        m_why = QStringLiteral("cannot mount a tmpfs: %1")
-                    .arg(QString::fromLocal8Bit(strerror(errno)));
-        return {};
+    QTest::addColumn<int>("at");
+    QTest::addColumn<qint64>("capacity"); // bytes the device takes (the write rows)
+    for (const char *writer : {"snapshot", "json", "small"}) {
+        const QString w = QString::fromLatin1(writer);
+        const qint64 size = bytesOf(w).size();
+        QTest::addRow("%s: open refused", writer) << w << int(At::Open) << qint64(0);
+        QTest::addRow("%s: write, disk already full", writer) << w << int(At::Write) << qint64(0);
+        QTest::addRow("%s: write, full after 5 bytes", writer) << w << int(At::Write) << qint64(5);
+        QTest::addRow("%s: write, full one byte short", writer) << w << int(At::Write) << size - 1;
+        QTest::addRow("%s: flush", writer) << w << int(At::Flush) << qint64(0);
+        QTest::addRow("%s: commit", writer) << w << int(At::Commit) << qint64(0);
     }
-    m_mounted << dir;
-    return dir;
 }
 
-void tst_HostileSaves::checkRefusal(const Status &status, const QString &path, const QString &dir,
-                                    const QStringList &expectedEntries)
+void tst_HostileSaves::failingSave()
 {
+    QFETCH(QString, writer);
+    QFETCH(int, at);
+    QFETCH(qint64, capacity);
+    const QString dir = m_tmp.filePath(QStringLiteral("d%1").arg(++m_count));
+    QVERIFY(QDir().mkpath(dir));
+    const QString path = dir + QStringLiteral("/netmap.out");
+    QVERIFY(writeFileAtomically(path, kOldContent).ok()); // before the device is installed
+
+    test::FailingSaves failing(At(at), capacity);
+    const Status status = save(writer, path);
+    QCOMPARE(failing.lastPath(), path); // the save went through the seam
+
     QVERIFY2(!status.ok(), "the save claimed success");
     const Error &e = status.error();
     QCOMPARE(e.code, Error::Code::Io);
     QCOMPARE(e.file, path);
     const QString line = e.toString();
-    QVERIFY2(!line.contains(u'\n') && e.message.startsWith(QLatin1String("cannot write")),
-             qPrintable(line));
-    QVERIFY2(line.startsWith(path + QLatin1String(": ")), qPrintable(line));
-    // The old file is intact...
+    QVERIFY2(!line.contains(u'\n'), qPrintable(line));
+    QVERIFY2(line.startsWith(path + QLatin1String(": cannot write: ")), qPrintable(line));
+    QVERIFY2(e.message.contains(test::FailingSaves::reason(At(at))), qPrintable(line));
+    // Nothing was committed; what was written is dropped (QSaveFile: its temporary file).
+    QCOMPARE(failing.commits(), 0);
+    if (At(at) == At::Write || At(at) == At::Flush)
+        QCOMPARE(failing.cancels(), 1);
+    // The old file is as it was, and nothing else appeared next to it.
     QFile old(path);
     QVERIFY(old.open(QIODevice::ReadOnly));
     QCOMPARE(old.readAll(), kOldContent);
-    // ...and no half-written temporary file is left next to it.
-    QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System, QDir::Name),
-             expectedEntries);
+    QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System),
+             QStringList {QStringLiteral("netmap.out")});
 }
 
-// Protections, each removed once: writeFileAtomically() writes through QSaveFile (with a plain
-// QFile, truncate then write, every row fails: the old file is gone), and it flushes and checks
-// before commit() (without that, Qt 6.4 reports success for anything below its 16 KiB write
-// buffer and leaves an EMPTY file in place of the old one: the "snapshot save" and "small file"
-// rows fail).
-void tst_HostileSaves::fullDisk()
+void tst_HostileSaves::successCommitsEverything_data()
 {
-    QFETCH(QString, writer);
-    if (!m_mounts)
-        NETMAP_SKIP(qPrintable(m_why));
-    const QString dir = mountTmpfs();
-    if (dir.isEmpty())
-        NETMAP_SKIP(qPrintable(m_why));
-    const QString path = dir + QStringLiteral("/netmap.out");
-    QVERIFY(writeFileAtomically(path, kOldContent).ok());
-
-    // Fill the file system to the last block.
-    QFile filler(dir + QStringLiteral("/filler"));
-    QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
-    const QByteArray block(4096, 'x');
-    for (int i = 0; i < 64 && filler.write(block) == block.size(); ++i) { }
-    while (filler.write("x", 1) == 1) { }
-    filler.close();
-
-    checkRefusal(save(writer, path), path, dir,
-                 {QStringLiteral("filler"), QStringLiteral("netmap.out")});
+    QTest::addColumn<QString>("writer");
+    QTest::newRow("snapshot") << QStringLiteral("snapshot");
+    QTest::newRow("json") << QStringLiteral("json");
+    QTest::newRow("small") << QStringLiteral("small");
 }
 
-// Protection: the error path of writeFileAtomically() (QSaveFile::open fails, one "cannot write"
-// line). Note that the read-only case cannot show the atomic write itself (nothing can be
-// written at all); the full-disk rows do.
-void tst_HostileSaves::readOnlyFolder()
+// The device that never fails sees the whole file committed once: the failing rows above fail
+// for the reason they name, not because the seam loses data.
+void tst_HostileSaves::successCommitsEverything()
 {
     QFETCH(QString, writer);
-    QString dir;
-    if (m_mounts) {
-        dir = mountTmpfs();
-        if (dir.isEmpty())
-            NETMAP_SKIP(qPrintable(m_why));
-        QVERIFY(writeFileAtomically(dir + QStringLiteral("/netmap.out"), kOldContent).ok());
-        QVERIFY2(mount(nullptr, QFile::encodeName(dir).constData(), nullptr,
-                       MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr)
-                     == 0,
-                 strerror(errno));
-    } else if (geteuid() != 0) {
-        dir = m_tmp.filePath(QStringLiteral("ro%1").arg(++m_count));
-        QVERIFY(QDir().mkpath(dir));
-        QVERIFY(writeFileAtomically(dir + QStringLiteral("/netmap.out"), kOldContent).ok());
-        QVERIFY(QFile::setPermissions(dir, QFile::ReadOwner | QFile::ExeOwner));
-    } else {
-        NETMAP_SKIP(qPrintable(m_why));
+    test::FailingSaves device(At::Nowhere);
+    const QString path = m_tmp.filePath(QStringLiteral("ok.out"));
+    const Status status = save(writer, path);
+    QVERIFY2(status.ok(), qPrintable(status.ok() ? QString() : status.error().toString()));
+    QCOMPARE(device.opens(), 1);
+    QCOMPARE(device.commits(), 1);
+    QCOMPARE(device.cancels(), 0);
+    QCOMPARE(device.committed(), bytesOf(writer));
+}
+
+// Once the FailingSaves is gone, saves reach the disk again.
+void tst_HostileSaves::realFilesAgainAfterwards()
+{
+    const QString path = m_tmp.filePath(QStringLiteral("real.out"));
+    {
+        test::FailingSaves failing(At::Commit);
+        QVERIFY(!writeFileAtomically(path, "x\n").ok());
     }
-    const QString path = dir + QStringLiteral("/netmap.out");
-    checkRefusal(save(writer, path), path, dir, {QStringLiteral("netmap.out")});
-    if (!m_mounts)
-        QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QVERIFY(writeFileAtomically(path, "y\n").ok());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("y\n"));
 }
 
 NETMAP_GUILESS_TEST_MAIN(tst_HostileSaves)

@@ -1,6 +1,6 @@
 // The dropped-traffic watch: the exact commands (the self-removal starts before the rule is
 // added), and the watch through the real qvm-run against the qubesd stand-in, whose
-// qrexec-client runs the commands in a scripted network qube (tests/common/scriptednetqube.h)
+// qrexec-client runs the commands in a scripted network qube (tests/support/scriptednetqube.h)
 // that records them and prints log lines.
 
 #include "live/dropwatcher.h"

@@ -1,7 +1,7 @@
 // ChangeFollower: a qubesd event (from a fake qubesd socket speaking admin.Events framing) leads
 // to one re-read and a change with the evidence carried over; without the socket it polls. The
 // system is read with the real qvm-ls and qubes-prefs against the qubesd stand-in
-// (tests/common/realqubes.h); the events come from the fake so the test decides when.
+// (tests/support/realqubes.h); the events come from the fake so the test decides when.
 
 #include "live/changefollower.h"
 #include "qubes/livesource.h"

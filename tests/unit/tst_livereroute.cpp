@@ -5,6 +5,7 @@
 #include "formats/snapshotyaml.h"
 #include "live/reroute.h"
 #include "model/snapshot.h"
+#include "snapshots.h"
 
 #include "realqubes.h"
 
@@ -348,9 +349,7 @@ void tst_LiveReroute::anonVmWarning()
     // A qube without the tag, and a tagged qube staying behind a Whonix gateway.
     QVERIFY(netmap::anonVmWarning(demo, "work", QStringLiteral("sys-net")).isEmpty());
     Snapshot two = demo;
-    for (Qube &q : two.qubes)
-        if (q.name.toString() == QLatin1String("work"))
-            q.tags << QStringLiteral("anon-vm");
+    test::findQube(two, QStringLiteral("work"))->tags << QStringLiteral("anon-vm");
     QVERIFY(netmap::anonVmWarning(two, "work", QStringLiteral("sys-net")).isEmpty());
     QVERIFY(netmap::anonVmWarning(two, "whonix", QStringLiteral("sys-vpn")).contains("sys-vpn"));
 }

@@ -1,5 +1,5 @@
 // The live source with the real qvm-ls, qubes-prefs and qvm-firewall of the Qubes admin client
-// against the qubesd stand-in (tests/common/realqubes.h); what goes wrong is what a broken or
+// against the qubesd stand-in (tests/support/realqubes.h); what goes wrong is what a broken or
 // hostile qubesd makes the real tools print (the state's "misbehave", tests/qubes/README.md).
 
 #include "qubes/livesource.h"
@@ -256,14 +256,12 @@ void tst_LiveSource::sourceErrors()
     options.timeoutMs = 400;
     if (QByteArray(QTest::currentDataTag()) != "qubesd hangs")
         options.timeoutMs = 20000; // the real tools are Python: give them time to fail
-    QElapsedTimer clock;
-    clock.start();
+    // The message says what ended the read (the hang row: the 0.4 s timeout, by name).
     const Result<Snapshot> result = readLiveSnapshot(options);
     QVERIFY(!result.ok());
     QCOMPARE(result.error().code, Error::Code::Source);
     QCOMPARE(result.error().exitCode(), 3);
     QCOMPARE(result.error().message, message);
-    QVERIFY(clock.elapsed() < 20000);
 }
 
 void tst_LiveSource::qubesdNotRunning()
@@ -356,11 +354,12 @@ void tst_LiveSource::asyncRefresh()
     QVERIFY(m_qubes.setState(systemWith([](QJsonObject &s) { hanging(s, "admin.vm.List"); })));
     LiveOptions options;
     options.timeoutMs = 3000;
-    QElapsedTimer clock;
-    clock.start();
     source.refresh(options);
-    QVERIFY(clock.elapsed() < 1000); // refresh() never waits for the process
+    // refresh() never waits for the process: qubesd hangs, so qvm-ls cannot have ended, and
+    // nothing is reported before the event loop turns.
     QVERIFY(source.isBusy());
+    QCOMPARE(failed.size(), 0);
+    QCOMPARE(ready.size(), 0);
     source.refresh(options); // a second refresh while one runs is folded into it
     QVERIFY(failed.wait(10000));
     QCOMPARE(failed.size(), 1);

@@ -2,6 +2,7 @@
 #include "formats/markdownreport.h"
 #include "formats/snapshotyaml.h"
 #include "model/untrustedtext.h"
+#include "snapshots.h"
 
 #include <QRegularExpression>
 #include <QTest>
@@ -47,15 +48,7 @@ void tst_MarkdownReport::demoTables()
         "| default-dvm | 10.137.0.9 | — | sys-firewall | — (not verified) | (IPv6 off) |")));
 
     // Without IPv6 anywhere the table is as it always was.
-    Snapshot plain = demoSnapshot();
-    for (Qube &q : plain.qubes) {
-        q.ip6.clear();
-        q.visibleIp6.clear();
-        q.gateway6.clear();
-        q.ipv6Feature.reset();
-    }
-    for (CheckResult &c : plain.checks)
-        c.externalIp6.clear();
+    const Snapshot plain = test::withoutIpv6(demoSnapshot());
     const QString md4 = QString::fromUtf8(exportMarkdown(plain));
     QVERIFY(md4.contains(QStringLiteral(
         "## Network flow and egress IP mapping\n\n| Qube | Internal IP | NetVM | External IP |")));

@@ -2,6 +2,7 @@
 #include "formats/snapshotyaml.h"
 #include "model/topology.h"
 #include "policy/expectations.h"
+#include "snapshots.h"
 
 #include <QDir>
 #include <QFile>
@@ -118,15 +119,7 @@ void tst_SnapshotYaml::demoIpv6()
     QVERIFY(r);
     QCOMPARE(r->externalIp6, QStringLiteral("2001:db8:7:1::5"));
 
-    Snapshot plain = demo;
-    for (Qube &q : plain.qubes) {
-        q.ip6.clear();
-        q.visibleIp6.clear();
-        q.gateway6.clear();
-        q.ipv6Feature.reset();
-    }
-    for (CheckResult &c : plain.checks)
-        c.externalIp6.clear();
+    const Snapshot plain = test::withoutIpv6(demo);
     const QByteArray yaml = snapshotToYaml(plain);
     for (const char *key : {"ip6", "gateway6", "ipv6_feature", "external_ip6"})
         QVERIFY2(!yaml.contains(QByteArray(QByteArray(key) + ':')), key);

@@ -2,6 +2,7 @@
 #include "policy/colouring.h"
 #include "policy/findings.h"
 #include "policy/inference.h"
+#include "snapshots.h"
 
 #include <QTest>
 
@@ -14,26 +15,15 @@ QubeName n(const char *name)
     return *QubeName::fromUntrusted(QString::fromLatin1(name));
 }
 
+// test::makeQube with nullptr for no netvm.
 Qube qube(const char *name, const char *netvm, bool provides = false, const char *state = "Running")
 {
-    Qube q;
-    q.name = n(name);
-    q.klass = QStringLiteral("AppVM");
-    q.state = QString::fromLatin1(state);
-    q.label = QStringLiteral("red");
-    if (netvm)
-        q.netvm = n(netvm);
-    q.providesNetwork = provides;
-    return q;
+    return test::makeQube(name, netvm ? QString::fromLatin1(netvm) : QString(), provides, state);
 }
 
 Snapshot make(std::vector<Qube> qubes)
 {
-    Snapshot s;
-    s.qubes = std::move(qubes);
-    std::sort(s.qubes.begin(), s.qubes.end(),
-              [](const Qube &a, const Qube &b) { return a.name < b.name; });
-    return s;
+    return test::makeSnapshot(std::move(qubes));
 }
 
 bool hasFinding(const std::vector<Finding> &findings, const QString &qube, const char *code)
@@ -65,9 +55,9 @@ private slots:
 
 void tst_Topology::chains()
 {
-    const Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
-                             qube("work", "sys-firewall"), qube("untrusted", "sys-firewall"),
-                             qube("vault", nullptr)});
+    Snapshot s = test::qubesDefaultChain();
+    test::addQube(s, qube("untrusted", "sys-firewall"));
+    test::addQube(s, qube("vault", nullptr));
     const Topology t(s);
     QCOMPARE(t.egressChain(u"work"), QStringList({"work", "sys-firewall", "sys-net"}));
     QCOMPARE(t.rootOf(u"work"), QStringLiteral("sys-net"));
@@ -226,14 +216,14 @@ void tst_Topology::disposablesEgress()
 
 void tst_Topology::inference()
 {
-    Qube gw = qube("sys-whonix", "sys-firewall", true);
-    gw.templ = n("whonix-gateway-17");
-    Snapshot s
-        = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
-                qube("sys-vpn", "sys-firewall", true), gw, qube("work", "sys-firewall"),
-                qube("work-vpn", "sys-vpn"), qube("anon", "sys-whonix"), qube("vault", nullptr),
-                qube("vpn-over-tor", "tunnel"), qube("tunnel", "sys-whonix", true)});
-    s.tunnels.insert(QStringLiteral("sys-vpn"), {QStringLiteral("tun0")});
+    // The VPN chain and the Whonix chain side by side, a qube without netvm, and a VPN behind Tor.
+    Snapshot s = test::vpnChain();
+    for (const Qube &q : test::whonixChain().qubes)
+        if (!test::findQube(s, q.name.toString()))
+            test::addQube(s, q);
+    for (const Qube &q : {qube("anon", "sys-whonix"), qube("vault", nullptr),
+                          qube("vpn-over-tor", "tunnel"), qube("tunnel", "sys-whonix", true)})
+        test::addQube(s, q);
     s.tunnels.insert(QStringLiteral("tunnel"), {QStringLiteral("wg0")});
     const Topology t(s);
     auto kind
@@ -241,6 +231,7 @@ void tst_Topology::inference()
     QCOMPARE(kind("work"), QStringLiteral("clearnet"));
     QCOMPARE(kind("work-vpn"), QStringLiteral("vpn"));
     QCOMPARE(kind("anon"), QStringLiteral("tor"));
+    QCOMPARE(kind("anon-whonix"), QStringLiteral("tor"));
     QCOMPARE(kind("vault"), QStringLiteral("none"));
     QCOMPARE(kind("sys-net"), QStringLiteral("clearnet"));
     QCOMPARE(kind("vpn-over-tor"), QStringLiteral("vpn"));
@@ -368,9 +359,9 @@ void tst_Topology::colouringIpv6()
 void tst_Topology::ipv6FeatureSource()
 {
     // check_with_netvm: the qube itself first, then up its netvm chain; a loop ends the walk.
-    Snapshot s = make({qube("sys-net", nullptr, true), qube("sys-firewall", "sys-net", true),
-                       qube("sys-vpn", "sys-firewall", true), qube("work", "sys-firewall"),
-                       qube("work-vpn", "sys-vpn"), qube("a", "b", true), qube("b", "a", true)});
+    Snapshot s = test::vpnChain();
+    test::addQube(s, qube("a", "b", true));
+    test::addQube(s, qube("b", "a", true));
     s.qubes[size_t(s.indexOf(u"sys-net"))].ipv6Feature = true;
     s.qubes[size_t(s.indexOf(u"sys-vpn"))].ipv6Feature = false;
     bool on = false;

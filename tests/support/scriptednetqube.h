@@ -1,5 +1,5 @@
 #pragma once
-// Test helper: a network qube for the real qvm-run (tests/common/realqubes.h), run by the
+// Test helper: a network qube for the real qvm-run (tests/support/realqubes.h), run by the
 // qrexec-client stand-in as `qube.sh QUBE USER CMD` (qrexec_client.py --fixture). It plays the
 // drop watch's side in the qube: it notes each command in DIR/calls.log ("QUBE USER<TAB>CMD",
 // the command on one line) and answers by what it is: arm ("netmap-armed 7 2": the rule before
