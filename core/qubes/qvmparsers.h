@@ -1,5 +1,6 @@
 #pragma once
-// Strict parsers for the output of qvm-ls, qvm-prefs/qubes-prefs and qvm-firewall.
+// Strict parsers for the output of qvm-ls, qvm-prefs/qubes-prefs (qvmparsers.cpp) and
+// qvm-firewall (qvmfirewall.cpp).
 
 #include "model/firewallrule.h"
 #include "model/qube.h"
