@@ -1,6 +1,7 @@
 #include "topology.h"
 
 #include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/strong_components.hpp>
 
 #ifdef BOOST_RECURSIVE_DFS
@@ -93,6 +94,13 @@ Topology::Topology(const Snapshot &snapshot)
     }
     std::sort(d->roots.begin(), d->roots.end(),
               [this](int a, int b) { return d->names[a] < d->names[b]; });
+    // The same forest with each qube's out-edges in name order, so that a depth-first visit
+    // meets siblings by name.
+    Graph ordered {size_t(n)};
+    for (int i = 0; i < n; ++i)
+        for (int child : d->children[size_t(i)])
+            boost::add_edge(size_t(i), size_t(child), ordered);
+    d->graph = std::move(ordered);
 }
 
 Topology::~Topology() = default;
@@ -127,6 +135,29 @@ const std::vector<int> &Topology::childrenOf(int index) const
 const std::vector<int> &Topology::roots() const
 {
     return d->roots;
+}
+
+std::vector<int> Topology::treeOrder() const
+{
+    // Records each qube when the search first meets it (preorder).
+    struct Preorder : boost::default_dfs_visitor
+    {
+        std::vector<int> *order;
+        void discover_vertex(Graph::vertex_descriptor v, const Graph &) const
+        {
+            order->push_back(int(v));
+        }
+    };
+    std::vector<int> order;
+    order.reserve(d->names.size());
+    std::vector<boost::default_color_type> colour(d->names.size(), boost::white_color);
+    const auto colourMap = boost::make_iterator_property_map(
+        colour.begin(), boost::get(boost::vertex_index, d->graph));
+    Preorder visitor;
+    visitor.order = &order;
+    for (int root : d->roots)
+        boost::depth_first_visit(d->graph, size_t(root), visitor, colourMap);
+    return order;
 }
 
 std::vector<int> Topology::egressChainIndices(int index) const

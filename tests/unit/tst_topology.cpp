@@ -83,6 +83,11 @@ void tst_Topology::chains()
     for (int r : t.roots())
         roots << t.nameAt(r);
     QCOMPARE(roots, QStringList({"sys-net", "vault"}));
+    // Depth first, roots and siblings by name.
+    QStringList order;
+    for (int i : t.treeOrder())
+        order << t.nameAt(i);
+    QCOMPARE(order, QStringList({"sys-net", "sys-firewall", "untrusted", "work", "vault"}));
 }
 
 void tst_Topology::loopIsAFindingNotAHang()
@@ -177,6 +182,17 @@ void tst_Topology::loops()
         for (int c : t.childrenOf(i))
             QCOMPARE(t.parentOf(c), i);
     }
+    // The tree order lists every qube once, each after its netvm.
+    const std::vector<int> order = t.treeOrder();
+    QCOMPARE(order.size(), size_t(t.size()));
+    std::vector<int> position(size_t(t.size()), -1);
+    for (size_t k = 0; k < order.size(); ++k) {
+        QCOMPARE(position[size_t(order[k])], -1);
+        position[size_t(order[k])] = int(k);
+    }
+    for (int i = 0; i < t.size(); ++i)
+        if (t.parentOf(i) >= 0)
+            QVERIFY(position[size_t(t.parentOf(i))] < position[size_t(i)]);
     // The findings name each member of a loop, and no one else.
     const auto findings = computeFindings(s, t);
     for (int i = 0; i < t.size(); ++i)
@@ -514,6 +530,9 @@ void tst_Topology::largeChainIsLinear()
     const Topology t(s);
     QCOMPARE(t.roots().size(), size_t(1));
     QCOMPARE(t.egressChainIndices(t.indexOf(u"q19999")).size(), size_t(20000));
+    const std::vector<int> order = t.treeOrder(); // Boost's search keeps its own stack
+    QCOMPARE(order.size(), size_t(20000));
+    QCOMPARE(t.nameAt(order.back()), QStringLiteral("q19999"));
 }
 
 QTEST_GUILESS_MAIN(tst_Topology)
