@@ -13,8 +13,6 @@
 #include <QSet>
 #include <QUrl>
 
-#include <functional>
-
 namespace netmap {
 
 using untrustedtext::markdownFence;
@@ -172,15 +170,8 @@ QByteArray exportMarkdown(const Snapshot &snapshot, const MarkdownOptions &optio
 
     // Qubes in NetVM-tree order: each root, then what sits behind it.
     QStringList order;
-    std::function<void(int, int)> walk = [&](int index, int depth) {
-        if (depth > 64)
-            return;
+    for (int index : topology.treeOrder())
         order.append(topology.nameAt(index));
-        for (int child : topology.childrenOf(index))
-            walk(child, depth + 1);
-    };
-    for (int root : topology.roots())
-        walk(root, 0);
 
     // The answer first: one row per networked qube, worst verdicts first.
     struct SummaryRow

@@ -1,6 +1,12 @@
 #include "topology.h"
 
 #include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/strong_components.hpp>
+
+#ifdef BOOST_RECURSIVE_DFS
+#error "Topology relies on Boost's iterative depth-first search: hostile chains are deep"
+#endif
 
 namespace netmap {
 
@@ -45,35 +51,36 @@ Topology::Topology(const Snapshot &snapshot)
             d->parent[size_t(i)] = p;
     }
 
-    // Qubes refuses NetVM loops, but bad input may hold one: find each cycle in one pass over
-    // the parent pointers (every vertex is walked once), mark it and break it at its first
-    // member so every later walk terminates.
-    std::vector<char> state(size_t(n), 0); // 0 new, 1 on the current walk, 2 done
-    std::vector<int> walk;
-    for (int start = 0; start < n; ++start) {
-        if (state[size_t(start)])
-            continue;
-        walk.clear();
-        int v = start;
-        while (v >= 0 && state[size_t(v)] == 0) {
-            state[size_t(v)] = 1;
-            walk.push_back(v);
-            v = d->parent[size_t(v)];
-        }
-        if (v >= 0 && state[size_t(v)] == 1) {
-            auto it = std::find(walk.begin(), walk.end(), v);
-            int first = *std::min_element(it, walk.end());
-            for (; it != walk.end(); ++it)
-                d->inLoop[size_t(*it)] = 1;
-            d->parent[size_t(first)] = -1;
-        }
-        for (int w : walk)
-            state[size_t(w)] = 2;
-    }
-
+    // Qubes refuses NetVM loops, but bad input may hold one. Every qube has at most one netvm,
+    // so each loop is a strongly connected component of more than one qube, or one qube that
+    // is its own netvm. Mark its members and cut it at its first member (by snapshot order),
+    // so that every later walk up a chain terminates. Boost's depth-first search (under
+    // strong_components) keeps its own stack: a 10,000-qube chain or loop does not recurse.
     for (int i = 0; i < n; ++i)
         if (d->parent[size_t(i)] >= 0)
             boost::add_edge(size_t(d->parent[size_t(i)]), size_t(i), d->graph);
+    std::vector<int> component(size_t(n), 0);
+    const int components = n > 0 ? int(boost::strong_components(d->graph, component.data())) : 0;
+    std::vector<int> members(size_t(components), 0);
+    std::vector<int> first(size_t(components), -1); // the lowest index in each component
+    for (int i = 0; i < n; ++i) {
+        const size_t c = size_t(component[size_t(i)]);
+        ++members[c];
+        if (first[c] < 0)
+            first[c] = i;
+    }
+    for (int i = 0; i < n; ++i) {
+        const size_t c = size_t(component[size_t(i)]);
+        if (members[c] > 1 || d->parent[size_t(i)] == i)
+            d->inLoop[size_t(i)] = 1;
+    }
+    for (int c = 0; c < components; ++c) {
+        const int cut = first[size_t(c)];
+        if (!d->inLoop[size_t(cut)])
+            continue;
+        boost::remove_edge(size_t(d->parent[size_t(cut)]), size_t(cut), d->graph);
+        d->parent[size_t(cut)] = -1;
+    }
 
     d->children.resize(size_t(n));
     for (int i = 0; i < n; ++i) {
@@ -87,6 +94,13 @@ Topology::Topology(const Snapshot &snapshot)
     }
     std::sort(d->roots.begin(), d->roots.end(),
               [this](int a, int b) { return d->names[a] < d->names[b]; });
+    // The same forest with each qube's out-edges in name order, so that a depth-first visit
+    // meets siblings by name.
+    Graph ordered {size_t(n)};
+    for (int i = 0; i < n; ++i)
+        for (int child : d->children[size_t(i)])
+            boost::add_edge(size_t(i), size_t(child), ordered);
+    d->graph = std::move(ordered);
 }
 
 Topology::~Topology() = default;
@@ -121,6 +135,29 @@ const std::vector<int> &Topology::childrenOf(int index) const
 const std::vector<int> &Topology::roots() const
 {
     return d->roots;
+}
+
+std::vector<int> Topology::treeOrder() const
+{
+    // Records each qube when the search first meets it (preorder).
+    struct Preorder : boost::default_dfs_visitor
+    {
+        std::vector<int> *order;
+        void discover_vertex(Graph::vertex_descriptor v, const Graph &) const
+        {
+            order->push_back(int(v));
+        }
+    };
+    std::vector<int> order;
+    order.reserve(d->names.size());
+    std::vector<boost::default_color_type> colour(d->names.size(), boost::white_color);
+    const auto colourMap = boost::make_iterator_property_map(
+        colour.begin(), boost::get(boost::vertex_index, d->graph));
+    Preorder visitor;
+    visitor.order = &order;
+    for (int root : d->roots)
+        boost::depth_first_visit(d->graph, size_t(root), visitor, colourMap);
+    return order;
 }
 
 std::vector<int> Topology::egressChainIndices(int index) const

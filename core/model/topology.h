@@ -30,6 +30,9 @@ public:
     const std::vector<int> &childrenOf(int index) const; // sorted by name
     // Qubes that are not behind another known qube, sorted by name.
     const std::vector<int> &roots() const;
+    // Every qube once, in NetVM-tree order: each root, then the qubes behind it, depth first,
+    // roots and siblings by name.
+    std::vector<int> treeOrder() const;
 
     // The qube, its netvm, the netvm's netvm, ..., the root provider.
     QStringList egressChain(QStringView name) const;

@@ -20,6 +20,7 @@ private slots:
     void noChecksYet();
     void summaryFirstAndNoPassNextToALeak();
     void whenEachCheckRanAndWhatToDo();
+    void deepChainListsEveryQube();
 };
 
 void tst_MarkdownReport::demoTables()
@@ -174,6 +175,31 @@ void tst_MarkdownReport::noChecksYet()
         md.contains(QStringLiteral("| work | 10.137.0.15 | fd09:24ef:4179::a89:f | sys-firewall "
                                    "| — (not verified) | — (not verified) |")));
     QVERIFY(!md.contains(QStringLiteral("## Evidence")));
+}
+
+void tst_MarkdownReport::deepChainListsEveryQube()
+{
+    // A chain deeper than any real network: every qube still has its row in the summary (the
+    // tree walk once stopped 64 levels down and left the rest out).
+    Snapshot s;
+    for (int i = 0; i < 100; ++i) {
+        Qube q;
+        q.name = *QubeName::fromUntrusted(QStringLiteral("q%1").arg(i, 3, 10, QLatin1Char('0')));
+        q.klass = QStringLiteral("AppVM");
+        q.state = QStringLiteral("Running");
+        q.label = QStringLiteral("red");
+        q.providesNetwork = true;
+        if (i > 0)
+            q.netvm = *QubeName::fromUntrusted(
+                QStringLiteral("q%1").arg(i - 1, 3, 10, QLatin1Char('0')));
+        s.qubes.push_back(q);
+    }
+    const QString md = QString::fromUtf8(exportMarkdown(s));
+    const QString summary
+        = md.section(QStringLiteral("## Summary"), 1).section(QStringLiteral("\n## "), 0, 0);
+    for (int i = 1; i < 100; ++i)
+        QVERIFY2(summary.contains(QStringLiteral("\n| q%1 | ").arg(i, 3, 10, QLatin1Char('0'))),
+                 qPrintable(QString::number(i)));
 }
 
 QTEST_GUILESS_MAIN(tst_MarkdownReport)

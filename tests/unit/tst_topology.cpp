@@ -41,6 +41,9 @@ class tst_Topology : public QObject
 private slots:
     void chains();
     void loopIsAFindingNotAHang();
+    void loops_data();
+    void loops();
+    void largeLoopIsLinear();
     void dangling();
     void findings();
     void disposablesEgress_data();
@@ -70,6 +73,11 @@ void tst_Topology::chains()
     for (int r : t.roots())
         roots << t.nameAt(r);
     QCOMPARE(roots, QStringList({"sys-net", "vault"}));
+    // Depth first, roots and siblings by name.
+    QStringList order;
+    for (int i : t.treeOrder())
+        order << t.nameAt(i);
+    QCOMPARE(order, QStringList({"sys-net", "sys-firewall", "untrusted", "work", "vault"}));
 }
 
 void tst_Topology::loopIsAFindingNotAHang()
@@ -91,6 +99,126 @@ void tst_Topology::loopIsAFindingNotAHang()
     const Topology ts(self);
     QCOMPARE(ts.egressChain(u"x"), QStringList({"x"}));
     QVERIFY(ts.isInLoop(0));
+}
+
+void tst_Topology::loops_data()
+{
+    // Each qube as "name>netvm" (">" alone: no netvm); which qubes are in a loop; the roots
+    // after each loop is cut at its first member (by name: the snapshot is sorted).
+    QTest::addColumn<QString>("qubes");
+    QTest::addColumn<QString>("inLoop");
+    QTest::addColumn<QString>("roots");
+
+    QTest::newRow("loop") << "a>b b>c c>a"
+                          << "a b c"
+                          << "a";
+    QTest::newRow("self-loop") << "x>x y>"
+                               << "x"
+                               << "x y";
+    QTest::newRow("two loops") << "a>b b>a c>d d>e e>c"
+                               << "a b c d e"
+                               << "a c";
+    // A tail behind a loop is not in it, and hangs below the cut loop.
+    QTest::newRow("loop with a tail") << "a>b b>c c>a t1>t2 t2>b"
+                                      << "a b c"
+                                      << "a";
+    QTest::newRow("self-loop with a tail") << "s>s t>s"
+                                           << "s"
+                                           << "s";
+    QTest::newRow("no loop") << "net> fw>net app>fw"
+                             << ""
+                             << "net";
+    // A loop beside a healthy tree and a dangling netvm.
+    QTest::newRow("loop beside a tree") << "net> app>net p>q q>p lost>gone"
+                                        << "p q"
+                                        << "lost net p";
+}
+
+void tst_Topology::loops()
+{
+    QFETCH(QString, qubes);
+    QFETCH(QString, inLoop);
+    QFETCH(QString, roots);
+    std::vector<Qube> list;
+    std::vector<QByteArray> names;
+    for (const QString &spec : qubes.split(QLatin1Char(' '))) {
+        const QStringList parts = spec.split(QLatin1Char('>'));
+        names.push_back(parts[0].toLatin1());
+        names.push_back(parts[1].toLatin1());
+    }
+    for (size_t i = 0; i < names.size(); i += 2)
+        list.push_back(qube(names[i].constData(),
+                            names[i + 1].isEmpty() ? nullptr : names[i + 1].constData(), true));
+    const Snapshot s = make(std::move(list));
+    const Topology t(s);
+    QStringList gotLoop;
+    for (int i = 0; i < t.size(); ++i)
+        if (t.isInLoop(i))
+            gotLoop << t.nameAt(i);
+    QCOMPARE(gotLoop.join(QLatin1Char(' ')), inLoop);
+    QStringList gotRoots;
+    for (int r : t.roots())
+        gotRoots << t.nameAt(r);
+    QCOMPARE(gotRoots.join(QLatin1Char(' ')), roots);
+    // Every chain ends, at a root, within the number of qubes; each qube is a child of its
+    // parent exactly once (the cut link is gone from both sides).
+    for (int i = 0; i < t.size(); ++i) {
+        const auto chain = t.egressChainIndices(i);
+        QVERIFY(chain.size() <= size_t(t.size()));
+        QCOMPARE(t.parentOf(chain.back()), -1);
+        const int p = t.parentOf(i);
+        if (p >= 0)
+            QCOMPARE(std::count(t.childrenOf(p).begin(), t.childrenOf(p).end(), i), 1);
+        for (int c : t.childrenOf(i))
+            QCOMPARE(t.parentOf(c), i);
+    }
+    // The tree order lists every qube once, each after its netvm.
+    const std::vector<int> order = t.treeOrder();
+    QCOMPARE(order.size(), size_t(t.size()));
+    std::vector<int> position(size_t(t.size()), -1);
+    for (size_t k = 0; k < order.size(); ++k) {
+        QCOMPARE(position[size_t(order[k])], -1);
+        position[size_t(order[k])] = int(k);
+    }
+    for (int i = 0; i < t.size(); ++i)
+        if (t.parentOf(i) >= 0)
+            QVERIFY(position[size_t(t.parentOf(i))] < position[size_t(i)]);
+    // The findings name each member of a loop, and no one else.
+    const auto findings = computeFindings(s, t);
+    for (int i = 0; i < t.size(); ++i)
+        QCOMPARE(hasFinding(findings, t.nameAt(i), "netvm-loop"), bool(t.isInLoop(i)));
+}
+
+void tst_Topology::largeLoopIsLinear()
+{
+    // A 10,000-qube loop with a 10,000-qube tail: found without deep recursion, cut once.
+    constexpr int kLoop = 10000;
+    std::vector<Qube> qubes;
+    const auto name = [](const char *prefix, int i) {
+        return *QubeName::fromUntrusted(
+            QString(QLatin1String(prefix) + QStringLiteral("%1").arg(i, 5, 10, QLatin1Char('0'))));
+    };
+    for (int i = 0; i < kLoop; ++i) {
+        Qube q = qube("x", nullptr, true);
+        q.name = name("l", i);
+        q.netvm = name("l", (i + 1) % kLoop);
+        qubes.push_back(q);
+        Qube tail = qube("x", nullptr, true);
+        tail.name = name("t", i);
+        tail.netvm = i == 0 ? name("l", kLoop / 2) : name("t", i - 1);
+        qubes.push_back(tail);
+    }
+    const Snapshot s = make(std::move(qubes));
+    const Topology t(s);
+    QCOMPARE(t.roots().size(), size_t(1));
+    QCOMPARE(t.nameAt(t.roots().front()), QStringLiteral("l00000"));
+    int looped = 0;
+    for (int i = 0; i < t.size(); ++i)
+        looped += t.isInLoop(i) ? 1 : 0;
+    QCOMPARE(looped, kLoop);
+    QVERIFY(!t.isInLoop(t.indexOf(u"t09999")));
+    // t09999 .. t00000, then l05000 .. l09999 and l00000, where the loop was cut.
+    QCOMPARE(t.egressChainIndices(t.indexOf(u"t09999")).size(), size_t(kLoop + kLoop / 2 + 1));
 }
 
 void tst_Topology::dangling()
@@ -393,6 +521,9 @@ void tst_Topology::largeChainIsLinear()
     const Topology t(s);
     QCOMPARE(t.roots().size(), size_t(1));
     QCOMPARE(t.egressChainIndices(t.indexOf(u"q19999")).size(), size_t(20000));
+    const std::vector<int> order = t.treeOrder(); // Boost's search keeps its own stack
+    QCOMPARE(order.size(), size_t(20000));
+    QCOMPARE(t.nameAt(order.back()), QStringLiteral("q19999"));
 }
 
 QTEST_GUILESS_MAIN(tst_Topology)

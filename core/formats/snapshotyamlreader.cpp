@@ -1,10 +1,13 @@
+// Reading a snapshot: the strict YAML document, the migrations from older formats up to the
+// current one, then every section checked field by field (snapshotyamlfields.cpp).
+
 #include "snapshotyaml.h"
 
 #include "io/files.h"
 #include "model/ipv4.h"
-#include "model/untrustedtext.h"
 #include "policy/expectationsyaml_p.h"
 #include "qubes/qvmparsers.h"
+#include "snapshotyaml_p.h"
 #include "yaml/strictyaml_p.h"
 
 #include <QFile>
@@ -13,9 +16,11 @@
 
 namespace netmap {
 
+using snapshotyaml::kSchemaPrefix;
+using snapshotyaml::plainMessage;
+
 namespace {
 
-constexpr QLatin1StringView kSchemaPrefix("qubes-netmap-snapshot/");
 constexpr qsizetype kMaxChecks = 200000;
 // The file cap of readFileCapped(). A saved snapshot holds about one value per 16 bytes, so
 // 1,000,000 values is what a real 16 MiB file holds (2,000 qubes with some 25,000 check
@@ -23,284 +28,10 @@ constexpr qsizetype kMaxChecks = 200000;
 // the file cap alone.
 constexpr YamlLimits kLimits {kMaxInputFileBytes, 64, 1000000, 32 << 20};
 
-std::string utf8(const QString &s)
-{
-    return s.toStdString();
-}
-
-// Messages may quote a piece of the file (an unknown key, yaml-cpp's "unknown escape character:
-// \x1b"): one line of plain text so a hostile file cannot put control sequences into it.
-QString plainMessage(const QString &message)
-{
-    return untrustedtext::line(message, 500);
-}
-
 QString yamlMessage(const YAML::Exception &e)
 {
     return plainMessage(QString::fromStdString(e.msg));
 }
-
-QString dateText(const QDateTime &t, bool withMs)
-{
-    if (!t.isValid())
-        return {};
-    return t.toUTC().toString(withMs ? Qt::ISODateWithMs : Qt::ISODate);
-}
-
-// A name, tag or key: plain where no reader can take it for anything but this string, double-
-// quoted otherwise ("yes", "on", "1e3" and "null" are strings, not a boolean, a number or null).
-// The emitter escapes every character outside printable ASCII (EscapeNonAscii).
-void emitText(YAML::Emitter &out, const QString &value)
-{
-    if (untrustedtext::yamlNeedsQuotes(value))
-        out << YAML::DoubleQuoted;
-    out << utf8(untrustedtext::repaired(value));
-}
-
-void emitOptionalName(YAML::Emitter &out, const char *key, const std::optional<QubeName> &name)
-{
-    out << YAML::Key << key << YAML::Value;
-    if (name)
-        emitText(out, name->toString());
-    else
-        out << YAML::Null;
-}
-
-void emitString(YAML::Emitter &out, const char *key, const QString &value)
-{
-    out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted
-        << utf8(untrustedtext::repaired(value));
-}
-
-void emitStringList(YAML::Emitter &out, const QString &key, const QStringList &values)
-{
-    out << YAML::Key;
-    emitText(out, key);
-    out << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const QString &v : values)
-        emitText(out, v);
-    out << YAML::EndSeq;
-}
-
-// Reading: every failure carries the position of the offending node.
-struct Reader
-{
-    QString file;
-    std::optional<Error> error;
-
-    bool fail(const YAML::Node &node, const QString &message)
-    {
-        if (!error) {
-            const YAML::Mark mark = node.Mark();
-            error = makeError(Error::Code::Input, plainMessage(message), file,
-                              mark.is_null() ? 0 : mark.line + 1,
-                              mark.is_null() ? 0 : mark.column + 1);
-        }
-        return false;
-    }
-
-    // Unknown keys are refused with the shared reader's rule and message (repeated keys never
-    // get here: strictyaml::loadDocument() refuses them).
-    bool checkKeys(const YAML::Node &map, std::initializer_list<const char *> allowed)
-    {
-        QSet<QString> known;
-        for (const char *a : allowed)
-            known.insert(QString::fromLatin1(a));
-        try {
-            strictyaml::checkKeys(map, QStringLiteral("the snapshot"), known);
-        } catch (const strictyaml::YamlError &e) {
-            if (!error)
-                error = strictyaml::toError(e, file);
-            return false;
-        }
-        return true;
-    }
-
-    bool map(const YAML::Node &node, const char *what)
-    {
-        if (!node.IsMap())
-            return fail(node,
-                        QStringLiteral("%1 must be a mapping").arg(QString::fromLatin1(what)));
-        return true;
-    }
-
-    bool seq(const YAML::Node &node, const char *what)
-    {
-        if (!node.IsSequence())
-            return fail(node, QStringLiteral("%1 must be a list").arg(QString::fromLatin1(what)));
-        return true;
-    }
-
-    // A scalar string; missing or null gives an empty string when optional.
-    bool string(const YAML::Node &parent, const char *key, QString *out, bool required = false)
-    {
-        const YAML::Node node = parent[key];
-        if (!node || node.IsNull()) {
-            if (required)
-                return fail(parent, QStringLiteral("missing \"%1\"").arg(QString::fromLatin1(key)));
-            out->clear();
-            return true;
-        }
-        if (!node.IsScalar())
-            return fail(node, QStringLiteral("\"%1\" must be text").arg(QString::fromLatin1(key)));
-        *out = QString::fromStdString(node.Scalar());
-        if (out->size() > 1 << 20)
-            return fail(node, QStringLiteral("\"%1\" is too long").arg(QString::fromLatin1(key)));
-        return true;
-    }
-
-    bool token(const YAML::Node &parent, const char *key, QString *out, bool required)
-    {
-        if (!string(parent, key, out, required))
-            return false;
-        if (out->size() > 32)
-            return fail(parent[key],
-                        QStringLiteral("\"%1\" is too long").arg(QString::fromLatin1(key)));
-        for (QChar c : *out)
-            if (!c.isLetterOrNumber() || c.unicode() > 127)
-                if (c != QLatin1Char('-') && c != QLatin1Char('_'))
-                    return fail(parent[key],
-                                QStringLiteral("\"%1\" must be a plain word")
-                                    .arg(QString::fromLatin1(key)));
-        return true;
-    }
-
-    bool name(const YAML::Node &parent, const char *key, std::optional<QubeName> *out,
-              bool required = false)
-    {
-        QString text;
-        if (!string(parent, key, &text, required))
-            return false;
-        // A required name is never empty: callers read *out (an empty one was read as a
-        // disengaged optional, undefined behaviour).
-        if (text.isEmpty() && required)
-            return fail(parent[key],
-                        QStringLiteral("\"%1\" must not be empty").arg(QString::fromLatin1(key)));
-        if (text.isEmpty()) {
-            out->reset();
-            return true;
-        }
-        QString why;
-        *out = QubeName::fromUntrusted(text, &why);
-        if (!*out)
-            return fail(parent[key],
-                        QStringLiteral("\"%1\": %2").arg(QString::fromLatin1(key), why));
-        return true;
-    }
-
-    bool ip(const YAML::Node &parent, const char *key, QString *out)
-    {
-        return address(parent, key, out, validIpAddress, "an IP address");
-    }
-
-    bool ip6(const YAML::Node &parent, const char *key, QString *out)
-    {
-        return address(parent, key, out, validIpv6, "an IPv6 address");
-    }
-
-    // An address field: empty means none; otherwise VALID's normal form, or refused as not WHAT.
-    template <typename Validator>
-    bool address(const YAML::Node &parent, const char *key, QString *out, Validator valid,
-                 const char *what)
-    {
-        QString text;
-        if (!string(parent, key, &text))
-            return false;
-        if (text.isEmpty()) {
-            out->clear();
-            return true;
-        }
-        const auto normal = valid(text);
-        if (!normal)
-            return fail(parent[key],
-                        QStringLiteral("\"%1\" is not %2")
-                            .arg(QString::fromLatin1(key), QLatin1String(what)));
-        *out = *normal;
-        return true;
-    }
-
-    // Absent or null: not known (nullopt).
-    bool optionalBoolean(const YAML::Node &parent, const char *key, std::optional<bool> *out)
-    {
-        const YAML::Node node = parent[key];
-        if (!node || node.IsNull()) {
-            out->reset();
-            return true;
-        }
-        bool value = false;
-        if (!boolean(parent, key, &value))
-            return false;
-        *out = value;
-        return true;
-    }
-
-    bool boolean(const YAML::Node &parent, const char *key, bool *out)
-    {
-        const YAML::Node node = parent[key];
-        if (!node || node.IsNull()) {
-            *out = false;
-            return true;
-        }
-        if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false"))
-            return fail(
-                node, QStringLiteral("\"%1\" must be true or false").arg(QString::fromLatin1(key)));
-        *out = node.Scalar() == "true";
-        return true;
-    }
-
-    bool integer(const YAML::Node &parent, const char *key, int *out, int fallback)
-    {
-        const YAML::Node node = parent[key];
-        if (!node || node.IsNull()) {
-            *out = fallback;
-            return true;
-        }
-        bool ok = false;
-        const int v = node.IsScalar() ? QString::fromStdString(node.Scalar()).toInt(&ok) : 0;
-        if (!ok)
-            return fail(
-                node,
-                QStringLiteral("\"%1\" must be a whole number").arg(QString::fromLatin1(key)));
-        *out = v;
-        return true;
-    }
-
-    bool date(const YAML::Node &parent, const char *key, QDateTime *out)
-    {
-        QString text;
-        if (!string(parent, key, &text))
-            return false;
-        if (text.isEmpty()) {
-            *out = QDateTime();
-            return true;
-        }
-        QDateTime t = QDateTime::fromString(text, Qt::ISODateWithMs);
-        if (!t.isValid())
-            return fail(
-                parent[key],
-                QStringLiteral("\"%1\" must be an ISO 8601 time").arg(QString::fromLatin1(key)));
-        *out = t.toUTC();
-        return true;
-    }
-
-    bool stringList(const YAML::Node &parent, const char *key, QStringList *out)
-    {
-        out->clear();
-        const YAML::Node node = parent[key];
-        if (!node || node.IsNull())
-            return true;
-        if (!seq(node, key))
-            return false;
-        for (const auto &item : node) {
-            if (!item.IsScalar())
-                return fail(
-                    item,
-                    QStringLiteral("\"%1\" must list plain text").arg(QString::fromLatin1(key)));
-            *out << QString::fromStdString(item.Scalar());
-        }
-        return true;
-    }
-};
 
 // Format steps (docs/ARCHITECTURE.md §5). Each migration turns a document of format N into one
 // of format N + 1, in the tree before the reader of the current format sees it; kMigrations[N-1]
@@ -360,172 +91,7 @@ void migrate(YAML::Node &root)
         kMigrations[step - 1](root);
 }
 
-void emitIntent(YAML::Emitter &out, const Expectations &intent)
-{
-    out << YAML::Key << "intent" << YAML::Value << YAML::BeginMap;
-    if (!intent.sourceFile.isEmpty())
-        emitString(out, "file", intent.sourceFile);
-    if (!intent.byQube.isEmpty()) {
-        out << YAML::Key << "qubes" << YAML::Value << YAML::BeginMap;
-        for (auto it = intent.byQube.cbegin(); it != intent.byQube.cend(); ++it) {
-            out << YAML::Key;
-            emitText(out, it.key());
-            out << YAML::Value;
-            emitText(out, it.value().toString());
-        }
-        out << YAML::EndMap;
-    }
-    if (!intent.byTag.isEmpty()) {
-        // In file order: the first tag a qube carries wins.
-        out << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
-        for (const auto &[tag, expectation] : intent.byTag) {
-            out << YAML::Key;
-            emitText(out, tag);
-            out << YAML::Value;
-            emitText(out, expectation.toString());
-        }
-        out << YAML::EndMap;
-    }
-    if (!intent.allowedReach.isEmpty()) {
-        QList<QPair<QString, QString>> pairs(intent.allowedReach.cbegin(),
-                                             intent.allowedReach.cend());
-        std::sort(pairs.begin(), pairs.end());
-        out << YAML::Key << "allow" << YAML::Value << YAML::BeginSeq;
-        for (const auto &[from, to] : pairs) {
-            out << YAML::Flow << YAML::BeginSeq;
-            emitText(out, from);
-            emitText(out, to);
-            out << YAML::EndSeq;
-        }
-        out << YAML::EndSeq;
-    }
-    out << YAML::EndMap;
-}
-
 } // namespace
-
-QByteArray snapshotToYaml(const Snapshot &snapshot)
-{
-    YAML::Emitter out;
-    out.SetIndent(2);
-    // DEL, C1 controls, U+2028 and the like written raw make some readers refuse the file or
-    // read another value: everything outside printable ASCII is escaped in quoted scalars.
-    out.SetOutputCharset(YAML::EscapeNonAscii);
-    out << YAML::Comment("qubes-netmap snapshot");
-    out << YAML::BeginMap;
-    out << YAML::Key << "schema" << YAML::Value
-        << utf8(kSchemaPrefix + QString::number(kSnapshotFormat));
-    emitString(out, "source", snapshot.source);
-    emitString(out, "source_detail", snapshot.sourceDetail);
-    emitString(out, "generated", dateText(snapshot.generated, false));
-
-    out << YAML::Key << "globals" << YAML::Value << YAML::BeginMap;
-    emitOptionalName(out, "default_netvm", snapshot.globals.defaultNetvm);
-    emitOptionalName(out, "updatevm", snapshot.globals.updatevm);
-    emitOptionalName(out, "clockvm", snapshot.globals.clockvm);
-    emitOptionalName(out, "default_dispvm", snapshot.globals.defaultDispvm);
-    out << YAML::EndMap;
-
-    out << YAML::Key << "qubes" << YAML::Value << YAML::BeginSeq;
-    for (const Qube &q : snapshot.qubes) {
-        out << YAML::BeginMap;
-        out << YAML::Key << "name" << YAML::Value;
-        emitText(out, q.name.toString());
-        emitString(out, "class", q.klass);
-        emitString(out, "state", q.state);
-        emitString(out, "label", q.label);
-        emitOptionalName(out, "template", q.templ);
-        emitOptionalName(out, "netvm", q.netvm);
-        emitOptionalName(out, "default_dispvm", q.defaultDispvm);
-        out << YAML::Key << "provides_network" << YAML::Value << q.providesNetwork;
-        emitString(out, "ip", q.ip);
-        emitString(out, "visible_ip", q.visibleIp);
-        emitString(out, "gateway", q.gateway);
-        emitString(out, "visible_gateway", q.visibleGateway);
-        // IPv6 only where there is some: a snapshot without IPv6 reads as it always did.
-        if (!q.ip6.isEmpty())
-            emitString(out, "ip6", q.ip6);
-        if (!q.visibleIp6.isEmpty())
-            emitString(out, "visible_ip6", q.visibleIp6);
-        if (!q.gateway6.isEmpty())
-            emitString(out, "gateway6", q.gateway6);
-        if (q.ipv6Feature)
-            out << YAML::Key << "ipv6_feature" << YAML::Value << *q.ipv6Feature;
-        emitStringList(out, QStringLiteral("tags"), q.tags);
-        // Only when set: what tells a renamed Whonix gateway apart (older files lack it).
-        if (q.whonixGwFeature)
-            out << YAML::Key << "template_whonix_gw" << YAML::Value << true;
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-
-    out << YAML::Key << "firewall" << YAML::Value << YAML::BeginMap;
-    for (auto it = snapshot.firewall.cbegin(); it != snapshot.firewall.cend(); ++it) {
-        out << YAML::Key;
-        emitText(out, it.key());
-        out << YAML::Value << YAML::BeginSeq;
-        for (const FirewallRule &rule : it.value())
-            out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(rule.toRaw()));
-        out << YAML::EndSeq;
-    }
-    out << YAML::EndMap;
-
-    out << YAML::Key << "tunnels" << YAML::Value << YAML::BeginMap;
-    for (auto it = snapshot.tunnels.cbegin(); it != snapshot.tunnels.cend(); ++it)
-        emitStringList(out, it.key(), it.value());
-    out << YAML::EndMap;
-
-    out << YAML::Key << "checks" << YAML::Value << YAML::BeginSeq;
-    for (const CheckResult &r : snapshot.checks) {
-        out << YAML::BeginMap;
-        out << YAML::Key << "qube" << YAML::Value;
-        emitText(out, r.qube.toString());
-        out << YAML::Key << "check" << YAML::Value << utf8(checkKindId(r.check));
-        out << YAML::Key << "status" << YAML::Value << utf8(checkStatusId(r.status));
-        emitString(out, "observed", r.observed);
-        emitString(out, "expected", r.expected);
-        emitString(out, "reason", r.reason);
-        emitString(out, "external_ip", r.externalIp);
-        if (!r.externalIp6.isEmpty())
-            emitString(out, "external_ip6", r.externalIp6);
-        emitString(out, "command", r.command);
-        out << YAML::Key << "exit_code" << YAML::Value << r.exitCode;
-        emitString(out, "output", r.output);
-        emitString(out, "started", dateText(r.started, true));
-        emitString(out, "finished", dateText(r.finished, true));
-        emitStringList(out, QStringLiteral("path"), r.pathAtRun);
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-
-    // Where templates' updates go, only when read: older files read as they always did.
-    if (!snapshot.updates.isEmpty()) {
-        out << YAML::Key << "updates" << YAML::Value << YAML::BeginSeq;
-        for (const UpdatesRoute &u : snapshot.updates) {
-            out << YAML::BeginMap;
-            out << YAML::Key << "template" << YAML::Value;
-            emitText(out, u.templ.toString());
-            out << YAML::Key << "route" << YAML::Value << utf8(updatesKindId(u.kind));
-            emitOptionalName(out, "via", u.via);
-            emitString(out, "rule", u.rule);
-            emitString(out, "reason", u.reason);
-            out << YAML::EndMap;
-        }
-        out << YAML::EndSeq;
-    }
-
-    out << YAML::Key << "rejected" << YAML::Value << YAML::BeginSeq;
-    for (const QString &r : snapshot.rejected)
-        out << YAML::DoubleQuoted << utf8(untrustedtext::repaired(r));
-    out << YAML::EndSeq;
-    // Only when there is one: no intent means inferred, as in format 1.
-    if (!snapshot.intent.isEmpty() || !snapshot.intent.sourceFile.isEmpty())
-        emitIntent(out, snapshot.intent);
-    out << YAML::EndMap;
-    QByteArray bytes(out.c_str(), qsizetype(out.size()));
-    bytes += '\n';
-    return bytes;
-}
 
 Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString &fileName)
 {
@@ -536,7 +102,7 @@ Result<Snapshot> snapshotFromYaml(const QByteArray &untrustedYaml, const QString
         return strictyaml::toError(e, fileName);
     }
 
-    Reader r {fileName, {}};
+    snapshotyaml::FieldReader r {fileName, {}};
     Snapshot s;
     auto failed = [&r]() -> Result<Snapshot> { return *r.error; };
     try {
@@ -826,11 +392,6 @@ Result<Snapshot> loadSnapshotFile(const QString &path)
         return snapshot;
     Snapshot s = std::move(snapshot).value();
     return s;
-}
-
-Status saveSnapshotFile(const Snapshot &snapshot, const QString &path)
-{
-    return writeFileAtomically(path, snapshotToYaml(snapshot));
 }
 
 Snapshot demoSnapshot()
