@@ -16,10 +16,18 @@ NetworkDocument::NetworkDocument(const SourceSpec &source, QObject *parent)
     m_source = source;
 }
 
+Snapshot NetworkDocument::withIntent(const Snapshot &snapshot) const
+{
+    Snapshot judged = snapshot;
+    if (m_givenIntent)
+        judged.intent = *m_givenIntent;
+    return judged;
+}
+
 void NetworkDocument::replaceSnapshot(const Snapshot &snapshot)
 {
     const bool wasLoaded = std::exchange(m_loaded, true);
-    m_snapshot = snapshot;
+    m_snapshot = withIntent(snapshot);
     emit snapshotReplaced();
     if (!wasLoaded)
         emit liveStateChanged(); // checks may now run
@@ -28,7 +36,7 @@ void NetworkDocument::replaceSnapshot(const Snapshot &snapshot)
 void NetworkDocument::updateSnapshot(const Snapshot &snapshot)
 {
     const bool wasLoaded = std::exchange(m_loaded, true);
-    const Snapshot previous = std::exchange(m_snapshot, snapshot);
+    const Snapshot previous = std::exchange(m_snapshot, withIntent(snapshot));
     emit snapshotUpdated(previous);
     if (previous.checks != m_snapshot.checks || previous.tunnels != m_snapshot.tunnels
         || previous.baselines != m_snapshot.baselines)
@@ -56,11 +64,10 @@ void NetworkDocument::addResults(const QList<CheckResult> &results,
 
 void NetworkDocument::setIntent(const Expectations &intent)
 {
+    m_givenIntent = intent;
     if (m_snapshot.intent == intent)
         return;
-    Snapshot next = m_snapshot;
-    next.intent = intent;
-    updateSnapshot(next);
+    updateSnapshot(m_snapshot);
 }
 
 void NetworkDocument::setFollowing(bool following, const QString &description)

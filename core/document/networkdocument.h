@@ -47,9 +47,12 @@ public:
                     const QMap<QString, QStringList> &tunnels = {},
                     const std::optional<QList<BaselineRecord>> &baselines = std::nullopt);
     // The owner's intent (--expect; empty: inferred). The colours, the inspector, the exports
-    // and the verdicts all judge by it.
+    // and the verdicts all judge by it. Once given it is the document's: every snapshot that
+    // comes in afterwards (a refresh, a followed change) is judged by it, not by an intent a
+    // file or a reader brought.
     const Expectations &intent() const { return m_snapshot.intent; }
     void setIntent(const Expectations &intent);
+    bool isIntentGiven() const { return m_givenIntent.has_value(); }
 
     // Where the data comes from, and whether changes are followed (live only).
     const SourceSpec &source() const { return m_source; }
@@ -71,7 +74,10 @@ signals:
     void liveStateChanged();
 
 private:
+    Snapshot withIntent(const Snapshot &snapshot) const;
+
     Snapshot m_snapshot;
+    std::optional<Expectations> m_givenIntent;
     SourceSpec m_source;
     bool m_loaded = false;
     bool m_following = false;

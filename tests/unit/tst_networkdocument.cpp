@@ -138,13 +138,24 @@ void tst_NetworkDocument::intent()
     QCOMPARE(doc.snapshot().intent, *x);
     doc.setIntent(*x); // the same: nothing changes, nothing is said
     QCOMPARE(spies.counts(), QList<int>({0, 1, 0, 1, 0}));
-    // A refreshed read keeps the intent only when the reader carries it: a new snapshot
-    // with none replaces it, and says so.
-    Snapshot fresh = doc.snapshot();
+    // Once given, the intent is the document's: a refreshed read, a followed change or another
+    // snapshot with no intent (or another one, from a file) is judged by it.
+    QVERIFY(doc.isIntentGiven());
+    Snapshot fresh = demoSnapshot();
     fresh.intent = Expectations {};
     doc.updateSnapshot(fresh);
-    QCOMPARE(spies.counts(), QList<int>({0, 2, 0, 2, 0}));
-    QVERIFY(doc.intent().isEmpty());
+    QCOMPARE(doc.intent(), *x);
+    auto other = expectationsFromYaml("qubes:\n  work: tor\n", QStringLiteral("y.yaml"));
+    QVERIFY(other.ok());
+    fresh.intent = *other;
+    doc.replaceSnapshot(fresh);
+    QCOMPARE(doc.intent(), *x);
+    QCOMPARE(spies.counts(), QList<int>({1, 2, 0, 1, 0}));
+    // Without a given intent, the snapshot's own (a saved file's) is the one judged by.
+    NetworkDocument plain;
+    plain.replaceSnapshot(fresh);
+    QVERIFY(!plain.isIntentGiven());
+    QCOMPARE(plain.intent(), *other);
 }
 
 void tst_NetworkDocument::liveState()
