@@ -115,7 +115,10 @@ void tst_DocumentViews::viewsFollowTheDocument()
     doc->replaceSnapshot(s);
     QVERIFY(window.scene()->qubeItem("newcomer"));
     QCOMPARE(results->rowCount(), 0);
-    window.scene()->selectQube("newcomer");
+    // Shown in the inspector with nothing selected on the map: the inspector follows the
+    // document itself, not through the map's selection.
+    window.scene()->selectQube(QString());
+    window.inspector()->showQube("newcomer");
     QCOMPARE(window.inspector()->currentQube(), QString("newcomer"));
     QCOMPARE(value(window, "ip"), QString("10.137.0.99"));
     QCOMPARE(value(window, "netvm"), QString("sys-firewall"));
@@ -146,14 +149,16 @@ void tst_DocumentViews::viewsFollowTheDocument()
     r.expected = "clearnet";
     r.finished = QDateTime::currentDateTimeUtc();
     r.pathAtRun = Topology(doc->snapshot()).egressChain(u"work");
+    window.inspector()->showQube("work");
+    auto *inspectorChecks = window.inspector()->findChild<QTableWidget *>("checksTable");
+    QCOMPARE(inspectorChecks->rowCount(), 0);
     QSignalSpy resultsChanged(doc, &NetworkDocument::resultsChanged);
     doc->addResults({r});
     QCOMPARE(resultsChanged.count(), 1);
     QCOMPARE(results->rowCount(), 1);
     QCOMPARE(window.scene()->qubeItem("work")->verdict(), VerdictMark::Fail);
     QVERIFY(linkOf(window.scene(), "work")->linkStyle().failed); // a leak colours the path
-    window.scene()->selectQube("work");
-    QCOMPARE(window.inspector()->findChild<QTableWidget *>("checksTable")->rowCount(), 1);
+    QCOMPARE(inspectorChecks->rowCount(), 1);
     const QJsonArray checks = jsonQube(window, "work").value("checks").toArray();
     QCOMPARE(checks.size(), 1);
     QCOMPARE(checks.first().toObject().value("status").toString(), QString("fail"));
@@ -180,7 +185,8 @@ void tst_DocumentViews::intentReachesEveryView()
     r.finished = QDateTime::currentDateTimeUtc();
     r.pathAtRun = Topology(doc->snapshot()).egressChain(u"work");
     doc->addResults({r});
-    window.scene()->selectQube("work");
+    window.scene()->selectQube(QString());
+    window.inspector()->showQube("work");
     // Inferred: work is a clearnet qube, and so is the exit only it saw.
     QVERIFY2(value(window, "expected").startsWith("clearnet"),
              qPrintable(value(window, "expected")));
