@@ -14,7 +14,8 @@ import re
 import sys
 
 # Floor of each folder, lowest first: readers of untrusted input near the bottom, the
-# documents (JSON, Markdown, snapshot YAML) that need policy and check results at the top.
+# documents (JSON, Markdown, snapshot YAML) that need policy and check results above them, and
+# the NetworkDocument the window observes (snapshot, intent, results, live state) on top.
 FLOORS = {
     "model": 0,
     "io": 1,
@@ -25,6 +26,7 @@ FLOORS = {
     "checks": 4,
     "live": 4,
     "formats": 5,
+    "document": 6,
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

@@ -1,6 +1,9 @@
 #pragma once
 // MainWindow: the diagram, the inspector, the toolbar and menus, and where the data comes from.
+// What it shows is its NetworkDocument: the window reads sources into it, and the scene, the
+// inspector, the exports and the controllers all observe it.
 
+#include "document/networkdocument.h"
 #include "io/redaction.h"
 #include "model/result.h"
 #include "model/snapshot.h"
@@ -9,7 +12,12 @@
 #include <QMainWindow>
 #include <QSet>
 
+#include <QPointF>
+#include <QTransform>
+
 #include <functional>
+#include <optional>
+#include <utility>
 
 class QAction;
 class QFrame;
@@ -28,12 +36,6 @@ class LegendPanel;
 class LiveController;
 class LiveSource;
 
-struct SourceSpec
-{
-    enum class Kind { Demo, File, Live } kind = Kind::Demo;
-    QString path; // the snapshot file for Kind::File
-};
-
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -41,12 +43,14 @@ public:
     explicit MainWindow(const SourceSpec &source, QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Shows a snapshot (also used after --verify); Refresh reads the source again.
+    NetworkDocument *document() const { return m_document; }
+    // Shows a snapshot: replaces the document's (Refresh reads the source again).
     void setSnapshot(const Snapshot &snapshot);
-    // A refreshed read of the same system (following changes, after a re-route): the diagram
-    // updates in place when it can, otherwise it is laid out again with the view kept.
+    // A refreshed read of the same system (following changes, after a re-route): updates the
+    // document; the diagram updates in place when it can, otherwise it is laid out again with
+    // the view kept.
     void showFollowedSnapshot(const Snapshot &snapshot);
-    const SourceSpec &source() const { return m_source; }
+    const SourceSpec &source() const { return m_document->source(); }
     LiveController *liveController() const { return m_liveController; }
     QMenu *viewMenu() const { return m_viewMenu; }
     const Snapshot &snapshot() const;
@@ -109,10 +113,6 @@ public slots:
     void highlightEgress(const QString &qube);
     void showFirewall(const QString &qube);
 
-signals:
-    // The source was read (or failed to be), so what may run on it may have changed.
-    void sourceStateChanged();
-
 protected:
     void closeEvent(QCloseEvent *event) override;
 
@@ -131,6 +131,8 @@ private:
     void updateBanner();
     bool confirmDiscard();
     void onLiveFailed(const QString &message);
+    void onSnapshotReplaced();
+    void onSnapshotUpdated();
 
     struct QubeKey
     {
@@ -140,7 +142,7 @@ private:
     };
     std::vector<QubeKey> m_qubeKeys;
 
-    SourceSpec m_source;
+    NetworkDocument *m_document = nullptr;
     DiagramScene *m_scene = nullptr;
     DiagramView *m_view = nullptr;
     InspectorDock *m_inspector = nullptr;
@@ -152,7 +154,8 @@ private:
     QLineEdit *m_findEdit = nullptr;
     int m_findIndex = 0;
     QSet<QString> m_firewallPending;
-    bool m_loaded = false;
+    bool m_loaded = false; // the window has shown a snapshot (and fitted the view to it)
+    std::optional<std::pair<QPointF, QTransform>> m_keptView; // centre and zoom, over a relayout
     QString m_lastError;
     QString m_loadError; // the source could not be read at all: said in the banner
     std::size_t m_savedChecks = 0; // snapshot().checks.size() at the last save or load

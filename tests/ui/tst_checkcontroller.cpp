@@ -18,6 +18,7 @@
 #include "formats/snapshotyaml.h"
 #include "inspector/inspectordock.h"
 #include "mainwindow.h"
+#include "policy/expectations.h"
 #include "snapshots.h"
 
 #include "realqubes.h"
@@ -27,6 +28,8 @@
 #include <QFile>
 #include <QFontDatabase>
 #include <QGuiApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QMenu>
@@ -188,6 +191,7 @@ private slots:
     void hostileOutputShownLiterally();
     void drillNeverRunsWithoutConfirmation();
     void startupVerifyRunsAfterTheWindowOpens();
+    void expectAgreesInEveryView();
     void startupDrillIsStillAsked();
     void checksRunOnlyOnTheLiveSource_data();
     void checksRunOnlyOnTheLiveSource();
@@ -755,6 +759,72 @@ void tst_CheckController::startupVerifyRunsAfterTheWindowOpens()
     QVERIFY(!window.snapshot().latest(u"work", CheckKind::Isolation));
     // The base of later runs is the startup request's (its config and qvm-run).
     QCOMPARE(checks->baseRequest().qvmRun, request.qvmRun);
+}
+
+// --verify --expect in the window: the verdict, the inspector, the map's colours, the results dock
+// and the JSON report judge by the same intent (work is meant to leave by a VPN; on the seed it
+// leaves by the clearnet, so its vpn check fails).
+void tst_CheckController::expectAgreesInEveryView()
+{
+    Scenario scenario;
+    LIVE_SEED(live);
+    MainWindow window(SourceSpec {SourceSpec::Kind::Live, QString()});
+    QVERIFY(waitLoaded(window));
+    CheckController *checks = window.checkController();
+    QSignalSpy finished(checks, &CheckController::runFinished);
+    VerifyRequest request = fakeRequest();
+    request.qubes = QStringList {"work"};
+    request.checks = {CheckKind::Vpn};
+    auto intent = expectationsFromYaml("qubes:\n  work: vpn\n", "expect.yaml");
+    QVERIFY(intent.ok());
+    request.expectations = *intent;
+    checks->verifyWhenShown(request);
+    const auto expected = [&] {
+        auto *label = window.inspector()->findChild<QLabel *>("value.expected");
+        return label ? label->text() : QString();
+    };
+    // Before the run: the map and the inspector already judge by it.
+    QCOMPARE(window.document()->intent(), *intent);
+    window.scene()->selectQube("work");
+    QVERIFY2(expected().startsWith("vpn"), qPrintable(expected()));
+    QVERIFY(finished.wait(60000));
+
+    const CheckResult *r = window.snapshot().latest(u"work", CheckKind::Vpn);
+    QVERIFY(r);
+    // Inferred, work is a clearnet qube and the vpn check does not apply; meant for a VPN, it runs
+    // and fails.
+    QCOMPARE(r->status, CheckStatus::Fail);
+    QVERIFY2(expected().startsWith("vpn"), qPrintable(expected()));
+    bool red = false;
+    for (LinkItem *l : window.scene()->linkItems())
+        if (l->lower() == "work" && !l->toInternet())
+            red = l->linkStyle().failed;
+    QVERIFY(red); // the leak colours work's path
+    CheckResultsModel *model = checks->resultsDock()->model();
+    const int row = model->rowOf("work", CheckKind::Vpn);
+    QVERIFY(row >= 0);
+    QCOMPARE(model->data(model->index(row, CheckResultsModel::ExpectedColumn)).toString(),
+             r->expected);
+
+    QTemporaryDir dir;
+    QVERIFY(window.saveReportTo(dir.filePath("report.json")));
+    QFile f(dir.filePath("report.json"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject root = QJsonDocument::fromJson(f.readAll()).object();
+    bool found = false;
+    for (const QJsonValue &v : root.value("qubes").toArray()) {
+        const QJsonObject q = v.toObject();
+        if (q.value("name").toString() != "work")
+            continue;
+        found = true;
+        QCOMPARE(q.value("expected_egress").toString(), QString("vpn"));
+        for (const QJsonValue &c : q.value("checks").toArray())
+            if (c.toObject().value("check").toString() == "vpn") {
+                QCOMPARE(c.toObject().value("status").toString(), QString("fail"));
+                QCOMPARE(c.toObject().value("expected").toString(), r->expected);
+            }
+    }
+    QVERIFY(found);
 }
 
 void tst_CheckController::startupDrillIsStillAsked()

@@ -58,6 +58,11 @@ class CheckLayers(unittest.TestCase):
     def test_gui_include(self):
         self.assertRefused("io/files.cpp", "#include <QtGui/QColor>", "no Qt Gui")
 
+    def test_document_on_top(self):
+        # The document observes everything below it; nothing below may reach up to it.
+        self.assertRefused("formats/jsonexport.cpp", '#include "document/networkdocument.h"',
+                           "document/ is above formats/")
+
     def test_widgets_include(self):
         self.assertRefused("formats/jsonexport.cpp", '#  include "QtWidgets/QWidget"', "no Qt Gui")
 
@@ -70,6 +75,7 @@ class CheckLayers(unittest.TestCase):
     def test_downward_include_allowed(self):
         self.plant("formats/jsonexport.cpp", '#include "model/qube.h"')
         self.plant("checks/verifier.cpp", '#include "policy/inference.h"')
+        self.plant("document/networkdocument.cpp", '#include "formats/jsonexport.h"')
         self.assertEqual(run(self.core).returncode, 0)
 
 

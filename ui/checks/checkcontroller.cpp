@@ -1,3 +1,6 @@
+// The check controller: installing its actions, menu, toolbar entry, status-bar progress and
+// results dock, running the Verifier on the document and adding its results to it. The context
+// menu is in checkmenu.cpp, the kill-switch drill in checkdrill.cpp.
 #include "checks/checkcontroller.h"
 
 #include "actionlog.h"
@@ -6,14 +9,14 @@
 #include "checks/resultsdock.h"
 #include "diagram/diagramscene.h"
 #include "diagram/diagramview.h"
-#include "inspector/inspectordock.h"
-#include "mainwindow.h"
+#include "document/networkdocument.h"
 #include "model/topology.h"
 #include "model/untrustedtext.h"
 #include "policy/inference.h"
 
 #include <QAction>
 #include <QLabel>
+#include <QMainWindow>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -32,34 +35,15 @@ namespace {
 // Results that arrive together are drawn together: one restyle per burst, not per result.
 constexpr int kApplyDelayMs = 40;
 
-const QList<CheckKind> kMenuChecks {CheckKind::ExternalIp, CheckKind::Vpn, CheckKind::Tor,
-                                    CheckKind::DnsLeak, CheckKind::Isolation};
-
-QString actionName(CheckKind check)
-{
-    switch (check) {
-    case CheckKind::ExternalIp:
-        return QStringLiteral("checkExternalIp");
-    case CheckKind::Vpn:
-        return QStringLiteral("checkVpn");
-    case CheckKind::KillSwitch:
-        return QStringLiteral("checkKillSwitch");
-    case CheckKind::Tor:
-        return QStringLiteral("checkTor");
-    case CheckKind::DnsLeak:
-        return QStringLiteral("checkDnsLeak");
-    case CheckKind::Isolation:
-        return QStringLiteral("checkIsolation");
-    }
-    return QString();
-}
-
 } // namespace
 
-CheckController::CheckController(MainWindow *window)
-    : QObject(window)
-    , m_window(window)
+CheckController::CheckController(NetworkDocument *document, const WindowParts &parts)
+    : QObject(parts.window)
+    , m_document(document)
+    , m_window(parts.window)
+    , m_scene(parts.scene)
 {
+    QMainWindow *window = parts.window;
     setObjectName(QStringLiteral("checkController"));
     if (auto config = loadCheckConfig())
         m_base.config = std::move(config).value();
@@ -100,26 +84,26 @@ CheckController::CheckController(MainWindow *window)
         {QStringLiteral("runAllChecksAutostart"), QKeySequence(Qt::SHIFT | Qt::Key_R)},
     };
     for (const auto &[entry, key] : keys) {
-        auto *action = new QAction(window->view());
+        auto *action = new QAction(parts.view);
         action->setObjectName(entry + QStringLiteral("Key"));
         action->setShortcut(key);
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
         connect(action, &QAction::triggered, this, [this, name = entry] {
-            const QString qube = m_window->scene()->selectedQube();
+            const QString qube = m_scene->selectedQube();
             if (qube.isEmpty())
                 return;
-            const std::unique_ptr<QMenu> menu(m_window->scene()->createContextMenu(qube));
+            const std::unique_ptr<QMenu> menu(m_scene->createContextMenu(qube));
             auto *target = menu->findChild<QAction *>(name);
             // In a submenu ("Start QUBE and check"), only while that submenu is enabled.
             const auto *within = target ? qobject_cast<QMenu *>(target->parent()) : nullptr;
             if (target && target->isEnabled() && (!within || within->isEnabled()))
                 target->trigger();
         });
-        window->view()->addAction(action);
+        parts.view->addAction(action);
         m_keys.insert(entry, key);
     }
 
-    m_dock = new ResultsDock(window);
+    m_dock = new ResultsDock(document, window);
     window->addDockWidget(Qt::BottomDockWidgetArea, m_dock);
 
     m_checksMenu = new QMenu(tr("&Checks"), window);
@@ -174,43 +158,26 @@ CheckController::CheckController(MainWindow *window)
     m_applyTimer->setInterval(kApplyDelayMs);
     connect(m_applyTimer, &QTimer::timeout, this, &CheckController::applyPending);
 
-    DiagramScene *scene = window->scene();
-    connect(scene, &DiagramScene::snapshotChanged, this, [this] {
-        m_dock->setSnapshot(m_window->snapshot());
-        if (m_startupRequest && !m_window->snapshot().qubes.empty())
+    DiagramScene *scene = parts.scene;
+    // --verify runs once the map shows the qubes.
+    const auto startWhenShown = [this] {
+        if (m_startupRequest && !m_document->snapshot().qubes.empty())
             QTimer::singleShot(0, this, [this] { verifyWhenShown(VerifyRequest {}); });
-    });
+    };
+    connect(document, &NetworkDocument::snapshotReplaced, this, startWhenShown);
+    connect(document, &NetworkDocument::snapshotUpdated, this, startWhenShown);
     connect(scene, &DiagramScene::contextMenuRequested, this, &CheckController::fillQubeMenu);
-    connect(window, &MainWindow::sourceStateChanged, this, &CheckController::updateAvailability);
+    connect(document, &NetworkDocument::liveStateChanged, this,
+            &CheckController::updateAvailability);
     connect(m_dock, &ResultsDock::qubeClicked, scene, &DiagramScene::selectQube);
     // And back: a qube selected on the map selects its results (unless one already is).
     connect(scene, &DiagramScene::qubeSelected, this, [this](const QString &qube) {
         if (!qube.isEmpty() && m_dock->selectedQube() != qube)
             m_dock->showQube(qube);
     });
-    m_dock->setSnapshot(window->snapshot());
 }
 
 CheckController::~CheckController() = default;
-
-QString CheckController::menuText(CheckKind check)
-{
-    switch (check) {
-    case CheckKind::ExternalIp:
-        return tr("Check external IP");
-    case CheckKind::Vpn:
-        return tr("Check VPN leak");
-    case CheckKind::KillSwitch:
-        return tr("Check kill switch");
-    case CheckKind::Tor:
-        return tr("Check Tor");
-    case CheckKind::DnsLeak:
-        return tr("Check DNS leak");
-    case CheckKind::Isolation:
-        return tr("Check isolation");
-    }
-    return QString();
-}
 
 void CheckController::setBaseRequest(const VerifyRequest &request)
 {
@@ -261,7 +228,7 @@ void CheckController::verifyAll()
 Status CheckController::startRun(const VerifyRequest &request)
 {
     QString why;
-    if (!m_window->checksAllowed(&why)) {
+    if (!m_document->checksAllowed(&why)) {
         message(why);
         return makeError(Error::Code::Usage, why);
     }
@@ -272,15 +239,11 @@ Status CheckController::startRun(const VerifyRequest &request)
     auto *verifier = new Verifier(this);
     connect(verifier, &Verifier::resultReady, this, &CheckController::onResult);
     connect(verifier, &Verifier::progress, this, &CheckController::onProgress);
-    connect(verifier, &Verifier::qubeBusy, m_window->scene(), &DiagramScene::setQubeBusy);
+    connect(verifier, &Verifier::qubeBusy, m_scene, &DiagramScene::setQubeBusy);
     connect(verifier, &Verifier::finished, this, &CheckController::onFinished);
-    if (m_window->snapshot().intent != request.expectations) {
-        // The map, inspector and exports judge by the intent the checks are judged by.
-        Snapshot withIntent = m_window->snapshot();
-        withIntent.intent = request.expectations;
-        m_window->showFollowedSnapshot(withIntent);
-    }
-    const Status started = verifier->start(m_window->snapshot(), request);
+    // The map, inspector and exports judge by the intent the checks are judged by.
+    m_document->setIntent(request.expectations);
+    const Status started = verifier->start(m_document->snapshot(), request);
     if (!started) {
         delete verifier;
         message(tr("The checks did not start: %1").arg(started.error().toString()));
@@ -288,7 +251,7 @@ Status CheckController::startRun(const VerifyRequest &request)
     }
     if (request.autostart)
         for (const QString &qube : request.qubes)
-            if (const Qube *q = m_window->snapshot().find(qube); q && !q->isRunning())
+            if (const Qube *q = m_document->snapshot().find(qube); q && !q->isRunning())
                 ActionLog::record(qube, QStringLiteral("started to be checked (--autostart)"),
                                   QStringLiteral("qvm-run --autostart"));
     m_verifier = verifier;
@@ -335,20 +298,14 @@ void CheckController::applyPending()
 {
     if (m_pending.isEmpty() && m_pendingTunnels.isEmpty())
         return;
-    // Onto what the window shows now: a netvm that changed meanwhile makes the results stale.
-    Snapshot snapshot = m_window->snapshot();
-    for (const CheckResult &r : std::as_const(m_pending))
-        snapshot.checks.push_back(r);
-    for (auto it = m_pendingTunnels.cbegin(); it != m_pendingTunnels.cend(); ++it)
-        if (snapshot.find(it.key()))
-            snapshot.tunnels.insert(it.key(), it.value());
-    // Where the run's clearnet baselines came from, for the exports.
-    if (m_verifier)
-        snapshot.baselines = m_verifier->snapshot().baselines;
+    // Onto what the document holds now: a netvm that changed meanwhile makes the results stale.
+    // The same qubes with more evidence: restyled in place, never laid out again. Where the
+    // run's clearnet baselines came from goes with them, for the exports.
     const QList<CheckResult> arrived = std::exchange(m_pending, {});
-    m_pendingTunnels.clear();
-    // The same qubes with more evidence: restyled in place, never laid out again.
-    m_window->showFollowedSnapshot(snapshot);
+    const QMap<QString, QStringList> tunnels = std::exchange(m_pendingTunnels, {});
+    m_document->addResults(arrived, tunnels,
+                           m_verifier ? std::optional(m_verifier->snapshot().baselines)
+                                      : std::nullopt);
     // A run on one qube: its newest row is selected and scrolled into view, so a single check
     // from the context menu is seen, not only counted in the status bar.
     if (!m_focusQube.isEmpty())
@@ -371,7 +328,7 @@ void CheckController::onFinished()
 {
     m_applyTimer->stop();
     applyPending();
-    m_window->scene()->clearBusy();
+    m_scene->clearBusy();
     Verifier *verifier = std::exchange(m_verifier, nullptr);
     int counts[4] = {0, 0, 0, 0};
     const Snapshot &ran = verifier->snapshot();
@@ -418,7 +375,7 @@ void CheckController::setRunning(bool running)
 void CheckController::updateAvailability()
 {
     QString why;
-    const bool allowed = m_window->checksAllowed(&why);
+    const bool allowed = m_document->checksAllowed(&why);
     m_verifyAllAction->setEnabled(allowed && !m_verifier);
     const QString tip = allowed
         ? tr("Run every check in every running networked qube (halted qubes are not started)")
@@ -440,13 +397,16 @@ void CheckController::verifyWhenShown(const VerifyRequest &request)
     if (!m_startupRequest) {
         setBaseRequest(request);
         m_startupRequest = request;
+        // --expect reaches the map, the inspector and the exports before the checks run.
+        if (!request.expectations.isEmpty() || !request.expectations.sourceFile.isEmpty())
+            m_document->setIntent(request.expectations);
     }
-    if (m_window->snapshot().qubes.empty() || m_verifier)
+    if (m_document->snapshot().qubes.empty() || m_verifier)
         return; // snapshotChanged calls again once the map is there
     VerifyRequest run = std::exchange(m_startupRequest, std::nullopt).value();
     if (run.drill) {
         // The drill is still asked for in the window, one VPN qube at a time, after the checks.
-        if (auto plan = planVerification(m_window->snapshot(), run)) {
+        if (auto plan = planVerification(m_document->snapshot(), run)) {
             for (const PlannedCheck &p : *plan)
                 if (p.check == CheckKind::KillSwitch && p.skipReason.isEmpty()
                     && !m_drillQueue.contains(p.qube))
@@ -455,197 +415,6 @@ void CheckController::verifyWhenShown(const VerifyRequest &request)
         run.drill = false;
     }
     static_cast<void>(startRun(run));
-}
-
-bool CheckController::isVpnQube(const QString &qube) const
-{
-    const Snapshot &s = m_window->snapshot();
-    const Qube *q = s.find(qube);
-    if (!q || !q->providesNetwork)
-        return false;
-    if (!s.tunnels.value(qube).isEmpty())
-        return true;
-    const Topology topology(s);
-    return vpnProviderOf(s, topology, qube) == qube;
-}
-
-void CheckController::requestDrill(const QString &vpnQube)
-{
-    QString why;
-    if (!m_window->checksAllowed(&why)) {
-        message(why);
-        return;
-    }
-    if (m_verifier) {
-        message(tr("Wait for the running checks to finish (or cancel them) first"));
-        return;
-    }
-    const Snapshot &s = m_window->snapshot();
-    if (!s.tunnels.contains(vpnQube)) {
-        // Which tunnel to break is only known once the qube has been looked at.
-        if (verify({vpnQube}, {CheckKind::KillSwitch}))
-            m_drillAfterProbe = vpnQube;
-        m_progressLabel->setText(tr("Looking for the tunnel in %1…").arg(vpnQube));
-        return;
-    }
-    openDrillDialog(vpnQube);
-}
-
-void CheckController::openDrillDialog(const QString &vpnQube)
-{
-    if (m_drillDialog) {
-        m_drillDialog->raise();
-        m_drillDialog->activateWindow();
-        return;
-    }
-    VerifyRequest request = requestFor({vpnQube}, {CheckKind::KillSwitch}, false);
-    request.drill = true;
-    const auto plan = planDrill(m_window->snapshot(), request, vpnQube);
-    if (!plan) {
-        auto *box = new QMessageBox(QMessageBox::Information, tr("Kill-switch drill"),
-                                    tr("The kill-switch drill cannot run on %1.").arg(vpnQube),
-                                    QMessageBox::Ok, m_window);
-        box->setObjectName(QStringLiteral("drillRefused"));
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->setTextFormat(Qt::PlainText);
-        box->setInformativeText(untrustedtext::block(plan.error().message, 4096));
-        box->open();
-        message(tr("Kill-switch drill on %1: %2").arg(vpnQube, plan.error().message));
-        return;
-    }
-    if (!m_window->checksAllowed())
-        return;
-    m_drillDialog = new DrillDialog(*plan, m_window);
-    m_drillDialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(m_drillDialog, &QDialog::accepted, this, [this, shown = *plan] { runDrill(shown); });
-    connect(m_drillDialog, &QDialog::rejected, this, [this, vpnQube] {
-        message(tr("Kill-switch drill on %1 not run").arg(vpnQube));
-        if (!m_drillQueue.isEmpty())
-            QTimer::singleShot(0, this, [this] { requestDrill(m_drillQueue.takeFirst()); });
-    });
-    m_drillDialog->open();
-}
-
-void CheckController::runDrill(const DrillPlan &shown)
-{
-    VerifyRequest request = requestFor({shown.vpnQube}, {CheckKind::KillSwitch}, false);
-    request.drill = true;
-    // Runs only what was shown: if anything changed since (another tunnel, another qube behind
-    // it), ask again with the new commands.
-    const auto now = planDrill(m_window->snapshot(), request, shown.vpnQube);
-    bool same = now && now->commands.size() == shown.commands.size();
-    for (int i = 0; same && i < shown.commands.size(); ++i)
-        same = now->commands[i].display() == shown.commands[i].display();
-    if (!same) {
-        message(tr("The drill on %1 changed since it was shown; asking again").arg(shown.vpnQube));
-        QTimer::singleShot(0, this, [this, vpn = shown.vpnQube] { openDrillDialog(vpn); });
-        return;
-    }
-    if (startRun(request)) {
-        static const char *const steps[]
-            = {"kill-switch drill: break the tunnel (as root)",
-               "kill-switch drill: test a client's egress", "kill-switch drill: restore (as root)"};
-        for (int i = 0; i < shown.commands.size(); ++i)
-            ActionLog::record(i == 1 ? shown.downstreamQube : shown.vpnQube,
-                              QString::fromLatin1(steps[std::min(i, 2)]),
-                              shown.commands[i].display());
-    }
-}
-
-void CheckController::fillQubeMenu(const QString &qube, QMenu *menu)
-{
-    const Snapshot &s = m_window->snapshot();
-    const Qube *q = s.find(qube);
-    if (!q || q->isAdmin() || !q->name.isRunnable())
-        return;
-    menu->addSeparator();
-    QString why;
-    if (!m_window->checksAllowed(&why)) {
-        QAction *note = menu->addAction(why);
-        note->setObjectName(QStringLiteral("checksOffNote"));
-        note->setEnabled(false);
-        return;
-    }
-    const bool networked = !q->isTemplate() && (q->netvm.has_value() || q->providesNetwork);
-    if (!networked) {
-        QAction *note = menu->addAction(tr("Checks: %1 has no network").arg(qube));
-        note->setObjectName(QStringLiteral("checksUnavailable"));
-        note->setEnabled(false);
-        return;
-    }
-    const bool running = isRunning();
-    const bool canRun = q->isRunning() && !running;
-    const bool vpn = isVpnQube(qube);
-    QList<CheckKind> checks = kMenuChecks;
-    if (vpn)
-        checks << CheckKind::KillSwitch;
-    // Only the checks that apply to this qube (a Tor check on a clearnet qube is always
-    // skipped): the plan says which, as if the qube were running.
-    if (const auto plan = planVerification(s, requestFor({qube}, {}, true))) {
-        QList<CheckKind> applicable;
-        for (const PlannedCheck &p : *plan)
-            if (p.qube == qube && p.skipReason.isEmpty())
-                applicable << p.check;
-        checks.removeIf([&](CheckKind c) {
-            return !applicable.contains(c) && !(c == CheckKind::KillSwitch && vpn);
-        });
-    }
-
-    if (!q->isRunning()) {
-        const QString state = q->state.isEmpty() ? tr("in an unknown state") : q->state.toLower();
-        QAction *note
-            = menu->addAction(q->isHalted() ? tr("%1 is halted: checks do not start it").arg(qube)
-                                            : tr("%1 is %2: checks cannot run").arg(qube, state));
-        note->setObjectName(QStringLiteral("notRunningNote"));
-        note->setEnabled(false);
-    }
-    for (CheckKind check : std::as_const(checks)) {
-        QAction *action = menu->addAction(menuText(check), this, [this, qube, check] {
-            static_cast<void>(verify({qube}, {check}));
-        });
-        action->setObjectName(actionName(check));
-        action->setShortcut(m_keys.value(action->objectName()));
-        action->setEnabled(canRun);
-    }
-    QAction *all = menu->addAction(tr("Run all checks"), this,
-                                   [this, qube] { static_cast<void>(verify({qube}, {})); });
-    all->setObjectName(QStringLiteral("runAllChecks"));
-    all->setShortcut(m_keys.value(all->objectName()));
-    all->setEnabled(canRun);
-
-    if (q->isHalted()) {
-        // Starting a qube is a change: only when asked for, by name.
-        QMenu *start = menu->addMenu(tr("Start %1 and check").arg(qube));
-        start->setObjectName(QStringLiteral("startAndCheckMenu"));
-        start->menuAction()->setObjectName(QStringLiteral("startAndCheck"));
-        // Its key starts the qube and runs all its checks, as the entry at its end does.
-        start->menuAction()->setShortcut(m_keys.value(QStringLiteral("runAllChecksAutostart")));
-        start->setEnabled(!running);
-        for (CheckKind check : std::as_const(checks))
-            start
-                ->addAction(
-                    menuText(check), this,
-                    [this, qube, check] { static_cast<void>(verify({qube}, {check}, true)); })
-                ->setObjectName(actionName(check) + QStringLiteral("Autostart"));
-        start->addSeparator();
-        start
-            ->addAction(tr("Run all checks"), this,
-                        [this, qube] { static_cast<void>(verify({qube}, {}, true)); })
-            ->setObjectName(QStringLiteral("runAllChecksAutostart"));
-        start->actions().constLast()->setShortcut(
-            m_keys.value(QStringLiteral("runAllChecksAutostart")));
-    }
-    if (vpn) {
-        QAction *drill
-            = menu->addAction(tr("Kill-switch drill…"), this, [this, qube] { requestDrill(qube); });
-        drill->setObjectName(QStringLiteral("killSwitchDrill"));
-        drill->setShortcut(m_keys.value(drill->objectName()));
-        drill->setEnabled(canRun);
-        drill->setStatusTip(tr("Break the tunnel for a moment and see whether traffic still "
-                               "leaves (asks first, shows what it runs)"));
-    }
-    if (running)
-        menu->addAction(m_cancelAction);
 }
 
 } // namespace netmap

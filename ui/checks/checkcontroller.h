@@ -5,6 +5,7 @@
 // what runs. The Verifier is asynchronous: the window never waits on a qube.
 
 #include "checks/verifier.h"
+#include "windowparts.h"
 
 #include <QHash>
 #include <QKeySequence>
@@ -23,7 +24,7 @@ class QTimer;
 namespace netmap {
 
 class DrillDialog;
-class MainWindow;
+class NetworkDocument;
 class ResultsDock;
 
 class CheckController : public QObject
@@ -31,7 +32,8 @@ class CheckController : public QObject
     Q_OBJECT
 public:
     // Installs itself in the window: Checks menu, toolbar entry, status bar, dock, context menu.
-    explicit CheckController(MainWindow *window);
+    // Runs on the document's snapshot, judged by its intent, and adds the results to it.
+    CheckController(NetworkDocument *document, const WindowParts &parts);
     ~CheckController() override;
 
     // What every run uses: the check config, the expectations, the qvm-run program (the request's
@@ -72,6 +74,7 @@ public:
     QString lastMessage() const { return m_lastMessage; }
 
     static QString menuText(CheckKind check); // "Check external IP", ...
+    static QString actionName(CheckKind check); // the menu entry's object name: "checkExternalIp"
 
 signals:
     void runStarted(int total);
@@ -92,7 +95,9 @@ private:
     VerifyRequest requestFor(const QStringList &qubes, const QList<CheckKind> &checks,
                              bool autostart) const;
 
-    MainWindow *m_window;
+    NetworkDocument *m_document;
+    QMainWindow *m_window;
+    DiagramScene *m_scene;
     QHash<QString, QKeySequence> m_keys; // menu entry -> its key on the map
     VerifyRequest m_base;
     Verifier *m_verifier = nullptr;

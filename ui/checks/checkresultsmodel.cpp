@@ -1,5 +1,7 @@
 #include "checkresultsmodel.h"
 
+#include "document/networkdocument.h"
+
 #include "model/qubeverdict.h"
 
 #include "model/topology.h"
@@ -55,6 +57,15 @@ QDateTime whenOf(const CheckResult &r)
 CheckResultsModel::CheckResultsModel(QObject *parent)
     : QAbstractTableModel(parent)
 {
+}
+
+CheckResultsModel::CheckResultsModel(NetworkDocument *document, QObject *parent)
+    : CheckResultsModel(parent)
+{
+    const auto follow = [this, document] { setSnapshot(document->snapshot()); };
+    connect(document, &NetworkDocument::snapshotReplaced, this, follow);
+    connect(document, &NetworkDocument::snapshotUpdated, this, follow);
+    follow();
 }
 
 QString CheckResultsModel::keyOf(const QString &qube, CheckKind check)

@@ -10,6 +10,8 @@
 
 namespace netmap {
 
+class NetworkDocument;
+
 class CheckResultsModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -26,6 +28,8 @@ public:
     enum Role { SortRole = Qt::UserRole + 1, StaleRole, QubeRole };
 
     explicit CheckResultsModel(QObject *parent = nullptr);
+    // Follows the document: its results (and what makes them stale) as they change.
+    explicit CheckResultsModel(NetworkDocument *document, QObject *parent = nullptr);
 
     // Merges: rows of (qube, check) pairs already shown are updated in place, new ones are
     // appended, pairs the snapshot no longer has are removed.

@@ -1,6 +1,7 @@
 #include "resultsdock.h"
 
 #include "checkresultsmodel.h"
+#include "document/networkdocument.h"
 #include "evidencedialog.h"
 
 #include <QComboBox>
@@ -47,7 +48,13 @@ protected:
 };
 
 ResultsDock::ResultsDock(QWidget *parent)
+    : ResultsDock(nullptr, parent)
+{
+}
+
+ResultsDock::ResultsDock(NetworkDocument *document, QWidget *parent)
     : QDockWidget(tr("Check results"), parent)
+    , m_document(document ? document : new NetworkDocument(this))
 {
     setObjectName(QStringLiteral("resultsDock"));
     auto *body = new QWidget(this);
@@ -90,7 +97,7 @@ ResultsDock::ResultsDock(QWidget *parent)
     filters->addWidget(m_qubeEdit, 1);
     layout->addLayout(filters);
 
-    m_model = new CheckResultsModel(this);
+    m_model = new CheckResultsModel(m_document, this);
     m_proxy = new ResultsFilterModel(this);
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(CheckResultsModel::SortRole);
@@ -143,13 +150,14 @@ ResultsDock::ResultsDock(QWidget *parent)
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &ResultsDock::updateSummary);
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &ResultsDock::updateSummary);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &ResultsDock::updateSummary);
+    connect(m_document, &NetworkDocument::snapshotReplaced, this, &ResultsDock::updateSummary);
+    connect(m_document, &NetworkDocument::snapshotUpdated, this, &ResultsDock::updateSummary);
     updateSummary();
 }
 
 void ResultsDock::setSnapshot(const Snapshot &snapshot)
 {
-    m_model->setSnapshot(snapshot);
-    updateSummary();
+    m_document->replaceSnapshot(snapshot);
 }
 
 QString ResultsDock::summary() const

@@ -1,5 +1,5 @@
 #pragma once
-// ResultsDock: every check result of the snapshot shown (qube, check, status, observed,
+// ResultsDock: every check result of the document shown (qube, check, status, observed,
 // expected, when) in a sortable table; double-click opens the evidence.
 
 #include "io/redaction.h"
@@ -20,14 +20,20 @@ namespace netmap {
 
 class CheckResultsModel;
 class EvidenceDialog;
+class NetworkDocument;
 class ResultsFilterModel;
 
 class ResultsDock : public QDockWidget
 {
     Q_OBJECT
 public:
+    // Shows the document's results and follows them.
+    explicit ResultsDock(NetworkDocument *document, QWidget *parent = nullptr);
+    // A dock on a document of its own: setSnapshot() fills it.
     explicit ResultsDock(QWidget *parent = nullptr);
 
+    NetworkDocument *document() const { return m_document; }
+    // Replaces the document's snapshot (the dock follows, as every other view of it does).
     void setSnapshot(const Snapshot &snapshot);
     CheckResultsModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
@@ -60,6 +66,7 @@ signals:
 private:
     void updateSummary();
 
+    NetworkDocument *m_document = nullptr;
     CheckResultsModel *m_model = nullptr;
     ResultsFilterModel *m_proxy = nullptr;
     QComboBox *m_statusBox = nullptr;

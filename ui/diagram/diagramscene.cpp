@@ -1,4 +1,11 @@
+// The scene's construction from its document: the layout of qubes, links, Internet ends, buses,
+// groups and the legend item, and the folds (level of detail). Following an update in place is in
+// diagramsceneupdate.cpp, the legend's words in diagramscenetext.cpp, what the user does on the
+// map in diagramsceneinteraction.cpp.
 #include "diagramscene.h"
+#include "diagramscene_p.h"
+
+#include "document/networkdocument.h"
 
 #include "model/checkindex.h"
 #include "model/qubeverdict.h"
@@ -29,48 +36,13 @@
 
 namespace netmap {
 
+using namespace scenestyle;
+
 namespace {
 
 constexpr double kMargin = 28;
 constexpr double kLegendGap = 44;
 
-QString exitKindOf(const Colouring &colouring, const QString &ip)
-{
-    for (const ExitInfo &exit : colouring.exits)
-        if (exit.ip == ip)
-            return exit.kind;
-    return QString();
-}
-
-QColor exitColourOf(const Colouring &colouring, const QString &ip)
-{
-    for (const ExitInfo &exit : colouring.exits)
-        if (exit.ip == ip)
-            return QColor(exit.colour);
-    return QColor(Colouring::unverifiedColour());
-}
-
-// The style of a link as rebuild() gives it.
-LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
-{
-    LinkStyle style;
-    if (toInternet) {
-        style.externalIp = colouring.qubeExitIp.value(lower);
-        style.verified = !style.externalIp.isEmpty();
-    } else {
-        const LinkColour c = colouring.links.value(lower);
-        style.externalIp = c.externalIp;
-        style.verified = c.verified;
-        style.failed = c.failed;
-        style.stale = c.stale;
-    }
-    style.colour = style.verified ? exitColourOf(colouring, style.externalIp)
-                                  : QColor(Colouring::unverifiedColour());
-    if (style.failed)
-        style.colour = QColor(Colouring::failedColour());
-    style.exitKind = exitKindOf(colouring, style.externalIp);
-    return style;
-}
 // A netvm's plain clients: no clients of their own, no network to give, not templates.
 QStringList plainClients(const Snapshot &snapshot, const Topology &topology, const QString &netvm)
 {
@@ -108,8 +80,14 @@ int markWeight(VerdictMark mark)
 } // namespace
 
 DiagramScene::DiagramScene(QObject *parent)
+    : DiagramScene(nullptr, parent)
+{
+}
+
+DiagramScene::DiagramScene(NetworkDocument *document, QObject *parent)
     : QGraphicsScene(parent)
-    , m_topology(std::make_unique<Topology>(m_snapshot))
+    , m_document(document ? document : new NetworkDocument(this))
+    , m_topology(std::make_unique<Topology>(m_document->snapshot()))
 {
     setBackgroundBrush(DiagramTheme::colours(palette()).paper); // the system's dark palette too
     // Nothing moves once laid out: a static BSP index answers hit tests in log time. Its
@@ -125,6 +103,8 @@ DiagramScene::DiagramScene(QObject *parent)
             if (QubeItem *item = qubeItem(name))
                 item->advanceBusy();
     });
+    connect(m_document, &NetworkDocument::snapshotReplaced, this, &DiagramScene::onReplaced);
+    connect(m_document, &NetworkDocument::snapshotUpdated, this, &DiagramScene::onUpdated);
     rebuild();
 }
 
@@ -138,7 +118,25 @@ DiagramScene::~DiagramScene()
 
 void DiagramScene::setSnapshot(const Snapshot &snapshot)
 {
-    m_snapshot = snapshot;
+    m_document->replaceSnapshot(snapshot);
+}
+
+const Snapshot &DiagramScene::snapshot() const
+{
+    return m_document->snapshot();
+}
+
+void DiagramScene::onReplaced()
+{
+    rebuild();
+    emit snapshotChanged();
+}
+
+void DiagramScene::onUpdated(const Snapshot &previous)
+{
+    if (restyleInPlace(previous))
+        return;
+    emit aboutToRelayout();
     rebuild();
     emit snapshotChanged();
 }
@@ -178,7 +176,7 @@ void DiagramScene::placeSidePaths()
             return fold->sceneBoundingRect();
         return {};
     };
-    for (const SidePath &path : sidePaths(m_snapshot)) {
+    for (const SidePath &path : sidePaths(m_document->snapshot())) {
         const QRectF from = boxOf(path.from), to = boxOf(path.to);
         if (from.isNull() || to.isNull() || from == to)
             continue;
@@ -192,29 +190,6 @@ void DiagramScene::setExportTime(const QDateTime &time)
 {
     m_exportTime = time;
     updateLegend();
-}
-
-QString DiagramScene::sourceDescription(const Snapshot &snapshot)
-{
-    if (snapshot.source == QLatin1String("demo"))
-        return QStringLiteral("demo network");
-    if (snapshot.source == QLatin1String("qvm-ls")) {
-        const QDateTime when = snapshot.generated.toLocalTime();
-        return when.isValid()
-            ? QStringLiteral("qvm-ls, %1").arg(when.toString(QStringLiteral("HH:mm")))
-            : QStringLiteral("qvm-ls");
-    }
-    if (snapshot.source == QLatin1String("snapshot")) {
-        if (snapshot.sourceDetail.isEmpty())
-            return QStringLiteral("snapshot file");
-        // The detail comes from the file: one line, no control characters (the legend, the
-        // title and the SVG show it).
-        return QStringLiteral("snapshot file %1")
-            .arg(untrustedtext::line(snapshot.sourceDetail, 300));
-    }
-    if (snapshot.source.isEmpty())
-        return QStringLiteral("no data");
-    return untrustedtext::line(snapshot.source, 80);
 }
 
 void DiagramScene::rebuild()
@@ -232,15 +207,15 @@ void DiagramScene::rebuild()
     m_boxWidths.clear();
     m_busMembers.clear();
 
-    m_topology = std::make_unique<Topology>(m_snapshot);
-    m_colouring = colourPaths(m_snapshot, *m_topology);
+    m_topology = std::make_unique<Topology>(m_document->snapshot());
+    m_colouring = colourPaths(m_document->snapshot(), *m_topology);
 
     // What is drawn may differ from the snapshot (which stays as read): a netvm that does not
     // exist is drawn as missing (a ghost box with its name and its clients under it, not under
     // "No network"), and folded clients become one box.
-    Snapshot drawn = m_snapshot;
+    Snapshot drawn = m_document->snapshot();
     QSet<QString> ghosts;
-    for (const QubeName &name : missingNetvms(m_snapshot)) {
+    for (const QubeName &name : missingNetvms(m_document->snapshot())) {
         ghosts.insert(name.toString());
         Qube ghost;
         ghost.name = name;
@@ -287,11 +262,11 @@ void DiagramScene::rebuild()
         }
     }
     const bool redrawn = !ghosts.isEmpty() || !foldBox.isEmpty();
-    const Snapshot &laidOut = redrawn ? drawn : m_snapshot;
+    const Snapshot &laidOut = redrawn ? drawn : m_document->snapshot();
     std::unique_ptr<Topology> drawnTopology;
     if (redrawn)
         drawnTopology = std::make_unique<Topology>(drawn);
-    const CheckIndex checks(m_snapshot);
+    const CheckIndex checks(m_document->snapshot());
 
     // Each box asks for its text's width; the layout widens it to its column's.
     std::vector<QSizeF> sizes;
@@ -510,14 +485,14 @@ void DiagramScene::showClients(const QString &netvm)
 bool DiagramScene::foldLargest()
 {
     QHash<QString, int> counts;
-    for (const Qube &q : m_snapshot.qubes)
+    for (const Qube &q : m_document->snapshot().qubes)
         if (q.netvm)
             counts[q.netvm->toString()] += 0; // every netvm named
     int largest = 0;
     for (auto it = counts.begin(); it != counts.end(); ++it) {
         if (m_folded.contains(it.key()) || m_opened.contains(it.key()))
             continue;
-        it.value() = int(plainClients(m_snapshot, *m_topology, it.key()).size());
+        it.value() = int(plainClients(m_document->snapshot(), *m_topology, it.key()).size());
         largest = std::max(largest, it.value());
     }
     if (largest < 3)
@@ -550,272 +525,7 @@ QString DiagramScene::foldOf(const QString &qube) const
 
 QStringList DiagramScene::plainClientsOf(const QString &netvm) const
 {
-    return plainClients(m_snapshot, *m_topology, netvm);
-}
-
-namespace {
-
-// A moved link, boxes left where they are: an S curve when the netvm is to the left of the
-// qube, otherwise a bracket on the right of both boxes.
-std::vector<QPointF> movedRoute(const QRectF &upper, const QRectF &lower, int *curveSegment)
-{
-    const QPointF exit(upper.right(), upper.center().y());
-    if (lower.left() >= upper.right() + 16) {
-        *curveSegment = 0;
-        return {exit, QPointF(lower.left(), lower.center().y())};
-    }
-    *curveSegment = -1;
-    const double x = std::max(upper.right(), lower.right()) + 22;
-    return {exit, QPointF(x, exit.y()), QPointF(x, lower.center().y()),
-            QPointF(lower.right(), lower.center().y())};
-}
-
-} // namespace
-
-bool DiagramScene::updateInPlace(const Snapshot &snapshot)
-{
-    if (!m_clusters.isEmpty())
-        return false; // a fold's members and marks are worked out by the layout
-    if (snapshot.qubes.size() != m_snapshot.qubes.size())
-        return false;
-    QHash<QString, QString> moved; // lower -> new netvm
-    for (size_t i = 0; i < snapshot.qubes.size(); ++i) {
-        const Qube &a = m_snapshot.qubes[i];
-        const Qube &b = snapshot.qubes[i];
-        if (!(a.name == b.name) || a.providesNetwork != b.providesNetwork
-            || a.isTemplate() != b.isTemplate())
-            return false;
-        if (a.netvm == b.netvm)
-            continue;
-        if (!a.netvm || !b.netvm)
-            return false;
-        const QString name = b.name.toString();
-        const bool shown = m_qubes.contains(name);
-        if (shown != m_qubes.contains(b.netvm->toString()) || !snapshot.find(b.netvm->toString()))
-            return false;
-        if (shown)
-            moved.insert(name, b.netvm->toString());
-    }
-
-    const QString selected = selectedQube();
-    const Snapshot before = std::exchange(m_snapshot, snapshot);
-    m_rebuilding = true;
-    m_topology = std::make_unique<Topology>(m_snapshot);
-    m_colouring = colourPaths(m_snapshot, *m_topology);
-
-    // Boxes whose qube changed are drawn again where they are; the others are untouched.
-    for (size_t i = 0; i < m_snapshot.qubes.size(); ++i) {
-        const Qube &q = m_snapshot.qubes[i];
-        const QString name = q.name.toString();
-        QubeItem *old = m_qubes.value(name);
-        if (!old || before.qubes[i] == q)
-            continue;
-        auto *item = new QubeItem(q, m_boxWidths.value(name, old->boundingRect().width()));
-        item->setPos(old->pos());
-        item->setZValue(old->zValue());
-        item->setMatched(old->isMatched());
-        item->setOpacity(old->opacity());
-        item->setBusy(old->isBusy());
-        removeItem(old);
-        delete old;
-        addItem(item);
-        m_qubes.insert(name, item);
-    }
-
-    for (LinkItem *&link : m_links) {
-        if (!link->toInternet() && moved.contains(link->lower())) {
-            const QString netvm = moved.value(link->lower());
-            QubeItem *upper = m_qubes.value(netvm);
-            QubeItem *lower = m_qubes.value(link->lower());
-            auto *item = new LinkItem(link->lower(), netvm, false);
-            int curve = 0;
-            const auto route = movedRoute(
-                upper->mapRectToScene(upper->boundingRect()).adjusted(6, 6, -6, -6),
-                lower->mapRectToScene(lower->boundingRect()).adjusted(6, 6, -6, -6), &curve);
-            item->setRoute(route, curve, 0);
-            for (auto it = m_busMembers.begin(); it != m_busMembers.end(); ++it)
-                it->removeAll(link->lower());
-            removeItem(link);
-            delete link;
-            addItem(item);
-            link = item;
-        }
-        link->setLinkStyle(styleOf(m_colouring, link->lower(), link->toInternet()));
-    }
-    for (InternetItem *item : std::as_const(m_internets)) {
-        const QString ip = m_colouring.qubeExitIp.value(item->rootProvider());
-        item->setExit(ip, ip.isEmpty() ? QColor() : exitColourOf(m_colouring, ip));
-    }
-    for (BusItem *bus : std::as_const(m_buses)) {
-        const QStringList members = m_busMembers.value(bus->netvm());
-        bool first = true, uniform = true, dashed = false;
-        QColor colour;
-        for (const QString &lower : members) {
-            const LinkStyle style = styleOf(m_colouring, lower, false);
-            const bool plain = !style.failed && !style.stale;
-            if (first) {
-                colour = style.colour;
-                dashed = !style.verified;
-                uniform = plain;
-                first = false;
-            } else if (!plain || style.colour != colour || dashed == style.verified) {
-                uniform = false;
-            }
-        }
-        if (!first && uniform)
-            bus->setColour(colour, dashed);
-        else
-            bus->setColour(DiagramTheme::mixedBus(), false);
-    }
-    updateLegend();
-    applyVerdicts();
-    applyComparison();
-    placeSidePaths(); // the boxes stayed; what they say may have changed
-
-    m_rebuilding = false;
-    m_highlighted.clear();
-    if (!m_findText.isEmpty())
-        find(m_findText);
-    if (QubeItem *item = qubeItem(selected)) {
-        QSignalBlocker blocker(this);
-        item->setSelected(true);
-        blocker.unblock();
-        onSelectionChanged();
-    } else {
-        highlightEgress(QString());
-    }
-    emit snapshotChanged();
-    return true;
-}
-
-void DiagramScene::applyVerdicts()
-{
-    const CheckIndex checks(m_snapshot);
-    for (auto it = m_qubes.cbegin(); it != m_qubes.cend(); ++it) {
-        const QubeVerdict verdict
-            = qubeVerdict(checks, it.key(), m_topology->egressChain(it.key()));
-        it.value()->setVerdict(verdict.mark, verdictLines(verdict));
-    }
-}
-
-void DiagramScene::setComparison(const QHash<QString, QStringList> &changes)
-{
-    m_comparison = changes;
-    applyComparison();
-}
-
-void DiagramScene::applyComparison()
-{
-    for (auto it = m_qubes.cbegin(); it != m_qubes.cend(); ++it)
-        it.value()->setChanges(m_comparison.value(it.key()));
-    for (ClusterItem *fold : std::as_const(m_clusters)) {
-        bool changed = false;
-        for (const QString &member : fold->members())
-            changed = changed || m_comparison.contains(member);
-        fold->setChanged(changed);
-    }
-}
-
-void DiagramScene::updateLegend()
-{
-    if (!m_legend)
-        return;
-    QStringList details;
-    details << QStringLiteral("Source: %1").arg(sourceDescription(m_snapshot));
-    if (m_snapshot.generated.isValid())
-        details << QStringLiteral("Snapshot: %1 UTC")
-                       .arg(m_snapshot.generated.toUTC().toString(
-                           QStringLiteral("yyyy-MM-dd HH:mm")));
-    if (m_exportTime.isValid())
-        details << QStringLiteral("Exported: %1 UTC")
-                       .arg(m_exportTime.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm")));
-    int shown = 0;
-    for (const Qube &q : m_snapshot.qubes)
-        if (m_showTemplates || !q.isTemplate())
-            ++shown;
-    const int hidden = int(m_snapshot.qubes.size()) - shown;
-    details << (hidden > 0
-                    ? QStringLiteral("%1 qubes shown, %2 templates hidden").arg(shown).arg(hidden)
-                    : QStringLiteral("%1 qubes").arg(shown));
-    // What failed or could not be told, so that an exported picture says it on its own.
-    if (m_topology) {
-        details << ipv6Lines(m_snapshot, *m_topology, m_colouring);
-        details << problemLines(m_snapshot, *m_topology);
-    }
-    if (m_showSidePaths)
-        details << sidePathLegend(m_snapshot);
-    m_legend->setContents(QStringLiteral("Qubes network map"), details, m_colouring.exits);
-    emit legendChanged();
-}
-
-QStringList DiagramScene::problemLines(const Snapshot &snapshot, const Topology &topology)
-{
-    const CheckIndex checks(snapshot);
-    QStringList problems;
-    for (const Qube &q : snapshot.qubes) {
-        const QString name = q.name.toString();
-        const QubeVerdict v = qubeVerdict(checks, name, topology.egressChain(name));
-        if (v.mark != VerdictMark::Fail && v.mark != VerdictMark::Error)
-            continue;
-        QStringList which;
-        for (std::size_t i = 0; i < v.results.size(); ++i)
-            if (!v.stale[i]
-                && (v.results[i]->status == CheckStatus::Fail
-                    || v.results[i]->status == CheckStatus::Error))
-                which << checkKindTitle(v.results[i]->check);
-        problems << QStringLiteral("%1 %2: %3")
-                        .arg(v.mark == VerdictMark::Fail ? QStringLiteral("Failed")
-                                                         : QStringLiteral("Cannot tell"),
-                             name, which.join(QStringLiteral(", ")));
-    }
-    constexpr int kShown = 6;
-    QStringList lines = problems.mid(0, kShown);
-    if (problems.size() > kShown)
-        lines << QStringLiteral("and %1 more (see the report)").arg(problems.size() - kShown);
-    return lines;
-}
-
-QStringList DiagramScene::ipv6Lines(const Snapshot &snapshot, const Topology &topology,
-                                    const Colouring &colouring)
-{
-    QStringList lines;
-    // A path with IPv6: a qube with an IPv6 address that is no network provider, from it up to
-    // the uplink. Names are validated qube names; addresses validated IPv6 literals.
-    QStringList paths;
-    for (const Qube &q : snapshot.qubes)
-        if (!q.ip6.isEmpty() && !q.providesNetwork)
-            paths << topology.egressChain(q.name.toString()).join(QStringLiteral(" → "));
-    constexpr int kShown = 3;
-    for (const QString &path : paths.mid(0, kShown))
-        lines << QStringLiteral("IPv6 on: %1").arg(path);
-    if (paths.size() > kShown)
-        lines << QStringLiteral("IPv6 on for %1 more qubes").arg(paths.size() - kShown);
-    for (const QString &name : colouring.familyLeaks) {
-        const ExitInfo *exit4 = colouring.exitOf(colouring.qubeExitIp.value(name));
-        const ExitInfo *exit6 = colouring.exitOf(colouring.qubeExitIp6.value(name));
-        if (!exit4 || !exit6)
-            continue;
-        // Two lines: the legend elides a long one, and both exits must stay readable.
-        lines << QStringLiteral("IPv6 leak %1: IPv4 by %2 (%3),").arg(name, exit4->ip, exit4->kind);
-        lines << QStringLiteral("    IPv6 by %1 (%2)").arg(exit6->ip, exit6->kind);
-    }
-    return lines;
-}
-
-QList<QubeName> DiagramScene::missingNetvms(const Snapshot &snapshot)
-{
-    QList<QubeName> missing;
-    QSet<QString> seen;
-    for (const Qube &q : snapshot.qubes) {
-        if (!q.netvm)
-            continue;
-        const QString netvm = q.netvm->toString();
-        if (seen.contains(netvm) || snapshot.find(netvm))
-            continue;
-        seen.insert(netvm);
-        missing << *q.netvm;
-    }
-    return missing;
+    return plainClients(m_document->snapshot(), *m_topology, netvm);
 }
 
 QubeItem *DiagramScene::qubeItem(const QString &name) const
@@ -851,292 +561,13 @@ void DiagramScene::setLegendInScene(bool inScene)
     if (m_legendInScene == inScene)
         return;
     m_legendInScene = inScene;
-    if (!m_snapshot.qubes.empty() || m_legend)
+    if (!m_document->snapshot().qubes.empty() || m_legend)
         rebuild();
 }
 
 QRectF DiagramScene::diagramRect() const
 {
     return m_diagramRect;
-}
-
-QStringList DiagramScene::egressChain(const QString &qube) const
-{
-    if (m_topology->indexOf(qube) < 0)
-        return {};
-    return m_topology->egressChain(qube);
-}
-
-void DiagramScene::highlightEgress(const QString &qube)
-{
-    const QStringList chain = egressChain(qube);
-    m_highlighted = chain.isEmpty() ? QString() : qube;
-    const bool active = !m_highlighted.isEmpty();
-    const auto onPath = [&](const QString &name) { return !active || chain.contains(name); };
-    for (QubeItem *item : std::as_const(m_qubes))
-        item->setOpacity(onPath(item->name()) ? 1.0 : DiagramTheme::kDimmedOpacity);
-    for (LinkItem *link : std::as_const(m_links)) {
-        const bool on = active && chain.contains(link->lower());
-        link->setHighlighted(on);
-        link->setOpacity(!active || on ? 1.0 : DiagramTheme::kDimmedOpacity);
-    }
-    for (InternetItem *item : std::as_const(m_internets))
-        item->setOpacity(
-            !active || chain.last() == item->rootProvider() ? 1.0 : DiagramTheme::kDimmedOpacity);
-    for (BusItem *bus : std::as_const(m_buses))
-        bus->setOpacity(active ? DiagramTheme::kDimmedOpacity : 1.0);
-    for (GroupItem *group : std::as_const(m_groups))
-        group->setOpacity(active ? 0.5 : 1.0);
-    for (ClusterItem *fold : std::as_const(m_clusters))
-        fold->setOpacity(active ? DiagramTheme::kDimmedOpacity : 1.0);
-}
-
-QStringList DiagramScene::find(const QString &text)
-{
-    m_findText = text.trimmed();
-    m_matches.clear();
-    const auto same = [this](const QString &value) {
-        return !value.isEmpty() && value.compare(m_findText, Qt::CaseInsensitive) == 0;
-    };
-    // Part of a name, an IP or an exit IP; a whole label, tag or class. Folded qubes too: their
-    // fold is marked, and going to them unfolds it.
-    const auto matches = [&](const QString &name) {
-        if (m_findText.isEmpty())
-            return false;
-        const Qube *q = m_snapshot.find(name);
-        bool match = name.contains(m_findText, Qt::CaseInsensitive)
-            || (q && q->ip.contains(m_findText, Qt::CaseInsensitive))
-            || m_colouring.qubeExitIp.value(name).contains(m_findText);
-        if (!match && q) {
-            match = same(q->label) || same(q->klass);
-            for (const QString &tag : q->tags)
-                match = match || same(tag);
-        }
-        return match;
-    };
-    for (QubeItem *item : qubeItems()) {
-        const bool match = matches(item->name());
-        item->setMatched(match);
-        if (match)
-            m_matches << item->name();
-    }
-    for (ClusterItem *fold : std::as_const(m_clusters)) {
-        bool any = false;
-        for (const QString &member : fold->members())
-            if (matches(member)) {
-                m_matches << member;
-                any = true;
-            }
-        fold->setMatched(any);
-    }
-    m_matches.sort();
-    return m_matches;
-}
-
-QString DiagramScene::neighbour(const QString &from, Qt::Key key) const
-{
-    const QubeItem *current = qubeItem(from);
-    if (!current) {
-        // The first qube: the uplink of the topmost tree, else the top-left box.
-        const QubeItem *first = nullptr;
-        bool firstIsUplink = false;
-        for (QubeItem *item : qubeItems()) {
-            const Qube *q = m_snapshot.find(item->name());
-            const bool uplink = q && q->providesNetwork && !q->netvm;
-            const bool better = !first || (uplink && !firstIsUplink)
-                || (uplink == firstIsUplink
-                    && (item->pos().y() < first->pos().y() - 1
-                        || (std::abs(item->pos().y() - first->pos().y()) <= 1
-                            && item->pos().x() < first->pos().x())));
-            if (better) {
-                first = item;
-                firstIsUplink = uplink;
-            }
-        }
-        return first ? first->name() : QString();
-    }
-    const Qube *q = m_snapshot.find(from);
-    if (key == Qt::Key_Left && q && q->netvm && qubeItem(q->netvm->toString()))
-        return q->netvm->toString();
-    if (key == Qt::Key_Right && m_topology) {
-        const int index = m_topology->indexOf(from);
-        QString best;
-        double bestY = 0;
-        for (int child : index >= 0 ? m_topology->childrenOf(index) : std::vector<int>()) {
-            const QubeItem *item = qubeItem(m_topology->nameAt(child));
-            if (item && (best.isEmpty() || item->pos().y() < bestY)) {
-                best = item->name();
-                bestY = item->pos().y();
-            }
-        }
-        if (!best.isEmpty())
-            return best;
-    }
-    // The nearest box in that direction, favouring the same row or column; up and down stay
-    // among the qube's siblings (the clients of its netvm) while there are any that way.
-    const QPointF c = current->sceneBoundingRect().center();
-    QString best;
-    double bestScore = 0;
-    const auto sibling = [&](const QubeItem *item) {
-        const Qube *other = m_snapshot.find(item->name());
-        return q && other && other->netvm == q->netvm;
-    };
-    bool siblingsOnly = false;
-    if (key == Qt::Key_Up || key == Qt::Key_Down) {
-        for (QubeItem *item : qubeItems()) {
-            const double dy = item->sceneBoundingRect().center().y() - c.y();
-            if (item != current && sibling(item) && (key == Qt::Key_Up ? -dy : dy) > 1)
-                siblingsOnly = true;
-        }
-    }
-    for (QubeItem *item : qubeItems()) {
-        if (item == current || (siblingsOnly && !sibling(item)))
-            continue;
-        const QPointF d = item->sceneBoundingRect().center() - c;
-        double along = 0, across = 0;
-        switch (key) {
-        case Qt::Key_Left:
-            along = -d.x(), across = d.y();
-            break;
-        case Qt::Key_Right:
-            along = d.x(), across = d.y();
-            break;
-        case Qt::Key_Up:
-            along = -d.y(), across = d.x();
-            break;
-        default:
-            along = d.y(), across = d.x();
-            break;
-        }
-        if (along <= 1)
-            continue;
-        const double score = along + 3 * std::abs(across);
-        if (best.isEmpty() || score < bestScore) {
-            best = item->name();
-            bestScore = score;
-        }
-    }
-    return best;
-}
-
-QString DiagramScene::selectedQube() const
-{
-    for (QGraphicsItem *item : selectedItems())
-        if (auto *qube = qgraphicsitem_cast<QubeItem *>(item))
-            return qube->name();
-    return QString();
-}
-
-void DiagramScene::selectQube(const QString &name)
-{
-    if (!qubeItem(name) && m_foldOf.contains(name))
-        showClients(m_foldOf.value(name));
-    QubeItem *item = qubeItem(name);
-    if (item && item->isSelected() && selectedItems().size() == 1)
-        return;
-    QSignalBlocker blocker(this);
-    clearSelection();
-    if (item)
-        item->setSelected(true);
-    blocker.unblock();
-    onSelectionChanged();
-}
-
-void DiagramScene::onSelectionChanged()
-{
-    if (m_rebuilding)
-        return;
-    const QString selected = selectedQube();
-    if (selected != m_highlighted)
-        highlightEgress(selected);
-    emit qubeSelected(selected);
-}
-
-QMenu *DiagramScene::createContextMenu(const QString &qube, QWidget *parent)
-{
-    auto *menu = new QMenu(parent);
-    menu->setObjectName(QStringLiteral("qubeContextMenu"));
-    menu->setTitle(qube);
-    emit contextMenuRequested(qube, menu);
-    return menu;
-}
-
-QubeItem *DiagramScene::qubeAt(const QPointF &scenePos) const
-{
-    for (QGraphicsItem *item : items(scenePos))
-        if (auto *qube = qgraphicsitem_cast<QubeItem *>(item))
-            return qube;
-    return nullptr;
-}
-
-void DiagramScene::contextMenuEvent(QGraphicsSceneContextMenuEvent *event)
-{
-    QubeItem *item = qubeAt(event->scenePos());
-    if (!item) {
-        QGraphicsScene::contextMenuEvent(event);
-        return;
-    }
-    selectQube(item->name());
-    QMenu *menu = createContextMenu(item->name(), event->widget());
-    if (!menu->isEmpty())
-        menu->exec(event->screenPos());
-    delete menu;
-    event->accept();
-}
-
-void DiagramScene::mousePressEvent(QGraphicsSceneMouseEvent *event)
-{
-    if (event->button() == Qt::LeftButton) {
-        for (QGraphicsItem *item : items(event->scenePos()))
-            if (auto *fold = qgraphicsitem_cast<ClusterItem *>(item)) {
-                event->accept();
-                showClients(fold->netvm()); // deletes the fold
-                return;
-            }
-    }
-    QGraphicsScene::mousePressEvent(event);
-}
-
-void DiagramScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent *event)
-{
-    if (QubeItem *item = qubeAt(event->scenePos())) {
-        emit qubeActivated(item->name());
-        event->accept();
-        return;
-    }
-    QGraphicsScene::mouseDoubleClickEvent(event);
-}
-
-// ---- busy markers
-
-void DiagramScene::setQubeBusy(const QString &name, bool busy)
-{
-    if (busy)
-        m_busy.insert(name);
-    else
-        m_busy.remove(name);
-    if (QubeItem *item = qubeItem(name))
-        item->setBusy(busy);
-    if (m_busy.isEmpty())
-        m_busyTimer->stop();
-    else if (!m_busyTimer->isActive())
-        m_busyTimer->start();
-}
-
-void DiagramScene::clearBusy()
-{
-    const QSet<QString> busy = std::exchange(m_busy, {});
-    for (const QString &name : busy)
-        if (QubeItem *item = qubeItem(name))
-            item->setBusy(false);
-    m_busyTimer->stop();
-}
-
-QStringList DiagramScene::busyQubes() const
-{
-    QStringList names(m_busy.cbegin(), m_busy.cend());
-    names.sort();
-    return names;
 }
 
 } // namespace netmap

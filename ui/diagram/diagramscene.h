@@ -1,5 +1,7 @@
 #pragma once
-// DiagramScene: the NetVM diagram of one snapshot: qubes, links, Internet ends, groups, legend.
+// DiagramScene: the NetVM diagram of a NetworkDocument: qubes, links, Internet ends, groups,
+// legend. It draws what the document holds and follows its changes; it keeps no snapshot of its
+// own (only what it worked out to draw: topology, colours, boxes).
 
 #include "model/snapshot.h"
 #include "policy/colouring.h"
@@ -17,6 +19,7 @@ class QTimer;
 namespace netmap {
 
 class BusItem;
+class NetworkDocument;
 class ClusterItem;
 class GroupItem;
 class InternetItem;
@@ -30,18 +33,18 @@ class DiagramScene : public QGraphicsScene
 {
     Q_OBJECT
 public:
+    // Draws the document and follows it: a replaced snapshot rebuilds every item (the selection
+    // and the find text survive where the qubes still exist); an updated one (a followed change,
+    // new evidence, new intent) is drawn in place where it can be (see restyleInPlace()).
+    explicit DiagramScene(NetworkDocument *document, QObject *parent = nullptr);
+    // A scene on a document of its own (exports, tests): setSnapshot() fills it.
     explicit DiagramScene(QObject *parent = nullptr);
     ~DiagramScene() override;
 
-    // Rebuilds every item; the selection and the find text survive where the qubes still exist.
+    NetworkDocument *document() const { return m_document; }
+    // Replaces the document's snapshot (the scene follows, as every other view of it does).
     void setSnapshot(const Snapshot &snapshot);
-    // A refreshed read of the same system without a relayout (following changes): boxes stay
-    // where they are, changed boxes are redrawn in place, every link is restyled (stale evidence
-    // shows), and a moved link is re-routed from its new netvm. Returns false and changes
-    // nothing when a relayout is needed (qubes came or went, a qube gained or lost its netvm or
-    // became a provider, a shown qube's new netvm is hidden); call setSnapshot() then.
-    bool updateInPlace(const Snapshot &snapshot);
-    const Snapshot &snapshot() const { return m_snapshot; }
+    const Snapshot &snapshot() const;
     const Colouring &colouring() const { return m_colouring; }
     void setShowTemplates(bool show);
     bool showTemplates() const { return m_showTemplates; }
@@ -129,6 +132,9 @@ signals:
     void contextMenuRequested(const QString &qube, QMenu *menu);
     // The snapshot shown changed (a new snapshot, or new evidence on the same one).
     void snapshotChanged();
+    // An update of the document cannot be drawn in place: every item is made again next (the
+    // window keeps the part of the map the user looks at across it).
+    void aboutToRelayout();
     void legendChanged(); // the legend's contents changed
     void diagramRebuilt(); // every item was made again (a new layout)
 
@@ -138,6 +144,14 @@ protected:
     void mousePressEvent(QGraphicsSceneMouseEvent *event) override;
 
 private:
+    void onReplaced();
+    void onUpdated(const Snapshot &previous);
+    // A refreshed read of the same system without a relayout (following changes): boxes stay
+    // where they are, changed boxes are redrawn in place, every link is restyled (stale evidence
+    // shows), and a moved link is re-routed from its new netvm. Returns false and changes
+    // nothing when a relayout is needed (qubes came or went, a qube gained or lost its netvm or
+    // became a provider, a shown qube's new netvm is hidden).
+    bool restyleInPlace(const Snapshot &previous);
     void rebuild();
     void updateLegend();
     void applyVerdicts(); // each checked qube's mark and tool tip
@@ -146,7 +160,7 @@ private:
     void onSelectionChanged();
     QubeItem *qubeAt(const QPointF &scenePos) const;
 
-    Snapshot m_snapshot;
+    NetworkDocument *m_document = nullptr;
     std::unique_ptr<Topology> m_topology;
     Colouring m_colouring;
     bool m_showTemplates = false;

@@ -1,5 +1,7 @@
 #include "inspectordock.h"
 
+#include "document/networkdocument.h"
+
 #include "checks/remedy.h"
 
 #include "model/checkindex.h"
@@ -93,10 +95,14 @@ QString orNone(const QString &text)
 
 } // namespace
 
-InspectorDock::InspectorDock(QWidget *parent)
+InspectorDock::InspectorDock(NetworkDocument *document, QWidget *parent)
     : QDockWidget(tr("Inspector"), parent)
-    , m_topology(std::make_unique<Topology>(m_snapshot))
+    , m_document(document ? document : new NetworkDocument(this))
+    , m_topology(std::make_unique<Topology>(m_document->snapshot()))
 {
+    connect(m_document, &NetworkDocument::snapshotReplaced, this,
+            &InspectorDock::onDocumentChanged);
+    connect(m_document, &NetworkDocument::snapshotUpdated, this, &InspectorDock::onDocumentChanged);
     setObjectName(QStringLiteral("inspectorDock"));
     auto *scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
@@ -222,7 +228,7 @@ QString InspectorDock::ipv6Text(const Qube &qube) const
         parts << tr("gateway %1 for its clients").arg(qube.gateway6);
     QString text = parts.isEmpty() ? tr("off") : parts.join(QStringLiteral(", "));
     bool on = false;
-    if (const Qube *source = m_snapshot.ipv6FeatureSource(qube.name.toString(), &on))
+    if (const Qube *source = m_document->snapshot().ipv6FeatureSource(qube.name.toString(), &on))
         text += source->name == qube.name
             ? tr(" (ipv6 feature %1 here)").arg(on ? tr("on") : tr("off"))
             : tr(" (ipv6 feature %1 on %2)")
@@ -230,13 +236,19 @@ QString InspectorDock::ipv6Text(const Qube &qube) const
     return text;
 }
 
-void InspectorDock::setSnapshot(const Snapshot &snapshot)
+void InspectorDock::onDocumentChanged()
 {
-    m_snapshot = snapshot;
-    m_topology = std::make_unique<Topology>(m_snapshot);
-    m_colouring = colourPaths(m_snapshot, *m_topology);
-    m_findings = computeFindings(m_snapshot, *m_topology);
-    showQube(m_snapshot.find(m_qube) ? m_qube : QString());
+    const Snapshot &snapshot = m_document->snapshot();
+    m_readRules.clear();
+    m_topology = std::make_unique<Topology>(snapshot);
+    m_colouring = colourPaths(snapshot, *m_topology);
+    m_findings = computeFindings(snapshot, *m_topology);
+    showQube(snapshot.find(m_qube) ? m_qube : QString());
+}
+
+bool InspectorDock::hasFirewallRules(const QString &qube) const
+{
+    return m_document->snapshot().firewall.contains(qube) || m_readRules.contains(qube);
 }
 
 void InspectorDock::setSidePathsShown(bool shown)
@@ -287,7 +299,7 @@ QString InspectorDock::firewallSummary(const QList<FirewallRule> &rules)
 
 void InspectorDock::showQube(const QString &name)
 {
-    const Qube *qube = name.isEmpty() ? nullptr : m_snapshot.find(name);
+    const Qube *qube = name.isEmpty() ? nullptr : m_document->snapshot().find(name);
     if (!qube) {
         clear();
         return;
@@ -318,7 +330,7 @@ void InspectorDock::showQube(const QString &name)
     m_values[QStringLiteral("ipv6")]->setText(ipv6Text(*qube));
     const QString exitIp = m_colouring.qubeExitIp.value(m_qube);
     const QubeVerdict verdict
-        = qubeVerdict(CheckIndex(m_snapshot), m_qube, m_topology->egressChain(m_qube));
+        = qubeVerdict(CheckIndex(m_document->snapshot()), m_qube, m_topology->egressChain(m_qube));
     QString exitText = tr("not verified");
     for (const ExitInfo &exit : m_colouring.exits)
         if (exit.ip == exitIp)
@@ -346,7 +358,7 @@ void InspectorDock::showQube(const QString &name)
     if (verdict.killSwitchFailed)
         verdictText += tr("; kill switch failed: traffic leaves when the tunnel is down");
     m_values[QStringLiteral("verdict")]->setText(verdictText);
-    const Expectation expected = intendedEgress(m_snapshot, *m_topology, m_qube);
+    const Expectation expected = intendedEgress(m_document->snapshot(), *m_topology, m_qube);
     m_values[QStringLiteral("expected")]->setText(
         expected.why.isEmpty() ? expected.toString()
                                : tr("%1 — %2").arg(expected.toString(), expected.why));
@@ -354,7 +366,7 @@ void InspectorDock::showQube(const QString &name)
     m_egress->clear();
     const QStringList chain = m_topology->egressChain(m_qube);
     for (int i = 0; i < chain.size(); ++i) {
-        const Qube *hop = m_snapshot.find(chain[i]);
+        const Qube *hop = m_document->snapshot().find(chain[i]);
         QString text = chain[i];
         if (hop && !hop->ip.isEmpty())
             text += QStringLiteral("  ") + hop->ip;
@@ -367,8 +379,8 @@ void InspectorDock::showQube(const QString &name)
     if (qube->providesNetwork || qube->netvm) {
         auto *end = new QListWidgetItem(tr("→ Internet"));
         end->setFlags(Qt::ItemIsEnabled);
-        if (!chain.isEmpty() && m_snapshot.find(chain.last())
-            && m_snapshot.find(chain.last())->netvm)
+        if (!chain.isEmpty() && m_document->snapshot().find(chain.last())
+            && m_document->snapshot().find(chain.last())->netvm)
             end->setText(tr("→ (path ends: netvm missing)"));
         m_egress->addItem(end);
     }
@@ -378,8 +390,9 @@ void InspectorDock::showQube(const QString &name)
     m_firewall->setRowCount(0);
     m_firewallNote->clear();
     m_readFirewall->setVisible(false);
-    if (m_snapshot.firewall.contains(m_qube)) {
-        setFirewallRules(m_qube, m_snapshot.firewall.value(m_qube));
+    if (hasFirewallRules(m_qube)) {
+        setFirewallRules(m_qube,
+                         m_readRules.value(m_qube, m_document->snapshot().firewall.value(m_qube)));
     } else {
         m_firewallSummary->setText(m_firewallReadable ? tr("Not read yet.")
                                                       : tr("Not in this snapshot."));
@@ -389,7 +402,7 @@ void InspectorDock::showQube(const QString &name)
 
     // Where its updates go and where its disposables leave (qube names and policy file
     // positions, already validated; one label of plain text).
-    const QStringList side = sidePathLines(m_snapshot, m_qube);
+    const QStringList side = sidePathLines(m_document->snapshot(), m_qube);
     m_sideLabel->setText(side.isEmpty() ? tr("Nothing to say.") : side.join(QLatin1Char('\n')));
     m_sideTitle->setVisible(m_sidePathsShown);
     m_sideLabel->setVisible(m_sidePathsShown);
@@ -409,7 +422,8 @@ void InspectorDock::showQube(const QString &name)
         if (!why.isEmpty())
             line += QStringLiteral(" — ") + why;
         findings << line;
-        if (const Remedy remedy = remedyFor(r, m_snapshot, *m_topology); !remedy.isEmpty())
+        if (const Remedy remedy = remedyFor(r, m_document->snapshot(), *m_topology);
+            !remedy.isEmpty())
             findings << tr("What to do: %1").arg(untrustedtext::block(remedy.toText(), 2000));
     }
     for (const Finding &f : m_findings)
@@ -431,15 +445,16 @@ void InspectorDock::setFirewallPending(const QString &qube)
 
 void InspectorDock::setFirewallRules(const QString &qube, const QList<FirewallRule> &rules)
 {
-    if (!m_snapshot.find(qube))
+    if (!m_document->snapshot().find(qube))
         return;
-    m_snapshot.firewall.insert(qube, rules);
+    if (!m_document->snapshot().firewall.contains(qube))
+        m_readRules.insert(qube, rules);
     if (qube != m_qube)
         return;
     m_readFirewall->setVisible(false);
     m_firewallSummary->setText(firewallSummary(rules));
-    const Qube *q = m_snapshot.find(qube);
-    const Qube *netvm = q && q->netvm ? m_snapshot.find(q->netvm->toString()) : nullptr;
+    const Qube *q = m_document->snapshot().find(qube);
+    const Qube *netvm = q && q->netvm ? m_document->snapshot().find(q->netvm->toString()) : nullptr;
     if (q && !q->netvm)
         m_firewallNote->setText(tr("This qube has no netvm, so the rules have no effect."));
     else if (netvm && netvm->looksLikeWhonixGateway())
@@ -471,7 +486,8 @@ void InspectorDock::showChecks(const QString &qube)
 {
     m_shownChecks.clear();
     // Newest first.
-    for (auto it = m_snapshot.checks.rbegin(); it != m_snapshot.checks.rend(); ++it)
+    for (auto it = m_document->snapshot().checks.rbegin();
+         it != m_document->snapshot().checks.rend(); ++it)
         if (it->qube.toString() == qube)
             m_shownChecks.push_back(*it);
     const QStringList chain = m_topology->egressChain(qube);
@@ -513,7 +529,7 @@ void InspectorDock::showCheckDetails(int row)
         lines << tr("Path when run: %1").arg(r.pathAtRun.join(QStringLiteral(" → ")));
     if (!r.command.isEmpty())
         lines << tr("Command: %1").arg(untrustedtext::block(r.command));
-    if (const Remedy remedy = remedyFor(r, m_snapshot, *m_topology);
+    if (const Remedy remedy = remedyFor(r, m_document->snapshot(), *m_topology);
         !remedy.isEmpty() && r.pathAtRun == m_topology->egressChain(r.qube.toString()))
         lines << tr("What to do: %1").arg(remedy.toText());
     if (r.exitCode >= 0)

@@ -1,6 +1,7 @@
 #pragma once
 // InspectorDock: everything known about one qube, in plain text: properties, egress path,
-// firewall rules in words, findings and check evidence.
+// firewall rules in words, findings and check evidence. It reads the NetworkDocument and follows
+// its changes; it keeps no snapshot of its own.
 
 #include "model/finding.h"
 #include "model/snapshot.h"
@@ -19,16 +20,16 @@ class QTableWidget;
 
 namespace netmap {
 
+class NetworkDocument;
 class Topology;
 
 class InspectorDock : public QDockWidget
 {
     Q_OBJECT
 public:
-    explicit InspectorDock(QWidget *parent = nullptr);
+    explicit InspectorDock(NetworkDocument *document, QWidget *parent = nullptr);
     ~InspectorDock() override;
 
-    void setSnapshot(const Snapshot &snapshot);
     // Shows the qube (an empty or unknown name shows the hint instead).
     void showQube(const QString &name);
     const QString &currentQube() const { return m_qube; }
@@ -37,8 +38,10 @@ public:
     // View ▸ Show update and disposable paths: the inspector lists them for the qube too.
     void setSidePathsShown(bool shown);
 
-    bool hasFirewallRules(const QString &qube) const { return m_snapshot.firewall.contains(qube); }
+    // Rules the snapshot holds, or that were read on request since it last changed.
+    bool hasFirewallRules(const QString &qube) const;
     void setFirewallPending(const QString &qube);
+    // Rules read on request (qvm-firewall): shown until the document changes.
     void setFirewallRules(const QString &qube, const QList<FirewallRule> &rules);
     void setFirewallError(const QString &qube, const QString &message);
 
@@ -50,11 +53,13 @@ signals:
     void firewallRequested(const QString &qube);
 
 private:
+    void onDocumentChanged();
     void clear();
     void showChecks(const QString &qube);
     void showCheckDetails(int row);
 
-    Snapshot m_snapshot;
+    NetworkDocument *m_document = nullptr;
+    QMap<QString, QList<FirewallRule>> m_readRules; // read on request since the last change
     std::unique_ptr<Topology> m_topology;
     Colouring m_colouring;
     std::vector<Finding> m_findings;

@@ -8,6 +8,7 @@
 #include "live/changefollower.h"
 #include "live/dropwatcher.h"
 #include "live/reroute.h"
+#include "windowparts.h"
 
 #include <QHash>
 #include <QKeySequence>
@@ -27,14 +28,16 @@ namespace netmap {
 
 class DroppedFlowItem;
 class DroppedFlowsDock;
-class MainWindow;
+class NetworkDocument;
 
 class LiveController : public QObject
 {
     Q_OBJECT
 public:
-    // Installs itself in the window: dock, menus, status bar, context-menu entries.
-    explicit LiveController(MainWindow *window);
+    // Installs itself in the window: dock, menus, status bar, context-menu entries. Follows
+    // and changes the system the document holds (live sources only), and tells the document
+    // whether changes are followed.
+    LiveController(NetworkDocument *document, const WindowParts &parts);
     ~LiveController() override;
 
     bool isLive() const { return m_live; }
@@ -93,10 +96,14 @@ private:
     void showFlow(const DroppedFlow &flow);
     void updateWatchStatus();
     void updateFollowStatus();
+    void showFollowState();
     void setUndo(const std::optional<NetvmChangePlan> &plan);
     void message(const QString &text, int ms = 6000);
 
-    MainWindow *m_window;
+    NetworkDocument *m_document;
+    QMainWindow *m_window;
+    DiagramScene *m_scene;
+    DiagramView *m_view;
     bool m_live = false;
     ChangeFollower *m_follower = nullptr;
     NetvmChanger *m_changer = nullptr;
