@@ -20,8 +20,10 @@ QString SvgPictureWriter::colourClass(const QColor &colour)
 {
     const QRgb key = colour.rgb();
     auto it = m_colourClasses.find(key);
-    if (it == m_colourClasses.end())
+    if (it == m_colourClasses.end()) {
         it = m_colourClasses.insert(key, QStringLiteral("c%1").arg(m_colourClasses.size()));
+        m_colourOrder.append(key);
+    }
     return it.value();
 }
 
@@ -58,8 +60,11 @@ void SvgPictureWriter::writeStyle()
                    .arg(QLatin1String(label), hex(border), hex(bodyColour(c)), hex(c),
                         hex(DiagramTheme::textOn(c)));
     }
-    for (auto it = m_colourClasses.cbegin(); it != m_colourClasses.cend(); ++it)
-        css += QStringLiteral(".%1{stroke:%2}").arg(it.value(), hex(QColor::fromRgb(it.key())));
+    // In the order they were made, not the hash's (which changes from run to run), so the same
+    // picture is the same bytes.
+    for (const QRgb key : std::as_const(m_colourOrder))
+        css += QStringLiteral(".%1{stroke:%2}")
+                   .arg(m_colourClasses.value(key), hex(QColor::fromRgb(key)));
     m_xml.writeTextElement(QStringLiteral("style"), css);
     newline();
 }

@@ -71,6 +71,7 @@ private:
     QFontMetricsF m_caption;
     QFontMetricsF m_title;
     QHash<QRgb, QString> m_colourClasses;
+    QList<QRgb> m_colourOrder; // the classes in the order they were made: c0, c1, ...
 };
 
 } // namespace svg
