@@ -3,7 +3,7 @@
 // diagramsceneupdate.cpp, the legend's words in diagramscenetext.cpp, what the user does on the
 // map in diagramsceneinteraction.cpp.
 #include "diagramscene.h"
-#include "diagramscene_p.h"
+#include "linkstyles.h"
 
 #include "document/networkdocument.h"
 

@@ -1,7 +1,7 @@
 // What the user does on the map: the egress highlight, find, moving from box to box with the
 // keyboard, the selection, the context menu and the mouse.
 #include "diagramscene.h"
-#include "diagramscene_p.h"
+#include "linkstyles.h"
 
 #include "document/networkdocument.h"
 

@@ -1,7 +1,7 @@
 // The scene's words: where the data came from, and the legend (the problems, the IPv6 paths and
 // leaks, the side paths) that the window and the exports show.
 #include "diagramscene.h"
-#include "diagramscene_p.h"
+#include "linkstyles.h"
 
 #include "document/networkdocument.h"
 

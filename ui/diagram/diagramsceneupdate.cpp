@@ -2,7 +2,7 @@
 // are, links restyled or re-routed, verdict marks, comparison rings, and the busy spinners of
 // qubes being checked.
 #include "diagramscene.h"
-#include "diagramscene_p.h"
+#include "linkstyles.h"
 
 #include "document/networkdocument.h"
 

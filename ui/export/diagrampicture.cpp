@@ -6,6 +6,7 @@
 #include "diagram/groupitem.h"
 #include "diagram/internetitem.h"
 #include "diagram/legenditem.h"
+#include "diagram/linkstyles.h"
 #include "diagram/qubeitem.h"
 #include "diagram/sidepathitem.h"
 #include "model/checkindex.h"
@@ -28,42 +29,8 @@ namespace {
 constexpr double kMargin = 28;
 constexpr double kLegendGap = 44;
 
-QColor exitColourOf(const Colouring &colouring, const QString &ip)
-{
-    for (const ExitInfo &exit : colouring.exits)
-        if (exit.ip == ip)
-            return QColor(exit.colour);
-    return QColor(Colouring::unverifiedColour());
-}
-
-QString exitKindOf(const Colouring &colouring, const QString &ip)
-{
-    for (const ExitInfo &exit : colouring.exits)
-        if (exit.ip == ip)
-            return exit.kind;
-    return QString();
-}
-
-LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
-{
-    LinkStyle style;
-    if (toInternet) {
-        style.externalIp = colouring.qubeExitIp.value(lower);
-        style.verified = !style.externalIp.isEmpty();
-    } else {
-        const LinkColour c = colouring.links.value(lower);
-        style.externalIp = c.externalIp;
-        style.verified = c.verified;
-        style.failed = c.failed;
-        style.stale = c.stale;
-    }
-    style.colour = style.verified ? exitColourOf(colouring, style.externalIp)
-                                  : QColor(Colouring::unverifiedColour());
-    if (style.failed)
-        style.colour = QColor(Colouring::failedColour());
-    style.exitKind = exitKindOf(colouring, style.externalIp);
-    return style;
-}
+using scenestyle::exitColourOf;
+using scenestyle::styleOf;
 
 void paintSummary(QPainter *painter, const QRectF &rect, const QString &text)
 {

@@ -1,16 +1,8 @@
-#pragma once
-// The colours of the map's links and exits, shared by the scene's first drawing (diagramscene.cpp)
-// and its restyling in place (diagramsceneupdate.cpp).
-
-#include "linkitem.h"
-#include "policy/colouring.h"
-
-#include <QColor>
-#include <QString>
+#include "linkstyles.h"
 
 namespace netmap::scenestyle {
 
-inline QString exitKindOf(const Colouring &colouring, const QString &ip)
+QString exitKindOf(const Colouring &colouring, const QString &ip)
 {
     for (const ExitInfo &exit : colouring.exits)
         if (exit.ip == ip)
@@ -18,7 +10,7 @@ inline QString exitKindOf(const Colouring &colouring, const QString &ip)
     return QString();
 }
 
-inline QColor exitColourOf(const Colouring &colouring, const QString &ip)
+QColor exitColourOf(const Colouring &colouring, const QString &ip)
 {
     for (const ExitInfo &exit : colouring.exits)
         if (exit.ip == ip)
@@ -26,8 +18,7 @@ inline QColor exitColourOf(const Colouring &colouring, const QString &ip)
     return QColor(Colouring::unverifiedColour());
 }
 
-// The style of a link as rebuild() gives it.
-inline LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
+LinkStyle styleOf(const Colouring &colouring, const QString &lower, bool toInternet)
 {
     LinkStyle style;
     if (toInternet) {
