@@ -70,18 +70,8 @@ int main(int argc, char **argv)
         bench::die(kBench, QStringLiteral("no temporary directory"));
     const bench::BenchSystem system = bench::benchSystem(kHanging, kBench);
     test::RealQubes qubes;
-    switch (
-        qubes.start(system.state, QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes/qube-shell"))) {
-    case test::RealQubes::Outcome::Started:
-        break;
-    case test::RealQubes::Outcome::Skipped:
-        QTextStream(stdout) << "SKIP: " << qubes.problem() << Qt::endl;
+    if (!bench::startRealQubes(qubes, system, scratch.path(), kBench))
         return 77;
-    case test::RealQubes::Outcome::Failed:
-        bench::die(kBench, qubes.problem());
-    }
-    qputenv("PATH", qubes.path(qgetenv("PATH")));
-    qputenv("NETMAP_FAKE_STATE", (scratch.path() + QStringLiteral("/state")).toLocal8Bit());
     bench::useScenario(scratch.path() + QStringLiteral("/scenario"), QStringLiteral("mode"),
                        "hang\n", kBench);
     const QString log = scratch.path() + QStringLiteral("/calls.log");

@@ -219,18 +219,8 @@ int main(int argc, char **argv)
     }
     const bench::BenchSystem system = bench::benchSystem(kQubes, kBench);
     test::RealQubes qubes;
-    switch (
-        qubes.start(system.state, QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes/qube-shell"))) {
-    case test::RealQubes::Outcome::Started:
-        break;
-    case test::RealQubes::Outcome::Skipped:
-        QTextStream(stdout) << "SKIP: " << qubes.problem() << Qt::endl;
+    if (!bench::startRealQubes(qubes, system, scratch.path(), kBench))
         return 77;
-    case test::RealQubes::Outcome::Failed:
-        bench::die(kBench, qubes.problem());
-    }
-    qputenv("PATH", qubes.path(qgetenv("PATH")));
-    qputenv("NETMAP_FAKE_STATE", (scratch.path() + QStringLiteral("/state")).toLocal8Bit());
     bench::useScenario(scratch.path() + QStringLiteral("/scenario"), QStringLiteral("delay"),
                        parser.value(delay).toLatin1() + '\n', kBench);
     const QString log = scratch.path() + QStringLiteral("/calls.log");

@@ -90,6 +90,27 @@ inline BenchSystem benchSystem(int checkable, const char *bench)
     return out;
 }
 
+// Starts the real Qubes client against the qubesd stand-in holding `system`, with qube-shell
+// playing the qubes, and points this process's PATH and qube-shell's state (under `scratch`) at
+// them. False where the client is missing: the bench then says SKIP and exits 77.
+inline bool startRealQubes(test::RealQubes &qubes, const BenchSystem &system,
+                           const QString &scratch, const char *bench)
+{
+    switch (
+        qubes.start(system.state, QStringLiteral(NETMAP_TEST_DATA "/scripted-qubes/qube-shell"))) {
+    case test::RealQubes::Outcome::Started:
+        break;
+    case test::RealQubes::Outcome::Skipped:
+        QTextStream(stdout) << "SKIP: " << qubes.problem() << Qt::endl;
+        return false;
+    case test::RealQubes::Outcome::Failed:
+        die(bench, qubes.problem());
+    }
+    qputenv("PATH", qubes.path(qgetenv("PATH")));
+    qputenv("NETMAP_FAKE_STATE", (scratch + QStringLiteral("/state")).toLocal8Bit());
+    return true;
+}
+
 // Writes FILE (e.g. "delay", "mode") with `content` for every qube of the overlay folder `dir`,
 // and points qube-shell at the overlay over the seed scenario.
 inline void useScenario(const QString &dir, const QString &file, const QByteArray &content,
